@@ -1,0 +1,88 @@
+//! Code generation for `#[auth_backend]`. Names the runtime only through
+//! `<crate>::__private`.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use super::model::{Backend, Key, Lifetime};
+use super::parse::KeyKind;
+
+pub(crate) fn expand(item: &syn::ItemStruct, model: &Backend) -> TokenStream {
+    let krate = &model.krate;
+    let private = quote!(#krate::__private);
+    let ident = &item.ident;
+    let vis = &item.vis;
+    let name = &model.name;
+    let lifetime = match model.lifetime {
+        Lifetime::Seconds(seconds) => quote!(#private::Lifetime::Seconds(#seconds)),
+        Lifetime::Forever => quote!(#private::Lifetime::Forever),
+    };
+    let algorithm = format_ident!("{}", model.algorithm);
+    let secret = key_source(&private, &model.secret);
+    let public_key = match &model.public_key {
+        Some(key) => {
+            let key = key_source(&private, key);
+            quote!(::core::option::Option::Some(#key))
+        }
+        None => quote!(::core::option::Option::None),
+    };
+    let audience = &model.audience;
+    let doc = format!(
+        "Reads the keys of backend `{name}` and builds its strategy; a missing or bad key is an error naming the option."
+    );
+    quote! {
+        #item
+
+        #[automatically_derived]
+        impl #private::AuthBackend for #ident {
+            const CONFIG: #private::BackendConfig = #private::BackendConfig {
+                name: #name,
+                lifetime: #lifetime,
+                algorithm: #private::Algorithm::#algorithm,
+                secret: #secret,
+                public_key: #public_key,
+                audience: &[#(#audience),*],
+                transport: #private::Transport::Bearer,
+            };
+        }
+
+        impl #ident {
+            #[doc = #doc]
+            #[allow(dead_code)]
+            #vis fn strategy() -> ::core::result::Result<#private::JwtStrategy, #private::ConfigError> {
+                <Self as #private::AuthBackend>::strategy()
+            }
+        }
+    }
+}
+
+fn key_source(private: &TokenStream, key: &Key) -> TokenStream {
+    let value = &key.value;
+    match key.kind {
+        KeyKind::Env => quote!(#private::KeySource::Env(#value)),
+        KeyKind::File => quote!(#private::KeySource::File(#value)),
+        KeyKind::Literal => quote!(#private::KeySource::Literal(#value)),
+    }
+}
+
+/// Emitted beside the errors: the struct still implements `AuthBackend`, so uses of
+/// it elsewhere do not add errors of their own. Never runs: the crate fails to build.
+pub(crate) fn fallback(item: &syn::ItemStruct) -> TokenStream {
+    if !item.generics.params.is_empty() {
+        return TokenStream::new();
+    }
+    let ident = &item.ident;
+    quote! {
+        impl ::warden::__private::AuthBackend for #ident {
+            const CONFIG: ::warden::__private::BackendConfig = ::warden::__private::BackendConfig {
+                name: "invalid",
+                lifetime: ::warden::__private::Lifetime::Forever,
+                algorithm: ::warden::__private::Algorithm::HS256,
+                secret: ::warden::__private::KeySource::Env("WARDEN_SECRET"),
+                public_key: ::core::option::Option::None,
+                audience: &[],
+                transport: ::warden::__private::Transport::Bearer,
+            };
+        }
+    }
+}

@@ -1,0 +1,42 @@
+//! `#[auth_backend(...)]`: parse → model → expand.
+
+mod expand;
+mod model;
+mod parse;
+
+use darling::FromMeta;
+use darling::ast::NestedMeta;
+use proc_macro2::TokenStream;
+use quote::quote;
+
+pub(crate) fn run(args: TokenStream, raw_item: TokenStream) -> TokenStream {
+    let mut errors = darling::Error::accumulator();
+    let args = errors
+        .handle(NestedMeta::parse_meta_list(args).map_err(darling::Error::from))
+        .and_then(|list| errors.handle(parse::BackendArgs::from_list(&list)));
+    let Ok(item) = syn::parse2::<syn::ItemStruct>(raw_item.clone()) else {
+        errors.push(
+            darling::Error::custom("#[auth_backend] goes on a unit struct, e.g. `pub struct Jwt;`")
+                .with_span(&first_token_span(&raw_item)),
+        );
+        let errors = errors.finish().err().map(darling::Error::write_errors);
+        return quote! { #errors #raw_item };
+    };
+    let model = args.and_then(|args| errors.handle(model::Backend::validate(args, &item)));
+    match (errors.finish(), model) {
+        (Ok(()), Some(model)) => expand::expand(&item, &model),
+        (result, _) => {
+            let errors = result.err().map(darling::Error::write_errors);
+            let fallback = expand::fallback(&item);
+            quote! { #errors #item #fallback }
+        }
+    }
+}
+
+fn first_token_span(tokens: &TokenStream) -> proc_macro2::Span {
+    tokens
+        .clone()
+        .into_iter()
+        .find(|t| !matches!(t, proc_macro2::TokenTree::Punct(p) if p.as_char() == '#'))
+        .map_or_else(proc_macro2::Span::call_site, |t| t.span())
+}

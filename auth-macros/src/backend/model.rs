@@ -1,0 +1,260 @@
+//! Validation of `#[auth_backend]` options into a checked model. Every problem is an
+//! error spanned at the value that causes it, with the fix in the message.
+
+use darling::Error;
+use proc_macro2::Span;
+
+use super::parse::{BackendArgs, KeyArg, KeyKind, LifetimeArg};
+use crate::suggest::closest;
+
+/// The algorithms warden signs with, and each HMAC's least secret length in bytes
+/// (RFC 7518 §3.2). Mirrors `warden_runtime::Algorithm`.
+const ALGORITHMS: [(&str, usize); 12] = [
+    ("HS256", 32),
+    ("HS384", 48),
+    ("HS512", 64),
+    ("RS256", 0),
+    ("RS384", 0),
+    ("RS512", 0),
+    ("PS256", 0),
+    ("PS384", 0),
+    ("PS512", 0),
+    ("ES256", 0),
+    ("ES384", 0),
+    ("EdDSA", 0),
+];
+
+pub(crate) const DEFAULT_AUDIENCE: &str = "fastapi-users:auth";
+pub(crate) const DEFAULT_SECRET_ENV: &str = "WARDEN_SECRET";
+
+pub(crate) enum Lifetime {
+    Seconds(u64),
+    Forever,
+}
+
+pub(crate) struct Key {
+    pub kind: KeyKind,
+    pub value: String,
+}
+
+/// A backend whose options are all valid.
+pub(crate) struct Backend {
+    pub name: String,
+    pub lifetime: Lifetime,
+    pub algorithm: &'static str,
+    pub secret: Key,
+    pub public_key: Option<Key>,
+    pub audience: Vec<String>,
+    pub krate: syn::Path,
+}
+
+impl Backend {
+    pub(crate) fn validate(args: BackendArgs, item: &syn::ItemStruct) -> darling::Result<Self> {
+        let mut errors = Error::accumulator();
+        if !matches!(item.fields, syn::Fields::Unit) {
+            errors.push(
+                Error::custom(format!(
+                    "#[auth_backend] goes on a unit struct: write `struct {};`",
+                    item.ident
+                ))
+                .with_span(&item.fields),
+            );
+        }
+        if !item.generics.params.is_empty() {
+            errors
+                .push(Error::custom("an auth backend cannot be generic").with_span(&item.generics));
+        }
+
+        let name = match &args.name {
+            Some(name) => {
+                let valid = !name.is_empty()
+                    && name.bytes().all(|b| {
+                        b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-'
+                    });
+                if !valid {
+                    errors.push(
+                        Error::custom(format!(
+                            "backend name `{}` must be a URL path segment of a-z, 0-9, `_` and `-` (it becomes /auth/{{name}}/login)",
+                            name.as_str()
+                        ))
+                        .with_span(&name.span()),
+                    );
+                }
+                name.as_str().to_owned()
+            }
+            None => "jwt".to_owned(),
+        };
+
+        let lifetime = match args.lifetime {
+            Some(LifetimeArg::Seconds(0, span)) => {
+                errors.push(
+                    Error::custom("lifetime must be greater than zero; write `lifetime = forever` for tokens that never expire")
+                        .with_span(&span),
+                );
+                Lifetime::Forever
+            }
+            Some(LifetimeArg::Seconds(seconds, _)) => Lifetime::Seconds(seconds),
+            Some(LifetimeArg::Forever) => Lifetime::Forever,
+            None => {
+                errors.push(Error::custom(
+                    "missing option `lifetime`: add `lifetime = 3600` (seconds), or `lifetime = forever` for tokens that never expire",
+                ));
+                Lifetime::Forever
+            }
+        };
+
+        let (algorithm, min_secret) = match &args.algorithm {
+            None => ALGORITHMS[0],
+            Some(alg) => match ALGORITHMS.iter().find(|(name, _)| *name == alg.as_str()) {
+                Some(found) => *found,
+                None => {
+                    errors.push(unknown_algorithm(alg.as_str(), alg.span()));
+                    ALGORITHMS[0]
+                }
+            },
+        };
+        let hmac = algorithm.starts_with("HS");
+        let algorithm_span = args
+            .algorithm
+            .as_ref()
+            .map_or_else(Span::call_site, |a| a.span());
+
+        let secret = match args.secret {
+            Some(secret) => {
+                check_key(&mut errors, &secret, "secret");
+                if hmac && secret.kind == KeyKind::Literal && secret.value.len() < min_secret {
+                    errors.push(
+                        Error::custom(format!(
+                            "{algorithm} needs a secret of at least {min_secret} bytes (RFC 7518 §3.2), this one has {}; better, read it at startup: secret = env(\"{DEFAULT_SECRET_ENV}\")",
+                            secret.value.len()
+                        ))
+                        .with_span(&secret.span),
+                    );
+                }
+                Key {
+                    kind: secret.kind,
+                    value: secret.value,
+                }
+            }
+            None => Key {
+                kind: KeyKind::Env,
+                value: DEFAULT_SECRET_ENV.into(),
+            },
+        };
+
+        let public_key = match args.public_key {
+            Some(key) if hmac => {
+                errors.push(
+                    Error::custom(format!(
+                        "{algorithm} verifies with the secret itself; remove `public_key`, or choose an asymmetric algorithm such as \"RS256\""
+                    ))
+                    .with_span(&key.span),
+                );
+                None
+            }
+            Some(key) => {
+                check_key(&mut errors, &key, "public_key");
+                Some(Key {
+                    kind: key.kind,
+                    value: key.value,
+                })
+            }
+            None if !hmac => {
+                errors.push(
+                    Error::custom(format!(
+                        "{algorithm} needs `public_key` to verify tokens: add public_key = file(\"keys/public.pem\") or public_key = env(\"VAR\")"
+                    ))
+                    .with_span(&algorithm_span),
+                );
+                None
+            }
+            None => None,
+        };
+
+        let audience = match args.audience {
+            Some(audience) => {
+                if audience.values.is_empty() {
+                    errors.push(
+                        Error::custom(format!(
+                            "audience must not be empty; the default is [\"{DEFAULT_AUDIENCE}\"]"
+                        ))
+                        .with_span(&audience.span),
+                    );
+                }
+                for (value, span) in &audience.values {
+                    if value.is_empty() {
+                        errors.push(Error::custom("an audience must not be empty").with_span(span));
+                    }
+                }
+                audience
+                    .values
+                    .into_iter()
+                    .map(|(value, _)| value)
+                    .collect()
+            }
+            None => vec![DEFAULT_AUDIENCE.to_owned()],
+        };
+        // `transport` has one value so far (`bearer`); parsing it is the whole check.
+        let _ = args.transport;
+
+        let krate = args.krate.unwrap_or_else(|| syn::parse_quote!(::warden));
+        errors.finish_with(Self {
+            name,
+            lifetime,
+            algorithm,
+            secret,
+            public_key,
+            audience,
+            krate,
+        })
+    }
+}
+
+fn unknown_algorithm(given: &str, span: Span) -> Error {
+    if given.eq_ignore_ascii_case("none") {
+        return Error::custom(
+            "algorithm \"none\" would accept unsigned tokens and is never allowed (RFC 8725 §3.1); use \"HS256\" or an asymmetric algorithm",
+        )
+        .with_span(&span);
+    }
+    let names: Vec<&str> = ALGORITHMS.iter().map(|(name, _)| *name).collect();
+    let suggestion = closest(given, &names)
+        .map(|s| format!("did you mean \"{s}\"? "))
+        .unwrap_or_default();
+    Error::custom(format!(
+        "unknown algorithm \"{given}\"; {suggestion}expected one of {}",
+        names.join(", ")
+    ))
+    .with_span(&span)
+}
+
+fn check_key(errors: &mut darling::error::Accumulator, key: &KeyArg, option: &str) {
+    match key.kind {
+        KeyKind::Env => {
+            let mut chars = key.value.chars();
+            let valid = chars
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !valid {
+                errors.push(
+                    Error::custom(format!(
+                        "`{}` is not an environment variable name; {option} = env(\"...\") takes a name like \"WARDEN_SECRET\"",
+                        key.value
+                    ))
+                    .with_span(&key.span),
+                );
+            }
+        }
+        KeyKind::File if key.value.is_empty() => {
+            errors.push(
+                Error::custom(format!("{option} = file(\"...\") needs a path"))
+                    .with_span(&key.span),
+            );
+        }
+        KeyKind::Literal if key.value.is_empty() => {
+            errors.push(Error::custom(format!("{option} must not be empty")).with_span(&key.span));
+        }
+        _ => {}
+    }
+}

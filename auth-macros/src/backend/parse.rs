@@ -1,0 +1,190 @@
+//! Reading `#[auth_backend(...)]` with darling. Values darling has no parser for
+//! (`env("VAR")`, `forever`, `bearer`) get `FromMeta` impls that keep their spans.
+
+use darling::util::SpannedValue;
+use darling::{Error, FromMeta};
+use proc_macro2::Span;
+use syn::spanned::Spanned;
+use syn::{Expr, Lit};
+
+use crate::suggest::closest;
+
+/// The options as written. Unknown options are refused by darling, with a
+/// "did you mean" among these names.
+#[derive(FromMeta)]
+pub(crate) struct BackendArgs {
+    pub name: Option<SpannedValue<String>>,
+    pub lifetime: Option<LifetimeArg>,
+    pub algorithm: Option<SpannedValue<String>>,
+    pub secret: Option<KeyArg>,
+    pub public_key: Option<KeyArg>,
+    pub audience: Option<AudienceArg>,
+    pub transport: Option<TransportArg>,
+    #[darling(rename = "crate")]
+    pub krate: Option<syn::Path>,
+}
+
+/// `lifetime = 3600` or `lifetime = forever`.
+pub(crate) enum LifetimeArg {
+    Seconds(u64, Span),
+    Forever,
+}
+
+impl FromMeta for LifetimeArg {
+    fn from_expr(expr: &Expr) -> darling::Result<Self> {
+        const HINT: &str =
+            "write a number of seconds, e.g. `lifetime = 3600`, or `lifetime = forever`";
+        match expr {
+            Expr::Lit(lit) => match &lit.lit {
+                Lit::Int(int) => int
+                    .base10_parse::<u64>()
+                    .map(|seconds| Self::Seconds(seconds, int.span()))
+                    .map_err(|_| {
+                        Error::custom(format!("lifetime is too large; {HINT}")).with_span(int)
+                    }),
+                Lit::Str(_) => Err(Error::custom(format!(
+                    "lifetime is a number, not a string; {HINT}"
+                ))
+                .with_span(lit)),
+                _ => Err(
+                    Error::custom(format!("lifetime must be an integer; {HINT}")).with_span(lit),
+                ),
+            },
+            Expr::Path(path) if path.path.is_ident("forever") => Ok(Self::Forever),
+            Expr::Unary(unary) if matches!(unary.op, syn::UnOp::Neg(_)) => {
+                Err(Error::custom(format!("lifetime must be positive; {HINT}")).with_span(expr))
+            }
+            Expr::Group(group) => Self::from_expr(&group.expr),
+            _ => Err(Error::custom(format!("unexpected lifetime; {HINT}")).with_span(expr)),
+        }
+    }
+}
+
+/// Where a key comes from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeyKind {
+    Env,
+    File,
+    Literal,
+}
+
+/// `env("VAR")`, `file("path")` or `"literal"`.
+pub(crate) struct KeyArg {
+    pub kind: KeyKind,
+    pub value: String,
+    pub span: Span,
+}
+
+impl FromMeta for KeyArg {
+    fn from_expr(expr: &Expr) -> darling::Result<Self> {
+        const HINT: &str = "write env(\"VAR\"), file(\"path/to/key.pem\") or a string literal";
+        match expr {
+            Expr::Lit(syn::ExprLit {
+                lit: Lit::Str(s), ..
+            }) => Ok(Self {
+                kind: KeyKind::Literal,
+                value: s.value(),
+                span: s.span(),
+            }),
+            Expr::Call(call) => {
+                let Expr::Path(func) = &*call.func else {
+                    return Err(Error::custom(format!("unexpected key source; {HINT}"))
+                        .with_span(&call.func));
+                };
+                let name = func
+                    .path
+                    .get_ident()
+                    .map(ToString::to_string)
+                    .unwrap_or_default();
+                let kind = match name.as_str() {
+                    "env" => KeyKind::Env,
+                    "file" => KeyKind::File,
+                    other => {
+                        let suggestion = closest(other, &["env", "file"])
+                            .map(|s| format!("did you mean `{s}`? "))
+                            .unwrap_or_default();
+                        return Err(Error::custom(format!(
+                            "unknown key source `{other}`; {suggestion}{HINT}"
+                        ))
+                        .with_span(&call.func));
+                    }
+                };
+                match call.args.iter().collect::<Vec<_>>().as_slice() {
+                    [
+                        Expr::Lit(syn::ExprLit {
+                            lit: Lit::Str(s), ..
+                        }),
+                    ] => Ok(Self {
+                        kind,
+                        value: s.value(),
+                        span: s.span(),
+                    }),
+                    _ => Err(Error::custom(format!(
+                        "{name}(...) takes one string literal, e.g. {name}(\"{}\")",
+                        if kind == KeyKind::Env {
+                            "WARDEN_SECRET"
+                        } else {
+                            "keys/private.pem"
+                        }
+                    ))
+                    .with_span(&call.args)),
+                }
+            }
+            Expr::Group(group) => Self::from_expr(&group.expr),
+            _ => Err(Error::custom(format!("unexpected key source; {HINT}")).with_span(expr)),
+        }
+    }
+}
+
+/// `audience = ["a", "b"]` (or one string).
+pub(crate) struct AudienceArg {
+    pub values: Vec<(String, Span)>,
+    pub span: Span,
+}
+
+impl FromMeta for AudienceArg {
+    fn from_expr(expr: &Expr) -> darling::Result<Self> {
+        let string = |e: &Expr| match e {
+            Expr::Lit(syn::ExprLit {
+                lit: Lit::Str(s), ..
+            }) => Ok((s.value(), s.span())),
+            other => Err(Error::custom("an audience is a string literal").with_span(other)),
+        };
+        match expr {
+            Expr::Array(array) => {
+                let mut errors = Error::accumulator();
+                let values = array
+                    .elems
+                    .iter()
+                    .filter_map(|e| errors.handle(string(e)))
+                    .collect();
+                errors.finish_with(Self {
+                    values,
+                    span: expr.span(),
+                })
+            }
+            Expr::Lit(_) => Ok(Self {
+                values: vec![string(expr)?],
+                span: expr.span(),
+            }),
+            Expr::Group(group) => Self::from_expr(&group.expr),
+            _ => Err(Error::custom("write audience = [\"fastapi-users:auth\"]").with_span(expr)),
+        }
+    }
+}
+
+/// `transport = bearer`.
+pub(crate) struct TransportArg;
+
+impl FromMeta for TransportArg {
+    fn from_expr(expr: &Expr) -> darling::Result<Self> {
+        match expr {
+            Expr::Path(path) if path.path.is_ident("bearer") => Ok(Self),
+            Expr::Group(group) => Self::from_expr(&group.expr),
+            _ => Err(Error::custom(
+                "unknown transport; expected `bearer` (the `Authorization: Bearer` header)",
+            )
+            .with_span(expr)),
+        }
+    }
+}

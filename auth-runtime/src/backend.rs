@@ -1,0 +1,136 @@
+//! Authentication backends: a named pairing of a transport and a JWT strategy, the
+//! runtime side of `#[auth_backend(...)]`.
+
+use crate::ConfigError;
+use crate::token::{Algorithm, JwtStrategy, Secret};
+
+pub use crate::token::Lifetime;
+
+/// Where a secret or key comes from. Read once, at startup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeySource {
+    /// An environment variable holding the secret (or the PEM text).
+    Env(&'static str),
+    /// A file holding the secret or PEM key, relative to the working directory.
+    File(&'static str),
+    /// The value itself, written in the source code.
+    Literal(&'static str),
+}
+
+impl KeySource {
+    /// Reads the secret. Errors name the backend, the option and the fix.
+    pub fn read(&self, backend: &str, option: &'static str) -> Result<Secret, ConfigError> {
+        match *self {
+            Self::Literal(value) => Ok(Secret::from(value)),
+            Self::Env(var) => match std::env::var_os(var) {
+                Some(value) if !value.is_empty() => Ok(Secret::new(value.into_encoded_bytes())),
+                _ => Err(ConfigError::MissingEnv {
+                    backend: backend.to_owned(),
+                    option,
+                    var: var.to_owned(),
+                    hint: if option == "secret" {
+                        "set it to a random secret, e.g. `export WARDEN_SECRET=$(openssl rand -base64 32)`, or to the PEM private key for asymmetric algorithms"
+                    } else {
+                        "set it to the PEM public key (`-----BEGIN PUBLIC KEY-----...`)"
+                    },
+                }),
+            },
+            Self::File(path) => {
+                std::fs::read(path)
+                    .map(Secret::new)
+                    .map_err(|error| ConfigError::UnreadableFile {
+                        backend: backend.to_owned(),
+                        option,
+                        path: path.to_owned(),
+                        reason: error.to_string(),
+                    })
+            }
+        }
+    }
+}
+
+/// How a backend carries its token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Transport {
+    /// `Authorization: Bearer <token>`; login answers
+    /// `{"access_token": ..., "token_type": "bearer"}`.
+    #[default]
+    Bearer,
+}
+
+/// A backend's configuration as declared; `#[auth_backend]` generates it, and it can
+/// be written by hand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BackendConfig {
+    /// URL segment of the backend's routes: `/auth/{name}/login`.
+    pub name: &'static str,
+    /// Token lifetime.
+    pub lifetime: Lifetime,
+    /// The pinned signature algorithm.
+    pub algorithm: Algorithm,
+    /// The signing secret (HS*) or PEM private key.
+    pub secret: KeySource,
+    /// The PEM public key, for asymmetric algorithms.
+    pub public_key: Option<KeySource>,
+    /// Accepted (and issued) audiences.
+    pub audience: &'static [&'static str],
+    /// Where the token travels.
+    pub transport: Transport,
+}
+
+impl BackendConfig {
+    /// Reads the keys and builds the strategy.
+    pub fn strategy(&self) -> Result<JwtStrategy, ConfigError> {
+        let secret = self.secret.read(self.name, "secret")?;
+        self.strategy_with_secret(secret)
+    }
+
+    /// Builds the strategy with a secret obtained elsewhere (the development secret
+    /// file, a vault client).
+    pub fn strategy_with_secret(&self, secret: Secret) -> Result<JwtStrategy, ConfigError> {
+        let mut builder = JwtStrategy::builder(secret, self.lifetime)
+            .backend_name(self.name)
+            .algorithm(self.algorithm)
+            .audience(self.audience.iter().copied());
+        if let Some(public_key) = &self.public_key {
+            builder = builder.public_key(public_key.read(self.name, "public_key")?);
+        }
+        builder.build()
+    }
+}
+
+/// A declared authentication backend. Implement it with
+/// `#[warden::auth_backend(...)]` on a unit struct, or by hand:
+///
+/// ```
+/// use warden_runtime::{Algorithm, AuthBackend, BackendConfig, KeySource, Lifetime, Transport};
+///
+/// pub struct Jwt;
+/// impl AuthBackend for Jwt {
+///     const CONFIG: BackendConfig = BackendConfig {
+///         name: "jwt",
+///         lifetime: Lifetime::Seconds(3600),
+///         algorithm: Algorithm::HS256,
+///         secret: KeySource::Env("WARDEN_SECRET"),
+///         public_key: None,
+///         audience: &["fastapi-users:auth"],
+///         transport: Transport::Bearer,
+///     };
+/// }
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a warden authentication backend",
+    label = "not declared with #[auth_backend]",
+    note = "declare it with `#[warden::auth_backend(name = \"...\", lifetime = 3600)] pub struct {Self};`"
+)]
+pub trait AuthBackend: Send + Sync + 'static {
+    /// The declared configuration.
+    const CONFIG: BackendConfig;
+
+    /// Reads the keys (environment, files) and builds the strategy. Called once, at
+    /// startup, by [`WardenBuilder::backend`](crate::WardenBuilder::backend).
+    fn strategy() -> Result<JwtStrategy, ConfigError> {
+        Self::CONFIG.strategy()
+    }
+}

@@ -1,0 +1,286 @@
+//! Errors: FastAPI Users' error codes as HTTP responses, configuration errors that
+//! stop startup, and the crate-level [`Error`].
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use crate::store::StoreError;
+
+/// FastAPI Users' `ErrorCode` (`router/common.py`), sent as `{"detail": "<CODE>"}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// `POST /auth/register`: the password hook refused the password.
+    RegisterInvalidPassword,
+    /// `POST /auth/register`: the e-mail is taken (case-insensitively).
+    RegisterUserAlreadyExists,
+    /// Login: unknown user, wrong password or inactive user, indistinguishably.
+    LoginBadCredentials,
+    /// Login when the backend requires verified users.
+    LoginUserNotVerified,
+    /// Reset password: bad, expired or already used token.
+    ResetPasswordBadToken,
+    /// Reset password: the password hook refused the new password.
+    ResetPasswordInvalidPassword,
+    /// Verify: bad or expired token.
+    VerifyUserBadToken,
+    /// Verify: the user is verified already.
+    VerifyUserAlreadyVerified,
+    /// `PATCH /users/...`: the new e-mail is taken.
+    UpdateUserEmailAlreadyExists,
+    /// `PATCH /users/...`: the password hook refused the new password.
+    UpdateUserInvalidPassword,
+}
+
+impl ErrorCode {
+    /// The code as FastAPI Users spells it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::RegisterInvalidPassword => "REGISTER_INVALID_PASSWORD",
+            Self::RegisterUserAlreadyExists => "REGISTER_USER_ALREADY_EXISTS",
+            Self::LoginBadCredentials => "LOGIN_BAD_CREDENTIALS",
+            Self::LoginUserNotVerified => "LOGIN_USER_NOT_VERIFIED",
+            Self::ResetPasswordBadToken => "RESET_PASSWORD_BAD_TOKEN",
+            Self::ResetPasswordInvalidPassword => "RESET_PASSWORD_INVALID_PASSWORD",
+            Self::VerifyUserBadToken => "VERIFY_USER_BAD_TOKEN",
+            Self::VerifyUserAlreadyVerified => "VERIFY_USER_ALREADY_VERIFIED",
+            Self::UpdateUserEmailAlreadyExists => "UPDATE_USER_EMAIL_ALREADY_EXISTS",
+            Self::UpdateUserInvalidPassword => "UPDATE_USER_INVALID_PASSWORD",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An error answered to a client, always as JSON `{"detail": ...}` like FastAPI.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiError {
+    status: StatusCode,
+    detail: Value,
+    bearer_challenge: bool,
+}
+
+impl ApiError {
+    /// 400 `{"detail": "<CODE>"}`.
+    pub fn code(code: ErrorCode) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, Value::from(code.as_str()))
+    }
+
+    /// 400 `{"detail": {"code": "<CODE>", "reason": "..."}}`, FastAPI Users' form for
+    /// refused passwords.
+    pub fn code_with_reason(code: ErrorCode, reason: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            json!({ "code": code.as_str(), "reason": reason.into() }),
+        )
+    }
+
+    /// 401 `{"detail": "Unauthorized"}` with `WWW-Authenticate: Bearer` (RFC 6750 §3;
+    /// FastAPI Users omits the header, we add it).
+    pub fn unauthorized() -> Self {
+        Self {
+            bearer_challenge: true,
+            ..Self::new(StatusCode::UNAUTHORIZED, Value::from("Unauthorized"))
+        }
+    }
+
+    /// 403 `{"detail": "Forbidden"}`.
+    pub fn forbidden() -> Self {
+        Self::new(StatusCode::FORBIDDEN, Value::from("Forbidden"))
+    }
+
+    /// 404 `{"detail": "Not Found"}`.
+    pub fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, Value::from("Not Found"))
+    }
+
+    /// 422 with FastAPI's validation error list: one entry per problem, each
+    /// `{"type", "loc", "msg"}`. The submitted input is never echoed (it may be a
+    /// password).
+    pub fn validation(errors: Vec<FieldError>) -> Self {
+        let list = errors.into_iter().map(FieldError::into_json).collect();
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, Value::Array(list))
+    }
+
+    /// 500 `{"detail": "Internal Server Error"}`; the cause is logged, never sent.
+    pub fn internal() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Value::from("Internal Server Error"),
+        )
+    }
+
+    /// Any status with a plain string detail.
+    pub fn new(status: StatusCode, detail: Value) -> Self {
+        Self {
+            status,
+            detail,
+            bearer_challenge: false,
+        }
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The `detail` value of the body.
+    pub fn detail(&self) -> &Value {
+        &self.detail
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response =
+            (self.status, axum::Json(json!({ "detail": self.detail }))).into_response();
+        if self.bearer_challenge {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        tracing::error!(%error, "user store failed");
+        Self::internal()
+    }
+}
+
+/// One entry of a 422 body, as FastAPI (pydantic) lays it out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// pydantic's error type, e.g. `missing`, `string_type`, `value_error`.
+    pub kind: &'static str,
+    /// Where: `["body", "password"]`.
+    pub loc: Vec<String>,
+    /// A sentence for humans.
+    pub msg: String,
+}
+
+impl FieldError {
+    /// A problem with one body field.
+    pub fn body(field: &str, kind: &'static str, msg: impl Into<String>) -> Self {
+        Self {
+            kind,
+            loc: vec!["body".into(), field.into()],
+            msg: msg.into(),
+        }
+    }
+
+    /// A problem with the body as a whole.
+    pub fn whole_body(kind: &'static str, msg: impl Into<String>) -> Self {
+        Self {
+            kind,
+            loc: vec!["body".into()],
+            msg: msg.into(),
+        }
+    }
+
+    fn into_json(self) -> Value {
+        json!({ "type": self.kind, "loc": self.loc, "msg": self.msg })
+    }
+}
+
+/// A configuration mistake found at startup. Its message names the option and the fix,
+/// on one line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A key source names an environment variable that is not set.
+    #[error(
+        "backend `{backend}`: option `{option}`: environment variable {var} is not set; {hint}"
+    )]
+    MissingEnv {
+        /// The backend's name.
+        backend: String,
+        /// `secret` or `public_key`.
+        option: &'static str,
+        /// The variable.
+        var: String,
+        /// What to put there.
+        hint: &'static str,
+    },
+    /// A key file could not be read.
+    #[error(
+        "backend `{backend}`: option `{option}`: cannot read {path}: {reason}; point {option} = file(\"...\") at a readable PEM file"
+    )]
+    UnreadableFile {
+        /// The backend's name.
+        backend: String,
+        /// `secret` or `public_key`.
+        option: &'static str,
+        /// The path as configured.
+        path: String,
+        /// The OS error.
+        reason: String,
+    },
+    /// A key or secret was read but is not usable.
+    #[error("backend `{backend}`: option `{option}`: {problem}")]
+    BadKey {
+        /// The backend's name.
+        backend: String,
+        /// `secret`, `public_key` or `algorithm`.
+        option: &'static str,
+        /// What is wrong and how to fix it.
+        problem: String,
+    },
+    /// Some other option is out of range.
+    #[error("backend `{backend}`: option `{option}`: {problem}")]
+    BadOption {
+        /// The backend's name.
+        backend: String,
+        /// The option.
+        option: &'static str,
+        /// What is wrong and how to fix it.
+        problem: String,
+    },
+    /// Two backends share one name (and so one set of routes).
+    #[error(
+        "two backends are named `{0}`: give each #[auth_backend(name = \"...\")] a distinct name"
+    )]
+    DuplicateBackend(String),
+    /// The builder is missing a part.
+    #[error("Warden::builder(): {0}")]
+    Incomplete(&'static str),
+    /// The development secret file could not be used.
+    #[error("development secret file {path}: {reason}; remove it or set WARDEN_SECRET")]
+    DevSecret {
+        /// The file.
+        path: String,
+        /// What went wrong.
+        reason: String,
+    },
+}
+
+/// Everything that can stop a warden application: configuration, storage, I/O.
+///
+/// `Debug` prints the same single line as `Display`, so `fn main() -> Result<(),
+/// warden::Error>` ends with a readable message.
+#[derive(thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A configuration mistake.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The user store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Binding or serving failed.
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl std::fmt::Debug for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
+}

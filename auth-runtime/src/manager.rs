@@ -1,0 +1,389 @@
+//! The user manager: registration, authentication and bootstrap, with FastAPI Users'
+//! lifecycle hooks.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use uuid::Uuid;
+
+use crate::password::{PasswordError, PasswordHasher};
+use crate::store::{StoreError, UserStore};
+use crate::user::{User, UserCreate, normalize_email};
+
+/// A password refused by [`UserEvents::validate_password`], with the reason sent to
+/// the client (`{"code": "REGISTER_INVALID_PASSWORD", "reason": ...}`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}")]
+pub struct InvalidPassword {
+    /// Shown to the user.
+    pub reason: String,
+}
+
+impl InvalidPassword {
+    /// A refusal with this reason.
+    pub fn new(reason: impl Into<String>) -> Self {
+        Self {
+            reason: reason.into(),
+        }
+    }
+}
+
+/// FastAPI Users' `BaseUserManager` hooks. Every method has a default; override the
+/// ones you need.
+///
+/// ```
+/// use warden_runtime::{InvalidPassword, User, UserEvents};
+///
+/// struct Events;
+/// #[warden_runtime::async_trait]
+/// impl UserEvents for Events {
+///     async fn validate_password(&self, password: &str, _email: &str) -> Result<(), InvalidPassword> {
+///         if password.chars().count() < 12 {
+///             return Err(InvalidPassword::new("Password should be at least 12 characters"));
+///         }
+///         Ok(())
+///     }
+///     async fn on_after_register(&self, user: &User) {
+///         println!("User {} has registered.", user.id);
+///     }
+/// }
+/// ```
+#[async_trait]
+pub trait UserEvents: Send + Sync + 'static {
+    /// Checks a new password. The default is the rule FastAPI Users' documentation
+    /// shows: at least 8 characters, and not containing the e-mail.
+    async fn validate_password(&self, password: &str, email: &str) -> Result<(), InvalidPassword> {
+        default_password_rule(password, email)
+    }
+
+    /// After a user registered.
+    async fn on_after_register(&self, _user: &User) {}
+
+    /// After a user logged in (and after a refresh).
+    async fn on_after_login(&self, _user: &User) {}
+}
+
+/// The default hooks.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DefaultEvents;
+
+impl UserEvents for DefaultEvents {}
+
+/// At least 8 characters, and the e-mail (any case) not inside the password.
+pub fn default_password_rule(password: &str, email: &str) -> Result<(), InvalidPassword> {
+    if password.chars().count() < 8 {
+        return Err(InvalidPassword::new(
+            "Password should be at least 8 characters",
+        ));
+    }
+    if !email.is_empty() && password.to_lowercase().contains(&email.to_lowercase()) {
+        return Err(InvalidPassword::new("Password should not contain e-mail"));
+    }
+    Ok(())
+}
+
+/// Why a manager operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ManagerError {
+    /// The e-mail is not a valid address.
+    #[error("{0}")]
+    InvalidEmail(&'static str),
+    /// The password hook refused the password.
+    #[error(transparent)]
+    InvalidPassword(#[from] InvalidPassword),
+    /// The e-mail is taken.
+    #[error("a user with this e-mail exists")]
+    UserAlreadyExists,
+    /// The store failed.
+    #[error(transparent)]
+    Store(StoreError),
+    /// The hasher failed.
+    #[error(transparent)]
+    Hashing(#[from] PasswordError),
+}
+
+impl From<StoreError> for ManagerError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::DuplicateEmail => Self::UserAlreadyExists,
+            other => Self::Store(other),
+        }
+    }
+}
+
+/// Registration, authentication and bootstrap over a store, a hasher and hooks.
+#[derive(Clone)]
+pub struct UserManager {
+    store: Arc<dyn UserStore>,
+    hasher: PasswordHasher,
+    events: Arc<dyn UserEvents>,
+}
+
+impl std::fmt::Debug for UserManager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserManager")
+            .field("hasher", &self.hasher)
+            .finish_non_exhaustive()
+    }
+}
+
+impl UserManager {
+    /// A manager.
+    pub fn new(
+        store: Arc<dyn UserStore>,
+        hasher: PasswordHasher,
+        events: Arc<dyn UserEvents>,
+    ) -> Self {
+        Self {
+            store,
+            hasher,
+            events,
+        }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn UserStore> {
+        &self.store
+    }
+
+    /// The hasher.
+    pub fn hasher(&self) -> &PasswordHasher {
+        &self.hasher
+    }
+
+    /// The hooks.
+    pub fn events(&self) -> &Arc<dyn UserEvents> {
+        &self.events
+    }
+
+    /// The user with this id.
+    pub async fn get(&self, id: Uuid) -> Result<Option<User>, StoreError> {
+        self.store.get(id).await
+    }
+
+    /// Registers a user as FastAPI Users' `create(safe=True)` does: the password rule
+    /// runs first, then the duplicate check; the privileged flags in `create` are
+    /// ignored. The database's unique index settles races.
+    pub async fn register(&self, create: UserCreate) -> Result<User, ManagerError> {
+        let email = normalize_email(&create.email).map_err(ManagerError::InvalidEmail)?;
+        self.events
+            .validate_password(&create.password, &email)
+            .await?;
+        if self.store.get_by_email(&email).await?.is_some() {
+            return Err(ManagerError::UserAlreadyExists);
+        }
+        let hashed_password = self.hasher.hash(create.password).await?;
+        let user = self
+            .store
+            .create(User {
+                id: Uuid::new_v4(),
+                email,
+                hashed_password,
+                is_active: true,
+                is_superuser: false,
+                is_verified: false,
+            })
+            .await?;
+        self.events.on_after_register(&user).await;
+        Ok(user)
+    }
+
+    /// Checks credentials. Returns the user, active or not (the login route decides),
+    /// or `None` for an unknown e-mail or a wrong password: both pay one password
+    /// verification, so timing does not tell them apart. An outdated hash is
+    /// replaced on success.
+    pub async fn authenticate(
+        &self,
+        email: &str,
+        password: String,
+    ) -> Result<Option<User>, ManagerError> {
+        let Some(mut user) = self.store.get_by_email(email).await? else {
+            self.hasher.verify_dummy(password).await?;
+            return Ok(None);
+        };
+        let verification = self
+            .hasher
+            .verify(password, user.hashed_password.clone())
+            .await?;
+        if !verification.valid {
+            return Ok(None);
+        }
+        if let Some(upgraded) = verification.upgraded {
+            let mut updated = user.clone();
+            updated.hashed_password = upgraded;
+            match self.store.update(updated).await {
+                Ok(updated) => user = updated,
+                Err(error) => {
+                    tracing::warn!(%error, user_id = %user.id, "could not store the upgraded password hash")
+                }
+            }
+        }
+        Ok(Some(user))
+    }
+
+    /// Creates an active, verified superuser, or promotes the existing user with this
+    /// e-mail (its password is left as it is).
+    pub async fn ensure_superuser(
+        &self,
+        email: &str,
+        password: String,
+    ) -> Result<User, ManagerError> {
+        let email = normalize_email(email).map_err(ManagerError::InvalidEmail)?;
+        if let Some(mut user) = self.store.get_by_email(&email).await? {
+            user.is_active = true;
+            user.is_superuser = true;
+            user.is_verified = true;
+            return Ok(self.store.update(user).await?);
+        }
+        self.events.validate_password(&password, &email).await?;
+        let hashed_password = self.hasher.hash(password).await?;
+        Ok(self
+            .store
+            .create(User {
+                id: Uuid::new_v4(),
+                email,
+                hashed_password,
+                is_active: true,
+                is_superuser: true,
+                is_verified: true,
+            })
+            .await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::MemoryStore;
+
+    fn manager() -> UserManager {
+        UserManager::new(
+            Arc::new(MemoryStore::new()),
+            PasswordHasher::new().unwrap(),
+            Arc::new(DefaultEvents),
+        )
+    }
+
+    fn create(email: &str, password: &str) -> UserCreate {
+        UserCreate {
+            email: email.into(),
+            password: password.into(),
+            is_active: Some(false),
+            is_superuser: Some(true),
+            is_verified: Some(true),
+        }
+    }
+
+    #[test]
+    fn default_rule() {
+        assert_eq!(
+            default_password_rule("short", "a@b.co").unwrap_err().reason,
+            "Password should be at least 8 characters"
+        );
+        assert_eq!(
+            default_password_rule("xxA@B.COxx", "a@b.co")
+                .unwrap_err()
+                .reason,
+            "Password should not contain e-mail"
+        );
+        assert!(default_password_rule("long enough", "a@b.co").is_ok());
+    }
+
+    #[tokio::test]
+    async fn register_ignores_flags_and_authenticate_works() {
+        let manager = manager();
+        let user = manager
+            .register(create("Ann@Example.com", "s3cret-pass"))
+            .await
+            .unwrap();
+        assert_eq!(user.email, "Ann@example.com");
+        assert!(user.is_active && !user.is_superuser && !user.is_verified);
+        assert!(matches!(
+            manager
+                .register(create("ann@example.COM", "s3cret-pass"))
+                .await,
+            Err(ManagerError::UserAlreadyExists)
+        ));
+        let found = manager
+            .authenticate("ANN@example.com", "s3cret-pass".into())
+            .await
+            .unwrap();
+        assert_eq!(found.map(|u| u.id), Some(user.id));
+        assert!(
+            manager
+                .authenticate("ann@example.com", "wrong".into())
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            manager
+                .authenticate("nobody@example.com", "x".into())
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    #[tokio::test]
+    async fn password_rule_runs_before_duplicate_check() {
+        let manager = manager();
+        manager
+            .register(create("a@example.com", "s3cret-pass"))
+            .await
+            .unwrap();
+        assert!(matches!(
+            manager.register(create("a@example.com", "short")).await,
+            Err(ManagerError::InvalidPassword(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn bcrypt_hash_is_upgraded_on_login() {
+        let manager = manager();
+        let legacy = User {
+            id: Uuid::new_v4(),
+            email: "old@example.com".into(),
+            hashed_password: bcrypt::hash("legacy-password", 4).unwrap(),
+            is_active: true,
+            is_superuser: false,
+            is_verified: false,
+        };
+        manager.store().create(legacy.clone()).await.unwrap();
+        manager
+            .authenticate("old@example.com", "legacy-password".into())
+            .await
+            .unwrap()
+            .unwrap();
+        let stored = manager.get(legacy.id).await.unwrap().unwrap();
+        assert!(stored.hashed_password.starts_with("$argon2id$"));
+        assert!(
+            manager
+                .authenticate("old@example.com", "legacy-password".into())
+                .await
+                .unwrap()
+                .is_some()
+        );
+    }
+
+    #[tokio::test]
+    async fn ensure_superuser_creates_then_promotes() {
+        let manager = manager();
+        let admin = manager
+            .ensure_superuser("root@example.com", "admin-password".into())
+            .await
+            .unwrap();
+        assert!(admin.is_superuser && admin.is_verified && admin.is_active);
+        let user = manager
+            .register(create("u@example.com", "user-password"))
+            .await
+            .unwrap();
+        let promoted = manager
+            .ensure_superuser("U@example.com", "ignored".into())
+            .await
+            .unwrap();
+        assert_eq!(promoted.id, user.id);
+        assert!(promoted.is_superuser);
+    }
+}

@@ -1,0 +1,333 @@
+//! Password hashing: Argon2id for new hashes, Argon2 and bcrypt hashes (FastAPI
+//! Users' pwdlib formats) verified and upgraded, all on a bounded blocking pool.
+
+use std::sync::Arc;
+
+use argon2::password_hash::{PasswordHash, SaltString};
+use argon2::{Argon2, Params, PasswordVerifier, Version};
+use tokio::sync::Semaphore;
+use zeroize::Zeroizing;
+
+use crate::ConfigError;
+
+/// Longest password accepted, in bytes. Long passphrases fit; a megabyte does not
+/// reach the hasher (SECURITY.md item 13).
+pub const MAX_PASSWORD_BYTES: usize = 4096;
+
+/// Argon2id cost and pool size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PasswordHasherConfig {
+    /// Memory in KiB; OWASP's minimum for Argon2id is 19456 (19 MiB).
+    pub memory_kib: u32,
+    /// Passes over memory; OWASP's minimum with 19 MiB is 2.
+    pub iterations: u32,
+    /// Lanes.
+    pub parallelism: u32,
+    /// Hashes computed at once. Logins beyond wait (asynchronously) for a slot, so a
+    /// login flood cannot take every core from the handlers that serve guarded routes.
+    pub max_concurrent: usize,
+}
+
+impl Default for PasswordHasherConfig {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Self {
+            memory_kib: 19 * 1024,
+            iterations: 2,
+            parallelism: 1,
+            max_concurrent: cores.saturating_sub(1).max(1),
+        }
+    }
+}
+
+/// The outcome of a verification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verification {
+    /// Whether the password matched.
+    pub valid: bool,
+    /// A fresh Argon2id hash to store, when the password matched an outdated hash
+    /// (bcrypt, or weaker Argon2 parameters).
+    pub upgraded: Option<String>,
+}
+
+/// The hasher pool failed (a panicked or cancelled blocking task).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("password hashing failed: {0}")]
+pub struct PasswordError(String);
+
+/// Hashes and verifies passwords off the async executor.
+///
+/// Cloning is cheap; clones share the pool.
+#[derive(Clone)]
+pub struct PasswordHasher {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    params: Params,
+    permits: Arc<Semaphore>,
+    /// A hash of a random password with the current parameters: unknown users are
+    /// verified against it, so they cost what a real user costs (ASVS 6.3.8).
+    dummy_hash: String,
+}
+
+impl std::fmt::Debug for PasswordHasher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasswordHasher")
+            .field("params", &self.inner.params)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PasswordHasher {
+    /// A hasher with OWASP's Argon2id parameters.
+    pub fn new() -> Result<Self, ConfigError> {
+        Self::with_config(PasswordHasherConfig::default())
+    }
+
+    /// A hasher with explicit parameters (never below OWASP's minimum).
+    pub fn with_config(config: PasswordHasherConfig) -> Result<Self, ConfigError> {
+        let bad = |problem: String| ConfigError::BadOption {
+            backend: "-".into(),
+            option: "password hasher",
+            problem,
+        };
+        if config.memory_kib < 19 * 1024 || config.iterations < 2 {
+            return Err(bad(
+                "Argon2id needs at least 19456 KiB of memory and 2 iterations (OWASP)".into(),
+            ));
+        }
+        if config.max_concurrent == 0 {
+            return Err(bad("max_concurrent must be at least 1".into()));
+        }
+        let params = Params::new(
+            config.memory_kib,
+            config.iterations,
+            config.parallelism,
+            Some(32),
+        )
+        .map_err(|e| bad(e.to_string()))?;
+        let mut random = [0u8; 32];
+        getrandom::fill(&mut random).map_err(|e| bad(e.to_string()))?;
+        let dummy_hash = hash_with(&params, &random).map_err(bad)?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                params,
+                permits: Arc::new(Semaphore::new(config.max_concurrent)),
+                dummy_hash,
+            }),
+        })
+    }
+
+    /// Hashes a password with Argon2id.
+    pub async fn hash(&self, password: String) -> Result<String, PasswordError> {
+        let password = Zeroizing::new(password);
+        self.run(move |inner| hash_with(&inner.params, password.as_bytes()))
+            .await?
+            .map_err(PasswordError)
+    }
+
+    /// Verifies a password against a stored hash; on success with an outdated hash,
+    /// also returns its replacement.
+    pub async fn verify(
+        &self,
+        password: String,
+        hash: String,
+    ) -> Result<Verification, PasswordError> {
+        let password = Zeroizing::new(password);
+        self.run(move |inner| {
+            let valid = verify_any(password.as_str(), &hash);
+            let upgraded = if valid && needs_upgrade(&hash, &inner.params) {
+                hash_with(&inner.params, password.as_bytes()).ok()
+            } else {
+                None
+            };
+            Verification { valid, upgraded }
+        })
+        .await
+    }
+
+    /// Spends what a verification costs, for a user that does not exist.
+    pub async fn verify_dummy(&self, password: String) -> Result<(), PasswordError> {
+        let password = Zeroizing::new(password);
+        self.run(move |inner| {
+            verify_any(password.as_str(), &inner.dummy_hash);
+        })
+        .await
+    }
+
+    async fn run<T, F>(&self, work: F) -> Result<T, PasswordError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Inner) -> T + Send + 'static,
+    {
+        let permit = Arc::clone(&self.inner.permits)
+            .acquire_owned()
+            .await
+            .map_err(|e| PasswordError(e.to_string()))?;
+        let inner = Arc::clone(&self.inner);
+        tokio::task::spawn_blocking(move || {
+            // Held until the work ends, even if the request that asked is dropped.
+            let _permit = permit;
+            work(&inner)
+        })
+        .await
+        .map_err(|e| PasswordError(e.to_string()))
+    }
+}
+
+fn hash_with(params: &Params, password: &[u8]) -> Result<String, String> {
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt).map_err(|e| e.to_string())?;
+    let salt = SaltString::encode_b64(&salt).map_err(|e| e.to_string())?;
+    let argon2 = Argon2::new(argon2::Algorithm::Argon2id, Version::V0x13, params.clone());
+    argon2::PasswordHasher::hash_password(&argon2, password, &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|e| e.to_string())
+}
+
+const BCRYPT_MAX_BYTES: usize = 72;
+
+fn is_bcrypt(hash: &str) -> bool {
+    ["$2a$", "$2b$", "$2x$", "$2y$"]
+        .iter()
+        .any(|prefix| hash.starts_with(prefix))
+}
+
+/// Verifies the password exactly as typed. bcrypt reads at most 72 bytes and stops at
+/// NUL in C implementations; rather than let a different password match, longer
+/// passwords and passwords with NUL never match a bcrypt hash (Python's bcrypt 5,
+/// which FastAPI Users uses, refuses to hash them at all).
+fn verify_any(password: &str, hash: &str) -> bool {
+    if hash.starts_with("$argon2") {
+        return PasswordHash::new(hash).is_ok_and(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        });
+    }
+    if is_bcrypt(hash) {
+        return password.len() <= BCRYPT_MAX_BYTES
+            && !password.contains('\0')
+            && bcrypt::verify(password.as_bytes(), hash).unwrap_or(false);
+    }
+    tracing::warn!("stored password hash has an unknown format; the login fails");
+    false
+}
+
+fn needs_upgrade(hash: &str, current: &Params) -> bool {
+    let Ok(parsed) = PasswordHash::new(hash) else {
+        return true;
+    };
+    if parsed.algorithm != argon2::Algorithm::Argon2id.ident()
+        || parsed.version != Some(Version::V0x13.into())
+    {
+        return true;
+    }
+    match Params::try_from(&parsed) {
+        Ok(params) => params.m_cost() < current.m_cost() || params.t_cost() < current.t_cost(),
+        Err(_) => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The parameters FastAPI Users 15 writes (pwdlib with argon2-cffi defaults).
+    const FASTAPI_ARGON2: &str = "$argon2id$v=19$m=65536,t=3,p=4$bAbJK1z4ZFnbmpq2GmJCQQ$V86jp9RLvl/QUrR6I/LGAIWKaZ6Fc0iRGpnwUuGcUWM";
+
+    fn hasher() -> PasswordHasher {
+        PasswordHasher::new().unwrap()
+    }
+
+    #[tokio::test]
+    async fn hash_is_argon2id_with_owasp_parameters_and_verifies() {
+        let hasher = hasher();
+        let hash = hasher.hash("correct horse".into()).await.unwrap();
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hash}"
+        );
+        let ok = hasher
+            .verify("correct horse".into(), hash.clone())
+            .await
+            .unwrap();
+        assert_eq!(
+            ok,
+            Verification {
+                valid: true,
+                upgraded: None
+            }
+        );
+        let bad = hasher
+            .verify("correct horsE".into(), hash.clone())
+            .await
+            .unwrap();
+        assert!(!bad.valid);
+        let trimmed = hasher.verify("correct horse ".into(), hash).await.unwrap();
+        assert!(!trimmed.valid);
+    }
+
+    #[tokio::test]
+    async fn bcrypt_verifies_upgrades_and_never_truncates() {
+        let hasher = hasher();
+        let long = "a".repeat(72);
+        let hash = bcrypt::hash(&long, 4).unwrap();
+        let ok = hasher.verify(long.clone(), hash.clone()).await.unwrap();
+        assert!(ok.valid);
+        assert!(
+            ok.upgraded
+                .as_deref()
+                .is_some_and(|h| h.starts_with("$argon2id$"))
+        );
+        // Same first 72 bytes: bcrypt would say yes; we say no.
+        let longer = format!("{long}b");
+        assert!(!hasher.verify(longer, hash).await.unwrap().valid);
+        let with_nul = bcrypt::hash("abc", 4).unwrap();
+        assert!(
+            !hasher
+                .verify("abc\0def".into(), with_nul)
+                .await
+                .unwrap()
+                .valid
+        );
+    }
+
+    #[test]
+    fn stronger_argon2_hashes_are_kept_weaker_and_other_variants_upgraded() {
+        let params = Params::new(19 * 1024, 2, 1, Some(32)).unwrap();
+        assert!(!needs_upgrade(FASTAPI_ARGON2, &params));
+        assert!(needs_upgrade(
+            "$argon2i$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA",
+            &params
+        ));
+        assert!(needs_upgrade(
+            "$argon2id$v=19$m=4096,t=3,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA",
+            &params
+        ));
+    }
+
+    #[test]
+    fn weak_parameters_are_refused() {
+        let config = PasswordHasherConfig {
+            memory_kib: 1024,
+            ..Default::default()
+        };
+        assert!(PasswordHasher::with_config(config).is_err());
+    }
+
+    #[tokio::test]
+    async fn unknown_formats_never_match() {
+        let hasher = hasher();
+        for hash in ["", "plaintext", "$1$abc$def", "$argon2id$garbage"] {
+            assert!(
+                !hasher
+                    .verify("plaintext".into(), hash.into())
+                    .await
+                    .unwrap()
+                    .valid
+            );
+        }
+    }
+}

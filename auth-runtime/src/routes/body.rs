@@ -1,0 +1,182 @@
+//! Request bodies as FastAPI reads them, with its 422 error list on every mistake and
+//! a JSON `detail` even for an oversized body.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::{StatusCode, header};
+use serde_json::{Map, Value};
+
+use crate::error::{ApiError, FieldError};
+
+/// How the body was encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Encoding {
+    Json,
+    Form,
+}
+
+/// A body's top-level fields: a JSON object, or an urlencoded form (all values
+/// strings; a repeated key keeps its last value, as Starlette does).
+pub(crate) struct Fields {
+    pub(crate) encoding: Encoding,
+    map: Map<String, Value>,
+}
+
+impl<S: Send + Sync> FromRequest<S> for Fields {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let media_type = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|v| v.trim().to_ascii_lowercase());
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| {
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        Value::from("Request body too large"),
+                    )
+                } else {
+                    ApiError::validation(vec![FieldError::whole_body(
+                        "body_read",
+                        "Could not read the request body",
+                    )])
+                }
+            })?;
+        if bytes.is_empty() {
+            return Err(ApiError::validation(vec![FieldError::whole_body(
+                "missing",
+                "Field required",
+            )]));
+        }
+        match media_type.as_deref() {
+            Some("application/x-www-form-urlencoded") => {
+                let pairs: Vec<(String, String)> =
+                    serde_urlencoded::from_bytes(&bytes).map_err(|_| {
+                        ApiError::validation(vec![FieldError::whole_body(
+                            "form_invalid",
+                            "Form data is not valid urlencoded UTF-8",
+                        )])
+                    })?;
+                let map = pairs
+                    .into_iter()
+                    .map(|(k, v)| (k, Value::String(v)))
+                    .collect();
+                Ok(Self {
+                    encoding: Encoding::Form,
+                    map,
+                })
+            }
+            Some(media) if media == "application/json" || media.ends_with("+json") => {
+                match serde_json::from_slice::<Value>(&bytes) {
+                    Ok(Value::Object(map)) => Ok(Self {
+                        encoding: Encoding::Json,
+                        map,
+                    }),
+                    Ok(_) => Err(ApiError::validation(vec![FieldError::whole_body(
+                        "model_attributes_type",
+                        "Input should be a valid dictionary or object to extract fields from",
+                    )])),
+                    Err(_) => Err(ApiError::validation(vec![FieldError::whole_body(
+                        "json_invalid",
+                        "JSON decode error",
+                    )])),
+                }
+            }
+            _ => Err(ApiError::validation(vec![FieldError::whole_body(
+                "content_type",
+                "Send application/json (or, for login, application/x-www-form-urlencoded)",
+            )])),
+        }
+    }
+}
+
+/// Reads fields, collecting every problem so the 422 lists them all at once.
+pub(crate) struct Reader<'a> {
+    fields: &'a Fields,
+    errors: Vec<FieldError>,
+}
+
+impl<'a> Reader<'a> {
+    pub(crate) fn new(fields: &'a Fields) -> Self {
+        Self {
+            fields,
+            errors: Vec::new(),
+        }
+    }
+
+    /// A required string of at most `max` bytes.
+    pub(crate) fn string(&mut self, name: &str, max: usize) -> Option<&'a str> {
+        match self.fields.map.get(name) {
+            None | Some(Value::Null) => {
+                self.errors
+                    .push(FieldError::body(name, "missing", "Field required"));
+                None
+            }
+            Some(Value::String(s)) if s.len() > max => {
+                self.errors.push(FieldError::body(
+                    name,
+                    "string_too_long",
+                    format!("String should have at most {max} bytes"),
+                ));
+                None
+            }
+            Some(Value::String(s)) => Some(s),
+            Some(_) => {
+                self.errors.push(FieldError::body(
+                    name,
+                    "string_type",
+                    "Input should be a valid string",
+                ));
+                None
+            }
+        }
+    }
+
+    /// An optional string, which must equal `expected` when present and non-empty
+    /// (OAuth2's `grant_type=password`).
+    pub(crate) fn optional_literal(&mut self, name: &str, expected: &str) {
+        match self.fields.map.get(name) {
+            None | Some(Value::Null) => {}
+            Some(Value::String(s)) if s.is_empty() || s == expected => {}
+            Some(_) => self.errors.push(FieldError::body(
+                name,
+                "string_pattern_mismatch",
+                format!("String should match pattern '^{expected}$'"),
+            )),
+        }
+    }
+
+    /// An optional boolean.
+    pub(crate) fn optional_bool(&mut self, name: &str) -> Option<bool> {
+        match self.fields.map.get(name) {
+            None | Some(Value::Null) => None,
+            Some(Value::Bool(b)) => Some(*b),
+            Some(_) => {
+                self.errors.push(FieldError::body(
+                    name,
+                    "bool_type",
+                    "Input should be a valid boolean",
+                ));
+                None
+            }
+        }
+    }
+
+    pub(crate) fn push(&mut self, error: FieldError) {
+        self.errors.push(error);
+    }
+
+    /// The collected problems as a 422, if any.
+    pub(crate) fn finish(self) -> Result<(), ApiError> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::validation(self.errors))
+        }
+    }
+}

@@ -1,0 +1,69 @@
+//! `POST /auth/register`, FastAPI Users' register router.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+
+use super::body::{Encoding, Fields, Reader};
+use crate::error::{ApiError, ErrorCode, FieldError};
+use crate::manager::ManagerError;
+use crate::password::MAX_PASSWORD_BYTES;
+use crate::user::{MAX_EMAIL_LEN, User, UserCreate, normalize_email};
+use crate::warden::Warden;
+
+/// 201 `UserRead`; 400 `REGISTER_INVALID_PASSWORD` (with the hook's reason) or
+/// `REGISTER_USER_ALREADY_EXISTS`; 422 for a malformed body.
+pub(crate) async fn register(
+    State(warden): State<Warden>,
+    fields: Fields,
+) -> Result<(StatusCode, Json<User>), ApiError> {
+    let create = read(&fields)?;
+    match warden.manager().register(create).await {
+        Ok(user) => Ok((StatusCode::CREATED, Json(user))),
+        Err(ManagerError::InvalidPassword(invalid)) => Err(ApiError::code_with_reason(
+            ErrorCode::RegisterInvalidPassword,
+            invalid.reason,
+        )),
+        Err(ManagerError::UserAlreadyExists) => {
+            Err(ApiError::code(ErrorCode::RegisterUserAlreadyExists))
+        }
+        Err(ManagerError::InvalidEmail(msg)) => Err(ApiError::validation(vec![FieldError::body(
+            "email",
+            "value_error",
+            msg,
+        )])),
+        Err(error) => {
+            tracing::error!(%error, "registration failed");
+            Err(ApiError::internal())
+        }
+    }
+}
+
+fn read(fields: &Fields) -> Result<UserCreate, ApiError> {
+    if fields.encoding != Encoding::Json {
+        return Err(ApiError::validation(vec![FieldError::whole_body(
+            "model_attributes_type",
+            "Send the user as a JSON object",
+        )]));
+    }
+    let mut reader = Reader::new(fields);
+    let email = reader.string("email", MAX_EMAIL_LEN);
+    let password = reader.string("password", MAX_PASSWORD_BYTES);
+    let is_active = reader.optional_bool("is_active");
+    let is_superuser = reader.optional_bool("is_superuser");
+    let is_verified = reader.optional_bool("is_verified");
+    if let Some(Err(msg)) = email.map(normalize_email) {
+        reader.push(FieldError::body("email", "value_error", msg));
+    }
+    reader.finish()?;
+    let (Some(email), Some(password)) = (email, password) else {
+        return Err(ApiError::internal());
+    };
+    Ok(UserCreate {
+        email: email.to_owned(),
+        password: password.to_owned(),
+        is_active,
+        is_superuser,
+        is_verified,
+    })
+}

@@ -1,0 +1,333 @@
+//! The token core: [`JwtStrategy`] issues and verifies JWTs the way FastAPI Users'
+//! `JWTStrategy` does, with RFC 8725's strictness on top.
+
+mod algorithm;
+mod claims;
+mod keys;
+mod secret;
+pub mod strict;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{DecodingKey, EncodingKey, crypto};
+use serde::Serialize;
+use uuid::Uuid;
+
+pub use algorithm::Algorithm;
+pub use claims::VerifiedClaims;
+pub use secret::Secret;
+
+use crate::ConfigError;
+
+/// FastAPI Users' default access-token audience.
+pub const DEFAULT_AUDIENCE: &str = "fastapi-users:auth";
+
+/// The most clock leeway a strategy accepts (SECURITY.md item 6).
+pub const MAX_LEEWAY_SECONDS: u64 = 60;
+
+/// How long issued tokens live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lifetime {
+    /// `exp = iat + seconds`; verification requires `exp`.
+    Seconds(u64),
+    /// No `exp` is issued and none is required. Spelled out on purpose: FastAPI Users
+    /// mints never-expiring tokens whenever `lifetime_seconds` is falsy.
+    Forever,
+}
+
+/// Why a token was refused. Every variant is answered with the same 401; the
+/// distinction is for logs and tests.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TokenError {
+    /// Longer than [`strict::MAX_TOKEN_LEN`].
+    #[error("token too large")]
+    TooLarge,
+    /// Not a compact JWS of canonical base64url JSON objects.
+    #[error("malformed token: {0}")]
+    Malformed(&'static str),
+    /// `alg` missing, not a string, or not the backend's pinned algorithm.
+    #[error("algorithm not allowed")]
+    Algorithm,
+    /// A header parameter we refuse.
+    #[error("header refused: {0}")]
+    Header(&'static str),
+    /// The signature does not verify.
+    #[error("bad signature")]
+    Signature,
+    /// `exp` has passed.
+    #[error("token expired")]
+    Expired,
+    /// `nbf` is in the future.
+    #[error("token not yet valid")]
+    NotYetValid,
+    /// `iat` is in the future.
+    #[error("token issued in the future")]
+    IssuedInFuture,
+    /// No audience of the token is accepted here.
+    #[error("audience not accepted")]
+    Audience,
+    /// A required claim is absent.
+    #[error("missing claim {0}")]
+    MissingClaim(&'static str),
+    /// A claim has the wrong type or form.
+    #[error("invalid claim {0}")]
+    InvalidClaim(&'static str),
+    /// Signing failed (a key problem the startup checks should have caught).
+    #[error("signing failed")]
+    Signing,
+}
+
+/// Issues and verifies JWTs for one backend: one pinned algorithm, one key pair or
+/// secret, one audience list.
+///
+/// ```
+/// use warden_runtime::{JwtStrategy, Lifetime};
+/// let strategy = JwtStrategy::builder("a-secret-of-at-least-thirty-two-bytes", Lifetime::Seconds(3600))
+///     .build()?;
+/// let token = strategy.issue("5b0a07a2-5d3e-4fb0-9b2b-6a6f2e0c6d1e")?;
+/// let claims = strategy.verify(&token)?;
+/// assert_eq!(claims.aud, ["fastapi-users:auth"]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct JwtStrategy {
+    algorithm: Algorithm,
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    lifetime: Lifetime,
+    audience: Vec<String>,
+    leeway: i64,
+    /// `{"alg":..,"typ":"JWT"}` encoded once: every token we issue shares it.
+    header_b64: String,
+}
+
+impl std::fmt::Debug for JwtStrategy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JwtStrategy")
+            .field("algorithm", &self.algorithm)
+            .field("lifetime", &self.lifetime)
+            .field("audience", &self.audience)
+            .field("leeway", &self.leeway)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Options of a [`JwtStrategy`], checked by [`build`](Self::build).
+#[derive(Debug, Clone)]
+pub struct JwtStrategyBuilder {
+    backend: String,
+    secret: Secret,
+    lifetime: Lifetime,
+    algorithm: Algorithm,
+    public_key: Option<Secret>,
+    audience: Vec<String>,
+    leeway: u64,
+}
+
+impl JwtStrategyBuilder {
+    /// The signature algorithm (default HS256). The token header must name exactly it.
+    pub fn algorithm(mut self, algorithm: Algorithm) -> Self {
+        self.algorithm = algorithm;
+        self
+    }
+
+    /// The PEM public key that verifies, for RS*, PS*, ES* and EdDSA. The secret (the
+    /// PEM private key) always signs.
+    pub fn public_key(mut self, pem: impl Into<Secret>) -> Self {
+        self.public_key = Some(pem.into());
+        self
+    }
+
+    /// Accepted audiences; issued tokens carry all of them (default
+    /// `["fastapi-users:auth"]`).
+    pub fn audience<I, S>(mut self, audience: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.audience = audience.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Clock leeway for `exp`, `nbf` and `iat`, in seconds: 0 (FastAPI Users' value)
+    /// by default, at most 60.
+    pub fn leeway(mut self, seconds: u64) -> Self {
+        self.leeway = seconds;
+        self
+    }
+
+    /// The backend name used in error messages.
+    pub fn backend_name(mut self, name: impl Into<String>) -> Self {
+        self.backend = name.into();
+        self
+    }
+
+    /// Reads the keys and checks every option. Errors name the option and the fix.
+    pub fn build(self) -> Result<JwtStrategy, ConfigError> {
+        let bad_option = |option, problem: String| ConfigError::BadOption {
+            backend: self.backend.clone(),
+            option,
+            problem,
+        };
+        if self.lifetime == Lifetime::Seconds(0) {
+            return Err(bad_option(
+                "lifetime",
+                "must be greater than zero; use `forever` for tokens that never expire".into(),
+            ));
+        }
+        if self.audience.is_empty() || self.audience.iter().any(String::is_empty) {
+            return Err(bad_option(
+                "audience",
+                "must be a non-empty list of non-empty strings".into(),
+            ));
+        }
+        if self.leeway > MAX_LEEWAY_SECONDS {
+            return Err(bad_option(
+                "leeway",
+                format!(
+                    "{} s is too lenient; at most {MAX_LEEWAY_SECONDS} s",
+                    self.leeway
+                ),
+            ));
+        }
+        let (encoding, decoding) = keys::load(
+            &self.backend,
+            self.algorithm,
+            &self.secret,
+            self.public_key.as_ref(),
+        )?;
+        let header = serde_json::json!({ "alg": self.algorithm.as_str(), "typ": "JWT" });
+        Ok(JwtStrategy {
+            algorithm: self.algorithm,
+            encoding,
+            decoding,
+            lifetime: self.lifetime,
+            audience: self.audience,
+            leeway: self.leeway as i64,
+            header_b64: URL_SAFE_NO_PAD.encode(header.to_string()),
+        })
+    }
+}
+
+#[derive(Serialize)]
+struct Claims<'a, T: Serialize> {
+    sub: &'a str,
+    aud: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    exp: Option<i64>,
+    iat: i64,
+    jti: String,
+    #[serde(flatten)]
+    extra: &'a T,
+}
+
+impl JwtStrategy {
+    /// Starts a strategy: the secret signs (an HMAC secret, or a PEM private key).
+    pub fn builder(secret: impl Into<Secret>, lifetime: Lifetime) -> JwtStrategyBuilder {
+        JwtStrategyBuilder {
+            backend: "jwt".into(),
+            secret: secret.into(),
+            lifetime,
+            algorithm: Algorithm::default(),
+            public_key: None,
+            audience: vec![DEFAULT_AUDIENCE.into()],
+            leeway: 0,
+        }
+    }
+
+    /// The pinned algorithm.
+    pub fn algorithm(&self) -> Algorithm {
+        self.algorithm
+    }
+
+    /// The token lifetime.
+    pub fn lifetime(&self) -> Lifetime {
+        self.lifetime
+    }
+
+    /// The accepted audiences.
+    pub fn audience(&self) -> &[String] {
+        &self.audience
+    }
+
+    /// Issues an access token `{sub, aud, exp, iat, jti}`: FastAPI Users' layout plus
+    /// `iat` and a unique `jti`, so no two tokens are alike and revocation can key on
+    /// them.
+    pub fn issue(&self, sub: &str) -> Result<String, TokenError> {
+        self.issue_with(sub, &serde_json::Map::new())
+    }
+
+    /// Issues a token with extra claims beside the registered ones.
+    pub fn issue_with<T: Serialize>(&self, sub: &str, extra: &T) -> Result<String, TokenError> {
+        let iat = now();
+        let exp = match self.lifetime {
+            Lifetime::Seconds(seconds) => {
+                Some(iat.saturating_add(i64::try_from(seconds).unwrap_or(i64::MAX)))
+            }
+            Lifetime::Forever => None,
+        };
+        let claims = Claims {
+            sub,
+            aud: &self.audience,
+            exp,
+            iat,
+            jti: Uuid::new_v4().simple().to_string(),
+            extra,
+        };
+        let payload = serde_json::to_vec(&claims).map_err(|_| TokenError::Signing)?;
+        let mut token = String::with_capacity(self.header_b64.len() + payload.len() * 2 + 128);
+        token.push_str(&self.header_b64);
+        token.push('.');
+        URL_SAFE_NO_PAD.encode_string(&payload, &mut token);
+        let signature = crypto::sign(token.as_bytes(), &self.encoding, self.algorithm.to_jwt())
+            .map_err(|_| TokenError::Signing)?;
+        token.push('.');
+        token.push_str(&signature);
+        Ok(token)
+    }
+
+    /// Verifies a token completely: shape, pinned algorithm, signature over the
+    /// segments as received, then the claims (`exp` required unless the lifetime is
+    /// forever, `nbf`, `iat`, `aud`, `sub`).
+    pub fn verify(&self, token: &str) -> Result<VerifiedClaims, TokenError> {
+        let payload = self.verify_signature(token)?;
+        let claims = strict::parse_object(&payload)
+            .map_err(|_| TokenError::Malformed("payload is not a JSON object"))?;
+        claims::validate(
+            claims,
+            &claims::Rules {
+                audience: &self.audience,
+                require_exp: self.lifetime != Lifetime::Forever,
+                leeway: self.leeway,
+                now: now(),
+            },
+        )
+    }
+
+    /// Checks shape, algorithm and signature only, and returns the payload bytes
+    /// without reading them. For JWS test vectors and custom token kinds; an access
+    /// token must go through [`verify`](Self::verify).
+    pub fn verify_signature(&self, token: &str) -> Result<Vec<u8>, TokenError> {
+        let parts = strict::split(token, self.algorithm)?;
+        // The MAC is computed over the received bytes, never re-serialised JSON; the
+        // RustCrypto HMAC comparison is constant-time (`verify_slice`).
+        let valid = crypto::verify(
+            parts.signature,
+            parts.signing_input.as_bytes(),
+            &self.decoding,
+            self.algorithm.to_jwt(),
+        )
+        .unwrap_or(false);
+        if !valid {
+            return Err(TokenError::Signature);
+        }
+        strict::decode_segment(parts.payload_b64)
+    }
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
