@@ -1,0 +1,175 @@
+//! Shared test support: a real server on 127.0.0.1 with an ephemeral port.
+#![allow(dead_code)]
+
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{Value, json};
+use warden::{MemoryStore, User, Warden, auth_backend, protected};
+
+/// The HS256 secret of [`Jwt`]; tests that forge tokens sign with it.
+pub const SECRET: &str = "test-secret-that-is-at-least-32-bytes-long";
+
+/// The backend most tests use: HS256, one hour.
+#[auth_backend(
+    name = "jwt",
+    lifetime = 3600,
+    secret = "test-secret-that-is-at-least-32-bytes-long"
+)]
+pub struct Jwt;
+
+#[protected(active)]
+pub async fn authenticated_route(user: User) -> Json<Value> {
+    Json(json!({ "message": format!("Hello {}!", user.email) }))
+}
+
+#[protected(active, verified)]
+pub async fn verified_route(user: User) -> Json<Value> {
+    Json(json!({ "message": format!("Hello {}, you are verified!", user.email) }))
+}
+
+#[protected(active, superuser)]
+pub async fn superuser_route(user: User) -> Json<Value> {
+    Json(json!({ "message": format!("Hello {}, you are a superuser!", user.email) }))
+}
+
+#[protected(optional)]
+pub async fn optional_route(user: Option<User>) -> Json<Value> {
+    let message = match user {
+        Some(user) => format!("Hello {}!", user.email),
+        None => "Hello anonymous!".to_owned(),
+    };
+    Json(json!({ "message": message }))
+}
+
+/// A running server.
+pub struct Server {
+    /// `http://127.0.0.1:PORT`
+    pub base: String,
+    pub client: reqwest::Client,
+    pub warden: Warden,
+}
+
+/// Serves `app` on an ephemeral port and returns its base URL.
+pub async fn serve(app: Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    format!("http://{addr}")
+}
+
+/// The demo routes of the quickstart plus warden's routes.
+pub fn app(warden: &Warden) -> Router {
+    Router::new()
+        .route("/authenticated-route", get(authenticated_route))
+        .route("/verified-route", get(verified_route))
+        .route("/superuser-route", get(superuser_route))
+        .route("/optional-route", get(optional_route))
+        .merge(warden.routes())
+        .with_state(warden.clone())
+}
+
+/// A server with the [`Jwt`] backend over an in-memory store.
+pub async fn spawn() -> Server {
+    let warden = Warden::builder()
+        .store(MemoryStore::new())
+        .backend::<Jwt>()
+        .unwrap()
+        .build()
+        .unwrap();
+    spawn_with(warden).await
+}
+
+/// A server for a configured warden, with the demo routes.
+pub async fn spawn_with(warden: Warden) -> Server {
+    let base = serve(app(&warden)).await;
+    Server {
+        base,
+        client: reqwest::Client::new(),
+        warden,
+    }
+}
+
+impl Server {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// `POST /auth/register` with JSON; returns (status, body).
+    pub async fn register(&self, email: &str, password: &str) -> (u16, Value) {
+        let response = self
+            .client
+            .post(self.url("/auth/register"))
+            .json(&json!({ "email": email, "password": password }))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// `POST /auth/jwt/login` with the OAuth2 form; returns (status, body).
+    pub async fn login(&self, username: &str, password: &str) -> (u16, Value) {
+        let body = format!(
+            "username={}&password={}",
+            urlencode(username),
+            urlencode(password)
+        );
+        let response = self
+            .client
+            .post(self.url("/auth/jwt/login"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Registers and logs in; returns the access token.
+    pub async fn user_token(&self, email: &str, password: &str) -> String {
+        let (status, body) = self.register(email, password).await;
+        assert_eq!(status, 201, "{body}");
+        let (status, body) = self.login(email, password).await;
+        assert_eq!(status, 200, "{body}");
+        body["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// `GET path` with an optional bearer token; returns (status, body).
+    pub async fn get(&self, path: &str, token: Option<&str>) -> (u16, Value) {
+        let mut request = self.client.get(self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Sets flags on a stored user directly (what an admin route will do later).
+    pub async fn set_flags(&self, email: &str, active: bool, verified: bool, superuser: bool) {
+        let store = self.warden.manager().store();
+        let mut user = store.get_by_email(email).await.unwrap().unwrap();
+        user.is_active = active;
+        user.is_verified = verified;
+        user.is_superuser = superuser;
+        store.update(user).await.unwrap();
+    }
+}
+
+/// application/x-www-form-urlencoded encoding of one value.
+pub fn urlencode(value: &str) -> String {
+    let mut out = String::new();
+    for byte in value.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'*' => {
+                out.push(byte as char)
+            }
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
