@@ -36,6 +36,7 @@
 //!   [`OptionalUser`], which you can also name yourself.
 //! - [`Warden`] holds the backends and the [`UserManager`], and serves the routes.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 pub use warden_macros::{auth_backend, protected};
 pub use warden_runtime::{

@@ -7,6 +7,9 @@
 //! On any error the user's item is emitted unchanged beside the errors, so the
 //! compiler shows the real mistake and nothing that follows from it.
 
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
 use proc_macro::TokenStream;
 
 mod backend;

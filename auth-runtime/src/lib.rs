@@ -7,6 +7,7 @@
 //! registration and login, [`CurrentUser`] guards axum handlers and [`Warden`] ties
 //! them together and serves FastAPI Users' routes.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 #[cfg(all(feature = "rust-crypto", feature = "aws-lc"))]
 compile_error!(

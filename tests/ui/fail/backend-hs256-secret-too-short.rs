@@ -1,0 +1,6 @@
+use warden::auth_backend;
+
+#[auth_backend(lifetime = 3600, secret = "0123456789abcdef0123456789abcde")]
+pub struct Jwt;
+
+fn main() {}

@@ -1,0 +1,6 @@
+use warden::protected;
+
+#[protected(active)]
+pub struct Me;
+
+fn main() {}

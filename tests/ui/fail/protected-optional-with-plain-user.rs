@@ -1,0 +1,8 @@
+use warden::{User, protected};
+
+#[protected(optional)]
+async fn greet(user: User) -> String {
+    user.email
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use warden::protected;
+
+#[protected(optional)]
+async fn greet() -> &'static str {
+    "Hello!"
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use warden::{User, protected};
+
+#[protected(activ)]
+async fn me(user: User) -> String {
+    user.email
+}
+
+fn main() {}

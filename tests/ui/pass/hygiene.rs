@@ -1,0 +1,43 @@
+// Generated code names nothing the user imported: both macros expand under
+// `#![no_implicit_prelude]` with only fully qualified paths in scope.
+#![no_implicit_prelude]
+
+#[::warden::auth_backend(
+    name = "rsa",
+    lifetime = 900,
+    algorithm = "RS256",
+    secret = file("keys/rsa-private.pem"),
+    public_key = env("RSA_PUBLIC_KEY"),
+    audience = ["fastapi-users:auth", "other"],
+    transport = bearer
+)]
+pub struct Rsa;
+
+#[::warden::auth_backend(lifetime = forever, secret = "0123456789abcdef0123456789abcdef")]
+pub struct Jwt;
+
+#[::warden::protected(active, verified, backend = Rsa)]
+async fn me(user: ::warden::User) -> ::std::string::String {
+    user.email
+}
+
+#[::warden::protected(optional, superuser)]
+async fn maybe(user: ::std::option::Option<::warden::User>) -> &'static str {
+    match user {
+        ::std::option::Option::Some(_) => "someone",
+        ::std::option::Option::None => "nobody",
+    }
+}
+
+#[::warden::protected]
+async fn hidden() -> &'static str {
+    "ok"
+}
+
+fn main() {
+    let _ = (Rsa::strategy(), Jwt::strategy());
+    let _: ::axum::Router<::warden::Warden> = ::axum::Router::new()
+        .route("/me", ::axum::routing::get(me))
+        .route("/maybe", ::axum::routing::get(maybe))
+        .route("/hidden", ::axum::routing::get(hidden));
+}
