@@ -22,7 +22,9 @@ fn now() -> i64 {
 }
 
 fn hs256(c: &mut Criterion) {
-    let strategy = JwtStrategy::builder(SECRET, Lifetime::Seconds(3600)).build().unwrap();
+    let strategy = JwtStrategy::builder(SECRET, Lifetime::Seconds(3600))
+        .build()
+        .unwrap();
     let encoding = EncodingKey::from_secret(SECRET.as_bytes());
     let decoding = DecodingKey::from_secret(SECRET.as_bytes());
     let mut validation = Validation::new(JwtAlg::HS256);
@@ -37,12 +39,16 @@ fn hs256(c: &mut Criterion) {
     let header = Header::new(JwtAlg::HS256);
 
     let mut group = c.benchmark_group("hs256");
-    group.bench_function("issue/warden", |b| b.iter(|| strategy.issue(black_box(SUB)).unwrap()));
+    group.bench_function("issue/warden", |b| {
+        b.iter(|| strategy.issue(black_box(SUB)).unwrap())
+    });
     group.bench_function("issue/jsonwebtoken", |b| {
         b.iter(|| jsonwebtoken::encode(&header, &claims(), &encoding).unwrap())
     });
     let token = strategy.issue(SUB).unwrap();
-    group.bench_function("verify/warden", |b| b.iter(|| strategy.verify(black_box(&token)).unwrap()));
+    group.bench_function("verify/warden", |b| {
+        b.iter(|| strategy.verify(black_box(&token)).unwrap())
+    });
     group.bench_function("verify/jsonwebtoken", |b| {
         b.iter(|| jsonwebtoken::decode::<Value>(black_box(&token), &decoding, &validation).unwrap())
     });
@@ -64,7 +70,9 @@ fn rs256(c: &mut Criterion) {
     validation.validate_nbf = true;
     let token = strategy.issue(SUB).unwrap();
     let mut group = c.benchmark_group("rs256");
-    group.bench_function("verify/warden", |b| b.iter(|| strategy.verify(black_box(&token)).unwrap()));
+    group.bench_function("verify/warden", |b| {
+        b.iter(|| strategy.verify(black_box(&token)).unwrap())
+    });
     group.bench_function("verify/jsonwebtoken", |b| {
         b.iter(|| jsonwebtoken::decode::<Value>(black_box(&token), &decoding, &validation).unwrap())
     });

@@ -38,7 +38,78 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub use warden_macros::{auth_backend, protected};
+/// Declares a JWT authentication backend on a unit struct.
+///
+/// Generates `impl AuthBackend for T` (its [`BackendConfig`]) and `T::strategy()`,
+/// which reads the keys; [`WardenBuilder::backend`] calls it at startup and
+/// [`Warden::routes`] then serves `POST /auth/{name}/login`, `/logout` and `/refresh`.
+///
+/// | option | default | checked at compile time |
+/// | --- | --- | --- |
+/// | `name = "jwt"` | `"jwt"` | a URL path segment `[a-z0-9_-]+` |
+/// | `lifetime = 3600` | required | an integer > 0, or `lifetime = forever` |
+/// | `algorithm = "HS256"` | `"HS256"` | HS256/384/512, RS256/384/512, PS256/384/512, ES256/384, EdDSA |
+/// | `secret = env("VAR")` / `file("path")` / `"literal"` | `env("WARDEN_SECRET")` | a literal HS secret is at least the hash size (32/48/64 bytes) |
+/// | `public_key = env(..)` / `file(..)` / `"literal"` | none | required for RS/PS/ES/EdDSA, refused for HS |
+/// | `audience = ["..."]` | `["fastapi-users:auth"]` | non-empty strings |
+/// | `transport = bearer` | `bearer` | |
+/// | `crate = "::path::to::warden"` | `::warden` | for re-exporting crates |
+///
+/// ```
+/// use warden::{AuthBackend, Lifetime, auth_backend};
+///
+/// #[auth_backend(name = "rsa", lifetime = 900, algorithm = "RS256",
+///                secret = file("keys/private.pem"), public_key = file("keys/public.pem"))]
+/// pub struct Rsa;
+///
+/// assert_eq!(Rsa::CONFIG.name, "rsa");
+/// assert_eq!(Rsa::CONFIG.lifetime, Lifetime::Seconds(900));
+/// ```
+///
+/// A mistake is a compile error at the offending value:
+///
+/// ```compile_fail
+/// #[warden::auth_backend(lifetime = 3600, algorithm = "HS265")] // did you mean "HS256"?
+/// pub struct Jwt;
+/// ```
+pub use warden_macros::auth_backend;
+
+/// Guards an async axum handler and hands it the current user.
+///
+/// Flags: `active`, `verified`, `superuser`, `optional`, `backend = Type`. A `User`
+/// parameter receives the user (with `optional`, an `Option<User>`); with no such
+/// parameter the guard still runs. The macro only retypes that one parameter into a
+/// [`CurrentUser`] (or [`OptionalUser`]) extractor; body and return type are untouched.
+///
+/// No token, a bad one, an unknown user or (with `active`) an inactive user: 401
+/// `{"detail": "Unauthorized"}`. A failed `verified` or `superuser` check: 403
+/// `{"detail": "Forbidden"}`.
+///
+/// ```
+/// use axum::{Json, Router, routing::get};
+/// use warden::{User, Warden, protected};
+///
+/// #[protected(active, superuser)]
+/// async fn admin(user: User) -> Json<User> {
+///     Json(user)
+/// }
+///
+/// #[protected(active, verified)]
+/// async fn verified_only() -> &'static str {
+///     "hello"
+/// }
+///
+/// #[protected(optional)]
+/// async fn greet(user: Option<User>) -> String {
+///     user.map_or("Hello anonymous!".into(), |u| format!("Hello {}!", u.email))
+/// }
+///
+/// let app: Router<Warden> = Router::new()
+///     .route("/admin", get(admin))
+///     .route("/verified", get(verified_only))
+///     .route("/greet", get(greet));
+/// ```
+pub use warden_macros::protected;
 pub use warden_runtime::{
     Active, Algorithm, ApiError, AuthBackend, Authenticated, Backend, BackendConfig, ConfigError,
     CurrentUser, DefaultEvents, Error, ErrorCode, InvalidPassword, JwtStrategy, JwtStrategyBuilder,

@@ -6,8 +6,12 @@ mod common;
 use serde_json::json;
 use warden::{Algorithm, ConfigError, JwtStrategy, Lifetime, MemoryStore, Warden, auth_backend};
 
-#[auth_backend(name = "hs384", lifetime = 600, algorithm = "HS384",
-               secret = "a-literal-hs384-secret-of-at-least-forty-eight-bytes!!")]
+#[auth_backend(
+    name = "hs384",
+    lifetime = 600,
+    algorithm = "HS384",
+    secret = "a-literal-hs384-secret-of-at-least-forty-eight-bytes!!"
+)]
 pub struct Hs384;
 
 #[auth_backend(name = "hs512", lifetime = 600, algorithm = "HS512",
@@ -86,7 +90,10 @@ async fn every_family_round_trips_through_login_and_a_guarded_route() {
         let response = server
             .client
             .post(server.url(&format!("/auth/{name}/login")))
-            .form(&[("username", "multi@example.com"), ("password", "multi-password")])
+            .form(&[
+                ("username", "multi@example.com"),
+                ("password", "multi-password"),
+            ])
             .send()
             .await
             .unwrap();
@@ -95,12 +102,17 @@ async fn every_family_round_trips_through_login_and_a_guarded_route() {
         let token = body["access_token"].as_str().unwrap();
         let header = token.split('.').next().unwrap();
         let header: serde_json::Value = serde_json::from_slice(
-            &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, header).unwrap(),
+            &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, header)
+                .unwrap(),
         )
         .unwrap();
         assert_eq!(header, json!({"alg": alg, "typ": "JWT"}), "{name}");
         let (status, me) = server.get("/authenticated-route", Some(token)).await;
-        assert_eq!((status, me), (200, json!({"message": "Hello multi@example.com!"})), "{name}");
+        assert_eq!(
+            (status, me),
+            (200, json!({"message": "Hello multi@example.com!"})),
+            "{name}"
+        );
         let refreshed = server
             .client
             .post(server.url(&format!("/auth/{name}/refresh")))
@@ -126,7 +138,11 @@ fn pem(name: &str) -> Vec<u8> {
     std::fs::read(format!("tests/fixtures/keys/{name}.pem")).unwrap()
 }
 
-fn build(alg: Algorithm, secret: Vec<u8>, public: Option<Vec<u8>>) -> Result<JwtStrategy, ConfigError> {
+fn build(
+    alg: Algorithm,
+    secret: Vec<u8>,
+    public: Option<Vec<u8>>,
+) -> Result<JwtStrategy, ConfigError> {
     let mut builder = JwtStrategy::builder(secret, Lifetime::Seconds(60)).algorithm(alg);
     if let Some(public) = public {
         builder = builder.public_key(public);
@@ -140,21 +156,63 @@ fn message(result: Result<JwtStrategy, ConfigError>) -> String {
 
 #[test]
 fn bad_keys_stop_startup_with_a_message_naming_the_option() {
-    let msg = message(build(Algorithm::RS256, pem("rsa-private"), Some(pem("rsa2-public"))));
-    assert!(msg.contains("option `public_key`") && msg.contains("not the public half"), "{msg}");
-    let msg = message(build(Algorithm::RS256, pem("rsa1024-private"), Some(pem("rsa1024-public"))));
-    assert!(msg.contains("option `secret`") && msg.contains("2048 bits"), "{msg}");
-    let msg = message(build(Algorithm::RS256, pem("p256-private"), Some(pem("p256-public"))));
-    assert!(msg.contains("option `secret`") && msg.contains("RSA private key"), "{msg}");
-    let msg = message(build(Algorithm::ES256, pem("p384-private"), Some(pem("p384-public"))));
+    let msg = message(build(
+        Algorithm::RS256,
+        pem("rsa-private"),
+        Some(pem("rsa2-public")),
+    ));
+    assert!(
+        msg.contains("option `public_key`") && msg.contains("not the public half"),
+        "{msg}"
+    );
+    let msg = message(build(
+        Algorithm::RS256,
+        pem("rsa1024-private"),
+        Some(pem("rsa1024-public")),
+    ));
+    assert!(
+        msg.contains("option `secret`") && msg.contains("2048 bits"),
+        "{msg}"
+    );
+    let msg = message(build(
+        Algorithm::RS256,
+        pem("p256-private"),
+        Some(pem("p256-public")),
+    ));
+    assert!(
+        msg.contains("option `secret`") && msg.contains("RSA private key"),
+        "{msg}"
+    );
+    let msg = message(build(
+        Algorithm::ES256,
+        pem("p384-private"),
+        Some(pem("p384-public")),
+    ));
     assert!(msg.contains("option `secret`"), "{msg}");
     let msg = message(build(Algorithm::ES256, pem("p256-private"), None));
-    assert!(msg.contains("option `public_key`") && msg.contains("needs a public key"), "{msg}");
-    let msg = message(build(Algorithm::HS256, b"x".repeat(32), Some(pem("rsa-public"))));
-    assert!(msg.contains("option `public_key`") && msg.contains("remove public_key"), "{msg}");
+    assert!(
+        msg.contains("option `public_key`") && msg.contains("needs a public key"),
+        "{msg}"
+    );
+    let msg = message(build(
+        Algorithm::HS256,
+        b"x".repeat(32),
+        Some(pem("rsa-public")),
+    ));
+    assert!(
+        msg.contains("option `public_key`") && msg.contains("remove public_key"),
+        "{msg}"
+    );
     let msg = message(build(Algorithm::HS256, b"short".to_vec(), None));
-    assert!(msg.contains("option `secret`") && msg.contains("at least 32 bytes"), "{msg}");
-    let msg = message(build(Algorithm::EdDSA, b"not a pem".to_vec(), Some(pem("ed25519-public"))));
+    assert!(
+        msg.contains("option `secret`") && msg.contains("at least 32 bytes"),
+        "{msg}"
+    );
+    let msg = message(build(
+        Algorithm::EdDSA,
+        b"not a pem".to_vec(),
+        Some(pem("ed25519-public")),
+    ));
     assert!(msg.contains("Ed25519 private key"), "{msg}");
 }
 
@@ -168,13 +226,22 @@ pub struct MissingFile;
 
 #[test]
 fn missing_env_and_files_stop_startup() {
-    let err = Warden::builder().store(MemoryStore::new()).backend::<MissingEnv>().err().unwrap();
+    let err = Warden::builder()
+        .store(MemoryStore::new())
+        .backend::<MissingEnv>()
+        .err()
+        .unwrap();
     assert_eq!(
         err.to_string(),
         "backend `missing`: option `secret`: environment variable WARDEN_TEST_UNSET_SECRET_VARIABLE is not set; set it to a random secret, e.g. `export WARDEN_SECRET=$(openssl rand -base64 32)`, or to the PEM private key for asymmetric algorithms"
     );
     let err = MissingFile::strategy().unwrap_err().to_string();
-    assert!(err.starts_with("backend `nofile`: option `secret`: cannot read tests/fixtures/keys/does-not-exist.pem"), "{err}");
+    assert!(
+        err.starts_with(
+            "backend `nofile`: option `secret`: cannot read tests/fixtures/keys/does-not-exist.pem"
+        ),
+        "{err}"
+    );
 }
 
 #[test]
@@ -191,9 +258,16 @@ fn two_backends_with_one_name_fail_at_build() {
         err.to_string(),
         "two backends are named `jwt`: give each #[auth_backend(name = \"...\")] a distinct name"
     );
-    let err = Warden::builder().backend::<common::Jwt>().unwrap().build().unwrap_err();
+    let err = Warden::builder()
+        .backend::<common::Jwt>()
+        .unwrap()
+        .build()
+        .unwrap_err();
     assert!(err.to_string().contains("no user store"));
-    let err = Warden::builder().store(MemoryStore::new()).build().unwrap_err();
+    let err = Warden::builder()
+        .store(MemoryStore::new())
+        .build()
+        .unwrap_err();
     assert!(err.to_string().contains("no authentication backend"));
 }
 
@@ -201,5 +275,8 @@ fn two_backends_with_one_name_fail_at_build() {
 fn main_returning_the_error_prints_one_readable_line() {
     let err: warden::Error = MissingFile::strategy().unwrap_err().into();
     let debug = format!("{err:?}");
-    assert!(!debug.contains('\n') && debug.starts_with("backend `nofile`"), "{debug}");
+    assert!(
+        !debug.contains('\n') && debug.starts_with("backend `nofile`"),
+        "{debug}"
+    );
 }

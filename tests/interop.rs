@@ -9,7 +9,11 @@ use warden::{SqliteStore, Warden, auth_backend};
 
 /// The backend a FastAPI Users app with `JWTStrategy(secret=SECRET, lifetime_seconds=3600)`
 /// would have.
-#[auth_backend(name = "jwt", lifetime = 3600, secret = "fastapi-users-interop-secret-0123456789abcdef")]
+#[auth_backend(
+    name = "jwt",
+    lifetime = 3600,
+    secret = "fastapi-users-interop-secret-0123456789abcdef"
+)]
 pub struct FastApiJwt;
 
 /// The same secret, spelled out to accept FastAPI Users' never-expiring tokens.
@@ -25,7 +29,9 @@ fn fixtures() -> Value {
 async fn server(dir: &tempfile::TempDir) -> common::Server {
     let path = dir.path().join("fastapi_users.db");
     std::fs::copy("tests/fixtures/fastapi_users/fastapi_users.db", &path).unwrap();
-    let store = SqliteStore::open(&format!("sqlite://{}", path.display())).await.unwrap();
+    let store = SqliteStore::open(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
     let warden = Warden::builder()
         .store(store)
         .backend::<FastApiJwt>()
@@ -47,7 +53,9 @@ async fn fastapi_users_access_token_is_accepted_until_it_expires() {
     let server = server(&dir).await;
     let fixtures = fixtures();
     let argon = &fixtures["users"][0];
-    let (status, body) = server.get("/users/me", Some(&token(&fixtures, "access"))).await;
+    let (status, body) = server
+        .get("/users/me", Some(&token(&fixtures, "access")))
+        .await;
     assert_eq!(status, 200);
     assert_eq!(
         body,
@@ -68,7 +76,14 @@ async fn fastapi_users_tokens_we_refuse() {
         strategy.verify(&no_exp).unwrap_err(),
         warden::TokenError::MissingClaim("exp")
     );
-    assert!(server.warden.strategy("forever").unwrap().verify(&no_exp).is_ok());
+    assert!(
+        server
+            .warden
+            .strategy("forever")
+            .unwrap()
+            .verify(&no_exp)
+            .is_ok()
+    );
     // A reset token is never an access token; a token for no user is a 401.
     for name in ["reset_audience", "unknown_user"] {
         let response = server
@@ -90,35 +105,74 @@ async fn fastapi_users_passwords_log_in_and_bcrypt_is_upgraded() {
     let store = server.warden.manager().store().clone();
 
     // argon2id with FastAPI Users' (stronger than OWASP minimum) parameters: kept.
-    let before = store.get_by_email("argon@example.com").await.unwrap().unwrap();
+    let before = store
+        .get_by_email("argon@example.com")
+        .await
+        .unwrap()
+        .unwrap();
     let (status, _) = server.login("ARGON@example.com", "argon-password-1").await;
     assert_eq!(status, 200);
-    let after = store.get_by_email("argon@example.com").await.unwrap().unwrap();
+    let after = store
+        .get_by_email("argon@example.com")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(before.hashed_password, after.hashed_password);
 
     // bcrypt (pwdlib): verified, then re-hashed as argon2id, and still works.
-    let before = store.get_by_email("bcrypt.user@example.com").await.unwrap().unwrap();
+    let before = store
+        .get_by_email("bcrypt.user@example.com")
+        .await
+        .unwrap()
+        .unwrap();
     assert!(before.hashed_password.starts_with("$2b$12$"));
-    let (status, _) = server.login("bcrypt.user@EXAMPLE.com", "bcrypt-password-1").await;
+    let (status, _) = server
+        .login("bcrypt.user@EXAMPLE.com", "bcrypt-password-1")
+        .await;
     assert_eq!(status, 200);
-    let after = store.get_by_email("bcrypt.user@example.com").await.unwrap().unwrap();
-    assert!(after.hashed_password.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
-    let (status, _) = server.login("Bcrypt.User@example.com", "bcrypt-password-1").await;
+    let after = store
+        .get_by_email("bcrypt.user@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        after
+            .hashed_password
+            .starts_with("$argon2id$v=19$m=19456,t=2,p=1$")
+    );
+    let (status, _) = server
+        .login("Bcrypt.User@example.com", "bcrypt-password-1")
+        .await;
     assert_eq!(status, 200);
-    let (status, body) = server.login("Bcrypt.User@example.com", "bcrypt-password-2").await;
-    assert_eq!((status, body), (400, json!({"detail": "LOGIN_BAD_CREDENTIALS"})));
+    let (status, body) = server
+        .login("Bcrypt.User@example.com", "bcrypt-password-2")
+        .await;
+    assert_eq!(
+        (status, body),
+        (400, json!({"detail": "LOGIN_BAD_CREDENTIALS"}))
+    );
 
     // Inactive: the same answer as a wrong password.
-    let (status, body) = server.login("inactive@example.com", "inactive-password-1").await;
-    assert_eq!((status, body), (400, json!({"detail": "LOGIN_BAD_CREDENTIALS"})));
+    let (status, body) = server
+        .login("inactive@example.com", "inactive-password-1")
+        .await;
+    assert_eq!(
+        (status, body),
+        (400, json!({"detail": "LOGIN_BAD_CREDENTIALS"}))
+    );
 }
 
 #[tokio::test]
 async fn fastapi_users_database_takes_new_registrations_with_unique_emails() {
     let dir = tempfile::tempdir().unwrap();
     let server = server(&dir).await;
-    let (status, body) = server.register("argon@EXAMPLE.com", "another-password").await;
-    assert_eq!((status, body), (400, json!({"detail": "REGISTER_USER_ALREADY_EXISTS"})));
+    let (status, body) = server
+        .register("argon@EXAMPLE.com", "another-password")
+        .await;
+    assert_eq!(
+        (status, body),
+        (400, json!({"detail": "REGISTER_USER_ALREADY_EXISTS"}))
+    );
     let token = server.user_token("new@example.com", "new-password-1").await;
     let (status, body) = server.get("/users/me", Some(&token)).await;
     assert_eq!(status, 200);
@@ -137,12 +191,16 @@ async fn our_tokens_pass_a_standard_jwt_librarys_claim_checks() {
     validation.set_required_spec_claims(&["exp", "sub", "aud", "iat"]);
     validation.validate_nbf = true;
     validation.leeway = 0;
-    let key = jsonwebtoken::DecodingKey::from_secret(fixtures()["secret"].as_str().unwrap().as_bytes());
+    let key =
+        jsonwebtoken::DecodingKey::from_secret(fixtures()["secret"].as_str().unwrap().as_bytes());
     let data = jsonwebtoken::decode::<Value>(token, &key, &validation).unwrap();
     let claims = data.claims;
     assert_eq!(claims["sub"], fixtures()["users"][0]["id"]);
     assert_eq!(claims["aud"], json!(["fastapi-users:auth"]));
-    let (iat, exp) = (claims["iat"].as_i64().unwrap(), claims["exp"].as_i64().unwrap());
+    let (iat, exp) = (
+        claims["iat"].as_i64().unwrap(),
+        claims["exp"].as_i64().unwrap(),
+    );
     assert_eq!(exp - iat, 3600);
     assert_eq!(claims["jti"].as_str().unwrap().len(), 32);
     assert_eq!(data.header.typ.as_deref(), Some("JWT"));

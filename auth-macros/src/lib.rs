@@ -16,6 +16,45 @@ mod backend;
 mod protected;
 mod suggest;
 
+/// `crate = "::path::to::warden"`, for crates that re-export warden.
+pub(crate) struct CratePath(pub syn::Path);
+
+impl darling::FromMeta for CratePath {
+    fn from_expr(expr: &syn::Expr) -> darling::Result<Self> {
+        const HINT: &str =
+            "crate = \"...\" takes the path of the warden crate, e.g. crate = \"::warden\"";
+        match expr {
+            syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(s),
+                ..
+            }) => s
+                .parse::<syn::Path>()
+                .map(Self)
+                .map_err(|_| darling::Error::custom(HINT).with_span(s)),
+            syn::Expr::Path(path) => Ok(Self(path.path.clone())),
+            other => Err(darling::Error::custom(HINT).with_span(other)),
+        }
+    }
+}
+
+/// What an item is, in words, and the span of its keyword: for "goes on X, not Y".
+fn item_kind(item: &syn::Item) -> (&'static str, proc_macro2::Span) {
+    use syn::spanned::Spanned;
+    match item {
+        syn::Item::Enum(i) => ("an enum", i.enum_token.span),
+        syn::Item::Fn(i) => ("a function", i.sig.fn_token.span),
+        syn::Item::Struct(i) => ("a struct", i.struct_token.span),
+        syn::Item::Union(i) => ("a union", i.union_token.span),
+        syn::Item::Trait(i) => ("a trait", i.trait_token.span),
+        syn::Item::Impl(i) => ("an impl block", i.impl_token.span),
+        syn::Item::Mod(i) => ("a module", i.mod_token.span),
+        syn::Item::Const(i) => ("a const", i.const_token.span),
+        syn::Item::Static(i) => ("a static", i.static_token.span),
+        syn::Item::Type(i) => ("a type alias", i.type_token.span),
+        other => ("this item", other.span()),
+    }
+}
+
 /// Declares a JWT authentication backend on a unit struct. See the `warden` crate.
 #[proc_macro_attribute]
 pub fn auth_backend(args: TokenStream, item: TokenStream) -> TokenStream {

@@ -14,13 +14,22 @@ pub(crate) fn run(args: TokenStream, raw_item: TokenStream) -> TokenStream {
     let args = errors
         .handle(NestedMeta::parse_meta_list(args).map_err(darling::Error::from))
         .and_then(|list| errors.handle(parse::BackendArgs::from_list(&list)));
-    let Ok(item) = syn::parse2::<syn::ItemStruct>(raw_item.clone()) else {
-        errors.push(
-            darling::Error::custom("#[auth_backend] goes on a unit struct, e.g. `pub struct Jwt;`")
-                .with_span(&first_token_span(&raw_item)),
-        );
-        let errors = errors.finish().err().map(darling::Error::write_errors);
-        return quote! { #errors #raw_item };
+    let item = match syn::parse2::<syn::Item>(raw_item.clone()) {
+        Ok(syn::Item::Struct(item)) => item,
+        other => {
+            let (what, span) = match &other {
+                Ok(item) => crate::item_kind(item),
+                Err(_) => ("this item", first_token_span(&raw_item)),
+            };
+            errors.push(
+                darling::Error::custom(format!(
+                    "#[auth_backend] goes on a unit struct, not {what}: write `pub struct Jwt;`"
+                ))
+                .with_span(&span),
+            );
+            let errors = errors.finish().err().map(darling::Error::write_errors);
+            return quote! { #errors #raw_item };
+        }
     };
     let model = args.and_then(|args| errors.handle(model::Backend::validate(args, &item)));
     match (errors.finish(), model) {
@@ -33,7 +42,7 @@ pub(crate) fn run(args: TokenStream, raw_item: TokenStream) -> TokenStream {
     }
 }
 
-fn first_token_span(tokens: &TokenStream) -> proc_macro2::Span {
+pub(crate) fn first_token_span(tokens: &TokenStream) -> proc_macro2::Span {
     tokens
         .clone()
         .into_iter()

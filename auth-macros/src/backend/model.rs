@@ -96,9 +96,12 @@ impl Backend {
             Some(LifetimeArg::Seconds(seconds, _)) => Lifetime::Seconds(seconds),
             Some(LifetimeArg::Forever) => Lifetime::Forever,
             None => {
-                errors.push(Error::custom(
-                    "missing option `lifetime`: add `lifetime = 3600` (seconds), or `lifetime = forever` for tokens that never expire",
-                ));
+                errors.push(
+                    Error::custom(
+                        "missing option `lifetime`: add `lifetime = 3600` (seconds), or `lifetime = forever` for tokens that never expire",
+                    )
+                    .with_span(&item.ident),
+                );
                 Lifetime::Forever
             }
         };
@@ -197,7 +200,9 @@ impl Backend {
         // `transport` has one value so far (`bearer`); parsing it is the whole check.
         let _ = args.transport;
 
-        let krate = args.krate.unwrap_or_else(|| syn::parse_quote!(::warden));
+        let krate = args
+            .krate
+            .map_or_else(|| syn::parse_quote!(::warden), |krate| krate.0);
         errors.finish_with(Self {
             name,
             lifetime,
@@ -230,6 +235,14 @@ fn unknown_algorithm(given: &str, span: Span) -> Error {
 
 fn check_key(errors: &mut darling::error::Accumulator, key: &KeyArg, option: &str) {
     match key.kind {
+        KeyKind::Env if key.value.is_empty() => {
+            errors.push(
+                Error::custom(format!(
+                    "{option} = env(\"\") needs a variable name, e.g. env(\"WARDEN_SECRET\")"
+                ))
+                .with_span(&key.span),
+            );
+        }
         KeyKind::Env => {
             let mut chars = key.value.chars();
             let valid = chars

@@ -21,7 +21,7 @@ pub(crate) struct BackendArgs {
     pub audience: Option<AudienceArg>,
     pub transport: Option<TransportArg>,
     #[darling(rename = "crate")]
-    pub krate: Option<syn::Path>,
+    pub krate: Option<crate::CratePath>,
 }
 
 /// `lifetime = 3600` or `lifetime = forever`.
@@ -36,6 +36,10 @@ impl FromMeta for LifetimeArg {
             "write a number of seconds, e.g. `lifetime = 3600`, or `lifetime = forever`";
         match expr {
             Expr::Lit(lit) => match &lit.lit {
+                // syn reads `-3600` as one negative literal (spanned at the `-`).
+                Lit::Int(int) if int.base10_digits().starts_with('-') => {
+                    Err(Error::custom(format!("lifetime must be positive; {HINT}")).with_span(int))
+                }
                 Lit::Int(int) => int
                     .base10_parse::<u64>()
                     .map(|seconds| Self::Seconds(seconds, int.span()))

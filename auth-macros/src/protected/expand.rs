@@ -1,7 +1,7 @@
 //! Code generation for `#[protected]`: one parameter is retyped (or one added); the
 //! body and return type are untouched, so other attribute macros stack.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{FnArg, PatType};
@@ -30,10 +30,17 @@ pub(crate) fn expand(mut item: syn::ItemFn, guard: &Guard) -> TokenStream {
         quote!((#(#markers,)*))
     };
 
+    // With `backend = B`, the whole guard type is spanned at `B`, so a `B` that is
+    // not an `AuthBackend` is one error, at the path the user wrote.
+    let backend_span = guard.backend.as_ref().map(Spanned::span);
+    let (private, policy) = match backend_span {
+        Some(span) => (respan(private, span), respan(policy, span)),
+        None => (private, policy),
+    };
     match guard.slot {
         Slot::User(index) => retype(&mut item, index, |pat, ty| {
             let field = field_pattern(pat);
-            quote_spanned! {ty.span()=>
+            quote_spanned! {backend_span.unwrap_or_else(|| ty.span())=>
                 #private::CurrentUser { #field, .. }: #private::CurrentUser<#policy, #ty>
             }
         }),
@@ -41,13 +48,13 @@ pub(crate) fn expand(mut item: syn::ItemFn, guard: &Guard) -> TokenStream {
             let field = field_pattern(pat);
             // `ty` is `Option<U>`: the guard takes `U`.
             let inner = option_inner(ty);
-            quote_spanned! {ty.span()=>
+            quote_spanned! {backend_span.unwrap_or_else(|| ty.span())=>
                 #private::OptionalUser { #field, .. }: #private::OptionalUser<#policy, #inner>
             }
         }),
         Slot::Hidden => {
-            let guard: FnArg = syn::parse_quote! {
-                _: #private::CurrentUser<#policy>
+            let guard: FnArg = syn::parse_quote_spanned! {backend_span.unwrap_or_else(Span::call_site)=>
+                #private::CurrentUser { .. }: #private::CurrentUser<#policy>
             };
             item.sig.inputs.insert(0, guard);
         }
@@ -91,4 +98,22 @@ fn retype(
             }
         }
     }
+}
+
+/// `tokens` with every span set to `span`.
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut token| {
+            if let TokenTree::Group(group) = &token {
+                let mut group =
+                    proc_macro2::Group::new(group.delimiter(), respan(group.stream(), span));
+                group.set_span(span);
+                token = TokenTree::Group(group);
+            } else {
+                token.set_span(span);
+            }
+            token
+        })
+        .collect()
 }

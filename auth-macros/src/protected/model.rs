@@ -2,7 +2,6 @@
 //! which policy guards it.
 
 use darling::Error;
-use syn::spanned::Spanned;
 use syn::{FnArg, GenericArgument, PathArguments, Type};
 
 use super::parse::ProtectedArgs;
@@ -35,58 +34,60 @@ impl Guard {
                     .with_span(&item.sig.fn_token),
             );
         }
-        let mut users = Vec::new();
-        let mut optional_users = Vec::new();
-        for (index, input) in item.sig.inputs.iter().enumerate() {
-            match input {
-                FnArg::Receiver(receiver) => errors.push(
-                    Error::custom(
-                        "#[protected] guards free handler functions; it cannot take `self`",
-                    )
-                    .with_span(receiver),
-                ),
-                FnArg::Typed(typed) if is_user(&typed.ty) => users.push((index, typed.span())),
-                FnArg::Typed(typed) if option_of_user(&typed.ty) => {
-                    optional_users.push((index, typed.span()))
-                }
-                FnArg::Typed(_) => {}
-            }
-        }
-        for (_, span) in users.iter().chain(&optional_users).skip(1) {
-            errors.push(
-                Error::custom("#[protected] hands the user to one parameter only; remove this one")
-                    .with_span(span),
-            );
-        }
         let optional = args.optional.is_present();
-        let slot = match (optional, users.first(), optional_users.first()) {
-            (_, Some(_), Some(_)) => Slot::Hidden,
-            (true, Some((_, span)), None) => {
+        // The parameters that fit the flags receive the user (the first of them);
+        // the ones of the other shape are mistakes, spanned at their type.
+        let mut fitting = Vec::new();
+        let mut mismatched = false;
+        for (index, input) in item.sig.inputs.iter().enumerate() {
+            let typed = match input {
+                FnArg::Receiver(receiver) => {
+                    errors.push(
+                        Error::custom(
+                            "#[protected] guards free handler functions; it cannot take `self`",
+                        )
+                        .with_span(receiver),
+                    );
+                    continue;
+                }
+                FnArg::Typed(typed) => typed,
+            };
+            let (plain, wrapped) = (is_user(&typed.ty), option_of_user(&typed.ty));
+            if (plain && !optional) || (wrapped && optional) {
+                fitting.push((index, &typed.ty));
+            } else if plain {
+                mismatched = true;
                 errors.push(
                     Error::custom("with `optional` there may be no user: take `Option<User>` instead of `User`")
-                        .with_span(span),
+                        .with_span(&typed.ty),
                 );
-                Slot::Hidden
-            }
-            (true, None, Some((index, _))) => Slot::OptionalUser(*index),
-            (true, None, None) => {
-                errors.push(
-                    Error::custom("`optional` needs an `Option<User>` parameter to receive the user (or nothing, if absent); add one, or remove `optional`")
-                        .with_span(&args.optional.span()),
-                );
-                Slot::Hidden
-            }
-            (false, Some((index, _)), None) => Slot::User(*index),
-            (false, None, Some((_, span))) => {
+            } else if wrapped {
                 errors.push(
                     Error::custom("an `Option<User>` parameter needs #[protected(optional)]; without it, take `User`")
-                        .with_span(span),
+                        .with_span(&typed.ty),
                 );
-                Slot::Hidden
             }
-            (false, None, None) => Slot::Hidden,
+        }
+        for (_, ty) in fitting.iter().skip(1) {
+            errors.push(
+                Error::custom("#[protected] hands the user to one parameter only; remove this one")
+                    .with_span(ty),
+            );
+        }
+        let slot = match fitting.first() {
+            Some((index, _)) if optional => Slot::OptionalUser(*index),
+            Some((index, _)) => Slot::User(*index),
+            None => Slot::Hidden,
         };
-        let krate = args.krate.unwrap_or_else(|| syn::parse_quote!(::warden));
+        if optional && fitting.is_empty() && !mismatched {
+            errors.push(
+                Error::custom("`optional` needs an `Option<User>` parameter to receive the user (or nothing, if absent); add one, or remove `optional`")
+                    .with_span(&args.optional.span()),
+            );
+        }
+        let krate = args
+            .krate
+            .map_or_else(|| syn::parse_quote!(::warden), |krate| krate.0);
         errors.finish_with(Self {
             active: args.active.is_present(),
             verified: args.verified.is_present(),

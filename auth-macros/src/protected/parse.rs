@@ -1,16 +1,55 @@
 //! Reading `#[protected(...)]` with darling.
 
-use darling::FromMeta;
-use darling::util::Flag;
+use darling::{Error, FromMeta};
+use proc_macro2::Span;
+use syn::spanned::Spanned;
 
 /// The flags as written; unknown ones get darling's "did you mean".
 #[derive(FromMeta)]
 pub(crate) struct ProtectedArgs {
-    pub active: Flag,
-    pub verified: Flag,
-    pub superuser: Flag,
-    pub optional: Flag,
+    #[darling(default)]
+    pub active: FlagArg,
+    #[darling(default)]
+    pub verified: FlagArg,
+    #[darling(default)]
+    pub superuser: FlagArg,
+    #[darling(default)]
+    pub optional: FlagArg,
     pub backend: Option<syn::Path>,
     #[darling(rename = "crate")]
-    pub krate: Option<syn::Path>,
+    pub krate: Option<crate::CratePath>,
+}
+
+/// A flag: present as a bare word, or absent. `active = true` is refused with a hint
+/// rather than darling's "unexpected type".
+#[derive(Default)]
+pub(crate) struct FlagArg(Option<Span>);
+
+impl FlagArg {
+    pub(crate) fn is_present(&self) -> bool {
+        self.0.is_some()
+    }
+
+    pub(crate) fn span(&self) -> Span {
+        self.0.unwrap_or_else(Span::call_site)
+    }
+}
+
+impl FromMeta for FlagArg {
+    fn from_meta(item: &syn::Meta) -> darling::Result<Self> {
+        match item {
+            syn::Meta::Path(path) => Ok(Self(Some(path.span()))),
+            other => {
+                let name = other
+                    .path()
+                    .get_ident()
+                    .map(ToString::to_string)
+                    .unwrap_or_default();
+                Err(Error::custom(format!(
+                    "`{name}` is a flag and takes no value: write `#[protected({name})]`"
+                ))
+                .with_span(other))
+            }
+        }
+    }
 }

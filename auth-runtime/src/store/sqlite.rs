@@ -17,7 +17,24 @@ use crate::user::User;
 /// `warden_schema`; the first creates FastAPI Users' table only if it is absent.
 const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/sqlite/0001_user.sql"))];
 
-const COLUMNS: &str = "id, email, hashed_password, is_active, is_superuser, is_verified";
+macro_rules! columns {
+    () => {
+        "id, email, hashed_password, is_active, is_superuser, is_verified"
+    };
+}
+
+const SELECT_BY_ID: &str = concat!("SELECT ", columns!(), " FROM \"user\" WHERE id = ?");
+const SELECT_BY_EMAIL: &str = concat!(
+    "SELECT ",
+    columns!(),
+    " FROM \"user\" WHERE lower(email) = lower(?)"
+);
+const INSERT: &str = concat!(
+    "INSERT INTO \"user\" (",
+    columns!(),
+    ") VALUES (?, ?, ?, ?, ?, ?)"
+);
+const UPDATE: &str = "UPDATE \"user\" SET email = ?, hashed_password = ?, is_active = ?, is_superuser = ?, is_verified = ? WHERE id = ?";
 
 /// Users in a SQLite database file (WAL mode), FastAPI Users' schema.
 ///
@@ -133,7 +150,7 @@ fn to_user(row: &SqliteRow) -> Result<User, StoreError> {
 #[async_trait]
 impl UserStore for SqliteStore {
     async fn get(&self, id: Uuid) -> Result<Option<User>, StoreError> {
-        sqlx::query(&format!("SELECT {COLUMNS} FROM \"user\" WHERE id = ?"))
+        sqlx::query(SELECT_BY_ID)
             .bind(id.to_string())
             .fetch_optional(&self.pool)
             .await
@@ -144,47 +161,41 @@ impl UserStore for SqliteStore {
     }
 
     async fn get_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
-        sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM \"user\" WHERE lower(email) = lower(?)"
-        ))
-        .bind(email)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db)?
-        .as_ref()
-        .map(to_user)
-        .transpose()
+        sqlx::query(SELECT_BY_EMAIL)
+            .bind(email)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?
+            .as_ref()
+            .map(to_user)
+            .transpose()
     }
 
     async fn create(&self, user: User) -> Result<User, StoreError> {
-        sqlx::query(&format!(
-            "INSERT INTO \"user\" ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)"
-        ))
-        .bind(user.id.to_string())
-        .bind(&user.email)
-        .bind(&user.hashed_password)
-        .bind(user.is_active)
-        .bind(user.is_superuser)
-        .bind(user.is_verified)
-        .execute(&self.pool)
-        .await
-        .map_err(write_error)?;
+        sqlx::query(INSERT)
+            .bind(user.id.to_string())
+            .bind(&user.email)
+            .bind(&user.hashed_password)
+            .bind(user.is_active)
+            .bind(user.is_superuser)
+            .bind(user.is_verified)
+            .execute(&self.pool)
+            .await
+            .map_err(write_error)?;
         Ok(user)
     }
 
     async fn update(&self, user: User) -> Result<User, StoreError> {
-        let result = sqlx::query(
-            "UPDATE \"user\" SET email = ?, hashed_password = ?, is_active = ?, is_superuser = ?, is_verified = ? WHERE id = ?",
-        )
-        .bind(&user.email)
-        .bind(&user.hashed_password)
-        .bind(user.is_active)
-        .bind(user.is_superuser)
-        .bind(user.is_verified)
-        .bind(user.id.to_string())
-        .execute(&self.pool)
-        .await
-        .map_err(write_error)?;
+        let result = sqlx::query(UPDATE)
+            .bind(&user.email)
+            .bind(&user.hashed_password)
+            .bind(user.is_active)
+            .bind(user.is_superuser)
+            .bind(user.is_verified)
+            .bind(user.id.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(write_error)?;
         if result.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }

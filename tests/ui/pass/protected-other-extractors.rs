@@ -17,6 +17,5 @@ async fn update(
 }
 
 fn main() {
-    let _: axum::Router<warden::Warden> =
-        axum::Router::new().route("/items/{id}", post(update));
+    let _: axum::Router<warden::Warden> = axum::Router::new().route("/items/{id}", post(update));
 }
