@@ -73,14 +73,12 @@ fn field_pattern(pat: &syn::Pat) -> TokenStream {
 
 /// The `T` of `Option<T>` (the model checked the shape).
 fn option_inner(ty: &syn::Type) -> TokenStream {
-    if let syn::Type::Path(path) = ty {
-        if let Some(syn::PathArguments::AngleBracketed(args)) =
+    if let syn::Type::Path(path) = ty
+        && let Some(syn::PathArguments::AngleBracketed(args)) =
             path.path.segments.last().map(|s| &s.arguments)
-        {
-            if let Some(syn::GenericArgument::Type(inner)) = args.args.first() {
-                return quote!(#inner);
-            }
-        }
+        && let Some(syn::GenericArgument::Type(inner)) = args.args.first()
+    {
+        return quote!(#inner);
     }
     quote!(#ty)
 }
@@ -92,10 +90,10 @@ fn retype(
 ) {
     if let Some(FnArg::Typed(PatType { pat, ty, .. })) = item.sig.inputs.iter().nth(index) {
         let tokens = make(pat, ty);
-        if let Ok(arg) = syn::parse2::<FnArg>(tokens) {
-            if let Some(slot) = item.sig.inputs.iter_mut().nth(index) {
-                *slot = arg;
-            }
+        if let Ok(arg) = syn::parse2::<FnArg>(tokens)
+            && let Some(slot) = item.sig.inputs.iter_mut().nth(index)
+        {
+            *slot = arg;
         }
     }
 }

@@ -13,6 +13,8 @@ use crate::error::{ApiError, FieldError};
 pub(crate) enum Encoding {
     Json,
     Form,
+    /// No body at all: an empty form to a form route, a missing body to a JSON one.
+    Empty,
 }
 
 /// A body's top-level fields: a JSON object, or an urlencoded form (all values
@@ -48,48 +50,57 @@ impl<S: Send + Sync> FromRequest<S> for Fields {
                 }
             })?;
         if bytes.is_empty() {
-            return Err(ApiError::validation(vec![FieldError::whole_body(
-                "missing",
-                "Field required",
-            )]));
+            return Ok(Self {
+                encoding: Encoding::Empty,
+                map: Map::new(),
+            });
         }
         match media_type.as_deref() {
-            Some("application/x-www-form-urlencoded") => {
-                let pairs: Vec<(String, String)> =
-                    serde_urlencoded::from_bytes(&bytes).map_err(|_| {
-                        ApiError::validation(vec![FieldError::whole_body(
-                            "form_invalid",
-                            "Form data is not valid urlencoded UTF-8",
-                        )])
-                    })?;
-                let map = pairs
-                    .into_iter()
-                    .map(|(k, v)| (k, Value::String(v)))
-                    .collect();
-                Ok(Self {
-                    encoding: Encoding::Form,
-                    map,
-                })
-            }
+            Some("application/x-www-form-urlencoded") => Self::form(&bytes),
+            // FastAPI reads a body without a content type as JSON.
+            None => Self::json(&bytes),
             Some(media) if media == "application/json" || media.ends_with("+json") => {
-                match serde_json::from_slice::<Value>(&bytes) {
-                    Ok(Value::Object(map)) => Ok(Self {
-                        encoding: Encoding::Json,
-                        map,
-                    }),
-                    Ok(_) => Err(ApiError::validation(vec![FieldError::whole_body(
-                        "model_attributes_type",
-                        "Input should be a valid dictionary or object to extract fields from",
-                    )])),
-                    Err(_) => Err(ApiError::validation(vec![FieldError::whole_body(
-                        "json_invalid",
-                        "JSON decode error",
-                    )])),
-                }
+                Self::json(&bytes)
             }
             _ => Err(ApiError::validation(vec![FieldError::whole_body(
                 "content_type",
                 "Send application/json (or, for login, application/x-www-form-urlencoded)",
+            )])),
+        }
+    }
+}
+
+impl Fields {
+    fn form(bytes: &[u8]) -> Result<Self, ApiError> {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(bytes).map_err(|_| {
+            ApiError::validation(vec![FieldError::whole_body(
+                "form_invalid",
+                "Form data is not valid urlencoded UTF-8",
+            )])
+        })?;
+        let map = pairs
+            .into_iter()
+            .map(|(k, v)| (k, Value::String(v)))
+            .collect();
+        Ok(Self {
+            encoding: Encoding::Form,
+            map,
+        })
+    }
+
+    fn json(bytes: &[u8]) -> Result<Self, ApiError> {
+        match serde_json::from_slice::<Value>(bytes) {
+            Ok(Value::Object(map)) => Ok(Self {
+                encoding: Encoding::Json,
+                map,
+            }),
+            Ok(_) => Err(ApiError::validation(vec![FieldError::whole_body(
+                "model_attributes_type",
+                "Input should be a valid dictionary or object to extract fields from",
+            )])),
+            Err(_) => Err(ApiError::validation(vec![FieldError::whole_body(
+                "json_invalid",
+                "JSON decode error",
             )])),
         }
     }

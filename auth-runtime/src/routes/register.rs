@@ -40,11 +40,20 @@ pub(crate) async fn register(
 }
 
 fn read(fields: &Fields) -> Result<UserCreate, ApiError> {
-    if fields.encoding != Encoding::Json {
-        return Err(ApiError::validation(vec![FieldError::whole_body(
-            "model_attributes_type",
-            "Send the user as a JSON object",
-        )]));
+    match fields.encoding {
+        Encoding::Json => {}
+        Encoding::Empty => {
+            return Err(ApiError::validation(vec![FieldError::whole_body(
+                "missing",
+                "Field required",
+            )]));
+        }
+        Encoding::Form => {
+            return Err(ApiError::validation(vec![FieldError::whole_body(
+                "model_attributes_type",
+                "Send the user as a JSON object",
+            )]));
+        }
     }
     let mut reader = Reader::new(fields);
     let email = reader.string("email", MAX_EMAIL_LEN);
