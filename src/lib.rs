@@ -110,13 +110,14 @@ pub use warden_macros::auth_backend;
 ///     .route("/greet", get(greet));
 /// ```
 pub use warden_macros::protected;
+pub use warden_runtime::mailer::DevMailer;
 pub use warden_runtime::{
     Active, Algorithm, ApiError, AuthBackend, Authenticated, Backend, BackendConfig, ConfigError,
-    CurrentUser, DefaultEvents, Error, ErrorCode, InvalidPassword, JwtStrategy, JwtStrategyBuilder,
-    KeySource, Lifetime, ManagerError, MemoryStore, OptionalUser, PasswordHasher,
-    PasswordHasherConfig, Policy, Secret, SqliteStore, StoreError, Superuser, TokenError,
-    Transport, User, UserCreate, UserEvents, UserManager, UserStore, Verified, VerifiedClaims,
-    Warden, WardenBuilder, async_trait,
+    CookieSettings, CurrentUser, DefaultEvents, Error, ErrorCode, InvalidPassword, JwtStrategy,
+    JwtStrategyBuilder, KeySource, Lifetime, ManagerError, MemoryStore, OptionalUser,
+    PasswordHasher, PasswordHasherConfig, Policy, SameSite, Secret, SqliteStore, StoreError,
+    Superuser, TokenError, TokenSettings, Transport, User, UserCreate, UserEvents, UserManager,
+    UserStore, UserUpdate, Verified, VerifiedClaims, Warden, WardenBuilder, async_trait,
 };
 
 /// The runtime crate, for what the facade does not re-export.
@@ -163,7 +164,7 @@ async fn shutdown_signal() {
 pub mod __private {
     pub use warden_runtime::guard::Backend;
     pub use warden_runtime::{
-        Active, Algorithm, AuthBackend, BackendConfig, ConfigError, CurrentUser, JwtStrategy,
-        KeySource, Lifetime, OptionalUser, Superuser, Transport, Verified,
+        Active, Algorithm, AuthBackend, BackendConfig, ConfigError, CookieSettings, CurrentUser,
+        JwtStrategy, KeySource, Lifetime, OptionalUser, SameSite, Superuser, Transport, Verified,
     };
 }

@@ -91,11 +91,20 @@ tuple_policy!(A, B, C, D);
 /// Applies the policy: 401 for no user or (with `ACTIVE`) an inactive one, 403 for
 /// a failed `VERIFIED` or `SUPERUSER` check, as FastAPI Users' `_authenticate`.
 pub(crate) fn admit<P: Policy>(user: Option<User>) -> Result<User, ApiError> {
+    admit_with(user, P::ACTIVE, P::VERIFIED, P::SUPERUSER)
+}
+
+pub(crate) fn admit_with(
+    user: Option<User>,
+    active: bool,
+    verified: bool,
+    superuser: bool,
+) -> Result<User, ApiError> {
     let user = user.ok_or_else(ApiError::unauthorized)?;
-    if P::ACTIVE && !user.is_active {
+    if active && !user.is_active {
         return Err(ApiError::unauthorized());
     }
-    if (P::VERIFIED && !user.is_verified) || (P::SUPERUSER && !user.is_superuser) {
+    if (verified && !user.is_verified) || (superuser && !user.is_superuser) {
         return Err(ApiError::forbidden());
     }
     Ok(user)

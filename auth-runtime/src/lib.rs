@@ -24,7 +24,9 @@ pub mod backend;
 pub mod dev;
 pub mod error;
 pub mod guard;
+pub mod mailer;
 pub mod manager;
+pub mod openapi;
 pub mod password;
 pub mod routes;
 pub mod store;
@@ -34,12 +36,17 @@ pub mod user;
 mod warden;
 
 pub use async_trait::async_trait;
-pub use backend::{AuthBackend, BackendConfig, KeySource, Lifetime, Transport};
+pub use backend::{
+    AuthBackend, BackendConfig, CookieSettings, KeySource, Lifetime, SameSite, Transport,
+};
 pub use error::{ApiError, ConfigError, Error, ErrorCode};
 pub use guard::{
     Active, Authenticated, Backend, CurrentUser, OptionalUser, Policy, Superuser, Verified,
 };
-pub use manager::{DefaultEvents, InvalidPassword, ManagerError, UserEvents, UserManager};
+pub use manager::{
+    ActionTokens, DefaultEvents, InvalidPassword, ManagerError, TokenSettings, UserEvents,
+    UserManager, UserUpdate,
+};
 pub use password::{PasswordHasher, PasswordHasherConfig};
 pub use store::{MemoryStore, SqliteStore, StoreError, UserStore};
 pub use token::{Algorithm, JwtStrategy, JwtStrategyBuilder, Secret, TokenError, VerifiedClaims};

@@ -1,6 +1,8 @@
-//! Finding the token in a request.
+//! Finding the token in a request, and putting it in a response.
 
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, HeaderValue, header};
+
+use crate::backend::{CookieSettings, SameSite};
 
 /// The bearer token of a request: the one `Authorization` header, scheme `Bearer`
 /// (any case, as RFC 7235 and FastAPI's `OAuth2PasswordBearer` allow), one space,
@@ -19,10 +21,56 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
+/// The value of the cookie `name`: `None` when absent, or when the request carries
+/// it more than once (the same ambiguity as two `Authorization` headers).
+pub fn cookie_token<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    let mut found = None;
+    for value in headers.get_all(header::COOKIE) {
+        let Ok(value) = value.to_str() else { continue };
+        for pair in value.split(';') {
+            let Some((key, token)) = pair.trim().split_once('=') else {
+                continue;
+            };
+            if key == name {
+                if found.is_some() {
+                    return None;
+                }
+                found = Some(token);
+            }
+        }
+    }
+    found.filter(|token| !token.is_empty())
+}
+
+/// `Set-Cookie` carrying `token` (or clearing the cookie when `token` is `None`).
+pub(crate) fn set_cookie(settings: &CookieSettings, token: Option<&str>) -> Option<HeaderValue> {
+    let mut cookie = cookie::Cookie::new(settings.name, token.unwrap_or_default());
+    cookie.set_path(settings.path);
+    cookie.set_http_only(settings.http_only);
+    cookie.set_secure(settings.secure);
+    cookie.set_same_site(match settings.same_site {
+        SameSite::Lax => cookie::SameSite::Lax,
+        SameSite::Strict => cookie::SameSite::Strict,
+        SameSite::None => cookie::SameSite::None,
+    });
+    if let Some(domain) = settings.domain {
+        cookie.set_domain(domain);
+    }
+    let max_age = match token {
+        None => Some(0),
+        Some(_) => settings.max_age,
+    };
+    if let Some(seconds) = max_age {
+        cookie.set_max_age(cookie::time::Duration::seconds(
+            i64::try_from(seconds).unwrap_or(i64::MAX),
+        ));
+    }
+    HeaderValue::from_str(&cookie.to_string()).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::HeaderValue;
 
     fn headers(values: &[&[u8]]) -> HeaderMap {
         let mut map = HeaderMap::new();
@@ -49,5 +97,40 @@ mod tests {
         assert_eq!(bearer_token(&headers(&[b"Bearer"])), None);
         assert_eq!(bearer_token(&headers(&[b"Bearer "])), None);
         assert_eq!(bearer_token(&headers(&[b"Bearer \xffabc"])), None);
+    }
+
+    #[test]
+    fn exactly_one_cookie() {
+        let mut map = HeaderMap::new();
+        map.append(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; auth=tok; b=2"),
+        );
+        assert_eq!(cookie_token(&map, "auth"), Some("tok"));
+        assert_eq!(cookie_token(&map, "missing"), None);
+        map.append(header::COOKIE, HeaderValue::from_static("auth=other"));
+        assert_eq!(cookie_token(&map, "auth"), None);
+    }
+
+    #[test]
+    fn set_and_clear_cookie() {
+        let settings = CookieSettings {
+            max_age: Some(3600),
+            ..CookieSettings::DEFAULT
+        };
+        let set = set_cookie(&settings, Some("tok")).unwrap();
+        let set = set.to_str().unwrap();
+        for part in [
+            "fastapiusersauth=tok",
+            "HttpOnly",
+            "Secure",
+            "SameSite=Lax",
+            "Path=/",
+            "Max-Age=3600",
+        ] {
+            assert!(set.contains(part), "{set}");
+        }
+        let clear = set_cookie(&settings, None).unwrap();
+        assert!(clear.to_str().unwrap().contains("Max-Age=0"));
     }
 }

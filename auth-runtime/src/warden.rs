@@ -10,12 +10,13 @@ use uuid::Uuid;
 
 use crate::backend::{AuthBackend, KeySource, Transport};
 use crate::dev::{DevSecretOrigin, load_or_create_secret};
+use crate::error::ApiError;
 use crate::error::ConfigError;
-use crate::manager::{DefaultEvents, UserEvents, UserManager};
+use crate::manager::{ActionTokens, DefaultEvents, TokenSettings, UserEvents, UserManager};
 use crate::password::PasswordHasher;
 use crate::store::{StoreError, UserStore};
 use crate::token::JwtStrategy;
-use crate::transport::bearer_token;
+use crate::transport::{bearer_token, cookie_token};
 use crate::user::User;
 
 /// The authentication state of an application. Cheap to clone; give it to axum with
@@ -29,6 +30,16 @@ pub struct Warden {
 struct Inner {
     manager: UserManager,
     backends: Vec<BackendEntry>,
+    requires_verification: bool,
+}
+
+/// What a route demands of its user, checked at run time (the static form is
+/// [`Policy`](crate::Policy)).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Requirements {
+    pub(crate) active: bool,
+    pub(crate) verified: bool,
+    pub(crate) superuser: bool,
 }
 
 pub(crate) struct BackendEntry {
@@ -96,8 +107,9 @@ impl Warden {
             .iter()
             .filter(|b| only.is_none_or(|name| b.name == name))
         {
-            let token = match backend.transport {
+            let token = match &backend.transport {
                 Transport::Bearer => bearer_token(headers),
+                Transport::Cookie(cookie) => cookie_token(headers, cookie.name),
             };
             let Some(token) = token else { continue };
             let claims = match backend.strategy.verify(token) {
@@ -116,6 +128,29 @@ impl Warden {
             }
         }
         Ok(None)
+    }
+
+    /// Whether login and the users routes require a verified user (FastAPI Users'
+    /// `requires_verification`).
+    pub fn requires_verification(&self) -> bool {
+        self.inner.requires_verification
+    }
+
+    /// The user of a request, checked against `needs` (plus verification when the
+    /// application requires it): 401 or 403 as FastAPI Users answers.
+    pub(crate) async fn authorize(
+        &self,
+        headers: &HeaderMap,
+        only: Option<&str>,
+        needs: Requirements,
+    ) -> Result<User, ApiError> {
+        let user = self.current_user(headers, only).await?;
+        crate::guard::admit_with(
+            user,
+            needs.active,
+            needs.verified || self.inner.requires_verification,
+            needs.superuser,
+        )
     }
 
     /// FastAPI Users' routes for every backend: `POST /auth/register`,
@@ -142,6 +177,9 @@ pub struct WardenBuilder {
     events: Option<Arc<dyn UserEvents>>,
     hasher: Option<PasswordHasher>,
     dev_secret_file: Option<PathBuf>,
+    reset: Option<TokenSettings>,
+    verify: Option<TokenSettings>,
+    requires_verification: bool,
 }
 
 impl WardenBuilder {
@@ -166,6 +204,27 @@ impl WardenBuilder {
     /// The password hasher (default: Argon2id with OWASP's parameters).
     pub fn password_hasher(mut self, hasher: PasswordHasher) -> Self {
         self.hasher = Some(hasher);
+        self
+    }
+
+    /// Enables `POST /auth/forgot-password` and `POST /auth/reset-password`, with
+    /// reset tokens signed by this secret (audience `fastapi-users:reset`).
+    pub fn reset_password(mut self, settings: TokenSettings) -> Self {
+        self.reset = Some(settings);
+        self
+    }
+
+    /// Enables `POST /auth/request-verify-token` and `POST /auth/verify`, with
+    /// verify tokens signed by this secret (audience `fastapi-users:verify`).
+    pub fn verification(mut self, settings: TokenSettings) -> Self {
+        self.verify = Some(settings);
+        self
+    }
+
+    /// Unverified users cannot log in (`LOGIN_USER_NOT_VERIFIED`) and get 403 from
+    /// logout, refresh and the users routes (FastAPI Users' `requires_verification`).
+    pub fn requires_verification(mut self, required: bool) -> Self {
+        self.requires_verification = required;
         self
     }
 
@@ -252,10 +311,12 @@ impl WardenBuilder {
             None => PasswordHasher::new()?,
         };
         let events = self.events.unwrap_or_else(|| Arc::new(DefaultEvents));
+        let tokens = ActionTokens::new(self.reset, self.verify)?;
         Ok(Warden {
             inner: Arc::new(Inner {
-                manager: UserManager::new(store, hasher, events),
+                manager: UserManager::with_tokens(store, hasher, events, tokens),
                 backends: self.backends,
+                requires_verification: self.requires_verification,
             }),
         })
     }

@@ -4,7 +4,7 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::model::{Backend, Key, Lifetime};
+use super::model::{Backend, Key, Lifetime, Transport};
 use super::parse::KeyKind;
 
 pub(crate) fn expand(item: &syn::ItemStruct, model: &Backend) -> TokenStream {
@@ -27,6 +27,32 @@ pub(crate) fn expand(item: &syn::ItemStruct, model: &Backend) -> TokenStream {
         None => quote!(::core::option::Option::None),
     };
     let audience = &model.audience;
+    let transport = match &model.transport {
+        Transport::Bearer => quote!(#private::Transport::Bearer),
+        Transport::Cookie(cookie) => {
+            let name = &cookie.name;
+            let max_age = match cookie.max_age {
+                Some(seconds) => quote!(::core::option::Option::Some(#seconds)),
+                None => quote!(::core::option::Option::None),
+            };
+            let path = &cookie.path;
+            let domain = match &cookie.domain {
+                Some(domain) => quote!(::core::option::Option::Some(#domain)),
+                None => quote!(::core::option::Option::None),
+            };
+            let (secure, http_only) = (cookie.secure, cookie.http_only);
+            let same_site = format_ident!("{}", cookie.same_site);
+            quote!(#private::Transport::Cookie(#private::CookieSettings {
+                name: #name,
+                max_age: #max_age,
+                path: #path,
+                domain: #domain,
+                secure: #secure,
+                http_only: #http_only,
+                same_site: #private::SameSite::#same_site,
+            }))
+        }
+    };
     let doc = format!(
         "Reads the keys of backend `{name}` and builds its strategy; a missing or bad key is an error naming the option."
     );
@@ -42,7 +68,7 @@ pub(crate) fn expand(item: &syn::ItemStruct, model: &Backend) -> TokenStream {
                 secret: #secret,
                 public_key: #public_key,
                 audience: &[#(#audience),*],
-                transport: #private::Transport::Bearer,
+                transport: #transport,
             };
         }
 

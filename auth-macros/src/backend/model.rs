@@ -4,7 +4,7 @@
 use darling::Error;
 use proc_macro2::Span;
 
-use super::parse::{BackendArgs, KeyArg, KeyKind, LifetimeArg};
+use super::parse::{BackendArgs, CookieArgs, KeyArg, KeyKind, LifetimeArg, TransportArg};
 use crate::suggest::closest;
 
 /// The algorithms warden signs with, and each HMAC's least secret length in bytes
@@ -32,6 +32,23 @@ pub(crate) enum Lifetime {
     Forever,
 }
 
+pub(crate) enum Transport {
+    Bearer,
+    Cookie(Cookie),
+}
+
+/// A validated cookie transport; defaults are FastAPI Users' `CookieTransport`'s.
+pub(crate) struct Cookie {
+    pub name: String,
+    pub max_age: Option<u64>,
+    pub path: String,
+    pub domain: Option<String>,
+    pub secure: bool,
+    pub http_only: bool,
+    /// `Lax`, `Strict` or `None`: the runtime's `SameSite` variant.
+    pub same_site: &'static str,
+}
+
 pub(crate) struct Key {
     pub kind: KeyKind,
     pub value: String,
@@ -45,6 +62,7 @@ pub(crate) struct Backend {
     pub secret: Key,
     pub public_key: Option<Key>,
     pub audience: Vec<String>,
+    pub transport: Transport,
     pub krate: syn::Path,
 }
 
@@ -197,8 +215,12 @@ impl Backend {
             }
             None => vec![DEFAULT_AUDIENCE.to_owned()],
         };
-        // `transport` has one value so far (`bearer`); parsing it is the whole check.
-        let _ = args.transport;
+        let transport = match args.transport {
+            None | Some(TransportArg::Bearer) => Transport::Bearer,
+            Some(TransportArg::Cookie(cookie)) => {
+                Transport::Cookie(validate_cookie(&mut errors, cookie))
+            }
+        };
 
         let krate = args
             .krate
@@ -210,6 +232,7 @@ impl Backend {
             secret,
             public_key,
             audience,
+            transport,
             krate,
         })
     }
@@ -270,4 +293,98 @@ fn check_key(errors: &mut darling::error::Accumulator, key: &KeyArg, option: &st
         }
         _ => {}
     }
+}
+
+/// RFC 6265 §4.1.1: a cookie name is an RFC 7230 token.
+fn is_cookie_token(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+fn validate_cookie(errors: &mut darling::error::Accumulator, args: CookieArgs) -> Cookie {
+    let mut cookie = Cookie {
+        name: "fastapiusersauth".into(),
+        max_age: None,
+        path: "/".into(),
+        domain: None,
+        secure: true,
+        http_only: true,
+        same_site: "Lax",
+    };
+    if let Some((name, span)) = args.name {
+        if !is_cookie_token(&name) {
+            errors.push(
+                Error::custom(format!(
+                    "cookie name `{name}` is not a valid cookie name: use letters, digits and `-_.`"
+                ))
+                .with_span(&span),
+            );
+        }
+        cookie.name = name;
+    }
+    if let Some((seconds, span)) = args.max_age {
+        if seconds == 0 {
+            errors.push(
+                Error::custom(
+                    "max_age must be greater than zero; leave it out for a session cookie",
+                )
+                .with_span(&span),
+            );
+        }
+        cookie.max_age = Some(seconds);
+    }
+    if let Some((path, span)) = args.path {
+        if !path.starts_with('/') || path.contains(';') || path.chars().any(char::is_control) {
+            errors.push(
+                Error::custom("cookie path must start with `/` and contain no `;`")
+                    .with_span(&span),
+            );
+        }
+        cookie.path = path;
+    }
+    if let Some((domain, span)) = args.domain {
+        if domain.is_empty()
+            || domain.contains([';', ' ', ','])
+            || domain.chars().any(char::is_control)
+        {
+            errors.push(
+                Error::custom("cookie domain must be a host name, e.g. \"example.com\"")
+                    .with_span(&span),
+            );
+        }
+        cookie.domain = Some(domain);
+    }
+    if let Some((secure, _)) = args.secure {
+        cookie.secure = secure;
+    }
+    if let Some((http_only, _)) = args.http_only {
+        cookie.http_only = http_only;
+    }
+    if let Some((same_site, span)) = args.same_site {
+        cookie.same_site = match same_site.to_ascii_lowercase().as_str() {
+            "lax" => "Lax",
+            "strict" => "Strict",
+            "none" if !cookie.secure => {
+                errors.push(
+                    Error::custom("same_site = \"none\" needs secure = true: browsers drop such cookies otherwise")
+                        .with_span(&span),
+                );
+                "None"
+            }
+            "none" => "None",
+            other => {
+                let suggestion = closest(other, &["lax", "strict", "none"])
+                    .map(|s| format!("did you mean \"{s}\"? "))
+                    .unwrap_or_default();
+                errors.push(
+                    Error::custom(format!("unknown same_site \"{other}\"; {suggestion}expected \"lax\", \"strict\" or \"none\""))
+                        .with_span(&span),
+                );
+                "Lax"
+            }
+        };
+    }
+    cookie
 }

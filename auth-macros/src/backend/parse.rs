@@ -177,18 +177,135 @@ impl FromMeta for AudienceArg {
     }
 }
 
-/// `transport = bearer`.
-pub(crate) struct TransportArg;
+/// `transport = bearer`, `transport = cookie` or `transport = cookie(name = "...", ...)`.
+pub(crate) enum TransportArg {
+    Bearer,
+    Cookie(CookieArgs),
+}
+
+/// The options of `cookie(...)`, each with the span of its value.
+#[derive(Default)]
+pub(crate) struct CookieArgs {
+    pub name: Option<(String, Span)>,
+    pub max_age: Option<(u64, Span)>,
+    pub path: Option<(String, Span)>,
+    pub domain: Option<(String, Span)>,
+    pub secure: Option<(bool, Span)>,
+    pub http_only: Option<(bool, Span)>,
+    pub same_site: Option<(String, Span)>,
+}
+
+const COOKIE_OPTIONS: [&str; 7] = [
+    "name",
+    "max_age",
+    "path",
+    "domain",
+    "secure",
+    "http_only",
+    "same_site",
+];
 
 impl FromMeta for TransportArg {
     fn from_expr(expr: &Expr) -> darling::Result<Self> {
+        const HINT: &str =
+            "expected `bearer` (the `Authorization: Bearer` header) or `cookie(name = \"...\")`";
         match expr {
-            Expr::Path(path) if path.path.is_ident("bearer") => Ok(Self),
+            Expr::Path(path) if path.path.is_ident("bearer") => Ok(Self::Bearer),
+            Expr::Path(path) if path.path.is_ident("cookie") => {
+                Ok(Self::Cookie(CookieArgs::default()))
+            }
+            Expr::Call(call) if matches!(&*call.func, Expr::Path(p) if p.path.is_ident("cookie")) =>
+            {
+                let mut errors = Error::accumulator();
+                let mut args = CookieArgs::default();
+                for arg in &call.args {
+                    if let Some(()) = errors.handle(cookie_option(&mut args, arg)) {}
+                }
+                errors.finish_with(Self::Cookie(args))
+            }
             Expr::Group(group) => Self::from_expr(&group.expr),
-            _ => Err(Error::custom(
-                "unknown transport; expected `bearer` (the `Authorization: Bearer` header)",
-            )
-            .with_span(expr)),
+            _ => Err(Error::custom(format!("unknown transport; {HINT}")).with_span(expr)),
         }
     }
+}
+
+fn cookie_option(args: &mut CookieArgs, arg: &Expr) -> darling::Result<()> {
+    let Expr::Assign(assign) = arg else {
+        return Err(Error::custom(
+            "cookie options are written `key = value`, e.g. cookie(name = \"auth\")",
+        )
+        .with_span(arg));
+    };
+    let key = match &*assign.left {
+        Expr::Path(path) => path
+            .path
+            .get_ident()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
+        other => return Err(Error::custom("expected a cookie option name").with_span(other)),
+    };
+    let value = &*assign.right;
+    let span = value.span();
+    let duplicate =
+        || Error::custom(format!("cookie option `{key}` is given twice")).with_span(&assign.left);
+    let string = || match value {
+        Expr::Lit(syn::ExprLit {
+            lit: Lit::Str(s), ..
+        }) => Ok(s.value()),
+        _ => Err(
+            Error::custom(format!("cookie option `{key}` takes a string literal")).with_span(value),
+        ),
+    };
+    let boolean = || match value {
+        Expr::Lit(syn::ExprLit {
+            lit: Lit::Bool(b), ..
+        }) => Ok(b.value),
+        _ => Err(
+            Error::custom(format!("cookie option `{key}` takes `true` or `false`"))
+                .with_span(value),
+        ),
+    };
+    macro_rules! set {
+        ($field:ident, $value:expr) => {{
+            if args.$field.is_some() {
+                return Err(duplicate());
+            }
+            args.$field = Some(($value, span));
+        }};
+    }
+    match key.as_str() {
+        "name" => set!(name, string()?),
+        "path" => set!(path, string()?),
+        "domain" => set!(domain, string()?),
+        "same_site" => set!(same_site, string()?),
+        "secure" => set!(secure, boolean()?),
+        "http_only" => set!(http_only, boolean()?),
+        "max_age" => match value {
+            Expr::Lit(syn::ExprLit {
+                lit: Lit::Int(int), ..
+            }) if !int.base10_digits().starts_with('-') => {
+                let seconds = int
+                    .base10_parse::<u64>()
+                    .map_err(|_| Error::custom("max_age is too large").with_span(int))?;
+                set!(max_age, seconds)
+            }
+            _ => {
+                return Err(
+                    Error::custom("max_age takes a number of seconds, e.g. max_age = 3600")
+                        .with_span(value),
+                );
+            }
+        },
+        other => {
+            let suggestion = closest(other, &COOKIE_OPTIONS)
+                .map(|s| format!("did you mean `{s}`? "))
+                .unwrap_or_default();
+            return Err(Error::custom(format!(
+                "unknown cookie option `{other}`; {suggestion}expected one of {}",
+                COOKIE_OPTIONS.join(", ")
+            ))
+            .with_span(&assign.left));
+        }
+    }
+    Ok(())
 }

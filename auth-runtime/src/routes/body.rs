@@ -71,6 +71,27 @@ impl<S: Send + Sync> FromRequest<S> for Fields {
 }
 
 impl Fields {
+    /// Reads the body inside a handler, after the caller was authorised: FastAPI
+    /// answers 401/403 before it validates a body.
+    pub(crate) async fn read(request: Request) -> Result<Self, ApiError> {
+        <Self as FromRequest<()>>::from_request(request, &()).await
+    }
+
+    /// Refuses anything but a JSON object (routes whose body is a pydantic model).
+    pub(crate) fn require_json(&self) -> Result<(), ApiError> {
+        match self.encoding {
+            Encoding::Json => Ok(()),
+            Encoding::Empty => Err(ApiError::validation(vec![FieldError::whole_body(
+                "missing",
+                "Field required",
+            )])),
+            Encoding::Form => Err(ApiError::validation(vec![FieldError::whole_body(
+                "model_attributes_type",
+                "Send a JSON object",
+            )])),
+        }
+    }
+
     fn form(bytes: &[u8]) -> Result<Self, ApiError> {
         let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(bytes).map_err(|_| {
             ApiError::validation(vec![FieldError::whole_body(
@@ -143,6 +164,36 @@ impl<'a> Reader<'a> {
                     "string_type",
                     "Input should be a valid string",
                 ));
+                None
+            }
+        }
+    }
+
+    /// An optional string of at most `max` bytes.
+    pub(crate) fn optional_string(&mut self, name: &str, max: usize) -> Option<&'a str> {
+        match self.fields.map.get(name) {
+            None | Some(Value::Null) => None,
+            Some(_) => self.string(name, max),
+        }
+    }
+
+    /// A required e-mail, validated and normalised like FastAPI's `EmailStr`.
+    pub(crate) fn email(&mut self, name: &str) -> Option<String> {
+        let raw = self.string(name, crate::user::MAX_EMAIL_LEN)?;
+        self.check_email(name, raw)
+    }
+
+    /// An optional e-mail.
+    pub(crate) fn optional_email(&mut self, name: &str) -> Option<String> {
+        let raw = self.optional_string(name, crate::user::MAX_EMAIL_LEN)?;
+        self.check_email(name, raw)
+    }
+
+    fn check_email(&mut self, name: &str, raw: &str) -> Option<String> {
+        match crate::user::normalize_email(raw) {
+            Ok(email) => Some(email),
+            Err(msg) => {
+                self.errors.push(FieldError::body(name, "value_error", msg));
                 None
             }
         }

@@ -3,7 +3,9 @@
 mod auth;
 mod body;
 mod register;
+mod reset;
 mod users;
+mod verify;
 
 use std::sync::Arc;
 
@@ -22,7 +24,26 @@ where
 {
     let mut router = Router::new()
         .route("/auth/register", post(register::register))
-        .route("/users/me", get(users::me));
+        .route("/users/me", get(users::me).patch(users::patch_me))
+        .route(
+            "/users/{id}",
+            get(users::get_user)
+                .patch(users::patch_user)
+                .delete(users::delete_user),
+        );
+    if warden.manager().tokens().has_reset() {
+        router = router
+            .route("/auth/forgot-password", post(reset::forgot_password))
+            .route("/auth/reset-password", post(reset::reset_password));
+    }
+    if warden.manager().tokens().has_verify() {
+        router = router
+            .route(
+                "/auth/request-verify-token",
+                post(verify::request_verify_token),
+            )
+            .route("/auth/verify", post(verify::verify));
+    }
     for backend in warden.backends() {
         let name: Arc<str> = Arc::from(backend.name.as_str());
         let login_name = Arc::clone(&name);
@@ -73,6 +94,42 @@ pub(crate) fn table(warden: &Warden) -> Vec<(&'static str, String, &'static str)
             "trade a valid token for a fresh one",
         ));
     }
+    if warden.manager().tokens().has_reset() {
+        table.push((
+            "POST",
+            "/auth/forgot-password".to_owned(),
+            "ask for a reset token",
+        ));
+        table.push((
+            "POST",
+            "/auth/reset-password".to_owned(),
+            "set a new password with a reset token",
+        ));
+    }
+    if warden.manager().tokens().has_verify() {
+        table.push((
+            "POST",
+            "/auth/request-verify-token".to_owned(),
+            "ask for a verify token",
+        ));
+        table.push((
+            "POST",
+            "/auth/verify".to_owned(),
+            "verify the e-mail with a token",
+        ));
+    }
     table.push(("GET", "/users/me".to_owned(), "the current user"));
+    table.push(("PATCH", "/users/me".to_owned(), "update the current user"));
+    table.push(("GET", "/users/{id}".to_owned(), "a user (superuser)"));
+    table.push((
+        "PATCH",
+        "/users/{id}".to_owned(),
+        "update a user (superuser)",
+    ));
+    table.push((
+        "DELETE",
+        "/users/{id}".to_owned(),
+        "delete a user (superuser)",
+    ));
     table
 }

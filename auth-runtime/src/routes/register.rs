@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 
-use super::body::{Encoding, Fields, Reader};
+use super::body::{Fields, Reader};
 use crate::error::{ApiError, ErrorCode, FieldError};
 use crate::manager::ManagerError;
 use crate::password::MAX_PASSWORD_BYTES;
@@ -40,21 +40,7 @@ pub(crate) async fn register(
 }
 
 fn read(fields: &Fields) -> Result<UserCreate, ApiError> {
-    match fields.encoding {
-        Encoding::Json => {}
-        Encoding::Empty => {
-            return Err(ApiError::validation(vec![FieldError::whole_body(
-                "missing",
-                "Field required",
-            )]));
-        }
-        Encoding::Form => {
-            return Err(ApiError::validation(vec![FieldError::whole_body(
-                "model_attributes_type",
-                "Send the user as a JSON object",
-            )]));
-        }
-    }
+    fields.require_json()?;
     let mut reader = Reader::new(fields);
     let email = reader.string("email", MAX_EMAIL_LEN);
     let password = reader.string("password", MAX_PASSWORD_BYTES);

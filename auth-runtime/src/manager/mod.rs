@@ -1,86 +1,21 @@
-//! The user manager: registration, authentication and bootstrap, with FastAPI Users'
-//! lifecycle hooks.
+//! The user manager: FastAPI Users' `BaseUserManager`. Registration, authentication,
+//! updates, deletion, password reset and e-mail verification, with lifecycle hooks.
+
+mod events;
+mod flows;
+mod update;
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use uuid::Uuid;
+
+pub use events::{DefaultEvents, InvalidPassword, UserEvents, default_password_rule};
+pub use flows::{ActionTokens, TokenSettings};
+pub use update::UserUpdate;
 
 use crate::password::{PasswordError, PasswordHasher};
 use crate::store::{StoreError, UserStore};
 use crate::user::{User, UserCreate, normalize_email};
-
-/// A password refused by [`UserEvents::validate_password`], with the reason sent to
-/// the client (`{"code": "REGISTER_INVALID_PASSWORD", "reason": ...}`).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{reason}")]
-pub struct InvalidPassword {
-    /// Shown to the user.
-    pub reason: String,
-}
-
-impl InvalidPassword {
-    /// A refusal with this reason.
-    pub fn new(reason: impl Into<String>) -> Self {
-        Self {
-            reason: reason.into(),
-        }
-    }
-}
-
-/// FastAPI Users' `BaseUserManager` hooks. Every method has a default; override the
-/// ones you need.
-///
-/// ```
-/// use warden_runtime::{InvalidPassword, User, UserEvents};
-///
-/// struct Events;
-/// #[warden_runtime::async_trait]
-/// impl UserEvents for Events {
-///     async fn validate_password(&self, password: &str, _email: &str) -> Result<(), InvalidPassword> {
-///         if password.chars().count() < 12 {
-///             return Err(InvalidPassword::new("Password should be at least 12 characters"));
-///         }
-///         Ok(())
-///     }
-///     async fn on_after_register(&self, user: &User) {
-///         println!("User {} has registered.", user.id);
-///     }
-/// }
-/// ```
-#[async_trait]
-pub trait UserEvents: Send + Sync + 'static {
-    /// Checks a new password. The default is the rule FastAPI Users' documentation
-    /// shows: at least 8 characters, and not containing the e-mail.
-    async fn validate_password(&self, password: &str, email: &str) -> Result<(), InvalidPassword> {
-        default_password_rule(password, email)
-    }
-
-    /// After a user registered.
-    async fn on_after_register(&self, _user: &User) {}
-
-    /// After a user logged in (and after a refresh).
-    async fn on_after_login(&self, _user: &User) {}
-}
-
-/// The default hooks.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct DefaultEvents;
-
-impl UserEvents for DefaultEvents {}
-
-/// At least 8 characters, and the e-mail (any case) not inside the password.
-pub fn default_password_rule(password: &str, email: &str) -> Result<(), InvalidPassword> {
-    if password.chars().count() < 8 {
-        return Err(InvalidPassword::new(
-            "Password should be at least 8 characters",
-        ));
-    }
-    if !email.is_empty() && password.to_lowercase().contains(&email.to_lowercase()) {
-        return Err(InvalidPassword::new("Password should not contain e-mail"));
-    }
-    Ok(())
-}
 
 /// Why a manager operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -101,6 +36,15 @@ pub enum ManagerError {
     /// The hasher failed.
     #[error(transparent)]
     Hashing(#[from] PasswordError),
+    /// A reset or verify token is invalid, expired, used, or not for this user.
+    #[error("bad token")]
+    BadToken,
+    /// The user is verified already.
+    #[error("the user is verified already")]
+    AlreadyVerified,
+    /// The reset or verify tokens are not configured.
+    #[error("{0} tokens are not configured: call WardenBuilder::{0}(TokenSettings::new(secret))")]
+    NotConfigured(&'static str),
 }
 
 impl From<StoreError> for ManagerError {
@@ -118,6 +62,7 @@ pub struct UserManager {
     store: Arc<dyn UserStore>,
     hasher: PasswordHasher,
     events: Arc<dyn UserEvents>,
+    tokens: Arc<ActionTokens>,
 }
 
 impl std::fmt::Debug for UserManager {
@@ -135,11 +80,27 @@ impl UserManager {
         hasher: PasswordHasher,
         events: Arc<dyn UserEvents>,
     ) -> Self {
+        Self::with_tokens(store, hasher, events, ActionTokens::default())
+    }
+
+    /// A manager that can also reset passwords and verify e-mails.
+    pub fn with_tokens(
+        store: Arc<dyn UserStore>,
+        hasher: PasswordHasher,
+        events: Arc<dyn UserEvents>,
+        tokens: ActionTokens,
+    ) -> Self {
         Self {
             store,
             hasher,
             events,
+            tokens: Arc::new(tokens),
         }
+    }
+
+    /// The reset and verify token strategies.
+    pub fn tokens(&self) -> &ActionTokens {
+        &self.tokens
     }
 
     /// The store.

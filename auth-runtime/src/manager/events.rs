@@ -1,0 +1,99 @@
+//! FastAPI Users' lifecycle hooks and the password rule.
+
+use async_trait::async_trait;
+
+use super::UserUpdate;
+use crate::user::User;
+
+/// A password refused by [`UserEvents::validate_password`], with the reason sent to
+/// the client (`{"code": "REGISTER_INVALID_PASSWORD", "reason": ...}`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}")]
+pub struct InvalidPassword {
+    /// Shown to the user.
+    pub reason: String,
+}
+
+impl InvalidPassword {
+    /// A refusal with this reason.
+    pub fn new(reason: impl Into<String>) -> Self {
+        Self {
+            reason: reason.into(),
+        }
+    }
+}
+
+/// FastAPI Users' `BaseUserManager` hooks. Every method has a default; override the
+/// ones you need.
+///
+/// ```
+/// use warden_runtime::{InvalidPassword, User, UserEvents};
+///
+/// struct Events;
+/// #[warden_runtime::async_trait]
+/// impl UserEvents for Events {
+///     async fn validate_password(&self, password: &str, _email: &str) -> Result<(), InvalidPassword> {
+///         if password.chars().count() < 12 {
+///             return Err(InvalidPassword::new("Password should be at least 12 characters"));
+///         }
+///         Ok(())
+///     }
+///     async fn on_after_register(&self, user: &User) {
+///         println!("User {} has registered.", user.id);
+///     }
+/// }
+/// ```
+#[async_trait]
+pub trait UserEvents: Send + Sync + 'static {
+    /// Checks a new password. The default is the rule FastAPI Users' documentation
+    /// shows: at least 8 characters, and not containing the e-mail.
+    async fn validate_password(&self, password: &str, email: &str) -> Result<(), InvalidPassword> {
+        default_password_rule(password, email)
+    }
+
+    /// After a user registered.
+    async fn on_after_register(&self, _user: &User) {}
+
+    /// After a user logged in (and after a refresh).
+    async fn on_after_login(&self, _user: &User) {}
+
+    /// After a user was updated, with the fields the update set.
+    async fn on_after_update(&self, _user: &User, _update: &UserUpdate) {}
+
+    /// After a verification was requested: deliver `token` to the user (by e-mail).
+    async fn on_after_request_verify(&self, _user: &User, _token: &str) {}
+
+    /// After a user verified their e-mail.
+    async fn on_after_verify(&self, _user: &User) {}
+
+    /// After a password reset was requested: deliver `token` to the user (by e-mail).
+    async fn on_after_forgot_password(&self, _user: &User, _token: &str) {}
+
+    /// After a user reset their password.
+    async fn on_after_reset_password(&self, _user: &User) {}
+
+    /// Before a user is deleted.
+    async fn on_before_delete(&self, _user: &User) {}
+
+    /// After a user was deleted.
+    async fn on_after_delete(&self, _user: &User) {}
+}
+
+/// The default hooks.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DefaultEvents;
+
+impl UserEvents for DefaultEvents {}
+
+/// At least 8 characters, and the e-mail (any case) not inside the password.
+pub fn default_password_rule(password: &str, email: &str) -> Result<(), InvalidPassword> {
+    if password.chars().count() < 8 {
+        return Err(InvalidPassword::new(
+            "Password should be at least 8 characters",
+        ));
+    }
+    if !email.is_empty() && password.to_lowercase().contains(&email.to_lowercase()) {
+        return Err(InvalidPassword::new("Password should not contain e-mail"));
+    }
+    Ok(())
+}

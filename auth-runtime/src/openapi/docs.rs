@@ -1,0 +1,180 @@
+//! `GET /openapi.json` and the Swagger UI at `GET /docs`, served from embedded bytes.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+
+use super::{ApiSpec, document};
+
+/// The vendored `swagger-ui-dist` version (`assets/swagger-ui/README.md`); it also
+/// busts browser caches of the assets when it changes.
+const SWAGGER_UI_VERSION: &str = "5.35.0";
+const SWAGGER_UI_BUNDLE: &[u8] = include_bytes!("../../assets/swagger-ui/swagger-ui-bundle.js");
+const SWAGGER_UI_CSS: &[u8] = include_bytes!("../../assets/swagger-ui/swagger-ui.css");
+
+/// Starts Swagger UI on `/openapi.json`. A file rather than an inline script, so the
+/// page's Content-Security-Policy can forbid inline scripts.
+const INITIALIZER: &str = r##"window.ui = SwaggerUIBundle({
+  url: "/openapi.json",
+  dom_id: "#swagger-ui",
+  layout: "BaseLayout",
+  deepLinking: true,
+  showExtensions: true,
+  showCommonExtensions: true,
+  persistAuthorization: false,
+  validatorUrl: null,
+  presets: [SwaggerUIBundle.presets.apis],
+  plugins: [SwaggerUIBundle.plugins.DownloadUrl]
+});
+"##;
+
+/// Only this origin: no external script, style, image or connection.
+const DOCS_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+     img-src 'self' data:; font-src 'self' data:; connect-src 'self'; base-uri 'none'; \
+     form-action 'none'; frame-ancestors 'none'";
+
+const JS: &str = "text/javascript; charset=utf-8";
+const ASSET_CACHE: &str = "public, max-age=86400";
+
+fn html_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#x27;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn page(title: &str) -> String {
+    let title = html_escape(title);
+    let v = SWAGGER_UI_VERSION;
+    format!(
+        r#"<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title} - Swagger UI</title>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="/docs/swagger-ui.css?v={v}">
+</head>
+<body>
+<div id="swagger-ui"></div>
+<script src="/docs/swagger-ui-bundle.js?v={v}"></script>
+<script src="/docs/swagger-initializer.js?v={v}"></script>
+</body>
+</html>
+"#
+    )
+}
+
+/// A `GET` route answering fixed bytes with fixed headers.
+fn fixed<S>(body: Bytes, headers: Vec<(HeaderName, HeaderValue)>) -> axum::routing::MethodRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    get(move || {
+        let body = body.clone();
+        let headers = headers.clone();
+        async move {
+            let mut response = body.into_response();
+            response.headers_mut().extend(headers);
+            response
+        }
+    })
+}
+
+fn headers(content_type: &'static str, cache: &'static str) -> Vec<(HeaderName, HeaderValue)> {
+    vec![
+        (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+        (header::CACHE_CONTROL, HeaderValue::from_static(cache)),
+        (
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ),
+    ]
+}
+
+/// `GET /openapi.json` (the document of `spec`, serialised once, here), `GET /docs`
+/// (Swagger UI) and its assets under `/docs/`, all from bytes embedded in the binary.
+/// Merge it into the application's router; it needs no state.
+pub fn router<S>(spec: &ApiSpec) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    let json = serde_json::to_vec(&document(spec))
+        .expect("an OpenAPI document of strings, numbers and maps serialises to JSON");
+    let mut page_headers = headers("text/html; charset=utf-8", "no-cache");
+    page_headers.push((
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(DOCS_CSP),
+    ));
+    page_headers.push((
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    ));
+    Router::new()
+        .route(
+            "/openapi.json",
+            fixed(json.into(), headers("application/json", "no-cache")),
+        )
+        .route("/docs", fixed(page(&spec.title).into(), page_headers))
+        .route(
+            "/docs/swagger-ui-bundle.js",
+            fixed(
+                Bytes::from_static(SWAGGER_UI_BUNDLE),
+                headers(JS, ASSET_CACHE),
+            ),
+        )
+        .route(
+            "/docs/swagger-ui.css",
+            fixed(
+                Bytes::from_static(SWAGGER_UI_CSS),
+                headers("text/css; charset=utf-8", ASSET_CACHE),
+            ),
+        )
+        .route(
+            "/docs/swagger-initializer.js",
+            fixed(
+                Bytes::from_static(INITIALIZER.as_bytes()),
+                headers(JS, ASSET_CACHE),
+            ),
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_page_escapes_the_title_and_loads_only_local_assets() {
+        let html = page("<b>\"warden\" & co</b>");
+        assert!(html.contains(
+            "<title>&lt;b&gt;&quot;warden&quot; &amp; co&lt;/b&gt; - Swagger UI</title>"
+        ));
+        assert!(html.contains(r#"src="/docs/swagger-ui-bundle.js?v=5.35.0""#));
+        assert!(html.contains(r#"href="/docs/swagger-ui.css?v=5.35.0""#));
+        assert!(
+            !html.contains("http"),
+            "no external URL in the page: {html}"
+        );
+        assert!(!html.contains("<script>"), "no inline script: {html}");
+        assert!(INITIALIZER.contains("persistAuthorization: false"));
+        assert!(INITIALIZER.contains(r#"url: "/openapi.json""#));
+    }
+
+    #[test]
+    fn the_assets_are_swagger_ui() {
+        assert!(SWAGGER_UI_BUNDLE.starts_with(b"/*! For license information"));
+        assert!(SWAGGER_UI_BUNDLE.len() > 1_000_000);
+        assert!(SWAGGER_UI_CSS.starts_with(b".swagger-ui"));
+    }
+}

@@ -1,0 +1,640 @@
+//! The OpenAPI 3.1 document of warden's routes, as FastAPI would generate it for
+//! FastAPI Users (same paths, operation ids, tags, schemas, error codes and security
+//! schemes), and a Swagger UI to try them, served without any network access.
+//!
+//! [`ApiSpec`] says which routes exist; [`document`] describes them; [`router`] serves
+//! `GET /openapi.json` and `GET /docs`:
+//!
+//! ```
+//! use warden_runtime::openapi::{ApiSpec, BackendSpec, router};
+//!
+//! let spec = ApiSpec {
+//!     title: "warden".into(),
+//!     backends: vec![BackendSpec::bearer("jwt")],
+//!     register: true,
+//!     users: true,
+//!     reset_password: false,
+//!     verify: false,
+//! };
+//! let docs: axum::Router<()> = router(&spec);
+//! ```
+
+mod docs;
+mod paths;
+mod schemas;
+
+use utoipa::openapi::info::InfoBuilder;
+use utoipa::openapi::schema::ComponentsBuilder;
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, Flow, OAuth2, Password, Scopes, SecurityScheme,
+};
+use utoipa::openapi::tag::TagBuilder;
+use utoipa::openapi::{OpenApi, OpenApiBuilder};
+
+pub use docs::router;
+
+/// Which routes an application serves: what [`document`] describes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiSpec {
+    /// The document's title (`info.title`), also the `/docs` page's title.
+    pub title: String,
+    /// The authentication backends, in order: `POST /auth/{name}/login | logout |
+    /// refresh` each, and one security scheme each.
+    pub backends: Vec<BackendSpec>,
+    /// `POST /auth/register`.
+    pub register: bool,
+    /// `GET | PATCH /users/me`, `GET | PATCH | DELETE /users/{id}`.
+    pub users: bool,
+    /// `POST /auth/forgot-password`, `POST /auth/reset-password`.
+    pub reset_password: bool,
+    /// `POST /auth/request-verify-token`, `POST /auth/verify`.
+    pub verify: bool,
+}
+
+/// One authentication backend as the document shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackendSpec {
+    /// The backend's name, the URL segment of `/auth/{name}/login`.
+    pub name: String,
+    /// The cookie's name when the transport is a cookie; `None` for a bearer token.
+    pub cookie: Option<String>,
+}
+
+impl BackendSpec {
+    /// A backend whose token travels as `Authorization: Bearer`.
+    pub fn bearer(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            cookie: None,
+        }
+    }
+
+    /// A backend whose token travels in the cookie `cookie`.
+    pub fn cookie(name: impl Into<String>, cookie: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            cookie: Some(cookie.into()),
+        }
+    }
+}
+
+fn security_scheme(backend: &BackendSpec) -> SecurityScheme {
+    match &backend.cookie {
+        None => SecurityScheme::OAuth2(OAuth2::new([Flow::Password(Password::new(
+            paths::token_url(backend),
+            Scopes::new(),
+        ))])),
+        Some(cookie) => SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(cookie))),
+    }
+}
+
+/// The OpenAPI 3.1 document of the routes `spec` lists.
+///
+/// Security schemes, one per backend: a bearer backend is an OAuth2 password flow
+/// named `OAuth2PasswordBearer` whose `tokenUrl` is its login route (relative,
+/// `auth/{name}/login`, as FastAPI Users writes it), a cookie backend an API key in
+/// that cookie named `APIKeyCookie`; with several backends of one kind, each name gets
+/// the suffix `_{backend}`. Routes that need a user accept any backend's scheme;
+/// logout and refresh only their own backend's.
+pub fn document(spec: &ApiSpec) -> OpenApi {
+    let schemes = paths::scheme_names(spec);
+    let mut components = ComponentsBuilder::new();
+    for (name, schema) in schemas::components(spec.reset_password, spec.verify) {
+        components = components.schema(name, schema);
+    }
+    for (backend, name) in spec.backends.iter().zip(&schemes) {
+        components = components.security_scheme(name, security_scheme(backend));
+    }
+    let mut tags = Vec::new();
+    if !spec.backends.is_empty() || spec.register || spec.reset_password || spec.verify {
+        tags.push(
+            TagBuilder::new()
+                .name("auth")
+                .description(Some(
+                    "Log in and out, refresh, register, reset a password, verify an e-mail.",
+                ))
+                .build(),
+        );
+    }
+    if spec.users {
+        tags.push(
+            TagBuilder::new()
+                .name("users")
+                .description(Some("The current user, and every user for superusers."))
+                .build(),
+        );
+    }
+    OpenApiBuilder::new()
+        .info(
+            InfoBuilder::new()
+                .title(spec.title.clone())
+                .version(env!("CARGO_PKG_VERSION").to_owned())
+                .description(Some(
+                    "Authentication routes served by warden: FastAPI Users' paths, JSON \
+                     shapes and error codes.",
+                )),
+        )
+        .paths(paths::paths(spec, &schemes))
+        .components(Some(components.build()))
+        .tags(Some(tags))
+        .build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Value, json};
+
+    fn spec() -> ApiSpec {
+        ApiSpec {
+            title: "warden".into(),
+            backends: vec![
+                BackendSpec::bearer("jwt"),
+                BackendSpec::cookie("cookie", "wardenauth"),
+            ],
+            register: true,
+            users: true,
+            reset_password: true,
+            verify: true,
+        }
+    }
+
+    fn json_of(spec: &ApiSpec) -> Value {
+        let text = document(spec).to_json().unwrap();
+        serde_json::from_str(&text).unwrap()
+    }
+
+    fn refs(value: &Value, out: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                for (key, value) in map {
+                    match (key.as_str(), value) {
+                        ("$ref", Value::String(target)) => out.push(target.clone()),
+                        _ => refs(value, out),
+                    }
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|item| refs(item, out)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn openapi_document_lists_every_route_with_fastapi_users_operation_ids() {
+        let doc = json_of(&spec());
+        assert_eq!(doc["openapi"], "3.1.0");
+        assert_eq!(doc["info"]["title"], "warden");
+        let expected = [
+            ("/auth/jwt/login", "post", "auth:jwt.login", "auth"),
+            ("/auth/jwt/logout", "post", "auth:jwt.logout", "auth"),
+            ("/auth/jwt/refresh", "post", "auth:jwt.refresh", "auth"),
+            ("/auth/cookie/login", "post", "auth:cookie.login", "auth"),
+            ("/auth/cookie/logout", "post", "auth:cookie.logout", "auth"),
+            (
+                "/auth/cookie/refresh",
+                "post",
+                "auth:cookie.refresh",
+                "auth",
+            ),
+            ("/auth/register", "post", "register:register", "auth"),
+            (
+                "/auth/forgot-password",
+                "post",
+                "reset:forgot_password",
+                "auth",
+            ),
+            (
+                "/auth/reset-password",
+                "post",
+                "reset:reset_password",
+                "auth",
+            ),
+            (
+                "/auth/request-verify-token",
+                "post",
+                "verify:request-token",
+                "auth",
+            ),
+            ("/auth/verify", "post", "verify:verify", "auth"),
+            ("/users/me", "get", "users:current_user", "users"),
+            ("/users/me", "patch", "users:patch_current_user", "users"),
+            ("/users/{id}", "get", "users:user", "users"),
+            ("/users/{id}", "patch", "users:patch_user", "users"),
+            ("/users/{id}", "delete", "users:delete_user", "users"),
+        ];
+        let paths = doc["paths"].as_object().unwrap();
+        let operations: usize = paths
+            .values()
+            .map(|item| item.as_object().unwrap().len())
+            .sum();
+        assert_eq!(operations, expected.len(), "{:#}", doc["paths"]);
+        for (path, method, id, tag) in expected {
+            let op = &doc["paths"][path][method];
+            assert_eq!(op["operationId"], id, "{method} {path}");
+            assert_eq!(op["tags"], json!([tag]), "{method} {path}");
+        }
+        assert_eq!(
+            doc["paths"]["/users/me"]["get"]["summary"],
+            "Users:Current User"
+        );
+        let tags: Vec<&str> = doc["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(tags, ["auth", "users"]);
+    }
+
+    #[test]
+    fn openapi_security_schemes_are_fastapi_users_ones() {
+        let doc = json_of(&spec());
+        let schemes = &doc["components"]["securitySchemes"];
+        assert_eq!(
+            schemes["OAuth2PasswordBearer"],
+            json!({
+                "type": "oauth2",
+                "flows": { "password": { "tokenUrl": "auth/jwt/login", "scopes": {} } }
+            })
+        );
+        assert_eq!(
+            schemes["APIKeyCookie"],
+            json!({ "type": "apiKey", "in": "cookie", "name": "wardenauth" })
+        );
+        assert_eq!(schemes.as_object().unwrap().len(), 2);
+        let any_user = json!([{ "OAuth2PasswordBearer": [] }, { "APIKeyCookie": [] }]);
+        for (path, method) in [
+            ("/users/me", "get"),
+            ("/users/me", "patch"),
+            ("/users/{id}", "get"),
+            ("/users/{id}", "patch"),
+            ("/users/{id}", "delete"),
+        ] {
+            assert_eq!(doc["paths"][path][method]["security"], any_user, "{path}");
+        }
+        assert_eq!(
+            doc["paths"]["/auth/jwt/logout"]["post"]["security"],
+            json!([{ "OAuth2PasswordBearer": [] }])
+        );
+        assert_eq!(
+            doc["paths"]["/auth/cookie/refresh"]["post"]["security"],
+            json!([{ "APIKeyCookie": [] }])
+        );
+        for path in ["/auth/jwt/login", "/auth/register", "/auth/verify"] {
+            assert!(
+                doc["paths"][path]["post"].get("security").is_none(),
+                "{path}"
+            );
+        }
+    }
+
+    #[test]
+    fn openapi_several_backends_of_a_kind_get_suffixed_scheme_names() {
+        let spec = ApiSpec {
+            backends: vec![
+                BackendSpec::bearer("jwt"),
+                BackendSpec::bearer("rsa"),
+                BackendSpec::cookie("cookie", "wardenauth"),
+            ],
+            ..spec()
+        };
+        let doc = json_of(&spec);
+        let schemes = doc["components"]["securitySchemes"].as_object().unwrap();
+        let mut names: Vec<&str> = schemes.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        assert_eq!(
+            names,
+            [
+                "APIKeyCookie",
+                "OAuth2PasswordBearer_jwt",
+                "OAuth2PasswordBearer_rsa"
+            ]
+        );
+        assert_eq!(
+            schemes["OAuth2PasswordBearer_rsa"]["flows"]["password"]["tokenUrl"],
+            "auth/rsa/login"
+        );
+        assert_eq!(
+            doc["paths"]["/users/me"]["get"]["security"],
+            json!([
+                { "OAuth2PasswordBearer_jwt": [] },
+                { "OAuth2PasswordBearer_rsa": [] },
+                { "APIKeyCookie": [] }
+            ])
+        );
+    }
+
+    #[test]
+    fn openapi_login_takes_the_form_or_json_and_answers_per_transport() {
+        let doc = json_of(&spec());
+        let login = &doc["paths"]["/auth/jwt/login"]["post"];
+        let body = &login["requestBody"];
+        assert_eq!(body["required"], true);
+        assert_eq!(
+            body["content"]["application/x-www-form-urlencoded"]["schema"]["$ref"],
+            "#/components/schemas/OAuth2PasswordRequestForm"
+        );
+        assert_eq!(
+            body["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/LoginCredentials"
+        );
+        let form = &doc["components"]["schemas"]["OAuth2PasswordRequestForm"];
+        assert_eq!(form["required"], json!(["username", "password"]));
+        assert_eq!(
+            form["properties"]["grant_type"]["anyOf"][0]["pattern"],
+            "^password$"
+        );
+        for field in ["scope", "client_id", "client_secret"] {
+            assert!(form["properties"].get(field).is_some(), "{field}");
+        }
+        assert_eq!(
+            login["responses"]["200"]["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/BearerResponse"
+        );
+        let examples = &login["responses"]["400"]["content"]["application/json"]["examples"];
+        assert_eq!(
+            examples["LOGIN_BAD_CREDENTIALS"]["value"],
+            json!({ "detail": "LOGIN_BAD_CREDENTIALS" })
+        );
+        assert_eq!(
+            examples["LOGIN_USER_NOT_VERIFIED"]["value"],
+            json!({ "detail": "LOGIN_USER_NOT_VERIFIED" })
+        );
+        assert_eq!(
+            login["responses"]["422"]["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/HTTPValidationError"
+        );
+
+        let cookie_login = &doc["paths"]["/auth/cookie/login"]["post"]["responses"];
+        assert!(cookie_login.get("200").is_none());
+        assert!(cookie_login["204"]["headers"].get("Set-Cookie").is_some());
+        let logout = &doc["paths"]["/auth/jwt/logout"]["post"]["responses"];
+        assert!(logout.get("204").is_some());
+        assert!(logout["401"]["headers"].get("WWW-Authenticate").is_some());
+        assert!(
+            doc["paths"]["/auth/jwt/refresh"]["post"]["responses"]
+                .get("401")
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn openapi_routes_answer_fastapi_users_codes_and_statuses() {
+        let doc = json_of(&spec());
+        let codes = |path: &str, method: &str| -> Vec<String> {
+            let mut codes: Vec<String> = doc["paths"][path][method]["responses"]["400"]["content"]
+                ["application/json"]["examples"]
+                .as_object()
+                .map(|examples| examples.keys().cloned().collect())
+                .unwrap_or_default();
+            codes.sort();
+            codes
+        };
+        assert_eq!(
+            codes("/auth/register", "post"),
+            ["REGISTER_INVALID_PASSWORD", "REGISTER_USER_ALREADY_EXISTS"]
+        );
+        assert_eq!(
+            codes("/auth/reset-password", "post"),
+            [
+                "RESET_PASSWORD_BAD_TOKEN",
+                "RESET_PASSWORD_INVALID_PASSWORD"
+            ]
+        );
+        assert_eq!(
+            codes("/auth/verify", "post"),
+            ["VERIFY_USER_ALREADY_VERIFIED", "VERIFY_USER_BAD_TOKEN"]
+        );
+        for (path, method) in [("/users/me", "patch"), ("/users/{id}", "patch")] {
+            assert_eq!(
+                codes(path, method),
+                [
+                    "UPDATE_USER_EMAIL_ALREADY_EXISTS",
+                    "UPDATE_USER_INVALID_PASSWORD"
+                ]
+            );
+        }
+        assert_eq!(
+            doc["paths"]["/auth/register"]["post"]["responses"]["400"]["content"]["application/json"]
+                ["examples"]["REGISTER_INVALID_PASSWORD"]["value"]["detail"]["code"],
+            "REGISTER_INVALID_PASSWORD"
+        );
+        let statuses = |path: &str, method: &str| -> Vec<String> {
+            let mut statuses: Vec<String> = doc["paths"][path][method]["responses"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .cloned()
+                .collect();
+            statuses.sort();
+            statuses
+        };
+        assert_eq!(statuses("/auth/register", "post"), ["201", "400", "422"]);
+        assert_eq!(statuses("/auth/forgot-password", "post"), ["202", "422"]);
+        assert_eq!(
+            statuses("/auth/reset-password", "post"),
+            ["200", "400", "422"]
+        );
+        assert_eq!(
+            statuses("/auth/request-verify-token", "post"),
+            ["202", "422"]
+        );
+        assert_eq!(statuses("/auth/verify", "post"), ["200", "400", "422"]);
+        assert_eq!(statuses("/users/me", "get"), ["200", "401"]);
+        assert_eq!(statuses("/users/me", "patch"), ["200", "400", "401", "422"]);
+        assert_eq!(statuses("/users/{id}", "get"), ["200", "401", "403", "404"]);
+        assert_eq!(
+            statuses("/users/{id}", "patch"),
+            ["200", "400", "401", "403", "404", "422"]
+        );
+        assert_eq!(
+            statuses("/users/{id}", "delete"),
+            ["204", "401", "403", "404"]
+        );
+        let created = &doc["paths"]["/auth/register"]["post"]["responses"]["201"];
+        assert_eq!(
+            created["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/UserRead"
+        );
+        let id = &doc["paths"]["/users/{id}"]["delete"]["parameters"][0];
+        assert_eq!(id["name"], "id");
+        assert_eq!(id["in"], "path");
+        assert_eq!(id["required"], true);
+        assert_eq!(id["schema"]["format"], "uuid");
+        let forgot = &doc["paths"]["/auth/forgot-password"]["post"]["requestBody"];
+        assert_eq!(
+            forgot["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/ForgotPasswordRequest"
+        );
+    }
+
+    #[test]
+    fn openapi_schemas_are_fastapi_users_models() {
+        let doc = json_of(&spec());
+        let schemas = &doc["components"]["schemas"];
+        for name in [
+            "UserRead",
+            "UserCreate",
+            "UserUpdate",
+            "BearerResponse",
+            "ErrorModel",
+            "HTTPValidationError",
+            "ValidationError",
+        ] {
+            assert_eq!(schemas[name]["type"], "object", "{name}");
+        }
+        let user = &schemas["UserRead"];
+        let mut fields: Vec<&str> = user["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        fields.sort_unstable();
+        assert_eq!(
+            fields,
+            ["email", "id", "is_active", "is_superuser", "is_verified"]
+        );
+        assert_eq!(user["properties"]["id"]["format"], "uuid");
+        assert_eq!(user["properties"]["email"]["format"], "email");
+        assert_eq!(
+            schemas["UserCreate"]["required"],
+            json!(["email", "password"])
+        );
+        assert!(schemas["UserUpdate"].get("required").is_none());
+        assert_eq!(
+            schemas["BearerResponse"]["required"],
+            json!(["access_token", "token_type"])
+        );
+        let detail = &schemas["ErrorModel"]["properties"]["detail"]["anyOf"];
+        assert_eq!(detail[0]["type"], "string");
+        assert_eq!(detail[1]["required"], json!(["code", "reason"]));
+        assert_eq!(
+            schemas["HTTPValidationError"]["properties"]["detail"]["items"]["$ref"],
+            "#/components/schemas/ValidationError"
+        );
+        assert_eq!(
+            schemas["ValidationError"]["required"],
+            json!(["loc", "msg", "type"])
+        );
+
+        let mut targets = Vec::new();
+        refs(&doc, &mut targets);
+        assert!(!targets.is_empty());
+        for target in targets {
+            let name = target
+                .strip_prefix("#/components/schemas/")
+                .unwrap_or_else(|| panic!("unexpected $ref {target}"));
+            assert!(schemas.get(name).is_some(), "dangling $ref {target}");
+        }
+        let text = document(&spec()).to_json().unwrap();
+        let reparsed: OpenApi = serde_json::from_str(&text).unwrap();
+        let again: Value = serde_json::from_str(&reparsed.to_json().unwrap()).unwrap();
+        assert!(
+            again == doc,
+            "the document does not survive a round trip through utoipa"
+        );
+    }
+
+    #[test]
+    fn openapi_documents_only_the_routers_the_spec_enables() {
+        let spec = ApiSpec {
+            backends: vec![BackendSpec::bearer("jwt")],
+            register: false,
+            users: false,
+            reset_password: false,
+            verify: false,
+            ..spec()
+        };
+        let doc = json_of(&spec);
+        let mut paths: Vec<&str> = doc["paths"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        paths.sort_unstable();
+        assert_eq!(
+            paths,
+            ["/auth/jwt/login", "/auth/jwt/logout", "/auth/jwt/refresh"]
+        );
+        assert!(doc["components"]["schemas"].get("VerifyRequest").is_none());
+        let tags: Vec<&str> = doc["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(tags, ["auth"]);
+    }
+
+    /// One HTTP/1.1 request to `router(spec)` on a real socket: (status line, headers, body).
+    async fn fetch(path: &str) -> (String, String, Vec<u8>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let app: axum::Router = router(&spec());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).await.unwrap();
+        let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+        let head = String::from_utf8(raw[..split].to_vec()).unwrap();
+        let (status, headers) = head.split_once("\r\n").unwrap();
+        (
+            status.to_owned(),
+            headers.to_ascii_lowercase(),
+            raw[split + 4..].to_vec(),
+        )
+    }
+
+    #[tokio::test]
+    async fn openapi_router_serves_the_document_the_page_and_the_assets() {
+        let (status, headers, body) = fetch("/openapi.json").await;
+        assert_eq!(status, "HTTP/1.1 200 OK");
+        assert!(
+            headers.contains("content-type: application/json"),
+            "{headers}"
+        );
+        let served: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(served, json_of(&spec()));
+
+        let (status, headers, body) = fetch("/docs").await;
+        assert_eq!(status, "HTTP/1.1 200 OK");
+        assert!(
+            headers.contains("content-type: text/html; charset=utf-8"),
+            "{headers}"
+        );
+        assert!(
+            headers.contains("content-security-policy: default-src 'none'"),
+            "{headers}"
+        );
+        let html = String::from_utf8(body).unwrap();
+        assert!(
+            html.contains("<title>warden - Swagger UI</title>"),
+            "{html}"
+        );
+
+        for (path, content_type, start) in [
+            ("/docs/swagger-ui-bundle.js", "text/javascript", &b"/*!"[..]),
+            ("/docs/swagger-ui.css", "text/css", &b".swagger-ui"[..]),
+            (
+                "/docs/swagger-initializer.js",
+                "text/javascript",
+                &b"window.ui"[..],
+            ),
+        ] {
+            let (status, headers, body) = fetch(path).await;
+            assert_eq!(status, "HTTP/1.1 200 OK", "{path}");
+            assert!(
+                headers.contains(&format!("content-type: {content_type}")),
+                "{path}: {headers}"
+            );
+            assert!(body.starts_with(start), "{path}");
+        }
+        let (status, _, _) = fetch("/docs/nothing-here.js").await;
+        assert_eq!(status, "HTTP/1.1 404 Not Found");
+    }
+}

@@ -1,0 +1,595 @@
+//! The document's operations: FastAPI Users' routes with their operation ids, request
+//! bodies, responses and error codes.
+
+use serde_json::{Value, json};
+use utoipa::openapi::content::ContentBuilder;
+use utoipa::openapi::example::ExampleBuilder;
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::path::{
+    HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, PathItem, PathsBuilder,
+};
+use utoipa::openapi::request_body::RequestBodyBuilder;
+use utoipa::openapi::response::{Response, ResponseBuilder};
+use utoipa::openapi::schema::{ObjectBuilder, SchemaFormat, Type};
+use utoipa::openapi::security::SecurityRequirement;
+use utoipa::openapi::{Paths, Required};
+
+use super::schemas::{self, reference};
+use super::{ApiSpec, BackendSpec};
+use crate::error::ErrorCode;
+
+const JSON: &str = "application/json";
+const FORM: &str = "application/x-www-form-urlencoded";
+const TAG_AUTH: &str = "auth";
+const TAG_USERS: &str = "users";
+const EXAMPLE_PASSWORD_REASON: &str = "Password should be at least 8 characters";
+
+/// What an operation answers besides its success response.
+#[derive(Default)]
+struct Errors {
+    /// 400 examples: (error code, summary, `detail` value).
+    bad_request: Vec<(&'static str, &'static str, Value)>,
+    unauthorized: bool,
+    forbidden: bool,
+    not_found: bool,
+    validation: bool,
+}
+
+impl Errors {
+    fn new() -> Self {
+        Self::default()
+    }
+
+    fn code(mut self, code: ErrorCode, summary: &'static str) -> Self {
+        self.bad_request
+            .push((code.as_str(), summary, Value::from(code.as_str())));
+        self
+    }
+
+    fn code_with_reason(mut self, code: ErrorCode, summary: &'static str) -> Self {
+        self.bad_request.push((
+            code.as_str(),
+            summary,
+            json!({ "code": code.as_str(), "reason": EXAMPLE_PASSWORD_REASON }),
+        ));
+        self
+    }
+
+    fn unauthorized(mut self) -> Self {
+        self.unauthorized = true;
+        self
+    }
+
+    fn forbidden(mut self) -> Self {
+        self.forbidden = true;
+        self
+    }
+
+    fn not_found(mut self) -> Self {
+        self.not_found = true;
+        self
+    }
+
+    fn validation(mut self) -> Self {
+        self.validation = true;
+        self
+    }
+}
+
+/// One operation, before it becomes a utoipa `Operation`.
+struct Op {
+    method: HttpMethod,
+    path: String,
+    id: String,
+    tag: &'static str,
+    description: String,
+    body: Option<Vec<(&'static str, &'static str)>>,
+    success: (u16, Response),
+    errors: Errors,
+    security: Vec<SecurityRequirement>,
+    id_parameter: bool,
+}
+
+impl Op {
+    fn new(method: HttpMethod, path: impl Into<String>, id: impl Into<String>) -> Self {
+        Self {
+            method,
+            path: path.into(),
+            id: id.into(),
+            tag: TAG_AUTH,
+            description: String::new(),
+            body: None,
+            success: (200, Response::new("Successful Response")),
+            errors: Errors::new(),
+            security: Vec::new(),
+            id_parameter: false,
+        }
+    }
+
+    fn tag(mut self, tag: &'static str) -> Self {
+        self.tag = tag;
+        self
+    }
+
+    fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = description.into();
+        self
+    }
+
+    /// A required body: (media type, schema name) for each accepted encoding.
+    fn body(mut self, contents: &[(&'static str, &'static str)]) -> Self {
+        self.body = Some(contents.to_vec());
+        self
+    }
+
+    fn success(mut self, status: u16, response: Response) -> Self {
+        self.success = (status, response);
+        self
+    }
+
+    fn errors(mut self, errors: Errors) -> Self {
+        self.errors = errors;
+        self
+    }
+
+    fn security(mut self, schemes: &[String]) -> Self {
+        self.security = schemes
+            .iter()
+            .map(|scheme| SecurityRequirement::new(scheme, Vec::<String>::new()))
+            .collect();
+        self
+    }
+
+    fn id_parameter(mut self) -> Self {
+        self.id_parameter = true;
+        self
+    }
+
+    fn into_path_item(self) -> (String, PathItem) {
+        let mut operation = OperationBuilder::new()
+            .tag(self.tag)
+            .summary(Some(summary(&self.id)))
+            .description((!self.description.is_empty()).then_some(self.description))
+            .operation_id(Some(self.id));
+        if self.id_parameter {
+            operation = operation.parameter(
+                ParameterBuilder::new()
+                    .name("id")
+                    .parameter_in(ParameterIn::Path)
+                    .required(Required::True)
+                    .description(Some("The user's id (a UUID)."))
+                    .schema(Some(
+                        ObjectBuilder::new()
+                            .schema_type(Type::String)
+                            .format(Some(SchemaFormat::Custom("uuid".into())))
+                            .title(Some("Id")),
+                    )),
+            );
+        }
+        if let Some(contents) = self.body {
+            let mut body = RequestBodyBuilder::new().required(Some(Required::True));
+            for (media_type, schema) in contents {
+                body = body.content(
+                    media_type,
+                    ContentBuilder::new().schema(Some(reference(schema))),
+                );
+            }
+            operation = operation.request_body(Some(body.build()));
+        }
+        let (status, response) = self.success;
+        operation = operation.response(status.to_string(), response);
+        let errors = self.errors;
+        if !errors.bad_request.is_empty() {
+            operation = operation.response("400", bad_request(&errors.bad_request));
+        }
+        if errors.unauthorized {
+            let response = error_response("Missing token or inactive user.", "Unauthorized")
+                .header(
+                    "WWW-Authenticate",
+                    HeaderBuilder::new()
+                        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                        .description(Some("`Bearer` (RFC 6750; FastAPI Users omits it)."))
+                        .build(),
+                );
+            operation = operation.response("401", response);
+        }
+        if errors.forbidden {
+            operation = operation.response("403", error_response("Not a superuser.", "Forbidden"));
+        }
+        if errors.not_found {
+            operation = operation.response(
+                "404",
+                error_response("The user does not exist.", "Not Found"),
+            );
+        }
+        if errors.validation {
+            operation = operation.response(
+                "422",
+                ResponseBuilder::new()
+                    .description("Validation Error")
+                    .content(
+                        JSON,
+                        ContentBuilder::new()
+                            .schema(Some(reference(schemas::HTTP_VALIDATION_ERROR)))
+                            .example(Some(json!({
+                                "detail": [
+                                    { "type": "missing", "loc": ["body", "password"], "msg": "Field required" }
+                                ]
+                            })))
+                            .build(),
+                    ),
+            );
+        }
+        if !self.security.is_empty() {
+            operation = operation.securities(Some(self.security));
+        }
+        (self.path, PathItem::new(self.method, operation.build()))
+    }
+}
+
+/// FastAPI's summary: the route name, `_` as spaces, in Python's `str.title()` case
+/// (`users:current_user` → `Users:Current User`).
+fn summary(id: &str) -> String {
+    let mut out = String::with_capacity(id.len());
+    let mut previous_is_letter = false;
+    for c in id.chars() {
+        let c = if c == '_' { ' ' } else { c };
+        if c.is_alphabetic() {
+            if previous_is_letter {
+                out.extend(c.to_lowercase());
+            } else {
+                out.extend(c.to_uppercase());
+            }
+            previous_is_letter = true;
+        } else {
+            out.push(c);
+            previous_is_letter = false;
+        }
+    }
+    out
+}
+
+fn json_response(description: &str, schema: &str, example: Option<Value>) -> Response {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            JSON,
+            ContentBuilder::new()
+                .schema(Some(reference(schema)))
+                .example(example)
+                .build(),
+        )
+        .build()
+}
+
+fn null_response(description: &str) -> Response {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            JSON,
+            ContentBuilder::new()
+                .schema(Some(ObjectBuilder::new().schema_type(Type::Null)))
+                .build(),
+        )
+        .build()
+}
+
+fn error_response(description: &str, detail: &str) -> ResponseBuilder {
+    ResponseBuilder::new().description(description).content(
+        JSON,
+        ContentBuilder::new()
+            .schema(Some(reference(schemas::ERROR_MODEL)))
+            .example(Some(json!({ "detail": detail })))
+            .build(),
+    )
+}
+
+fn bad_request(examples: &[(&'static str, &'static str, Value)]) -> Response {
+    let content = ContentBuilder::new()
+        .schema(Some(reference(schemas::ERROR_MODEL)))
+        .examples_from_iter(examples.iter().map(|(code, summary, detail)| {
+            (
+                *code,
+                ExampleBuilder::new()
+                    .summary(*summary)
+                    .value(Some(json!({ "detail": detail }))),
+            )
+        }))
+        .build();
+    ResponseBuilder::new()
+        .description("Bad Request")
+        .content(JSON, content)
+        .build()
+}
+
+fn set_cookie(cookie: &str, description: &str) -> Response {
+    ResponseBuilder::new()
+        .description(description)
+        .header(
+            "Set-Cookie",
+            HeaderBuilder::new()
+                .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                .description(Some(format!("The `{cookie}` cookie (HttpOnly).")))
+                .build(),
+        )
+        .build()
+}
+
+/// The security scheme names of the document, one per backend, in the backends' order.
+pub(super) fn scheme_names(spec: &ApiSpec) -> Vec<String> {
+    let bearers = spec.backends.iter().filter(|b| b.cookie.is_none()).count();
+    let cookies = spec.backends.len() - bearers;
+    spec.backends
+        .iter()
+        .map(|backend| {
+            let (base, count) = match backend.cookie {
+                None => ("OAuth2PasswordBearer", bearers),
+                Some(_) => ("APIKeyCookie", cookies),
+            };
+            if count > 1 {
+                format!("{base}_{}", backend.name)
+            } else {
+                base.to_owned()
+            }
+        })
+        .collect()
+}
+
+/// `auth/{name}/login`: relative, as FastAPI Users' `BearerTransport(tokenUrl=...)`;
+/// Swagger UI resolves it against the page.
+pub(super) fn token_url(backend: &BackendSpec) -> String {
+    format!("auth/{}/login", backend.name)
+}
+
+fn auth_operations(backend: &BackendSpec, scheme: &str) -> Vec<Op> {
+    let name = &backend.name;
+    let login_success = |what: &str| match &backend.cookie {
+        None => (
+            200,
+            json_response(
+                "Successful Response",
+                schemas::BEARER_RESPONSE,
+                Some(json!({
+                    "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI5YzM2...",
+                    "token_type": "bearer"
+                })),
+            ),
+        ),
+        Some(cookie) => (204, set_cookie(cookie, &format!("No Content: {what}"))),
+    };
+    let (login_status, login_response) = login_success("the cookie carries the token.");
+    let (refresh_status, refresh_response) = login_success("the cookie carries a fresh token.");
+    let logout_response = match &backend.cookie {
+        None => Response::new("No Content"),
+        Some(cookie) => set_cookie(cookie, "No Content: the cookie is cleared."),
+    };
+    let scheme = [scheme.to_owned()];
+    vec![
+        Op::new(
+            HttpMethod::Post,
+            format!("/auth/{name}/login"),
+            format!("auth:{name}.login"),
+        )
+        .description(
+            "Log in with the OAuth2 password form (`username` is the e-mail) or the same \
+                 two fields as JSON. An unknown user, a wrong password and an inactive user \
+                 all get `LOGIN_BAD_CREDENTIALS`.",
+        )
+        .body(&[(FORM, schemas::LOGIN_FORM), (JSON, schemas::LOGIN_JSON)])
+        .success(login_status, login_response)
+        .errors(
+            Errors::new()
+                .code(
+                    ErrorCode::LoginBadCredentials,
+                    "Bad credentials or the user is inactive.",
+                )
+                .code(ErrorCode::LoginUserNotVerified, "The user is not verified.")
+                .validation(),
+        ),
+        Op::new(
+            HttpMethod::Post,
+            format!("/auth/{name}/logout"),
+            format!("auth:{name}.logout"),
+        )
+        .success(204, logout_response)
+        .errors(Errors::new().unauthorized())
+        .security(&scheme),
+        Op::new(
+            HttpMethod::Post,
+            format!("/auth/{name}/refresh"),
+            format!("auth:{name}.refresh"),
+        )
+        .description("Trade a valid token of an active user for a fresh one.")
+        .success(refresh_status, refresh_response)
+        .errors(Errors::new().unauthorized())
+        .security(&scheme),
+    ]
+}
+
+fn register_operations() -> Vec<Op> {
+    vec![
+        Op::new(HttpMethod::Post, "/auth/register", "register:register")
+            .body(&[(JSON, schemas::USER_CREATE)])
+            .success(
+                201,
+                json_response("Successful Response", schemas::USER_READ, None),
+            )
+            .errors(
+                Errors::new()
+                    .code(
+                        ErrorCode::RegisterUserAlreadyExists,
+                        "A user with this email already exists.",
+                    )
+                    .code_with_reason(
+                        ErrorCode::RegisterInvalidPassword,
+                        "Password validation failed.",
+                    )
+                    .validation(),
+            ),
+    ]
+}
+
+fn reset_operations() -> Vec<Op> {
+    vec![
+        Op::new(
+            HttpMethod::Post,
+            "/auth/forgot-password",
+            "reset:forgot_password",
+        )
+        .description(
+            "Always 202, whether or not the e-mail belongs to an active user; the reset \
+                 token goes to the application's `on_after_forgot_password` hook.",
+        )
+        .body(&[(JSON, schemas::FORGOT_PASSWORD)])
+        .success(202, null_response("Successful Response"))
+        .errors(Errors::new().validation()),
+        Op::new(
+            HttpMethod::Post,
+            "/auth/reset-password",
+            "reset:reset_password",
+        )
+        .body(&[(JSON, schemas::RESET_PASSWORD)])
+        .success(200, null_response("Successful Response"))
+        .errors(
+            Errors::new()
+                .code(ErrorCode::ResetPasswordBadToken, "Bad or expired token.")
+                .code_with_reason(
+                    ErrorCode::ResetPasswordInvalidPassword,
+                    "Password validation failed.",
+                )
+                .validation(),
+        ),
+    ]
+}
+
+fn verify_operations() -> Vec<Op> {
+    vec![
+        Op::new(HttpMethod::Post, "/auth/request-verify-token", "verify:request-token")
+            .description(
+                "Always 202; a token goes to the application's `on_after_request_verify` hook \
+                 only for an active, unverified user.",
+            )
+            .body(&[(JSON, schemas::REQUEST_VERIFY_TOKEN)])
+            .success(202, null_response("Successful Response"))
+            .errors(Errors::new().validation()),
+        Op::new(HttpMethod::Post, "/auth/verify", "verify:verify")
+            .body(&[(JSON, schemas::VERIFY)])
+            .success(
+                200,
+                json_response("Successful Response", schemas::USER_READ, None),
+            )
+            .errors(
+                Errors::new()
+                    .code(
+                        ErrorCode::VerifyUserBadToken,
+                        "Bad token, not existing user or not the e-mail currently set for the user.",
+                    )
+                    .code(
+                        ErrorCode::VerifyUserAlreadyVerified,
+                        "The user is already verified.",
+                    )
+                    .validation(),
+            ),
+    ]
+}
+
+fn update_errors() -> Errors {
+    Errors::new()
+        .code(
+            ErrorCode::UpdateUserEmailAlreadyExists,
+            "A user with this email already exists.",
+        )
+        .code_with_reason(
+            ErrorCode::UpdateUserInvalidPassword,
+            "Password validation failed.",
+        )
+}
+
+fn users_operations(schemes: &[String]) -> Vec<Op> {
+    let user = || json_response("Successful Response", schemas::USER_READ, None);
+    vec![
+        Op::new(HttpMethod::Get, "/users/me", "users:current_user")
+            .tag(TAG_USERS)
+            .success(200, user())
+            .errors(Errors::new().unauthorized())
+            .security(schemes),
+        Op::new(HttpMethod::Patch, "/users/me", "users:patch_current_user")
+            .tag(TAG_USERS)
+            .description("Flags in the body are ignored; changing the e-mail unverifies the user.")
+            .body(&[(JSON, schemas::USER_UPDATE)])
+            .success(200, user())
+            .errors(update_errors().unauthorized().validation())
+            .security(schemes),
+        Op::new(HttpMethod::Get, "/users/{id}", "users:user")
+            .tag(TAG_USERS)
+            .description("Superusers only. A malformed id is a 404, as an unknown one.")
+            .id_parameter()
+            .success(200, user())
+            .errors(Errors::new().unauthorized().forbidden().not_found())
+            .security(schemes),
+        Op::new(HttpMethod::Patch, "/users/{id}", "users:patch_user")
+            .tag(TAG_USERS)
+            .description("Superusers only; the flags are applied.")
+            .id_parameter()
+            .body(&[(JSON, schemas::USER_UPDATE)])
+            .success(200, user())
+            .errors(
+                update_errors()
+                    .unauthorized()
+                    .forbidden()
+                    .not_found()
+                    .validation(),
+            )
+            .security(schemes),
+        Op::new(HttpMethod::Delete, "/users/{id}", "users:delete_user")
+            .tag(TAG_USERS)
+            .description("Superusers only.")
+            .id_parameter()
+            .success(204, Response::new("Successful Response"))
+            .errors(Errors::new().unauthorized().forbidden().not_found())
+            .security(schemes),
+    ]
+}
+
+/// Every documented route of `spec`, in FastAPI Users' order: auth per backend,
+/// register, reset, verify, users.
+pub(super) fn paths(spec: &ApiSpec, schemes: &[String]) -> Paths {
+    let mut ops = Vec::new();
+    for (backend, scheme) in spec.backends.iter().zip(schemes) {
+        ops.extend(auth_operations(backend, scheme));
+    }
+    if spec.register {
+        ops.extend(register_operations());
+    }
+    if spec.reset_password {
+        ops.extend(reset_operations());
+    }
+    if spec.verify {
+        ops.extend(verify_operations());
+    }
+    if spec.users {
+        ops.extend(users_operations(schemes));
+    }
+    ops.into_iter()
+        .map(Op::into_path_item)
+        .fold(PathsBuilder::new(), |paths, (path, item)| {
+            paths.path(path, item)
+        })
+        .build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::summary;
+
+    #[test]
+    fn summaries_are_fastapi_titles() {
+        assert_eq!(summary("auth:jwt.login"), "Auth:Jwt.Login");
+        assert_eq!(summary("users:current_user"), "Users:Current User");
+        assert_eq!(summary("verify:request-token"), "Verify:Request-Token");
+        assert_eq!(
+            summary("auth:my_backend2.refresh"),
+            "Auth:My Backend2.Refresh"
+        );
+    }
+}

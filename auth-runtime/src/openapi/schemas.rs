@@ -1,0 +1,255 @@
+//! The document's component schemas: FastAPI Users' models (`UserRead`, `UserCreate`,
+//! `UserUpdate`, `BearerResponse`, `ErrorModel`), FastAPI's `HTTPValidationError`, and
+//! the request bodies of the auth, reset and verify routes.
+
+use utoipa::openapi::schema::{
+    AnyOfBuilder, ArrayBuilder, KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type,
+};
+use utoipa::openapi::{Ref, RefOr};
+
+pub(super) const USER_READ: &str = "UserRead";
+pub(super) const USER_CREATE: &str = "UserCreate";
+pub(super) const USER_UPDATE: &str = "UserUpdate";
+pub(super) const BEARER_RESPONSE: &str = "BearerResponse";
+pub(super) const ERROR_MODEL: &str = "ErrorModel";
+pub(super) const HTTP_VALIDATION_ERROR: &str = "HTTPValidationError";
+pub(super) const VALIDATION_ERROR: &str = "ValidationError";
+pub(super) const LOGIN_FORM: &str = "OAuth2PasswordRequestForm";
+pub(super) const LOGIN_JSON: &str = "LoginCredentials";
+pub(super) const FORGOT_PASSWORD: &str = "ForgotPasswordRequest";
+pub(super) const RESET_PASSWORD: &str = "ResetPasswordRequest";
+pub(super) const REQUEST_VERIFY_TOKEN: &str = "RequestVerifyTokenRequest";
+pub(super) const VERIFY: &str = "VerifyRequest";
+
+/// `#/components/schemas/{name}`.
+pub(super) fn reference(name: &str) -> RefOr<Schema> {
+    Ref::from_schema_name(name).into()
+}
+
+fn typed(schema_type: Type) -> ObjectBuilder {
+    ObjectBuilder::new().schema_type(schema_type)
+}
+
+fn string() -> ObjectBuilder {
+    typed(Type::String)
+}
+
+fn email() -> ObjectBuilder {
+    string().format(Some(SchemaFormat::KnownFormat(KnownFormat::Email)))
+}
+
+fn password() -> ObjectBuilder {
+    string().format(Some(SchemaFormat::KnownFormat(KnownFormat::Password)))
+}
+
+fn boolean() -> ObjectBuilder {
+    typed(Type::Boolean)
+}
+
+fn null() -> ObjectBuilder {
+    ObjectBuilder::new().schema_type(Type::Null)
+}
+
+/// `anyOf: [schema, {type: null}]`, FastAPI's spelling of `Optional[...]` in 3.1.
+fn optional(schema: ObjectBuilder, default: Option<serde_json::Value>) -> Schema {
+    AnyOfBuilder::new()
+        .item(schema)
+        .item(null())
+        .default(default)
+        .build()
+        .into()
+}
+
+fn object(title: &str) -> ObjectBuilder {
+    typed(Type::Object).title(Some(title))
+}
+
+fn user_read() -> Schema {
+    object(USER_READ)
+        .description(Some("A user as the API shows it: never the password hash."))
+        .property(
+            "id",
+            string().format(Some(SchemaFormat::Custom("uuid".into()))),
+        )
+        .property("email", email())
+        .property("is_active", boolean().default(Some(true.into())))
+        .property("is_superuser", boolean().default(Some(false.into())))
+        .property("is_verified", boolean().default(Some(false.into())))
+        .required("id")
+        .required("email")
+        .build()
+        .into()
+}
+
+fn user_create() -> Schema {
+    object(USER_CREATE)
+        .description(Some(
+            "A new user. On `POST /auth/register` the flags are ignored, as in FastAPI Users.",
+        ))
+        .property("email", email())
+        .property("password", password())
+        .property("is_active", optional(boolean(), Some(true.into())))
+        .property("is_superuser", optional(boolean(), Some(false.into())))
+        .property("is_verified", optional(boolean(), Some(false.into())))
+        .required("email")
+        .required("password")
+        .build()
+        .into()
+}
+
+fn user_update() -> Schema {
+    object(USER_UPDATE)
+        .description(Some(
+            "Fields to change; absent fields are kept. On `PATCH /users/me` the flags are \
+             ignored; a superuser's `PATCH /users/{id}` applies them.",
+        ))
+        .property("password", optional(password(), None))
+        .property("email", optional(email(), None))
+        .property("is_active", optional(boolean(), None))
+        .property("is_superuser", optional(boolean(), None))
+        .property("is_verified", optional(boolean(), None))
+        .build()
+        .into()
+}
+
+fn bearer_response() -> Schema {
+    object(BEARER_RESPONSE)
+        .property("access_token", string())
+        .property("token_type", string())
+        .required("access_token")
+        .required("token_type")
+        .build()
+        .into()
+}
+
+fn error_model() -> Schema {
+    let detail = AnyOfBuilder::new().item(string()).item(
+        object("ErrorDetail")
+            .property("code", string())
+            .property("reason", string())
+            .required("code")
+            .required("reason"),
+    );
+    object(ERROR_MODEL)
+        .description(Some(
+            "`{\"detail\": \"<ERROR_CODE>\"}`, or `{\"detail\": {\"code\", \"reason\"}}` \
+             for a refused password.",
+        ))
+        .property("detail", detail)
+        .required("detail")
+        .build()
+        .into()
+}
+
+fn validation_error() -> Schema {
+    let loc_item = AnyOfBuilder::new()
+        .item(string())
+        .item(typed(Type::Integer));
+    object(VALIDATION_ERROR)
+        .property("loc", ArrayBuilder::new().items(loc_item))
+        .property("msg", string())
+        .property("type", string())
+        .required("loc")
+        .required("msg")
+        .required("type")
+        .build()
+        .into()
+}
+
+fn http_validation_error() -> Schema {
+    object(HTTP_VALIDATION_ERROR)
+        .description(Some(
+            "One entry per problem. The submitted input is never echoed.",
+        ))
+        .property(
+            "detail",
+            ArrayBuilder::new().items(reference(VALIDATION_ERROR)),
+        )
+        .build()
+        .into()
+}
+
+fn login_form() -> Schema {
+    object(LOGIN_FORM)
+        .description(Some(
+            "OAuth2's password grant form (RFC 6749 §4.3.2), as FastAPI's \
+             `OAuth2PasswordRequestForm`. `username` is the e-mail.",
+        ))
+        .property(
+            "grant_type",
+            optional(string().pattern(Some("^password$")), None),
+        )
+        .property("username", string())
+        .property("password", password())
+        .property("scope", string().default(Some("".into())))
+        .property("client_id", optional(string(), None))
+        .property("client_secret", optional(password(), None))
+        .required("username")
+        .required("password")
+        .build()
+        .into()
+}
+
+fn login_json() -> Schema {
+    object(LOGIN_JSON)
+        .description(Some("The login form's two required fields, as JSON."))
+        .property("username", string())
+        .property("password", password())
+        .required("username")
+        .required("password")
+        .build()
+        .into()
+}
+
+fn email_body(name: &str) -> Schema {
+    object(name)
+        .property("email", email())
+        .required("email")
+        .build()
+        .into()
+}
+
+fn reset_password() -> Schema {
+    object(RESET_PASSWORD)
+        .property("token", string())
+        .property("password", password())
+        .required("token")
+        .required("password")
+        .build()
+        .into()
+}
+
+fn verify() -> Schema {
+    object(VERIFY)
+        .property("token", string())
+        .required("token")
+        .build()
+        .into()
+}
+
+/// Every schema the document refers to, by name.
+pub(super) fn components(
+    reset_password_router: bool,
+    verify_router: bool,
+) -> Vec<(&'static str, Schema)> {
+    let mut schemas = vec![
+        (BEARER_RESPONSE, bearer_response()),
+        (ERROR_MODEL, error_model()),
+        (HTTP_VALIDATION_ERROR, http_validation_error()),
+        (LOGIN_FORM, login_form()),
+        (LOGIN_JSON, login_json()),
+        (USER_CREATE, user_create()),
+        (USER_READ, user_read()),
+        (USER_UPDATE, user_update()),
+        (VALIDATION_ERROR, validation_error()),
+    ];
+    if reset_password_router {
+        schemas.push((FORGOT_PASSWORD, email_body(FORGOT_PASSWORD)));
+        schemas.push((RESET_PASSWORD, reset_password()));
+    }
+    if verify_router {
+        schemas.push((REQUEST_VERIFY_TOKEN, email_body(REQUEST_VERIFY_TOKEN)));
+        schemas.push((VERIFY, verify()));
+    }
+    schemas
+}

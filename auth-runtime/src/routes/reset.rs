@@ -1,0 +1,63 @@
+//! FastAPI Users' reset-password router.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde_json::Value;
+
+use super::body::{Fields, Reader};
+use super::users::internal;
+use crate::error::{ApiError, ErrorCode};
+use crate::manager::ManagerError;
+use crate::password::MAX_PASSWORD_BYTES;
+use crate::warden::Warden;
+
+/// `POST /auth/forgot-password` `{"email"}`: always 202 `null`, whether or not the
+/// user exists or is active.
+pub(crate) async fn forgot_password(
+    State(warden): State<Warden>,
+    fields: Fields,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    fields.require_json()?;
+    let mut reader = Reader::new(&fields);
+    let email = reader.email("email");
+    reader.finish()?;
+    let Some(email) = email else {
+        return Err(ApiError::internal());
+    };
+    warden
+        .manager()
+        .forgot_password(&email)
+        .await
+        .map_err(internal)?;
+    Ok((StatusCode::ACCEPTED, Json(Value::Null)))
+}
+
+/// `POST /auth/reset-password` `{"token", "password"}`: 200 `null`; 400
+/// `RESET_PASSWORD_BAD_TOKEN` or `{"code": "RESET_PASSWORD_INVALID_PASSWORD", "reason"}`.
+pub(crate) async fn reset_password(
+    State(warden): State<Warden>,
+    fields: Fields,
+) -> Result<Json<Value>, ApiError> {
+    fields.require_json()?;
+    let mut reader = Reader::new(&fields);
+    let token = reader.string("token", usize::MAX);
+    let password = reader.string("password", MAX_PASSWORD_BYTES);
+    reader.finish()?;
+    let (Some(token), Some(password)) = (token, password) else {
+        return Err(ApiError::internal());
+    };
+    match warden
+        .manager()
+        .reset_password(token, password.to_owned())
+        .await
+    {
+        Ok(_) => Ok(Json(Value::Null)),
+        Err(ManagerError::BadToken) => Err(ApiError::code(ErrorCode::ResetPasswordBadToken)),
+        Err(ManagerError::InvalidPassword(invalid)) => Err(ApiError::code_with_reason(
+            ErrorCode::ResetPasswordInvalidPassword,
+            invalid.reason,
+        )),
+        Err(error) => Err(internal(error)),
+    }
+}

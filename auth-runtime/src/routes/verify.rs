@@ -1,0 +1,56 @@
+//! FastAPI Users' verify router.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde_json::Value;
+
+use super::body::{Fields, Reader};
+use super::users::internal;
+use crate::error::{ApiError, ErrorCode};
+use crate::manager::ManagerError;
+use crate::user::User;
+use crate::warden::Warden;
+
+/// `POST /auth/request-verify-token` `{"email"}`: always 202 `null`.
+pub(crate) async fn request_verify_token(
+    State(warden): State<Warden>,
+    fields: Fields,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    fields.require_json()?;
+    let mut reader = Reader::new(&fields);
+    let email = reader.email("email");
+    reader.finish()?;
+    let Some(email) = email else {
+        return Err(ApiError::internal());
+    };
+    warden
+        .manager()
+        .request_verify(&email)
+        .await
+        .map_err(internal)?;
+    Ok((StatusCode::ACCEPTED, Json(Value::Null)))
+}
+
+/// `POST /auth/verify` `{"token"}`: 200 `UserRead`; 400 `VERIFY_USER_BAD_TOKEN` or
+/// `VERIFY_USER_ALREADY_VERIFIED`.
+pub(crate) async fn verify(
+    State(warden): State<Warden>,
+    fields: Fields,
+) -> Result<Json<User>, ApiError> {
+    fields.require_json()?;
+    let mut reader = Reader::new(&fields);
+    let token = reader.string("token", usize::MAX);
+    reader.finish()?;
+    let Some(token) = token else {
+        return Err(ApiError::internal());
+    };
+    match warden.manager().verify(token).await {
+        Ok(user) => Ok(Json(user)),
+        Err(ManagerError::BadToken) => Err(ApiError::code(ErrorCode::VerifyUserBadToken)),
+        Err(ManagerError::AlreadyVerified) => {
+            Err(ApiError::code(ErrorCode::VerifyUserAlreadyVerified))
+        }
+        Err(error) => Err(internal(error)),
+    }
+}

@@ -1,0 +1,123 @@
+//! FastAPI Users' "full example" in warden: every router, a bearer and a cookie
+//! backend, the development mailer, a bootstrap superuser and the demo guarded routes.
+//!
+//! ```text
+//! WARDEN_OUTBOX=outbox.jsonl cargo run --example full
+//! ```
+//!
+//! Environment (all optional): `PORT` (8000), `WARDEN_DATABASE_URL`
+//! (`sqlite://warden.db`), `WARDEN_SECRET`, `WARDEN_RESET_SECRET`,
+//! `WARDEN_VERIFY_SECRET` (otherwise development secrets are generated into
+//! `.warden/`), `WARDEN_OUTBOX` (a file that receives reset and verify tokens, one
+//! JSON line each), `WARDEN_SUPERUSER_EMAIL` / `WARDEN_SUPERUSER_PASSWORD`.
+
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{Value, json};
+use warden::runtime::dev::load_or_create_secret;
+use warden::{
+    DevMailer, Secret, SqliteStore, TokenSettings, User, Warden, auth_backend, protected,
+};
+
+/// Bearer tokens for API clients.
+#[auth_backend(name = "jwt", lifetime = 3600)]
+pub struct Jwt;
+
+/// The same tokens in an HttpOnly cookie, for browsers. `secure = false` so that it
+/// works over plain http on localhost; keep the default (`true`) in production.
+#[auth_backend(name = "cookie", lifetime = 3600, transport = cookie(secure = false))]
+pub struct Cookie;
+
+#[protected(active)]
+async fn authenticated_route(user: User) -> Json<Value> {
+    Json(json!({ "message": format!("Hello {}!", user.email) }))
+}
+
+#[protected(active, verified)]
+async fn verified_route(user: User) -> Json<Value> {
+    Json(json!({ "message": format!("Hello {}, you are verified!", user.email) }))
+}
+
+#[protected(active, superuser)]
+async fn superuser_route(user: User) -> Json<Value> {
+    Json(json!({ "message": format!("Hello {}, you are a superuser!", user.email) }))
+}
+
+#[protected(optional)]
+async fn optional_route(user: Option<User>) -> Json<Value> {
+    let message = match user {
+        Some(user) => format!("Hello {}!", user.email),
+        None => "Hello anonymous!".to_owned(),
+    };
+    Json(json!({ "message": message }))
+}
+
+/// The secret in `var`, or a development secret kept in `.warden/{file}`.
+fn secret(var: &str, file: &str) -> Result<Secret, warden::Error> {
+    match std::env::var(var) {
+        Ok(value) if !value.is_empty() => Ok(Secret::from(value)),
+        _ => {
+            let path = std::path::Path::new(".warden").join(file);
+            let (secret, _) = load_or_create_secret(&path)?;
+            tracing::warn!("{var} is not set; using the development secret in {}", path.display());
+            Ok(secret)
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<(), warden::Error> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .init();
+
+    let database = env_or("WARDEN_DATABASE_URL", "sqlite://warden.db");
+    let port = env_or("PORT", "8000");
+    let mut builder = Warden::builder()
+        .store(SqliteStore::open(&database).await?)
+        .dev_secret_file(".warden/secret")
+        .backend::<Jwt>()?
+        .backend::<Cookie>()?
+        .reset_password(TokenSettings::new(secret("WARDEN_RESET_SECRET", "reset-secret")?))
+        .verification(TokenSettings::new(secret("WARDEN_VERIFY_SECRET", "verify-secret")?));
+    if let Ok(outbox) = std::env::var("WARDEN_OUTBOX") {
+        tracing::info!("development mailer: reset and verify tokens go to {outbox}");
+        builder = builder.events(DevMailer::new(outbox));
+    }
+    let warden = builder.build()?;
+
+    if let (Ok(email), Ok(password)) = (
+        std::env::var("WARDEN_SUPERUSER_EMAIL"),
+        std::env::var("WARDEN_SUPERUSER_PASSWORD"),
+    ) {
+        match warden.manager().ensure_superuser(&email, password).await {
+            Ok(user) => tracing::info!(id = %user.id, email = %user.email, "superuser ready"),
+            Err(error) => {
+                tracing::error!("WARDEN_SUPERUSER_EMAIL / WARDEN_SUPERUSER_PASSWORD: {error}");
+                std::process::exit(2);
+            }
+        }
+    }
+
+    for (method, path, what) in warden.route_table() {
+        tracing::info!("route {method:<6} {path:<28} {what}");
+    }
+    let app = Router::new()
+        .route("/authenticated-route", get(authenticated_route))
+        .route("/verified-route", get(verified_route))
+        .route("/superuser-route", get(superuser_route))
+        .route("/optional-route", get(optional_route))
+        .merge(warden.routes())
+        .with_state(warden);
+    warden::serve(app, format!("127.0.0.1:{port}")).await
+}
+
+fn env_or(var: &str, default: &str) -> String {
+    std::env::var(var)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| default.to_owned())
+}
