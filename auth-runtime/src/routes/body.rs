@@ -92,6 +92,15 @@ impl Fields {
         }
     }
 
+    /// A JSON body holding one e-mail field (forgot-password, request-verify-token).
+    pub(crate) fn email_only(&self) -> Result<String, ApiError> {
+        self.require_json()?;
+        let mut reader = Reader::new(self);
+        let email = reader.email("email");
+        reader.finish()?;
+        email.ok_or_else(ApiError::internal)
+    }
+
     fn form(bytes: &[u8]) -> Result<Self, ApiError> {
         let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(bytes).map_err(|_| {
             ApiError::validation(vec![FieldError::whole_body(

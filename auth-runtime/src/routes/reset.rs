@@ -18,13 +18,7 @@ pub(crate) async fn forgot_password(
     State(warden): State<Warden>,
     fields: Fields,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    fields.require_json()?;
-    let mut reader = Reader::new(&fields);
-    let email = reader.email("email");
-    reader.finish()?;
-    let Some(email) = email else {
-        return Err(ApiError::internal());
-    };
+    let email = fields.email_only()?;
     warden
         .manager()
         .forgot_password(&email)

@@ -69,7 +69,7 @@ pub(crate) fn decode_segment(segment: &str) -> Result<Vec<u8>, TokenError> {
 
 /// Header parameters that carry or point at keys. We never trust or fetch them
 /// (RFC 8725 §3.10); a token carrying one was not minted by us.
-const KEY_CARRYING_PARAMS: [&str; 5] = ["jwk", "jku", "x5u", "x5c", "x5t#S256"];
+const KEY_CARRYING_PARAMS: [&str; 6] = ["jwk", "jku", "x5u", "x5c", "x5t", "x5t#S256"];
 
 fn check_header(bytes: &[u8], pinned: Algorithm) -> Result<(), TokenError> {
     let header =
@@ -90,6 +90,9 @@ fn check_header(bytes: &[u8], pinned: Algorithm) -> Result<(), TokenError> {
     {
         return Err(TokenError::Header("embedded or remote keys are never used"));
     }
+    // `kid` is never used to find a key: a backend has exactly one, chosen by the
+    // server (RFC 8725 §3.10); a JWS that carries one, like RFC 7520 §4.4's, verifies
+    // against that key or not at all.
     match header.get("typ") {
         None => {}
         Some(Value::String(typ)) if typ.eq_ignore_ascii_case("JWT") => {}
