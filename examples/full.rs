@@ -59,7 +59,10 @@ fn secret(var: &str, file: &str) -> Result<Secret, warden::Error> {
         _ => {
             let path = std::path::Path::new(".warden").join(file);
             let (secret, _) = load_or_create_secret(&path)?;
-            tracing::warn!("{var} is not set; using the development secret in {}", path.display());
+            tracing::warn!(
+                "{var} is not set; using the development secret in {}",
+                path.display()
+            );
             Ok(secret)
         }
     }
@@ -81,8 +84,14 @@ async fn main() -> Result<(), warden::Error> {
         .dev_secret_file(".warden/secret")
         .backend::<Jwt>()?
         .backend::<Cookie>()?
-        .reset_password(TokenSettings::new(secret("WARDEN_RESET_SECRET", "reset-secret")?))
-        .verification(TokenSettings::new(secret("WARDEN_VERIFY_SECRET", "verify-secret")?));
+        .reset_password(TokenSettings::new(secret(
+            "WARDEN_RESET_SECRET",
+            "reset-secret",
+        )?))
+        .verification(TokenSettings::new(secret(
+            "WARDEN_VERIFY_SECRET",
+            "verify-secret",
+        )?));
     if let Ok(outbox) = std::env::var("WARDEN_OUTBOX") {
         tracing::info!("development mailer: reset and verify tokens go to {outbox}");
         builder = builder.events(DevMailer::new(outbox));

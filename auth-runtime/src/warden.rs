@@ -31,6 +31,7 @@ struct Inner {
     manager: UserManager,
     backends: Vec<BackendEntry>,
     requires_verification: bool,
+    docs: bool,
 }
 
 /// What a route demands of its user, checked at run time (the static form is
@@ -160,7 +161,39 @@ impl Warden {
     where
         S: Clone + Send + Sync + 'static,
     {
-        crate::routes::router(self.clone())
+        let routes = crate::routes::router(self.clone());
+        if self.inner.docs {
+            routes.merge(crate::openapi::router(&self.api_spec("warden")))
+        } else {
+            routes
+        }
+    }
+
+    /// Whether [`routes`](Self::routes) serves `/openapi.json` and `/docs`.
+    pub fn serves_docs(&self) -> bool {
+        self.inner.docs
+    }
+
+    /// The description of the routes this warden serves, for
+    /// [`openapi::document`](crate::openapi::document).
+    pub fn api_spec(&self, title: impl Into<String>) -> crate::openapi::ApiSpec {
+        use crate::openapi::{ApiSpec, BackendSpec};
+        ApiSpec {
+            title: title.into(),
+            backends: self
+                .inner
+                .backends
+                .iter()
+                .map(|b| match &b.transport {
+                    Transport::Bearer => BackendSpec::bearer(&b.name),
+                    Transport::Cookie(cookie) => BackendSpec::cookie(&b.name, cookie.name),
+                })
+                .collect(),
+            register: true,
+            users: true,
+            reset_password: self.inner.manager.tokens().has_reset(),
+            verify: self.inner.manager.tokens().has_verify(),
+        }
     }
 
     /// Every route [`routes`](Self::routes) serves: `(method, path, what it does)`.
@@ -180,6 +213,7 @@ pub struct WardenBuilder {
     reset: Option<TokenSettings>,
     verify: Option<TokenSettings>,
     requires_verification: bool,
+    no_docs: bool,
 }
 
 impl WardenBuilder {
@@ -225,6 +259,13 @@ impl WardenBuilder {
     /// logout, refresh and the users routes (FastAPI Users' `requires_verification`).
     pub fn requires_verification(mut self, required: bool) -> Self {
         self.requires_verification = required;
+        self
+    }
+
+    /// Whether [`Warden::routes`] serves the OpenAPI document at `/openapi.json` and
+    /// Swagger UI at `/docs` (default: yes, as FastAPI does).
+    pub fn docs(mut self, serve: bool) -> Self {
+        self.no_docs = !serve;
         self
     }
 
@@ -317,6 +358,7 @@ impl WardenBuilder {
                 manager: UserManager::with_tokens(store, hasher, events, tokens),
                 backends: self.backends,
                 requires_verification: self.requires_verification,
+                docs: !self.no_docs,
             }),
         })
     }

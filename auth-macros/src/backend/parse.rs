@@ -290,10 +290,10 @@ fn cookie_option(args: &mut CookieArgs, arg: &Expr) -> darling::Result<()> {
                 set!(max_age, seconds)
             }
             _ => {
-                return Err(
-                    Error::custom("max_age takes a number of seconds, e.g. max_age = 3600")
-                        .with_span(value),
-                );
+                return Err(Error::custom(
+                    "max_age takes a number of seconds, e.g. max_age = 3600",
+                )
+                .with_span(value));
             }
         },
         other => {

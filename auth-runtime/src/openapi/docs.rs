@@ -2,11 +2,13 @@
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::http::{HeaderName, HeaderValue, header};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
+use serde_json::Value;
 
 use super::{ApiSpec, document};
+use crate::error::ApiError;
 
 /// The vendored `swagger-ui-dist` version (`assets/swagger-ui/README.md`); it also
 /// busts browser caches of the assets when it changes.
@@ -69,7 +71,7 @@ fn page(title: &str) -> String {
 <body>
 <div id="swagger-ui"></div>
 <script src="/docs/swagger-ui-bundle.js?v={v}"></script>
-<script src="/docs/swagger-initializer.js?v={v}"></script>
+<script src="/docs/swagger-initializer.js"></script>
 </body>
 </html>
 "#
@@ -145,9 +147,15 @@ where
             "/docs/swagger-initializer.js",
             fixed(
                 Bytes::from_static(INITIALIZER.as_bytes()),
-                headers(JS, ASSET_CACHE),
+                headers(JS, "no-cache"),
             ),
         )
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                Value::from("Method Not Allowed"),
+            )
+        })
 }
 
 #[cfg(test)]
@@ -160,8 +168,9 @@ mod tests {
         assert!(html.contains(
             "<title>&lt;b&gt;&quot;warden&quot; &amp; co&lt;/b&gt; - Swagger UI</title>"
         ));
-        assert!(html.contains(r#"src="/docs/swagger-ui-bundle.js?v=5.35.0""#));
-        assert!(html.contains(r#"href="/docs/swagger-ui.css?v=5.35.0""#));
+        let v = SWAGGER_UI_VERSION;
+        assert!(html.contains(&format!(r#"src="/docs/swagger-ui-bundle.js?v={v}""#)));
+        assert!(html.contains(&format!(r#"href="/docs/swagger-ui.css?v={v}""#)));
         assert!(
             !html.contains("http"),
             "no external URL in the page: {html}"

@@ -570,13 +570,19 @@ mod tests {
 
     /// One HTTP/1.1 request to `router(spec)` on a real socket: (status line, headers, body).
     async fn fetch(path: &str) -> (String, String, Vec<u8>) {
+        request("GET", path).await
+    }
+
+    async fn request(method: &str, path: &str) -> (String, String, Vec<u8>) {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let app: axum::Router = router(&spec());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-        let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+        let request = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        );
         stream.write_all(request.as_bytes()).await.unwrap();
         let mut raw = Vec::new();
         stream.read_to_end(&mut raw).await.unwrap();
@@ -636,5 +642,11 @@ mod tests {
         }
         let (status, _, _) = fetch("/docs/nothing-here.js").await;
         assert_eq!(status, "HTTP/1.1 404 Not Found");
+        let (status, _, body) = request("POST", "/openapi.json").await;
+        assert_eq!(status, "HTTP/1.1 405 Method Not Allowed");
+        assert_eq!(
+            serde_json::from_slice::<Value>(&body).unwrap(),
+            json!({ "detail": "Method Not Allowed" })
+        );
     }
 }

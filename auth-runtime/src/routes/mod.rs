@@ -131,5 +131,9 @@ pub(crate) fn table(warden: &Warden) -> Vec<(&'static str, String, &'static str)
         "/users/{id}".to_owned(),
         "delete a user (superuser)",
     ));
+    if warden.serves_docs() {
+        table.push(("GET", "/openapi.json".to_owned(), "the OpenAPI document"));
+        table.push(("GET", "/docs".to_owned(), "Swagger UI"));
+    }
     table
 }
