@@ -9,7 +9,7 @@ use sha2::Sha256;
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
-use super::{ManagerError, UserManager, UserUpdate};
+use super::{ManagerError, UserManager};
 use crate::ConfigError;
 use crate::token::{JwtStrategy, Lifetime, Secret};
 use crate::user::User;
@@ -151,11 +151,7 @@ impl UserManager {
         if !bool::from(expected.as_bytes().ct_eq(presented.as_bytes())) || !user.is_active {
             return Err(ManagerError::BadToken);
         }
-        let update = UserUpdate {
-            password: Some(password),
-            ..UserUpdate::default()
-        };
-        let user = self.update(user, update, true).await?;
+        let user = self.set_password(&user, password).await?;
         self.events.on_after_reset_password(&user).await;
         Ok(user)
     }

@@ -55,7 +55,19 @@ impl UserManager {
         safe: bool,
     ) -> Result<User, ManagerError> {
         let update = if safe { update.safe() } else { update };
+        let updated = self.apply(&user, &update).await?;
+        let updated = self.store.update(updated).await?;
+        self.events.on_after_update(&updated, &update).await;
+        Ok(updated)
+    }
+
+    /// The updated record, checked field by field in FastAPI Users' order (password,
+    /// then e-mail), hashing only once every check passed. Writes nothing.
+    async fn apply(&self, user: &User, update: &UserUpdate) -> Result<User, ManagerError> {
         let mut updated = user.clone();
+        if let Some(password) = &update.password {
+            self.events.validate_password(password, &user.email).await?;
+        }
         if let Some(email) = &update.email {
             let email = normalize_email(email).map_err(ManagerError::InvalidEmail)?;
             if email != user.email {
@@ -72,9 +84,6 @@ impl UserManager {
             }
         }
         if let Some(password) = &update.password {
-            self.events
-                .validate_password(password, &updated.email)
-                .await?;
             updated.hashed_password = self.hasher.hash(password.clone()).await?;
         }
         if let Some(active) = update.is_active {
@@ -86,9 +95,16 @@ impl UserManager {
         if let Some(verified) = update.is_verified {
             updated.is_verified = verified;
         }
-        let updated = self.store.update(updated).await?;
-        self.events.on_after_update(&updated, &update).await;
         Ok(updated)
+    }
+
+    /// Sets a new password without the update hook (FastAPI Users' `_update`, used by
+    /// the reset flow).
+    pub(super) async fn set_password(&self, user: &User, password: String) -> Result<User, ManagerError> {
+        self.events.validate_password(&password, &user.email).await?;
+        let mut updated = user.clone();
+        updated.hashed_password = self.hasher.hash(password).await?;
+        Ok(self.store.update(updated).await?)
     }
 
     /// Deletes a user, with the before and after hooks.
