@@ -100,8 +100,14 @@ impl UserManager {
 
     /// Sets a new password without the update hook (FastAPI Users' `_update`, used by
     /// the reset flow).
-    pub(super) async fn set_password(&self, user: &User, password: String) -> Result<User, ManagerError> {
-        self.events.validate_password(&password, &user.email).await?;
+    pub(super) async fn set_password(
+        &self,
+        user: &User,
+        password: String,
+    ) -> Result<User, ManagerError> {
+        self.events
+            .validate_password(&password, &user.email)
+            .await?;
         let mut updated = user.clone();
         updated.hashed_password = self.hasher.hash(password).await?;
         Ok(self.store.update(updated).await?)
