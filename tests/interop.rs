@@ -104,7 +104,7 @@ async fn fastapi_users_passwords_log_in_and_bcrypt_is_upgraded() {
     let server = server(&dir).await;
     let store = server.warden.manager().store().clone();
 
-    // argon2id with FastAPI Users' (stronger than OWASP minimum) parameters: kept.
+    // argon2id with FastAPI Users' parameters: verified, then re-hashed with ours.
     let before = store
         .get_by_email("argon@example.com")
         .await
@@ -117,7 +117,16 @@ async fn fastapi_users_passwords_log_in_and_bcrypt_is_upgraded() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(before.hashed_password, after.hashed_password);
+    assert!(
+        before
+            .hashed_password
+            .starts_with("$argon2id$v=19$m=65536,t=3,p=4$")
+    );
+    assert!(
+        after
+            .hashed_password
+            .starts_with("$argon2id$v=19$m=19456,t=2,p=1$")
+    );
 
     // bcrypt (pwdlib): verified, then re-hashed as argon2id, and still works.
     let before = store

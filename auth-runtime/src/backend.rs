@@ -6,8 +6,9 @@ use crate::token::{Algorithm, JwtStrategy, Secret};
 
 pub use crate::token::Lifetime;
 
-/// Where a secret or key comes from. Read once, at startup.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Where a secret or key comes from. Read once, at startup. `Debug` never shows a
+/// literal's value.
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub enum KeySource {
     /// An environment variable holding the secret (or the PEM text).
     Env(&'static str),
@@ -15,6 +16,16 @@ pub enum KeySource {
     File(&'static str),
     /// The value itself, written in the source code.
     Literal(&'static str),
+}
+
+impl std::fmt::Debug for KeySource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Env(var) => f.debug_tuple("Env").field(var).finish(),
+            Self::File(path) => f.debug_tuple("File").field(path).finish(),
+            Self::Literal(_) => f.write_str("Literal([REDACTED])"),
+        }
+    }
 }
 
 impl KeySource {

@@ -18,7 +18,8 @@ pub enum DevSecretOrigin {
     Reused,
 }
 
-/// Reads the development secret from `path`, or generates a random 256-bit one and
+/// Reads the development secret from `path`, or generates a random 512-bit one (enough
+/// for HS512) and
 /// writes it there, readable only by the owner (mode 0600), so tokens survive
 /// restarts without anyone choosing a weak secret by hand.
 pub fn load_or_create_secret(path: &Path) -> Result<(Secret, DevSecretOrigin), ConfigError> {
@@ -37,7 +38,7 @@ pub fn load_or_create_secret(path: &Path) -> Result<(Secret, DevSecretOrigin), C
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
         Err(error) => return Err(fail(error.to_string())),
     }
-    let mut bytes = [0u8; 32];
+    let mut bytes = [0u8; 64];
     getrandom::fill(&mut bytes).map_err(|error| fail(format!("no randomness: {error}")))?;
     let secret = URL_SAFE_NO_PAD.encode(bytes);
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -62,7 +63,7 @@ mod tests {
         let path = dir.path().join("sub/secret");
         let (first, origin) = load_or_create_secret(&path).unwrap();
         assert_eq!(origin, DevSecretOrigin::Created);
-        assert_eq!(first.len(), 43);
+        assert_eq!(first.len(), 86);
         let (second, origin) = load_or_create_secret(&path).unwrap();
         assert_eq!(origin, DevSecretOrigin::Reused);
         assert_eq!(first.expose(), second.expose());

@@ -47,7 +47,9 @@ pub struct Verified;
 #[derive(Debug, Clone, Copy)]
 pub struct Superuser;
 
-/// Only tokens of backend `B` are accepted.
+/// Only backend `B` is consulted: its transport is read and its strategy verifies.
+/// Backends that share a secret and an audience accept each other's tokens (as
+/// FastAPI Users' do); give `B` its own secret or audience to keep them apart.
 pub struct Backend<B>(PhantomData<fn() -> B>);
 
 impl Policy for () {}

@@ -40,14 +40,23 @@ impl Default for PasswordHasherConfig {
     }
 }
 
-/// The outcome of a verification.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The outcome of a verification. `Debug` does not show the new hash.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Verification {
     /// Whether the password matched.
     pub valid: bool,
     /// A fresh Argon2id hash to store, when the password matched an outdated hash
-    /// (bcrypt, or weaker Argon2 parameters).
+    /// (bcrypt, another Argon2 variant, or other Argon2 parameters).
     pub upgraded: Option<String>,
+}
+
+impl std::fmt::Debug for Verification {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verification")
+            .field("valid", &self.valid)
+            .field("upgraded", &self.upgraded.as_ref().map(|_| "[REDACTED]"))
+            .finish()
+    }
 }
 
 /// The hasher pool failed (a panicked or cancelled blocking task).
@@ -136,7 +145,10 @@ impl PasswordHasher {
     ) -> Result<Verification, PasswordError> {
         let password = Zeroizing::new(password);
         self.run(move |inner| {
-            let valid = verify_any(password.as_str(), &hash);
+            let valid = verify_any(password.as_str(), &hash).unwrap_or_else(|| {
+                verify_any(password.as_str(), &inner.dummy_hash);
+                false
+            });
             let upgraded = if valid && needs_upgrade(&hash, &inner.params) {
                 hash_with(&inner.params, password.as_bytes()).ok()
             } else {
@@ -198,21 +210,27 @@ fn is_bcrypt(hash: &str) -> bool {
 /// NUL in C implementations; rather than let a different password match, longer
 /// passwords and passwords with NUL never match a bcrypt hash (Python's bcrypt 5,
 /// which FastAPI Users uses, refuses to hash them at all).
-fn verify_any(password: &str, hash: &str) -> bool {
+///
+/// `None` when the answer is "no" without any hashing (a password bcrypt cannot take,
+/// a hash we cannot read): the caller then spends a dummy verification, so such
+/// accounts do not answer faster than the others (ASVS 6.3.8).
+fn verify_any(password: &str, hash: &str) -> Option<bool> {
     if hash.starts_with("$argon2") {
-        return PasswordHash::new(hash).is_ok_and(|parsed| {
+        let parsed = PasswordHash::new(hash).ok()?;
+        return Some(
             Argon2::default()
                 .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
-        });
+                .is_ok(),
+        );
     }
     if is_bcrypt(hash) {
-        return password.len() <= BCRYPT_MAX_BYTES
-            && !password.contains('\0')
-            && bcrypt::verify(password.as_bytes(), hash).unwrap_or(false);
+        if password.len() > BCRYPT_MAX_BYTES || password.contains('\0') {
+            return None;
+        }
+        return bcrypt::verify(password.as_bytes(), hash).ok();
     }
     tracing::warn!("stored password hash has an unknown format; the login fails");
-    false
+    None
 }
 
 fn needs_upgrade(hash: &str, current: &Params) -> bool {
@@ -224,8 +242,15 @@ fn needs_upgrade(hash: &str, current: &Params) -> bool {
     {
         return true;
     }
+    // Any other parameters, stronger ones included, are re-hashed (as pwdlib does):
+    // hashes converge on one cost, so the time a login takes says nothing about the
+    // account, and the dummy verification of unknown users costs the same.
     match Params::try_from(&parsed) {
-        Ok(params) => params.m_cost() < current.m_cost() || params.t_cost() < current.t_cost(),
+        Ok(params) => {
+            params.m_cost() != current.m_cost()
+                || params.t_cost() != current.t_cost()
+                || params.p_cost() != current.p_cost()
+        }
         Err(_) => true,
     }
 }
@@ -295,9 +320,13 @@ mod tests {
     }
 
     #[test]
-    fn stronger_argon2_hashes_are_kept_weaker_and_other_variants_upgraded() {
+    fn hashes_with_other_parameters_or_variants_are_upgraded() {
         let params = Params::new(19 * 1024, 2, 1, Some(32)).unwrap();
-        assert!(!needs_upgrade(FASTAPI_ARGON2, &params));
+        assert!(needs_upgrade(FASTAPI_ARGON2, &params));
+        assert!(!needs_upgrade(
+            "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA",
+            &params
+        ));
         assert!(needs_upgrade(
             "$argon2i$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA",
             &params

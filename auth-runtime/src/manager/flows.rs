@@ -9,8 +9,9 @@ use sha2::Sha256;
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
-use super::{ManagerError, UserManager};
+use super::{ManagerError, UserManager, WRITE_ATTEMPTS};
 use crate::ConfigError;
+use crate::store::StoreError;
 use crate::token::{JwtStrategy, Lifetime, Secret};
 use crate::user::User;
 
@@ -146,14 +147,38 @@ impl UserManager {
             return Err(ManagerError::BadToken);
         };
         let id = Uuid::parse_str(&claims.sub).map_err(|_| ManagerError::BadToken)?;
-        let user = self.store.get(id).await?.ok_or(ManagerError::BadToken)?;
-        let expected = fingerprint(key, &user.hashed_password)?;
-        if !bool::from(expected.as_bytes().ct_eq(presented.as_bytes())) || !user.is_active {
-            return Err(ManagerError::BadToken);
+        // The token holds for the user as stored now: active, and with the password
+        // whose fingerprint it carries (so it is single-use).
+        let current = async || -> Result<User, ManagerError> {
+            let user = self.store.get(id).await?.ok_or(ManagerError::BadToken)?;
+            let expected = fingerprint(key, &user.hashed_password)?;
+            if !bool::from(expected.as_bytes().ct_eq(presented.as_bytes())) || !user.is_active {
+                return Err(ManagerError::BadToken);
+            }
+            Ok(user)
+        };
+        let mut user = current().await?;
+        // FastAPI Users' `_update`: the password rule, no update hook.
+        self.events
+            .validate_password(&password, &user.email)
+            .await?;
+        let hashed_password = self.hasher.hash(password).await?;
+        for _ in 0..WRITE_ATTEMPTS {
+            let new = User {
+                hashed_password: hashed_password.clone(),
+                ..user.clone()
+            };
+            match self.store.replace(&user, new).await {
+                Ok(updated) => {
+                    self.events.on_after_reset_password(&updated).await;
+                    return Ok(updated);
+                }
+                // Changed while hashing: still valid only if the token still holds.
+                Err(StoreError::Conflict) => user = current().await?,
+                Err(error) => return Err(error.into()),
+            }
         }
-        let user = self.set_password(&user, password).await?;
-        self.events.on_after_reset_password(&user).await;
-        Ok(user)
+        Err(ManagerError::Store(StoreError::Conflict))
     }
 
     /// `POST /auth/request-verify-token`: for an existing, active, unverified user,
@@ -190,22 +215,32 @@ impl UserManager {
         let Some(Value::String(email)) = claims.extra.get("email") else {
             return Err(ManagerError::BadToken);
         };
-        let user = self
-            .store
-            .get_by_email(email)
-            .await?
-            .ok_or(ManagerError::BadToken)?;
-        // An e-mail change since the token was issued voids it.
-        if Uuid::parse_str(&claims.sub).ok() != Some(user.id) || user.email != *email {
-            return Err(ManagerError::BadToken);
+        for _ in 0..WRITE_ATTEMPTS {
+            let user = self
+                .store
+                .get_by_email(email)
+                .await?
+                .ok_or(ManagerError::BadToken)?;
+            // An e-mail change since the token was issued voids it.
+            if Uuid::parse_str(&claims.sub).ok() != Some(user.id) || user.email != *email {
+                return Err(ManagerError::BadToken);
+            }
+            if user.is_verified {
+                return Err(ManagerError::AlreadyVerified);
+            }
+            let verified = User {
+                is_verified: true,
+                ..user.clone()
+            };
+            match self.store.replace(&user, verified).await {
+                Ok(verified) => {
+                    self.events.on_after_verify(&verified).await;
+                    return Ok(verified);
+                }
+                Err(StoreError::Conflict) => continue,
+                Err(error) => return Err(error.into()),
+            }
         }
-        if user.is_verified {
-            return Err(ManagerError::AlreadyVerified);
-        }
-        let mut verified = user;
-        verified.is_verified = true;
-        let verified = self.store.update(verified).await?;
-        self.events.on_after_verify(&verified).await;
-        Ok(verified)
+        Err(ManagerError::Store(StoreError::Conflict))
     }
 }

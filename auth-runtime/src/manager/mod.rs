@@ -17,6 +17,10 @@ use crate::password::{PasswordError, PasswordHasher};
 use crate::store::{StoreError, UserStore};
 use crate::user::{User, UserCreate, normalize_email};
 
+/// How often an operation re-reads and re-applies when the user changed between its
+/// read and its write.
+const WRITE_ATTEMPTS: usize = 3;
+
 /// Why a manager operation failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -42,6 +46,11 @@ pub enum ManagerError {
     /// The user is verified already.
     #[error("the user is verified already")]
     AlreadyVerified,
+    /// The user exists and the password given is not theirs.
+    #[error(
+        "a user with this e-mail exists and the password given is not theirs; log in as them and promote, or use another e-mail"
+    )]
+    PasswordMismatch,
     /// The reset or verify tokens are not configured.
     #[error("{0} tokens are not configured: call WardenBuilder::{0}(TokenSettings::new(secret))")]
     NotConfigured(&'static str),
@@ -173,8 +182,12 @@ impl UserManager {
         if let Some(upgraded) = verification.upgraded {
             let mut updated = user.clone();
             updated.hashed_password = upgraded;
-            match self.store.update(updated).await {
+            // Only over the row as read: an admin's change made during the hash wins.
+            match self.store.replace(&user, updated).await {
                 Ok(updated) => user = updated,
+                Err(StoreError::Conflict) => {
+                    tracing::debug!(user_id = %user.id, "user changed during login; hash upgrade skipped");
+                }
                 Err(error) => {
                     tracing::warn!(%error, user_id = %user.id, "could not store the upgraded password hash")
                 }
@@ -184,7 +197,8 @@ impl UserManager {
     }
 
     /// Creates an active, verified superuser, or promotes the existing user with this
-    /// e-mail (its password is left as it is).
+    /// e-mail if `password` is theirs ([`ManagerError::PasswordMismatch`] otherwise: a
+    /// stranger may have registered the address first).
     pub async fn ensure_superuser(
         &self,
         email: &str,
@@ -192,6 +206,15 @@ impl UserManager {
     ) -> Result<User, ManagerError> {
         let email = normalize_email(email).map_err(ManagerError::InvalidEmail)?;
         if let Some(mut user) = self.store.get_by_email(&email).await? {
+            // Anyone may have registered this address through the public route:
+            // promote only the owner of the password given.
+            let verification = self
+                .hasher
+                .verify(password, user.hashed_password.clone())
+                .await?;
+            if !verification.valid {
+                return Err(ManagerError::PasswordMismatch);
+            }
             user.is_active = true;
             user.is_superuser = true;
             user.is_verified = true;
@@ -340,8 +363,14 @@ mod tests {
             .register(create("u@example.com", "user-password"))
             .await
             .unwrap();
+        assert!(matches!(
+            manager
+                .ensure_superuser("U@example.com", "not-their-password".into())
+                .await,
+            Err(ManagerError::PasswordMismatch)
+        ));
         let promoted = manager
-            .ensure_superuser("U@example.com", "ignored".into())
+            .ensure_superuser("U@example.com", "user-password".into())
             .await
             .unwrap();
         assert_eq!(promoted.id, user.id);

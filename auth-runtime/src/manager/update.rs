@@ -2,7 +2,8 @@
 
 use serde::Deserialize;
 
-use super::{ManagerError, UserManager};
+use super::{ManagerError, UserManager, WRITE_ATTEMPTS};
+use crate::store::StoreError;
 use crate::user::{User, normalize_email};
 
 /// The body of `PATCH /users/me` and `PATCH /users/{id}`, FastAPI Users'
@@ -55,62 +56,65 @@ impl UserManager {
         safe: bool,
     ) -> Result<User, ManagerError> {
         let update = if safe { update.safe() } else { update };
-        let updated = self.apply(&user, &update).await?;
-        let updated = self.store.update(updated).await?;
-        self.events.on_after_update(&updated, &update).await;
-        Ok(updated)
-    }
-
-    /// The updated record, checked field by field in FastAPI Users' order (password,
-    /// then e-mail), hashing only once every check passed. Writes nothing.
-    async fn apply(&self, user: &User, update: &UserUpdate) -> Result<User, ManagerError> {
-        let mut updated = user.clone();
+        // FastAPI Users' order: the password rule, then the e-mail.
         if let Some(password) = &update.password {
             self.events.validate_password(password, &user.email).await?;
         }
-        if let Some(email) = &update.email {
-            let email = normalize_email(email).map_err(ManagerError::InvalidEmail)?;
-            if email != user.email {
-                if let Some(other) = self.store.get_by_email(&email).await?
-                    && other.id != user.id
+        let email = match &update.email {
+            Some(email) => Some(normalize_email(email).map_err(ManagerError::InvalidEmail)?),
+            None => None,
+        };
+        let hashed_password = match &update.password {
+            Some(password) => Some(self.hasher.hash(password.clone()).await?),
+            None => None,
+        };
+        // The hash took a while: write only over the row as it was read, re-reading
+        // and re-applying if another request changed it meanwhile.
+        let mut current = user;
+        for _ in 0..WRITE_ATTEMPTS {
+            let mut updated = current.clone();
+            if let Some(email) = &email
+                && *email != current.email
+            {
+                if let Some(other) = self.store.get_by_email(email).await?
+                    && other.id != current.id
                 {
                     return Err(ManagerError::UserAlreadyExists);
                 }
                 // A new address is not verified; a change of case is the same mailbox.
-                if email.to_lowercase() != user.email.to_lowercase() {
+                if !email.eq_ignore_ascii_case(&current.email) {
                     updated.is_verified = false;
                 }
-                updated.email = email;
+                updated.email = email.clone();
+            }
+            if let Some(hash) = &hashed_password {
+                updated.hashed_password = hash.clone();
+            }
+            if let Some(active) = update.is_active {
+                updated.is_active = active;
+            }
+            if let Some(superuser) = update.is_superuser {
+                updated.is_superuser = superuser;
+            }
+            if let Some(verified) = update.is_verified {
+                updated.is_verified = verified;
+            }
+            match self.store.replace(&current, updated).await {
+                Ok(updated) => {
+                    self.events.on_after_update(&updated, &update).await;
+                    return Ok(updated);
+                }
+                Err(StoreError::Conflict) => {
+                    current = self
+                        .store
+                        .get(current.id)
+                        .await?
+                        .ok_or(ManagerError::Store(StoreError::NotFound))?;
+                }
+                Err(error) => return Err(error.into()),
             }
         }
-        if let Some(password) = &update.password {
-            updated.hashed_password = self.hasher.hash(password.clone()).await?;
-        }
-        if let Some(active) = update.is_active {
-            updated.is_active = active;
-        }
-        if let Some(superuser) = update.is_superuser {
-            updated.is_superuser = superuser;
-        }
-        if let Some(verified) = update.is_verified {
-            updated.is_verified = verified;
-        }
-        Ok(updated)
-    }
-
-    /// Sets a new password without the update hook (FastAPI Users' `_update`, used by
-    /// the reset flow).
-    pub(super) async fn set_password(
-        &self,
-        user: &User,
-        password: String,
-    ) -> Result<User, ManagerError> {
-        self.events
-            .validate_password(&password, &user.email)
-            .await?;
-        let mut updated = user.clone();
-        updated.hashed_password = self.hasher.hash(password).await?;
-        Ok(self.store.update(updated).await?)
+        Err(ManagerError::Store(StoreError::Conflict))
     }
 
     /// Deletes a user, with the before and after hooks.

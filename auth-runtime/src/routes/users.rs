@@ -10,6 +10,7 @@ use super::body::{Fields, Reader};
 use crate::error::{ApiError, ErrorCode, FieldError};
 use crate::manager::{ManagerError, UserUpdate};
 use crate::password::MAX_PASSWORD_BYTES;
+use crate::store::StoreError;
 use crate::user::User;
 use crate::warden::{Requirements, Warden};
 
@@ -76,7 +77,12 @@ pub(crate) async fn delete_user(
 ) -> Result<StatusCode, ApiError> {
     warden.authorize(request.headers(), None, SUPERUSER).await?;
     let user = find(&warden, &id).await?;
-    warden.manager().delete(&user).await.map_err(internal)?;
+    match warden.manager().delete(&user).await {
+        Ok(()) => {}
+        // Deleted meanwhile by another request.
+        Err(ManagerError::Store(StoreError::NotFound)) => return Err(ApiError::not_found()),
+        Err(error) => return Err(internal(error)),
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -121,6 +127,7 @@ async fn apply(
             ErrorCode::UpdateUserInvalidPassword,
             invalid.reason,
         )),
+        Err(ManagerError::Store(StoreError::NotFound)) => Err(ApiError::not_found()),
         Err(ManagerError::InvalidEmail(msg)) => Err(ApiError::validation(vec![FieldError::body(
             "email",
             "value_error",

@@ -38,8 +38,25 @@ impl MemoryStore {
     }
 }
 
+/// ASCII case folding, as SQLite's `lower()` and FastAPI Users' lookups do, so
+/// every store agrees on which addresses are the same.
 fn key(email: &str) -> String {
-    email.to_lowercase()
+    email.to_ascii_lowercase()
+}
+
+/// Stores `user` over its existing record, keeping the e-mail index in step.
+fn write(state: &mut State, user: User) -> Result<User, StoreError> {
+    let Some(old_email) = state.users.get(&user.id).map(|old| key(&old.email)) else {
+        return Err(StoreError::NotFound);
+    };
+    let new_email = key(&user.email);
+    if new_email != old_email && state.by_email.contains_key(&new_email) {
+        return Err(StoreError::DuplicateEmail);
+    }
+    state.by_email.remove(&old_email);
+    state.by_email.insert(new_email, user.id);
+    state.users.insert(user.id, user.clone());
+    Ok(user)
 }
 
 #[async_trait]
@@ -72,18 +89,22 @@ impl UserStore for MemoryStore {
     }
 
     async fn update(&self, user: User) -> Result<User, StoreError> {
-        let mut state = self.lock();
-        let Some(old_email) = state.users.get(&user.id).map(|old| key(&old.email)) else {
-            return Err(StoreError::NotFound);
-        };
-        let new_email = key(&user.email);
-        if new_email != old_email && state.by_email.contains_key(&new_email) {
-            return Err(StoreError::DuplicateEmail);
+        write(&mut self.lock(), user)
+    }
+
+    async fn replace(&self, expected: &User, new: User) -> Result<User, StoreError> {
+        if new.id != expected.id {
+            return Err(StoreError::Database(
+                "replace cannot change a user's id".into(),
+            ));
         }
-        state.by_email.remove(&old_email);
-        state.by_email.insert(new_email, user.id);
-        state.users.insert(user.id, user.clone());
-        Ok(user)
+        // Compared and written under one lock.
+        let mut state = self.lock();
+        match state.users.get(&expected.id) {
+            None => Err(StoreError::NotFound),
+            Some(current) if current != expected => Err(StoreError::Conflict),
+            Some(_) => write(&mut state, new),
+        }
     }
 
     async fn delete(&self, id: Uuid) -> Result<(), StoreError> {

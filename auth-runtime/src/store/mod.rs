@@ -22,6 +22,9 @@ pub enum StoreError {
     /// No user has this id.
     #[error("no such user")]
     NotFound,
+    /// The user changed since it was read.
+    #[error("the user changed meanwhile")]
+    Conflict,
     /// The database failed.
     #[error("database error: {0}")]
     Database(String),
@@ -42,6 +45,11 @@ pub trait UserStore: Send + Sync + 'static {
     async fn create(&self, user: User) -> Result<User, StoreError>;
     /// Replaces a stored user's fields; [`StoreError::NotFound`] if it is gone.
     async fn update(&self, user: User) -> Result<User, StoreError>;
+    /// Replaces the stored user with `new` only if it still equals `expected`,
+    /// atomically; [`StoreError::Conflict`] if another write came first. Operations
+    /// that read, work (hash a password) and then write use it, so they never undo a
+    /// change made meanwhile (an admin's deactivation, say).
+    async fn replace(&self, expected: &User, new: User) -> Result<User, StoreError>;
     /// Deletes a user; [`StoreError::NotFound`] if there was none.
     async fn delete(&self, id: Uuid) -> Result<(), StoreError>;
 }
@@ -59,6 +67,13 @@ pub(crate) mod contract {
             is_active: true,
             is_superuser: false,
             is_verified: false,
+        }
+    }
+
+    fn promoted_copy(user: &User) -> User {
+        User {
+            is_superuser: true,
+            ..user.clone()
         }
     }
 
@@ -90,10 +105,27 @@ pub(crate) mod contract {
         assert_eq!(store.update(promoted.clone()).await.unwrap(), promoted);
         assert_eq!(store.get(bob.id).await.unwrap(), Some(promoted));
 
+        let stale = promoted_copy(&bob);
+        assert!(matches!(
+            store.replace(&bob, stale).await,
+            Err(StoreError::Conflict)
+        ));
+        let current = store.get(bob.id).await.unwrap().unwrap();
+        let mut demoted = current.clone();
+        demoted.is_superuser = false;
+        assert_eq!(
+            store.replace(&current, demoted.clone()).await.unwrap(),
+            demoted
+        );
+
         store.delete(bob.id).await.unwrap();
         assert_eq!(store.get(bob.id).await.unwrap(), None);
         assert!(matches!(
             store.delete(bob.id).await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(matches!(
+            store.replace(&bob, bob.clone()).await,
             Err(StoreError::NotFound)
         ));
         assert!(matches!(store.update(bob).await, Err(StoreError::NotFound)));

@@ -34,6 +34,7 @@ const INSERT: &str = concat!(
     columns!(),
     ") VALUES (?, ?, ?, ?, ?, ?)"
 );
+const REPLACE: &str = "UPDATE \"user\" SET email = ?, hashed_password = ?, is_active = ?, is_superuser = ?, is_verified = ? WHERE id = ? AND email = ? AND hashed_password = ? AND is_active = ? AND is_superuser = ? AND is_verified = ?";
 const UPDATE: &str = "UPDATE \"user\" SET email = ?, hashed_password = ?, is_active = ?, is_superuser = ?, is_verified = ? WHERE id = ?";
 
 /// Users in a SQLite database file (WAL mode), FastAPI Users' schema.
@@ -200,6 +201,36 @@ impl UserStore for SqliteStore {
             return Err(StoreError::NotFound);
         }
         Ok(user)
+    }
+
+    async fn replace(&self, expected: &User, new: User) -> Result<User, StoreError> {
+        if new.id != expected.id {
+            return Err(StoreError::Database(
+                "replace cannot change a user's id".into(),
+            ));
+        }
+        let result = sqlx::query(REPLACE)
+            .bind(&new.email)
+            .bind(&new.hashed_password)
+            .bind(new.is_active)
+            .bind(new.is_superuser)
+            .bind(new.is_verified)
+            .bind(expected.id.to_string())
+            .bind(&expected.email)
+            .bind(&expected.hashed_password)
+            .bind(expected.is_active)
+            .bind(expected.is_superuser)
+            .bind(expected.is_verified)
+            .execute(&self.pool)
+            .await
+            .map_err(write_error)?;
+        if result.rows_affected() == 1 {
+            return Ok(new);
+        }
+        match self.get(expected.id).await? {
+            None => Err(StoreError::NotFound),
+            Some(_) => Err(StoreError::Conflict),
+        }
     }
 
     async fn delete(&self, id: Uuid) -> Result<(), StoreError> {

@@ -22,6 +22,10 @@ use crate::ConfigError;
 /// FastAPI Users' default access-token audience.
 pub const DEFAULT_AUDIENCE: &str = "fastapi-users:auth";
 
+/// Claims the strategy sets itself; extras may not repeat them (a duplicate name is
+/// read differently by different libraries).
+const RESERVED: [&str; 6] = ["sub", "aud", "exp", "nbf", "iat", "jti"];
+
 /// The most clock leeway a strategy accepts (SECURITY.md item 6).
 pub const MAX_LEEWAY_SECONDS: u64 = 60;
 
@@ -257,8 +261,15 @@ impl JwtStrategy {
         self.issue_with(sub, &serde_json::Map::new())
     }
 
-    /// Issues a token with extra claims beside the registered ones.
+    /// Issues a token with extra claims beside the registered ones. Extras may not
+    /// name a registered claim (`sub`, `aud`, `exp`, `nbf`, `iat`, `jti`):
+    /// [`TokenError::InvalidClaim`].
     pub fn issue_with<T: Serialize>(&self, sub: &str, extra: &T) -> Result<String, TokenError> {
+        if let Ok(serde_json::Value::Object(extra)) = serde_json::to_value(extra)
+            && let Some(name) = RESERVED.iter().find(|name| extra.contains_key(**name))
+        {
+            return Err(TokenError::InvalidClaim(name));
+        }
         let iat = now();
         let exp = match self.lifetime {
             Lifetime::Seconds(seconds) => {
@@ -330,4 +341,30 @@ fn now() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extras_cannot_repeat_registered_claims() {
+        let strategy = JwtStrategy::builder(
+            "a-secret-of-at-least-thirty-two-bytes",
+            Lifetime::Seconds(60),
+        )
+        .build()
+        .unwrap();
+        for name in RESERVED {
+            let extra = serde_json::json!({ name: 1 });
+            assert_eq!(
+                strategy.issue_with("u", &extra),
+                Err(TokenError::InvalidClaim(name))
+            );
+        }
+        let token = strategy
+            .issue_with("u", &serde_json::json!({"email": "a@b.co"}))
+            .unwrap();
+        assert_eq!(strategy.verify(&token).unwrap().extra["email"], "a@b.co");
+    }
 }
