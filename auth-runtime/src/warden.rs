@@ -270,7 +270,7 @@ impl WardenBuilder {
     }
 
     /// For development only: when an HS* backend's `env(...)` secret is unset, use
-    /// the secret in `path`, generating a random 256-bit one there on first use
+    /// the secret in `path`, generating a random 512-bit one there on first use
     /// (mode 0600) and saying so in the log. Call before [`backend`](Self::backend).
     pub fn dev_secret_file(mut self, path: impl Into<PathBuf>) -> Self {
         self.dev_secret_file = Some(path.into());
