@@ -10,12 +10,12 @@ use axum::routing::get;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use reqwest::Method;
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE, HeaderMap, SET_COOKIE};
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE, SET_COOKIE};
 use serde_json::{Value, json};
 use uuid::Uuid;
 use warden::{MemoryStore, User, Warden, WardenBuilder, auth_backend, protected};
 
-use common::Server;
+use common::{Reply, Server};
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -123,23 +123,13 @@ async fn spawn_bearer_then_cookie() -> Server {
     .await
 }
 
-/// A response, read whole.
-struct Reply {
-    status: u16,
-    headers: HeaderMap,
-    text: String,
+/// Cookie helpers on the shared [`Reply`].
+trait CookieReply {
+    fn set_cookies(&self) -> Vec<&str>;
+    fn set_cookie(&self) -> SetCookie;
 }
 
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.text)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.text))
-    }
-
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).map(|v| v.to_str().unwrap())
-    }
-
+impl CookieReply for Reply {
     /// Every `Set-Cookie` value.
     fn set_cookies(&self) -> Vec<&str> {
         self.headers
@@ -226,15 +216,7 @@ async fn send(
             .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
             .body(form.to_owned());
     }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let text = response.text().await.unwrap();
-    Reply {
-        status,
-        headers,
-        text,
-    }
+    Reply::read(request.send().await.unwrap()).await
 }
 
 async fn get_with(server: &Server, path: &str, cookies: &[&str], bearer: Option<&str>) -> Reply {

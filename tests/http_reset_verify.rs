@@ -11,14 +11,14 @@ use std::sync::{Arc, Mutex};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use reqwest::Method;
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap};
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
 use serde_json::{Value, json};
 use uuid::Uuid;
 use warden::{
     InvalidPassword, MemoryStore, TokenSettings, User, UserEvents, UserStore, UserUpdate, Warden,
 };
 
-use common::Server;
+use common::{Reply, Server};
 
 const PASSWORD: &str = "correct horse battery";
 const NEW_PASSWORD: &str = "another long password";
@@ -29,24 +29,6 @@ const TOO_SHORT: &str = "Password should be at least 8 characters";
 // ---------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------
-
-/// A response, read whole.
-struct Reply {
-    status: u16,
-    headers: HeaderMap,
-    text: String,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.text)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.text))
-    }
-
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).map(|v| v.to_str().unwrap())
-    }
-}
 
 async fn send(
     server: &Server,
@@ -66,15 +48,7 @@ async fn send(
     if let Some(body) = body {
         request = request.body(body.to_owned());
     }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let text = response.text().await.unwrap();
-    Reply {
-        status,
-        headers,
-        text,
-    }
+    Reply::read(request.send().await.unwrap()).await
 }
 
 async fn post(server: &Server, path: &str, body: &Value) -> Reply {

@@ -9,43 +9,14 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap};
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use uuid::Uuid;
 
-use common::Server;
+use common::{Reply, Server};
 
 const PASSWORD: &str = "correct horse battery";
-
-/// A response, read whole.
-struct Reply {
-    status: u16,
-    headers: HeaderMap,
-    text: String,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.text)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.text))
-    }
-
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).map(|v| v.to_str().unwrap())
-    }
-}
-
-async fn reply(response: reqwest::Response) -> Reply {
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let text = response.text().await.unwrap();
-    Reply {
-        status,
-        headers,
-        text,
-    }
-}
 
 /// `method path` with an optional content type, body and `Authorization` values
 /// (each one a separate header line).
@@ -67,7 +38,7 @@ async fn send(
     for value in authorization {
         request = request.header(AUTHORIZATION, *value);
     }
-    reply(request.send().await.unwrap()).await
+    Reply::read(request.send().await.unwrap()).await
 }
 
 async fn post_json(server: &Server, path: &str, body: &Value) -> Reply {
@@ -1050,7 +1021,7 @@ async fn users_me_without_a_valid_token_is_401() {
     let tampered = parts.join(".");
     assert_unauthorized(&get_auth(&server, "/users/me", &[&format!("Bearer {tampered}")]).await);
     // The token in the query string is never read.
-    let reply = reply(
+    let reply = Reply::read(
         server
             .client
             .get(server.url(&format!("/users/me?access_token={token}")))

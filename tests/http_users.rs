@@ -6,12 +6,12 @@
 mod common;
 
 use reqwest::Method;
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap};
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
 use serde_json::{Value, json};
 use uuid::Uuid;
 use warden::{MemoryStore, User, Warden};
 
-use common::Server;
+use common::{Reply, Server};
 
 const PASSWORD: &str = "correct horse battery";
 const NEW_PASSWORD: &str = "another long password";
@@ -19,24 +19,6 @@ const NEW_PASSWORD: &str = "another long password";
 // ---------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------
-
-/// A response, read whole.
-struct Reply {
-    status: u16,
-    headers: HeaderMap,
-    text: String,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.text)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.text))
-    }
-
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).map(|v| v.to_str().unwrap())
-    }
-}
 
 /// `method path` with an optional bearer token, content type and raw body.
 async fn send(
@@ -57,15 +39,7 @@ async fn send(
     if let Some(body) = body {
         request = request.body(body.to_owned());
     }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let text = response.text().await.unwrap();
-    Reply {
-        status,
-        headers,
-        text,
-    }
+    Reply::read(request.send().await.unwrap()).await
 }
 
 /// `method path` with a JSON body.
