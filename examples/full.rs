@@ -79,7 +79,7 @@ async fn main() -> Result<(), warden::Error> {
 
     let database = env_or("WARDEN_DATABASE_URL", "sqlite://warden.db");
     let port = env_or("PORT", "8000");
-    let mut builder = Warden::builder()
+    let mut builder = Warden::<User>::builder()
         .store(SqliteStore::open(&database).await?)
         .dev_secret_file(".warden/secret")
         .backend::<Jwt>()?

@@ -54,7 +54,7 @@ async fn main() -> Result<(), warden::Error> {
 
     let database = env_or("WARDEN_DATABASE_URL", "sqlite://warden.db");
     let port = env_or("PORT", "8000");
-    let warden = Warden::builder()
+    let warden: Warden = Warden::builder()
         .store(SqliteStore::open(&database).await?)
         // Development only: without WARDEN_SECRET, a random secret is kept here.
         .dev_secret_file(".warden/secret")

@@ -41,7 +41,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         make_key_pair()?;
         tracing::info!("generated an RSA key pair in {PRIVATE} and {PUBLIC}");
     }
-    let warden = Warden::builder()
+    let warden: Warden = Warden::builder()
         .store(SqliteStore::open("sqlite://warden-rs256.db").await?)
         .backend::<Rsa>()?
         .build()?;

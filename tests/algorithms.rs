@@ -51,7 +51,7 @@ pub struct EdDsa;
 
 #[tokio::test]
 async fn every_family_round_trips_through_login_and_a_guarded_route() {
-    let warden = Warden::builder()
+    let warden: Warden = Warden::builder()
         .store(MemoryStore::new())
         .backend::<common::Jwt>()
         .unwrap()
@@ -226,7 +226,7 @@ pub struct MissingFile;
 
 #[test]
 fn missing_env_and_files_stop_startup() {
-    let err = Warden::builder()
+    let err = Warden::<warden::User>::builder()
         .store(MemoryStore::new())
         .backend::<MissingEnv>()
         .err()
@@ -246,7 +246,7 @@ fn missing_env_and_files_stop_startup() {
 
 #[test]
 fn two_backends_with_one_name_fail_at_build() {
-    let err = Warden::builder()
+    let err = Warden::<warden::User>::builder()
         .store(MemoryStore::new())
         .backend::<common::Jwt>()
         .unwrap()
@@ -258,13 +258,13 @@ fn two_backends_with_one_name_fail_at_build() {
         err.to_string(),
         "two backends are named `jwt`: give each #[auth_backend(name = \"...\")] a distinct name"
     );
-    let err = Warden::builder()
+    let err = Warden::<warden::User>::builder()
         .backend::<common::Jwt>()
         .unwrap()
         .build()
         .unwrap_err();
     assert!(err.to_string().contains("no user store"));
-    let err = Warden::builder()
+    let err = Warden::<warden::User>::builder()
         .store(MemoryStore::new())
         .build()
         .unwrap_err();

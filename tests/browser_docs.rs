@@ -73,7 +73,7 @@ async fn swagger_ui_authorizes_with_the_password_flow_and_gets_users_me() {
         return;
     }
 
-    let warden = Warden::builder()
+    let warden: Warden = Warden::builder()
         .store(MemoryStore::new())
         .backend::<common::Jwt>()
         .unwrap()

@@ -98,7 +98,7 @@ async fn spawn(builder: WardenBuilder) -> Server {
 /// The cookie backends only.
 async fn spawn_cookies() -> Server {
     spawn(
-        Warden::builder()
+        Warden::<warden::User>::builder()
             .backend::<CookieBackend>()
             .unwrap()
             .backend::<Session>()
@@ -114,7 +114,7 @@ async fn spawn_cookies() -> Server {
 /// Bearer first, then the default cookie.
 async fn spawn_bearer_then_cookie() -> Server {
     spawn(
-        Warden::builder()
+        Warden::<warden::User>::builder()
             .backend::<common::Jwt>()
             .unwrap()
             .backend::<CookieBackend>()
@@ -650,7 +650,7 @@ async fn bearer_and_cookie_backends_both_work_tried_in_order() {
 
     // The other order: the cookie wins.
     let reversed = spawn(
-        Warden::builder()
+        Warden::<warden::User>::builder()
             .backend::<CookieBackend>()
             .unwrap()
             .backend::<common::Jwt>()
@@ -725,7 +725,7 @@ async fn logout_and_refresh_take_only_their_own_backends_token() {
 #[tokio::test]
 async fn protected_backend_narrows_a_handler_to_the_cookie_backend() {
     let server = spawn(
-        Warden::builder()
+        Warden::<warden::User>::builder()
             .backend::<common::Jwt>()
             .unwrap()
             .backend::<CookieBackend>()

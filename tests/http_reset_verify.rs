@@ -144,7 +144,7 @@ async fn register(server: &Server, email: &str) -> Uuid {
 }
 
 async fn stored(server: &Server, id: Uuid) -> Option<User> {
-    server.warden.manager().store().get(id).await.unwrap()
+    server.warden.manager().store().get(&id).await.unwrap()
 }
 
 fn user_read(id: Uuid, email: &str, active: bool, superuser: bool, verified: bool) -> Value {
@@ -311,7 +311,7 @@ async fn spawn_mail_with(
 ) -> Mail {
     let dir = tempfile::tempdir().unwrap();
     let outbox = dir.path().join("outbox.jsonl");
-    let mut builder = Warden::builder()
+    let mut builder = Warden::<warden::User>::builder()
         .store(MemoryStore::new())
         .backend::<common::Jwt>()
         .unwrap()
@@ -470,7 +470,7 @@ async fn reset_password_refuses_every_other_token() {
     let access = login_token(server, "dee@example.com", PASSWORD).await;
     let token = mail.reset_token(id, "dee@example.com").await;
     let gone_token = mail.reset_token(gone, "gone@example.com").await;
-    server.warden.manager().store().delete(gone).await.unwrap();
+    server.warden.manager().store().delete(&gone).await.unwrap();
     let verify_token = mail.verify_token(id, "dee@example.com").await;
     let before = stored(server, id).await.unwrap();
     let now = now();
@@ -559,7 +559,7 @@ async fn reset_password_refuses_every_other_token() {
 async fn reset_password_expired_token_from_a_short_lifetime() {
     let dir = tempfile::tempdir().unwrap();
     let outbox = dir.path().join("outbox.jsonl");
-    let warden = Warden::builder()
+    let warden: Warden = Warden::builder()
         .store(MemoryStore::new())
         .backend::<common::Jwt>()
         .unwrap()
@@ -1170,12 +1170,12 @@ impl UserEvents for Recorder {
     }
 
     async fn on_before_delete(&self, user: &User) {
-        let present = self.store.get(user.id).await.unwrap().is_some();
+        let present = self.store.get(&user.id).await.unwrap().is_some();
         self.push(Hook::BeforeDelete(Seen::of(user), present));
     }
 
     async fn on_after_delete(&self, user: &User) {
-        let present = self.store.get(user.id).await.unwrap().is_some();
+        let present = self.store.get(&user.id).await.unwrap().is_some();
         self.push(Hook::AfterDelete(Seen::of(user), present));
     }
 }
@@ -1195,7 +1195,7 @@ impl Hooked {
 async fn spawn_hooked() -> Hooked {
     let store: Arc<dyn UserStore> = Arc::new(MemoryStore::new());
     let log = Arc::new(Mutex::new(Vec::new()));
-    let warden = Warden::builder()
+    let warden: Warden = Warden::builder()
         .shared_store(Arc::clone(&store))
         .backend::<common::Jwt>()
         .unwrap()

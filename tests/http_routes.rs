@@ -225,7 +225,7 @@ async fn register_returns_201_user_read() {
         .warden
         .manager()
         .store()
-        .get(id)
+        .get(&id)
         .await
         .unwrap()
         .unwrap();
@@ -1107,7 +1107,7 @@ async fn users_me_for_a_deleted_user_is_401() {
     let (status, me) = server.get("/users/me", Some(&token)).await;
     assert_eq!(status, 200);
     let id = Uuid::parse_str(me["id"].as_str().unwrap()).unwrap();
-    server.warden.manager().store().delete(id).await.unwrap();
+    server.warden.manager().store().delete(&id).await.unwrap();
     let bearer = format!("Bearer {token}");
     assert_unauthorized(&get_auth(&server, "/users/me", &[&bearer]).await);
     assert_unauthorized(&get_auth(&server, "/authenticated-route", &[&bearer]).await);

@@ -24,7 +24,7 @@ fn database() -> (TempDir, String) {
 }
 
 fn warden_over(store: SqliteStore) -> Warden {
-    Warden::builder()
+    Warden::<warden::User>::builder()
         .store(store)
         .backend::<common::Jwt>()
         .unwrap()
@@ -217,7 +217,7 @@ async fn core_flow_over_sqlite() {
     assert_eq!(body, json!({"detail": "LOGIN_BAD_CREDENTIALS"}));
 
     // Deleted: the token names no user.
-    server.warden.manager().store().delete(id).await.unwrap();
+    server.warden.manager().store().delete(&id).await.unwrap();
     assert!(
         server
             .warden

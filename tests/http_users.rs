@@ -131,7 +131,7 @@ async fn admin(server: &Server) -> (Uuid, String) {
 
 /// The stored record (hash included).
 async fn stored(server: &Server, id: Uuid) -> Option<User> {
-    server.warden.manager().store().get(id).await.unwrap()
+    server.warden.manager().store().get(&id).await.unwrap()
 }
 
 /// The exact `UserRead` of a user.
@@ -897,7 +897,7 @@ async fn a_superuser_can_delete_themself() {
 // ---------------------------------------------------------------------------------
 
 async fn spawn_requiring_verification() -> Server {
-    let warden = Warden::builder()
+    let warden: Warden = Warden::builder()
         .store(MemoryStore::new())
         .backend::<common::Jwt>()
         .unwrap()

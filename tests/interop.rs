@@ -32,7 +32,7 @@ async fn server(dir: &tempfile::TempDir) -> common::Server {
     let store = SqliteStore::open(&format!("sqlite://{}", path.display()))
         .await
         .unwrap();
-    let warden = Warden::builder()
+    let warden: Warden = Warden::builder()
         .store(store)
         .backend::<FastApiJwt>()
         .unwrap()

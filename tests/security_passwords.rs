@@ -706,6 +706,7 @@ async fn item_17_secrets_never_appear_in_debug_output() {
         is_active: None,
         is_superuser: None,
         is_verified: None,
+        extra: (),
     };
     let debug = format!("{create:?}");
     assert!(!debug.contains("correct-horse-battery"), "{debug}");

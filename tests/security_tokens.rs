@@ -643,7 +643,7 @@ async fn item_03_kid_never_selects_or_fetches_a_key() {
 // ---------------------------------------------------------------------------------
 
 async fn rsa_fixture() -> Fixture {
-    let warden = Warden::builder()
+    let warden: Warden = Warden::builder()
         .store(MemoryStore::new())
         .backend::<Rsa>()
         .unwrap()
@@ -653,7 +653,7 @@ async fn rsa_fixture() -> Fixture {
 }
 
 async fn es_fixture() -> Fixture {
-    let warden = Warden::builder()
+    let warden: Warden = Warden::builder()
         .store(MemoryStore::new())
         .backend::<Es>()
         .unwrap()
@@ -872,14 +872,14 @@ async fn item_05_short_hmac_secrets_stop_warden_startup() {
     for (name, result) in [
         (
             "short",
-            Warden::builder()
+            Warden::<warden::User>::builder()
                 .store(MemoryStore::new())
                 .backend::<ShortHs256>()
                 .map(|_| ()),
         ),
         (
             "short512",
-            Warden::builder()
+            Warden::<warden::User>::builder()
                 .store(MemoryStore::new())
                 .backend::<ShortHs512>()
                 .map(|_| ()),
@@ -1155,7 +1155,7 @@ async fn item_08_sub_must_name_an_existing_user() {
     let token = forge(HEADER, claims(&f.id));
     f.accepted(&token, "before deletion").await;
     let store = f.server.warden.manager().store();
-    store.delete(f.id.parse().unwrap()).await.unwrap();
+    store.delete(&f.id.parse().unwrap()).await.unwrap();
     f.refused(&token, "sub of a deleted user").await;
 }
 

@@ -1,5 +1,5 @@
-//! Procedural macros of [warden](https://docs.rs/warden): `#[auth_backend]` and
-//! `#[protected]`. Use them through the `warden` crate, which documents them.
+//! Procedural macros of [warden](https://docs.rs/warden): `#[auth_backend]`,
+//! `#[protected]` and `#[user_model]`. Use them through the `warden` crate, which documents them.
 //!
 //! Each macro runs three steps, one module each: `parse` (darling reads the
 //! attribute), `model` (validation into a checked model, every error spanned and
@@ -15,6 +15,7 @@ use proc_macro::TokenStream;
 mod backend;
 mod protected;
 mod suggest;
+mod user_model;
 
 /// `crate = "::path::to::warden"`, for crates that re-export warden.
 pub(crate) struct CratePath(pub syn::Path);
@@ -66,4 +67,11 @@ pub fn auth_backend(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn protected(args: TokenStream, item: TokenStream) -> TokenStream {
     protected::run(args.into(), item.into()).into()
+}
+
+/// Declares the application's user model: FastAPI Users' base fields plus its own.
+/// See the `warden` crate.
+#[proc_macro_attribute]
+pub fn user_model(args: TokenStream, item: TokenStream) -> TokenStream {
+    user_model::run(args.into(), item.into()).into()
 }

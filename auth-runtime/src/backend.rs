@@ -1,8 +1,11 @@
-//! Authentication backends: a named pairing of a transport and a JWT strategy, the
+//! Authentication backends: a named pairing of a transport and a strategy, the
 //! runtime side of `#[auth_backend(...)]`.
+
+use std::sync::Arc;
 
 use crate::ConfigError;
 use crate::token::{Algorithm, JwtStrategy, Secret};
+use crate::transport::{BearerTransport, CookieTransport, Transport};
 
 pub use crate::token::Lifetime;
 
@@ -60,10 +63,10 @@ impl KeySource {
     }
 }
 
-/// How a backend carries its token.
+/// How a declared backend carries its token: one of the built-in [`Transport`]s.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
-pub enum Transport {
+pub enum TransportConfig {
     /// `Authorization: Bearer <token>`; login answers
     /// `{"access_token": ..., "token_type": "bearer"}`.
     #[default]
@@ -71,6 +74,16 @@ pub enum Transport {
     /// A cookie; login answers 204 with `Set-Cookie`, logout clears it (FastAPI
     /// Users' `CookieTransport`).
     Cookie(CookieSettings),
+}
+
+impl TransportConfig {
+    /// The transport this configuration describes.
+    pub fn build(&self) -> Arc<dyn Transport> {
+        match *self {
+            Self::Bearer => Arc::new(BearerTransport),
+            Self::Cookie(settings) => Arc::new(CookieTransport::new(settings)),
+        }
+    }
 }
 
 /// The cookie of a cookie transport. Defaults are FastAPI Users':
@@ -141,7 +154,7 @@ pub struct BackendConfig {
     /// Accepted (and issued) audiences.
     pub audience: &'static [&'static str],
     /// Where the token travels.
-    pub transport: Transport,
+    pub transport: TransportConfig,
 }
 
 impl BackendConfig {
@@ -169,7 +182,7 @@ impl BackendConfig {
 /// `#[warden::auth_backend(...)]` on a unit struct, or by hand:
 ///
 /// ```
-/// use warden_runtime::{Algorithm, AuthBackend, BackendConfig, KeySource, Lifetime, Transport};
+/// use warden_runtime::{Algorithm, AuthBackend, BackendConfig, KeySource, Lifetime, TransportConfig};
 ///
 /// pub struct Jwt;
 /// impl AuthBackend for Jwt {
@@ -180,7 +193,7 @@ impl BackendConfig {
 ///         secret: KeySource::Env("WARDEN_SECRET"),
 ///         public_key: None,
 ///         audience: &["fastapi-users:auth"],
-///         transport: Transport::Bearer,
+///         transport: TransportConfig::Bearer,
 ///     };
 /// }
 /// ```

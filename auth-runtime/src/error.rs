@@ -115,6 +115,15 @@ impl ApiError {
         )
     }
 
+    /// 503 `{"detail": "Service Unavailable"}`: the database (or token storage) is out
+    /// of reach; the cause is logged.
+    pub fn unavailable() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Value::from("Service Unavailable"),
+        )
+    }
+
     /// Any status with a plain string detail.
     pub fn new(status: StatusCode, detail: Value) -> Self {
         Self {
@@ -149,9 +158,24 @@ impl IntoResponse for ApiError {
 }
 
 impl From<StoreError> for ApiError {
+    /// A database out of reach is 503 (the client may retry); anything else the
+    /// store reports is 500. The cause is logged, never sent.
     fn from(error: StoreError) -> Self {
         tracing::error!(%error, "user store failed");
-        Self::internal()
+        match error {
+            StoreError::Database(_) => Self::unavailable(),
+            _ => Self::internal(),
+        }
+    }
+}
+
+impl From<crate::strategy::StrategyError> for ApiError {
+    fn from(error: crate::strategy::StrategyError) -> Self {
+        tracing::error!(%error, "token strategy failed");
+        match error {
+            crate::strategy::StrategyError::Unavailable(_) => Self::unavailable(),
+            _ => Self::internal(),
+        }
     }
 }
 

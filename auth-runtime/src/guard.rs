@@ -1,17 +1,57 @@
 //! Guards: extractors that only exist for a request whose user passed a policy.
 //!
-//! `#[protected(active, verified)]` is sugar for taking a
-//! `CurrentUser<(Active, Verified)>` parameter, which can be written by hand.
+//! `#[protected(active, verified)]` is sugar for running a
+//! `CurrentUser<(Active, Verified), Model>` guard first; the handler's model-typed
+//! parameter then receives the admitted user. Both can be written by hand.
 
 use std::marker::PhantomData;
 
-use axum::extract::{FromRef, FromRequestParts, OptionalFromRequestParts};
+use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum::http::request::Parts;
 
+use crate::authn::{Access, authorize};
 use crate::backend::AuthBackend;
 use crate::error::ApiError;
+use crate::model::UserModel;
 use crate::user::User;
 use crate::warden::Warden;
+
+/// Application state that holds a [`Warden`]: `Warden<U>` itself, or the
+/// application's own state.
+///
+/// ```
+/// use warden_runtime::{AuthState, User, Warden};
+///
+/// #[derive(Clone)]
+/// struct AppState {
+///     warden: Warden<User>,
+///     greeting: &'static str,
+/// }
+///
+/// impl AuthState for AppState {
+///     type User = User;
+///     fn warden(&self) -> &Warden<User> {
+///         &self.warden
+///     }
+/// }
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "the router's state `{Self}` does not hold a warden",
+    note = "give the router `.with_state(warden)`, or implement `warden::AuthState` for your state type"
+)]
+pub trait AuthState: Clone + Send + Sync + 'static {
+    /// The user model.
+    type User: UserModel;
+    /// The warden.
+    fn warden(&self) -> &Warden<Self::User>;
+}
+
+impl<U: UserModel> AuthState for Warden<U> {
+    type User = U;
+    fn warden(&self) -> &Warden<U> {
+        self
+    }
+}
 
 /// What a guarded handler requires of its user. Combine markers in a tuple:
 /// `(Active, Verified)`, `(Active, Superuser, Backend<Jwt>)`.
@@ -20,12 +60,8 @@ use crate::warden::Warden;
     note = "use `Active`, `Verified`, `Superuser`, `Backend<B>` or a tuple of them, e.g. `CurrentUser<(Active, Verified)>`"
 )]
 pub trait Policy: Send + Sync + 'static {
-    /// An inactive user is refused with 401 (FastAPI Users' rule).
-    const ACTIVE: bool = false;
-    /// An unverified user is refused with 403.
-    const VERIFIED: bool = false;
-    /// A user who is not a superuser is refused with 403.
-    const SUPERUSER: bool = false;
+    /// The rule.
+    const ACCESS: Access = Access::ANY;
     /// Only this backend's tokens count; `None`: every backend, in order.
     fn backend() -> Option<&'static str> {
         None
@@ -55,15 +91,24 @@ pub struct Backend<B>(PhantomData<fn() -> B>);
 impl Policy for () {}
 
 impl Policy for Active {
-    const ACTIVE: bool = true;
+    const ACCESS: Access = Access {
+        active: true,
+        ..Access::ANY
+    };
 }
 
 impl Policy for Verified {
-    const VERIFIED: bool = true;
+    const ACCESS: Access = Access {
+        verified: true,
+        ..Access::ANY
+    };
 }
 
 impl Policy for Superuser {
-    const SUPERUSER: bool = true;
+    const ACCESS: Access = Access {
+        superuser: true,
+        ..Access::ANY
+    };
 }
 
 impl<B: AuthBackend> Policy for Backend<B> {
@@ -75,9 +120,7 @@ impl<B: AuthBackend> Policy for Backend<B> {
 macro_rules! tuple_policy {
     ($($p:ident),+) => {
         impl<$($p: Policy),+> Policy for ($($p,)+) {
-            const ACTIVE: bool = $($p::ACTIVE)||+;
-            const VERIFIED: bool = $($p::VERIFIED)||+;
-            const SUPERUSER: bool = $($p::SUPERUSER)||+;
+            const ACCESS: Access = Access::ANY $(.and($p::ACCESS))+;
             fn backend() -> Option<&'static str> {
                 None $(.or_else($p::backend))+
             }
@@ -90,27 +133,10 @@ tuple_policy!(A, B);
 tuple_policy!(A, B, C);
 tuple_policy!(A, B, C, D);
 
-/// Applies the policy: 401 for no user or (with `ACTIVE`) an inactive one, 403 for
-/// a failed `VERIFIED` or `SUPERUSER` check, as FastAPI Users' `_authenticate`.
-pub(crate) fn admit<P: Policy>(user: Option<User>) -> Result<User, ApiError> {
-    admit_with(user, P::ACTIVE, P::VERIFIED, P::SUPERUSER)
-}
-
-pub(crate) fn admit_with(
-    user: Option<User>,
-    active: bool,
-    verified: bool,
-    superuser: bool,
-) -> Result<User, ApiError> {
-    let user = user.ok_or_else(ApiError::unauthorized)?;
-    if active && !user.is_active {
-        return Err(ApiError::unauthorized());
-    }
-    if (verified && !user.is_verified) || (superuser && !user.is_superuser) {
-        return Err(ApiError::forbidden());
-    }
-    Ok(user)
-}
+/// The user a `#[protected]` guard admitted, handed to the handler's model-typed
+/// parameter through the request's extensions.
+#[derive(Clone)]
+struct Admitted<U>(Option<U>);
 
 /// The authenticated user of a request that passed policy `P`.
 ///
@@ -123,8 +149,8 @@ pub(crate) fn admit_with(
 /// }
 /// ```
 ///
-/// `U` is what the handler receives: [`User`] itself, or any type with
-/// `From<User>` (a view of the user the application defines).
+/// `U` is what the handler receives: the warden's user model, or any type with
+/// `From<Model>` (a view of the user the application defines).
 pub struct CurrentUser<P: Policy = Active, U = User> {
     /// The user, loaded from the store for this request.
     pub user: U,
@@ -154,18 +180,17 @@ impl<P: Policy, U: std::fmt::Debug> std::fmt::Debug for CurrentUser<P, U> {
 
 impl<S, P, U> FromRequestParts<S> for CurrentUser<P, U>
 where
-    Warden: FromRef<S>,
-    S: Send + Sync,
+    S: AuthState,
     P: Policy,
-    U: From<User> + Send,
+    U: From<S::User> + Send,
 {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let warden = Warden::from_ref(state);
-        let user = warden.current_user(&parts.headers, P::backend()).await?;
+        let found = authorize(state.warden(), &parts.headers, P::backend(), P::ACCESS).await?;
+        parts.extensions.insert(Admitted(Some(found.user.clone())));
         Ok(Self {
-            user: U::from(admit::<P>(user)?),
+            user: U::from(found.user),
             _policy: PhantomData,
         })
     }
@@ -175,25 +200,36 @@ where
 /// `current_user(optional=True)`.
 impl<S, P, U> OptionalFromRequestParts<S> for CurrentUser<P, U>
 where
-    Warden: FromRef<S>,
-    S: Send + Sync,
+    S: AuthState,
     P: Policy,
-    U: From<User> + Send,
+    U: From<S::User> + Send,
 {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Option<Self>, ApiError> {
-        let warden = Warden::from_ref(state);
-        let user = warden.current_user(&parts.headers, P::backend()).await?;
-        Ok(admit::<P>(user).ok().map(|user| Self {
+        let user = optional_user::<S, P>(parts, state).await?;
+        parts.extensions.insert(Admitted(user.clone()));
+        Ok(user.map(|user| Self {
             user: U::from(user),
             _policy: PhantomData,
         }))
     }
 }
 
+/// The user if one is authenticated and passes `P`, else `None`: 401 and 403 become
+/// `None`; a store out of reach is still a 503.
+async fn optional_user<S: AuthState, P: Policy>(
+    parts: &Parts,
+    state: &S,
+) -> Result<Option<S::User>, ApiError> {
+    match authorize(state.warden(), &parts.headers, P::backend(), P::ACCESS).await {
+        Ok(found) => Ok(Some(found.user)),
+        Err(error) if error.status() == 401 || error.status() == 403 => Ok(None),
+        Err(error) => Err(error),
+    }
+}
+
 /// The user if one is authenticated and passes `P`, else `None`; never a 401.
-/// `#[protected(optional)]` hands handlers this as an `Option<User>` parameter.
 pub struct OptionalUser<P: Policy = Authenticated, U = User> {
     /// The user, or `None`.
     pub user: Option<U>,
@@ -208,10 +244,9 @@ impl<P: Policy, U: std::fmt::Debug> std::fmt::Debug for OptionalUser<P, U> {
 
 impl<S, P, U> FromRequestParts<S> for OptionalUser<P, U>
 where
-    Warden: FromRef<S>,
-    S: Send + Sync,
+    S: AuthState,
     P: Policy,
-    U: From<User> + Send,
+    U: From<S::User> + Send,
 {
     type Rejection = ApiError;
 
@@ -226,6 +261,68 @@ where
     }
 }
 
+/// `#[protected]`'s guard: runs the pipeline and policy `P` first, and hands the
+/// admitted user to the handler's model-typed parameter (if any). It names no model:
+/// the state's [`AuthState::User`] is the one.
+#[doc(hidden)]
+pub struct Guard<P: Policy>(PhantomData<fn() -> P>);
+
+impl<S: AuthState, P: Policy> FromRequestParts<S> for Guard<P> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let found = authorize(state.warden(), &parts.headers, P::backend(), P::ACCESS).await?;
+        parts.extensions.insert(Admitted(Some(found.user)));
+        Ok(Self(PhantomData))
+    }
+}
+
+/// `#[protected(optional)]`'s guard: like [`Guard`], but no user (or one `P`
+/// refuses) is `None` for the handler's `Option<Model>` parameter, never a 401.
+#[doc(hidden)]
+pub struct OptionalGuard<P: Policy>(PhantomData<fn() -> P>);
+
+impl<S: AuthState, P: Policy> FromRequestParts<S> for OptionalGuard<P> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let user = optional_user::<S, P>(parts, state).await?;
+        parts.extensions.insert(Admitted(user));
+        Ok(Self(PhantomData))
+    }
+}
+
+/// A model-typed handler parameter: the user `#[protected]`'s guard admitted, or,
+/// with no guard before it, an active user (the safe default).
+#[doc(hidden)]
+pub async fn model_from_parts<S: AuthState>(
+    parts: &mut Parts,
+    state: &S,
+) -> Result<S::User, ApiError> {
+    match parts.extensions.get::<Admitted<S::User>>() {
+        Some(Admitted(Some(user))) => Ok(user.clone()),
+        Some(Admitted(None)) => Err(ApiError::unauthorized()),
+        None => Ok(
+            authorize(state.warden(), &parts.headers, None, Access::ACTIVE)
+                .await?
+                .user,
+        ),
+    }
+}
+
+/// An `Option<Model>` handler parameter: what `#[protected(optional)]`'s guard
+/// admitted, or, with no guard before it, any authenticated user.
+#[doc(hidden)]
+pub async fn optional_model_from_parts<S: AuthState>(
+    parts: &mut Parts,
+    state: &S,
+) -> Result<Option<S::User>, ApiError> {
+    match parts.extensions.get::<Admitted<S::User>>() {
+        Some(Admitted(user)) => Ok(user.clone()),
+        None => optional_user::<S, Authenticated>(parts, state).await,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -233,7 +330,7 @@ mod tests {
     #[test]
     fn tuples_combine_flags() {
         type P = (Active, Superuser);
-        const _: () = assert!(P::ACTIVE && P::SUPERUSER && !P::VERIFIED);
+        const _: () = assert!(P::ACCESS.active && P::ACCESS.superuser && !P::ACCESS.verified);
         assert_eq!(<() as Policy>::backend(), None);
     }
 }

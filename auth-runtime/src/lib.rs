@@ -2,10 +2,12 @@
 //!
 //! Most applications use the `warden` facade crate, whose macros generate code
 //! against this crate. Everything here also works without the macros:
-//! [`JwtStrategy`] issues and verifies tokens, [`PasswordHasher`] hashes passwords on
-//! a bounded blocking pool, [`UserStore`] persists users, [`UserManager`] runs
-//! registration and login, [`CurrentUser`] guards axum handlers and [`Warden`] ties
-//! them together and serves FastAPI Users' routes.
+//! [`UserModel`] describes the application's user, [`JwtStrategy`] (a [`Strategy`])
+//! issues and verifies tokens, a [`Transport`] carries them, [`PasswordHasher`]
+//! hashes passwords on a bounded blocking pool, [`UserStore`] persists users,
+//! [`UserManager`] runs registration and login, [`authn`] is the one request
+//! pipeline, [`CurrentUser`] guards axum handlers and [`Warden`] ties them together
+//! and serves FastAPI Users' routes.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -20,35 +22,70 @@ compile_error!(
      or the `aws-lc` feature"
 );
 
+pub mod authn;
 pub mod backend;
 pub mod dev;
 pub mod error;
 pub mod guard;
 pub mod mailer;
 pub mod manager;
+pub mod model;
 pub mod openapi;
 pub mod password;
+#[doc(hidden)]
+pub mod probe;
 pub mod routes;
 pub mod store;
+pub mod strategy;
 pub mod token;
 pub mod transport;
 pub mod user;
 mod warden;
 
 pub use async_trait::async_trait;
+pub use authn::Access;
 pub use backend::{
-    AuthBackend, BackendConfig, CookieSettings, KeySource, Lifetime, SameSite, Transport,
+    AuthBackend, BackendConfig, CookieSettings, KeySource, Lifetime, SameSite, TransportConfig,
 };
-pub use error::{ApiError, ConfigError, Error, ErrorCode};
+pub use error::{ApiError, ConfigError, Error, ErrorCode, FieldError};
 pub use guard::{
-    Active, Authenticated, Backend, CurrentUser, OptionalUser, Policy, Superuser, Verified,
+    Active, AuthState, Authenticated, Backend, CurrentUser, OptionalUser, Policy, Superuser,
+    Verified,
 };
 pub use manager::{
     ActionTokens, DefaultEvents, InvalidPassword, ManagerError, TokenSettings, UserEvents,
     UserManager, UserUpdate,
 };
+pub use model::{Account, Field, FieldKind, FieldValue, UserId, UserModel};
 pub use password::{PasswordHasher, PasswordHasherConfig};
-pub use store::{MemoryStore, SqliteStore, StoreError, UserStore};
+pub use store::{CacheSettings, MemoryStore, SqliteStore, StoreError, UserStore};
+pub use strategy::{CachedJwt, Strategy, StrategyError, TokenInfo};
 pub use token::{Algorithm, JwtStrategy, JwtStrategyBuilder, Secret, TokenError, VerifiedClaims};
+pub use transport::{BearerTransport, CookieTransport, Transport, TransportDoc};
 pub use user::{User, UserCreate};
 pub use warden::{Warden, WardenBuilder};
+
+/// What the macros' generated code names. Not public API: it may change in any
+/// release.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::authn::Access;
+    pub use crate::error::{ApiError, FieldError};
+    pub use crate::guard::{
+        AuthState, Guard, OptionalGuard, model_from_parts, optional_model_from_parts,
+    };
+    pub use crate::model::{
+        Account, AccountMut, Field, FieldType, FieldValue, UserModel, column, read_json_field,
+    };
+    pub use crate::probe::{
+        OptionalModelProbe, OptionalOtherProbe, PlainModelProbe, PlainOtherProbe, Probe,
+        check_parameter,
+    };
+    pub use axum::extract::{FromRequestParts, OptionalFromRequestParts};
+    pub use axum::http::request::Parts;
+    pub use serde::ser::SerializeStruct;
+    pub use serde::{Serialize, Serializer};
+    pub use uuid::Uuid;
+    /// A JSON object, as request bodies are read.
+    pub type JsonMap = serde_json::Map<String, serde_json::Value>;
+}

@@ -8,7 +8,7 @@ use serde_json::json;
 use tokio::io::AsyncWriteExt;
 
 use crate::manager::UserEvents;
-use crate::user::User;
+use crate::model::UserModel;
 
 /// [`UserEvents`] that "sends" reset and verify tokens by appending
 /// `{"event": "forgot_password" | "request_verify", "user_id", "email", "token"}` to a
@@ -39,11 +39,11 @@ impl DevMailer {
         }
     }
 
-    async fn append(&self, event: &str, user: &User, token: &str) {
+    async fn append<U: UserModel>(&self, event: &str, user: &U, token: &str) {
         let mut line = json!({
             "event": event,
-            "user_id": user.id,
-            "email": user.email,
+            "user_id": user.id(),
+            "email": user.email(),
             "token": token,
         })
         .to_string();
@@ -61,7 +61,7 @@ impl DevMailer {
         .await;
         match written {
             Ok(()) => {
-                tracing::info!(event, user_id = %user.id, path = %self.path.display(), "development mailer wrote a message")
+                tracing::info!(event, user_id = %user.id(), path = %self.path.display(), "development mailer wrote a message")
             }
             Err(error) => {
                 tracing::error!(%error, path = %self.path.display(), "development mailer could not write")
@@ -71,12 +71,12 @@ impl DevMailer {
 }
 
 #[async_trait]
-impl UserEvents for DevMailer {
-    async fn on_after_forgot_password(&self, user: &User, token: &str) {
+impl<U: UserModel> UserEvents<U> for DevMailer {
+    async fn on_after_forgot_password(&self, user: &U, token: &str) {
         self.append("forgot_password", user, token).await;
     }
 
-    async fn on_after_request_verify(&self, user: &User, token: &str) {
+    async fn on_after_request_verify(&self, user: &U, token: &str) {
         self.append("request_verify", user, token).await;
     }
 }

@@ -1,67 +1,40 @@
 //! Users: the record FastAPI Users stores, and the registration payload.
 
-use serde::{Deserialize, Serialize};
-use uuid::Uuid;
+use warden_macros::user_model;
 
-/// A user, with FastAPI Users' columns.
+/// A user with FastAPI Users' columns and nothing more: the model of applications
+/// that declare none of their own.
 ///
 /// Serialises as FastAPI Users' `UserRead`: `{id, email, is_active, is_superuser,
 /// is_verified}`. The password hash is never serialised, and `Debug` redacts it.
-#[derive(Clone, PartialEq, Eq, Serialize)]
-pub struct User {
-    /// Primary key (UUID v4, stored as its 36-character text form).
-    pub id: Uuid,
-    /// E-mail with the domain lower-cased and the local part as typed. Unique
-    /// case-insensitively.
-    pub email: String,
-    /// PHC-format hash (Argon2id; Argon2 and bcrypt accepted from FastAPI Users).
-    #[serde(skip)]
-    pub hashed_password: String,
-    /// Inactive users cannot log in and fail `active` guards.
-    pub is_active: bool,
-    /// Superusers pass `superuser` guards.
-    pub is_superuser: bool,
-    /// Verified users pass `verified` guards.
-    pub is_verified: bool,
-}
+#[user_model(crate = crate)]
+pub struct User {}
 
-impl std::fmt::Debug for User {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("User")
-            .field("id", &self.id)
-            .field("email", &self.email)
-            .field("hashed_password", &"[REDACTED]")
-            .field("is_active", &self.is_active)
-            .field("is_superuser", &self.is_superuser)
-            .field("is_verified", &self.is_verified)
-            .finish()
-    }
-}
-
-/// The body of `POST /auth/register`, FastAPI Users' `UserCreate`. The flags are
-/// accepted and ignored on public registration, as FastAPI Users does (`safe=True`).
-#[derive(Clone, Deserialize)]
-pub struct UserCreate {
+/// A registration: FastAPI Users' `UserCreate` (e-mail, password, flags) plus the
+/// model's own extra fields (`()` for [`User`]). The flags are ignored on public
+/// registration, as FastAPI Users does (`safe=True`).
+#[derive(Clone)]
+pub struct UserCreate<X = ()> {
     /// The e-mail as submitted; normalised by [`normalize_email`].
     pub email: String,
     /// The password as typed.
     pub password: String,
     /// Ignored on public registration.
-    #[serde(default)]
     pub is_active: Option<bool>,
     /// Ignored on public registration.
-    #[serde(default)]
     pub is_superuser: Option<bool>,
     /// Ignored on public registration.
-    #[serde(default)]
     pub is_verified: Option<bool>,
+    /// The model's extra fields (`UserModel::Create`).
+    pub extra: X,
 }
 
-impl std::fmt::Debug for UserCreate {
+impl<X: std::fmt::Debug> std::fmt::Debug for UserCreate<X> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("UserCreate")
             .field("email", &self.email)
             .field("password", &"[REDACTED]")
+            .field("extra", &self.extra)
             .finish_non_exhaustive()
     }
 }
@@ -115,6 +88,7 @@ pub fn normalize_email(raw: &str) -> Result<String, &'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use uuid::Uuid;
 
     #[test]
     fn normalisation_keeps_local_case() {

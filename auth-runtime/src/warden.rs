@@ -6,52 +6,55 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::http::HeaderMap;
-use uuid::Uuid;
 
-use crate::backend::{AuthBackend, KeySource, Transport};
+use crate::backend::{AuthBackend, KeySource};
 use crate::dev::{DevSecretOrigin, load_or_create_secret};
-use crate::error::ApiError;
 use crate::error::ConfigError;
 use crate::manager::{ActionTokens, DefaultEvents, TokenSettings, UserEvents, UserManager};
+use crate::model::{UserId as _, UserModel};
 use crate::password::PasswordHasher;
-use crate::store::{StoreError, UserStore};
+use crate::store::{CacheSettings, CachedStore, UserStore};
+use crate::strategy::{CachedJwt, Strategy};
 use crate::token::JwtStrategy;
-use crate::transport::{bearer_token, cookie_token};
+use crate::transport::{BearerTransport, Transport};
 use crate::user::User;
 
-/// The authentication state of an application. Cheap to clone; give it to axum with
-/// `.with_state(warden)`, or put it in your own state and implement
-/// `FromRef<YourState> for Warden`.
-#[derive(Clone)]
-pub struct Warden {
-    inner: Arc<Inner>,
+/// How many verified tokens each JWT backend remembers.
+const VERIFIED_TOKENS: u64 = 10_000;
+
+/// The authentication state of an application whose users are of model `U`. Cheap
+/// to clone; give it to axum with `.with_state(warden)`, or put it in your own state
+/// and implement [`AuthState`](crate::AuthState) for that.
+pub struct Warden<U: UserModel = User> {
+    inner: Arc<Inner<U>>,
 }
 
-struct Inner {
-    manager: UserManager,
+impl<U: UserModel> Clone for Warden<U> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+struct Inner<U: UserModel> {
+    manager: UserManager<U>,
     backends: Vec<BackendEntry>,
     requires_verification: bool,
     docs: bool,
 }
 
-/// What a route demands of its user, checked at run time (the static form is
-/// [`Policy`](crate::Policy)).
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct Requirements {
-    pub(crate) active: bool,
-    pub(crate) verified: bool,
-    pub(crate) superuser: bool,
-}
-
+/// A backend as the warden runs it: a name, a strategy and a transport.
 pub(crate) struct BackendEntry {
     pub(crate) name: String,
-    pub(crate) strategy: JwtStrategy,
-    pub(crate) transport: Transport,
+    pub(crate) strategy: Arc<dyn Strategy>,
+    pub(crate) transport: Arc<dyn Transport>,
 }
 
-impl std::fmt::Debug for Warden {
+impl<U: UserModel> std::fmt::Debug for Warden<U> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Warden")
+            .field("model", &U::NAME)
             .field(
                 "backends",
                 &self
@@ -65,20 +68,26 @@ impl std::fmt::Debug for Warden {
     }
 }
 
-impl Warden {
-    /// Starts configuring.
-    pub fn builder() -> WardenBuilder {
+impl<U: UserModel> Warden<U> {
+    /// Starts configuring. With warden's own [`User`] write `Warden::builder()` where
+    /// the type is known from context (`let warden: Warden = ...`), and
+    /// `Warden::<Member>::builder()` for a model of your own.
+    pub fn builder() -> WardenBuilder<U> {
         WardenBuilder::default()
     }
 
     /// The user manager.
-    pub fn manager(&self) -> &UserManager {
+    pub fn manager(&self) -> &UserManager<U> {
         &self.inner.manager
     }
 
-    /// The strategy of the backend named `name`.
+    /// The JWT strategy of the backend named `name`, if that backend uses one.
     pub fn strategy(&self, name: &str) -> Option<&JwtStrategy> {
-        self.backend(name).map(|b| &b.strategy)
+        let strategy: &dyn std::any::Any = self.backend(name)?.strategy.as_ref();
+        strategy
+            .downcast_ref::<CachedJwt>()
+            .map(CachedJwt::jwt)
+            .or_else(|| strategy.downcast_ref::<JwtStrategy>())
     }
 
     /// The backends' names, in the order they are tried.
@@ -101,57 +110,16 @@ impl Warden {
         &self,
         headers: &HeaderMap,
         only: Option<&str>,
-    ) -> Result<Option<User>, StoreError> {
-        for backend in self
-            .inner
-            .backends
-            .iter()
-            .filter(|b| only.is_none_or(|name| b.name == name))
-        {
-            let token = match &backend.transport {
-                Transport::Bearer => bearer_token(headers),
-                Transport::Cookie(cookie) => cookie_token(headers, cookie.name),
-            };
-            let Some(token) = token else { continue };
-            let claims = match backend.strategy.verify(token) {
-                Ok(claims) => claims,
-                Err(error) => {
-                    tracing::debug!(backend = %backend.name, %error, "token refused");
-                    continue;
-                }
-            };
-            let Ok(id) = Uuid::parse_str(&claims.sub) else {
-                tracing::debug!(backend = %backend.name, "token sub is not a user id");
-                continue;
-            };
-            if let Some(user) = self.inner.manager.get(id).await? {
-                return Ok(Some(user));
-            }
-        }
-        Ok(None)
+    ) -> Result<Option<U>, crate::error::ApiError> {
+        Ok(crate::authn::authenticate(self, headers, only)
+            .await?
+            .map(|found| found.user))
     }
 
     /// Whether login and the users routes require a verified user (FastAPI Users'
     /// `requires_verification`).
     pub fn requires_verification(&self) -> bool {
         self.inner.requires_verification
-    }
-
-    /// The user of a request, checked against `needs` (plus verification when the
-    /// application requires it): 401 or 403 as FastAPI Users answers.
-    pub(crate) async fn authorize(
-        &self,
-        headers: &HeaderMap,
-        only: Option<&str>,
-        needs: Requirements,
-    ) -> Result<User, ApiError> {
-        let user = self.current_user(headers, only).await?;
-        crate::guard::admit_with(
-            user,
-            needs.active,
-            needs.verified || self.inner.requires_verification,
-            needs.superuser,
-        )
     }
 
     /// FastAPI Users' routes for every backend: `POST /auth/register`,
@@ -169,6 +137,15 @@ impl Warden {
         }
     }
 
+    /// Only the login, logout and refresh routes of the backend named `name` (empty
+    /// for an unknown name): for mounting one backend alone.
+    pub fn backend_routes<S>(&self, name: &str) -> Router<S>
+    where
+        S: Clone + Send + Sync + 'static,
+    {
+        crate::routes::backend_router(self.clone(), name)
+    }
+
     /// Whether [`routes`](Self::routes) serves `/openapi.json` and `/docs`.
     pub fn serves_docs(&self) -> bool {
         self.inner.docs
@@ -184,15 +161,14 @@ impl Warden {
                 .inner
                 .backends
                 .iter()
-                .map(|b| match &b.transport {
-                    Transport::Bearer => BackendSpec::bearer(&b.name),
-                    Transport::Cookie(cookie) => BackendSpec::cookie(&b.name, cookie.name),
-                })
+                .map(|b| BackendSpec::new(&b.name, b.transport.openapi()))
                 .collect(),
             register: true,
             users: true,
             reset_password: self.inner.manager.tokens().has_reset(),
             verify: self.inner.manager.tokens().has_verify(),
+            fields: U::FIELDS.to_vec(),
+            integer_ids: U::Id::KIND == crate::model::IdKind::Integer,
         }
     }
 
@@ -203,11 +179,11 @@ impl Warden {
 }
 
 /// Configures a [`Warden`]. `store` and at least one backend are required.
-#[derive(Default)]
-pub struct WardenBuilder {
-    store: Option<Arc<dyn UserStore>>,
+pub struct WardenBuilder<U: UserModel = User> {
+    store: Option<Arc<dyn UserStore<U>>>,
     backends: Vec<BackendEntry>,
-    events: Option<Arc<dyn UserEvents>>,
+    events: Option<Arc<dyn UserEvents<U>>>,
+    cache: CacheSettings,
     hasher: Option<PasswordHasher>,
     dev_secret_file: Option<PathBuf>,
     reset: Option<TokenSettings>,
@@ -216,21 +192,45 @@ pub struct WardenBuilder {
     no_docs: bool,
 }
 
-impl WardenBuilder {
+impl<U: UserModel> Default for WardenBuilder<U> {
+    fn default() -> Self {
+        Self {
+            store: None,
+            backends: Vec::new(),
+            events: None,
+            cache: CacheSettings::default(),
+            hasher: None,
+            dev_secret_file: None,
+            reset: None,
+            verify: None,
+            requires_verification: false,
+            no_docs: false,
+        }
+    }
+}
+
+impl<U: UserModel> WardenBuilder<U> {
     /// Where users live.
-    pub fn store(mut self, store: impl UserStore) -> Self {
+    pub fn store(mut self, store: impl UserStore<U>) -> Self {
         self.store = Some(Arc::new(store));
         self
     }
 
     /// Where users live, shared with the application.
-    pub fn shared_store(mut self, store: Arc<dyn UserStore>) -> Self {
+    pub fn shared_store(mut self, store: Arc<dyn UserStore<U>>) -> Self {
         self.store = Some(store);
         self
     }
 
+    /// The user cache in front of the store (default: 10 000 users, 5 s; see
+    /// [`CacheSettings`]).
+    pub fn user_cache(mut self, settings: CacheSettings) -> Self {
+        self.cache = settings;
+        self
+    }
+
     /// Lifecycle hooks and the password rule (default: [`DefaultEvents`]).
-    pub fn events(mut self, events: impl UserEvents) -> Self {
+    pub fn events(mut self, events: impl UserEvents<U>) -> Self {
         self.events = Some(Arc::new(events));
         self
     }
@@ -302,24 +302,50 @@ impl WardenBuilder {
         };
         self.backends.push(BackendEntry {
             name: config.name.to_owned(),
-            strategy,
-            transport: config.transport,
+            strategy: Arc::new(CachedJwt::new(strategy, VERIFIED_TOKENS)),
+            transport: config.transport.build(),
         });
         Ok(self)
     }
 
-    /// Adds a backend built by hand.
-    pub fn strategy(mut self, name: impl Into<String>, strategy: JwtStrategy) -> Self {
+    /// Adds a bearer backend with a JWT strategy built by hand.
+    pub fn strategy(self, name: impl Into<String>, strategy: JwtStrategy) -> Self {
+        self.custom_backend(
+            name,
+            CachedJwt::new(strategy, VERIFIED_TOKENS),
+            BearerTransport,
+        )
+    }
+
+    /// Adds a backend of any strategy and transport, yours included: it gets the
+    /// same login, logout and refresh routes as a declared one.
+    ///
+    /// ```
+    /// use warden_runtime::{BearerTransport, JwtStrategy, Lifetime, MemoryStore, User, Warden};
+    /// let jwt = JwtStrategy::builder("a-secret-of-at-least-thirty-two-bytes", Lifetime::Seconds(60)).build()?;
+    /// let warden = Warden::<User>::builder()
+    ///     .store(MemoryStore::new())
+    ///     .custom_backend("api", jwt, BearerTransport)
+    ///     .build()?;
+    /// assert_eq!(warden.backend_names().collect::<Vec<_>>(), ["api"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn custom_backend(
+        mut self,
+        name: impl Into<String>,
+        strategy: impl Strategy,
+        transport: impl Transport,
+    ) -> Self {
         self.backends.push(BackendEntry {
             name: name.into(),
-            strategy,
-            transport: Transport::Bearer,
+            strategy: Arc::new(strategy),
+            transport: Arc::new(transport),
         });
         self
     }
 
     /// Checks the whole configuration and builds.
-    pub fn build(self) -> Result<Warden, ConfigError> {
+    pub fn build(self) -> Result<Warden<U>, ConfigError> {
         let store = self.store.ok_or(ConfigError::Incomplete(
             "no user store: add .store(SqliteStore::open(\"sqlite://warden.db\").await?)",
         ))?;
@@ -353,6 +379,7 @@ impl WardenBuilder {
         };
         let events = self.events.unwrap_or_else(|| Arc::new(DefaultEvents));
         let tokens = ActionTokens::new(self.reset, self.verify)?;
+        let store: Arc<dyn UserStore<U>> = Arc::new(CachedStore::new(store, self.cache));
         Ok(Warden {
             inner: Arc::new(Inner {
                 manager: UserManager::with_tokens(store, hasher, events, tokens),

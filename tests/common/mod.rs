@@ -72,7 +72,7 @@ pub fn app(warden: &Warden) -> Router {
 
 /// A server with the [`Jwt`] backend over an in-memory store.
 pub async fn spawn() -> Server {
-    let warden = Warden::builder()
+    let warden: Warden = Warden::builder()
         .store(MemoryStore::new())
         .backend::<Jwt>()
         .unwrap()

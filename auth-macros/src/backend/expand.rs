@@ -28,7 +28,7 @@ pub(crate) fn expand(item: &syn::ItemStruct, model: &Backend) -> TokenStream {
     };
     let audience = &model.audience;
     let transport = match &model.transport {
-        Transport::Bearer => quote!(#private::Transport::Bearer),
+        Transport::Bearer => quote!(#private::TransportConfig::Bearer),
         Transport::Cookie(cookie) => {
             let name = &cookie.name;
             let max_age = match cookie.max_age {
@@ -42,7 +42,7 @@ pub(crate) fn expand(item: &syn::ItemStruct, model: &Backend) -> TokenStream {
             };
             let (secure, http_only) = (cookie.secure, cookie.http_only);
             let same_site = format_ident!("{}", cookie.same_site);
-            quote!(#private::Transport::Cookie(#private::CookieSettings {
+            quote!(#private::TransportConfig::Cookie(#private::CookieSettings {
                 name: #name,
                 max_age: #max_age,
                 path: #path,
@@ -55,6 +55,9 @@ pub(crate) fn expand(item: &syn::ItemStruct, model: &Backend) -> TokenStream {
     };
     let doc = format!(
         "Reads the keys of backend `{name}` and builds its strategy; a missing or bad key is an error naming the option."
+    );
+    let routes_doc = format!(
+        "Only this backend's routes, `POST /auth/{name}/login`, `/logout` and `/refresh`, for mounting it alone (`Warden::routes` mounts every backend's)."
     );
     quote! {
         #item
@@ -77,6 +80,16 @@ pub(crate) fn expand(item: &syn::ItemStruct, model: &Backend) -> TokenStream {
             #[allow(dead_code)]
             #vis fn strategy() -> ::core::result::Result<#private::JwtStrategy, #private::ConfigError> {
                 <Self as #private::AuthBackend>::strategy()
+            }
+
+            #[doc = #routes_doc]
+            #[allow(dead_code)]
+            #vis fn routes<U, S>(warden: &#private::Warden<U>) -> #private::Router<S>
+            where
+                U: #private::UserModel,
+                S: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static,
+            {
+                warden.backend_routes(#name)
             }
         }
     }
@@ -107,7 +120,7 @@ pub(crate) fn fallback(item: &syn::ItemStruct) -> TokenStream {
                 secret: ::warden::__private::KeySource::Env("WARDEN_SECRET"),
                 public_key: ::core::option::Option::None,
                 audience: &[],
-                transport: ::warden::__private::Transport::Bearer,
+                transport: ::warden::__private::TransportConfig::Bearer,
             };
         }
     }

@@ -1,12 +1,14 @@
-//! Code generation for `#[protected]`: one parameter is retyped (or one added); the
-//! body and return type are untouched, so other attribute macros stack.
+//! Code generation for `#[protected]`: a guard parameter is added in front; the
+//! parameters, body and return type are untouched, so other attribute macros stack.
+//! The handler's parameter of the model's type receives the user the guard admitted
+//! (the model is an extractor), whatever the model is called.
 
 use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::{quote, quote_spanned};
+use syn::FnArg;
 use syn::spanned::Spanned;
-use syn::{FnArg, PatType};
 
-use super::model::{Guard, Slot};
+use super::model::Guard;
 
 pub(crate) fn expand(mut item: syn::ItemFn, guard: &Guard) -> TokenStream {
     let krate = &guard.krate;
@@ -32,70 +34,49 @@ pub(crate) fn expand(mut item: syn::ItemFn, guard: &Guard) -> TokenStream {
 
     // With `backend = B`, the whole guard type is spanned at `B`, so a `B` that is
     // not an `AuthBackend` is one error, at the path the user wrote.
-    let backend_span = guard.backend.as_ref().map(Spanned::span);
-    let (private, policy) = match backend_span {
-        Some(span) => (respan(private, span), respan(policy, span)),
-        None => (private, policy),
+    let span = guard
+        .backend
+        .as_ref()
+        .map_or_else(Span::call_site, Spanned::span);
+    let (private_spanned, policy) = match &guard.backend {
+        Some(_) => (respan(private.clone(), span), respan(policy, span)),
+        None => (private.clone(), policy),
     };
-    match guard.slot {
-        Slot::User(index) => retype(&mut item, index, |pat, ty| {
-            let field = field_pattern(pat);
-            quote_spanned! {backend_span.unwrap_or_else(|| ty.span())=>
-                #private::CurrentUser { #field, .. }: #private::CurrentUser<#policy, #ty>
-            }
-        }),
-        Slot::OptionalUser(index) => retype(&mut item, index, |pat, ty| {
-            let field = field_pattern(pat);
-            // `ty` is `Option<U>`: the guard takes `U`.
-            let inner = option_inner(ty);
-            quote_spanned! {backend_span.unwrap_or_else(|| ty.span())=>
-                #private::OptionalUser { #field, .. }: #private::OptionalUser<#policy, #inner>
-            }
-        }),
-        Slot::Hidden => {
-            let guard: FnArg = syn::parse_quote_spanned! {backend_span.unwrap_or_else(Span::call_site)=>
-                #private::CurrentUser { .. }: #private::CurrentUser<#policy>
+    let guard_type = if guard.optional {
+        quote!(OptionalGuard)
+    } else {
+        quote!(Guard)
+    };
+    let param: FnArg = syn::parse_quote_spanned! {span=>
+        _: #private_spanned::#guard_type<#policy>
+    };
+    item.sig.inputs.insert(0, param);
+
+    let checks = guard.checked.iter().map(|ty| {
+        let method = if guard.optional {
+            quote!(__warden_plain_model)
+        } else {
+            quote!(__warden_optional_model)
+        };
+        quote_spanned! {ty.span()=>
+            #private::check_parameter::<#ty, _>(
+                (&&#private::Probe::<#ty>::new()).#method(),
+            );
+        }
+    });
+    let probes = (!guard.checked.is_empty()).then(|| {
+        quote! {
+            const _: () = {
+                #[allow(unused_imports)]
+                use #private::{PlainModelProbe as _, PlainOtherProbe as _, OptionalModelProbe as _, OptionalOtherProbe as _};
+                #[allow(dead_code, clippy::all)]
+                fn check() {
+                    #(#checks)*
+                }
             };
-            item.sig.inputs.insert(0, guard);
         }
-    }
-    quote!(#item)
-}
-
-/// `user` binds the field in shorthand (`user`, `mut user`), which keeps rustc's
-/// `non_shorthand_field_patterns` lint quiet; any other pattern is `user: <pat>`.
-fn field_pattern(pat: &syn::Pat) -> TokenStream {
-    match pat {
-        syn::Pat::Ident(ident) if ident.ident == "user" && ident.subpat.is_none() => quote!(#pat),
-        _ => quote!(user: #pat),
-    }
-}
-
-/// The `T` of `Option<T>` (the model checked the shape).
-fn option_inner(ty: &syn::Type) -> TokenStream {
-    if let syn::Type::Path(path) = ty
-        && let Some(syn::PathArguments::AngleBracketed(args)) =
-            path.path.segments.last().map(|s| &s.arguments)
-        && let Some(syn::GenericArgument::Type(inner)) = args.args.first()
-    {
-        return quote!(#inner);
-    }
-    quote!(#ty)
-}
-
-fn retype(
-    item: &mut syn::ItemFn,
-    index: usize,
-    make: impl FnOnce(&syn::Pat, &syn::Type) -> TokenStream,
-) {
-    if let Some(FnArg::Typed(PatType { pat, ty, .. })) = item.sig.inputs.iter().nth(index) {
-        let tokens = make(pat, ty);
-        if let Ok(arg) = syn::parse2::<FnArg>(tokens)
-            && let Some(slot) = item.sig.inputs.iter_mut().nth(index)
-        {
-            *slot = arg;
-        }
-    }
+    });
+    quote!(#item #probes)
 }
 
 /// `tokens` with every span set to `span`.

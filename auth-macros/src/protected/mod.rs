@@ -23,7 +23,7 @@ pub(crate) fn run(args: TokenStream, raw_item: TokenStream) -> TokenStream {
             };
             errors.push(
                 darling::Error::custom(format!(
-                    "#[protected] goes on an async handler function, not {what}: e.g. `async fn me(user: User) -> Json<User>`"
+                    "#[protected] goes on an async handler function, not {what}: e.g. `async fn me(user: Member) -> Json<Member>`"
                 ))
                 .with_span(&span),
             );

@@ -1,28 +1,22 @@
-//! Validation of a `#[protected]` handler: which parameter receives the user, and
-//! which policy guards it.
+//! Validation of a `#[protected]` handler: the policy that guards it, and the
+//! parameters whose types are checked against the user model.
 
 use darling::Error;
-use syn::{FnArg, GenericArgument, PathArguments, Type};
+use syn::{FnArg, Type};
 
 use super::parse::ProtectedArgs;
-
-/// How the handler receives the user.
-pub(crate) enum Slot {
-    /// `user: User` at this parameter index.
-    User(usize),
-    /// `user: Option<User>` at this index (with `optional`).
-    OptionalUser(usize),
-    /// No user parameter: a hidden guard is added first.
-    Hidden,
-}
 
 pub(crate) struct Guard {
     pub active: bool,
     pub verified: bool,
     pub superuser: bool,
+    pub optional: bool,
     pub backend: Option<syn::Path>,
-    pub slot: Slot,
     pub krate: syn::Path,
+    /// The parameter types to check against the model: with `optional`, none may be
+    /// the model itself; without it, none may be `Option<Model>`. Only the compiler
+    /// knows which type is the model, so the check is emitted, not made here.
+    pub checked: Vec<Type>,
 }
 
 impl Guard {
@@ -34,56 +28,23 @@ impl Guard {
                     .with_span(&item.sig.fn_token),
             );
         }
-        let optional = args.optional.is_present();
-        // The parameters that fit the flags receive the user (the first of them);
-        // the ones of the other shape are mistakes, spanned at their type.
-        let mut fitting = Vec::new();
-        let mut mismatched = false;
-        for (index, input) in item.sig.inputs.iter().enumerate() {
-            let typed = match input {
-                FnArg::Receiver(receiver) => {
-                    errors.push(
-                        Error::custom(
-                            "#[protected] guards free handler functions; it cannot take `self`",
-                        )
-                        .with_span(receiver),
-                    );
-                    continue;
+        let generic = !item.sig.generics.params.is_empty();
+        let mut checked = Vec::new();
+        for input in &item.sig.inputs {
+            match input {
+                FnArg::Receiver(receiver) => errors.push(
+                    Error::custom(
+                        "#[protected] guards free handler functions; it cannot take `self`",
+                    )
+                    .with_span(receiver),
+                ),
+                // A generic handler's types name its own parameters, which a check
+                // outside the function cannot see.
+                FnArg::Typed(typed) if !generic && !contains_impl_trait(&typed.ty) => {
+                    checked.push((*typed.ty).clone());
                 }
-                FnArg::Typed(typed) => typed,
-            };
-            let (plain, wrapped) = (is_user(&typed.ty), option_of_user(&typed.ty));
-            if (plain && !optional) || (wrapped && optional) {
-                fitting.push((index, &typed.ty));
-            } else if plain {
-                mismatched = true;
-                errors.push(
-                    Error::custom("with `optional` there may be no user: take `Option<User>` instead of `User`")
-                        .with_span(&typed.ty),
-                );
-            } else if wrapped {
-                errors.push(
-                    Error::custom("an `Option<User>` parameter needs #[protected(optional)]; without it, take `User`")
-                        .with_span(&typed.ty),
-                );
+                FnArg::Typed(_) => {}
             }
-        }
-        for (_, ty) in fitting.iter().skip(1) {
-            errors.push(
-                Error::custom("#[protected] hands the user to one parameter only; remove this one")
-                    .with_span(ty),
-            );
-        }
-        let slot = match fitting.first() {
-            Some((index, _)) if optional => Slot::OptionalUser(*index),
-            Some((index, _)) => Slot::User(*index),
-            None => Slot::Hidden,
-        };
-        if optional && fitting.is_empty() && !mismatched {
-            errors.push(
-                Error::custom("`optional` needs an `Option<User>` parameter to receive the user (or nothing, if absent); add one, or remove `optional`")
-                    .with_span(&args.optional.span()),
-            );
         }
         let krate = args
             .krate
@@ -92,38 +53,28 @@ impl Guard {
             active: args.active.is_present(),
             verified: args.verified.is_present(),
             superuser: args.superuser.is_present(),
+            optional: args.optional.is_present(),
             backend: args.backend,
-            slot,
             krate,
+            checked,
         })
     }
 }
 
-/// `User` or `path::to::User`, without generics.
-fn is_user(ty: &Type) -> bool {
+fn contains_impl_trait(ty: &Type) -> bool {
     match ty {
-        Type::Path(path) if path.qself.is_none() => path
-            .path
-            .segments
-            .last()
-            .is_some_and(|s| s.ident == "User" && s.arguments.is_none()),
-        Type::Paren(inner) => is_user(&inner.elem),
-        Type::Group(inner) => is_user(&inner.elem),
+        Type::ImplTrait(_) | Type::Infer(_) | Type::Macro(_) => true,
+        Type::Reference(r) => contains_impl_trait(&r.elem),
+        Type::Paren(p) => contains_impl_trait(&p.elem),
+        Type::Group(g) => contains_impl_trait(&g.elem),
+        Type::Tuple(t) => t.elems.iter().any(contains_impl_trait),
+        Type::Path(p) => p.path.segments.iter().any(|s| match &s.arguments {
+            syn::PathArguments::AngleBracketed(args) => args.args.iter().any(|a| match a {
+                syn::GenericArgument::Type(t) => contains_impl_trait(t),
+                _ => false,
+            }),
+            _ => false,
+        }),
         _ => false,
     }
-}
-
-/// `Option<User>`.
-fn option_of_user(ty: &Type) -> bool {
-    let Type::Path(path) = ty else { return false };
-    let Some(last) = path.path.segments.last() else {
-        return false;
-    };
-    if last.ident != "Option" {
-        return false;
-    }
-    let PathArguments::AngleBracketed(args) = &last.arguments else {
-        return false;
-    };
-    matches!(args.args.first(), Some(GenericArgument::Type(inner)) if args.args.len() == 1 && is_user(inner))
 }

@@ -29,10 +29,6 @@ impl FlagArg {
     pub(crate) fn is_present(&self) -> bool {
         self.0.is_some()
     }
-
-    pub(crate) fn span(&self) -> Span {
-        self.0.unwrap_or_else(Span::call_site)
-    }
 }
 
 impl FromMeta for FlagArg {

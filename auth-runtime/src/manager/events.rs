@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 
 use super::UserUpdate;
+use crate::model::UserModel;
 use crate::user::User;
 
 /// A password refused by [`UserEvents::validate_password`], with the reason sent to
@@ -23,8 +24,8 @@ impl InvalidPassword {
     }
 }
 
-/// FastAPI Users' `BaseUserManager` hooks. Every method has a default; override the
-/// ones you need.
+/// FastAPI Users' `BaseUserManager` hooks, for users of model `U`. Every method has
+/// a default; override the ones you need.
 ///
 /// ```
 /// use warden_runtime::{InvalidPassword, User, UserEvents};
@@ -44,7 +45,7 @@ impl InvalidPassword {
 /// }
 /// ```
 #[async_trait]
-pub trait UserEvents: Send + Sync + 'static {
+pub trait UserEvents<U: UserModel = User>: Send + Sync + 'static {
     /// Checks a new password. The default is the rule FastAPI Users' documentation
     /// shows: at least 8 characters, and not containing the e-mail.
     async fn validate_password(&self, password: &str, email: &str) -> Result<(), InvalidPassword> {
@@ -52,38 +53,38 @@ pub trait UserEvents: Send + Sync + 'static {
     }
 
     /// After a user registered.
-    async fn on_after_register(&self, _user: &User) {}
+    async fn on_after_register(&self, _user: &U) {}
 
     /// After a user logged in (and after a refresh).
-    async fn on_after_login(&self, _user: &User) {}
+    async fn on_after_login(&self, _user: &U) {}
 
     /// After a user was updated, with the fields the update set.
-    async fn on_after_update(&self, _user: &User, _update: &UserUpdate) {}
+    async fn on_after_update(&self, _user: &U, _update: &UserUpdate<U::Update>) {}
 
     /// After a verification was requested: deliver `token` to the user (by e-mail).
-    async fn on_after_request_verify(&self, _user: &User, _token: &str) {}
+    async fn on_after_request_verify(&self, _user: &U, _token: &str) {}
 
     /// After a user verified their e-mail.
-    async fn on_after_verify(&self, _user: &User) {}
+    async fn on_after_verify(&self, _user: &U) {}
 
     /// After a password reset was requested: deliver `token` to the user (by e-mail).
-    async fn on_after_forgot_password(&self, _user: &User, _token: &str) {}
+    async fn on_after_forgot_password(&self, _user: &U, _token: &str) {}
 
     /// After a user reset their password.
-    async fn on_after_reset_password(&self, _user: &User) {}
+    async fn on_after_reset_password(&self, _user: &U) {}
 
     /// Before a user is deleted.
-    async fn on_before_delete(&self, _user: &User) {}
+    async fn on_before_delete(&self, _user: &U) {}
 
     /// After a user was deleted.
-    async fn on_after_delete(&self, _user: &User) {}
+    async fn on_after_delete(&self, _user: &U) {}
 }
 
 /// The default hooks.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct DefaultEvents;
 
-impl UserEvents for DefaultEvents {}
+impl<U: UserModel> UserEvents<U> for DefaultEvents {}
 
 /// At least 8 characters, and the e-mail (any case) not inside the password.
 pub fn default_password_rule(password: &str, email: &str) -> Result<(), InvalidPassword> {

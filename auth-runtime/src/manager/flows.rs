@@ -7,13 +7,12 @@ use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
-use uuid::Uuid;
 
 use super::{ManagerError, UserManager, WRITE_ATTEMPTS};
 use crate::ConfigError;
+use crate::model::{UserId, UserModel};
 use crate::store::StoreError;
 use crate::token::{JwtStrategy, Lifetime, Secret};
-use crate::user::User;
 
 /// FastAPI Users' reset-token audience.
 pub const RESET_AUDIENCE: &str = "fastapi-users:reset";
@@ -104,7 +103,7 @@ fn fingerprint(key: &Secret, hashed_password: &str) -> Result<String, ManagerErr
     Ok(URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
 }
 
-impl UserManager {
+impl<U: UserModel> UserManager<U> {
     /// `POST /auth/forgot-password`: for an existing, active user, issues a reset
     /// token and hands it to [`UserEvents::on_after_forgot_password`](super::UserEvents::on_after_forgot_password).
     /// Says nothing about whether the user exists.
@@ -117,13 +116,13 @@ impl UserManager {
         let Some(user) = self.store.get_by_email(email).await? else {
             return Ok(());
         };
-        if !user.is_active {
+        if !user.is_active() {
             return Ok(());
         }
         let token = strategy
             .issue_with(
-                &user.id.to_string(),
-                &json!({ "password_fgpt": fingerprint(key, &user.hashed_password)? }),
+                &user.id().to_string(),
+                &json!({ "password_fgpt": fingerprint(key, user.hashed_password())? }),
             )
             .map_err(|_| ManagerError::BadToken)?;
         self.events.on_after_forgot_password(&user, &token).await;
@@ -132,11 +131,7 @@ impl UserManager {
 
     /// `POST /auth/reset-password`: a valid, unused reset token of an active user sets
     /// a new password (checked by the password hook).
-    pub async fn reset_password(
-        &self,
-        token: &str,
-        password: String,
-    ) -> Result<User, ManagerError> {
+    pub async fn reset_password(&self, token: &str, password: String) -> Result<U, ManagerError> {
         let (strategy, key) = self
             .tokens
             .reset
@@ -146,13 +141,13 @@ impl UserManager {
         let Some(Value::String(presented)) = claims.extra.get("password_fgpt") else {
             return Err(ManagerError::BadToken);
         };
-        let id = Uuid::parse_str(&claims.sub).map_err(|_| ManagerError::BadToken)?;
+        let id = U::Id::parse(&claims.sub).ok_or(ManagerError::BadToken)?;
         // The token holds for the user as stored now: active, and with the password
         // whose fingerprint it carries (so it is single-use).
-        let current = async || -> Result<User, ManagerError> {
-            let user = self.store.get(id).await?.ok_or(ManagerError::BadToken)?;
-            let expected = fingerprint(key, &user.hashed_password)?;
-            if !bool::from(expected.as_bytes().ct_eq(presented.as_bytes())) || !user.is_active {
+        let current = async || -> Result<U, ManagerError> {
+            let user = self.store.get(&id).await?.ok_or(ManagerError::BadToken)?;
+            let expected = fingerprint(key, user.hashed_password())?;
+            if !bool::from(expected.as_bytes().ct_eq(presented.as_bytes())) || !user.is_active() {
                 return Err(ManagerError::BadToken);
             }
             Ok(user)
@@ -160,14 +155,12 @@ impl UserManager {
         let mut user = current().await?;
         // FastAPI Users' `_update`: the password rule, no update hook.
         self.events
-            .validate_password(&password, &user.email)
+            .validate_password(&password, user.email())
             .await?;
         let hashed_password = self.hasher.hash(password).await?;
         for _ in 0..WRITE_ATTEMPTS {
-            let new = User {
-                hashed_password: hashed_password.clone(),
-                ..user.clone()
-            };
+            let mut new = user.clone();
+            *new.account_mut().hashed_password = hashed_password.clone();
             match self.store.replace(&user, new).await {
                 Ok(updated) => {
                     self.events.on_after_reset_password(&updated).await;
@@ -193,11 +186,11 @@ impl UserManager {
         let Some(user) = self.store.get_by_email(email).await? else {
             return Ok(());
         };
-        if !user.is_active || user.is_verified {
+        if !user.is_active() || user.is_verified() {
             return Ok(());
         }
         let token = strategy
-            .issue_with(&user.id.to_string(), &json!({ "email": user.email }))
+            .issue_with(&user.id().to_string(), &json!({ "email": user.email() }))
             .map_err(|_| ManagerError::BadToken)?;
         self.events.on_after_request_verify(&user, &token).await;
         Ok(())
@@ -205,7 +198,7 @@ impl UserManager {
 
     /// `POST /auth/verify`: a valid verify token, bound to the user's id and current
     /// e-mail, marks the user verified.
-    pub async fn verify(&self, token: &str) -> Result<User, ManagerError> {
+    pub async fn verify(&self, token: &str) -> Result<U, ManagerError> {
         let strategy = self
             .tokens
             .verify
@@ -222,16 +215,14 @@ impl UserManager {
                 .await?
                 .ok_or(ManagerError::BadToken)?;
             // An e-mail change since the token was issued voids it.
-            if Uuid::parse_str(&claims.sub).ok() != Some(user.id) || user.email != *email {
+            if U::Id::parse(&claims.sub).as_ref() != Some(user.id()) || user.email() != email {
                 return Err(ManagerError::BadToken);
             }
-            if user.is_verified {
+            if user.is_verified() {
                 return Err(ManagerError::AlreadyVerified);
             }
-            let verified = User {
-                is_verified: true,
-                ..user.clone()
-            };
+            let mut verified = user.clone();
+            *verified.account_mut().is_verified = true;
             match self.store.replace(&user, verified).await {
                 Ok(verified) => {
                     self.events.on_after_verify(&verified).await;

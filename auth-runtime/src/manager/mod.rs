@@ -7,12 +7,11 @@ mod update;
 
 use std::sync::Arc;
 
-use uuid::Uuid;
-
 pub use events::{DefaultEvents, InvalidPassword, UserEvents, default_password_rule};
 pub use flows::{ActionTokens, TokenSettings};
 pub use update::UserUpdate;
 
+use crate::model::{Account, UserId, UserModel};
 use crate::password::{PasswordError, PasswordHasher};
 use crate::store::{StoreError, UserStore};
 use crate::user::{User, UserCreate, normalize_email};
@@ -66,15 +65,25 @@ impl From<StoreError> for ManagerError {
 }
 
 /// Registration, authentication and bootstrap over a store, a hasher and hooks.
-#[derive(Clone)]
-pub struct UserManager {
-    store: Arc<dyn UserStore>,
+pub struct UserManager<U: UserModel = User> {
+    store: Arc<dyn UserStore<U>>,
     hasher: PasswordHasher,
-    events: Arc<dyn UserEvents>,
+    events: Arc<dyn UserEvents<U>>,
     tokens: Arc<ActionTokens>,
 }
 
-impl std::fmt::Debug for UserManager {
+impl<U: UserModel> Clone for UserManager<U> {
+    fn clone(&self) -> Self {
+        Self {
+            store: Arc::clone(&self.store),
+            hasher: self.hasher.clone(),
+            events: Arc::clone(&self.events),
+            tokens: Arc::clone(&self.tokens),
+        }
+    }
+}
+
+impl<U: UserModel> std::fmt::Debug for UserManager<U> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("UserManager")
             .field("hasher", &self.hasher)
@@ -82,21 +91,21 @@ impl std::fmt::Debug for UserManager {
     }
 }
 
-impl UserManager {
+impl<U: UserModel> UserManager<U> {
     /// A manager.
     pub fn new(
-        store: Arc<dyn UserStore>,
+        store: Arc<dyn UserStore<U>>,
         hasher: PasswordHasher,
-        events: Arc<dyn UserEvents>,
+        events: Arc<dyn UserEvents<U>>,
     ) -> Self {
         Self::with_tokens(store, hasher, events, ActionTokens::default())
     }
 
     /// A manager that can also reset passwords and verify e-mails.
     pub fn with_tokens(
-        store: Arc<dyn UserStore>,
+        store: Arc<dyn UserStore<U>>,
         hasher: PasswordHasher,
-        events: Arc<dyn UserEvents>,
+        events: Arc<dyn UserEvents<U>>,
         tokens: ActionTokens,
     ) -> Self {
         Self {
@@ -113,7 +122,7 @@ impl UserManager {
     }
 
     /// The store.
-    pub fn store(&self) -> &Arc<dyn UserStore> {
+    pub fn store(&self) -> &Arc<dyn UserStore<U>> {
         &self.store
     }
 
@@ -123,19 +132,32 @@ impl UserManager {
     }
 
     /// The hooks.
-    pub fn events(&self) -> &Arc<dyn UserEvents> {
+    pub fn events(&self) -> &Arc<dyn UserEvents<U>> {
         &self.events
     }
 
     /// The user with this id.
-    pub async fn get(&self, id: Uuid) -> Result<Option<User>, StoreError> {
+    pub async fn get(&self, id: &U::Id) -> Result<Option<U>, StoreError> {
         self.store.get(id).await
+    }
+
+    /// A new account: id generated (or left to the store), active, neither superuser
+    /// nor verified unless said.
+    fn account(email: String, hashed_password: String, privileged: bool) -> Account<U::Id> {
+        Account {
+            id: U::Id::generate().unwrap_or_else(U::Id::placeholder),
+            email,
+            hashed_password,
+            is_active: true,
+            is_superuser: privileged,
+            is_verified: privileged,
+        }
     }
 
     /// Registers a user as FastAPI Users' `create(safe=True)` does: the password rule
     /// runs first, then the duplicate check; the privileged flags in `create` are
     /// ignored. The database's unique index settles races.
-    pub async fn register(&self, create: UserCreate) -> Result<User, ManagerError> {
+    pub async fn register(&self, create: UserCreate<U::Create>) -> Result<U, ManagerError> {
         let email = normalize_email(&create.email).map_err(ManagerError::InvalidEmail)?;
         self.events
             .validate_password(&create.password, &email)
@@ -146,14 +168,10 @@ impl UserManager {
         let hashed_password = self.hasher.hash(create.password).await?;
         let user = self
             .store
-            .create(User {
-                id: Uuid::new_v4(),
-                email,
-                hashed_password,
-                is_active: true,
-                is_superuser: false,
-                is_verified: false,
-            })
+            .create(U::new(
+                Self::account(email, hashed_password, false),
+                create.extra,
+            ))
             .await?;
         self.events.on_after_register(&user).await;
         Ok(user)
@@ -167,29 +185,29 @@ impl UserManager {
         &self,
         email: &str,
         password: String,
-    ) -> Result<Option<User>, ManagerError> {
+    ) -> Result<Option<U>, ManagerError> {
         let Some(mut user) = self.store.get_by_email(email).await? else {
             self.hasher.verify_dummy(password).await?;
             return Ok(None);
         };
         let verification = self
             .hasher
-            .verify(password, user.hashed_password.clone())
+            .verify(password, user.hashed_password().to_owned())
             .await?;
         if !verification.valid {
             return Ok(None);
         }
         if let Some(upgraded) = verification.upgraded {
             let mut updated = user.clone();
-            updated.hashed_password = upgraded;
+            *updated.account_mut().hashed_password = upgraded;
             // Only over the row as read: an admin's change made during the hash wins.
             match self.store.replace(&user, updated).await {
                 Ok(updated) => user = updated,
                 Err(StoreError::Conflict) => {
-                    tracing::debug!(user_id = %user.id, "user changed during login; hash upgrade skipped");
+                    tracing::debug!(user_id = %user.id(), "user changed during login; hash upgrade skipped");
                 }
                 Err(error) => {
-                    tracing::warn!(%error, user_id = %user.id, "could not store the upgraded password hash")
+                    tracing::warn!(%error, user_id = %user.id(), "could not store the upgraded password hash")
                 }
             }
         }
@@ -199,39 +217,44 @@ impl UserManager {
     /// Creates an active, verified superuser, or promotes the existing user with this
     /// e-mail if `password` is theirs ([`ManagerError::PasswordMismatch`] otherwise: a
     /// stranger may have registered the address first).
-    pub async fn ensure_superuser(
+    pub async fn ensure_superuser(&self, email: &str, password: String) -> Result<U, ManagerError>
+    where
+        U::Create: Default,
+    {
+        self.ensure_superuser_with(email, password, U::Create::default())
+            .await
+    }
+
+    /// [`ensure_superuser`](Self::ensure_superuser) for a model whose registration
+    /// needs extra fields: `extra` is used if the user is created.
+    pub async fn ensure_superuser_with(
         &self,
         email: &str,
         password: String,
-    ) -> Result<User, ManagerError> {
+        extra: U::Create,
+    ) -> Result<U, ManagerError> {
         let email = normalize_email(email).map_err(ManagerError::InvalidEmail)?;
         if let Some(mut user) = self.store.get_by_email(&email).await? {
             // Anyone may have registered this address through the public route:
             // promote only the owner of the password given.
             let verification = self
                 .hasher
-                .verify(password, user.hashed_password.clone())
+                .verify(password, user.hashed_password().to_owned())
                 .await?;
             if !verification.valid {
                 return Err(ManagerError::PasswordMismatch);
             }
-            user.is_active = true;
-            user.is_superuser = true;
-            user.is_verified = true;
+            let account = user.account_mut();
+            *account.is_active = true;
+            *account.is_superuser = true;
+            *account.is_verified = true;
             return Ok(self.store.update(user).await?);
         }
         self.events.validate_password(&password, &email).await?;
         let hashed_password = self.hasher.hash(password).await?;
         Ok(self
             .store
-            .create(User {
-                id: Uuid::new_v4(),
-                email,
-                hashed_password,
-                is_active: true,
-                is_superuser: true,
-                is_verified: true,
-            })
+            .create(U::new(Self::account(email, hashed_password, true), extra))
             .await?)
     }
 }
@@ -240,6 +263,7 @@ impl UserManager {
 mod tests {
     use super::*;
     use crate::store::MemoryStore;
+    use uuid::Uuid;
 
     fn manager() -> UserManager {
         UserManager::new(
@@ -256,6 +280,7 @@ mod tests {
             is_active: Some(false),
             is_superuser: Some(true),
             is_verified: Some(true),
+            extra: (),
         }
     }
 
@@ -340,7 +365,7 @@ mod tests {
             .await
             .unwrap()
             .unwrap();
-        let stored = manager.get(legacy.id).await.unwrap().unwrap();
+        let stored = manager.get(&legacy.id).await.unwrap().unwrap();
         assert!(stored.hashed_password.starts_with("$argon2id$"));
         assert!(
             manager

@@ -1,15 +1,15 @@
 //! Updating and deleting users (FastAPI Users' `update`, `_update` and `delete`).
 
-use serde::Deserialize;
-
 use super::{ManagerError, UserManager, WRITE_ATTEMPTS};
+use crate::model::UserModel;
 use crate::store::StoreError;
-use crate::user::{User, normalize_email};
+use crate::user::normalize_email;
 
 /// The body of `PATCH /users/me` and `PATCH /users/{id}`, FastAPI Users'
-/// `UserUpdate`: every field optional, only the present ones change.
-#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
-pub struct UserUpdate {
+/// `UserUpdate`: every field optional, only the present ones change. `extra`
+/// carries the model's own updatable fields (`()` for [`User`](crate::User)).
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct UserUpdate<X = ()> {
     /// A new e-mail: must be free; the user becomes unverified.
     pub email: Option<String>,
     /// A new password: checked by the password hook, then hashed.
@@ -20,9 +20,11 @@ pub struct UserUpdate {
     pub is_superuser: Option<bool>,
     /// Ignored on a user's own update (`safe`).
     pub is_verified: Option<bool>,
+    /// The model's own fields.
+    pub extra: X,
 }
 
-impl std::fmt::Debug for UserUpdate {
+impl<X: std::fmt::Debug> std::fmt::Debug for UserUpdate<X> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("UserUpdate")
             .field("email", &self.email)
@@ -30,35 +32,41 @@ impl std::fmt::Debug for UserUpdate {
             .field("is_active", &self.is_active)
             .field("is_superuser", &self.is_superuser)
             .field("is_verified", &self.is_verified)
+            .field("extra", &self.extra)
             .finish()
     }
 }
 
-impl UserUpdate {
+impl<X> UserUpdate<X> {
     /// The update without the privileged flags (FastAPI Users' `create_update_dict`).
     pub fn safe(self) -> Self {
         Self {
             email: self.email,
             password: self.password,
-            ..Self::default()
+            is_active: None,
+            is_superuser: None,
+            is_verified: None,
+            extra: self.extra,
         }
     }
 }
 
-impl UserManager {
+impl<U: UserModel> UserManager<U> {
     /// Applies an update. Everything is checked before anything is written, so a
     /// refused update leaves the stored user exactly as it was. With `safe`, the
     /// privileged flags are ignored (a user updating themself).
     pub async fn update(
         &self,
-        user: User,
-        update: UserUpdate,
+        user: U,
+        update: UserUpdate<U::Update>,
         safe: bool,
-    ) -> Result<User, ManagerError> {
+    ) -> Result<U, ManagerError> {
         let update = if safe { update.safe() } else { update };
         // FastAPI Users' order: the password rule, then the e-mail.
         if let Some(password) = &update.password {
-            self.events.validate_password(password, &user.email).await?;
+            self.events
+                .validate_password(password, user.email())
+                .await?;
         }
         let email = match &update.email {
             Some(email) => Some(normalize_email(email).map_err(ManagerError::InvalidEmail)?),
@@ -74,31 +82,33 @@ impl UserManager {
         for _ in 0..WRITE_ATTEMPTS {
             let mut updated = current.clone();
             if let Some(email) = &email
-                && *email != current.email
+                && email != current.email()
             {
                 if let Some(other) = self.store.get_by_email(email).await?
-                    && other.id != current.id
+                    && other.id() != current.id()
                 {
                     return Err(ManagerError::UserAlreadyExists);
                 }
                 // A new address is not verified; a change of case is the same mailbox.
-                if !email.eq_ignore_ascii_case(&current.email) {
-                    updated.is_verified = false;
+                if !email.eq_ignore_ascii_case(current.email()) {
+                    *updated.account_mut().is_verified = false;
                 }
-                updated.email = email.clone();
+                *updated.account_mut().email = email.clone();
             }
+            let account = updated.account_mut();
             if let Some(hash) = &hashed_password {
-                updated.hashed_password = hash.clone();
+                *account.hashed_password = hash.clone();
             }
             if let Some(active) = update.is_active {
-                updated.is_active = active;
+                *account.is_active = active;
             }
             if let Some(superuser) = update.is_superuser {
-                updated.is_superuser = superuser;
+                *account.is_superuser = superuser;
             }
             if let Some(verified) = update.is_verified {
-                updated.is_verified = verified;
+                *account.is_verified = verified;
             }
+            updated.apply(update.extra.clone());
             match self.store.replace(&current, updated).await {
                 Ok(updated) => {
                     self.events.on_after_update(&updated, &update).await;
@@ -107,7 +117,7 @@ impl UserManager {
                 Err(StoreError::Conflict) => {
                     current = self
                         .store
-                        .get(current.id)
+                        .get(current.id())
                         .await?
                         .ok_or(ManagerError::Store(StoreError::NotFound))?;
                 }
@@ -118,9 +128,9 @@ impl UserManager {
     }
 
     /// Deletes a user, with the before and after hooks.
-    pub async fn delete(&self, user: &User) -> Result<(), ManagerError> {
+    pub async fn delete(&self, user: &U) -> Result<(), ManagerError> {
         self.events.on_before_delete(user).await;
-        self.store.delete(user.id).await?;
+        self.store.delete(user.id()).await?;
         self.events.on_after_delete(user).await;
         Ok(())
     }

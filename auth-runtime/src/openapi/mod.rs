@@ -15,6 +15,8 @@
 //!     users: true,
 //!     reset_password: false,
 //!     verify: false,
+//!     fields: Vec::new(),
+//!     integer_ids: false,
 //! };
 //! let docs: axum::Router<()> = router(&spec);
 //! ```
@@ -33,6 +35,9 @@ use utoipa::openapi::{OpenApi, OpenApiBuilder};
 
 pub use docs::router;
 
+use crate::model::Field;
+pub use crate::transport::TransportDoc;
+
 /// Which routes an application serves: what [`document`] describes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiSpec {
@@ -49,6 +54,11 @@ pub struct ApiSpec {
     pub reset_password: bool,
     /// `POST /auth/request-verify-token`, `POST /auth/verify`.
     pub verify: bool,
+    /// The user model's extra fields, shown in `UserRead`, `UserCreate` and
+    /// `UserUpdate` as their flags say.
+    pub fields: Vec<Field>,
+    /// Whether user ids are integers (else UUIDs).
+    pub integer_ids: bool,
 }
 
 /// One authentication backend as the document shows it.
@@ -56,35 +66,50 @@ pub struct ApiSpec {
 pub struct BackendSpec {
     /// The backend's name, the URL segment of `/auth/{name}/login`.
     pub name: String,
-    /// The cookie's name when the transport is a cookie; `None` for a bearer token.
-    pub cookie: Option<String>,
+    /// Where its token travels.
+    pub transport: TransportDoc,
 }
 
 impl BackendSpec {
-    /// A backend whose token travels as `Authorization: Bearer`.
-    pub fn bearer(name: impl Into<String>) -> Self {
+    /// A backend whose transport describes itself as `transport`.
+    pub fn new(name: impl Into<String>, transport: TransportDoc) -> Self {
         Self {
             name: name.into(),
-            cookie: None,
+            transport,
         }
+    }
+
+    /// A backend whose token travels as `Authorization: Bearer`.
+    pub fn bearer(name: impl Into<String>) -> Self {
+        Self::new(name, TransportDoc::Bearer)
     }
 
     /// A backend whose token travels in the cookie `cookie`.
     pub fn cookie(name: impl Into<String>, cookie: impl Into<String>) -> Self {
-        Self {
-            name: name.into(),
-            cookie: Some(cookie.into()),
+        Self::new(name, TransportDoc::Cookie(cookie.into()))
+    }
+
+    /// The cookie's name, for a cookie transport.
+    pub(crate) fn cookie_name(&self) -> Option<&str> {
+        match &self.transport {
+            TransportDoc::Cookie(name) => Some(name),
+            _ => None,
         }
     }
 }
 
 fn security_scheme(backend: &BackendSpec) -> SecurityScheme {
-    match &backend.cookie {
-        None => SecurityScheme::OAuth2(OAuth2::new([Flow::Password(Password::new(
+    match &backend.transport {
+        TransportDoc::Cookie(cookie) => {
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(cookie)))
+        }
+        TransportDoc::Header(header) => {
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new(header)))
+        }
+        _ => SecurityScheme::OAuth2(OAuth2::new([Flow::Password(Password::new(
             paths::token_url(backend),
             Scopes::new(),
         ))])),
-        Some(cookie) => SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(cookie))),
     }
 }
 
@@ -99,7 +124,7 @@ fn security_scheme(backend: &BackendSpec) -> SecurityScheme {
 pub fn document(spec: &ApiSpec) -> OpenApi {
     let schemes = paths::scheme_names(spec);
     let mut components = ComponentsBuilder::new();
-    for (name, schema) in schemas::components(spec.reset_password, spec.verify) {
+    for (name, schema) in schemas::components(spec) {
         components = components.schema(name, schema);
     }
     for (backend, name) in spec.backends.iter().zip(&schemes) {
@@ -156,6 +181,8 @@ mod tests {
             users: true,
             reset_password: true,
             verify: true,
+            fields: Vec::new(),
+            integer_ids: false,
         }
     }
 

@@ -15,7 +15,7 @@ use utoipa::openapi::security::SecurityRequirement;
 use utoipa::openapi::{Paths, Required};
 
 use super::schemas::{self, reference};
-use super::{ApiSpec, BackendSpec};
+use super::{ApiSpec, BackendSpec, TransportDoc};
 use crate::error::ErrorCode;
 
 const JSON: &str = "application/json";
@@ -87,7 +87,8 @@ struct Op {
     success: (u16, Response),
     errors: Errors,
     security: Vec<SecurityRequirement>,
-    id_parameter: bool,
+    /// `Some(integer)`: a `{id}` path parameter, an integer or a UUID.
+    id_parameter: Option<bool>,
 }
 
 impl Op {
@@ -102,7 +103,7 @@ impl Op {
             success: (200, Response::new("Successful Response")),
             errors: Errors::new(),
             security: Vec::new(),
-            id_parameter: false,
+            id_parameter: None,
         }
     }
 
@@ -140,8 +141,8 @@ impl Op {
         self
     }
 
-    fn id_parameter(mut self) -> Self {
-        self.id_parameter = true;
+    fn id_parameter(mut self, integer: bool) -> Self {
+        self.id_parameter = Some(integer);
         self
     }
 
@@ -151,19 +152,27 @@ impl Op {
             .summary(Some(summary(&self.id)))
             .description((!self.description.is_empty()).then_some(self.description))
             .operation_id(Some(self.id));
-        if self.id_parameter {
+        if let Some(integer) = self.id_parameter {
+            let (description, schema) = if integer {
+                (
+                    "The user's id (an integer).",
+                    ObjectBuilder::new().schema_type(Type::Integer),
+                )
+            } else {
+                (
+                    "The user's id (a UUID).",
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .format(Some(SchemaFormat::Custom("uuid".into()))),
+                )
+            };
             operation = operation.parameter(
                 ParameterBuilder::new()
                     .name("id")
                     .parameter_in(ParameterIn::Path)
                     .required(Required::True)
-                    .description(Some("The user's id (a UUID)."))
-                    .schema(Some(
-                        ObjectBuilder::new()
-                            .schema_type(Type::String)
-                            .format(Some(SchemaFormat::Custom("uuid".into())))
-                            .title(Some("Id")),
-                    )),
+                    .description(Some(description))
+                    .schema(Some(schema.title(Some("Id")))),
             );
         }
         if let Some(contents) = self.body {
@@ -315,17 +324,26 @@ fn set_cookie(cookie: &str, description: &str) -> Response {
         .build()
 }
 
+/// The scheme name a transport gets in FastAPI's document.
+fn scheme_base(backend: &BackendSpec) -> &'static str {
+    match backend.transport {
+        TransportDoc::Cookie(_) => "APIKeyCookie",
+        TransportDoc::Header(_) => "APIKeyHeader",
+        _ => "OAuth2PasswordBearer",
+    }
+}
+
 /// The security scheme names of the document, one per backend, in the backends' order.
 pub(super) fn scheme_names(spec: &ApiSpec) -> Vec<String> {
-    let bearers = spec.backends.iter().filter(|b| b.cookie.is_none()).count();
-    let cookies = spec.backends.len() - bearers;
     spec.backends
         .iter()
         .map(|backend| {
-            let (base, count) = match backend.cookie {
-                None => ("OAuth2PasswordBearer", bearers),
-                Some(_) => ("APIKeyCookie", cookies),
-            };
+            let base = scheme_base(backend);
+            let count = spec
+                .backends
+                .iter()
+                .filter(|other| scheme_base(other) == base)
+                .count();
             if count > 1 {
                 format!("{base}_{}", backend.name)
             } else {
@@ -343,7 +361,7 @@ pub(super) fn token_url(backend: &BackendSpec) -> String {
 
 fn auth_operations(backend: &BackendSpec, scheme: &str) -> Vec<Op> {
     let name = &backend.name;
-    let login_success = |what: &str| match &backend.cookie {
+    let login_success = |what: &str| match backend.cookie_name() {
         None => (
             200,
             json_response(
@@ -359,7 +377,7 @@ fn auth_operations(backend: &BackendSpec, scheme: &str) -> Vec<Op> {
     };
     let (login_status, login_response) = login_success("the cookie carries the token.");
     let (refresh_status, refresh_response) = login_success("the cookie carries a fresh token.");
-    let logout_response = match &backend.cookie {
+    let logout_response = match backend.cookie_name() {
         None => Response::new("No Content"),
         Some(cookie) => set_cookie(cookie, "No Content: the cookie is cleared."),
     };
@@ -505,7 +523,7 @@ fn update_errors() -> Errors {
         )
 }
 
-fn users_operations(schemes: &[String]) -> Vec<Op> {
+fn users_operations(schemes: &[String], integer_ids: bool) -> Vec<Op> {
     let user = || json_response("Successful Response", schemas::USER_READ, None);
     vec![
         Op::new(HttpMethod::Get, "/users/me", "users:current_user")
@@ -523,14 +541,14 @@ fn users_operations(schemes: &[String]) -> Vec<Op> {
         Op::new(HttpMethod::Get, "/users/{id}", "users:user")
             .tag(TAG_USERS)
             .description("Superusers only. A malformed id is a 404, as an unknown one.")
-            .id_parameter()
+            .id_parameter(integer_ids)
             .success(200, user())
             .errors(Errors::new().unauthorized().forbidden().not_found())
             .security(schemes),
         Op::new(HttpMethod::Patch, "/users/{id}", "users:patch_user")
             .tag(TAG_USERS)
             .description("Superusers only; the flags are applied.")
-            .id_parameter()
+            .id_parameter(integer_ids)
             .body(&[(JSON, schemas::USER_UPDATE)])
             .success(200, user())
             .errors(
@@ -544,7 +562,7 @@ fn users_operations(schemes: &[String]) -> Vec<Op> {
         Op::new(HttpMethod::Delete, "/users/{id}", "users:delete_user")
             .tag(TAG_USERS)
             .description("Superusers only.")
-            .id_parameter()
+            .id_parameter(integer_ids)
             .success(204, Response::new("Successful Response"))
             .errors(Errors::new().unauthorized().forbidden().not_found())
             .security(schemes),
@@ -568,7 +586,7 @@ pub(super) fn paths(spec: &ApiSpec, schemes: &[String]) -> Paths {
         ops.extend(verify_operations());
     }
     if spec.users {
-        ops.extend(users_operations(schemes));
+        ops.extend(users_operations(schemes, spec.integer_ids));
     }
     ops.into_iter()
         .map(Op::into_path_item)

@@ -7,6 +7,9 @@ use utoipa::openapi::schema::{
 };
 use utoipa::openapi::{Ref, RefOr};
 
+use super::ApiSpec;
+use crate::model::{Field, FieldKind};
+
 pub(super) const USER_READ: &str = "UserRead";
 pub(super) const USER_CREATE: &str = "UserCreate";
 pub(super) const USER_UPDATE: &str = "UserUpdate";
@@ -64,25 +67,81 @@ fn object(title: &str) -> ObjectBuilder {
     typed(Type::Object).title(Some(title))
 }
 
-fn user_read() -> Schema {
-    object(USER_READ)
+/// The schema of a model field's type.
+fn field_schema(field: &Field) -> ObjectBuilder {
+    let schema = match field.kind {
+        FieldKind::Text => string(),
+        FieldKind::Bool => boolean(),
+        FieldKind::Integer => typed(Type::Integer),
+        FieldKind::Float => typed(Type::Number),
+    };
+    schema.title(Some(title(field.name)))
+}
+
+/// pydantic's title of a field: `first_name` → `First Name`.
+fn title(name: &str) -> String {
+    name.split('_')
+        .filter(|word| !word.is_empty())
+        .map(|word| {
+            let mut chars = word.chars();
+            chars.next().map_or_else(String::new, |first| {
+                first.to_uppercase().chain(chars).collect()
+            })
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn default_of(field: &Field) -> Option<serde_json::Value> {
+    field
+        .default
+        .and_then(|json| serde_json::from_str(json).ok())
+}
+
+/// A model field as a property: `anyOf [T, null]` when nullable (or, with
+/// `optional_all`, always: every update field may be left out).
+fn field_property(field: &Field, optional_all: bool) -> RefOr<Schema> {
+    let default = if optional_all {
+        None
+    } else {
+        default_of(field)
+    };
+    if field.nullable || optional_all {
+        RefOr::T(optional(field_schema(field), default))
+    } else {
+        RefOr::T(field_schema(field).default(default).build().into())
+    }
+}
+
+fn id_schema(integer: bool) -> ObjectBuilder {
+    if integer {
+        typed(Type::Integer)
+    } else {
+        string().format(Some(SchemaFormat::Custom("uuid".into())))
+    }
+}
+
+fn user_read(spec: &ApiSpec) -> Schema {
+    let mut schema = object(USER_READ)
         .description(Some("A user as the API shows it: never the password hash."))
-        .property(
-            "id",
-            string().format(Some(SchemaFormat::Custom("uuid".into()))),
-        )
+        .property("id", id_schema(spec.integer_ids))
         .property("email", email())
         .property("is_active", boolean().default(Some(true.into())))
         .property("is_superuser", boolean().default(Some(false.into())))
         .property("is_verified", boolean().default(Some(false.into())))
         .required("id")
-        .required("email")
-        .build()
-        .into()
+        .required("email");
+    for field in spec.fields.iter().filter(|f| f.read) {
+        schema = schema.property(field.name, field_property(field, false));
+        if !field.nullable {
+            schema = schema.required(field.name);
+        }
+    }
+    schema.build().into()
 }
 
-fn user_create() -> Schema {
-    object(USER_CREATE)
+fn user_create(spec: &ApiSpec) -> Schema {
+    let mut schema = object(USER_CREATE)
         .description(Some(
             "A new user. On `POST /auth/register` the flags are ignored, as in FastAPI Users.",
         ))
@@ -92,13 +151,18 @@ fn user_create() -> Schema {
         .property("is_superuser", optional(boolean(), Some(false.into())))
         .property("is_verified", optional(boolean(), Some(false.into())))
         .required("email")
-        .required("password")
-        .build()
-        .into()
+        .required("password");
+    for field in spec.fields.iter().filter(|f| f.create) {
+        schema = schema.property(field.name, field_property(field, false));
+        if !field.nullable && field.default.is_none() {
+            schema = schema.required(field.name);
+        }
+    }
+    schema.build().into()
 }
 
-fn user_update() -> Schema {
-    object(USER_UPDATE)
+fn user_update(spec: &ApiSpec) -> Schema {
+    let mut schema = object(USER_UPDATE)
         .description(Some(
             "Fields to change; absent fields are kept. On `PATCH /users/me` the flags are \
              ignored; a superuser's `PATCH /users/{id}` applies them.",
@@ -107,9 +171,11 @@ fn user_update() -> Schema {
         .property("email", optional(email(), None))
         .property("is_active", optional(boolean(), None))
         .property("is_superuser", optional(boolean(), None))
-        .property("is_verified", optional(boolean(), None))
-        .build()
-        .into()
+        .property("is_verified", optional(boolean(), None));
+    for field in spec.fields.iter().filter(|f| f.update) {
+        schema = schema.property(field.name, field_property(field, true));
+    }
+    schema.build().into()
 }
 
 fn bearer_response() -> Schema {
@@ -228,19 +294,17 @@ fn verify() -> Schema {
 }
 
 /// Every schema the document refers to, by name.
-pub(super) fn components(
-    reset_password_router: bool,
-    verify_router: bool,
-) -> Vec<(&'static str, Schema)> {
+pub(super) fn components(spec: &ApiSpec) -> Vec<(&'static str, Schema)> {
+    let (reset_password_router, verify_router) = (spec.reset_password, spec.verify);
     let mut schemas = vec![
         (BEARER_RESPONSE, bearer_response()),
         (ERROR_MODEL, error_model()),
         (HTTP_VALIDATION_ERROR, http_validation_error()),
         (LOGIN_FORM, login_form()),
         (LOGIN_JSON, login_json()),
-        (USER_CREATE, user_create()),
-        (USER_READ, user_read()),
-        (USER_UPDATE, user_update()),
+        (USER_CREATE, user_create(spec)),
+        (USER_READ, user_read(spec)),
+        (USER_UPDATE, user_update(spec)),
         (VALIDATION_ERROR, validation_error()),
     ];
     if reset_password_router {

@@ -2,32 +2,23 @@
 
 use std::sync::Arc;
 
-use axum::Json;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::Response;
 
 use super::body::{Fields, Reader};
-use crate::backend::Transport;
+use crate::authn::{Access, authorize};
 use crate::error::{ApiError, ErrorCode};
+use crate::model::UserModel;
 use crate::password::MAX_PASSWORD_BYTES;
-use crate::transport::set_cookie;
-use crate::user::{MAX_EMAIL_LEN, User};
-use crate::warden::Requirements;
+use crate::user::MAX_EMAIL_LEN;
 use crate::warden::Warden;
-
-const ACTIVE: Requirements = Requirements {
-    active: true,
-    verified: false,
-    superuser: false,
-};
 
 /// `POST /auth/{name}/login`: OAuth2 password form fields `username` and `password`
 /// (or the same as JSON). 200 `{"access_token", "token_type": "bearer"}`; 400
 /// `LOGIN_BAD_CREDENTIALS` for an unknown user, a wrong password or an inactive
 /// user alike; 422 for a malformed body.
-pub(crate) async fn login(
-    warden: Warden,
+pub(crate) async fn login<U: UserModel>(
+    warden: Warden<U>,
     backend: Arc<str>,
     fields: Fields,
 ) -> Result<Response, ApiError> {
@@ -43,13 +34,16 @@ pub(crate) async fn login(
         .manager()
         .authenticate(username, password.to_owned())
         .await
-        .map_err(|error| {
-            tracing::error!(%error, "login failed");
-            ApiError::internal()
+        .map_err(|error| match error {
+            crate::manager::ManagerError::Store(error) => ApiError::from(error),
+            error => {
+                tracing::error!(%error, "login failed");
+                ApiError::internal()
+            }
         })?;
     match user {
-        Some(user) if user.is_active => {
-            if warden.requires_verification() && !user.is_verified {
+        Some(user) if user.is_active() => {
+            if warden.requires_verification() && !user.is_verified() {
                 return Err(ApiError::code(ErrorCode::LoginUserNotVerified));
             }
             login_response(&warden, &backend, &user).await
@@ -58,56 +52,55 @@ pub(crate) async fn login(
     }
 }
 
-/// `POST /auth/{name}/logout`: 204 for an active user of this backend (a cookie
-/// transport also clears its cookie), else 401.
-pub(crate) async fn logout(
-    warden: Warden,
+/// The guard of logout and refresh: an active user of this backend (verified too
+/// when the warden requires it).
+fn access<U: UserModel>(warden: &Warden<U>) -> Access {
+    Access::ACTIVE.and(Access {
+        verified: warden.requires_verification(),
+        ..Access::ANY
+    })
+}
+
+/// `POST /auth/{name}/logout`: the strategy destroys the token, the transport
+/// answers (204; a cookie transport also clears its cookie); 401 without a valid
+/// token of an active user of this backend.
+pub(crate) async fn logout<U: UserModel>(
+    warden: Warden<U>,
     backend: Arc<str>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    warden.authorize(&headers, Some(&backend), ACTIVE).await?;
-    let mut response = StatusCode::NO_CONTENT.into_response();
-    if let Some(Transport::Cookie(cookie)) = warden.backend(&backend).map(|b| b.transport)
-        && let Some(value) = set_cookie(&cookie, None)
-    {
-        response.headers_mut().insert(header::SET_COOKIE, value);
-    }
-    Ok(response)
+    let found = authorize(&warden, &headers, Some(&backend), access(&warden)).await?;
+    let entry = warden.backend(&backend).ok_or_else(ApiError::internal)?;
+    entry
+        .strategy
+        .destroy_token(&found.token, &found.user.id().to_string())
+        .await?;
+    Ok(entry.transport.logout_response())
 }
 
 /// `POST /auth/{name}/refresh`: an active user's valid token buys a fresh login
 /// response (the recipe in FastAPI Users' docs, built in).
-pub(crate) async fn refresh(
-    warden: Warden,
+pub(crate) async fn refresh<U: UserModel>(
+    warden: Warden<U>,
     backend: Arc<str>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let user = warden.authorize(&headers, Some(&backend), ACTIVE).await?;
-    login_response(&warden, &backend, &user).await
+    let found = authorize(&warden, &headers, Some(&backend), access(&warden)).await?;
+    login_response(&warden, &backend, &found.user).await
 }
 
-/// The transport's login response: bearer JSON, or 204 with `Set-Cookie`.
-async fn login_response(warden: &Warden, backend: &str, user: &User) -> Result<Response, ApiError> {
+/// The strategy writes a token, the transport answers with it.
+async fn login_response<U: UserModel>(
+    warden: &Warden<U>,
+    backend: &str,
+    user: &U,
+) -> Result<Response, ApiError> {
     let entry = warden.backend(backend).ok_or_else(ApiError::internal)?;
-    let token = entry
-        .strategy
-        .issue(&user.id.to_string())
-        .map_err(|error| {
-            tracing::error!(%error, backend, "could not issue a token");
-            ApiError::internal()
-        })?;
+    let token = entry.strategy.write_token(&user.id().to_string()).await?;
     warden.manager().events().on_after_login(user).await;
-    let mut response = match &entry.transport {
-        Transport::Bearer => {
-            Json(json!({ "access_token": token, "token_type": "bearer" })).into_response()
-        }
-        Transport::Cookie(cookie) => {
-            let value = set_cookie(cookie, Some(&token)).ok_or_else(ApiError::internal)?;
-            let mut response = StatusCode::NO_CONTENT.into_response();
-            response.headers_mut().insert(header::SET_COOKIE, value);
-            response
-        }
-    };
+    let mut response = entry
+        .transport
+        .login_response(&token, entry.strategy.lifetime())?;
     // RFC 6749 §5.1: responses carrying tokens must not be cached.
     response
         .headers_mut()

@@ -238,6 +238,15 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// Reads the model's extra fields with its generated reader, which reports into
+    /// the same error list.
+    pub(crate) fn extra<T>(
+        &mut self,
+        read: impl FnOnce(&Map<String, Value>, &mut Vec<FieldError>) -> T,
+    ) -> T {
+        read(&self.fields.map, &mut self.errors)
+    }
+
     pub(crate) fn push(&mut self, error: FieldError) {
         self.errors.push(error);
     }

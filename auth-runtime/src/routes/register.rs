@@ -7,17 +7,18 @@ use axum::http::StatusCode;
 use super::body::{Fields, Reader};
 use crate::error::{ApiError, ErrorCode, FieldError};
 use crate::manager::ManagerError;
+use crate::model::UserModel;
 use crate::password::MAX_PASSWORD_BYTES;
-use crate::user::{MAX_EMAIL_LEN, User, UserCreate, normalize_email};
+use crate::user::{MAX_EMAIL_LEN, UserCreate, normalize_email};
 use crate::warden::Warden;
 
 /// 201 `UserRead`; 400 `REGISTER_INVALID_PASSWORD` (with the hook's reason) or
 /// `REGISTER_USER_ALREADY_EXISTS`; 422 for a malformed body.
-pub(crate) async fn register(
-    State(warden): State<Warden>,
+pub(crate) async fn register<U: UserModel>(
+    State(warden): State<Warden<U>>,
     fields: Fields,
-) -> Result<(StatusCode, Json<User>), ApiError> {
-    let create = read(&fields)?;
+) -> Result<(StatusCode, Json<U>), ApiError> {
+    let create = read::<U>(&fields)?;
     match warden.manager().register(create).await {
         Ok(user) => Ok((StatusCode::CREATED, Json(user))),
         Err(ManagerError::InvalidPassword(invalid)) => Err(ApiError::code_with_reason(
@@ -39,7 +40,7 @@ pub(crate) async fn register(
     }
 }
 
-fn read(fields: &Fields) -> Result<UserCreate, ApiError> {
+fn read<U: UserModel>(fields: &Fields) -> Result<UserCreate<U::Create>, ApiError> {
     fields.require_json()?;
     let mut reader = Reader::new(fields);
     let email = reader.string("email", MAX_EMAIL_LEN);
@@ -50,8 +51,9 @@ fn read(fields: &Fields) -> Result<UserCreate, ApiError> {
     if let Some(Err(msg)) = email.map(normalize_email) {
         reader.push(FieldError::body("email", "value_error", msg));
     }
+    let extra = reader.extra(U::read_create);
     reader.finish()?;
-    let (Some(email), Some(password)) = (email, password) else {
+    let (Some(email), Some(password), Some(extra)) = (email, password, extra) else {
         return Err(ApiError::internal());
     };
     Ok(UserCreate {
@@ -60,5 +62,6 @@ fn read(fields: &Fields) -> Result<UserCreate, ApiError> {
         is_active,
         is_superuser,
         is_verified,
+        extra,
     })
 }

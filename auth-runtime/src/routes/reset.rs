@@ -9,13 +9,14 @@ use super::body::{Fields, Reader};
 use super::users::internal;
 use crate::error::{ApiError, ErrorCode};
 use crate::manager::ManagerError;
+use crate::model::UserModel;
 use crate::password::MAX_PASSWORD_BYTES;
 use crate::warden::Warden;
 
 /// `POST /auth/forgot-password` `{"email"}`: always 202 `null`, whether or not the
 /// user exists or is active.
-pub(crate) async fn forgot_password(
-    State(warden): State<Warden>,
+pub(crate) async fn forgot_password<U: UserModel>(
+    State(warden): State<Warden<U>>,
     fields: Fields,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let email = fields.email_only()?;
@@ -29,8 +30,8 @@ pub(crate) async fn forgot_password(
 
 /// `POST /auth/reset-password` `{"token", "password"}`: 200 `null`; 400
 /// `RESET_PASSWORD_BAD_TOKEN` or `{"code": "RESET_PASSWORD_INVALID_PASSWORD", "reason"}`.
-pub(crate) async fn reset_password(
-    State(warden): State<Warden>,
+pub(crate) async fn reset_password<U: UserModel>(
+    State(warden): State<Warden<U>>,
     fields: Fields,
 ) -> Result<Json<Value>, ApiError> {
     fields.require_json()?;

@@ -4,78 +4,63 @@
 use axum::Json;
 use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
-use uuid::Uuid;
 
+use super::RouteUser;
 use super::body::{Fields, Reader};
 use crate::error::{ApiError, ErrorCode, FieldError};
+use crate::guard::{Active, Superuser};
 use crate::manager::{ManagerError, UserUpdate};
+use crate::model::{UserId, UserModel};
 use crate::password::MAX_PASSWORD_BYTES;
 use crate::store::StoreError;
-use crate::user::User;
-use crate::warden::{Requirements, Warden};
+use crate::warden::Warden;
 
-const ACTIVE: Requirements = Requirements {
-    active: true,
-    verified: false,
-    superuser: false,
-};
-
-const SUPERUSER: Requirements = Requirements {
-    active: true,
-    verified: false,
-    superuser: true,
-};
+type Admin = (Active, Superuser);
 
 /// `GET /users/me`: the current active user as `UserRead`.
-pub(crate) async fn me(
-    State(warden): State<Warden>,
-    request: Request,
-) -> Result<Json<User>, ApiError> {
-    Ok(Json(
-        warden.authorize(request.headers(), None, ACTIVE).await?,
-    ))
+pub(crate) async fn me<U: UserModel>(RouteUser(user, _): RouteUser<U, Active>) -> Json<U> {
+    Json(user)
 }
 
-/// `PATCH /users/me`: e-mail and password only (the flags are ignored).
-pub(crate) async fn patch_me(
-    State(warden): State<Warden>,
+/// `PATCH /users/me`: e-mail, password and the model's `update` fields (the flags
+/// are ignored).
+pub(crate) async fn patch_me<U: UserModel>(
+    State(warden): State<Warden<U>>,
+    RouteUser(user, _): RouteUser<U, Active>,
     request: Request,
-) -> Result<Json<User>, ApiError> {
-    let user = warden.authorize(request.headers(), None, ACTIVE).await?;
-    let update = read_update(&Fields::read(request).await?)?;
+) -> Result<Json<U>, ApiError> {
+    let update = read_update::<U>(&Fields::read(request).await?)?;
     apply(&warden, user, update, true).await
 }
 
 /// `GET /users/{id}`: 403 for anyone but an active superuser, before any lookup,
 /// so nobody else learns whether an id exists; 404 for an unknown or malformed id.
-pub(crate) async fn get_user(
-    State(warden): State<Warden>,
+pub(crate) async fn get_user<U: UserModel>(
+    State(warden): State<Warden<U>>,
+    _admin: RouteUser<U, Admin>,
     Path(id): Path<String>,
-    request: Request,
-) -> Result<Json<User>, ApiError> {
-    warden.authorize(request.headers(), None, SUPERUSER).await?;
+) -> Result<Json<U>, ApiError> {
     Ok(Json(find(&warden, &id).await?))
 }
 
 /// `PATCH /users/{id}`: any field, flags included.
-pub(crate) async fn patch_user(
-    State(warden): State<Warden>,
+pub(crate) async fn patch_user<U: UserModel>(
+    State(warden): State<Warden<U>>,
+    _admin: RouteUser<U, Admin>,
     Path(id): Path<String>,
     request: Request,
-) -> Result<Json<User>, ApiError> {
-    warden.authorize(request.headers(), None, SUPERUSER).await?;
+) -> Result<Json<U>, ApiError> {
     let user = find(&warden, &id).await?;
-    let update = read_update(&Fields::read(request).await?)?;
+    let update = read_update::<U>(&Fields::read(request).await?)?;
     apply(&warden, user, update, false).await
 }
 
 /// `DELETE /users/{id}`: 204.
-pub(crate) async fn delete_user(
-    State(warden): State<Warden>,
+pub(crate) async fn delete_user<U: UserModel>(
+    State(warden): State<Warden<U>>,
+    _admin: RouteUser<U, Admin>,
     Path(id): Path<String>,
-    request: Request,
 ) -> Result<StatusCode, ApiError> {
-    warden.authorize(request.headers(), None, SUPERUSER).await?;
     let user = find(&warden, &id).await?;
     match warden.manager().delete(&user).await {
         Ok(()) => {}
@@ -86,38 +71,43 @@ pub(crate) async fn delete_user(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn find(warden: &Warden, id: &str) -> Result<User, ApiError> {
+async fn find<U: UserModel>(warden: &Warden<U>, id: &str) -> Result<U, ApiError> {
     // FastAPI Users answers a malformed id like an unknown one: 404, not 422.
-    let id = Uuid::parse_str(id).map_err(|_| ApiError::not_found())?;
+    let id = U::Id::parse(id).ok_or_else(ApiError::not_found)?;
     warden
         .manager()
-        .get(id)
+        .get(&id)
         .await?
         .ok_or_else(ApiError::not_found)
 }
 
-fn read_update(fields: &Fields) -> Result<UserUpdate, ApiError> {
+fn read_update<U: UserModel>(fields: &Fields) -> Result<UserUpdate<U::Update>, ApiError> {
     fields.require_json()?;
     let mut reader = Reader::new(fields);
     let email = reader.optional_email("email");
     let password = reader.optional_string("password", MAX_PASSWORD_BYTES);
+    let is_active = reader.optional_bool("is_active");
+    let is_superuser = reader.optional_bool("is_superuser");
+    let is_verified = reader.optional_bool("is_verified");
+    let extra = reader.extra(U::read_update);
     let update = UserUpdate {
         email,
         password: password.map(str::to_owned),
-        is_active: reader.optional_bool("is_active"),
-        is_superuser: reader.optional_bool("is_superuser"),
-        is_verified: reader.optional_bool("is_verified"),
+        is_active,
+        is_superuser,
+        is_verified,
+        extra,
     };
     reader.finish()?;
     Ok(update)
 }
 
-async fn apply(
-    warden: &Warden,
-    user: User,
-    update: UserUpdate,
+async fn apply<U: UserModel>(
+    warden: &Warden<U>,
+    user: U,
+    update: UserUpdate<U::Update>,
     safe: bool,
-) -> Result<Json<User>, ApiError> {
+) -> Result<Json<U>, ApiError> {
     match warden.manager().update(user, update, safe).await {
         Ok(user) => Ok(Json(user)),
         Err(ManagerError::UserAlreadyExists) => {

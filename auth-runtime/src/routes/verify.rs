@@ -9,12 +9,12 @@ use super::body::{Fields, Reader};
 use super::users::internal;
 use crate::error::{ApiError, ErrorCode};
 use crate::manager::ManagerError;
-use crate::user::User;
+use crate::model::UserModel;
 use crate::warden::Warden;
 
 /// `POST /auth/request-verify-token` `{"email"}`: always 202 `null`.
-pub(crate) async fn request_verify_token(
-    State(warden): State<Warden>,
+pub(crate) async fn request_verify_token<U: UserModel>(
+    State(warden): State<Warden<U>>,
     fields: Fields,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let email = fields.email_only()?;
@@ -28,10 +28,10 @@ pub(crate) async fn request_verify_token(
 
 /// `POST /auth/verify` `{"token"}`: 200 `UserRead`; 400 `VERIFY_USER_BAD_TOKEN` or
 /// `VERIFY_USER_ALREADY_VERIFIED`.
-pub(crate) async fn verify(
-    State(warden): State<Warden>,
+pub(crate) async fn verify<U: UserModel>(
+    State(warden): State<Warden<U>>,
     fields: Fields,
-) -> Result<Json<User>, ApiError> {
+) -> Result<Json<U>, ApiError> {
     fields.require_json()?;
     let mut reader = Reader::new(&fields);
     let token = reader.string("token", usize::MAX);

@@ -1,57 +1,61 @@
 //! The default store: SQLite through sqlx, bundled, in one file, zero setup.
 
+use std::marker::PhantomData;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+    SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
 };
-use sqlx::{Row, SqlitePool};
-use uuid::Uuid;
+use sqlx::{Arguments, Row, SqlitePool};
 
+use super::table::{Table, schema_problems};
 use super::{StoreError, UserStore};
+use crate::model::{Account, FieldKind, FieldValue, UserId, UserModel};
 use crate::user::User;
 
-/// Embedded migrations, applied in order at open. Each runs once, recorded in
-/// `warden_schema`; the first creates FastAPI Users' table only if it is absent.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/sqlite/0001_user.sql"))];
-
-macro_rules! columns {
-    () => {
-        "id, email, hashed_password, is_active, is_superuser, is_verified"
-    };
-}
-
-const SELECT_BY_ID: &str = concat!("SELECT ", columns!(), " FROM \"user\" WHERE id = ?");
-const SELECT_BY_EMAIL: &str = concat!(
-    "SELECT ",
-    columns!(),
-    " FROM \"user\" WHERE lower(email) = lower(?)"
-);
-const INSERT: &str = concat!(
-    "INSERT INTO \"user\" (",
-    columns!(),
-    ") VALUES (?, ?, ?, ?, ?, ?)"
-);
-const REPLACE: &str = "UPDATE \"user\" SET email = ?, hashed_password = ?, is_active = ?, is_superuser = ?, is_verified = ? WHERE id = ? AND email = ? AND hashed_password = ? AND is_active = ? AND is_superuser = ? AND is_verified = ?";
-const UPDATE: &str = "UPDATE \"user\" SET email = ?, hashed_password = ?, is_active = ?, is_superuser = ?, is_verified = ? WHERE id = ?";
-
-/// Users in a SQLite database file (WAL mode), FastAPI Users' schema.
+/// Users of model `U` in a SQLite database file (WAL mode), in FastAPI Users'
+/// `user` table plus one column per extra field of the model.
+///
+/// A fresh database gets the whole table. An existing one (a FastAPI Users
+/// database, or an older version of the model) is checked at open: a missing column
+/// stops startup with the `ALTER TABLE` that adds it.
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), warden_runtime::StoreError> {
-/// let store = warden_runtime::SqliteStore::open("sqlite://warden.db").await?;
+/// let store: warden_runtime::SqliteStore = warden_runtime::SqliteStore::open("sqlite://warden.db").await?;
 /// # Ok(()) }
 /// ```
-#[derive(Debug, Clone)]
-pub struct SqliteStore {
+pub struct SqliteStore<U: UserModel = User> {
     pool: SqlitePool,
+    table: Arc<Table>,
+    model: PhantomData<fn() -> U>,
 }
 
-impl SqliteStore {
+impl<U: UserModel> Clone for SqliteStore<U> {
+    fn clone(&self) -> Self {
+        Self {
+            pool: self.pool.clone(),
+            table: Arc::clone(&self.table),
+            model: PhantomData,
+        }
+    }
+}
+
+impl<U: UserModel> std::fmt::Debug for SqliteStore<U> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("model", &U::NAME)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<U: UserModel> SqliteStore<U> {
     /// Opens (creating if missing) the database at `url` (`sqlite://path.db`, or a
-    /// plain path) and applies the migrations.
+    /// plain path), creates or checks the table.
     pub async fn open(url: &str) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str(url)
             .map_err(|e| StoreError::Database(format!("bad SQLite URL {url:?}: {e}")))?
@@ -83,19 +87,103 @@ impl SqliteStore {
         Self::from_pool(pool).await
     }
 
-    /// Uses an existing pool and applies the migrations.
+    /// Uses an existing pool: creates the table, or checks the existing one.
     pub async fn from_pool(pool: SqlitePool) -> Result<Self, StoreError> {
-        migrate(&pool).await?;
-        Ok(Self { pool })
+        let table = Table::sqlite::<U>();
+        migrate::<U>(&pool, &table).await?;
+        Ok(Self {
+            pool,
+            table: Arc::new(table),
+            model: PhantomData,
+        })
     }
 
     /// The underlying pool, for the application's own tables.
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
     }
+
+    fn decode(&self, row: &SqliteRow) -> Result<U, StoreError> {
+        let id = match U::Id::KIND {
+            crate::model::IdKind::Uuid => {
+                FieldValue::Text(row.try_get::<String, _>("id").map_err(db)?)
+            }
+            crate::model::IdKind::Integer => {
+                FieldValue::Int(row.try_get::<i64, _>("id").map_err(db)?)
+            }
+        };
+        let id = U::Id::from_value(id.clone())
+            .ok_or_else(|| StoreError::Corrupt(format!("user id {id:?} is not a valid id")))?;
+        let account = Account {
+            id,
+            email: row.try_get("email").map_err(db)?,
+            hashed_password: row.try_get("hashed_password").map_err(db)?,
+            is_active: row.try_get("is_active").map_err(db)?,
+            is_superuser: row.try_get("is_superuser").map_err(db)?,
+            is_verified: row.try_get("is_verified").map_err(db)?,
+        };
+        let mut extra = Vec::with_capacity(self.table.fields.len());
+        for field in self.table.fields {
+            let name = field.name;
+            let value = match field.kind {
+                FieldKind::Text => row
+                    .try_get::<Option<String>, _>(name)
+                    .map(|v| v.map(FieldValue::Text)),
+                FieldKind::Bool => row
+                    .try_get::<Option<bool>, _>(name)
+                    .map(|v| v.map(FieldValue::Bool)),
+                FieldKind::Integer => row
+                    .try_get::<Option<i64>, _>(name)
+                    .map(|v| v.map(FieldValue::Int)),
+                FieldKind::Float => row
+                    .try_get::<Option<f64>, _>(name)
+                    .map(|v| v.map(FieldValue::Float)),
+            }
+            .map_err(db)?;
+            extra.push(value.unwrap_or(FieldValue::Null));
+        }
+        U::from_columns(account, extra).map_err(StoreError::Corrupt)
+    }
+
+    async fn fetch(&self, sql: &str, key: FieldValue) -> Result<Option<U>, StoreError> {
+        let mut args = SqliteArguments::default();
+        bind(&mut args, key)?;
+        sqlx::query_with(sql, args)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?
+            .as_ref()
+            .map(|row| self.decode(row))
+            .transpose()
+    }
 }
 
-async fn migrate(pool: &SqlitePool) -> Result<(), StoreError> {
+/// Binds one value.
+fn bind(args: &mut SqliteArguments<'_>, value: FieldValue) -> Result<(), StoreError> {
+    let result = match value {
+        FieldValue::Null => args.add(Option::<String>::None),
+        FieldValue::Text(text) => args.add(text),
+        FieldValue::Bool(b) => args.add(b),
+        FieldValue::Int(i) => args.add(i),
+        FieldValue::Float(f) => args.add(f),
+    };
+    result.map_err(|e| StoreError::Database(e.to_string()))
+}
+
+/// Binds every column but the id: the base fields, then the extras.
+fn bind_fields<U: UserModel>(args: &mut SqliteArguments<'_>, user: &U) -> Result<(), StoreError> {
+    bind(args, FieldValue::Text(user.email().to_owned()))?;
+    bind(args, FieldValue::Text(user.hashed_password().to_owned()))?;
+    bind(args, FieldValue::Bool(user.is_active()))?;
+    bind(args, FieldValue::Bool(user.is_superuser()))?;
+    bind(args, FieldValue::Bool(user.is_verified()))?;
+    for value in user.columns() {
+        bind(args, value)?;
+    }
+    Ok(())
+}
+
+async fn migrate<U: UserModel>(pool: &SqlitePool, table: &Table) -> Result<(), StoreError> {
     let mut tx = pool.begin().await.map_err(db)?;
     sqlx::raw_sql(
         "CREATE TABLE IF NOT EXISTS warden_schema (version INTEGER PRIMARY KEY NOT NULL)",
@@ -103,21 +191,33 @@ async fn migrate(pool: &SqlitePool) -> Result<(), StoreError> {
     .execute(&mut *tx)
     .await
     .map_err(db)?;
-    let applied: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM warden_schema")
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db)?;
-    for &(version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > applied) {
-        sqlx::raw_sql(sql)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| StoreError::Database(format!("migration {version} failed: {e}")))?;
-        sqlx::query("INSERT INTO warden_schema (version) VALUES (?)")
-            .bind(version)
-            .execute(&mut *tx)
+    let existing: Vec<(String, String)> =
+        sqlx::query_as("SELECT name, type FROM pragma_table_info('user')")
+            .fetch_all(&mut *tx)
             .await
             .map_err(db)?;
+    if existing.is_empty() {
+        sqlx::raw_sql(&table.create)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| StoreError::Database(format!("creating the user table failed: {e}")))?;
+    } else {
+        let problems = schema_problems::<U>(&existing);
+        if !problems.is_empty() {
+            return Err(StoreError::Schema(problems.join("\n")));
+        }
+        // The case-insensitive index also on databases FastAPI Users created.
+        sqlx::raw_sql(
+            "CREATE UNIQUE INDEX IF NOT EXISTS warden_user_email_lower ON \"user\" (lower(email))",
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| StoreError::Database(format!("indexing user e-mails failed: {e}")))?;
     }
+    sqlx::query("INSERT OR IGNORE INTO warden_schema (version) VALUES (1)")
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
     tx.commit().await.map_err(db)
 }
 
@@ -135,65 +235,43 @@ fn write_error(error: sqlx::Error) -> StoreError {
     }
 }
 
-fn to_user(row: &SqliteRow) -> Result<User, StoreError> {
-    let id: String = row.try_get("id").map_err(db)?;
-    Ok(User {
-        id: Uuid::parse_str(&id)
-            .map_err(|_| StoreError::Corrupt(format!("user id {id:?} is not a UUID")))?,
-        email: row.try_get("email").map_err(db)?,
-        hashed_password: row.try_get("hashed_password").map_err(db)?,
-        is_active: row.try_get("is_active").map_err(db)?,
-        is_superuser: row.try_get("is_superuser").map_err(db)?,
-        is_verified: row.try_get("is_verified").map_err(db)?,
-    })
-}
-
 #[async_trait]
-impl UserStore for SqliteStore {
-    async fn get(&self, id: Uuid) -> Result<Option<User>, StoreError> {
-        sqlx::query(SELECT_BY_ID)
-            .bind(id.to_string())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db)?
-            .as_ref()
-            .map(to_user)
-            .transpose()
+impl<U: UserModel> UserStore<U> for SqliteStore<U> {
+    async fn get(&self, id: &U::Id) -> Result<Option<U>, StoreError> {
+        self.fetch(&self.table.select_by_id, id.to_value()).await
     }
 
-    async fn get_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
-        sqlx::query(SELECT_BY_EMAIL)
-            .bind(email)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db)?
-            .as_ref()
-            .map(to_user)
-            .transpose()
+    async fn get_by_email(&self, email: &str) -> Result<Option<U>, StoreError> {
+        self.fetch(
+            &self.table.select_by_email,
+            FieldValue::Text(email.to_owned()),
+        )
+        .await
     }
 
-    async fn create(&self, user: User) -> Result<User, StoreError> {
-        sqlx::query(INSERT)
-            .bind(user.id.to_string())
-            .bind(&user.email)
-            .bind(&user.hashed_password)
-            .bind(user.is_active)
-            .bind(user.is_superuser)
-            .bind(user.is_verified)
-            .execute(&self.pool)
-            .await
-            .map_err(write_error)?;
+    async fn create(&self, mut user: U) -> Result<U, StoreError> {
+        let mut args = SqliteArguments::default();
+        if !self.table.assigned_ids {
+            bind(&mut args, user.id().to_value())?;
+        }
+        bind_fields(&mut args, &user)?;
+        let query = sqlx::query_with(&self.table.insert, args);
+        if self.table.assigned_ids {
+            let row = query.fetch_one(&self.pool).await.map_err(write_error)?;
+            let id: i64 = row.try_get("id").map_err(db)?;
+            *user.account_mut().id = U::Id::from_value(FieldValue::Int(id))
+                .ok_or_else(|| StoreError::Corrupt(format!("assigned id {id}")))?;
+        } else {
+            query.execute(&self.pool).await.map_err(write_error)?;
+        }
         Ok(user)
     }
 
-    async fn update(&self, user: User) -> Result<User, StoreError> {
-        let result = sqlx::query(UPDATE)
-            .bind(&user.email)
-            .bind(&user.hashed_password)
-            .bind(user.is_active)
-            .bind(user.is_superuser)
-            .bind(user.is_verified)
-            .bind(user.id.to_string())
+    async fn update(&self, user: U) -> Result<U, StoreError> {
+        let mut args = SqliteArguments::default();
+        bind_fields(&mut args, &user)?;
+        bind(&mut args, user.id().to_value())?;
+        let result = sqlx::query_with(&self.table.update, args)
             .execute(&self.pool)
             .await
             .map_err(write_error)?;
@@ -203,39 +281,33 @@ impl UserStore for SqliteStore {
         Ok(user)
     }
 
-    async fn replace(&self, expected: &User, new: User) -> Result<User, StoreError> {
-        if new.id != expected.id {
+    async fn replace(&self, expected: &U, new: U) -> Result<U, StoreError> {
+        if new.id() != expected.id() {
             return Err(StoreError::Database(
                 "replace cannot change a user's id".into(),
             ));
         }
-        let result = sqlx::query(REPLACE)
-            .bind(&new.email)
-            .bind(&new.hashed_password)
-            .bind(new.is_active)
-            .bind(new.is_superuser)
-            .bind(new.is_verified)
-            .bind(expected.id.to_string())
-            .bind(&expected.email)
-            .bind(&expected.hashed_password)
-            .bind(expected.is_active)
-            .bind(expected.is_superuser)
-            .bind(expected.is_verified)
+        let mut args = SqliteArguments::default();
+        bind_fields(&mut args, &new)?;
+        bind(&mut args, expected.id().to_value())?;
+        bind_fields(&mut args, expected)?;
+        let result = sqlx::query_with(&self.table.replace, args)
             .execute(&self.pool)
             .await
             .map_err(write_error)?;
         if result.rows_affected() == 1 {
             return Ok(new);
         }
-        match self.get(expected.id).await? {
+        match self.get(expected.id()).await? {
             None => Err(StoreError::NotFound),
             Some(_) => Err(StoreError::Conflict),
         }
     }
 
-    async fn delete(&self, id: Uuid) -> Result<(), StoreError> {
-        let result = sqlx::query("DELETE FROM \"user\" WHERE id = ?")
-            .bind(id.to_string())
+    async fn delete(&self, id: &U::Id) -> Result<(), StoreError> {
+        let mut args = SqliteArguments::default();
+        bind(&mut args, id.to_value())?;
+        let result = sqlx::query_with(&self.table.delete, args)
             .execute(&self.pool)
             .await
             .map_err(db)?;
@@ -252,20 +324,21 @@ mod tests {
 
     #[tokio::test]
     async fn contract_in_memory() {
-        super::super::contract::check(&SqliteStore::in_memory().await.unwrap()).await;
+        super::super::contract::check(&SqliteStore::<User>::in_memory().await.unwrap(), || ())
+            .await;
     }
 
     #[tokio::test]
     async fn file_database_reopens_with_its_users_and_concurrent_inserts_are_unique() {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("w.db").display());
-        let store = SqliteStore::open(&url).await.unwrap();
+        let store = SqliteStore::<User>::open(&url).await.unwrap();
         let mut tasks = Vec::new();
         for _ in 0..20 {
             let store = store.clone();
             tasks.push(tokio::spawn(async move {
                 store
-                    .create(super::super::contract::user("Same@example.com"))
+                    .create(super::super::contract::user::<User>("Same@example.com", ()))
                     .await
             }));
         }
@@ -279,7 +352,7 @@ mod tests {
         }
         assert_eq!(created, 1);
         drop(store);
-        let reopened = SqliteStore::open(&url).await.unwrap();
+        let reopened = SqliteStore::<User>::open(&url).await.unwrap();
         assert!(
             reopened
                 .get_by_email("same@example.com")

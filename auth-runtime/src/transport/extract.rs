@@ -1,4 +1,4 @@
-//! Finding the token in a request, and putting it in a response.
+//! Reading a token from headers, and writing the cookie that carries one.
 
 use axum::http::{HeaderMap, HeaderValue, header};
 

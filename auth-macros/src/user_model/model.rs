@@ -1,0 +1,338 @@
+//! Validation of a `#[user_model]` struct into a checked model: every problem is
+//! spanned at the token that causes it, and all of them are reported at once.
+
+use darling::ast::NestedMeta;
+use darling::{Error, FromMeta};
+use proc_macro2::Span;
+use syn::spanned::Spanned;
+use syn::{Fields, GenericArgument, Lit, PathArguments, Type};
+
+use super::parse::{FieldArgs, ModelArgs};
+use crate::suggest::closest;
+
+/// FastAPI Users' base fields, which `#[user_model]` adds itself; `password` is the
+/// plain-text field of the create and update bodies.
+pub(crate) const RESERVED: [&str; 7] = [
+    "id",
+    "email",
+    "hashed_password",
+    "is_active",
+    "is_superuser",
+    "is_verified",
+    "password",
+];
+
+/// The scalar types a field may have, alone or in an `Option`.
+const SCALARS: [&str; 7] = ["String", "bool", "i16", "i32", "i64", "f32", "f64"];
+
+/// Derives the macro writes itself.
+const GENERATED_DERIVES: [&str; 4] = ["Clone", "PartialEq", "Debug", "Serialize"];
+
+pub(crate) enum IdType {
+    Uuid,
+    I64,
+}
+
+/// A scalar's family, for checking defaults.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Scalar {
+    Text,
+    Bool,
+    Int,
+    Float,
+}
+
+pub(crate) struct ModelField {
+    pub ident: syn::Ident,
+    pub vis: syn::Visibility,
+    pub attrs: Vec<syn::Attribute>,
+    pub ty: Type,
+    /// `Option<T>`: the `T`.
+    pub inner: Option<Type>,
+    pub read: bool,
+    pub create: bool,
+    pub update: bool,
+    pub default: Option<Lit>,
+}
+
+impl ModelField {
+    pub(crate) fn nullable(&self) -> bool {
+        self.inner.is_some()
+    }
+
+    /// Registration must carry it: `create`, not an `Option`, no default.
+    pub(crate) fn required(&self) -> bool {
+        self.create && !self.nullable() && self.default.is_none()
+    }
+}
+
+pub(crate) struct Model {
+    pub item: syn::ItemStruct,
+    pub id: IdType,
+    pub fields: Vec<ModelField>,
+    pub krate: syn::Path,
+}
+
+impl Model {
+    pub(crate) fn validate(args: ModelArgs, item: &syn::ItemStruct) -> darling::Result<Self> {
+        let mut errors = Error::accumulator();
+        let id = match &args.id {
+            None => IdType::Uuid,
+            Some(path) => match path.segments.last().map(|s| s.ident.to_string()) {
+                Some(last) if last == "Uuid" => IdType::Uuid,
+                Some(last) if last == "i64" && path.segments.len() == 1 => IdType::I64,
+                other => {
+                    let hint = match other.as_deref() {
+                        Some("i32" | "u32" | "u64" | "usize" | "isize" | "i128") => {
+                            " (integer ids are 64-bit signed, as FastAPI Users' `Integer` primary key: write `id = i64`)".to_owned()
+                        }
+                        Some(word) => closest(word, &["Uuid", "i64"])
+                            .map(|c| format!(" (did you mean `{c}`?)"))
+                            .unwrap_or_default(),
+                        None => String::new(),
+                    };
+                    errors.push(
+                        Error::custom(format!(
+                            "unsupported id type: use `Uuid` (the default) or `i64`{hint}"
+                        ))
+                        .with_span(path),
+                    );
+                    IdType::Uuid
+                }
+            },
+        };
+        if !item.generics.params.is_empty() || item.generics.where_clause.is_some() {
+            errors.push(
+                Error::custom("#[user_model] structs cannot be generic: the stores need one concrete column type per field")
+                    .with_span(&item.generics),
+            );
+        }
+        for attr in &item.attrs {
+            check_derives(attr, &mut errors);
+        }
+        let mut fields = Vec::new();
+        match &item.fields {
+            Fields::Named(named) => {
+                for field in &named.named {
+                    if let Some(field) = errors.handle(validate_field(field)) {
+                        fields.push(field);
+                    }
+                }
+            }
+            Fields::Unnamed(unnamed) => errors.push(
+                Error::custom("#[user_model] needs named fields (the field names are the JSON keys and the column names): write `pub struct Member { pub first_name: String }`")
+                    .with_span(&unnamed.paren_token.span.join()),
+            ),
+            Fields::Unit => errors.push(
+                Error::custom("#[user_model] needs braces: write `pub struct Member {}` for a model with only the base fields")
+                    .with_span(&item.ident),
+            ),
+        }
+        let krate = args
+            .krate
+            .map_or_else(|| syn::parse_quote!(::warden), |krate| krate.0);
+        errors.finish_with(Self {
+            item: item.clone(),
+            id,
+            fields,
+            krate,
+        })
+    }
+}
+
+fn check_derives(attr: &syn::Attribute, errors: &mut darling::error::Accumulator) {
+    if !attr.path().is_ident("derive") {
+        return;
+    }
+    let Ok(paths) = attr.parse_args_with(
+        syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
+    ) else {
+        return;
+    };
+    for path in paths {
+        if let Some(last) = path.segments.last()
+            && GENERATED_DERIVES.contains(&last.ident.to_string().as_str())
+        {
+            errors.push(
+                Error::custom(format!(
+                    "#[user_model] implements `{}` itself (Debug and Serialize never show the password hash): remove it from the derive",
+                    last.ident
+                ))
+                .with_span(&path),
+            );
+        }
+    }
+}
+
+fn validate_field(field: &syn::Field) -> darling::Result<ModelField> {
+    let mut errors = Error::accumulator();
+    let Some(ident) = field.ident.clone() else {
+        return Err(Error::custom("fields need names").with_span(field));
+    };
+    let name = ident.to_string();
+    let name = name.strip_prefix("r#").unwrap_or(&name).to_owned();
+    if RESERVED.contains(&name.as_str()) {
+        let why = if name == "password" {
+            "`password` is the plain-text field of the register and update bodies"
+        } else {
+            "#[user_model] adds FastAPI Users' base fields (id, email, hashed_password, is_active, is_superuser, is_verified) itself"
+        };
+        errors.push(
+            Error::custom(format!("field `{name}` is reserved: {why}; rename it"))
+                .with_span(&ident),
+        );
+    }
+    let mut args = FieldArgs::default();
+    let mut attrs = Vec::new();
+    let mut seen = false;
+    for attr in &field.attrs {
+        if !attr.path().is_ident("user") {
+            attrs.push(attr.clone());
+            continue;
+        }
+        if seen {
+            errors.push(
+                Error::custom("one #[user(...)] per field: put every flag in it").with_span(attr),
+            );
+            continue;
+        }
+        seen = true;
+        let parsed = attr
+            .meta
+            .require_list()
+            .map_err(Error::from)
+            .and_then(|list| NestedMeta::parse_meta_list(list.tokens.clone()).map_err(Error::from))
+            .and_then(|list| FieldArgs::from_list(&list));
+        if let Some(parsed) = errors.handle(parsed) {
+            args = parsed;
+        }
+    }
+    let (scalar, inner) = match classify(&field.ty) {
+        Ok(found) => found,
+        Err(error) => {
+            errors.push(error);
+            (Scalar::Text, None)
+        }
+    };
+    let nullable = inner.is_some();
+    if !args.create.is_present() && args.default.is_none() && !nullable {
+        errors.push(
+            Error::custom(format!(
+                "field `{name}` is never set at registration: add `create` to accept it there, give it a `default = ...`, or make it an `Option`"
+            ))
+            .with_span(&ident),
+        );
+    }
+    if let Some(default) = &args.default
+        && let Some(error) = check_default(default, scalar)
+    {
+        errors.push(error);
+    }
+    errors.finish_with(ModelField {
+        ident,
+        vis: field.vis.clone(),
+        attrs,
+        ty: field.ty.clone(),
+        inner,
+        read: args.read.is_present(),
+        create: args.create.is_present(),
+        update: args.update.is_present(),
+        default: args.default,
+    })
+}
+
+/// The scalar family of a field type, and the `T` of an `Option<T>`.
+fn classify(ty: &Type) -> darling::Result<(Scalar, Option<Type>)> {
+    if let Some(inner) = option_inner(ty) {
+        return scalar(inner).map(|s| (s, Some(inner.clone())));
+    }
+    scalar(ty).map(|s| (s, None))
+}
+
+fn scalar(ty: &Type) -> darling::Result<Scalar> {
+    let name = match ty {
+        Type::Path(path) if path.qself.is_none() => path
+            .path
+            .segments
+            .last()
+            .filter(|s| s.arguments.is_none())
+            .map(|s| s.ident.to_string()),
+        _ => None,
+    };
+    let found = match name.as_deref() {
+        Some("String") => Some(Scalar::Text),
+        Some("bool") => Some(Scalar::Bool),
+        Some("i16" | "i32" | "i64") => Some(Scalar::Int),
+        Some("f32" | "f64") => Some(Scalar::Float),
+        _ => None,
+    };
+    found.ok_or_else(|| {
+        let hint = match name.as_deref() {
+            Some("u8" | "u16" | "u32" | "u64" | "usize" | "i8" | "i128" | "u128" | "isize") => {
+                " (SQL integers are signed: use i16, i32 or i64)".to_owned()
+            }
+            Some("str") => " (a model owns its data: use String)".to_owned(),
+            Some(word) => closest(word, &SCALARS)
+                .map(|c| format!(" (did you mean `{c}`?)"))
+                .unwrap_or_default(),
+            None => String::new(),
+        };
+        Error::custom(format!(
+            "unsupported field type: a user model field is String, bool, i16, i32, i64, f32 or f64, or an Option of one{hint}"
+        ))
+        .with_span(ty)
+    })
+}
+
+fn option_inner(ty: &Type) -> Option<&Type> {
+    let Type::Path(path) = ty else { return None };
+    let last = path.path.segments.last()?;
+    if last.ident != "Option" {
+        return None;
+    }
+    let PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    match args.args.first() {
+        Some(GenericArgument::Type(inner)) if args.args.len() == 1 => Some(inner),
+        _ => None,
+    }
+}
+
+fn check_default(default: &Lit, scalar: Scalar) -> Option<Error> {
+    let fits = matches!(
+        (default, scalar),
+        (Lit::Str(_), Scalar::Text)
+            | (Lit::Bool(_), Scalar::Bool)
+            | (Lit::Int(_), Scalar::Int)
+            | (Lit::Float(_) | Lit::Int(_), Scalar::Float)
+    );
+    if fits {
+        return None;
+    }
+    let expected = match scalar {
+        Scalar::Text => "a string, e.g. `default = \"free\"`",
+        Scalar::Bool => "`true` or `false`",
+        Scalar::Int => "an integer, e.g. `default = 0`",
+        Scalar::Float => "a number, e.g. `default = 0.0`",
+    };
+    Some(
+        Error::custom(format!(
+            "this default does not fit the field's type: expected {expected}"
+        ))
+        .with_span(default),
+    )
+}
+
+/// The struct without `#[user(...)]` attributes, for the fallback output.
+pub(crate) fn strip_user_attributes(mut item: syn::ItemStruct) -> syn::ItemStruct {
+    for field in &mut item.fields {
+        field.attrs.retain(|attr| !attr.path().is_ident("user"));
+    }
+    item
+}
+
+/// The span of a field's type, for spanning generated code at it.
+pub(crate) fn type_span(field: &ModelField) -> Span {
+    field.ty.span()
+}

@@ -1,0 +1,22 @@
+//! Reading `#[user_model(...)]` and each field's `#[user(...)]` with darling.
+
+use darling::FromMeta;
+use darling::util::Flag;
+
+/// The model's options. Unknown ones get darling's "did you mean".
+#[derive(FromMeta, Default)]
+pub(crate) struct ModelArgs {
+    /// `id = i64` or `id = Uuid` (the default).
+    pub id: Option<syn::Path>,
+    #[darling(rename = "crate")]
+    pub krate: Option<crate::CratePath>,
+}
+
+/// A field's flags: `#[user(read, create, update, default = "free")]`.
+#[derive(FromMeta, Default)]
+pub(crate) struct FieldArgs {
+    pub read: Flag,
+    pub create: Flag,
+    pub update: Flag,
+    pub default: Option<syn::Lit>,
+}

@@ -1,0 +1,141 @@
+//! The one authentication pipeline: transport → strategy → store → policy. The
+//! guards ([`CurrentUser`](crate::CurrentUser), `#[protected]`, a model parameter)
+//! and every built-in route go through [`authenticate`] and [`Access::admit`].
+
+use axum::http::HeaderMap;
+
+use crate::error::ApiError;
+use crate::model::{UserId, UserModel};
+use crate::warden::Warden;
+
+/// What a route demands of its user: the one form of the access rule, which the
+/// static [`Policy`](crate::Policy) markers compile down to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Access {
+    /// An inactive user is refused with 401 (FastAPI Users' rule).
+    pub active: bool,
+    /// An unverified user is refused with 403.
+    pub verified: bool,
+    /// A user who is not a superuser is refused with 403.
+    pub superuser: bool,
+}
+
+impl Access {
+    /// Any authenticated user (FastAPI Users' `current_user()`).
+    pub const ANY: Self = Self {
+        active: false,
+        verified: false,
+        superuser: false,
+    };
+    /// An active user (`current_user(active=True)`).
+    pub const ACTIVE: Self = Self {
+        active: true,
+        ..Self::ANY
+    };
+    /// An active superuser (`current_user(active=True, superuser=True)`).
+    pub const SUPERUSER: Self = Self {
+        active: true,
+        superuser: true,
+        ..Self::ANY
+    };
+
+    /// Both rules at once.
+    pub const fn and(self, other: Self) -> Self {
+        Self {
+            active: self.active || other.active,
+            verified: self.verified || other.verified,
+            superuser: self.superuser || other.superuser,
+        }
+    }
+
+    /// Applies the rule as FastAPI Users' `_authenticate` does: 401 for no user or
+    /// (with `active`) an inactive one, 403 for a failed `verified` or `superuser`.
+    ///
+    /// ```
+    /// use warden_runtime::authn::Access;
+    /// use warden_runtime::User;
+    /// assert_eq!(Access::ACTIVE.admit(None::<User>).unwrap_err().status(), 401);
+    /// ```
+    pub fn admit<U: UserModel>(self, user: Option<U>) -> Result<U, ApiError> {
+        let user = user.ok_or_else(ApiError::unauthorized)?;
+        if self.active && !user.is_active() {
+            return Err(ApiError::unauthorized());
+        }
+        if (self.verified && !user.is_verified()) || (self.superuser && !user.is_superuser()) {
+            return Err(ApiError::forbidden());
+        }
+        Ok(user)
+    }
+}
+
+/// Who a request authenticated as, and through which backend and token.
+#[derive(Debug, Clone)]
+pub struct Authenticated<U> {
+    /// The user, as stored now.
+    pub user: U,
+    /// The backend whose token it was.
+    pub backend: String,
+    /// The token.
+    pub token: String,
+}
+
+/// The user a request authenticates as, trying the backends in order (or only the
+/// one named `only`): the first backend whose transport finds a token that its
+/// strategy accepts and whose subject names a stored user. A missing, malformed,
+/// expired or foreign token, or a subject naming nobody, is `Ok(None)`; a store or
+/// token storage out of reach is a 503.
+pub async fn authenticate<U: UserModel>(
+    warden: &Warden<U>,
+    headers: &HeaderMap,
+    only: Option<&str>,
+) -> Result<Option<Authenticated<U>>, ApiError> {
+    for backend in warden
+        .backends()
+        .iter()
+        .filter(|b| only.is_none_or(|name| b.name == name))
+    {
+        let Some(token) = backend.transport.token(headers) else {
+            continue;
+        };
+        let Some(info) = backend.strategy.read_token(token).await? else {
+            continue;
+        };
+        let Some(id) = U::Id::parse(&info.subject) else {
+            tracing::debug!(backend = %backend.name, "token subject is not a user id");
+            continue;
+        };
+        if let Some(user) = warden.manager().get(&id).await? {
+            return Ok(Some(Authenticated {
+                user,
+                backend: backend.name.clone(),
+                token: token.to_owned(),
+            }));
+        }
+    }
+    Ok(None)
+}
+
+/// [`authenticate`], then `access`: the user of a guarded request, or its 401/403.
+pub async fn authorize<U: UserModel>(
+    warden: &Warden<U>,
+    headers: &HeaderMap,
+    only: Option<&str>,
+    access: Access,
+) -> Result<Authenticated<U>, ApiError> {
+    let found = authenticate(warden, headers, only).await?;
+    let (user, rest) = match found {
+        Some(Authenticated {
+            user,
+            backend,
+            token,
+        }) => (Some(user), Some((backend, token))),
+        None => (None, None),
+    };
+    let user = access.admit(user)?;
+    let (backend, token) = rest.unwrap_or_default();
+    Ok(Authenticated {
+        user,
+        backend,
+        token,
+    })
+}

@@ -1,0 +1,131 @@
+//! The behaviour every [`UserStore`] must show. warden runs it against its memory and
+//! SQLite stores; a third-party store runs it from its own tests (cargo feature
+//! `store-contract`):
+//!
+//! ```ignore
+//! #[tokio::test]
+//! async fn my_store_keeps_the_contract() {
+//!     warden_runtime::store::contract::check(&MyStore::new(), || ()).await;
+//! }
+//! ```
+//!
+//! It panics, naming the case, at the first behaviour that differs.
+
+use super::{StoreError, UserStore};
+use crate::model::{Account, UserId, UserModel};
+
+/// A new user with this e-mail, its id generated (UUID) or left to the store.
+pub fn user<U: UserModel>(email: &str, extra: U::Create) -> U {
+    U::new(
+        Account {
+            id: U::Id::generate().unwrap_or_else(U::Id::placeholder),
+            email: email.into(),
+            hashed_password: "$argon2id$v=19$m=19456,t=2,p=1$x$y".into(),
+            is_active: true,
+            is_superuser: false,
+            is_verified: false,
+        },
+        extra,
+    )
+}
+
+/// An id no user has.
+fn absent_id<U: UserModel>() -> U::Id {
+    U::Id::generate()
+        .or_else(|| U::Id::parse("9000000000000000001"))
+        .unwrap_or_else(U::Id::placeholder)
+}
+
+/// Runs every case against `store`, which must start empty. `extra` makes the
+/// model's registration extras for each new user.
+pub async fn check<U: UserModel>(store: &dyn UserStore<U>, extra: impl Fn() -> U::Create) {
+    let alice = store
+        .create(user::<U>("Alice@example.com", extra()))
+        .await
+        .expect("create");
+    assert_eq!(alice.email(), "Alice@example.com", "e-mail kept as given");
+    assert_eq!(
+        store.get(alice.id()).await.expect("get"),
+        Some(alice.clone()),
+        "a created user reads back equal, extra fields included"
+    );
+    assert_eq!(
+        store
+            .get_by_email("alice@EXAMPLE.com")
+            .await
+            .expect("get_by_email"),
+        Some(alice.clone()),
+        "e-mail lookup ignores ASCII case"
+    );
+    assert_eq!(
+        store.get(&absent_id::<U>()).await.expect("get absent"),
+        None,
+        "an unknown id is None"
+    );
+    assert!(
+        matches!(
+            store.create(user::<U>("ALICE@example.com", extra())).await,
+            Err(StoreError::DuplicateEmail)
+        ),
+        "a second user with the same e-mail in another case is refused"
+    );
+
+    let bob = store
+        .create(user::<U>("bob@example.com", extra()))
+        .await
+        .expect("create bob");
+    assert_ne!(bob.id(), alice.id(), "every user gets its own id");
+    let mut renamed = bob.clone();
+    *renamed.account_mut().email = "alice@example.com".into();
+    assert!(
+        matches!(store.update(renamed).await, Err(StoreError::DuplicateEmail)),
+        "an update to a taken e-mail is refused"
+    );
+    assert_eq!(store.get(bob.id()).await.expect("get"), Some(bob.clone()));
+
+    let mut promoted = bob.clone();
+    *promoted.account_mut().is_superuser = true;
+    *promoted.account_mut().hashed_password = "new".into();
+    assert_eq!(
+        store.update(promoted.clone()).await.expect("update"),
+        promoted
+    );
+    assert_eq!(
+        store.get(bob.id()).await.expect("get"),
+        Some(promoted.clone())
+    );
+
+    let mut stale = bob.clone();
+    *stale.account_mut().is_verified = true;
+    assert!(
+        matches!(store.replace(&bob, stale).await, Err(StoreError::Conflict)),
+        "replace over a stale copy is a conflict"
+    );
+    let current = store.get(bob.id()).await.expect("get").expect("bob");
+    let mut demoted = current.clone();
+    *demoted.account_mut().is_superuser = false;
+    assert_eq!(
+        store
+            .replace(&current, demoted.clone())
+            .await
+            .expect("replace"),
+        demoted
+    );
+
+    store.delete(bob.id()).await.expect("delete");
+    assert_eq!(store.get(bob.id()).await.expect("get"), None);
+    assert!(matches!(
+        store.delete(bob.id()).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store.replace(&bob, bob.clone()).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(store.update(bob).await, Err(StoreError::NotFound)));
+    let again = store
+        .create(user::<U>("bob@example.com", extra()))
+        .await
+        .expect("a deleted user's e-mail is free again");
+    assert_ne!(again.id(), alice.id());
+}

@@ -1,0 +1,250 @@
+//! The strategy seam: how a backend writes, reads and destroys tokens (FastAPI
+//! Users' `Strategy` protocol). [`JwtStrategy`] is the stateless implementation;
+//! strategies that keep server-side state (a database, Redis) implement the same
+//! trait, and `destroy_token` deletes that state.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use moka::sync::Cache;
+
+use crate::token::{JwtStrategy, Lifetime, TokenError};
+
+/// What a valid token says: whose it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TokenInfo {
+    /// The user id, as text (the JWT `sub`).
+    pub subject: String,
+}
+
+impl TokenInfo {
+    /// A token of the user whose id reads `subject`.
+    pub fn new(subject: impl Into<String>) -> Self {
+        Self {
+            subject: subject.into(),
+        }
+    }
+}
+
+/// Why a strategy could not do its work. A token that is merely invalid is not an
+/// error: [`Strategy::read_token`] answers `Ok(None)` for it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StrategyError {
+    /// A token could not be issued.
+    #[error("could not issue a token: {0}")]
+    Issue(String),
+    /// The strategy's storage is out of reach: answered 503.
+    #[error("token storage unavailable: {0}")]
+    Unavailable(String),
+}
+
+impl From<TokenError> for StrategyError {
+    fn from(error: TokenError) -> Self {
+        Self::Issue(error.to_string())
+    }
+}
+
+/// Writes, reads and destroys the tokens of one backend.
+///
+/// ```
+/// use warden_runtime::{Strategy, StrategyError, TokenInfo, async_trait};
+///
+/// /// Tokens are the user id itself: for tests only.
+/// struct Plain;
+///
+/// #[async_trait]
+/// impl Strategy for Plain {
+///     async fn read_token(&self, token: &str) -> Result<Option<TokenInfo>, StrategyError> {
+///         Ok(Some(TokenInfo::new(token)))
+///     }
+///     async fn write_token(&self, subject: &str) -> Result<String, StrategyError> {
+///         Ok(subject.to_owned())
+///     }
+/// }
+/// ```
+#[async_trait]
+pub trait Strategy: std::any::Any + Send + Sync {
+    /// The token's subject if the token is valid now; `Ok(None)` for a malformed,
+    /// expired, foreign or destroyed one.
+    async fn read_token(&self, token: &str) -> Result<Option<TokenInfo>, StrategyError>;
+
+    /// A new token for the user whose id reads `subject`.
+    async fn write_token(&self, subject: &str) -> Result<String, StrategyError>;
+
+    /// Ends `token` (logout). The default does nothing: a stateless token ends when
+    /// it expires.
+    async fn destroy_token(&self, token: &str, subject: &str) -> Result<(), StrategyError> {
+        let _ = (token, subject);
+        Ok(())
+    }
+
+    /// Seconds a new token lives, for `expires_in` (RFC 6749 §5.1); `None`: unknown
+    /// or unbounded.
+    fn lifetime(&self) -> Option<u64> {
+        None
+    }
+}
+
+/// A verified token, remembered by its exact bytes.
+#[derive(Clone)]
+struct Verified {
+    info: TokenInfo,
+    exp: Option<i64>,
+}
+
+/// [`JwtStrategy`] as a backend's strategy, with a cache of tokens it verified.
+///
+/// Guarded requests present the same token over and over; verifying it once and
+/// then comparing bytes saves the signature check. Only valid tokens are cached,
+/// keyed by their exact bytes, and `exp` is checked again on every hit, so a cached
+/// token is accepted exactly when verifying it again would accept it (nothing else
+/// in a verification depends on time: `nbf` and `iat` were already in the past).
+pub struct CachedJwt {
+    jwt: JwtStrategy,
+    verified: Option<Cache<Box<str>, Arc<Verified>>>,
+}
+
+impl std::fmt::Debug for CachedJwt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CachedJwt").field("jwt", &self.jwt).finish()
+    }
+}
+
+impl CachedJwt {
+    /// Caches up to `capacity` verified tokens (0: none), each for at most ten
+    /// minutes.
+    pub fn new(jwt: JwtStrategy, capacity: u64) -> Self {
+        let verified = (capacity > 0).then(|| {
+            Cache::builder()
+                .max_capacity(capacity)
+                .time_to_live(Duration::from_secs(600))
+                .build()
+        });
+        Self { jwt, verified }
+    }
+
+    /// The JWT strategy.
+    pub fn jwt(&self) -> &JwtStrategy {
+        &self.jwt
+    }
+
+    fn read(&self, token: &str) -> Option<TokenInfo> {
+        let now = crate::token::now();
+        if let Some(cache) = &self.verified
+            && let Some(hit) = cache.get(token)
+        {
+            // PyJWT's rule, as the verifier applies it: expired when exp <= now.
+            return hit
+                .exp
+                .is_none_or(|exp| exp > now)
+                .then(|| hit.info.clone());
+        }
+        let claims = match self.jwt.verify(token) {
+            Ok(claims) => claims,
+            Err(error) => {
+                tracing::debug!(%error, "token refused");
+                return None;
+            }
+        };
+        let info = TokenInfo::new(claims.sub);
+        if let Some(cache) = &self.verified {
+            cache.insert(
+                token.into(),
+                Arc::new(Verified {
+                    info: info.clone(),
+                    exp: claims.exp,
+                }),
+            );
+        }
+        Some(info)
+    }
+}
+
+#[async_trait]
+impl Strategy for CachedJwt {
+    async fn read_token(&self, token: &str) -> Result<Option<TokenInfo>, StrategyError> {
+        Ok(self.read(token))
+    }
+
+    async fn write_token(&self, subject: &str) -> Result<String, StrategyError> {
+        Ok(self.jwt.issue(subject)?)
+    }
+
+    fn lifetime(&self) -> Option<u64> {
+        match self.jwt.lifetime() {
+            Lifetime::Seconds(seconds) => Some(seconds),
+            Lifetime::Forever => None,
+        }
+    }
+}
+
+#[async_trait]
+impl Strategy for JwtStrategy {
+    async fn read_token(&self, token: &str) -> Result<Option<TokenInfo>, StrategyError> {
+        Ok(self
+            .verify(token)
+            .ok()
+            .map(|claims| TokenInfo::new(claims.sub)))
+    }
+
+    async fn write_token(&self, subject: &str) -> Result<String, StrategyError> {
+        Ok(self.issue(subject)?)
+    }
+
+    fn lifetime(&self) -> Option<u64> {
+        match JwtStrategy::lifetime(self) {
+            Lifetime::Seconds(seconds) => Some(seconds),
+            Lifetime::Forever => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jwt(lifetime: u64) -> JwtStrategy {
+        JwtStrategy::builder(
+            "a-secret-of-at-least-thirty-two-bytes",
+            Lifetime::Seconds(lifetime),
+        )
+        .build()
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn cached_tokens_read_like_fresh_ones() {
+        let strategy = CachedJwt::new(jwt(60), 100);
+        let token = strategy.write_token("user-1").await.unwrap();
+        for _ in 0..2 {
+            assert_eq!(
+                strategy.read_token(&token).await.unwrap(),
+                Some(TokenInfo::new("user-1"))
+            );
+        }
+        let mut tampered = token.clone();
+        tampered.pop();
+        assert_eq!(strategy.read_token(&tampered).await.unwrap(), None);
+        assert_eq!(strategy.read_token("garbage").await.unwrap(), None);
+    }
+
+    #[test]
+    fn an_expired_cached_token_is_refused() {
+        let strategy = CachedJwt::new(jwt(60), 100);
+        let token = strategy.jwt().issue("user-1").unwrap();
+        assert!(strategy.read(&token).is_some());
+        // Age the cached entry past its exp: the hit must be refused.
+        let cache = strategy.verified.as_ref().unwrap();
+        cache.insert(
+            token.as_str().into(),
+            Arc::new(Verified {
+                info: TokenInfo::new("user-1"),
+                exp: Some(crate::token::now() - 1),
+            }),
+        );
+        assert!(strategy.read(&token).is_none());
+    }
+}

@@ -1,0 +1,49 @@
+//! A cookie, FastAPI Users' `CookieTransport`.
+
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use super::{Transport, TransportDoc, cookie_token, set_cookie};
+use crate::backend::CookieSettings;
+use crate::error::ApiError;
+
+/// The token travels in a cookie; login answers 204 with `Set-Cookie`, logout 204
+/// clearing it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CookieTransport {
+    /// The cookie's name and attributes.
+    pub settings: CookieSettings,
+}
+
+impl CookieTransport {
+    /// A transport with these cookie settings.
+    pub fn new(settings: CookieSettings) -> Self {
+        Self { settings }
+    }
+
+    fn response(&self, token: Option<&str>) -> Result<Response, ApiError> {
+        let value = set_cookie(&self.settings, token).ok_or_else(ApiError::internal)?;
+        let mut response = StatusCode::NO_CONTENT.into_response();
+        response.headers_mut().insert(header::SET_COOKIE, value);
+        Ok(response)
+    }
+}
+
+impl Transport for CookieTransport {
+    fn token<'a>(&self, headers: &'a HeaderMap) -> Option<&'a str> {
+        cookie_token(headers, self.settings.name)
+    }
+
+    fn login_response(&self, token: &str, _expires_in: Option<u64>) -> Result<Response, ApiError> {
+        self.response(Some(token))
+    }
+
+    fn logout_response(&self) -> Response {
+        self.response(None)
+            .unwrap_or_else(|_| StatusCode::NO_CONTENT.into_response())
+    }
+
+    fn openapi(&self) -> TransportDoc {
+        TransportDoc::Cookie(self.settings.name.to_owned())
+    }
+}
