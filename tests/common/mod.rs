@@ -205,3 +205,54 @@ impl Reply {
         self.headers.get(name).map(|v| v.to_str().unwrap())
     }
 }
+
+/// A client for a server of any user model: requests by method, path, token and
+/// JSON body, each read whole.
+pub struct Http {
+    /// `http://127.0.0.1:PORT`, plus the mount prefix if any.
+    pub base: String,
+    pub client: reqwest::Client,
+}
+
+impl Http {
+    /// A client for the app served at `base`.
+    pub fn new(base: impl Into<String>) -> Self {
+        Self {
+            base: base.into(),
+            client: reqwest::Client::new(),
+        }
+    }
+
+    /// `method path`, with a bearer token and a JSON body if given.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Reply {
+        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        Reply::read(request.send().await.unwrap()).await
+    }
+
+    /// `POST /auth/{backend}/login` with the OAuth2 form; the access token.
+    pub async fn login(&self, backend: &str, username: &str, password: &str) -> String {
+        let reply = Reply::read(
+            self.client
+                .post(format!("{}/auth/{backend}/login", self.base))
+                .form(&[("username", username), ("password", password)])
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(reply.status, 200, "{}", reply.text);
+        reply.json()["access_token"].as_str().unwrap().to_owned()
+    }
+}

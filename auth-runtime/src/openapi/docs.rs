@@ -2,6 +2,7 @@
 
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::{NestedPath, Request};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
@@ -16,10 +17,12 @@ const SWAGGER_UI_VERSION: &str = "5.35.0";
 const SWAGGER_UI_BUNDLE: &[u8] = include_bytes!("../../assets/swagger-ui/swagger-ui-bundle.js");
 const SWAGGER_UI_CSS: &[u8] = include_bytes!("../../assets/swagger-ui/swagger-ui.css");
 
-/// Starts Swagger UI on `/openapi.json`. A file rather than an inline script, so the
-/// page's Content-Security-Policy can forbid inline scripts.
+/// Starts Swagger UI on `openapi.json` beside the page. A file rather than an inline
+/// script, so the page's Content-Security-Policy can forbid inline scripts. Every
+/// URL of the page is relative, so the docs work wherever the routes are mounted
+/// (`Router::nest("/api", warden.routes())` serves them at `/api/docs`).
 const INITIALIZER: &str = r##"window.ui = SwaggerUIBundle({
-  url: "/openapi.json",
+  url: "openapi.json",
   dom_id: "#swagger-ui",
   layout: "BaseLayout",
   deepLinking: true,
@@ -66,16 +69,28 @@ fn page(title: &str) -> String {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title} - Swagger UI</title>
 <link rel="icon" href="data:,">
-<link rel="stylesheet" href="/docs/swagger-ui.css?v={v}">
+<link rel="stylesheet" href="docs/swagger-ui.css?v={v}">
 </head>
 <body>
 <div id="swagger-ui"></div>
-<script src="/docs/swagger-ui-bundle.js?v={v}"></script>
-<script src="/docs/swagger-initializer.js"></script>
+<script src="docs/swagger-ui-bundle.js?v={v}"></script>
+<script src="docs/swagger-initializer.js"></script>
 </body>
 </html>
 "#
     )
+}
+
+/// The document with `prefix` in front of every path.
+fn prefixed(document: &Value, prefix: &str) -> Value {
+    let mut document = document.clone();
+    if let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) {
+        *paths = std::mem::take(paths)
+            .into_iter()
+            .map(|(path, item)| (format!("{prefix}{path}"), item))
+            .collect();
+    }
+    document
 }
 
 /// A `GET` route answering fixed bytes with fixed headers.
@@ -112,8 +127,14 @@ pub fn router<S>(spec: &ApiSpec) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
 {
-    let json = serde_json::to_vec(&document(spec))
-        .expect("an OpenAPI document of strings, numbers and maps serialises to JSON");
+    let json = serde_json::to_value(document(spec)).unwrap_or_else(|error| {
+        // Strings, numbers and maps only: this cannot fail; answer an empty document
+        // rather than take the server down if it ever does.
+        tracing::error!(%error, "the OpenAPI document did not serialise");
+        Value::Null
+    });
+    let plain = Bytes::from(json.to_string());
+    let json = std::sync::Arc::new(json);
     let mut page_headers = headers("text/html; charset=utf-8", "no-cache");
     page_headers.push((
         header::CONTENT_SECURITY_POLICY,
@@ -126,7 +147,26 @@ where
     Router::new()
         .route(
             "/openapi.json",
-            fixed(json.into(), headers("application/json", "no-cache")),
+            get(move |request: Request| {
+                let (json, plain) = (std::sync::Arc::clone(&json), plain.clone());
+                async move {
+                    // Under `Router::nest`, every path carries the mount prefix.
+                    let prefix = request
+                        .extensions()
+                        .get::<NestedPath>()
+                        .map(|nested| nested.as_str().trim_end_matches('/').to_owned())
+                        .filter(|prefix| !prefix.is_empty());
+                    let body = match prefix {
+                        None => plain,
+                        Some(prefix) => Bytes::from(prefixed(&json, &prefix).to_string()),
+                    };
+                    let mut response = body.into_response();
+                    response
+                        .headers_mut()
+                        .extend(headers("application/json", "no-cache"));
+                    response
+                }
+            }),
         )
         .route("/docs", fixed(page(&spec.title).into(), page_headers))
         .route(
@@ -169,15 +209,15 @@ mod tests {
             "<title>&lt;b&gt;&quot;warden&quot; &amp; co&lt;/b&gt; - Swagger UI</title>"
         ));
         let v = SWAGGER_UI_VERSION;
-        assert!(html.contains(&format!(r#"src="/docs/swagger-ui-bundle.js?v={v}""#)));
-        assert!(html.contains(&format!(r#"href="/docs/swagger-ui.css?v={v}""#)));
+        assert!(html.contains(&format!(r#"src="docs/swagger-ui-bundle.js?v={v}""#)));
+        assert!(html.contains(&format!(r#"href="docs/swagger-ui.css?v={v}""#)));
         assert!(
             !html.contains("http"),
             "no external URL in the page: {html}"
         );
         assert!(!html.contains("<script>"), "no inline script: {html}");
         assert!(INITIALIZER.contains("persistAuthorization: false"));
-        assert!(INITIALIZER.contains(r#"url: "/openapi.json""#));
+        assert!(INITIALIZER.contains(r#"url: "openapi.json""#));
     }
 
     #[test]
