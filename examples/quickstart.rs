@@ -10,31 +10,39 @@
 //! generated into `.warden/secret`), `WARDEN_SUPERUSER_EMAIL` and
 //! `WARDEN_SUPERUSER_PASSWORD` (create or promote a superuser at startup).
 
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use serde_json::{Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use warden::{SqliteStore, User, Warden, auth_backend, protected};
 
 /// HS256 access tokens valid for one hour; the secret comes from WARDEN_SECRET.
 #[auth_backend(name = "jwt", lifetime = 3600)]
 pub struct Jwt;
 
+// `#[utoipa::path]` puts a handler in /docs; under `#[protected]` it shows the lock
+// of every backend and the guard's 401 and 403 answers.
+
 #[protected(active)]
+#[utoipa::path(get, path = "/authenticated-route", responses((status = 200, description = "A greeting")))]
 async fn authenticated_route(user: User) -> Json<Value> {
     Json(json!({ "message": format!("Hello {}!", user.email) }))
 }
 
 #[protected(active, verified)]
+#[utoipa::path(get, path = "/verified-route", responses((status = 200, description = "A greeting")))]
 async fn verified_route(user: User) -> Json<Value> {
     Json(json!({ "message": format!("Hello {}, you are verified!", user.email) }))
 }
 
 #[protected(active, superuser)]
+#[utoipa::path(get, path = "/superuser-route", responses((status = 200, description = "A greeting")))]
 async fn superuser_route(user: User) -> Json<Value> {
     Json(json!({ "message": format!("Hello {}, you are a superuser!", user.email) }))
 }
 
 #[protected(optional)]
+#[utoipa::path(get, path = "/optional-route", responses((status = 200, description = "A greeting, anonymous or not")))]
 async fn optional_route(user: Option<User>) -> Json<Value> {
     let message = match user {
         Some(user) => format!("Hello {}!", user.email),
@@ -54,11 +62,19 @@ async fn main() -> Result<(), warden::Error> {
 
     let database = env_or("WARDEN_DATABASE_URL", "sqlite://warden.db");
     let port = env_or("PORT", "8000");
+    // One list registers the demo routes and documents them.
+    let (demo_router, api) = OpenApiRouter::<Warden>::new()
+        .routes(routes!(authenticated_route))
+        .routes(routes!(verified_route))
+        .routes(routes!(superuser_route))
+        .routes(routes!(optional_route))
+        .split_for_parts();
     let warden: Warden = Warden::builder()
         .store(SqliteStore::open(&database).await?)
         // Development only: without WARDEN_SECRET, a random secret is kept here.
         .dev_secret_file(".warden/secret")
         .backend::<Jwt>()?
+        .openapi(api)
         .build()?;
 
     if let (Ok(email), Ok(password)) = (
@@ -88,13 +104,7 @@ async fn main() -> Result<(), warden::Error> {
     }
     tracing::info!("database {database}");
 
-    let app = Router::new()
-        .route("/authenticated-route", get(authenticated_route))
-        .route("/verified-route", get(verified_route))
-        .route("/superuser-route", get(superuser_route))
-        .route("/optional-route", get(optional_route))
-        .merge(warden.routes())
-        .with_state(warden);
+    let app = demo_router.merge(warden.routes()).with_state(warden);
     warden::serve(app, format!("127.0.0.1:{port}")).await
 }
 

@@ -42,6 +42,7 @@ struct Inner<U: UserModel> {
     backends: Vec<BackendEntry>,
     requires_verification: bool,
     docs: bool,
+    app_api: Option<utoipa::openapi::OpenApi>,
 }
 
 /// A backend as the warden runs it: a name, a strategy and a transport.
@@ -131,7 +132,10 @@ impl<U: UserModel> Warden<U> {
     {
         let routes = crate::routes::router(self.clone());
         if self.inner.docs {
-            routes.merge(crate::openapi::router(&self.api_spec("warden")))
+            routes.merge(crate::openapi::router_with(
+                &self.api_spec("warden"),
+                self.inner.app_api.as_ref(),
+            ))
         } else {
             routes
         }
@@ -190,6 +194,7 @@ pub struct WardenBuilder<U: UserModel = User> {
     verify: Option<TokenSettings>,
     requires_verification: bool,
     no_docs: bool,
+    app_api: Option<utoipa::openapi::OpenApi>,
 }
 
 impl<U: UserModel> Default for WardenBuilder<U> {
@@ -205,6 +210,7 @@ impl<U: UserModel> Default for WardenBuilder<U> {
             verify: None,
             requires_verification: false,
             no_docs: false,
+            app_api: None,
         }
     }
 }
@@ -266,6 +272,21 @@ impl<U: UserModel> WardenBuilder<U> {
     /// Swagger UI at `/docs` (default: yes, as FastAPI does).
     pub fn docs(mut self, serve: bool) -> Self {
         self.no_docs = !serve;
+        self
+    }
+
+    /// The application's own operations, shown in `/docs` beside warden's: typically
+    /// from utoipa-axum's `OpenApiRouter::split_for_parts`. Handlers with both
+    /// `#[protected]` and `#[utoipa::path]` appear with the lock of every backend and
+    /// their 401 and 403 answers.
+    pub fn openapi(mut self, api: utoipa::openapi::OpenApi) -> Self {
+        self.app_api = Some(match self.app_api.take() {
+            Some(mut existing) => {
+                existing.merge(api);
+                existing
+            }
+            None => api,
+        });
         self
     }
 
@@ -386,6 +407,7 @@ impl<U: UserModel> WardenBuilder<U> {
                 backends: self.backends,
                 requires_verification: self.requires_verification,
                 docs: !self.no_docs,
+                app_api: self.app_api,
             }),
         })
     }

@@ -51,6 +51,9 @@ pub(crate) fn expand(mut item: syn::ItemFn, guard: &Guard) -> TokenStream {
         _: #private_spanned::#guard_type<#policy>
     };
     item.sig.inputs.insert(0, param);
+    for attr in &mut item.attrs {
+        document(attr, guard);
+    }
 
     let checks = guard.checked.iter().map(|ty| {
         let method = if guard.optional {
@@ -77,6 +80,52 @@ pub(crate) fn expand(mut item: syn::ItemFn, guard: &Guard) -> TokenStream {
         }
     });
     quote!(#item #probes)
+}
+
+/// A `#[utoipa::path(...)]` on the handler gets the guard's security requirement,
+/// under the placeholder scheme `warden` whose scopes name the policy; the warden
+/// replaces it with its backends' schemes and adds the 401 and 403 responses when
+/// it merges the application's operations into its document
+/// (`WardenBuilder::openapi`). A `security(...)` the user wrote is kept as is.
+fn document(attr: &mut syn::Attribute, guard: &Guard) {
+    let segments: Vec<String> = attr
+        .path()
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
+    if segments != ["utoipa", "path"] {
+        return;
+    }
+    let syn::Meta::List(list) = &mut attr.meta else {
+        return;
+    };
+    let has_security = list
+        .tokens
+        .clone()
+        .into_iter()
+        .any(|token| matches!(&token, TokenTree::Ident(ident) if ident == "security"));
+    if has_security {
+        return;
+    }
+    let mut scopes = Vec::new();
+    for (on, scope) in [
+        (guard.active, "active"),
+        (guard.verified, "verified"),
+        (guard.superuser, "superuser"),
+        (guard.optional, "optional"),
+    ] {
+        if on {
+            scopes.push(scope);
+        }
+    }
+    let trailing_comma = matches!(
+        list.tokens.clone().into_iter().last(),
+        Some(TokenTree::Punct(p)) if p.as_char() == ','
+    );
+    let comma = (!list.tokens.is_empty() && !trailing_comma).then(|| quote!(,));
+    let tokens = &list.tokens;
+    list.tokens = quote!(#tokens #comma security(("warden" = [#(#scopes),*])));
 }
 
 /// `tokens` with every span set to `span`.

@@ -8,7 +8,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use serde_json::Value;
 
-use super::{ApiSpec, document};
+use super::ApiSpec;
 use crate::error::ApiError;
 
 /// The vendored `swagger-ui-dist` version (`assets/swagger-ui/README.md`); it also
@@ -127,12 +127,16 @@ pub fn router<S>(spec: &ApiSpec) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
 {
-    let json = serde_json::to_value(document(spec)).unwrap_or_else(|error| {
-        // Strings, numbers and maps only: this cannot fail; answer an empty document
-        // rather than take the server down if it ever does.
-        tracing::error!(%error, "the OpenAPI document did not serialise");
-        Value::Null
-    });
+    router_with(spec, None)
+}
+
+/// [`router`], with the application's own operations (`app`) in the document: its
+/// `#[protected]` handlers get the warden's security schemes and guard answers.
+pub fn router_with<S>(spec: &ApiSpec, app: Option<&utoipa::openapi::OpenApi>) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    let json = super::app::merged(spec, app);
     let plain = Bytes::from(json.to_string());
     let json = std::sync::Arc::new(json);
     let mut page_headers = headers("text/html; charset=utf-8", "no-cache");

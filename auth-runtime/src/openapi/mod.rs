@@ -21,6 +21,7 @@
 //! let docs: axum::Router<()> = router(&spec);
 //! ```
 
+mod app;
 mod docs;
 mod paths;
 mod schemas;
@@ -33,7 +34,7 @@ use utoipa::openapi::security::{
 use utoipa::openapi::tag::TagBuilder;
 use utoipa::openapi::{OpenApi, OpenApiBuilder};
 
-pub use docs::router;
+pub use docs::{router, router_with};
 
 use crate::model::Field;
 pub use crate::transport::TransportDoc;

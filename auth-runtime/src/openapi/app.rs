@@ -1,0 +1,145 @@
+//! The application's own operations in warden's document: `#[protected]` handlers
+//! documented with `#[utoipa::path]` carry a placeholder security requirement
+//! (`warden`, its scopes naming the policy); here it becomes the warden's real
+//! schemes, with the 401 and 403 answers the guard gives.
+
+use serde_json::{Map, Value, json};
+use utoipa::openapi::OpenApi;
+
+use super::{ApiSpec, document, paths};
+
+/// The placeholder scheme `#[protected]` writes.
+const PLACEHOLDER: &str = "warden";
+
+/// Warden's document with the application's operations merged in.
+pub(crate) fn merged(spec: &ApiSpec, app: Option<&OpenApi>) -> Value {
+    let mut doc = document(spec);
+    if let Some(app) = app {
+        doc.merge(app.clone());
+    }
+    let mut json = serde_json::to_value(doc).unwrap_or_else(|error| {
+        // Strings, numbers and maps only: this cannot fail; answer an empty document
+        // rather than take the server down if it ever does.
+        tracing::error!(%error, "the OpenAPI document did not serialise");
+        Value::Null
+    });
+    resolve_guards(&mut json, &paths::scheme_names(spec));
+    json
+}
+
+fn error_response(detail: &str, description: &str) -> Value {
+    json!({
+        "description": description,
+        "content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/ErrorModel"},
+            "example": {"detail": detail}
+        }}
+    })
+}
+
+/// Replaces every placeholder requirement with the warden's schemes (any one of
+/// them authenticates, as the guard tries every backend), and adds the guard's
+/// answers unless the operation documents them itself.
+fn resolve_guards(doc: &mut Value, schemes: &[String]) {
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for item in paths.values_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for operation in item.values_mut() {
+            let Some(operation) = operation.as_object_mut() else {
+                continue;
+            };
+            let Some(scopes) = placeholder_scopes(operation) else {
+                continue;
+            };
+            let has = |scope: &str| scopes.iter().any(|s| s == scope);
+            let mut security: Vec<Value> = schemes
+                .iter()
+                .map(|scheme| json!({ scheme.as_str(): [] }))
+                .collect();
+            if has("optional") {
+                // OpenAPI's spelling of "authentication is optional".
+                security.push(json!({}));
+            }
+            operation.insert("security".into(), Value::Array(security));
+            let responses = operation
+                .entry("responses")
+                .or_insert_with(|| Value::Object(Map::new()));
+            let Some(responses) = responses.as_object_mut() else {
+                continue;
+            };
+            if !has("optional") {
+                let description = if has("active") {
+                    "No valid token, or the user is unknown or inactive."
+                } else {
+                    "No valid token, or the user is unknown."
+                };
+                responses
+                    .entry("401")
+                    .or_insert_with(|| error_response("Unauthorized", description));
+            }
+            if has("verified") || has("superuser") {
+                let description = match (has("verified"), has("superuser")) {
+                    (true, true) => "The user is not verified, or not a superuser.",
+                    (true, false) => "The user is not verified.",
+                    _ => "The user is not a superuser.",
+                };
+                responses
+                    .entry("403")
+                    .or_insert_with(|| error_response("Forbidden", description));
+            }
+        }
+    }
+}
+
+/// The scopes of the placeholder requirement, if the operation has one.
+fn placeholder_scopes(operation: &Map<String, Value>) -> Option<Vec<String>> {
+    operation
+        .get("security")?
+        .as_array()?
+        .iter()
+        .find_map(|requirement| requirement.get(PLACEHOLDER))
+        .and_then(Value::as_array)
+        .map(|scopes| {
+            scopes
+                .iter()
+                .filter_map(|s| s.as_str().map(str::to_owned))
+                .collect()
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_become_the_schemes_and_the_guard_answers() {
+        let mut doc = json!({"paths": {
+            "/admin": {"get": {"security": [{"warden": ["active", "superuser"]}],
+                               "responses": {"200": {"description": "ok"}}}},
+            "/maybe": {"get": {"security": [{"warden": ["optional"]}]}},
+            "/open": {"get": {"responses": {}}}
+        }});
+        resolve_guards(
+            &mut doc,
+            &["OAuth2PasswordBearer".into(), "APIKeyCookie".into()],
+        );
+        let admin = &doc["paths"]["/admin"]["get"];
+        assert_eq!(
+            admin["security"],
+            json!([{"OAuth2PasswordBearer": []}, {"APIKeyCookie": []}])
+        );
+        assert_eq!(
+            admin["responses"]["403"]["description"],
+            "The user is not a superuser."
+        );
+        assert!(admin["responses"]["401"].is_object());
+        let maybe = &doc["paths"]["/maybe"]["get"];
+        assert_eq!(maybe["security"][2], json!({}));
+        assert!(maybe["responses"].get("401").is_none());
+        assert!(doc["paths"]["/open"]["get"].get("security").is_none());
+    }
+}
