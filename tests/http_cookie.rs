@@ -1,5 +1,5 @@
 //! End-to-end HTTP tests of the cookie transport (FastAPI Users' `CookieTransport`,
-//! FASTAPI_USERS.md §2) and of several backends at once (§3), over a real server.
+//! FastAPI Users' `CookieTransport`) and of several backends at once, over a real server.
 //! reqwest runs without a cookie jar: every `Set-Cookie` is read and every `Cookie`
 //! header written by hand.
 

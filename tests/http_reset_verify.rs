@@ -1,7 +1,7 @@
 //! End-to-end HTTP tests of the reset-password and verify routers, the development
 //! mailer and the lifecycle hooks, over a real server with the in-memory store:
 //! exact status codes and whole JSON bodies, as FastAPI Users answers them
-//! (FASTAPI_USERS.md §4, §5, §11).
+//! (FastAPI Users' reset-password and verify routers).
 
 mod common;
 
@@ -452,7 +452,7 @@ async fn reset_password_sets_the_password_once() {
     );
     assert_login_refused(server, "cal@example.com", PASSWORD).await;
     login_token(server, "cal@example.com", NEW_PASSWORD).await;
-    // Stateless JWTs: an access token from before keeps working (§10, §11).
+    // Stateless JWTs: an access token from before keeps working, as with FastAPI Users' JWT strategy.
     assert_eq!(get(server, "/users/me", Some(&access)).await.status, 200);
 
     // Single use: the fingerprint no longer matches.

@@ -1,7 +1,7 @@
 //! End-to-end HTTP tests of warden's routes and the demo guards, over a real server
 //! with the in-memory store: exact status codes, headers and JSON bodies, as FastAPI
-//! Users answers them (FASTAPI_USERS.md §3, §4, §11), with warden's documented
-//! differences (§12).
+//! Users answers them (FastAPI Users' auth, register and users routers), with warden's documented
+//! differences.
 
 mod common;
 

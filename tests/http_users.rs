@@ -1,7 +1,7 @@
 //! End-to-end HTTP tests of the users router (`/users/me`, `/users/{id}`) and of
 //! `requires_verification`, over a real server with the in-memory store: exact status
-//! codes and whole JSON bodies, as FastAPI Users answers them (FASTAPI_USERS.md §3,
-//! §4, §5, §11), with warden's documented differences (§12).
+//! codes and whole JSON bodies, as FastAPI Users' users router answers them, with
+//! warden's documented differences.
 
 mod common;
 
@@ -391,7 +391,7 @@ async fn patch_me_changes_the_password() {
     assert_login_refused(&server, "hal@example.com", PASSWORD).await;
     let fresh = login_token(&server, "hal@example.com", NEW_PASSWORD).await;
     assert_eq!(get(&server, "/users/me", Some(&fresh)).await.status, 200);
-    // Stateless JWTs: the old access token keeps working (FASTAPI_USERS.md §10, §11).
+    // Stateless JWTs: the old access token keeps working (FastAPI Users' `JWTStrategy.destroy_token` is a no-op).
     assert_eq!(get(&server, "/users/me", Some(&token)).await.status, 200);
 }
 

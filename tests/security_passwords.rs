@@ -1,4 +1,4 @@
-//! SECURITY.md items 12–14 and 17: login answers, passwords as typed, hash storage
+//! Password and data requirements (ASVS 6.3.8, OWASP Password Storage Cheat Sheet, ASVS V14 on secrets in logs): login answers, passwords as typed, hash storage
 //! and upgrades, and secrets kept out of output. Over real HTTP where a client would
 //! see the behaviour.
 

@@ -1,4 +1,4 @@
-//! SECURITY.md items 1–11: hostile access tokens, forged by hand and sent over real
+//! Token requirements (RFC 8725, RFC 7515/7518/7519, RFC 6750): hostile access tokens, forged by hand and sent over real
 //! HTTP. Every forged token differs from an accepted control in exactly the property
 //! under test, and every refusal must be the plain 401 of FastAPI Users (plus
 //! `WWW-Authenticate: Bearer`), never a 500, a panic or a hang.

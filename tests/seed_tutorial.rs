@@ -1,4 +1,4 @@
-//! The seed tutorial's three tests (fastapi-jwt-tutorial.md §9), over real HTTP.
+//! The seed tutorial's three tests (the FastAPI JWT tutorial's own tests), over real HTTP.
 
 mod common;
 

@@ -13,6 +13,7 @@
 use proc_macro::TokenStream;
 
 mod backend;
+mod flag;
 mod protected;
 mod suggest;
 mod user_model;

@@ -264,8 +264,11 @@ where
 /// `#[protected]`'s guard: runs the pipeline and policy `P` first, and hands the
 /// admitted user to the handler's model-typed parameter (if any). It names no model:
 /// the state's [`AuthState::User`] is the one.
+///
+/// No `Policy` bound on the type itself: `#[protected]` checks the policy once, in
+/// its own check ([`require_policy`]), so a wrong `backend = ...` is one error.
 #[doc(hidden)]
-pub struct Guard<P: Policy>(PhantomData<fn() -> P>);
+pub struct Guard<P>(PhantomData<fn() -> P>);
 
 impl<S: AuthState, P: Policy> FromRequestParts<S> for Guard<P> {
     type Rejection = ApiError;
@@ -280,7 +283,12 @@ impl<S: AuthState, P: Policy> FromRequestParts<S> for Guard<P> {
 /// `#[protected(optional)]`'s guard: like [`Guard`], but no user (or one `P`
 /// refuses) is `None` for the handler's `Option<Model>` parameter, never a 401.
 #[doc(hidden)]
-pub struct OptionalGuard<P: Policy>(PhantomData<fn() -> P>);
+pub struct OptionalGuard<P>(PhantomData<fn() -> P>);
+
+/// `#[protected]`'s check that its flags make a policy (a `backend = B` that is not
+/// an `AuthBackend` fails here, spanned at `B`).
+#[doc(hidden)]
+pub fn require_policy<P: Policy>() {}
 
 impl<S: AuthState, P: Policy> FromRequestParts<S> for OptionalGuard<P> {
     type Rejection = ApiError;

@@ -73,13 +73,14 @@ pub mod __private {
     pub use crate::error::{ApiError, FieldError};
     pub use crate::guard::{
         AuthState, Guard, OptionalGuard, model_from_parts, optional_model_from_parts,
+        require_policy,
     };
     pub use crate::model::{
         Account, AccountMut, Field, FieldType, FieldValue, UserModel, column, read_json_field,
     };
     pub use crate::probe::{
-        OptionalModelProbe, OptionalOtherProbe, PlainModelProbe, PlainOtherProbe, Probe,
-        check_parameter,
+        ModelKind, NoUserParameter, OptionalModelKind, OtherKind, Probe, at_most_one,
+        check_optional, check_plain, count_optional, count_plain, exactly_one, plus,
     };
     pub use axum::extract::{FromRequestParts, OptionalFromRequestParts};
     pub use axum::http::request::Parts;

@@ -11,7 +11,7 @@ use zeroize::Zeroizing;
 use crate::ConfigError;
 
 /// Longest password accepted, in bytes. Long passphrases fit; a megabyte does not
-/// reach the hasher (SECURITY.md item 13).
+/// reach the hasher (OWASP Password Storage Cheat Sheet: passwords used as typed, a quick refusal for huge ones).
 pub const MAX_PASSWORD_BYTES: usize = 4096;
 
 /// Argon2id cost and pool size.

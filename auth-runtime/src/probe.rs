@@ -2,11 +2,10 @@
 //!
 //! Only the compiler knows which parameter type is the model, so `#[protected]`
 //! emits, for each parameter type `T`, a call that method resolution steers by
-//! whether `T` (or the `X` of `Option<X>`) implements [`UserModel`] (autoref
+//! whether `T`, or the `X` of `Option<X>`, implements [`UserModel`] (autoref
 //! specialisation: the more specific impl sits one reference deeper). The call
-//! returns a marker; a marker for a mistake does not implement the trait the
-//! check requires, and the trait's `on_unimplemented` message explains the fix,
-//! spanned at the parameter.
+//! returns a marker type; the markers are then checked and counted with traits
+//! whose `on_unimplemented` messages explain the fix, spanned at the parameter.
 
 use std::marker::PhantomData;
 
@@ -23,60 +22,155 @@ impl<T> Probe<T> {
     }
 }
 
-/// The parameter fits the flags.
-pub struct Fits;
-/// A model parameter under `#[protected(optional)]`.
-pub struct PlainModel;
-/// An `Option<Model>` parameter without `optional`.
-pub struct OptionalModel;
+/// The parameter's type is the model.
+pub struct IsModel;
+/// The parameter's type is `Option<Model>`.
+pub struct IsOptionalModel;
+/// Any other parameter.
+pub struct IsOther;
 
 /// Chosen for a model `T`.
-pub trait PlainModelProbe {
+pub trait ModelKind {
     /// The marker.
-    fn __warden_plain_model(&self) -> PlainModel {
-        PlainModel
+    fn __warden_kind(&self) -> IsModel {
+        IsModel
     }
 }
-impl<T: UserModel> PlainModelProbe for &Probe<T> {}
-
-/// Chosen for any other `T`.
-pub trait PlainOtherProbe {
-    /// The marker.
-    fn __warden_plain_model(&self) -> Fits {
-        Fits
-    }
-}
-impl<T> PlainOtherProbe for Probe<T> {}
+impl<T: UserModel> ModelKind for &&Probe<T> {}
 
 /// Chosen for `Option<T>` with a model `T`.
-pub trait OptionalModelProbe {
+pub trait OptionalModelKind {
     /// The marker.
-    fn __warden_optional_model(&self) -> OptionalModel {
-        OptionalModel
+    fn __warden_kind(&self) -> IsOptionalModel {
+        IsOptionalModel
     }
 }
-impl<T: UserModel> OptionalModelProbe for &Probe<Option<T>> {}
+impl<T: UserModel> OptionalModelKind for &Probe<Option<T>> {}
 
 /// Chosen for any other type.
-pub trait OptionalOtherProbe {
+pub trait OtherKind {
     /// The marker.
-    fn __warden_optional_model(&self) -> Fits {
-        Fits
+    fn __warden_kind(&self) -> IsOther {
+        IsOther
     }
 }
-impl<T> OptionalOtherProbe for Probe<T> {}
+impl<T> OtherKind for Probe<T> {}
 
-/// A parameter of type `T` fits the handler's `#[protected]` flags.
+/// Without `optional`, the guard refuses anonymous requests.
 #[diagnostic::on_unimplemented(
-    message = "this `#[protected]` parameter does not fit its flags",
-    label = "with `optional`, take `Option<{T}>` (there may be no user); without `optional`, take the model itself, not an `Option`",
-    note = "`#[protected(optional)]` hands the handler `Option<Model>`; without `optional` the guard refuses anonymous requests, so the handler takes `Model`"
+    message = "an `Option` of the user model needs `#[protected(optional)]`",
+    label = "without `optional` there is always a user: take the model itself",
+    note = "`#[protected(optional)]` hands the handler `Option<Model>`: the user, or `None`"
 )]
-pub trait ParameterFits<T> {}
-impl<T> ParameterFits<T> for Fits {}
+pub trait FitsPlain {}
+impl FitsPlain for IsModel {}
+impl FitsPlain for IsOther {}
 
-/// Requires the marker a probe returned to be [`Fits`].
-pub fn check_parameter<T, X: ParameterFits<T>>(_marker: X) {}
+/// With `optional`, there may be no user.
+#[diagnostic::on_unimplemented(
+    message = "with `#[protected(optional)]` there may be no user",
+    label = "take `Option<...>` of the user model here",
+    note = "`optional` hands the handler the user or `None`; without `optional` the guard answers 401 instead"
+)]
+pub trait FitsOptional {}
+impl FitsOptional for IsOptionalModel {}
+impl FitsOptional for IsOther {}
+
+/// Checks one parameter of a handler without `optional`.
+pub fn check_plain<K: FitsPlain>(_kind: &K) {}
+/// Checks one parameter of a handler with `optional`.
+pub fn check_optional<K: FitsOptional>(_kind: &K) {}
+
+/// No parameter receives the user.
+#[derive(Default)]
+pub struct NoUserParameter;
+/// One parameter receives the user.
+#[derive(Default)]
+pub struct OneUserParameter;
+/// Several parameters would receive the user.
+#[derive(Default)]
+pub struct SeveralUserParameters;
+
+/// How many user parameters a marker counts for: without `optional` the model
+/// parameters count, with it the `Option<Model>` ones (a parameter of the other
+/// kind is reported on its own).
+pub trait Counted {
+    /// The count without `optional`.
+    type Plain: Default;
+    /// The count with `optional`.
+    type Optional: Default;
+}
+impl Counted for IsModel {
+    type Plain = OneUserParameter;
+    type Optional = NoUserParameter;
+}
+impl Counted for IsOptionalModel {
+    type Plain = NoUserParameter;
+    type Optional = OneUserParameter;
+}
+impl Counted for IsOther {
+    type Plain = NoUserParameter;
+    type Optional = NoUserParameter;
+}
+
+/// The count of one marker in a handler without `optional`.
+pub fn count_plain<K: Counted>(_kind: &K) -> K::Plain {
+    K::Plain::default()
+}
+
+/// The count of one marker in a handler with `optional`.
+pub fn count_optional<K: Counted>(_kind: &K) -> K::Optional {
+    K::Optional::default()
+}
+
+/// Saturating addition of counts.
+pub trait Plus<B> {
+    /// The sum.
+    type Sum: Default;
+}
+impl<B: Default> Plus<B> for NoUserParameter {
+    type Sum = B;
+}
+impl Plus<NoUserParameter> for OneUserParameter {
+    type Sum = OneUserParameter;
+}
+impl Plus<OneUserParameter> for OneUserParameter {
+    type Sum = SeveralUserParameters;
+}
+impl Plus<SeveralUserParameters> for OneUserParameter {
+    type Sum = SeveralUserParameters;
+}
+impl<B> Plus<B> for SeveralUserParameters {
+    type Sum = SeveralUserParameters;
+}
+
+/// `a + b`.
+pub fn plus<A: Plus<B>, B>(_a: A, _b: B) -> A::Sum {
+    A::Sum::default()
+}
+
+/// Without `optional`: at most one parameter of the model's type.
+#[diagnostic::on_unimplemented(
+    message = "`#[protected]` hands the user to one parameter, and this handler has several of the user model's type",
+    label = "keep one parameter of the model's type"
+)]
+pub trait AtMostOne {}
+impl AtMostOne for NoUserParameter {}
+impl AtMostOne for OneUserParameter {}
+
+/// With `optional`: exactly one `Option<Model>` parameter.
+#[diagnostic::on_unimplemented(
+    message = "`#[protected(optional)]` needs exactly one `Option<...>` parameter of the user model",
+    label = "found `{Self}`",
+    note = "add one `Option<Model>` parameter to receive the user (or `None`), or remove `optional`"
+)]
+pub trait ExactlyOne {}
+impl ExactlyOne for OneUserParameter {}
+
+/// Checks the count of a handler without `optional`.
+pub fn at_most_one<N: AtMostOne>(_count: N) {}
+/// Checks the count of a handler with `optional`.
+pub fn exactly_one<N: ExactlyOne>(_count: N) {}
 
 #[cfg(test)]
 mod tests {
@@ -84,12 +178,16 @@ mod tests {
     use crate::user::User;
 
     #[test]
+    // The borrows steer method resolution: they are the point.
+    #[allow(clippy::needless_borrow)]
     fn probes_tell_the_model_apart() {
-        let _: PlainModel = (&&Probe::<User>::new()).__warden_plain_model();
-        let _: Fits = (&&Probe::<String>::new()).__warden_plain_model();
-        let _: Fits = (&&Probe::<Option<User>>::new()).__warden_plain_model();
-        let _: OptionalModel = (&&Probe::<Option<User>>::new()).__warden_optional_model();
-        let _: Fits = (&&Probe::<Option<String>>::new()).__warden_optional_model();
-        let _: Fits = (&&Probe::<User>::new()).__warden_optional_model();
+        let _: IsModel = (&&&Probe::<User>::new()).__warden_kind();
+        let _: IsOptionalModel = (&&&Probe::<Option<User>>::new()).__warden_kind();
+        let _: IsOther = (&&&Probe::<String>::new()).__warden_kind();
+        let _: IsOther = (&&&Probe::<Option<String>>::new()).__warden_kind();
+        let one = plus(NoUserParameter, count_plain(&IsModel));
+        let one = plus(one, count_plain(&IsOptionalModel));
+        let _: SeveralUserParameters = plus(one, count_plain(&IsModel));
+        let _: NoUserParameter = count_optional(&IsModel);
     }
 }

@@ -47,38 +47,51 @@ pub(crate) fn expand(mut item: syn::ItemFn, guard: &Guard) -> TokenStream {
     } else {
         quote!(Guard)
     };
+    let policy_tokens = policy.clone();
     let param: FnArg = syn::parse_quote_spanned! {span=>
-        _: #private_spanned::#guard_type<#policy>
+        #private_spanned::#guard_type { .. }: #private_spanned::#guard_type<#policy>
     };
     item.sig.inputs.insert(0, param);
     for attr in &mut item.attrs {
         document(attr, guard);
     }
 
+    // Each parameter's kind, checked against the flags, then counted.
+    let (check, count) = if guard.optional {
+        (quote!(check_optional), quote!(count_optional))
+    } else {
+        (quote!(check_plain), quote!(count_plain))
+    };
     let checks = guard.checked.iter().map(|ty| {
-        let method = if guard.optional {
-            quote!(__warden_plain_model)
-        } else {
-            quote!(__warden_optional_model)
-        };
         quote_spanned! {ty.span()=>
-            #private::check_parameter::<#ty, _>(
-                (&&#private::Probe::<#ty>::new()).#method(),
-            );
+            let kind = (&&&#private::Probe::<#ty>::new()).__warden_kind();
+            #private::#check(&kind);
+            let users = #private::plus(users, #private::#count(&kind));
         }
     });
-    let probes = (!guard.checked.is_empty()).then(|| {
-        quote! {
-            const _: () = {
-                #[allow(unused_imports)]
-                use #private::{PlainModelProbe as _, PlainOtherProbe as _, OptionalModelProbe as _, OptionalOtherProbe as _};
-                #[allow(dead_code, clippy::all)]
-                fn check() {
-                    #(#checks)*
-                }
-            };
-        }
-    });
+    let total = if guard.optional {
+        quote!(exactly_one)
+    } else {
+        quote!(at_most_one)
+    };
+    let name = &item.sig.ident;
+    let total = guard
+        .complete
+        .then(|| quote_spanned!(name.span()=> #private::#total(users);));
+    let policy = &policy_tokens;
+    let probes = quote! {
+        const _: () = {
+            #[allow(unused_imports)]
+            use #private::{ModelKind as _, OptionalModelKind as _, OtherKind as _};
+            #[allow(dead_code, clippy::all)]
+            fn check() {
+                #private_spanned::require_policy::<#policy>();
+                let users = #private::NoUserParameter;
+                #(#checks)*
+                #total
+            }
+        };
+    };
     quote!(#item #probes)
 }
 

@@ -13,10 +13,13 @@ pub(crate) struct Guard {
     pub optional: bool,
     pub backend: Option<syn::Path>,
     pub krate: syn::Path,
-    /// The parameter types to check against the model: with `optional`, none may be
-    /// the model itself; without it, none may be `Option<Model>`. Only the compiler
-    /// knows which type is the model, so the check is emitted, not made here.
+    /// The parameter types to check against the model: with `optional`, exactly one
+    /// is `Option<Model>` and none the model itself; without it, at most one is the
+    /// model and none `Option<Model>`. Only the compiler knows which type is the
+    /// model, so the check is emitted, not made here.
     pub checked: Vec<Type>,
+    /// Every parameter is in `checked`, so the count is complete.
+    pub complete: bool,
 }
 
 impl Guard {
@@ -30,6 +33,7 @@ impl Guard {
         }
         let generic = !item.sig.generics.params.is_empty();
         let mut checked = Vec::new();
+        let mut complete = !generic;
         for input in &item.sig.inputs {
             match input {
                 FnArg::Receiver(receiver) => errors.push(
@@ -43,7 +47,7 @@ impl Guard {
                 FnArg::Typed(typed) if !generic && !contains_impl_trait(&typed.ty) => {
                     checked.push((*typed.ty).clone());
                 }
-                FnArg::Typed(_) => {}
+                FnArg::Typed(_) => complete = false,
             }
         }
         let krate = args
@@ -57,6 +61,7 @@ impl Guard {
             backend: args.backend,
             krate,
             checked,
+            complete,
         })
     }
 }

@@ -299,7 +299,7 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
                 extra: ::std::vec::Vec<#p::FieldValue>,
             ) -> ::core::result::Result<Self, ::std::string::String> {
                 #[allow(unused_mut, unused_variables)]
-                let mut values = extra.into_iter();
+                let mut values = ::core::iter::IntoIterator::into_iter(extra);
                 ::core::result::Result::Ok(Self {
                     id: account.id,
                     email: account.email,
@@ -372,7 +372,15 @@ fn default_expr(field: &ModelField) -> TokenStream {
         None => quote!(::core::default::Default::default()),
         Some(lit) => {
             let value = match lit {
-                Lit::Str(s) => quote!(::std::string::String::from(#s)),
+                Lit::Str(s) => {
+                    quote!(<::std::string::String as ::core::convert::From<&str>>::from(#s))
+                }
+                // An integer given for a float field: written as a float literal.
+                Lit::Int(int) if field.is_float() => {
+                    let float =
+                        syn::LitFloat::new(&format!("{}.0", int.base10_digits()), int.span());
+                    quote!(#float)
+                }
                 other => quote!(#other),
             };
             if field.nullable() {

@@ -43,6 +43,7 @@ pub(crate) enum Scalar {
 }
 
 pub(crate) struct ModelField {
+    pub scalar: Scalar,
     pub ident: syn::Ident,
     pub vis: syn::Visibility,
     pub attrs: Vec<syn::Attribute>,
@@ -58,6 +59,10 @@ pub(crate) struct ModelField {
 impl ModelField {
     pub(crate) fn nullable(&self) -> bool {
         self.inner.is_some()
+    }
+
+    pub(crate) fn is_float(&self) -> bool {
+        self.scalar == Scalar::Float
     }
 
     /// Registration must carry it: `create`, not an `Option`, no default.
@@ -185,6 +190,9 @@ fn validate_field(field: &syn::Field) -> darling::Result<ModelField> {
     let mut args = FieldArgs::default();
     let mut attrs = Vec::new();
     let mut seen = false;
+    // A #[user] that did not parse says nothing reliable about the flags: no
+    // follow-on error about them.
+    let mut flags_known = true;
     for attr in &field.attrs {
         if !attr.path().is_ident("user") {
             attrs.push(attr.clone());
@@ -194,6 +202,7 @@ fn validate_field(field: &syn::Field) -> darling::Result<ModelField> {
             errors.push(
                 Error::custom("one #[user(...)] per field: put every flag in it").with_span(attr),
             );
+            flags_known = false;
             continue;
         }
         seen = true;
@@ -203,8 +212,9 @@ fn validate_field(field: &syn::Field) -> darling::Result<ModelField> {
             .map_err(Error::from)
             .and_then(|list| NestedMeta::parse_meta_list(list.tokens.clone()).map_err(Error::from))
             .and_then(|list| FieldArgs::from_list(&list));
-        if let Some(parsed) = errors.handle(parsed) {
-            args = parsed;
+        match errors.handle(parsed) {
+            Some(parsed) => args = parsed,
+            None => flags_known = false,
         }
     }
     let (scalar, inner) = match classify(&field.ty) {
@@ -215,7 +225,7 @@ fn validate_field(field: &syn::Field) -> darling::Result<ModelField> {
         }
     };
     let nullable = inner.is_some();
-    if !args.create.is_present() && args.default.is_none() && !nullable {
+    if flags_known && !args.create.is_present() && args.default.is_none() && !nullable {
         errors.push(
             Error::custom(format!(
                 "field `{name}` is never set at registration: add `create` to accept it there, give it a `default = ...`, or make it an `Option`"
@@ -229,6 +239,7 @@ fn validate_field(field: &syn::Field) -> darling::Result<ModelField> {
         errors.push(error);
     }
     errors.finish_with(ModelField {
+        scalar,
         ident,
         vis: field.vis.clone(),
         attrs,
@@ -250,6 +261,12 @@ fn classify(ty: &Type) -> darling::Result<(Scalar, Option<Type>)> {
 }
 
 fn scalar(ty: &Type) -> darling::Result<Scalar> {
+    if let Type::Reference(reference) = ty {
+        return Err(Error::custom(
+            "unsupported field type: a user model owns its data; use `String` rather than a reference",
+        )
+        .with_span(reference));
+    }
     let name = match ty {
         Type::Path(path) if path.qself.is_none() => path
             .path

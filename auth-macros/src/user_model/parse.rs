@@ -1,7 +1,8 @@
 //! Reading `#[user_model(...)]` and each field's `#[user(...)]` with darling.
 
 use darling::FromMeta;
-use darling::util::Flag;
+
+use crate::flag::FlagArg;
 
 /// The model's options. Unknown ones get darling's "did you mean".
 #[derive(FromMeta, Default)]
@@ -15,8 +16,11 @@ pub(crate) struct ModelArgs {
 /// A field's flags: `#[user(read, create, update, default = "free")]`.
 #[derive(FromMeta, Default)]
 pub(crate) struct FieldArgs {
-    pub read: Flag,
-    pub create: Flag,
-    pub update: Flag,
+    #[darling(default)]
+    pub read: FlagArg,
+    #[darling(default)]
+    pub create: FlagArg,
+    #[darling(default)]
+    pub update: FlagArg,
     pub default: Option<syn::Lit>,
 }

@@ -26,7 +26,7 @@ pub const DEFAULT_AUDIENCE: &str = "fastapi-users:auth";
 /// read differently by different libraries).
 const RESERVED: [&str; 6] = ["sub", "aud", "exp", "nbf", "iat", "jti"];
 
-/// The most clock leeway a strategy accepts (SECURITY.md item 6).
+/// The most clock leeway a strategy accepts (RFC 7519 §4.1.4 allows "a small leeway"; ASVS V9 asks for a bounded one).
 pub const MAX_LEEWAY_SECONDS: u64 = 60;
 
 /// How long issued tokens live.

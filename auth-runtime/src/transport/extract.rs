@@ -10,7 +10,7 @@ use crate::backend::{CookieSettings, SameSite};
 ///
 /// `None` when absent or malformed, and when the header appears more than once:
 /// FastAPI takes the first, which lets a proxy and a client disagree about who is
-/// calling (SECURITY.md item 11). Tokens in the query string are never read.
+/// calling (RFC 6750 §2: one method, one token). Tokens in the query string are never read.
 pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     let mut values = headers.get_all(header::AUTHORIZATION).iter();
     let value = values.next()?;

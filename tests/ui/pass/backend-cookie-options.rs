@@ -1,5 +1,5 @@
 // The cookie transport: bare (FastAPI Users' defaults) and with every option.
-use warden::{AuthBackend, CookieSettings, SameSite, Transport, auth_backend};
+use warden::{AuthBackend, CookieSettings, SameSite, TransportConfig, auth_backend};
 
 #[auth_backend(name = "cookie", lifetime = 3600, transport = cookie)]
 pub struct Cookie;
@@ -36,11 +36,11 @@ pub struct Local;
 fn main() {
     assert_eq!(
         Cookie::CONFIG.transport,
-        Transport::Cookie(CookieSettings::DEFAULT)
+        TransportConfig::Cookie(CookieSettings::DEFAULT)
     );
     assert_eq!(
         Session::CONFIG.transport,
-        Transport::Cookie(CookieSettings {
+        TransportConfig::Cookie(CookieSettings {
             name: "session",
             max_age: Some(600),
             path: "/",
@@ -52,7 +52,7 @@ fn main() {
     );
     assert_eq!(
         Cross::CONFIG.transport,
-        Transport::Cookie(CookieSettings {
+        TransportConfig::Cookie(CookieSettings {
             name: "__Host-auth",
             http_only: false,
             same_site: SameSite::None,
@@ -61,7 +61,7 @@ fn main() {
     );
     assert_eq!(
         Local::CONFIG.transport,
-        Transport::Cookie(CookieSettings {
+        TransportConfig::Cookie(CookieSettings {
             path: "/api",
             secure: false,
             ..CookieSettings::DEFAULT

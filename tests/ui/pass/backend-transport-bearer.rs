@@ -6,6 +6,6 @@ pub struct Jwt;
 fn main() {
     assert_eq!(
         <Jwt as warden::AuthBackend>::CONFIG.transport,
-        warden::Transport::Bearer
+        warden::TransportConfig::Bearer
     );
 }

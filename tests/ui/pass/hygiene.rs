@@ -1,4 +1,4 @@
-// Generated code names nothing the user imported: both macros expand under
+// Generated code names nothing the user imported: the macros expand under
 // `#![no_implicit_prelude]` with only fully qualified paths in scope.
 #![no_implicit_prelude]
 
@@ -34,10 +34,29 @@ async fn hidden() -> &'static str {
     "ok"
 }
 
+#[::warden::user_model(id = i64)]
+pub struct Member {
+    #[user(read, create, update)]
+    pub first_name: ::std::string::String,
+    #[user(read, default = "free")]
+    pub plan: ::std::string::String,
+    #[user(read, create, update)]
+    pub nickname: ::std::option::Option<::std::string::String>,
+    #[user(update, default = 3)]
+    pub level: i32,
+}
+
+#[::warden::protected(active)]
+async fn member(user: Member) -> ::std::string::String {
+    user.first_name
+}
+
 fn main() {
     let _ = (Rsa::strategy(), Jwt::strategy());
     let _: ::axum::Router<::warden::Warden> = ::axum::Router::new()
         .route("/me", ::axum::routing::get(me))
         .route("/maybe", ::axum::routing::get(maybe))
         .route("/hidden", ::axum::routing::get(hidden));
+    let _: ::axum::Router<::warden::Warden<Member>> =
+        ::axum::Router::new().route("/member", ::axum::routing::get(member));
 }

@@ -1,7 +1,8 @@
-// A parameter type named `User` that is the application's own view of the user,
-// built with `From<warden::User>`.
+// The application's own view of the user, built with `From<warden::User>`, is named
+// through `CurrentUser` explicitly: `#[protected]` hands the user only to a parameter
+// of the model's own type.
 use axum::routing::get;
-use warden::protected;
+use warden::{Active, CurrentUser, OptionalUser, protected};
 
 mod view {
     pub struct User {
@@ -15,18 +16,22 @@ mod view {
     }
 }
 
-#[protected(active)]
-async fn me(user: view::User) -> String {
+async fn me(CurrentUser { user, .. }: CurrentUser<Active, view::User>) -> String {
     user.email
 }
 
-#[protected(optional)]
-async fn maybe(user: Option<view::User>) -> String {
+#[protected(verified)]
+async fn verified(CurrentUser { user, .. }: CurrentUser<Active, view::User>) -> String {
+    user.email
+}
+
+async fn maybe(OptionalUser { user, .. }: OptionalUser<(), view::User>) -> String {
     user.map(|user| user.email).unwrap_or_default()
 }
 
 fn main() {
     let _: axum::Router<warden::Warden> = axum::Router::new()
         .route("/me", get(me))
+        .route("/verified", get(verified))
         .route("/maybe", get(maybe));
 }

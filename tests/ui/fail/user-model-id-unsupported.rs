@@ -1,0 +1,4 @@
+#[warden::user_model(id = String)]
+pub struct Member {}
+
+fn main() {}

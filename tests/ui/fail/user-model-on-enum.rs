@@ -1,0 +1,7 @@
+#[warden::user_model]
+pub enum Member {
+    Free,
+    Paid,
+}
+
+fn main() {}

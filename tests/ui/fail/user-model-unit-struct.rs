@@ -1,0 +1,4 @@
+#[warden::user_model]
+pub struct Member;
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[warden::user_model(ids = i64)]
+pub struct Member {}
+
+fn main() {}
