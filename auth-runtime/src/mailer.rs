@@ -17,7 +17,7 @@ use crate::model::UserModel;
 /// ```no_run
 /// # fn build() -> Result<(), warden_runtime::ConfigError> {
 /// use warden_runtime::{MemoryStore, Warden, mailer::DevMailer};
-/// let warden = Warden::builder()
+/// let warden = Warden::<warden_runtime::User>::builder()
 ///     .store(MemoryStore::new())
 ///     .events(DevMailer::new("outbox.jsonl"))
 ///     # ;

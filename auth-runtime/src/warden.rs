@@ -130,10 +130,11 @@ impl<U: UserModel> Warden<U> {
     where
         S: Clone + Send + Sync + 'static,
     {
-        let routes = crate::routes::router(self.clone());
+        let (routes, ops) = crate::routes::mount(self.clone(), crate::routes::list(self));
         if self.inner.docs {
-            routes.merge(crate::openapi::router_with(
+            routes.merge(crate::openapi::router_of(
                 &self.api_spec("warden"),
+                ops,
                 self.inner.app_api.as_ref(),
             ))
         } else {
@@ -147,7 +148,7 @@ impl<U: UserModel> Warden<U> {
     where
         S: Clone + Send + Sync + 'static,
     {
-        crate::routes::backend_router(self.clone(), name)
+        crate::routes::mount(self.clone(), crate::routes::backend_list(self, name)).0
     }
 
     /// Whether [`routes`](Self::routes) serves `/openapi.json` and `/docs`.

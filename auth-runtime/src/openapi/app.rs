@@ -6,14 +6,14 @@
 use serde_json::{Map, Value, json};
 use utoipa::openapi::OpenApi;
 
-use super::{ApiSpec, document, paths};
+use super::{ApiSpec, Op, document_of, paths};
 
 /// The placeholder scheme `#[protected]` writes.
 const PLACEHOLDER: &str = "warden";
 
-/// Warden's document with the application's operations merged in.
-pub(crate) fn merged(spec: &ApiSpec, app: Option<&OpenApi>) -> Value {
-    let mut doc = document(spec);
+/// Warden's document of `ops`, with the application's operations merged in.
+pub(crate) fn merged(spec: &ApiSpec, ops: Vec<Op>, app: Option<&OpenApi>) -> Value {
+    let mut doc = document_of(spec, ops);
     if let Some(app) = app {
         doc.merge(app.clone());
     }

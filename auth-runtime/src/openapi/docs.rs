@@ -136,7 +136,19 @@ pub fn router_with<S>(spec: &ApiSpec, app: Option<&utoipa::openapi::OpenApi>) ->
 where
     S: Clone + Send + Sync + 'static,
 {
-    let json = super::app::merged(spec, app);
+    router_of(spec, super::operations(spec), app)
+}
+
+/// The docs of exactly these operations (the warden's route list), plus `app`'s.
+pub(crate) fn router_of<S>(
+    spec: &ApiSpec,
+    ops: Vec<super::Op>,
+    app: Option<&utoipa::openapi::OpenApi>,
+) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    let json = super::app::merged(spec, ops, app);
     let plain = Bytes::from(json.to_string());
     let json = std::sync::Arc::new(json);
     let mut page_headers = headers("text/html; charset=utf-8", "no-cache");

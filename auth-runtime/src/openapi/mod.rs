@@ -34,7 +34,9 @@ use utoipa::openapi::security::{
 use utoipa::openapi::tag::TagBuilder;
 use utoipa::openapi::{OpenApi, OpenApiBuilder};
 
+pub(crate) use docs::router_of;
 pub use docs::{router, router_with};
+pub(crate) use paths::Op;
 
 use crate::model::Field;
 pub use crate::transport::TransportDoc;
@@ -123,6 +125,16 @@ fn security_scheme(backend: &BackendSpec) -> SecurityScheme {
 /// the suffix `_{backend}`. Routes that need a user accept any backend's scheme;
 /// logout and refresh only their own backend's.
 pub fn document(spec: &ApiSpec) -> OpenApi {
+    document_of(spec, operations(spec))
+}
+
+/// The operations `spec` describes, each with its method, path and operation id.
+pub(crate) fn operations(spec: &ApiSpec) -> Vec<Op> {
+    paths::operations(spec, &paths::scheme_names(spec))
+}
+
+/// The document of `spec` whose paths are `ops` (the warden's route list).
+pub(crate) fn document_of(spec: &ApiSpec, ops: Vec<Op>) -> OpenApi {
     let schemes = paths::scheme_names(spec);
     let mut components = ComponentsBuilder::new();
     for (name, schema) in schemas::components(spec) {
@@ -160,7 +172,7 @@ pub fn document(spec: &ApiSpec) -> OpenApi {
                      shapes and error codes.",
                 )),
         )
-        .paths(paths::paths(spec, &schemes))
+        .paths(paths::paths(ops))
         .components(Some(components.build()))
         .tags(Some(tags))
         .build()

@@ -77,7 +77,9 @@ impl Errors {
 }
 
 /// One operation, before it becomes a utoipa `Operation`.
-struct Op {
+/// One documented operation: the route list takes its method, path and id from here,
+/// so each route's path is written once.
+pub(crate) struct Op {
     method: HttpMethod,
     path: String,
     id: String,
@@ -92,6 +94,30 @@ struct Op {
 }
 
 impl Op {
+    /// `GET`, `POST`, ...
+    pub(crate) fn method(&self) -> &'static str {
+        match self.method {
+            HttpMethod::Get => "GET",
+            HttpMethod::Post => "POST",
+            HttpMethod::Put => "PUT",
+            HttpMethod::Patch => "PATCH",
+            HttpMethod::Delete => "DELETE",
+            HttpMethod::Head => "HEAD",
+            HttpMethod::Options => "OPTIONS",
+            HttpMethod::Trace => "TRACE",
+        }
+    }
+
+    /// The route's path, `{id}` style.
+    pub(crate) fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// FastAPI Users' operation id, e.g. `auth:jwt.login`.
+    pub(crate) fn id(&self) -> &str {
+        &self.id
+    }
+
     fn new(method: HttpMethod, path: impl Into<String>, id: impl Into<String>) -> Self {
         Self {
             method,
@@ -146,7 +172,7 @@ impl Op {
         self
     }
 
-    fn into_path_item(self) -> (String, PathItem) {
+    pub(crate) fn into_path_item(self) -> (String, PathItem) {
         let mut operation = OperationBuilder::new()
             .tag(self.tag)
             .summary(Some(summary(&self.id)))
@@ -569,9 +595,9 @@ fn users_operations(schemes: &[String], integer_ids: bool) -> Vec<Op> {
     ]
 }
 
-/// Every documented route of `spec`, in FastAPI Users' order: auth per backend,
-/// register, reset, verify, users.
-pub(super) fn paths(spec: &ApiSpec, schemes: &[String]) -> Paths {
+/// Every operation of `spec`, in FastAPI Users' order: auth per backend, register,
+/// reset, verify, users. The one place that decides which routes exist.
+pub(crate) fn operations(spec: &ApiSpec, schemes: &[String]) -> Vec<Op> {
     let mut ops = Vec::new();
     for (backend, scheme) in spec.backends.iter().zip(schemes) {
         ops.extend(auth_operations(backend, scheme));
@@ -588,6 +614,11 @@ pub(super) fn paths(spec: &ApiSpec, schemes: &[String]) -> Paths {
     if spec.users {
         ops.extend(users_operations(schemes, spec.integer_ids));
     }
+    ops
+}
+
+/// The operations as the document's paths.
+pub(super) fn paths(ops: Vec<Op>) -> Paths {
     ops.into_iter()
         .map(Op::into_path_item)
         .fold(PathsBuilder::new(), |paths, (path, item)| {

@@ -14,190 +14,132 @@ use axum::Router;
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::{MethodRouter, get, post};
+use axum::routing::{MethodRouter, delete, get, patch, post};
 use serde_json::Value;
 
 use crate::authn::{Access, authorize};
 use crate::error::ApiError;
 use crate::guard::Policy;
 use crate::model::UserModel;
+use crate::openapi::{self, Op};
 use crate::warden::Warden;
 
-/// One route warden serves: the router mounts `handler`, the route table prints
-/// `what`.
+/// One route warden serves: the document's operation (its method, path and id),
+/// the handler the router mounts, and what the route table prints.
 pub(crate) struct Route<U: UserModel> {
-    pub(crate) method: &'static str,
-    pub(crate) path: String,
+    pub(crate) op: Op,
     pub(crate) what: &'static str,
     pub(crate) handler: MethodRouter<Warden<U>>,
 }
 
-impl<U: UserModel> Route<U> {
-    fn new(
-        method: &'static str,
-        path: impl Into<String>,
-        what: &'static str,
-        handler: MethodRouter<Warden<U>>,
-    ) -> Self {
-        Self {
-            method,
-            path: path.into(),
-            what,
-            handler,
-        }
+/// The handler of an operation, by FastAPI Users' operation id, and what it does.
+fn handler<U: UserModel>(id: &str) -> Option<(&'static str, MethodRouter<Warden<U>>)> {
+    if let Some((name, action)) = id
+        .strip_prefix("auth:")
+        .and_then(|rest| rest.rsplit_once('.'))
+    {
+        let name: Arc<str> = Arc::from(name);
+        return match action {
+            "login" => Some((
+                "log in (form or JSON username/password)",
+                post(
+                    move |State(warden): State<Warden<U>>, fields: body::Fields| {
+                        auth::login(warden, Arc::clone(&name), fields)
+                    },
+                ),
+            )),
+            "logout" => Some((
+                "log out",
+                post(move |State(warden): State<Warden<U>>, headers: HeaderMap| {
+                    auth::logout(warden, Arc::clone(&name), headers)
+                }),
+            )),
+            "refresh" => Some((
+                "trade a valid token for a fresh one",
+                post(move |State(warden): State<Warden<U>>, headers: HeaderMap| {
+                    auth::refresh(warden, Arc::clone(&name), headers)
+                }),
+            )),
+            _ => None,
+        };
     }
-}
-
-/// The login, logout and refresh routes of one backend.
-fn backend_routes<U: UserModel>(name: &str) -> Vec<Route<U>> {
-    let name: Arc<str> = Arc::from(name);
-    let (login, logout, refresh) = (Arc::clone(&name), Arc::clone(&name), Arc::clone(&name));
-    vec![
-        Route::new(
-            "POST",
-            format!("/auth/{name}/login"),
-            "log in (form or JSON username/password)",
-            post(
-                move |State(warden): State<Warden<U>>, fields: body::Fields| {
-                    auth::login(warden, Arc::clone(&login), fields)
-                },
-            ),
-        ),
-        Route::new(
-            "POST",
-            format!("/auth/{name}/logout"),
-            "log out",
-            post(move |State(warden): State<Warden<U>>, headers: HeaderMap| {
-                auth::logout(warden, Arc::clone(&logout), headers)
-            }),
-        ),
-        Route::new(
-            "POST",
-            format!("/auth/{name}/refresh"),
-            "trade a valid token for a fresh one",
-            post(move |State(warden): State<Warden<U>>, headers: HeaderMap| {
-                auth::refresh(warden, Arc::clone(&refresh), headers)
-            }),
-        ),
-    ]
-}
-
-/// Every route of `warden`, in FastAPI Users' order: auth per backend, register,
-/// reset, verify, users.
-pub(crate) fn list<U: UserModel>(warden: &Warden<U>) -> Vec<Route<U>> {
-    let mut routes = Vec::new();
-    for name in warden.backend_names() {
-        routes.extend(backend_routes(name));
-    }
-    routes.push(Route::new(
-        "POST",
-        "/auth/register",
-        "register a user",
-        post(register::register::<U>),
-    ));
-    if warden.manager().tokens().has_reset() {
-        routes.push(Route::new(
-            "POST",
-            "/auth/forgot-password",
-            "ask for a reset token",
-            post(reset::forgot_password::<U>),
-        ));
-        routes.push(Route::new(
-            "POST",
-            "/auth/reset-password",
+    Some(match id {
+        "register:register" => ("register a user", post(register::register::<U>)),
+        "reset:forgot_password" => ("ask for a reset token", post(reset::forgot_password::<U>)),
+        "reset:reset_password" => (
             "set a new password with a reset token",
             post(reset::reset_password::<U>),
-        ));
-    }
-    if warden.manager().tokens().has_verify() {
-        routes.push(Route::new(
-            "POST",
-            "/auth/request-verify-token",
+        ),
+        "verify:request-token" => (
             "ask for a verify token",
             post(verify::request_verify_token::<U>),
-        ));
-        routes.push(Route::new(
-            "POST",
-            "/auth/verify",
-            "verify the e-mail with a token",
-            post(verify::verify::<U>),
-        ));
-    }
-    routes.push(Route::new(
-        "GET",
-        "/users/me",
-        "the current user",
-        get(users::me::<U>),
-    ));
-    routes.push(Route::new(
-        "PATCH",
-        "/users/me",
-        "update the current user",
-        axum::routing::patch(users::patch_me::<U>),
-    ));
-    routes.push(Route::new(
-        "GET",
-        "/users/{id}",
-        "a user (superuser)",
-        get(users::get_user::<U>),
-    ));
-    routes.push(Route::new(
-        "PATCH",
-        "/users/{id}",
-        "update a user (superuser)",
-        axum::routing::patch(users::patch_user::<U>),
-    ));
-    routes.push(Route::new(
-        "DELETE",
-        "/users/{id}",
-        "delete a user (superuser)",
-        axum::routing::delete(users::delete_user::<U>),
-    ));
-    routes
+        ),
+        "verify:verify" => ("verify the e-mail with a token", post(verify::verify::<U>)),
+        "users:current_user" => ("the current user", get(users::me::<U>)),
+        "users:patch_current_user" => ("update the current user", patch(users::patch_me::<U>)),
+        "users:user" => ("a user (superuser)", get(users::get_user::<U>)),
+        "users:patch_user" => ("update a user (superuser)", patch(users::patch_user::<U>)),
+        "users:delete_user" => ("delete a user (superuser)", delete(users::delete_user::<U>)),
+        _ => return None,
+    })
 }
 
-fn mount<U: UserModel, S>(warden: Warden<U>, routes: Vec<Route<U>>) -> Router<S>
+/// Every route of `warden`, in FastAPI Users' order (auth per backend, register,
+/// reset, verify, users): the operations of its document, each with its handler. The
+/// router, the route table and the OpenAPI document all come from this one list.
+pub(crate) fn list<U: UserModel>(warden: &Warden<U>) -> Vec<Route<U>> {
+    openapi::operations(&warden.api_spec("warden"))
+        .into_iter()
+        .filter_map(|op| {
+            let Some((what, handler)) = handler::<U>(op.id()) else {
+                // Every operation has a handler (a unit test holds it); an operation
+                // without one is left out of the router and the document alike.
+                tracing::error!(operation = op.id(), "no handler for this operation");
+                return None;
+            };
+            Some(Route { op, what, handler })
+        })
+        .collect()
+}
+
+/// Mounts `routes`; returns the router and their operations, for the document.
+pub(crate) fn mount<U: UserModel, S>(
+    warden: Warden<U>,
+    routes: Vec<Route<U>>,
+) -> (Router<S>, Vec<Op>)
 where
     S: Clone + Send + Sync + 'static,
 {
-    routes
-        .into_iter()
-        .fold(Router::new(), |router, route| {
-            router.route(&route.path, route.handler)
-        })
+    let mut ops = Vec::with_capacity(routes.len());
+    let mut router = Router::new();
+    for route in routes {
+        router = router.route(route.op.path(), route.handler);
+        ops.push(route.op);
+    }
+    let router = router
         .method_not_allowed_fallback(|| async {
             ApiError::new(
                 StatusCode::METHOD_NOT_ALLOWED,
                 Value::from("Method Not Allowed"),
             )
         })
-        .with_state(warden)
+        .with_state(warden);
+    (router, ops)
 }
 
-pub(crate) fn router<U: UserModel, S>(warden: Warden<U>) -> Router<S>
-where
-    S: Clone + Send + Sync + 'static,
-{
-    let routes = list(&warden);
-    mount(warden, routes)
-}
-
-pub(crate) fn backend_router<U: UserModel, S>(warden: Warden<U>, name: &str) -> Router<S>
-where
-    S: Clone + Send + Sync + 'static,
-{
-    let routes = if warden.backend(name).is_some() {
-        backend_routes(name)
-    } else {
-        Vec::new()
-    };
-    mount(warden, routes)
+/// The routes of the backend named `name` only.
+pub(crate) fn backend_list<U: UserModel>(warden: &Warden<U>, name: &str) -> Vec<Route<U>> {
+    let prefix = format!("auth:{name}.");
+    list(warden)
+        .into_iter()
+        .filter(|route| route.op.id().starts_with(&prefix))
+        .collect()
 }
 
 pub(crate) fn table<U: UserModel>(warden: &Warden<U>) -> Vec<(&'static str, String, &'static str)> {
     let mut table: Vec<_> = list(warden)
         .into_iter()
-        .map(|route| (route.method, route.path, route.what))
+        .map(|route| (route.op.method(), route.op.path().to_owned(), route.what))
         .collect();
     if warden.serves_docs() {
         table.push(("GET", "/openapi.json".to_owned(), "the OpenAPI document"));
@@ -221,5 +163,31 @@ impl<U: UserModel, P: Policy> FromRequestParts<Warden<U>> for RouteUser<U, P> {
         };
         let found = authorize(warden, &parts.headers, None, P::ACCESS.and(verified)).await?;
         Ok(Self(found.user, PhantomData))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::openapi::{ApiSpec, BackendSpec};
+    use crate::user::User;
+
+    #[test]
+    fn every_operation_has_a_handler() {
+        let spec = ApiSpec {
+            title: "t".into(),
+            backends: vec![BackendSpec::bearer("jwt"), BackendSpec::cookie("c", "k")],
+            register: true,
+            users: true,
+            reset_password: true,
+            verify: true,
+            fields: Vec::new(),
+            integer_ids: false,
+        };
+        let ops = openapi::operations(&spec);
+        assert_eq!(ops.len(), 16);
+        for op in ops {
+            assert!(handler::<User>(op.id()).is_some(), "{}", op.id());
+        }
     }
 }
