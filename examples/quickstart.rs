@@ -90,16 +90,8 @@ async fn main() -> Result<(), warden::Error> {
         }
     }
 
-    let demo = [
-        ("GET", "/authenticated-route", "#[protected(active)]"),
-        ("GET", "/verified-route", "#[protected(active, verified)]"),
-        ("GET", "/superuser-route", "#[protected(active, superuser)]"),
-        ("GET", "/optional-route", "#[protected(optional)]"),
-    ];
+    // Warden's routes, then the demo routes documented above.
     for (method, path, what) in warden.route_table() {
-        tracing::info!("route {method:<6} {path:<24} {what}");
-    }
-    for (method, path, what) in demo {
         tracing::info!("route {method:<6} {path:<24} {what}");
     }
     tracing::info!("database {database}");

@@ -61,6 +61,15 @@ async fn protected_handlers_appear_with_the_lock_and_their_answers() {
         .openapi(api)
         .build()
         .unwrap();
+    // The route table lists them after warden's own.
+    let table = warden.route_table();
+    let admin_row = (
+        "GET".to_owned(),
+        "/admin".to_owned(),
+        "#[protected(active, superuser)]".to_owned(),
+    );
+    assert!(table.contains(&admin_row), "{table:?}");
+    assert_eq!(table[0].1, "/auth/jwt/login");
     let app = router.merge(warden.routes()).with_state(warden);
     let http = Http::new(serve(app).await);
     let doc = http

@@ -177,9 +177,17 @@ impl<U: UserModel> Warden<U> {
         }
     }
 
-    /// Every route [`routes`](Self::routes) serves: `(method, path, what it does)`.
-    pub fn route_table(&self) -> Vec<(&'static str, String, &'static str)> {
-        crate::routes::table(self)
+    /// Every route [`routes`](Self::routes) serves, then the application's own
+    /// documented ones ([`WardenBuilder::openapi`]): `(method, path, what it does)`.
+    pub fn route_table(&self) -> Vec<(String, String, String)> {
+        let mut table: Vec<_> = crate::routes::table(self)
+            .into_iter()
+            .map(|(method, path, what)| (method.to_owned(), path, what.to_owned()))
+            .collect();
+        if let Some(api) = &self.inner.app_api {
+            table.extend(crate::openapi::app_routes(api));
+        }
+        table
     }
 }
 

@@ -95,6 +95,35 @@ fn resolve_guards(doc: &mut Value, schemes: &[String]) {
     }
 }
 
+/// The application's documented routes, for the route table: `(method, path, what)`,
+/// `what` being the operation's summary, else its `#[protected(...)]` flags.
+pub(crate) fn app_routes(api: &OpenApi) -> Vec<(String, String, String)> {
+    let Ok(doc) = serde_json::to_value(api) else {
+        return Vec::new();
+    };
+    let mut routes = Vec::new();
+    let Some(paths) = doc.get("paths").and_then(Value::as_object) else {
+        return routes;
+    };
+    for (path, item) in paths {
+        let Some(item) = item.as_object() else {
+            continue;
+        };
+        for (method, operation) in item {
+            let Some(operation) = operation.as_object() else {
+                continue;
+            };
+            let what = match (operation.get("summary"), placeholder_scopes(operation)) {
+                (Some(Value::String(summary)), _) => summary.clone(),
+                (_, Some(scopes)) => format!("#[protected({})]", scopes.join(", ")),
+                _ => String::new(),
+            };
+            routes.push((method.to_ascii_uppercase(), path.clone(), what));
+        }
+    }
+    routes
+}
+
 /// The scopes of the placeholder requirement, if the operation has one.
 fn placeholder_scopes(operation: &Map<String, Value>) -> Option<Vec<String>> {
     operation

@@ -34,6 +34,7 @@ use utoipa::openapi::security::{
 use utoipa::openapi::tag::TagBuilder;
 use utoipa::openapi::{OpenApi, OpenApiBuilder};
 
+pub(crate) use app::app_routes;
 pub(crate) use docs::router_of;
 pub use docs::{router, router_with};
 pub(crate) use paths::Op;
