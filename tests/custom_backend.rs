@@ -12,12 +12,12 @@ use axum::Router;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use common::{Http, Reply, serve};
+use common::{Http, Jwt, Reply, serve};
 use reqwest::Method;
 use serde_json::{Value, json};
 use warden::{
     ApiError, MemoryStore, Strategy, StrategyError, TokenInfo, Transport, TransportDoc, User,
-    Warden, async_trait, auth_backend, protected,
+    Warden, async_trait, protected,
 };
 
 /// The token in `X-Session`; login answers `{"session": ...}`.
@@ -74,13 +74,6 @@ impl Strategy for Sessions {
         Some(600)
     }
 }
-
-#[auth_backend(
-    name = "jwt",
-    lifetime = 3600,
-    secret = "test-secret-that-is-at-least-32-bytes-long"
-)]
-pub struct Jwt;
 
 #[protected(active)]
 async fn whoami(user: User) -> String {

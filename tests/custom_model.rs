@@ -6,20 +6,12 @@ mod common;
 
 use axum::routing::get;
 use axum::{Json, Router};
-use common::{Http, serve};
+use common::{Http, Jwt, serve};
 use reqwest::Method;
 use serde_json::{Value, json};
 use warden::{
-    MemoryStore, SqliteStore, StoreError, User, UserStore, Warden, auth_backend, protected,
-    user_model,
+    MemoryStore, SqliteStore, StoreError, User, UserStore, Warden, protected, user_model,
 };
-
-#[auth_backend(
-    name = "jwt",
-    lifetime = 3600,
-    secret = "test-secret-that-is-at-least-32-bytes-long"
-)]
-pub struct Jwt;
 
 /// The example: integer ids, a required, a defaulted and an optional field.
 #[user_model(id = i64)]

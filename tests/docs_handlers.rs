@@ -4,19 +4,12 @@
 
 mod common;
 
-use common::{Http, serve};
+use common::{Http, Jwt, serve};
 use reqwest::Method;
 use serde_json::json;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use warden::{MemoryStore, User, Warden, auth_backend, protected};
-
-#[auth_backend(
-    name = "jwt",
-    lifetime = 3600,
-    secret = "test-secret-that-is-at-least-32-bytes-long"
-)]
-pub struct Jwt;
 
 #[auth_backend(
     name = "cookie",

@@ -12,6 +12,7 @@
 
 use proc_macro::TokenStream;
 
+mod attribute;
 mod backend;
 mod flag;
 mod protected;

@@ -4,48 +4,25 @@ mod expand;
 mod model;
 mod parse;
 
-use darling::FromMeta;
-use darling::ast::NestedMeta;
 use proc_macro2::TokenStream;
 use quote::quote;
 
-pub(crate) fn run(args: TokenStream, raw_item: TokenStream) -> TokenStream {
-    let mut errors = darling::Error::accumulator();
-    let args = errors
-        .handle(NestedMeta::parse_meta_list(args).map_err(darling::Error::from))
-        .and_then(|list| errors.handle(parse::BackendArgs::from_list(&list)));
-    let item = match syn::parse2::<syn::Item>(raw_item.clone()) {
-        Ok(syn::Item::Struct(item)) => item,
-        other => {
-            let (what, span) = match &other {
-                Ok(item) => crate::item_kind(item),
-                Err(_) => ("this item", first_token_span(&raw_item)),
-            };
-            errors.push(
-                darling::Error::custom(format!(
-                    "#[auth_backend] goes on a unit struct, not {what}: write `pub struct Jwt;`"
-                ))
-                .with_span(&span),
-            );
-            let errors = errors.finish().err().map(darling::Error::write_errors);
-            return quote! { #errors #raw_item };
-        }
-    };
-    let model = args.and_then(|args| errors.handle(model::Backend::validate(args, &item)));
-    match (errors.finish(), model) {
-        (Ok(()), Some(model)) => expand::expand(&item, &model),
-        (result, _) => {
-            let errors = result.err().map(darling::Error::write_errors);
-            let fallback = expand::fallback(&item);
-            quote! { #errors #item #fallback }
-        }
-    }
-}
+use crate::attribute::Attribute;
 
-pub(crate) fn first_token_span(tokens: &TokenStream) -> proc_macro2::Span {
-    tokens
-        .clone()
-        .into_iter()
-        .find(|t| !matches!(t, proc_macro2::TokenTree::Punct(p) if p.as_char() == '#'))
-        .map_or_else(proc_macro2::Span::call_site, |t| t.span())
+pub(crate) fn run(args: TokenStream, item: TokenStream) -> TokenStream {
+    Attribute {
+        goes_on: "#[auth_backend] goes on a unit struct",
+        hint: "write `pub struct Jwt;`",
+        item: |item| match item {
+            syn::Item::Struct(item) => Some(item),
+            _ => None,
+        },
+        validate: model::Backend::validate,
+        expand: |item, model| expand::expand(&item, model),
+        fallback: |item| {
+            let fallback = expand::fallback(&item);
+            quote! { #item #fallback }
+        },
+    }
+    .run(args, item)
 }

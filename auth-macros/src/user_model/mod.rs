@@ -4,42 +4,27 @@ mod expand;
 mod model;
 mod parse;
 
-use darling::FromMeta;
-use darling::ast::NestedMeta;
 use proc_macro2::TokenStream;
 use quote::quote;
 
-pub(crate) fn run(args: TokenStream, raw_item: TokenStream) -> TokenStream {
-    let mut errors = darling::Error::accumulator();
-    let args = errors
-        .handle(NestedMeta::parse_meta_list(args).map_err(darling::Error::from))
-        .and_then(|list| errors.handle(parse::ModelArgs::from_list(&list)));
-    let item = match syn::parse2::<syn::Item>(raw_item.clone()) {
-        Ok(syn::Item::Struct(item)) => item,
-        other => {
-            let (what, span) = match &other {
-                Ok(item) => crate::item_kind(item),
-                Err(_) => ("this item", crate::backend::first_token_span(&raw_item)),
-            };
-            errors.push(
-                darling::Error::custom(format!(
-                    "#[user_model] goes on a struct with named fields, not {what}: write `pub struct Member {{ ... }}`"
-                ))
-                .with_span(&span),
-            );
-            let errors = errors.finish().err().map(darling::Error::write_errors);
-            return quote! { #errors #raw_item };
-        }
-    };
-    let model = args.and_then(|args| errors.handle(model::Model::validate(args, &item)));
-    match (errors.finish(), model) {
-        (Ok(()), Some(model)) => expand::expand(&model),
-        (result, _) => {
-            let errors = result.err().map(darling::Error::write_errors);
-            // The struct as written, without the `#[user]` helper attributes that no
-            // derive would consume, so the only errors shown are ours.
+use crate::attribute::Attribute;
+
+pub(crate) fn run(args: TokenStream, item: TokenStream) -> TokenStream {
+    Attribute {
+        goes_on: "#[user_model] goes on a struct with named fields",
+        hint: "write `pub struct Member { ... }`",
+        item: |item| match item {
+            syn::Item::Struct(item) => Some(item),
+            _ => None,
+        },
+        validate: model::Model::validate,
+        expand: |_, model| expand::expand(model),
+        // The struct as written, without the `#[user]` helper attributes that no
+        // derive would consume, so the only errors shown are ours.
+        fallback: |item| {
             let item = model::strip_user_attributes(item);
-            quote! { #errors #item }
-        }
+            quote! { #item }
+        },
     }
+    .run(args, item)
 }
