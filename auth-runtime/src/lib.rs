@@ -58,7 +58,11 @@ pub use manager::{
 };
 pub use model::{Account, Field, FieldKind, FieldValue, UserId, UserModel};
 pub use password::{PasswordHasher, PasswordHasherConfig};
-pub use store::{CacheSettings, MemoryStore, SqliteStore, StoreError, UserStore};
+#[cfg(feature = "postgres")]
+pub use store::PostgresStore;
+pub use store::{
+    CacheSettings, DatabaseStore, MemoryStore, SqliteStore, StoreChange, StoreError, UserStore,
+};
 pub use strategy::{CachedJwt, Strategy, StrategyError, TokenInfo};
 pub use token::{Algorithm, JwtStrategy, JwtStrategyBuilder, Secret, TokenError, VerifiedClaims};
 pub use transport::{BearerTransport, CookieTransport, Transport, TransportDoc};

@@ -3,15 +3,16 @@
 //! through warden drops the entry at once, so a deactivation, a demotion or a
 //! deletion takes effect on the very next request.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use moka::sync::Cache;
+use tokio::sync::mpsc;
 
-use super::{StoreError, UserStore};
-use crate::model::UserModel;
+use super::{StoreChange, StoreError, UserStore};
+use crate::model::{UserId, UserModel};
 
 /// How many users warden keeps in memory, and for how long.
 ///
@@ -36,34 +37,103 @@ impl Default for CacheSettings {
 }
 
 /// A store with a cache of users by id in front of it.
+///
+/// In front of a shared store (PostgreSQL, several instances) the cache follows the
+/// store's change feed: another instance's write drops the entry here too, and while
+/// the feed is down the cache is bypassed, so no instance serves a user another one
+/// changed.
 pub(crate) struct CachedStore<U: UserModel> {
     inner: Arc<dyn UserStore<U>>,
+    state: Arc<CacheState<U>>,
+}
+
+struct CacheState<U: UserModel> {
     cache: Option<Cache<U::Id, U>>,
     /// Bumped by every invalidation. A read that started before an invalidation does
     /// not fill the cache with what it read: it may be the value just replaced.
     generation: AtomicU64,
+    /// Whether cached entries may be served (false while a shared store's change feed
+    /// is down, or before it is up).
+    trusted: AtomicBool,
 }
 
-impl<U: UserModel> CachedStore<U> {
-    pub(crate) fn new(inner: Arc<dyn UserStore<U>>, settings: CacheSettings) -> Self {
-        let cache = (settings.capacity > 0).then(|| {
-            Cache::builder()
-                .max_capacity(settings.capacity)
-                .time_to_live(settings.ttl)
-                .build()
-        });
-        Self {
-            inner,
-            cache,
-            generation: AtomicU64::new(0),
-        }
-    }
-
+impl<U: UserModel> CacheState<U> {
     fn invalidate(&self, id: &U::Id) {
         if let Some(cache) = &self.cache {
             self.generation.fetch_add(1, Ordering::SeqCst);
             cache.invalidate(id);
         }
+    }
+
+    fn invalidate_all(&self) {
+        if let Some(cache) = &self.cache {
+            self.generation.fetch_add(1, Ordering::SeqCst);
+            cache.invalidate_all();
+        }
+    }
+}
+
+/// Applies a shared store's changes to the cache, for as long as the cache lives.
+async fn follow<U: UserModel>(
+    state: Weak<CacheState<U>>,
+    mut changes: mpsc::UnboundedReceiver<StoreChange>,
+) {
+    while let Some(change) = changes.recv().await {
+        let Some(state) = state.upgrade() else { return };
+        match change {
+            StoreChange::User(id) => match U::Id::parse(&id) {
+                Some(id) => state.invalidate(&id),
+                None => state.invalidate_all(),
+            },
+            StoreChange::Lost => {
+                state.trusted.store(false, Ordering::SeqCst);
+                state.invalidate_all();
+            }
+            StoreChange::Restored => {
+                // Whatever changed while the feed was down is unknown: start afresh.
+                state.invalidate_all();
+                state.trusted.store(true, Ordering::SeqCst);
+            }
+        }
+    }
+    // The feed ended: nothing tells this cache about other instances any more.
+    if let Some(state) = state.upgrade() {
+        state.trusted.store(false, Ordering::SeqCst);
+    }
+}
+
+impl<U: UserModel> CachedStore<U> {
+    pub(crate) fn new(inner: Arc<dyn UserStore<U>>, settings: CacheSettings) -> Self {
+        let mut cache = (settings.capacity > 0).then(|| {
+            Cache::builder()
+                .max_capacity(settings.capacity)
+                .time_to_live(settings.ttl)
+                .build()
+        });
+        let mut changes = None;
+        if inner.shared() && cache.is_some() {
+            changes = inner.changes();
+            if changes.is_none() || tokio::runtime::Handle::try_current().is_err() {
+                tracing::warn!(
+                    "the user store is shared but its changes cannot be followed here: the user cache is off"
+                );
+                cache = None;
+                changes = None;
+            }
+        }
+        let state = Arc::new(CacheState {
+            cache,
+            generation: AtomicU64::new(0),
+            trusted: AtomicBool::new(changes.is_none()),
+        });
+        if let Some(changes) = changes {
+            tokio::spawn(follow(Arc::downgrade(&state), changes));
+        }
+        Self { inner, state }
+    }
+
+    fn invalidate(&self, id: &U::Id) {
+        self.state.invalidate(id);
     }
 
     /// Runs a write, then drops the entry whatever the outcome (a conflict means the
@@ -82,16 +152,22 @@ impl<U: UserModel> CachedStore<U> {
 #[async_trait]
 impl<U: UserModel> UserStore<U> for CachedStore<U> {
     async fn get(&self, id: &U::Id) -> Result<Option<U>, StoreError> {
-        let Some(cache) = &self.cache else {
+        let state = &self.state;
+        let Some(cache) = state
+            .cache
+            .as_ref()
+            .filter(|_| state.trusted.load(Ordering::SeqCst))
+        else {
             return self.inner.get(id).await;
         };
         if let Some(user) = cache.get(id) {
             return Ok(Some(user));
         }
-        let generation = self.generation.load(Ordering::SeqCst);
+        let generation = state.generation.load(Ordering::SeqCst);
         let user = self.inner.get(id).await?;
         if let Some(user) = &user
-            && self.generation.load(Ordering::SeqCst) == generation
+            && state.generation.load(Ordering::SeqCst) == generation
+            && state.trusted.load(Ordering::SeqCst)
         {
             cache.insert(id.clone(), user.clone());
         }

@@ -2,18 +2,26 @@
 //! the cache warden puts in front of any store.
 
 mod cache;
+mod database;
 mod memory;
+#[cfg(feature = "postgres")]
+mod postgres;
+mod sql;
 mod sqlite;
 mod table;
 
 use async_trait::async_trait;
+use tokio::sync::mpsc;
 
 use crate::model::UserModel;
 use crate::user::User;
 
 pub use cache::CacheSettings;
 pub(crate) use cache::CachedStore;
+pub use database::DatabaseStore;
 pub use memory::MemoryStore;
+#[cfg(feature = "postgres")]
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
 /// A store failure.
@@ -66,6 +74,31 @@ pub trait UserStore<U: UserModel = User>: Send + Sync + 'static {
     async fn replace(&self, expected: &U, new: U) -> Result<U, StoreError>;
     /// Deletes a user; [`StoreError::NotFound`] if there was none.
     async fn delete(&self, id: &U::Id) -> Result<(), StoreError>;
+
+    /// Whether other processes (other instances of the application) write to the same
+    /// users. The cache in front of a shared store trusts itself only while
+    /// [`changes`](Self::changes) tells it what the others change.
+    fn shared(&self) -> bool {
+        false
+    }
+
+    /// The users other processes change, as they change them (a PostgreSQL store
+    /// listens for its own announcements). `None`: no such feed.
+    fn changes(&self) -> Option<mpsc::UnboundedReceiver<StoreChange>> {
+        None
+    }
+}
+
+/// What a shared store's change feed reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StoreChange {
+    /// The user with this id (as text) changed or was deleted.
+    User(String),
+    /// The feed broke: changes may be missed until [`StoreChange::Restored`].
+    Lost,
+    /// The feed works (again): nothing is missed from now on.
+    Restored,
 }
 
 #[cfg(any(test, feature = "store-contract"))]

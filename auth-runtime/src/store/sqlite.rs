@@ -7,14 +7,14 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::sqlite::{
-    SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
+    SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{Arguments, Row, SqlitePool};
+use sqlx::{Row, SqlitePool};
 
-use super::table::{Table, schema_problems};
+use super::sql::{bind, bind_fields, db, decode};
+use super::table::{Dialect, LOWER_EMAIL_INDEX, Table, schema_problems};
 use super::{StoreError, UserStore};
-use crate::model::{Account, FieldKind, FieldValue, UserId, UserModel};
+use crate::model::{FieldValue, UserId, UserModel};
 use crate::user::User;
 
 /// Users of model `U` in a SQLite database file (WAL mode), in FastAPI Users'
@@ -89,7 +89,7 @@ impl<U: UserModel> SqliteStore<U> {
 
     /// Uses an existing pool: creates the table, or checks the existing one.
     pub async fn from_pool(pool: SqlitePool) -> Result<Self, StoreError> {
-        let table = Table::sqlite::<U>();
+        let table = Table::new::<U>(Dialect::Sqlite);
         migrate::<U>(&pool, &table).await?;
         Ok(Self {
             pool,
@@ -98,51 +98,33 @@ impl<U: UserModel> SqliteStore<U> {
         })
     }
 
+    /// What is wrong with the table at `url` for model `U`, without changing
+    /// anything (an absent table is one problem).
+    pub async fn inspect(url: &str) -> Result<Vec<String>, StoreError> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Database(format!("bad SQLite URL {url:?}: {e}")))?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .map_err(|e| StoreError::Database(format!("cannot open {url:?}: {e}")))?;
+        let existing: Vec<(String, String)> =
+            sqlx::query_as("SELECT name, type FROM pragma_table_info('user')")
+                .fetch_all(&pool)
+                .await
+                .map_err(db)?;
+        if existing.is_empty() {
+            return Ok(vec![
+                "table `user` does not exist: run `warden migrate` (or start the application once)"
+                    .to_owned(),
+            ]);
+        }
+        Ok(schema_problems::<U>(&existing, Dialect::Sqlite))
+    }
+
     /// The underlying pool, for the application's own tables.
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
-    }
-
-    fn decode(&self, row: &SqliteRow) -> Result<U, StoreError> {
-        let id = match U::Id::KIND {
-            crate::model::IdKind::Uuid => {
-                FieldValue::Text(row.try_get::<String, _>("id").map_err(db)?)
-            }
-            crate::model::IdKind::Integer => {
-                FieldValue::Int(row.try_get::<i64, _>("id").map_err(db)?)
-            }
-        };
-        let id = U::Id::from_value(id.clone())
-            .ok_or_else(|| StoreError::Corrupt(format!("user id {id:?} is not a valid id")))?;
-        let account = Account {
-            id,
-            email: row.try_get("email").map_err(db)?,
-            hashed_password: row.try_get("hashed_password").map_err(db)?,
-            is_active: row.try_get("is_active").map_err(db)?,
-            is_superuser: row.try_get("is_superuser").map_err(db)?,
-            is_verified: row.try_get("is_verified").map_err(db)?,
-        };
-        let mut extra = Vec::with_capacity(self.table.fields.len());
-        for field in self.table.fields {
-            let name = field.name;
-            let value = match field.kind {
-                FieldKind::Text => row
-                    .try_get::<Option<String>, _>(name)
-                    .map(|v| v.map(FieldValue::Text)),
-                FieldKind::Bool => row
-                    .try_get::<Option<bool>, _>(name)
-                    .map(|v| v.map(FieldValue::Bool)),
-                FieldKind::Integer => row
-                    .try_get::<Option<i64>, _>(name)
-                    .map(|v| v.map(FieldValue::Int)),
-                FieldKind::Float => row
-                    .try_get::<Option<f64>, _>(name)
-                    .map(|v| v.map(FieldValue::Float)),
-            }
-            .map_err(db)?;
-            extra.push(value.unwrap_or(FieldValue::Null));
-        }
-        U::from_columns(account, extra).map_err(StoreError::Corrupt)
     }
 
     async fn fetch(&self, sql: &str, key: FieldValue) -> Result<Option<U>, StoreError> {
@@ -153,34 +135,9 @@ impl<U: UserModel> SqliteStore<U> {
             .await
             .map_err(db)?
             .as_ref()
-            .map(|row| self.decode(row))
+            .map(|row| decode(row, self.table.fields))
             .transpose()
     }
-}
-
-/// Binds one value.
-fn bind(args: &mut SqliteArguments<'_>, value: FieldValue) -> Result<(), StoreError> {
-    let result = match value {
-        FieldValue::Null => args.add(Option::<String>::None),
-        FieldValue::Text(text) => args.add(text),
-        FieldValue::Bool(b) => args.add(b),
-        FieldValue::Int(i) => args.add(i),
-        FieldValue::Float(f) => args.add(f),
-    };
-    result.map_err(|e| StoreError::Database(e.to_string()))
-}
-
-/// Binds every column but the id: the base fields, then the extras.
-fn bind_fields<U: UserModel>(args: &mut SqliteArguments<'_>, user: &U) -> Result<(), StoreError> {
-    bind(args, FieldValue::Text(user.email().to_owned()))?;
-    bind(args, FieldValue::Text(user.hashed_password().to_owned()))?;
-    bind(args, FieldValue::Bool(user.is_active()))?;
-    bind(args, FieldValue::Bool(user.is_superuser()))?;
-    bind(args, FieldValue::Bool(user.is_verified()))?;
-    for value in user.columns() {
-        bind(args, value)?;
-    }
-    Ok(())
 }
 
 async fn migrate<U: UserModel>(pool: &SqlitePool, table: &Table) -> Result<(), StoreError> {
@@ -202,27 +159,21 @@ async fn migrate<U: UserModel>(pool: &SqlitePool, table: &Table) -> Result<(), S
             .await
             .map_err(|e| StoreError::Database(format!("creating the user table failed: {e}")))?;
     } else {
-        let problems = schema_problems::<U>(&existing);
+        let problems = schema_problems::<U>(&existing, Dialect::Sqlite);
         if !problems.is_empty() {
             return Err(StoreError::Schema(problems.join("\n")));
         }
         // The case-insensitive index also on databases FastAPI Users created.
-        sqlx::raw_sql(
-            "CREATE UNIQUE INDEX IF NOT EXISTS warden_user_email_lower ON \"user\" (lower(email))",
-        )
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| StoreError::Database(format!("indexing user e-mails failed: {e}")))?;
+        sqlx::raw_sql(LOWER_EMAIL_INDEX)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| StoreError::Database(format!("indexing user e-mails failed: {e}")))?;
     }
     sqlx::query("INSERT OR IGNORE INTO warden_schema (version) VALUES (1)")
         .execute(&mut *tx)
         .await
         .map_err(db)?;
     tx.commit().await.map_err(db)
-}
-
-fn db(error: sqlx::Error) -> StoreError {
-    StoreError::Database(error.to_string())
 }
 
 /// Unique violations on the e-mail indexes become [`StoreError::DuplicateEmail`].

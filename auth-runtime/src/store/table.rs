@@ -1,6 +1,6 @@
 //! The `user` table of a model, as SQL: FastAPI Users' columns, then one column per
-//! extra field of the model. Every SQL store builds its statements here, so the
-//! schema is written once.
+//! extra field of the model, in SQLite's or PostgreSQL's dialect. Every SQL store
+//! builds its statements here, so the schema is written once.
 
 use std::fmt::Write as _;
 
@@ -15,6 +15,76 @@ pub(crate) const BASE_COLUMNS: [&str; 6] = [
     "is_superuser",
     "is_verified",
 ];
+
+/// The channel on which PostgreSQL stores announce changed users (the payload is
+/// the id), so every instance drops its cached copy.
+pub(crate) const CHANGES_CHANNEL: &str = "warden_user";
+
+/// The SQL dialect of a store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+impl Dialect {
+    fn column_type(self, kind: FieldKind) -> &'static str {
+        match (self, kind) {
+            (_, FieldKind::Text) => "TEXT",
+            (_, FieldKind::Bool) => "BOOLEAN",
+            (Self::Sqlite, FieldKind::Integer) => "INTEGER",
+            (Self::Postgres, FieldKind::Integer) => "BIGINT",
+            (Self::Sqlite, FieldKind::Float) => "REAL",
+            (Self::Postgres, FieldKind::Float) => "DOUBLE PRECISION",
+        }
+    }
+
+    fn bool_literal(self, value: bool) -> &'static str {
+        match (self, value) {
+            (Self::Sqlite, true) => "1",
+            (Self::Sqlite, false) => "0",
+            (Self::Postgres, true) => "TRUE",
+            (Self::Postgres, false) => "FALSE",
+        }
+    }
+
+    /// Null-safe equality, for compare-and-swap over nullable columns.
+    fn same(self) -> &'static str {
+        match self {
+            Self::Sqlite => "IS",
+            Self::Postgres => "IS NOT DISTINCT FROM",
+        }
+    }
+}
+
+/// Numbers placeholders: `?` for SQLite, `$1`, `$2`, ... for PostgreSQL.
+struct Params {
+    dialect: Dialect,
+    next: usize,
+}
+
+impl Params {
+    fn new(dialect: Dialect) -> Self {
+        Self { dialect, next: 0 }
+    }
+
+    fn next(&mut self) -> String {
+        self.next += 1;
+        match self.dialect {
+            Dialect::Sqlite => "?".to_owned(),
+            Dialect::Postgres => format!("${}", self.next),
+        }
+    }
+
+    /// A placeholder for an id: PostgreSQL's UUID column takes text cast to `uuid`.
+    fn id(&mut self, kind: IdKind) -> String {
+        let param = self.next();
+        match (self.dialect, kind) {
+            (Dialect::Postgres, IdKind::Uuid) => format!("{param}::uuid"),
+            _ => param,
+        }
+    }
+}
 
 /// The statements of one model's table.
 #[derive(Debug)]
@@ -31,39 +101,31 @@ pub(crate) struct Table {
     pub fields: &'static [Field],
 }
 
-fn sqlite_type(kind: FieldKind) -> &'static str {
-    match kind {
-        FieldKind::Text => "TEXT",
-        FieldKind::Bool => "BOOLEAN",
-        FieldKind::Integer => "INTEGER",
-        FieldKind::Float => "REAL",
-    }
-}
-
 /// A field's default as an SQL literal, from the JSON text `#[user_model]` recorded.
-fn sql_default(field: &Field) -> Option<String> {
+fn sql_default(field: &Field, dialect: Dialect) -> Option<String> {
     let json: serde_json::Value = serde_json::from_str(field.default?).ok()?;
     Some(match json {
         serde_json::Value::String(text) => format!("'{}'", text.replace('\'', "''")),
-        serde_json::Value::Bool(b) => u8::from(b).to_string(),
+        serde_json::Value::Bool(b) => dialect.bool_literal(b).to_owned(),
         serde_json::Value::Number(n) => n.to_string(),
         _ => return None,
     })
 }
 
 /// The column definition of an extra field (for CREATE TABLE and ALTER TABLE).
-pub(crate) fn column_definition(field: &Field, for_alter: bool) -> String {
-    let mut sql = format!("\"{}\" {}", field.name, sqlite_type(field.kind));
+pub(crate) fn column_definition(field: &Field, for_alter: bool, dialect: Dialect) -> String {
+    let mut sql = format!("\"{}\" {}", field.name, dialect.column_type(field.kind));
     if !field.nullable {
         sql.push_str(" NOT NULL");
     }
-    match sql_default(field) {
+    match sql_default(field, dialect) {
         Some(default) => write!(sql, " DEFAULT {default}").unwrap_or(()),
-        // SQLite cannot add a NOT NULL column without a default to existing rows.
+        // Existing rows need a value for a new NOT NULL column.
         None if for_alter && !field.nullable => {
             let zero = match field.kind {
                 FieldKind::Text => "''",
-                FieldKind::Bool | FieldKind::Integer => "0",
+                FieldKind::Bool => dialect.bool_literal(false),
+                FieldKind::Integer => "0",
                 FieldKind::Float => "0.0",
             };
             write!(sql, " DEFAULT {zero}").unwrap_or(());
@@ -73,26 +135,41 @@ pub(crate) fn column_definition(field: &Field, for_alter: bool) -> String {
     sql
 }
 
+/// A column as selected: PostgreSQL casts ids and numbers to the one type the store
+/// reads, so tables FastAPI Users created (`INTEGER`, `REAL`) read like warden's.
+fn selected(column: &str, kind: Option<FieldKind>, id: Option<IdKind>, dialect: Dialect) -> String {
+    if dialect == Dialect::Sqlite {
+        return column.to_owned();
+    }
+    match (id, kind) {
+        (Some(IdKind::Uuid), _) => format!("{column}::text AS {column}"),
+        (Some(IdKind::Integer), _) | (_, Some(FieldKind::Integer)) => {
+            format!("{column}::bigint AS {column}")
+        }
+        (_, Some(FieldKind::Float)) => format!("{column}::double precision AS {column}"),
+        _ => column.to_owned(),
+    }
+}
+
 impl Table {
-    pub(crate) fn sqlite<U: UserModel>() -> Self {
+    pub(crate) fn new<U: UserModel>(dialect: Dialect) -> Self {
         let fields = U::FIELDS;
-        let id_type = match U::Id::KIND {
-            IdKind::Uuid => "CHAR(36)",
-            IdKind::Integer => "INTEGER",
+        let id_kind = U::Id::KIND;
+        let id_type = match (dialect, id_kind) {
+            (Dialect::Sqlite, IdKind::Uuid) => "CHAR(36) NOT NULL",
+            (Dialect::Sqlite, IdKind::Integer) => "INTEGER NOT NULL",
+            (Dialect::Postgres, IdKind::Uuid) => "UUID NOT NULL",
+            (Dialect::Postgres, IdKind::Integer) => "BIGINT GENERATED BY DEFAULT AS IDENTITY",
         };
         let mut create = format!(
-            "CREATE TABLE IF NOT EXISTS \"user\" (\n    id {id_type} NOT NULL,\n    email VARCHAR(320) NOT NULL,\n    hashed_password VARCHAR(1024) NOT NULL,\n    is_active BOOLEAN NOT NULL,\n    is_superuser BOOLEAN NOT NULL,\n    is_verified BOOLEAN NOT NULL,\n"
+            "CREATE TABLE IF NOT EXISTS \"user\" (\n    id {id_type},\n    email VARCHAR(320) NOT NULL,\n    hashed_password VARCHAR(1024) NOT NULL,\n    is_active BOOLEAN NOT NULL,\n    is_superuser BOOLEAN NOT NULL,\n    is_verified BOOLEAN NOT NULL,\n"
         );
         for field in fields {
-            let _ = writeln!(create, "    {},", column_definition(field, false));
+            let _ = writeln!(create, "    {},", column_definition(field, false, dialect));
         }
         create.push_str("    PRIMARY KEY (id)\n);\n");
         create.push_str("CREATE UNIQUE INDEX IF NOT EXISTS ix_user_email ON \"user\" (email);\n");
-        // FastAPI Users compares lower(email) but only checks before inserting; this
-        // index makes case-insensitive uniqueness hold under concurrent registrations.
-        create.push_str(
-            "CREATE UNIQUE INDEX IF NOT EXISTS warden_user_email_lower ON \"user\" (lower(email));\n",
-        );
+        create.push_str(LOWER_EMAIL_INDEX);
 
         let extra: Vec<String> = fields.iter().map(|f| format!("\"{}\"", f.name)).collect();
         let all: Vec<String> = BASE_COLUMNS
@@ -100,53 +177,112 @@ impl Table {
             .map(|c| (*c).to_owned())
             .chain(extra.iter().cloned())
             .collect();
-        let columns = all.join(", ");
-        let assigned_ids = U::Id::KIND == IdKind::Integer;
-        let insert = if assigned_ids {
-            let cols = &all[1..];
-            format!(
-                "INSERT INTO \"user\" ({}) VALUES ({}) RETURNING id",
-                cols.join(", "),
-                vec!["?"; cols.len()].join(", ")
-            )
-        } else {
-            format!(
-                "INSERT INTO \"user\" ({columns}) VALUES ({})",
-                vec!["?"; all.len()].join(", ")
-            )
-        };
-        let settable = &all[1..];
-        let set = settable
+        let select = BASE_COLUMNS
             .iter()
-            .map(|c| format!("{c} = ?"))
+            .map(|c| {
+                let id = (*c == "id").then_some(id_kind);
+                selected(c, None, id, dialect)
+            })
+            .chain(
+                fields
+                    .iter()
+                    .zip(&extra)
+                    .map(|(f, c)| selected(c, Some(f.kind), None, dialect)),
+            )
             .collect::<Vec<_>>()
             .join(", ");
-        // `IS` compares NULLs as equal, so nullable extra fields take part in the
-        // compare-and-swap like any other column.
-        let same = all
+        let assigned_ids = id_kind == IdKind::Integer;
+        let returning_id = selected("id", None, Some(id_kind), dialect);
+
+        let mut p = Params::new(dialect);
+        let insert = if assigned_ids {
+            let cols = &all[1..];
+            let values: Vec<String> = cols.iter().map(|_| p.next()).collect();
+            format!(
+                "INSERT INTO \"user\" ({}) VALUES ({}) RETURNING {returning_id}",
+                cols.join(", "),
+                values.join(", ")
+            )
+        } else {
+            let mut values = vec![p.id(id_kind)];
+            values.extend(all[1..].iter().map(|_| p.next()));
+            format!(
+                "INSERT INTO \"user\" ({}) VALUES ({})",
+                all.join(", "),
+                values.join(", ")
+            )
+        };
+
+        // Writes bind every column but the id first, then the id (and for the
+        // compare-and-swap the expected value of every column). On PostgreSQL they
+        // also announce the changed id, in the same statement, so the announcement
+        // goes out exactly when the change commits.
+        let settable = &all[1..];
+        let mut p = Params::new(dialect);
+        let set = settable
             .iter()
-            .map(|c| format!("{c} IS ?"))
+            .map(|c| format!("{c} = {}", p.next()))
             .collect::<Vec<_>>()
-            .join(" AND ");
+            .join(", ");
+        let update = format!("UPDATE \"user\" SET {set} WHERE id = {}", p.id(id_kind));
+        let mut p = Params::new(dialect);
+        let set = settable
+            .iter()
+            .map(|c| format!("{c} = {}", p.next()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut same = vec![format!("id = {}", p.id(id_kind))];
+        same.extend(
+            settable
+                .iter()
+                .map(|c| format!("{c} {} {}", dialect.same(), p.next())),
+        );
+        let replace = format!("UPDATE \"user\" SET {set} WHERE {}", same.join(" AND "));
+        let mut p = Params::new(dialect);
+        let delete = format!("DELETE FROM \"user\" WHERE id = {}", p.id(id_kind));
+        let (update, replace, delete) = match dialect {
+            Dialect::Sqlite => (update, replace, delete),
+            Dialect::Postgres => (announced(&update), announced(&replace), announced(&delete)),
+        };
+        let mut p = Params::new(dialect);
+        let by_id = p.id(id_kind);
+        let mut p = Params::new(dialect);
+        let by_email = p.next();
         Self {
             create,
-            select_by_id: format!("SELECT {columns} FROM \"user\" WHERE id = ?"),
+            select_by_id: format!("SELECT {select} FROM \"user\" WHERE id = {by_id}"),
             select_by_email: format!(
-                "SELECT {columns} FROM \"user\" WHERE lower(email) = lower(?)"
+                "SELECT {select} FROM \"user\" WHERE lower(email) = lower({by_email})"
             ),
             insert,
-            update: format!("UPDATE \"user\" SET {set} WHERE id = ?"),
-            replace: format!("UPDATE \"user\" SET {set} WHERE {same}"),
-            delete: "DELETE FROM \"user\" WHERE id = ?".to_owned(),
+            update,
+            replace,
+            delete,
             assigned_ids,
             fields,
         }
     }
 }
 
+/// `statement` (an UPDATE or DELETE) that also notifies [`CHANGES_CHANNEL`] of each
+/// id it touched; it returns one row per touched user.
+fn announced(statement: &str) -> String {
+    format!(
+        "WITH changed AS ({statement} RETURNING id) SELECT pg_notify('{CHANGES_CHANNEL}', id::text) FROM changed"
+    )
+}
+
+/// FastAPI Users compares lower(email) but only checks before inserting; this index
+/// makes case-insensitive uniqueness hold under concurrent registrations.
+pub(crate) const LOWER_EMAIL_INDEX: &str =
+    "CREATE UNIQUE INDEX IF NOT EXISTS warden_user_email_lower ON \"user\" (lower(email));\n";
+
 /// What is wrong with an existing table, given its columns as `(name, declared
 /// type)`: one line per problem, each with the statement that fixes it.
-pub(crate) fn schema_problems<U: UserModel>(existing: &[(String, String)]) -> Vec<String> {
+pub(crate) fn schema_problems<U: UserModel>(
+    existing: &[(String, String)],
+    dialect: Dialect,
+) -> Vec<String> {
     let find = |name: &str| {
         existing
             .iter()
@@ -180,9 +316,42 @@ pub(crate) fn schema_problems<U: UserModel>(existing: &[(String, String)]) -> Ve
                 "column `{}` of {} is missing: run ALTER TABLE \"user\" ADD COLUMN {};",
                 field.name,
                 U::NAME,
-                column_definition(field, true)
+                column_definition(field, true, dialect)
             ));
         }
     }
     problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::user::User;
+
+    #[test]
+    fn postgres_statements_number_their_parameters_and_announce_changes() {
+        let table = Table::new::<User>(Dialect::Postgres);
+        assert_eq!(
+            table.select_by_id,
+            "SELECT id::text AS id, email, hashed_password, is_active, is_superuser, is_verified FROM \"user\" WHERE id = $1::uuid"
+        );
+        assert!(
+            table
+                .insert
+                .ends_with("VALUES ($1::uuid, $2, $3, $4, $5, $6)")
+        );
+        assert!(
+            table
+                .update
+                .starts_with("WITH changed AS (UPDATE \"user\" SET email = $1")
+        );
+        assert!(table.update.contains("WHERE id = $6::uuid RETURNING id)"));
+        assert!(
+            table
+                .replace
+                .contains("is_verified IS NOT DISTINCT FROM $11 RETURNING id")
+        );
+        let sqlite = Table::new::<User>(Dialect::Sqlite);
+        assert_eq!(sqlite.delete, "DELETE FROM \"user\" WHERE id = ?");
+    }
 }

@@ -1,0 +1,367 @@
+//! PostgreSQL through sqlx, for several application instances on one database:
+//! FastAPI Users' `user` table (and the model's extra columns), migrations under an
+//! advisory lock, and every change announced on a channel so each instance drops its
+//! cached copy of that user.
+
+use std::marker::PhantomData;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::PgPool;
+use sqlx::postgres::{PgArguments, PgConnectOptions, PgListener, PgPoolOptions};
+use tokio::sync::mpsc;
+
+use super::sql::{bind, bind_fields, db, decode};
+use super::table::{CHANGES_CHANNEL, Dialect, LOWER_EMAIL_INDEX, Table, schema_problems};
+use super::{StoreChange, StoreError, UserStore};
+use crate::model::{FieldValue, UserId, UserModel};
+use crate::user::User;
+
+/// Serialises migrations across instances starting at once (any constant works; this
+/// one is "warden" in ASCII, truncated).
+const MIGRATION_LOCK: i64 = 0x7761_7264_656e;
+
+/// How long a request waits for a connection before it is answered 503.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Users of model `U` in PostgreSQL, shared by any number of application instances.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), warden_runtime::StoreError> {
+/// let store: warden_runtime::PostgresStore =
+///     warden_runtime::PostgresStore::open("postgres://warden:secret@localhost/app").await?;
+/// # Ok(()) }
+/// ```
+pub struct PostgresStore<U: UserModel = User> {
+    pool: PgPool,
+    table: Arc<Table>,
+    model: PhantomData<fn() -> U>,
+}
+
+impl<U: UserModel> Clone for PostgresStore<U> {
+    fn clone(&self) -> Self {
+        Self {
+            pool: self.pool.clone(),
+            table: Arc::clone(&self.table),
+            model: PhantomData,
+        }
+    }
+}
+
+impl<U: UserModel> std::fmt::Debug for PostgresStore<U> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresStore")
+            .field("model", &U::NAME)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `url` with its password replaced, for messages.
+pub(crate) fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((credentials, host)) = rest.rsplit_once('@') else {
+        return url.to_owned();
+    };
+    match credentials.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+impl<U: UserModel> PostgresStore<U> {
+    /// Connects to `url` (`postgres://user:password@host:port/database`), then
+    /// creates the table or checks the existing one, under an advisory lock.
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        let options = PgConnectOptions::from_str(url).map_err(|e| {
+            StoreError::Database(format!("bad PostgreSQL URL {}: {e}", redact(url)))
+        })?;
+        Self::connect_with(options, url).await
+    }
+
+    /// Connects with options built by hand (`url` names the database in messages).
+    pub async fn connect_with(options: PgConnectOptions, url: &str) -> Result<Self, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(10)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options)
+            .await
+            .map_err(|e| {
+                StoreError::Database(format!(
+                    "cannot connect to {}: {e}; check that PostgreSQL runs there and that the user, password and database are right",
+                    redact(url)
+                ))
+            })?;
+        Self::from_pool(pool).await
+    }
+
+    /// Uses an existing pool: creates the table, or checks the existing one.
+    pub async fn from_pool(pool: PgPool) -> Result<Self, StoreError> {
+        let table = Table::new::<U>(Dialect::Postgres);
+        migrate::<U>(&pool, &table).await?;
+        Ok(Self {
+            pool,
+            table: Arc::new(table),
+            model: PhantomData,
+        })
+    }
+
+    /// What is wrong with the table at `url` for model `U`, without changing
+    /// anything (an absent table is one problem).
+    pub async fn inspect(url: &str) -> Result<Vec<String>, StoreError> {
+        let options = PgConnectOptions::from_str(url).map_err(|e| {
+            StoreError::Database(format!("bad PostgreSQL URL {}: {e}", redact(url)))
+        })?;
+        let pool = PgPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options)
+            .await
+            .map_err(|e| StoreError::Database(format!("cannot connect to {}: {e}", redact(url))))?;
+        let existing = columns(&pool).await?;
+        if existing.is_empty() {
+            return Ok(vec![
+                "table `user` does not exist: run `warden migrate` (or start the application once)"
+                    .to_owned(),
+            ]);
+        }
+        Ok(schema_problems::<U>(&existing, Dialect::Postgres))
+    }
+
+    /// The underlying pool, for the application's own tables.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    async fn fetch(&self, sql: &str, key: FieldValue) -> Result<Option<U>, StoreError> {
+        let mut args = PgArguments::default();
+        bind(&mut args, key)?;
+        sqlx::query_with(sql, args)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?
+            .as_ref()
+            .map(|row| decode(row, self.table.fields))
+            .transpose()
+    }
+
+    /// Runs an announced write; the number of users it changed.
+    async fn write(&self, sql: &str, args: PgArguments) -> Result<usize, StoreError> {
+        Ok(sqlx::query_with(sql, args)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(write_error)?
+            .len())
+    }
+}
+
+/// The columns of `user` in the current schema, as `(name, type)`.
+async fn columns<'e, E>(executor: E) -> Result<Vec<(String, String)>, StoreError>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Postgres>,
+{
+    sqlx::query_as(
+        "SELECT column_name::text, data_type::text FROM information_schema.columns \
+         WHERE table_schema = current_schema() AND table_name = 'user'",
+    )
+    .fetch_all(executor)
+    .await
+    .map_err(db)
+}
+
+async fn migrate<U: UserModel>(pool: &PgPool, table: &Table) -> Result<(), StoreError> {
+    let mut tx = pool.begin().await.map_err(db)?;
+    // Instances that start together take turns: the first creates, the others see.
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(MIGRATION_LOCK)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+    sqlx::raw_sql(
+        "CREATE TABLE IF NOT EXISTS warden_schema (version INTEGER PRIMARY KEY NOT NULL)",
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(db)?;
+    let existing = columns(&mut *tx).await?;
+    if existing.is_empty() {
+        sqlx::raw_sql(&table.create)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| StoreError::Database(format!("creating the user table failed: {e}")))?;
+    } else {
+        let problems = schema_problems::<U>(&existing, Dialect::Postgres);
+        if !problems.is_empty() {
+            return Err(StoreError::Schema(problems.join("\n")));
+        }
+        // The case-insensitive index also on databases FastAPI Users created.
+        sqlx::raw_sql(LOWER_EMAIL_INDEX)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| StoreError::Database(format!("indexing user e-mails failed: {e}")))?;
+    }
+    sqlx::query("INSERT INTO warden_schema (version) VALUES (1) ON CONFLICT DO NOTHING")
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+    tx.commit().await.map_err(db)
+}
+
+/// Unique violations of the e-mail indexes become [`StoreError::DuplicateEmail`].
+fn write_error(error: sqlx::Error) -> StoreError {
+    match &error {
+        sqlx::Error::Database(e)
+            if e.is_unique_violation() && e.constraint() != Some("user_pkey") =>
+        {
+            StoreError::DuplicateEmail
+        }
+        _ => db(error),
+    }
+}
+
+/// Listens on the changes channel and forwards what it hears; when the connection
+/// drops it says so, reconnects with a growing pause, and says when it is back.
+async fn listen(pool: PgPool, changes: mpsc::UnboundedSender<StoreChange>) {
+    let mut pause = Duration::from_millis(100);
+    loop {
+        let listener = async {
+            let mut listener = PgListener::connect_with(&pool).await?;
+            listener.listen(CHANGES_CHANNEL).await?;
+            Ok::<_, sqlx::Error>(listener)
+        }
+        .await;
+        let mut listener = match listener {
+            Ok(listener) => listener,
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for user changes; retrying");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(5));
+                continue;
+            }
+        };
+        pause = Duration::from_millis(100);
+        if changes.send(StoreChange::Restored).is_err() {
+            return;
+        }
+        loop {
+            match listener.try_recv().await {
+                Ok(Some(notification)) => {
+                    let id = notification.payload().to_owned();
+                    if changes.send(StoreChange::User(id)).is_err() {
+                        return;
+                    }
+                }
+                // The connection dropped: whatever was announced meanwhile is lost.
+                Ok(None) | Err(_) => {
+                    tracing::warn!(
+                        "lost the user-change notifications; the user cache is off until they are back"
+                    );
+                    if changes.send(StoreChange::Lost).is_err() {
+                        return;
+                    }
+                    break;
+                }
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl<U: UserModel> UserStore<U> for PostgresStore<U> {
+    async fn get(&self, id: &U::Id) -> Result<Option<U>, StoreError> {
+        self.fetch(&self.table.select_by_id, id.to_value()).await
+    }
+
+    async fn get_by_email(&self, email: &str) -> Result<Option<U>, StoreError> {
+        self.fetch(
+            &self.table.select_by_email,
+            FieldValue::Text(email.to_owned()),
+        )
+        .await
+    }
+
+    async fn create(&self, mut user: U) -> Result<U, StoreError> {
+        let mut args = PgArguments::default();
+        if !self.table.assigned_ids {
+            bind(&mut args, user.id().to_value())?;
+        }
+        bind_fields(&mut args, &user)?;
+        let query = sqlx::query_with(&self.table.insert, args);
+        if self.table.assigned_ids {
+            let row = query.fetch_one(&self.pool).await.map_err(write_error)?;
+            let id: i64 = sqlx::Row::try_get(&row, "id").map_err(db)?;
+            *user.account_mut().id = U::Id::from_value(FieldValue::Int(id))
+                .ok_or_else(|| StoreError::Corrupt(format!("assigned id {id}")))?;
+        } else {
+            query.execute(&self.pool).await.map_err(write_error)?;
+        }
+        Ok(user)
+    }
+
+    async fn update(&self, user: U) -> Result<U, StoreError> {
+        let mut args = PgArguments::default();
+        bind_fields(&mut args, &user)?;
+        bind(&mut args, user.id().to_value())?;
+        if self.write(&self.table.update, args).await? == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(user)
+    }
+
+    async fn replace(&self, expected: &U, new: U) -> Result<U, StoreError> {
+        if new.id() != expected.id() {
+            return Err(StoreError::Database(
+                "replace cannot change a user's id".into(),
+            ));
+        }
+        let mut args = PgArguments::default();
+        bind_fields(&mut args, &new)?;
+        bind(&mut args, expected.id().to_value())?;
+        bind_fields(&mut args, expected)?;
+        if self.write(&self.table.replace, args).await? == 1 {
+            return Ok(new);
+        }
+        match self.get(expected.id()).await? {
+            None => Err(StoreError::NotFound),
+            Some(_) => Err(StoreError::Conflict),
+        }
+    }
+
+    async fn delete(&self, id: &U::Id) -> Result<(), StoreError> {
+        let mut args = PgArguments::default();
+        bind(&mut args, id.to_value())?;
+        if self.write(&self.table.delete, args).await? == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    fn shared(&self) -> bool {
+        true
+    }
+
+    fn changes(&self) -> Option<mpsc::UnboundedReceiver<StoreChange>> {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        let handle = tokio::runtime::Handle::try_current().ok()?;
+        handle.spawn(listen(self.pool.clone(), sender));
+        Some(receiver)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn passwords_never_reach_messages() {
+        assert_eq!(
+            redact("postgres://app:s3cret@db.example:5432/app"),
+            "postgres://app:***@db.example:5432/app"
+        );
+        assert_eq!(redact("postgres://app@db/app"), "postgres://app@db/app");
+        assert_eq!(redact("postgres://db/app"), "postgres://db/app");
+    }
+}
