@@ -14,7 +14,7 @@
 
 use axum::routing::get;
 use axum::{Json, Router};
-use warden::{SqliteStore, Warden, auth_backend, protected, user_model};
+use warden::{DatabaseStore, Warden, auth_backend, protected, user_model};
 
 /// A member: FastAPI Users' base fields, then ours. Each extra field is a column of
 /// the `user` table.
@@ -54,7 +54,7 @@ async fn main() -> Result<(), warden::Error> {
     let port = std::env::var("PORT").unwrap_or_else(|_| "8000".to_owned());
 
     let warden = Warden::<Member>::builder()
-        .store(SqliteStore::open(&database).await?)
+        .store(DatabaseStore::open(&database).await?)
         // Development only: without WARDEN_SECRET, a random secret is kept here.
         .dev_secret_file(".warden/secret")
         .backend::<Jwt>()?

@@ -16,7 +16,7 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 use warden::runtime::dev::load_or_create_secret;
 use warden::{
-    DevMailer, Secret, SqliteStore, TokenSettings, User, Warden, auth_backend, protected,
+    DatabaseStore, DevMailer, Secret, TokenSettings, User, Warden, auth_backend, protected,
 };
 
 /// Bearer tokens for API clients.
@@ -80,7 +80,7 @@ async fn main() -> Result<(), warden::Error> {
     let database = env_or("WARDEN_DATABASE_URL", "sqlite://warden.db");
     let port = env_or("PORT", "8000");
     let mut builder = Warden::<User>::builder()
-        .store(SqliteStore::open(&database).await?)
+        .store(DatabaseStore::open(&database).await?)
         .dev_secret_file(".warden/secret")
         .backend::<Jwt>()?
         .backend::<Cookie>()?

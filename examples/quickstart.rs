@@ -14,7 +14,7 @@ use axum::Json;
 use serde_json::{Value, json};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use warden::{SqliteStore, User, Warden, auth_backend, protected};
+use warden::{DatabaseStore, User, Warden, auth_backend, protected};
 
 /// HS256 access tokens valid for one hour; the secret comes from WARDEN_SECRET.
 #[auth_backend(name = "jwt", lifetime = 3600)]
@@ -70,7 +70,7 @@ async fn main() -> Result<(), warden::Error> {
         .routes(routes!(optional_route))
         .split_for_parts();
     let warden: Warden = Warden::builder()
-        .store(SqliteStore::open(&database).await?)
+        .store(DatabaseStore::open(&database).await?)
         // Development only: without WARDEN_SECRET, a random secret is kept here.
         .dev_secret_file(".warden/secret")
         .backend::<Jwt>()?

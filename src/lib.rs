@@ -184,6 +184,10 @@ pub use warden_runtime::{
     UserStore, UserUpdate, Verified, VerifiedClaims, Warden, WardenBuilder, async_trait,
 };
 
+#[cfg(feature = "postgres")]
+pub use warden_runtime::PostgresStore;
+pub use warden_runtime::{DatabaseStore, StoreChange};
+
 /// The runtime crate, for what the facade does not re-export.
 pub use warden_runtime as runtime;
 

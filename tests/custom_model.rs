@@ -233,6 +233,44 @@ async fn integer_id_model_on_sqlite() {
 }
 
 #[tokio::test]
+async fn integer_id_model_on_postgres() {
+    let Some((url, options)) = common::postgres("integer_id_model_on_postgres").await else {
+        return;
+    };
+    let store = warden::PostgresStore::<Member>::connect_with(options.clone(), &url)
+        .await
+        .unwrap();
+    let (http, warden) = member_server(store).await;
+    member_flow(&http).await;
+    member_validation(&http).await;
+    member_ids(&http, &warden).await;
+    let store = warden::PostgresStore::<Member>::connect_with(options, &url)
+        .await
+        .unwrap();
+    let (first_name, plan): (String, String) =
+        sqlx::query_as("SELECT first_name, plan FROM \"user\" WHERE id = 2")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+    assert_eq!((first_name.as_str(), plan.as_str()), ("Bob", "free"));
+}
+
+#[tokio::test]
+async fn uuid_model_with_every_field_type_on_postgres() {
+    let Some((url, options)) =
+        common::postgres("uuid_model_with_every_field_type_on_postgres").await
+    else {
+        return;
+    };
+    profile_flow(
+        warden::PostgresStore::<Profile>::connect_with(options, &url)
+            .await
+            .unwrap(),
+    )
+    .await;
+}
+
+#[tokio::test]
 async fn integer_id_model_in_memory() {
     let (http, warden) = member_server(MemoryStore::new()).await;
     member_flow(&http).await;
@@ -359,6 +397,35 @@ async fn an_existing_table_missing_the_model_columns_stops_startup_with_the_fix(
             .unwrap();
     }
     SqliteStore::<Profile>::open(&url).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_postgres_table_missing_the_model_columns_stops_startup_with_the_fix() {
+    let Some((url, options)) =
+        common::postgres("a_postgres_table_missing_the_model_columns_stops_startup_with_the_fix")
+            .await
+    else {
+        return;
+    };
+    warden::PostgresStore::<User>::connect_with(options.clone(), &url)
+        .await
+        .unwrap();
+    let error = warden::PostgresStore::<Member>::connect_with(options, &url)
+        .await
+        .unwrap_err();
+    let StoreError::Schema(problems) = &error else {
+        panic!("{error}")
+    };
+    let lines: Vec<&str> = problems.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "column `id` is uuid but Member declares `id = i64`: remove `id = i64` to keep UUID ids",
+            "column `first_name` of Member is missing: run ALTER TABLE \"user\" ADD COLUMN \"first_name\" TEXT NOT NULL DEFAULT '';",
+            "column `plan` of Member is missing: run ALTER TABLE \"user\" ADD COLUMN \"plan\" TEXT NOT NULL DEFAULT 'free';",
+            "column `nickname` of Member is missing: run ALTER TABLE \"user\" ADD COLUMN \"nickname\" TEXT;",
+        ]
+    );
 }
 
 /// FastAPI Users' own database, to which its application added a column (as a

@@ -256,3 +256,28 @@ impl Http {
         reply.json()["access_token"].as_str().unwrap().to_owned()
     }
 }
+
+/// A PostgreSQL schema of its own for one test, on the server named by
+/// `WARDEN_TEST_POSTGRES_URL` (`bash .ci/run` starts one). `None`, with a line saying
+/// the test was skipped, when the variable is unset; a panic instead when
+/// `WARDEN_REQUIRE_POSTGRES=1` (CI), so CI never skips them.
+pub async fn postgres(test: &str) -> Option<(String, sqlx::postgres::PgConnectOptions)> {
+    let Ok(url) = std::env::var("WARDEN_TEST_POSTGRES_URL") else {
+        if std::env::var("WARDEN_REQUIRE_POSTGRES").as_deref() == Ok("1") {
+            panic!("{test}: WARDEN_REQUIRE_POSTGRES=1 but WARDEN_TEST_POSTGRES_URL is unset");
+        }
+        eprintln!(
+            "{test}: skipped: set WARDEN_TEST_POSTGRES_URL to a PostgreSQL database it may use \
+             (`eval \"$(bash .ci/postgres-setup.sh)\"` starts one; `bash .ci/run` does it all)"
+        );
+        return None;
+    };
+    let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+    let admin = sqlx::PgPool::connect(&url).await.unwrap();
+    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(&admin)
+        .await
+        .unwrap();
+    let options: sqlx::postgres::PgConnectOptions = url.parse().unwrap();
+    Some((url, options.options([("search_path", schema.as_str())])))
+}

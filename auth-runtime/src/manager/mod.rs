@@ -234,28 +234,45 @@ impl<U: UserModel> UserManager<U> {
         extra: U::Create,
     ) -> Result<U, ManagerError> {
         let email = normalize_email(email).map_err(ManagerError::InvalidEmail)?;
-        if let Some(mut user) = self.store.get_by_email(&email).await? {
-            // Anyone may have registered this address through the public route:
-            // promote only the owner of the password given.
-            let verification = self
-                .hasher
-                .verify(password, user.hashed_password().to_owned())
-                .await?;
-            if !verification.valid {
-                return Err(ManagerError::PasswordMismatch);
-            }
-            let account = user.account_mut();
-            *account.is_active = true;
-            *account.is_superuser = true;
-            *account.is_verified = true;
-            return Ok(self.store.update(user).await?);
+        if let Some(user) = self.store.get_by_email(&email).await? {
+            return self.promote(user, password).await;
         }
         self.events.validate_password(&password, &email).await?;
-        let hashed_password = self.hasher.hash(password).await?;
-        Ok(self
+        let hashed_password = self.hasher.hash(password.clone()).await?;
+        let created = self
             .store
-            .create(U::new(Self::account(email, hashed_password, true), extra))
-            .await?)
+            .create(U::new(
+                Self::account(email.clone(), hashed_password, true),
+                extra,
+            ))
+            .await;
+        match created {
+            Ok(user) => Ok(user),
+            // Another instance starting at the same moment created it first: promote
+            // that one, if the password is the same.
+            Err(StoreError::DuplicateEmail) => match self.store.get_by_email(&email).await? {
+                Some(user) => self.promote(user, password).await,
+                None => Err(ManagerError::Store(StoreError::Conflict)),
+            },
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Makes `user` an active, verified superuser if `password` is theirs: anyone may
+    /// have registered the address through the public route.
+    async fn promote(&self, mut user: U, password: String) -> Result<U, ManagerError> {
+        let verification = self
+            .hasher
+            .verify(password, user.hashed_password().to_owned())
+            .await?;
+        if !verification.valid {
+            return Err(ManagerError::PasswordMismatch);
+        }
+        let account = user.account_mut();
+        *account.is_active = true;
+        *account.is_superuser = true;
+        *account.is_verified = true;
+        Ok(self.store.update(user).await?)
     }
 }
 

@@ -34,13 +34,7 @@ pub(crate) async fn login<U: UserModel>(
         .manager()
         .authenticate(username, password.to_owned())
         .await
-        .map_err(|error| match error {
-            crate::manager::ManagerError::Store(error) => ApiError::from(error),
-            error => {
-                tracing::error!(%error, "login failed");
-                ApiError::internal()
-            }
-        })?;
+        .map_err(super::users::internal)?;
     match user {
         Some(user) if user.is_active() => {
             if warden.requires_verification() && !user.is_verified() {

@@ -33,10 +33,7 @@ pub(crate) async fn register<U: UserModel>(
             "value_error",
             msg,
         )])),
-        Err(error) => {
-            tracing::error!(%error, "registration failed");
-            Err(ApiError::internal())
-        }
+        Err(error) => Err(super::users::internal(error)),
     }
 }
 

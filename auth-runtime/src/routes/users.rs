@@ -127,7 +127,14 @@ async fn apply<U: UserModel>(
     }
 }
 
+/// A manager failure no route answers specifically: 503 when the store is out of
+/// reach, else 500; logged either way, never sent.
 pub(crate) fn internal(error: ManagerError) -> ApiError {
-    tracing::error!(%error, "user manager failed");
-    ApiError::internal()
+    match error {
+        ManagerError::Store(error) => ApiError::from(error),
+        error => {
+            tracing::error!(%error, "user manager failed");
+            ApiError::internal()
+        }
+    }
 }

@@ -240,4 +240,90 @@ mod tests {
         ));
         assert!(store.get(&ann.id).await.unwrap().unwrap().is_superuser);
     }
+
+    /// A store other instances also write to, whose change feed the test drives.
+    struct Shared {
+        inner: MemoryStore<User>,
+        feed: std::sync::Mutex<Option<mpsc::UnboundedReceiver<StoreChange>>>,
+    }
+
+    #[async_trait]
+    impl UserStore<User> for Shared {
+        async fn get(&self, id: &uuid::Uuid) -> Result<Option<User>, StoreError> {
+            self.inner.get(id).await
+        }
+        async fn get_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
+            self.inner.get_by_email(email).await
+        }
+        async fn create(&self, user: User) -> Result<User, StoreError> {
+            self.inner.create(user).await
+        }
+        async fn update(&self, user: User) -> Result<User, StoreError> {
+            self.inner.update(user).await
+        }
+        async fn replace(&self, expected: &User, new: User) -> Result<User, StoreError> {
+            self.inner.replace(expected, new).await
+        }
+        async fn delete(&self, id: &uuid::Uuid) -> Result<(), StoreError> {
+            self.inner.delete(id).await
+        }
+        fn shared(&self) -> bool {
+            true
+        }
+        fn changes(&self) -> Option<mpsc::UnboundedReceiver<StoreChange>> {
+            self.feed.lock().unwrap().take()
+        }
+    }
+
+    /// Lets the follower task run.
+    async fn settle() {
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+    }
+
+    #[tokio::test]
+    async fn a_shared_store_is_cached_only_while_its_change_feed_works() {
+        let (feed, receiver) = mpsc::unbounded_channel();
+        let shared = Arc::new(Shared {
+            inner: MemoryStore::new(),
+            feed: std::sync::Mutex::new(Some(receiver)),
+        });
+        let store = CachedStore::new(shared.clone(), CacheSettings::default());
+        let ann = store
+            .create(user::<User>("ann@example.com", ()))
+            .await
+            .unwrap();
+        let other_instance_writes = |superuser: bool| {
+            let mut changed = ann.clone();
+            changed.is_superuser = superuser;
+            shared.inner.update(changed)
+        };
+
+        // Before the feed is up nothing is served from the cache.
+        store.get(&ann.id).await.unwrap();
+        other_instance_writes(true).await.unwrap();
+        assert!(store.get(&ann.id).await.unwrap().unwrap().is_superuser);
+
+        // Feed up: cached, and another instance's announced change drops the entry.
+        feed.send(StoreChange::Restored).unwrap();
+        settle().await;
+        store.get(&ann.id).await.unwrap();
+        other_instance_writes(false).await.unwrap();
+        assert!(
+            store.get(&ann.id).await.unwrap().unwrap().is_superuser,
+            "served from cache"
+        );
+        feed.send(StoreChange::User(ann.id.to_string())).unwrap();
+        settle().await;
+        assert!(!store.get(&ann.id).await.unwrap().unwrap().is_superuser);
+
+        // Feed lost: unannounced changes are seen at once, since the cache is bypassed.
+        feed.send(StoreChange::Lost).unwrap();
+        settle().await;
+        other_instance_writes(true).await.unwrap();
+        assert!(store.get(&ann.id).await.unwrap().unwrap().is_superuser);
+        other_instance_writes(false).await.unwrap();
+        assert!(!store.get(&ann.id).await.unwrap().unwrap().is_superuser);
+    }
 }

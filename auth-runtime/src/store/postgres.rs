@@ -138,7 +138,7 @@ impl<U: UserModel> PostgresStore<U> {
 
     async fn fetch(&self, sql: &str, key: FieldValue) -> Result<Option<U>, StoreError> {
         let mut args = PgArguments::default();
-        bind(&mut args, key)?;
+        bind(&mut args, key, None)?;
         sqlx::query_with(sql, args)
             .fetch_optional(&self.pool)
             .await
@@ -286,7 +286,7 @@ impl<U: UserModel> UserStore<U> for PostgresStore<U> {
     async fn create(&self, mut user: U) -> Result<U, StoreError> {
         let mut args = PgArguments::default();
         if !self.table.assigned_ids {
-            bind(&mut args, user.id().to_value())?;
+            bind(&mut args, user.id().to_value(), None)?;
         }
         bind_fields(&mut args, &user)?;
         let query = sqlx::query_with(&self.table.insert, args);
@@ -304,7 +304,7 @@ impl<U: UserModel> UserStore<U> for PostgresStore<U> {
     async fn update(&self, user: U) -> Result<U, StoreError> {
         let mut args = PgArguments::default();
         bind_fields(&mut args, &user)?;
-        bind(&mut args, user.id().to_value())?;
+        bind(&mut args, user.id().to_value(), None)?;
         if self.write(&self.table.update, args).await? == 0 {
             return Err(StoreError::NotFound);
         }
@@ -319,7 +319,7 @@ impl<U: UserModel> UserStore<U> for PostgresStore<U> {
         }
         let mut args = PgArguments::default();
         bind_fields(&mut args, &new)?;
-        bind(&mut args, expected.id().to_value())?;
+        bind(&mut args, expected.id().to_value(), None)?;
         bind_fields(&mut args, expected)?;
         if self.write(&self.table.replace, args).await? == 1 {
             return Ok(new);
@@ -332,7 +332,7 @@ impl<U: UserModel> UserStore<U> for PostgresStore<U> {
 
     async fn delete(&self, id: &U::Id) -> Result<(), StoreError> {
         let mut args = PgArguments::default();
-        bind(&mut args, id.to_value())?;
+        bind(&mut args, id.to_value(), None)?;
         if self.write(&self.table.delete, args).await? == 0 {
             return Err(StoreError::NotFound);
         }

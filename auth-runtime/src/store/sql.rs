@@ -59,18 +59,31 @@ where
     U::from_columns(account, extra).map_err(StoreError::Corrupt)
 }
 
-/// Binds one value.
-pub(crate) fn bind<'q, A>(args: &mut A, value: FieldValue) -> Result<(), StoreError>
+/// Binds one value. A `NULL` is typed as the column's kind (PostgreSQL refuses a
+/// text `NULL` for a numeric column); `kind` is `None` for a key, never `NULL`.
+pub(crate) fn bind<'q, A>(
+    args: &mut A,
+    value: FieldValue,
+    kind: Option<FieldKind>,
+) -> Result<(), StoreError>
 where
     A: Arguments<'q>,
     Option<String>: Encode<'q, A::Database> + Type<A::Database>,
+    Option<bool>: Encode<'q, A::Database> + Type<A::Database>,
+    Option<i64>: Encode<'q, A::Database> + Type<A::Database>,
+    Option<f64>: Encode<'q, A::Database> + Type<A::Database>,
     String: Encode<'q, A::Database> + Type<A::Database>,
     bool: Encode<'q, A::Database> + Type<A::Database>,
     i64: Encode<'q, A::Database> + Type<A::Database>,
     f64: Encode<'q, A::Database> + Type<A::Database>,
 {
     let result = match value {
-        FieldValue::Null => args.add(Option::<String>::None),
+        FieldValue::Null => match kind {
+            Some(FieldKind::Bool) => args.add(Option::<bool>::None),
+            Some(FieldKind::Integer) => args.add(Option::<i64>::None),
+            Some(FieldKind::Float) => args.add(Option::<f64>::None),
+            Some(FieldKind::Text) | None => args.add(Option::<String>::None),
+        },
         FieldValue::Text(text) => args.add(text),
         FieldValue::Bool(b) => args.add(b),
         FieldValue::Int(i) => args.add(i),
@@ -85,18 +98,25 @@ where
     U: UserModel,
     A: Arguments<'q>,
     Option<String>: Encode<'q, A::Database> + Type<A::Database>,
+    Option<bool>: Encode<'q, A::Database> + Type<A::Database>,
+    Option<i64>: Encode<'q, A::Database> + Type<A::Database>,
+    Option<f64>: Encode<'q, A::Database> + Type<A::Database>,
     String: Encode<'q, A::Database> + Type<A::Database>,
     bool: Encode<'q, A::Database> + Type<A::Database>,
     i64: Encode<'q, A::Database> + Type<A::Database>,
     f64: Encode<'q, A::Database> + Type<A::Database>,
 {
-    bind(args, FieldValue::Text(user.email().to_owned()))?;
-    bind(args, FieldValue::Text(user.hashed_password().to_owned()))?;
-    bind(args, FieldValue::Bool(user.is_active()))?;
-    bind(args, FieldValue::Bool(user.is_superuser()))?;
-    bind(args, FieldValue::Bool(user.is_verified()))?;
-    for value in user.columns() {
-        bind(args, value)?;
+    bind(args, FieldValue::Text(user.email().to_owned()), None)?;
+    bind(
+        args,
+        FieldValue::Text(user.hashed_password().to_owned()),
+        None,
+    )?;
+    bind(args, FieldValue::Bool(user.is_active()), None)?;
+    bind(args, FieldValue::Bool(user.is_superuser()), None)?;
+    bind(args, FieldValue::Bool(user.is_verified()), None)?;
+    for (value, field) in user.columns().into_iter().zip(U::FIELDS) {
+        bind(args, value, Some(field.kind))?;
     }
     Ok(())
 }

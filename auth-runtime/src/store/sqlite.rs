@@ -129,7 +129,7 @@ impl<U: UserModel> SqliteStore<U> {
 
     async fn fetch(&self, sql: &str, key: FieldValue) -> Result<Option<U>, StoreError> {
         let mut args = SqliteArguments::default();
-        bind(&mut args, key)?;
+        bind(&mut args, key, None)?;
         sqlx::query_with(sql, args)
             .fetch_optional(&self.pool)
             .await
@@ -203,7 +203,7 @@ impl<U: UserModel> UserStore<U> for SqliteStore<U> {
     async fn create(&self, mut user: U) -> Result<U, StoreError> {
         let mut args = SqliteArguments::default();
         if !self.table.assigned_ids {
-            bind(&mut args, user.id().to_value())?;
+            bind(&mut args, user.id().to_value(), None)?;
         }
         bind_fields(&mut args, &user)?;
         let query = sqlx::query_with(&self.table.insert, args);
@@ -221,7 +221,7 @@ impl<U: UserModel> UserStore<U> for SqliteStore<U> {
     async fn update(&self, user: U) -> Result<U, StoreError> {
         let mut args = SqliteArguments::default();
         bind_fields(&mut args, &user)?;
-        bind(&mut args, user.id().to_value())?;
+        bind(&mut args, user.id().to_value(), None)?;
         let result = sqlx::query_with(&self.table.update, args)
             .execute(&self.pool)
             .await
@@ -240,7 +240,7 @@ impl<U: UserModel> UserStore<U> for SqliteStore<U> {
         }
         let mut args = SqliteArguments::default();
         bind_fields(&mut args, &new)?;
-        bind(&mut args, expected.id().to_value())?;
+        bind(&mut args, expected.id().to_value(), None)?;
         bind_fields(&mut args, expected)?;
         let result = sqlx::query_with(&self.table.replace, args)
             .execute(&self.pool)
@@ -257,7 +257,7 @@ impl<U: UserModel> UserStore<U> for SqliteStore<U> {
 
     async fn delete(&self, id: &U::Id) -> Result<(), StoreError> {
         let mut args = SqliteArguments::default();
-        bind(&mut args, id.to_value())?;
+        bind(&mut args, id.to_value(), None)?;
         let result = sqlx::query_with(&self.table.delete, args)
             .execute(&self.pool)
             .await

@@ -1,0 +1,423 @@
+//! The `warden` binary, driven as an operator would: exit codes, output, and what it
+//! leaves in the database and on disk, checked with warden itself.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use tempfile::TempDir;
+use warden::{Algorithm, JwtStrategy, Lifetime, Secret, SqliteStore, User, UserModel, UserStore};
+
+/// What one run of the binary did.
+#[derive(Debug)]
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs `warden args...` in `dir`, with `stdin` piped in (or an empty stdin) and no
+/// `WARDEN_DATABASE_URL` from the test's environment.
+fn warden(dir: &Path, args: &[&str], stdin: Option<&str>) -> Run {
+    warden_with_env(dir, args, stdin, &[])
+}
+
+fn warden_with_env(dir: &Path, args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_warden"));
+    command
+        .args(args)
+        .current_dir(dir)
+        .env_remove("WARDEN_DATABASE_URL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let mut child = command.spawn().expect("the warden binary starts");
+    let mut pipe = child.stdin.take().unwrap();
+    if let Some(input) = stdin {
+        pipe.write_all(input.as_bytes()).unwrap();
+    }
+    drop(pipe);
+    let output = child.wait_with_output().unwrap();
+    Run {
+        code: output.status.code().expect("exited, not killed"),
+        stdout: String::from_utf8(output.stdout).unwrap(),
+        stderr: String::from_utf8(output.stderr).unwrap(),
+    }
+}
+
+fn sqlite_url(dir: &TempDir) -> String {
+    format!("sqlite://{}", dir.path().join("warden.db").display())
+}
+
+async fn user_by_email(url: &str, email: &str) -> Option<User> {
+    let store = SqliteStore::<User>::open(url).await.unwrap();
+    let user = store.get_by_email(email).await.unwrap();
+    store.pool().close().await;
+    user
+}
+
+/// A model with integer ids, to make a table the stock `User` does not fit.
+#[warden::user_model(id = i64)]
+pub struct Member {
+    #[user(read, update)]
+    pub nickname: Option<String>,
+}
+
+#[test]
+fn migrate_then_check_a_fresh_database() {
+    let dir = TempDir::new().unwrap();
+    let url = sqlite_url(&dir);
+    let migrate = warden(dir.path(), &["migrate", "--database-url", &url], None);
+    assert_eq!(migrate.code, 0, "{migrate:?}");
+    assert_eq!(migrate.stdout, format!("migrated {url}\n"));
+    let check = warden(dir.path(), &["check", "--database-url", &url], None);
+    assert_eq!(check.code, 0, "{check:?}");
+    assert_eq!(check.stdout, "ok: the user table fits User\n");
+    assert_eq!(check.stderr, "");
+}
+
+#[test]
+fn the_database_url_comes_from_the_environment_then_the_default() {
+    let dir = TempDir::new().unwrap();
+    let url = sqlite_url(&dir);
+    let from_env = warden_with_env(
+        dir.path(),
+        &["migrate"],
+        None,
+        &[("WARDEN_DATABASE_URL", &url)],
+    );
+    assert_eq!(from_env.code, 0, "{from_env:?}");
+    assert_eq!(from_env.stdout, format!("migrated {url}\n"));
+
+    let default = warden(dir.path(), &["migrate"], None);
+    assert_eq!(default.code, 0, "{default:?}");
+    assert_eq!(default.stdout, "migrated sqlite://warden.db\n");
+    assert!(dir.path().join("warden.db").exists());
+}
+
+#[test]
+fn check_reports_a_missing_table() {
+    let dir = TempDir::new().unwrap();
+    // An empty file is an empty SQLite database.
+    std::fs::write(dir.path().join("warden.db"), b"").unwrap();
+    let check = warden(
+        dir.path(),
+        &["check", "--database-url", &sqlite_url(&dir)],
+        None,
+    );
+    assert_eq!(check.code, 1, "{check:?}");
+    assert_eq!(check.stdout, "");
+    assert_eq!(check.stderr.lines().count(), 1, "{check:?}");
+    assert!(
+        check
+            .stderr
+            .starts_with("error: table `user` does not exist"),
+        "{check:?}"
+    );
+}
+
+#[tokio::test]
+async fn migrate_and_check_name_the_mismatch() {
+    let dir = TempDir::new().unwrap();
+    let url = sqlite_url(&dir);
+    SqliteStore::<Member>::open(&url)
+        .await
+        .unwrap()
+        .pool()
+        .close()
+        .await;
+    for command in ["check", "migrate"] {
+        let run = warden(dir.path(), &[command, "--database-url", &url], None);
+        assert_eq!(run.code, 1, "{run:?}");
+        assert_eq!(run.stdout, "");
+        assert_eq!(
+            run.stderr,
+            "error: column `id` is INTEGER but User has UUID ids: declare `#[user_model(id = i64)]`\n",
+            "{command}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn create_superuser_reads_the_password_twice_from_stdin() {
+    let dir = TempDir::new().unwrap();
+    let url = sqlite_url(&dir);
+    let args = [
+        "create-superuser",
+        "--email",
+        "Root@Example.com",
+        "--database-url",
+        &url,
+    ];
+    let created = warden(
+        dir.path(),
+        &args,
+        Some("admin-password-1\nadmin-password-1\n"),
+    );
+    assert_eq!(created.code, 0, "{created:?}");
+    let user = user_by_email(&url, "root@example.com").await.unwrap();
+    assert!(user.is_superuser() && user.is_active() && user.is_verified());
+    assert_eq!(
+        created.stdout,
+        format!("superuser {} ready (id {})\n", user.email, user.id)
+    );
+
+    // Again with the same password (CRLF line ends, no final newline): idempotent.
+    let again = warden(
+        dir.path(),
+        &args,
+        Some("admin-password-1\r\nadmin-password-1"),
+    );
+    assert_eq!(again.code, 0, "{again:?}");
+    assert_eq!(again.stdout, created.stdout);
+
+    // Someone else's password does not take over the account.
+    let stranger = warden(
+        dir.path(),
+        &args,
+        Some("other-password-1\nother-password-1\n"),
+    );
+    assert_eq!(stranger.code, 1, "{stranger:?}");
+    assert!(
+        stranger.stderr.contains("the password given is not theirs"),
+        "{stranger:?}"
+    );
+}
+
+#[tokio::test]
+async fn create_superuser_refuses_differing_or_missing_passwords() {
+    let dir = TempDir::new().unwrap();
+    let url = sqlite_url(&dir);
+    let args = [
+        "create-superuser",
+        "--email",
+        "root@example.com",
+        "--database-url",
+        &url,
+    ];
+    for (stdin, message) in [
+        (
+            Some("admin-password-1\nadmin-password-2\n"),
+            "the two passwords differ",
+        ),
+        (
+            Some("admin-password-1\n"),
+            "give the password on its first line and again on its second",
+        ),
+        (
+            None,
+            "give the password on its first line and again on its second",
+        ),
+        (Some("short\nshort\n"), "Password should be at least"),
+    ] {
+        let run = warden(dir.path(), &args, stdin);
+        assert_eq!(run.code, 1, "{run:?}");
+        assert_eq!(run.stdout, "");
+        assert_eq!(run.stderr.lines().count(), 1, "{run:?}");
+        assert!(run.stderr.contains(message), "{message}: {run:?}");
+    }
+    assert!(user_by_email(&url, "root@example.com").await.is_none());
+
+    let bad_email = warden(
+        dir.path(),
+        &[
+            "create-superuser",
+            "--email",
+            "root",
+            "--database-url",
+            &url,
+        ],
+        Some("admin-password-1\nadmin-password-1\n"),
+    );
+    assert_eq!(bad_email.code, 1, "{bad_email:?}");
+    assert!(
+        bad_email
+            .stderr
+            .starts_with("error: --email: value is not a valid email address")
+    );
+
+    let no_email = warden(dir.path(), &["create-superuser"], None);
+    assert_eq!(no_email.code, 2, "{no_email:?}");
+}
+
+/// Issues a token with `strategy` and verifies it back.
+fn round_trip(strategy: &JwtStrategy) {
+    let token = strategy.issue("user-1").unwrap();
+    assert_eq!(strategy.verify(&token).unwrap().sub, "user-1");
+}
+
+#[test]
+fn keygen_prints_hmac_secrets_warden_accepts() {
+    let dir = TempDir::new().unwrap();
+    for (name, algorithm) in [
+        ("HS256", Algorithm::HS256),
+        ("HS384", Algorithm::HS384),
+        ("HS512", Algorithm::HS512),
+    ] {
+        let run = warden(dir.path(), &["keygen", "--algorithm", name], None);
+        assert_eq!(run.code, 0, "{run:?}");
+        let secret = run.stdout.strip_suffix('\n').unwrap();
+        assert!(
+            secret.len() >= algorithm.min_secret_len(),
+            "{name}: {secret}"
+        );
+        assert!(
+            secret
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+            "shell-safe: {secret}"
+        );
+        let strategy = JwtStrategy::builder(Secret::from(secret), Lifetime::Seconds(60))
+            .algorithm(algorithm)
+            .build()
+            .unwrap();
+        round_trip(&strategy);
+    }
+    let default = warden(dir.path(), &["keygen"], None);
+    assert_eq!(default.code, 0, "{default:?}");
+    assert_eq!(default.stdout.trim_end().len(), 43, "32 bytes of base64");
+    assert!(
+        std::fs::read_dir(dir.path()).unwrap().next().is_none(),
+        "no files for HS*"
+    );
+
+    let with_out = warden(dir.path(), &["keygen", "--out", "keys"], None);
+    assert_eq!(with_out.code, 1, "{with_out:?}");
+    assert!(with_out.stderr.contains("drop --out"), "{with_out:?}");
+}
+
+/// Runs `warden keygen --algorithm name --out out` in `dir`, checks the output and
+/// the files, and returns the private and public PEM.
+fn key_pair(dir: &Path, name: &str, out: &str) -> (Vec<u8>, Vec<u8>) {
+    let run = warden(dir, &["keygen", "--algorithm", name, "--out", out], None);
+    assert_eq!(run.code, 0, "{run:?}");
+    let private = format!("{out}/private.pem");
+    let public = format!("{out}/public.pem");
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{run:?}");
+    assert!(
+        lines[0].contains(&private) && lines[1].contains(&public),
+        "{run:?}"
+    );
+    assert_eq!(
+        lines[2],
+        format!(
+            "#[auth_backend(lifetime = 3600, algorithm = \"{name}\", secret = file(\"{private}\"), public_key = file(\"{public}\"))]"
+        )
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.join(&private))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "the private key is the owner's only");
+    }
+    let private = std::fs::read(dir.join(private)).unwrap();
+    let public = std::fs::read(dir.join(public)).unwrap();
+    assert!(private.starts_with(b"-----BEGIN PRIVATE KEY-----\n"));
+    assert!(public.starts_with(b"-----BEGIN PUBLIC KEY-----\n"));
+    (private, public)
+}
+
+fn strategy(algorithm: Algorithm, private: &[u8], public: &[u8]) -> JwtStrategy {
+    JwtStrategy::builder(Secret::from(private.to_vec()), Lifetime::Seconds(60))
+        .algorithm(algorithm)
+        .public_key(public.to_vec())
+        .build()
+        .unwrap_or_else(|error| panic!("{algorithm}: {error}"))
+}
+
+#[test]
+fn keygen_writes_rsa_keys_for_rs_and_ps() {
+    let dir = TempDir::new().unwrap();
+    // One 3072-bit key serves all six RSA algorithms.
+    let (private, public) = key_pair(dir.path(), "PS384", "keys/rsa");
+    for algorithm in [
+        Algorithm::RS256,
+        Algorithm::RS384,
+        Algorithm::RS512,
+        Algorithm::PS256,
+        Algorithm::PS384,
+        Algorithm::PS512,
+    ] {
+        round_trip(&strategy(algorithm, &private, &public));
+    }
+}
+
+#[test]
+fn keygen_writes_ec_and_ed25519_keys() {
+    let dir = TempDir::new().unwrap();
+    for (name, algorithm) in [
+        ("ES256", Algorithm::ES256),
+        ("ES384", Algorithm::ES384),
+        ("EdDSA", Algorithm::EdDSA),
+    ] {
+        let (private, public) = key_pair(dir.path(), name, name);
+        round_trip(&strategy(algorithm, &private, &public));
+    }
+    // The default directory.
+    let run = warden(dir.path(), &["keygen", "--algorithm", "ES256"], None);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(dir.path().join("keys/private.pem").exists());
+    assert!(dir.path().join("keys/public.pem").exists());
+}
+
+#[test]
+fn keygen_never_overwrites() {
+    let dir = TempDir::new().unwrap();
+    let (private, public) = key_pair(dir.path(), "EdDSA", "keys");
+    let run = warden(
+        dir.path(),
+        &["keygen", "--algorithm", "ES256", "--out", "keys"],
+        None,
+    );
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(run.stdout, "");
+    assert_eq!(
+        run.stderr,
+        "error: keys/private.pem exists; keygen never overwrites keys: move it away or pick another --out\n"
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("keys/private.pem")).unwrap(),
+        private
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("keys/public.pem")).unwrap(),
+        public
+    );
+
+    // A lone public key is not overwritten either.
+    std::fs::remove_file(dir.path().join("keys/private.pem")).unwrap();
+    let run = warden(
+        dir.path(),
+        &["keygen", "--algorithm", "ES256", "--out", "keys"],
+        None,
+    );
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.starts_with("error: keys/public.pem exists"),
+        "{run:?}"
+    );
+    assert!(!dir.path().join("keys/private.pem").exists());
+}
+
+#[test]
+fn keygen_names_the_algorithm_meant() {
+    let dir = TempDir::new().unwrap();
+    let run = warden(dir.path(), &["keygen", "--algorithm", "hs256"], None);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("did you mean \"HS256\"?"), "{run:?}");
+    assert!(
+        run.stderr
+            .contains("expected one of HS256, HS384, HS512, RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, EdDSA"),
+        "{run:?}"
+    );
+    let run = warden(dir.path(), &["keygen", "--algorithm", "none"], None);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("never allowed"), "{run:?}");
+}
