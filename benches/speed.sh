@@ -7,6 +7,10 @@
 #   bash benches/speed.sh                 # 5 rounds of 5 s each, 32 connections
 #   ROUNDS=3 SECONDS_PER_ROUND=10 CONNECTIONS=64 bash benches/speed.sh
 #   QUICKSTART_BIN=/path/to/quickstart bash benches/speed.sh   # another build of it
+#   DATABASE_URL=postgres://user@127.0.0.1:5432/db bash benches/speed.sh   # PostgreSQL
+#
+# Then one round of logins (POST /auth/jwt/login, the right password) reports how
+# many password verifications per second the server sustains.
 #
 # Installs wrk from the OS packages when it is missing. Servers bind 127.0.0.1 only.
 set -euo pipefail
@@ -36,7 +40,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-(cd "$work" && RUST_LOG=warn PORT="$GUARDED_PORT" WARDEN_DATABASE_URL="sqlite://$work/speed.db" \
+DATABASE_URL="${DATABASE_URL:-sqlite://$work/speed.db}"
+if [[ "$DATABASE_URL" == postgres* ]]; then
+    # A clean table for the run: the speed user must be registrable.
+    psql -q "$DATABASE_URL" -c 'SET client_min_messages = warning; DROP TABLE IF EXISTS "user"' >/dev/null
+fi
+(cd "$work" && RUST_LOG=warn PORT="$GUARDED_PORT" WARDEN_DATABASE_URL="$DATABASE_URL" \
     WARDEN_SECRET="speed-test-secret-that-is-long-enough-0123456789" \
     exec "$QUICKSTART_BIN") >"$work/guarded.log" 2>&1 &
 pids+=($!)
@@ -82,3 +91,12 @@ mb="$(median "${bare[@]}")"
 mg="$(median "${guarded[@]}")"
 printf 'median:  bare axum %10.0f req/s   guarded /users/me %10.0f req/s   ratio %.2f\n' \
     "$mb" "$mg" "$(awk -v g="$mg" -v b="$mb" 'BEGIN { print g / b }')"
+
+cat >"$work/login.lua" <<'LUA'
+wrk.method = "POST"
+wrk.body = "username=speed@example.com&password=speed-password"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+LUA
+logins="$(wrk -t1 -c4 -d"${SECONDS_PER_ROUND}s" -s "$work/login.lua" "$base/auth/jwt/login" |
+    awk '/^Requests\/sec:/ { print $2 }')"
+printf 'logins:  %.1f per second (4 connections, POST /auth/jwt/login)\n' "$logins"

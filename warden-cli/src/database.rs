@@ -1,8 +1,7 @@
 //! `warden migrate` and `warden check`: the user table at a database URL.
 
 use clap::Args;
-use warden::runtime::DatabaseStore;
-use warden::{StoreError, UserModel};
+use warden::{DatabaseStore, StoreError, UserModel};
 
 use crate::{Failure, say};
 
@@ -40,15 +39,16 @@ pub(crate) async fn open<U: UserModel>(url: &str) -> Result<DatabaseStore<U>, Fa
 /// Closes the store's connections, so SQLite folds its write-ahead log back into the
 /// database file before the process exits.
 pub(crate) async fn close<U: UserModel>(store: DatabaseStore<U>) {
-    if let DatabaseStore::Sqlite(store) = store {
-        store.pool().close().await;
-    }
+    store.close().await;
 }
 
 /// `warden migrate`.
 pub(crate) async fn migrate<U: UserModel>(url: &str) -> Result<(), Failure> {
     close(open::<U>(url).await?).await;
-    say(&format!("migrated {}", redact(url)))
+    say(&format!(
+        "migrated {}",
+        warden::runtime::store::redact_url(url)
+    ))
 }
 
 /// `warden check`.
@@ -74,7 +74,7 @@ pub(crate) fn store_failure(error: &StoreError, url: &str) -> Failure {
 
 /// `message` with every copy of `url` redacted.
 pub(crate) fn hide_url(message: &str, url: &str) -> String {
-    let redacted = redact(url);
+    let redacted = warden::runtime::store::redact_url(url);
     if redacted == url {
         message.to_owned()
     } else {
@@ -82,60 +82,9 @@ pub(crate) fn hide_url(message: &str, url: &str) -> String {
     }
 }
 
-/// `url` with its password replaced by `***`: the one in
-/// `scheme://user:password@host/...`, and a `password=` query parameter.
-pub(crate) fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let (before_query, query) = match rest.split_once('?') {
-        Some((before, query)) => (before, Some(query)),
-        None => (rest, None),
-    };
-    let mut redacted = format!("{scheme}://");
-    match before_query.rsplit_once('@') {
-        Some((credentials, host)) => match credentials.split_once(':') {
-            Some((user, _)) => redacted.push_str(&format!("{user}:***@{host}")),
-            None => redacted.push_str(before_query),
-        },
-        None => redacted.push_str(before_query),
-    }
-    if let Some(query) = query {
-        let parameters: Vec<String> = query
-            .split('&')
-            .map(|parameter| match parameter.split_once('=') {
-                Some((name, _)) if name.eq_ignore_ascii_case("password") => format!("{name}=***"),
-                _ => parameter.to_owned(),
-            })
-            .collect();
-        redacted.push('?');
-        redacted.push_str(&parameters.join("&"));
-    }
-    redacted
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn redacts_passwords_only() {
-        assert_eq!(
-            redact("postgres://app:s3cret@db.example.com:5432/app"),
-            "postgres://app:***@db.example.com:5432/app"
-        );
-        assert_eq!(
-            redact("postgresql://app:p@ss@host/db?sslmode=require"),
-            "postgresql://app:***@host/db?sslmode=require"
-        );
-        assert_eq!(
-            redact("postgres://app@host/db?sslmode=require&password=s3cret"),
-            "postgres://app@host/db?sslmode=require&password=***"
-        );
-        assert_eq!(redact("postgres://host/db"), "postgres://host/db");
-        assert_eq!(redact("sqlite://warden.db"), "sqlite://warden.db");
-        assert_eq!(redact("warden.db"), "warden.db");
-    }
 
     #[test]
     fn hides_the_url_in_messages() {

@@ -150,7 +150,11 @@ struct Failure(Vec<String>);
 impl Failure {
     /// A failure; a message of several lines prints as several errors.
     fn new(message: impl AsRef<str>) -> Self {
-        Self(message.as_ref().lines().map(str::to_owned).collect())
+        let lines: Vec<String> = message.as_ref().lines().map(str::to_owned).collect();
+        if lines.is_empty() {
+            return Self(vec!["failed without saying why".to_owned()]);
+        }
+        Self(lines)
     }
 
     /// One failure per problem.

@@ -52,10 +52,28 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
             quote!(#[doc = "As sent at registration."] pub #ident: #ty)
         });
         let doc = format!("The fields of [`{name}`] that `POST /auth/register` accepts beside e-mail and password.");
+        // Without a required field, a registration may leave every extra out:
+        // `Default` (what `ensure_superuser` and `warden create-superuser` use).
+        let default = (!create.iter().any(|f| f.required())).then(|| {
+            let values = create.iter().map(|f| {
+                let ident = &f.ident;
+                let value = default_expr(f);
+                quote!(#ident: #value)
+            });
+            quote! {
+                #[automatically_derived]
+                impl ::core::default::Default for #create_ident {
+                    fn default() -> Self {
+                        Self { #(#values,)* }
+                    }
+                }
+            }
+        });
         quote! {
             #[doc = #doc]
             #[derive(::core::clone::Clone, ::core::fmt::Debug, ::core::cmp::PartialEq)]
             #vis struct #create_ident { #(#defs,)* }
+            #default
         }
     });
     let update_struct = (!update.is_empty()).then(|| {

@@ -62,6 +62,16 @@ impl<U: UserModel> DatabaseStore<U> {
         SqliteStore::<U>::inspect(url).await
     }
 
+    /// Closes the connections (a SQLite file then has no `-wal` / `-shm` left beside
+    /// it); for command-line tools that exit right after.
+    pub async fn close(&self) {
+        match self {
+            Self::Sqlite(store) => store.pool().close().await,
+            #[cfg(feature = "postgres")]
+            Self::Postgres(store) => store.pool().close().await,
+        }
+    }
+
     fn inner(&self) -> &dyn UserStore<U> {
         match self {
             Self::Sqlite(store) => store,

@@ -89,6 +89,43 @@ pub trait UserStore<U: UserModel = User>: Send + Sync + 'static {
     }
 }
 
+/// `url` with its password (in the user-info part or a `password=` parameter)
+/// replaced by `***`, for messages and logs.
+///
+/// ```
+/// use warden_runtime::store::redact_url;
+/// assert_eq!(redact_url("postgres://app:s3cret@db/app"), "postgres://app:***@db/app");
+/// ```
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (before_query, query) = match rest.split_once('?') {
+        Some((before, query)) => (before, Some(query)),
+        None => (rest, None),
+    };
+    let mut redacted = format!("{scheme}://");
+    match before_query.rsplit_once('@') {
+        Some((credentials, host)) => match credentials.split_once(':') {
+            Some((user, _)) => redacted.push_str(&format!("{user}:***@{host}")),
+            None => redacted.push_str(before_query),
+        },
+        None => redacted.push_str(before_query),
+    }
+    if let Some(query) = query {
+        let parameters: Vec<String> = query
+            .split('&')
+            .map(|parameter| match parameter.split_once('=') {
+                Some((name, _)) if name.eq_ignore_ascii_case("password") => format!("{name}=***"),
+                _ => parameter.to_owned(),
+            })
+            .collect();
+        redacted.push('?');
+        redacted.push_str(&parameters.join("&"));
+    }
+    redacted
+}
+
 /// What a shared store's change feed reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -103,3 +140,27 @@ pub enum StoreChange {
 
 #[cfg(any(test, feature = "store-contract"))]
 pub mod contract;
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn redacts_passwords_only() {
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db.example.com:5432/app"),
+            "postgres://app:***@db.example.com:5432/app"
+        );
+        assert_eq!(
+            redact_url("postgresql://app:p@ss@host/db?sslmode=require"),
+            "postgresql://app:***@host/db?sslmode=require"
+        );
+        assert_eq!(
+            redact_url("postgres://app@host/db?sslmode=require&password=s3cret"),
+            "postgres://app@host/db?sslmode=require&password=***"
+        );
+        assert_eq!(redact_url("postgres://host/db"), "postgres://host/db");
+        assert_eq!(redact_url("sqlite://warden.db"), "sqlite://warden.db");
+        assert_eq!(redact_url("warden.db"), "warden.db");
+    }
+}

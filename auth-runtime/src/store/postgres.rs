@@ -9,13 +9,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::PgPool;
-use sqlx::postgres::{PgArguments, PgConnectOptions, PgListener, PgPoolOptions};
+use sqlx::postgres::{PgArguments, PgConnectOptions, PgConnection, PgListener, PgPoolOptions};
+use sqlx::{Connection, PgPool};
 use tokio::sync::mpsc;
 
 use super::sql::{bind, bind_fields, db, decode};
 use super::table::{CHANGES_CHANNEL, Dialect, LOWER_EMAIL_INDEX, Table, schema_problems};
-use super::{StoreChange, StoreError, UserStore};
+use super::{StoreChange, StoreError, UserStore, redact_url as redact};
 use crate::model::{FieldValue, UserId, UserModel};
 use crate::user::User;
 
@@ -58,20 +58,6 @@ impl<U: UserModel> std::fmt::Debug for PostgresStore<U> {
     }
 }
 
-/// `url` with its password replaced, for messages.
-pub(crate) fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let Some((credentials, host)) = rest.rsplit_once('@') else {
-        return url.to_owned();
-    };
-    match credentials.split_once(':') {
-        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
-        None => url.to_owned(),
-    }
-}
-
 impl<U: UserModel> PostgresStore<U> {
     /// Connects to `url` (`postgres://user:password@host:port/database`), then
     /// creates the table or checks the existing one, under an advisory lock.
@@ -84,6 +70,23 @@ impl<U: UserModel> PostgresStore<U> {
 
     /// Connects with options built by hand (`url` names the database in messages).
     pub async fn connect_with(options: PgConnectOptions, url: &str) -> Result<Self, StoreError> {
+        // One direct connection first: the pool would only say it timed out, this
+        // says why (refused, unknown host, wrong password, no such database).
+        let first = tokio::time::timeout(ACQUIRE_TIMEOUT, PgConnection::connect_with(&options))
+            .await
+            .map_err(|_| sqlx::Error::PoolTimedOut)
+            .and_then(|connected| connected);
+        match first {
+            Ok(connection) => {
+                let _ = connection.close().await;
+            }
+            Err(e) => {
+                return Err(StoreError::Database(format!(
+                    "cannot connect to {}: {e}; check that PostgreSQL runs there and that the user, password and database are right",
+                    redact(url)
+                )));
+            }
+        }
         let pool = PgPoolOptions::new()
             .max_connections(10)
             .acquire_timeout(ACQUIRE_TIMEOUT)
@@ -348,20 +351,5 @@ impl<U: UserModel> UserStore<U> for PostgresStore<U> {
         let handle = tokio::runtime::Handle::try_current().ok()?;
         handle.spawn(listen(self.pool.clone(), sender));
         Some(receiver)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::redact;
-
-    #[test]
-    fn passwords_never_reach_messages() {
-        assert_eq!(
-            redact("postgres://app:s3cret@db.example:5432/app"),
-            "postgres://app:***@db.example:5432/app"
-        );
-        assert_eq!(redact("postgres://app@db/app"), "postgres://app@db/app");
-        assert_eq!(redact("postgres://db/app"), "postgres://db/app");
     }
 }

@@ -103,6 +103,13 @@ impl<U: UserModel> SqliteStore<U> {
     pub async fn inspect(url: &str) -> Result<Vec<String>, StoreError> {
         let options = SqliteConnectOptions::from_str(url)
             .map_err(|e| StoreError::Database(format!("bad SQLite URL {url:?}: {e}")))?;
+        let file = options.get_filename();
+        if file != std::path::Path::new(":memory:") && !file.exists() {
+            return Ok(vec![format!(
+                "database file {} does not exist: run `warden migrate` (or start the application once)",
+                file.display()
+            )]);
+        }
         let pool = SqlitePoolOptions::new()
             .max_connections(1)
             .connect_with(options)

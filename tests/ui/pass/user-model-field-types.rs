@@ -25,6 +25,9 @@ pub struct Profile {
 pub struct Bare {}
 
 fn main() {
+    // No required registration field: the extras have a `Default`.
+    let create = ProfileCreate::default();
+    assert_eq!((create.age, create.weight, create.r#type), (18, 1.0, None));
     assert_eq!(Profile::FIELDS.len(), 8);
     assert_eq!(Profile::FIELDS[6].default, Some(r#""it's \"quoted\"""#));
     assert!(Bare::FIELDS.is_empty());
