@@ -214,3 +214,94 @@ async fn our_tokens_pass_a_standard_jwt_librarys_claim_checks() {
     assert_eq!(claims["jti"].as_str().unwrap().len(), 32);
     assert_eq!(data.header.typ.as_deref(), Some("JWT"));
 }
+
+/// FastAPI Users' `user` table as its SQLAlchemy model creates it on PostgreSQL (the
+/// `GUID` type is a native `UUID` there), holding the fixture users with the hashes
+/// FastAPI Users wrote: warden opens it as is, its users log in, its tokens are
+/// accepted, and a bcrypt hash is upgraded in place.
+#[tokio::test]
+async fn a_fastapi_users_postgres_database_opens_as_is() {
+    let Some((url, options)) =
+        common::postgres("a_fastapi_users_postgres_database_opens_as_is").await
+    else {
+        return;
+    };
+    let pg = sqlx::postgres::PgPoolOptions::new()
+        .connect_with(options.clone())
+        .await
+        .unwrap();
+    sqlx::raw_sql(
+        "CREATE TABLE \"user\" (
+            id UUID NOT NULL,
+            email VARCHAR(320) NOT NULL,
+            hashed_password VARCHAR(1024) NOT NULL,
+            is_active BOOLEAN NOT NULL,
+            is_superuser BOOLEAN NOT NULL,
+            is_verified BOOLEAN NOT NULL,
+            PRIMARY KEY (id)
+        );
+        CREATE UNIQUE INDEX ix_user_email ON \"user\" (email);",
+    )
+    .execute(&pg)
+    .await
+    .unwrap();
+    let sqlite =
+        sqlx::SqlitePool::connect("sqlite://tests/fixtures/fastapi_users/fastapi_users.db?mode=ro")
+            .await
+            .unwrap();
+    let rows: Vec<(String, String, String, bool, bool, bool)> = sqlx::query_as(
+        "SELECT id, email, hashed_password, is_active, is_superuser, is_verified FROM \"user\"",
+    )
+    .fetch_all(&sqlite)
+    .await
+    .unwrap();
+    assert!(!rows.is_empty());
+    for (id, email, hash, active, superuser, verified) in rows {
+        // FastAPI Users stores UUIDs without dashes in SQLite's CHAR(32)/CHAR(36).
+        let id = uuid::Uuid::parse_str(&id).unwrap();
+        sqlx::query("INSERT INTO \"user\" VALUES ($1::uuid, $2, $3, $4, $5, $6)")
+            .bind(id.to_string())
+            .bind(email)
+            .bind(hash)
+            .bind(active)
+            .bind(superuser)
+            .bind(verified)
+            .execute(&pg)
+            .await
+            .unwrap();
+    }
+
+    let store = warden::PostgresStore::connect_with(options, &url)
+        .await
+        .unwrap();
+    let warden: Warden = Warden::builder()
+        .store(store)
+        .backend::<FastApiJwt>()
+        .unwrap()
+        .build()
+        .unwrap();
+    let server = common::spawn_with(warden).await;
+    let fixtures = fixtures();
+    let (status, body) = server
+        .get("/users/me", Some(&token(&fixtures, "access")))
+        .await;
+    assert_eq!((status, &body["id"]), (200, &fixtures["users"][0]["id"]));
+    for user in fixtures["users"].as_array().unwrap() {
+        let (status, _) = server
+            .login(
+                user["email"].as_str().unwrap(),
+                user["password"].as_str().unwrap(),
+            )
+            .await;
+        let expected = if user["is_active"] == true { 200 } else { 400 };
+        assert_eq!(status, expected, "{user}");
+    }
+    let bcrypt = &fixtures["users"][1];
+    let (hash,): (String,) =
+        sqlx::query_as("SELECT hashed_password FROM \"user\" WHERE id = $1::uuid")
+            .bind(bcrypt["id"].as_str().unwrap())
+            .fetch_one(&pg)
+            .await
+            .unwrap();
+    assert!(hash.starts_with("$argon2id$"), "{hash}");
+}

@@ -266,8 +266,11 @@ pub async fn postgres(test: &str) -> Option<(String, sqlx::postgres::PgConnectOp
         if std::env::var("WARDEN_REQUIRE_POSTGRES").as_deref() == Ok("1") {
             panic!("{test}: WARDEN_REQUIRE_POSTGRES=1 but WARDEN_TEST_POSTGRES_URL is unset");
         }
-        eprintln!(
-            "{test}: skipped: set WARDEN_TEST_POSTGRES_URL to a PostgreSQL database it may use \
+        // Straight to stderr, past the test harness's capture, so the skip shows.
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped: {test} needs WARDEN_TEST_POSTGRES_URL, a PostgreSQL database it may use \
              (`eval \"$(bash .ci/postgres-setup.sh)\"` starts one; `bash .ci/run` does it all)"
         );
         return None;
