@@ -12,7 +12,6 @@ use rsa::pkcs8::der::zeroize::Zeroizing;
 use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
 use warden::Algorithm;
 
-use crate::suggest::closest;
 use crate::{Failure, say};
 
 /// RSA modulus size for RS* and PS* keys.
@@ -29,6 +28,23 @@ pub(crate) struct KeygenArgs {
     /// whose secret is printed) [default: keys]
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+}
+
+/// The name closest to `input` (ignoring case, with transpositions as one edit), if
+/// it is near enough to be a typo.
+fn closest<'a>(input: &str, names: &[&'a str]) -> Option<&'a str> {
+    let input = input.to_ascii_lowercase();
+    names
+        .iter()
+        .map(|name| {
+            (
+                strsim::osa_distance(&input, &name.to_ascii_lowercase()),
+                *name,
+            )
+        })
+        .filter(|(distance, name)| *distance <= (name.len() / 3).max(1))
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, name)| name)
 }
 
 /// An algorithm name exactly as RFC 7518 spells it, or an error with a hint.
@@ -176,6 +192,15 @@ fn write_new(path: &Path, contents: &[u8], private: bool) -> Result<(), Failure>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn typos_get_the_closest_name() {
+        let names = ["HS256", "HS384", "RS256", "EdDSA"];
+        assert_eq!(closest("hs256", &names), Some("HS256"));
+        assert_eq!(closest("HS265", &names), Some("HS256"));
+        assert_eq!(closest("eddsa", &names), Some("EdDSA"));
+        assert_eq!(closest("blowfish", &names), None);
+    }
 
     #[test]
     fn algorithm_names_are_exact_with_hints() {

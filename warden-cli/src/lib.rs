@@ -41,7 +41,6 @@
 
 mod database;
 mod keygen;
-mod suggest;
 mod superuser;
 
 use std::io::Write;

@@ -13,7 +13,7 @@ use sqlx::postgres::{PgArguments, PgConnectOptions, PgConnection, PgListener, Pg
 use sqlx::{Connection, PgPool};
 use tokio::sync::mpsc;
 
-use super::sql::{bind, bind_fields, db, decode};
+use super::sql::{bind, bind_fields, db, decode, sql_store, write_error};
 use super::table::{CHANGES_CHANNEL, Dialect, LOWER_EMAIL_INDEX, Table, schema_problems};
 use super::{StoreChange, StoreError, UserStore, redact_url as redact};
 use crate::model::{FieldValue, UserId, UserModel};
@@ -38,24 +38,6 @@ pub struct PostgresStore<U: UserModel = User> {
     pool: PgPool,
     table: Arc<Table>,
     model: PhantomData<fn() -> U>,
-}
-
-impl<U: UserModel> Clone for PostgresStore<U> {
-    fn clone(&self) -> Self {
-        Self {
-            pool: self.pool.clone(),
-            table: Arc::clone(&self.table),
-            model: PhantomData,
-        }
-    }
-}
-
-impl<U: UserModel> std::fmt::Debug for PostgresStore<U> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PostgresStore")
-            .field("model", &U::NAME)
-            .finish_non_exhaustive()
-    }
 }
 
 impl<U: UserModel> PostgresStore<U> {
@@ -139,18 +121,6 @@ impl<U: UserModel> PostgresStore<U> {
         &self.pool
     }
 
-    async fn fetch(&self, sql: &str, key: FieldValue) -> Result<Option<U>, StoreError> {
-        let mut args = PgArguments::default();
-        bind(&mut args, key, None)?;
-        sqlx::query_with(sql, args)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db)?
-            .as_ref()
-            .map(|row| decode(row, self.table.fields))
-            .transpose()
-    }
-
     /// Runs an announced write; the number of users it changed.
     async fn write(&self, sql: &str, args: PgArguments) -> Result<usize, StoreError> {
         Ok(sqlx::query_with(sql, args)
@@ -213,18 +183,6 @@ async fn migrate<U: UserModel>(pool: &PgPool, table: &Table) -> Result<(), Store
     tx.commit().await.map_err(db)
 }
 
-/// Unique violations of the e-mail indexes become [`StoreError::DuplicateEmail`].
-fn write_error(error: sqlx::Error) -> StoreError {
-    match &error {
-        sqlx::Error::Database(e)
-            if e.is_unique_violation() && e.constraint() != Some("user_pkey") =>
-        {
-            StoreError::DuplicateEmail
-        }
-        _ => db(error),
-    }
-}
-
 /// Listens on the changes channel and forwards what it hears; when the connection
 /// drops it says so, reconnects with a growing pause, and says when it is back.
 async fn listen(pool: PgPool, changes: mpsc::UnboundedSender<StoreChange>) {
@@ -272,76 +230,7 @@ async fn listen(pool: PgPool, changes: mpsc::UnboundedSender<StoreChange>) {
     }
 }
 
-#[async_trait]
-impl<U: UserModel> UserStore<U> for PostgresStore<U> {
-    async fn get(&self, id: &U::Id) -> Result<Option<U>, StoreError> {
-        self.fetch(&self.table.select_by_id, id.to_value()).await
-    }
-
-    async fn get_by_email(&self, email: &str) -> Result<Option<U>, StoreError> {
-        self.fetch(
-            &self.table.select_by_email,
-            FieldValue::Text(email.to_owned()),
-        )
-        .await
-    }
-
-    async fn create(&self, mut user: U) -> Result<U, StoreError> {
-        let mut args = PgArguments::default();
-        if !self.table.assigned_ids {
-            bind(&mut args, user.id().to_value(), None)?;
-        }
-        bind_fields(&mut args, &user)?;
-        let query = sqlx::query_with(&self.table.insert, args);
-        if self.table.assigned_ids {
-            let row = query.fetch_one(&self.pool).await.map_err(write_error)?;
-            let id: i64 = sqlx::Row::try_get(&row, "id").map_err(db)?;
-            *user.account_mut().id = U::Id::from_value(FieldValue::Int(id))
-                .ok_or_else(|| StoreError::Corrupt(format!("assigned id {id}")))?;
-        } else {
-            query.execute(&self.pool).await.map_err(write_error)?;
-        }
-        Ok(user)
-    }
-
-    async fn update(&self, user: U) -> Result<U, StoreError> {
-        let mut args = PgArguments::default();
-        bind_fields(&mut args, &user)?;
-        bind(&mut args, user.id().to_value(), None)?;
-        if self.write(&self.table.update, args).await? == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(user)
-    }
-
-    async fn replace(&self, expected: &U, new: U) -> Result<U, StoreError> {
-        if new.id() != expected.id() {
-            return Err(StoreError::Database(
-                "replace cannot change a user's id".into(),
-            ));
-        }
-        let mut args = PgArguments::default();
-        bind_fields(&mut args, &new)?;
-        bind(&mut args, expected.id().to_value(), None)?;
-        bind_fields(&mut args, expected)?;
-        if self.write(&self.table.replace, args).await? == 1 {
-            return Ok(new);
-        }
-        match self.get(expected.id()).await? {
-            None => Err(StoreError::NotFound),
-            Some(_) => Err(StoreError::Conflict),
-        }
-    }
-
-    async fn delete(&self, id: &U::Id) -> Result<(), StoreError> {
-        let mut args = PgArguments::default();
-        bind(&mut args, id.to_value(), None)?;
-        if self.write(&self.table.delete, args).await? == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
-    }
-
+sql_store!(PostgresStore, PgArguments, {
     fn shared(&self) -> bool {
         true
     }
@@ -352,4 +241,4 @@ impl<U: UserModel> UserStore<U> for PostgresStore<U> {
         handle.spawn(listen(self.pool.clone(), sender));
         Some(receiver)
     }
-}
+});

@@ -120,3 +120,134 @@ where
     }
     Ok(())
 }
+
+/// A unique violation on the e-mail indexes is [`StoreError::DuplicateEmail`]; on the
+/// primary key (SQLite names `user.id`, PostgreSQL `user_pkey`) it is not.
+pub(crate) fn write_error(error: sqlx::Error) -> StoreError {
+    match &error {
+        sqlx::Error::Database(e)
+            if e.is_unique_violation()
+                && e.constraint() != Some("user_pkey")
+                && !e.message().contains("user.id") =>
+        {
+            StoreError::DuplicateEmail
+        }
+        _ => db(error),
+    }
+}
+
+/// What an SQL store does the same way whatever its database: `Clone`, `Debug`, the
+/// fetch of one user and the [`UserStore`](super::UserStore) methods over its
+/// table's statements. The store supplies its arguments type, `pool`, `table`, and
+/// `write` (the statement, run; the number of users it changed), and may add trait
+/// methods of its own (`shared`, `changes`).
+macro_rules! sql_store {
+    ($store:ident, $args:ty, { $($extra:item)* }) => {
+        impl<U: UserModel> Clone for $store<U> {
+            fn clone(&self) -> Self {
+                Self {
+                    pool: self.pool.clone(),
+                    table: Arc::clone(&self.table),
+                    model: PhantomData,
+                }
+            }
+        }
+
+        impl<U: UserModel> std::fmt::Debug for $store<U> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!($store))
+                    .field("model", &U::NAME)
+                    .finish_non_exhaustive()
+            }
+        }
+
+        impl<U: UserModel> $store<U> {
+            async fn fetch(&self, sql: &str, key: FieldValue) -> Result<Option<U>, StoreError> {
+                let mut args = <$args>::default();
+                bind(&mut args, key, None)?;
+                sqlx::query_with(sql, args)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(db)?
+                    .as_ref()
+                    .map(|row| decode(row, self.table.fields))
+                    .transpose()
+            }
+        }
+
+        #[async_trait]
+        impl<U: UserModel> UserStore<U> for $store<U> {
+            async fn get(&self, id: &U::Id) -> Result<Option<U>, StoreError> {
+                self.fetch(&self.table.select_by_id, id.to_value()).await
+            }
+
+            async fn get_by_email(&self, email: &str) -> Result<Option<U>, StoreError> {
+                self.fetch(
+                    &self.table.select_by_email,
+                    FieldValue::Text(email.to_owned()),
+                )
+                .await
+            }
+
+            async fn create(&self, mut user: U) -> Result<U, StoreError> {
+                let mut args = <$args>::default();
+                if !self.table.assigned_ids {
+                    bind(&mut args, user.id().to_value(), None)?;
+                }
+                bind_fields(&mut args, &user)?;
+                let query = sqlx::query_with(&self.table.insert, args);
+                if self.table.assigned_ids {
+                    let row = query.fetch_one(&self.pool).await.map_err(write_error)?;
+                    let id: i64 = sqlx::Row::try_get(&row, "id").map_err(db)?;
+                    *user.account_mut().id = U::Id::from_value(FieldValue::Int(id))
+                        .ok_or_else(|| StoreError::Corrupt(format!("assigned id {id}")))?;
+                } else {
+                    query.execute(&self.pool).await.map_err(write_error)?;
+                }
+                Ok(user)
+            }
+
+            async fn update(&self, user: U) -> Result<U, StoreError> {
+                let mut args = <$args>::default();
+                bind_fields(&mut args, &user)?;
+                bind(&mut args, user.id().to_value(), None)?;
+                if self.write(&self.table.update, args).await? == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                Ok(user)
+            }
+
+            async fn replace(&self, expected: &U, new: U) -> Result<U, StoreError> {
+                if new.id() != expected.id() {
+                    return Err(StoreError::Database(
+                        "replace cannot change a user's id".into(),
+                    ));
+                }
+                let mut args = <$args>::default();
+                bind_fields(&mut args, &new)?;
+                bind(&mut args, expected.id().to_value(), None)?;
+                bind_fields(&mut args, expected)?;
+                if self.write(&self.table.replace, args).await? == 1 {
+                    return Ok(new);
+                }
+                match self.get(expected.id()).await? {
+                    None => Err(StoreError::NotFound),
+                    Some(_) => Err(StoreError::Conflict),
+                }
+            }
+
+            async fn delete(&self, id: &U::Id) -> Result<(), StoreError> {
+                let mut args = <$args>::default();
+                bind(&mut args, id.to_value(), None)?;
+                if self.write(&self.table.delete, args).await? == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                Ok(())
+            }
+
+            $($extra)*
+        }
+    };
+}
+
+pub(crate) use sql_store;

@@ -6,12 +6,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use sqlx::SqlitePool;
 use sqlx::sqlite::{
     SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{Row, SqlitePool};
 
-use super::sql::{bind, bind_fields, db, decode};
+use super::sql::{bind, bind_fields, db, decode, sql_store, write_error};
 use super::table::{Dialect, LOWER_EMAIL_INDEX, Table, schema_problems};
 use super::{StoreError, UserStore};
 use crate::model::{FieldValue, UserId, UserModel};
@@ -33,24 +33,6 @@ pub struct SqliteStore<U: UserModel = User> {
     pool: SqlitePool,
     table: Arc<Table>,
     model: PhantomData<fn() -> U>,
-}
-
-impl<U: UserModel> Clone for SqliteStore<U> {
-    fn clone(&self) -> Self {
-        Self {
-            pool: self.pool.clone(),
-            table: Arc::clone(&self.table),
-            model: PhantomData,
-        }
-    }
-}
-
-impl<U: UserModel> std::fmt::Debug for SqliteStore<U> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqliteStore")
-            .field("model", &U::NAME)
-            .finish_non_exhaustive()
-    }
 }
 
 impl<U: UserModel> SqliteStore<U> {
@@ -134,16 +116,13 @@ impl<U: UserModel> SqliteStore<U> {
         &self.pool
     }
 
-    async fn fetch(&self, sql: &str, key: FieldValue) -> Result<Option<U>, StoreError> {
-        let mut args = SqliteArguments::default();
-        bind(&mut args, key, None)?;
-        sqlx::query_with(sql, args)
-            .fetch_optional(&self.pool)
+    /// Runs a write; the number of users it changed.
+    async fn write(&self, sql: &str, args: SqliteArguments<'_>) -> Result<usize, StoreError> {
+        let result = sqlx::query_with(sql, args)
+            .execute(&self.pool)
             .await
-            .map_err(db)?
-            .as_ref()
-            .map(|row| decode(row, self.table.fields))
-            .transpose()
+            .map_err(write_error)?;
+        Ok(usize::try_from(result.rows_affected()).unwrap_or(usize::MAX))
     }
 }
 
@@ -183,98 +162,7 @@ async fn migrate<U: UserModel>(pool: &SqlitePool, table: &Table) -> Result<(), S
     tx.commit().await.map_err(db)
 }
 
-/// Unique violations on the e-mail indexes become [`StoreError::DuplicateEmail`].
-fn write_error(error: sqlx::Error) -> StoreError {
-    match &error {
-        sqlx::Error::Database(e) if e.is_unique_violation() && !e.message().contains("user.id") => {
-            StoreError::DuplicateEmail
-        }
-        _ => db(error),
-    }
-}
-
-#[async_trait]
-impl<U: UserModel> UserStore<U> for SqliteStore<U> {
-    async fn get(&self, id: &U::Id) -> Result<Option<U>, StoreError> {
-        self.fetch(&self.table.select_by_id, id.to_value()).await
-    }
-
-    async fn get_by_email(&self, email: &str) -> Result<Option<U>, StoreError> {
-        self.fetch(
-            &self.table.select_by_email,
-            FieldValue::Text(email.to_owned()),
-        )
-        .await
-    }
-
-    async fn create(&self, mut user: U) -> Result<U, StoreError> {
-        let mut args = SqliteArguments::default();
-        if !self.table.assigned_ids {
-            bind(&mut args, user.id().to_value(), None)?;
-        }
-        bind_fields(&mut args, &user)?;
-        let query = sqlx::query_with(&self.table.insert, args);
-        if self.table.assigned_ids {
-            let row = query.fetch_one(&self.pool).await.map_err(write_error)?;
-            let id: i64 = row.try_get("id").map_err(db)?;
-            *user.account_mut().id = U::Id::from_value(FieldValue::Int(id))
-                .ok_or_else(|| StoreError::Corrupt(format!("assigned id {id}")))?;
-        } else {
-            query.execute(&self.pool).await.map_err(write_error)?;
-        }
-        Ok(user)
-    }
-
-    async fn update(&self, user: U) -> Result<U, StoreError> {
-        let mut args = SqliteArguments::default();
-        bind_fields(&mut args, &user)?;
-        bind(&mut args, user.id().to_value(), None)?;
-        let result = sqlx::query_with(&self.table.update, args)
-            .execute(&self.pool)
-            .await
-            .map_err(write_error)?;
-        if result.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(user)
-    }
-
-    async fn replace(&self, expected: &U, new: U) -> Result<U, StoreError> {
-        if new.id() != expected.id() {
-            return Err(StoreError::Database(
-                "replace cannot change a user's id".into(),
-            ));
-        }
-        let mut args = SqliteArguments::default();
-        bind_fields(&mut args, &new)?;
-        bind(&mut args, expected.id().to_value(), None)?;
-        bind_fields(&mut args, expected)?;
-        let result = sqlx::query_with(&self.table.replace, args)
-            .execute(&self.pool)
-            .await
-            .map_err(write_error)?;
-        if result.rows_affected() == 1 {
-            return Ok(new);
-        }
-        match self.get(expected.id()).await? {
-            None => Err(StoreError::NotFound),
-            Some(_) => Err(StoreError::Conflict),
-        }
-    }
-
-    async fn delete(&self, id: &U::Id) -> Result<(), StoreError> {
-        let mut args = SqliteArguments::default();
-        bind(&mut args, id.to_value(), None)?;
-        let result = sqlx::query_with(&self.table.delete, args)
-            .execute(&self.pool)
-            .await
-            .map_err(db)?;
-        if result.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
-    }
-}
+sql_store!(SqliteStore, SqliteArguments<'_>, {});
 
 #[cfg(test)]
 mod tests {
