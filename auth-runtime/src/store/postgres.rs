@@ -14,7 +14,7 @@ use sqlx::{Connection, PgPool};
 use tokio::sync::mpsc;
 
 use super::sql::{bind, bind_fields, db, decode, sql_store, write_error};
-use super::table::{CHANGES_CHANNEL, Dialect, LOWER_EMAIL_INDEX, Table, schema_problems};
+use super::table::{CHANGES_CHANNEL, Dialect, Table, migration, schema_problems};
 use super::{StoreChange, StoreError, UserStore, redact_url as redact};
 use crate::model::{FieldValue, UserId, UserModel};
 use crate::user::User;
@@ -160,22 +160,10 @@ async fn migrate<U: UserModel>(pool: &PgPool, table: &Table) -> Result<(), Store
     .await
     .map_err(db)?;
     let existing = columns(&mut *tx).await?;
-    if existing.is_empty() {
-        sqlx::raw_sql(&table.create)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| StoreError::Database(format!("creating the user table failed: {e}")))?;
-    } else {
-        let problems = schema_problems::<U>(&existing, Dialect::Postgres);
-        if !problems.is_empty() {
-            return Err(StoreError::Schema(problems.join("\n")));
-        }
-        // The case-insensitive index also on databases FastAPI Users created.
-        sqlx::raw_sql(LOWER_EMAIL_INDEX)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| StoreError::Database(format!("indexing user e-mails failed: {e}")))?;
-    }
+    sqlx::raw_sql(migration::<U>(table, &existing, Dialect::Postgres)?)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| StoreError::Database(format!("migrating the user table failed: {e}")))?;
     sqlx::query("INSERT INTO warden_schema (version) VALUES (1) ON CONFLICT DO NOTHING")
         .execute(&mut *tx)
         .await

@@ -12,7 +12,7 @@ use sqlx::sqlite::{
 };
 
 use super::sql::{bind, bind_fields, db, decode, sql_store, write_error};
-use super::table::{Dialect, LOWER_EMAIL_INDEX, Table, schema_problems};
+use super::table::{Dialect, Table, migration, schema_problems};
 use super::{StoreError, UserStore};
 use crate::model::{FieldValue, UserId, UserModel};
 use crate::user::User;
@@ -139,22 +139,10 @@ async fn migrate<U: UserModel>(pool: &SqlitePool, table: &Table) -> Result<(), S
             .fetch_all(&mut *tx)
             .await
             .map_err(db)?;
-    if existing.is_empty() {
-        sqlx::raw_sql(&table.create)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| StoreError::Database(format!("creating the user table failed: {e}")))?;
-    } else {
-        let problems = schema_problems::<U>(&existing, Dialect::Sqlite);
-        if !problems.is_empty() {
-            return Err(StoreError::Schema(problems.join("\n")));
-        }
-        // The case-insensitive index also on databases FastAPI Users created.
-        sqlx::raw_sql(LOWER_EMAIL_INDEX)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| StoreError::Database(format!("indexing user e-mails failed: {e}")))?;
-    }
+    sqlx::raw_sql(migration::<U>(table, &existing, Dialect::Sqlite)?)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| StoreError::Database(format!("migrating the user table failed: {e}")))?;
     sqlx::query("INSERT OR IGNORE INTO warden_schema (version) VALUES (1)")
         .execute(&mut *tx)
         .await

@@ -277,6 +277,25 @@ fn announced(statement: &str) -> String {
 pub(crate) const LOWER_EMAIL_INDEX: &str =
     "CREATE UNIQUE INDEX IF NOT EXISTS warden_user_email_lower ON \"user\" (lower(email));\n";
 
+/// What a migration runs on a table whose columns are `existing` (empty: no table):
+/// the whole table, or, on a table that fits the model, the case-insensitive e-mail
+/// index (also for databases FastAPI Users created); a table that does not fit stops
+/// with [`StoreError::Schema`](super::StoreError::Schema).
+pub(crate) fn migration<'t, U: UserModel>(
+    table: &'t Table,
+    existing: &[(String, String)],
+    dialect: Dialect,
+) -> Result<&'t str, super::StoreError> {
+    if existing.is_empty() {
+        return Ok(&table.create);
+    }
+    let problems = schema_problems::<U>(existing, dialect);
+    if !problems.is_empty() {
+        return Err(super::StoreError::Schema(problems.join("\n")));
+    }
+    Ok(LOWER_EMAIL_INDEX)
+}
+
 /// What is wrong with an existing table, given its columns as `(name, declared
 /// type)`: one line per problem, each with the statement that fixes it.
 pub(crate) fn schema_problems<U: UserModel>(
