@@ -54,7 +54,7 @@ pub enum StoreError {
 /// case-insensitively in the storage itself (an index, a lock), never by a
 /// check-then-insert.
 ///
-/// [`contract::check`](crate::store::contract::check) (cargo feature
+/// `store::contract::check` (cargo feature
 /// `store-contract`) runs the cases every store must pass.
 #[async_trait]
 pub trait UserStore<U: UserModel = User>: Send + Sync + 'static {
