@@ -26,10 +26,7 @@ pub(crate) async fn login<U: UserModel>(
     let username = reader.string("username", MAX_EMAIL_LEN);
     let password = reader.string("password", MAX_PASSWORD_BYTES);
     reader.optional_literal("grant_type", "password");
-    reader.finish()?;
-    let (Some(username), Some(password)) = (username, password) else {
-        return Err(ApiError::internal());
-    };
+    let (username, password) = reader.finish_with((username, password))?;
     let user = warden
         .manager()
         .authenticate(username, password.to_owned())

@@ -97,8 +97,7 @@ impl Fields {
         self.require_json()?;
         let mut reader = Reader::new(self);
         let email = reader.email("email");
-        reader.finish()?;
-        email.ok_or_else(ApiError::internal)
+        reader.finish_with(email)
     }
 
     fn form(bytes: &[u8]) -> Result<Self, ApiError> {
@@ -251,6 +250,16 @@ impl<'a> Reader<'a> {
         self.errors.push(error);
     }
 
+    /// The values read, once every one of them is there: the collected problems as a
+    /// 422 otherwise. (A required value that is absent has pushed its own problem, so
+    /// the fallback 422 below is never the one answered.)
+    pub(crate) fn finish_with<T: Present>(self, values: T) -> Result<T::Value, ApiError> {
+        self.finish()?;
+        values.present().ok_or_else(|| {
+            ApiError::validation(vec![FieldError::whole_body("missing", "Field required")])
+        })
+    }
+
     /// The collected problems as a 422, if any.
     pub(crate) fn finish(self) -> Result<(), ApiError> {
         if self.errors.is_empty() {
@@ -258,5 +267,32 @@ impl<'a> Reader<'a> {
         } else {
             Err(ApiError::validation(self.errors))
         }
+    }
+}
+
+/// Values read as `Option`s (or a tuple of them), all present.
+pub(crate) trait Present {
+    type Value;
+    fn present(self) -> Option<Self::Value>;
+}
+
+impl<A> Present for Option<A> {
+    type Value = A;
+    fn present(self) -> Option<A> {
+        self
+    }
+}
+
+impl<A, B> Present for (Option<A>, Option<B>) {
+    type Value = (A, B);
+    fn present(self) -> Option<(A, B)> {
+        Some((self.0?, self.1?))
+    }
+}
+
+impl<A, B, C> Present for (Option<A>, Option<B>, Option<C>) {
+    type Value = (A, B, C);
+    fn present(self) -> Option<(A, B, C)> {
+        Some((self.0?, self.1?, self.2?))
     }
 }

@@ -49,10 +49,7 @@ fn read<U: UserModel>(fields: &Fields) -> Result<UserCreate<U::Create>, ApiError
         reader.push(FieldError::body("email", "value_error", msg));
     }
     let extra = reader.extra(U::read_create);
-    reader.finish()?;
-    let (Some(email), Some(password), Some(extra)) = (email, password, extra) else {
-        return Err(ApiError::internal());
-    };
+    let (email, password, extra) = reader.finish_with((email, password, extra))?;
     Ok(UserCreate {
         email: email.to_owned(),
         password: password.to_owned(),

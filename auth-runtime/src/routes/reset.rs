@@ -38,10 +38,7 @@ pub(crate) async fn reset_password<U: UserModel>(
     let mut reader = Reader::new(&fields);
     let token = reader.string("token", usize::MAX);
     let password = reader.string("password", MAX_PASSWORD_BYTES);
-    reader.finish()?;
-    let (Some(token), Some(password)) = (token, password) else {
-        return Err(ApiError::internal());
-    };
+    let (token, password) = reader.finish_with((token, password))?;
     match warden
         .manager()
         .reset_password(token, password.to_owned())

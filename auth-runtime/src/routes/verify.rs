@@ -35,10 +35,7 @@ pub(crate) async fn verify<U: UserModel>(
     fields.require_json()?;
     let mut reader = Reader::new(&fields);
     let token = reader.string("token", usize::MAX);
-    reader.finish()?;
-    let Some(token) = token else {
-        return Err(ApiError::internal());
-    };
+    let token = reader.finish_with(token)?;
     match warden.manager().verify(token).await {
         Ok(user) => Ok(Json(user)),
         Err(ManagerError::BadToken) => Err(ApiError::code(ErrorCode::VerifyUserBadToken)),
