@@ -102,8 +102,21 @@ async fn two_instances_on_one_database_agree() {
         )
         .await;
     assert_eq!(reply.status, 200, "{}", reply.text);
-    let reply = a.send(Method::GET, "/users/me", Some(&token), None).await;
-    assert_eq!(reply.json()["email"], "anne@example.com");
+    // A had Ann cached: B's change reaches it through PostgreSQL's notification, a few
+    // milliseconds later (the bound is 100 ms; this allows 2 s).
+    let changed = Instant::now();
+    let delay = loop {
+        let reply = a.send(Method::GET, "/users/me", Some(&token), None).await;
+        if reply.json()["email"] == "anne@example.com" {
+            break changed.elapsed();
+        }
+        assert!(
+            changed.elapsed() < Duration::from_secs(2),
+            "A still serves the e-mail B changed"
+        );
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    };
+    eprintln!("an update through B seen by A after {delay:?}");
     let reply = b
         .send(Method::POST, "/auth/jwt/refresh", Some(&token), None)
         .await;
