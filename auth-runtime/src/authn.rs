@@ -68,15 +68,17 @@ impl Access {
     }
 }
 
-/// Who a request authenticated as, and through which backend and token.
+/// Who a request authenticated as, and through which backend and token (borrowed
+/// from the warden and the request: nothing is copied for the many guards that only
+/// need the user).
 #[derive(Debug, Clone)]
-pub struct Authenticated<U> {
+pub struct Authenticated<'a, U> {
     /// The user, as stored now.
     pub user: U,
     /// The backend whose token it was.
-    pub backend: String,
+    pub backend: &'a str,
     /// The token.
-    pub token: String,
+    pub token: &'a str,
 }
 
 /// The user a request authenticates as, trying the backends in order (or only the
@@ -84,11 +86,11 @@ pub struct Authenticated<U> {
 /// strategy accepts and whose subject names a stored user. A missing, malformed,
 /// expired or foreign token, or a subject naming nobody, is `Ok(None)`; a store or
 /// token storage out of reach is a 503.
-pub async fn authenticate<U: UserModel>(
-    warden: &Warden<U>,
-    headers: &HeaderMap,
+pub async fn authenticate<'a, U: UserModel>(
+    warden: &'a Warden<U>,
+    headers: &'a HeaderMap,
     only: Option<&str>,
-) -> Result<Option<Authenticated<U>>, ApiError> {
+) -> Result<Option<Authenticated<'a, U>>, ApiError> {
     for backend in warden
         .backends()
         .iter()
@@ -107,8 +109,8 @@ pub async fn authenticate<U: UserModel>(
         if let Some(user) = warden.manager().get(&id).await? {
             return Ok(Some(Authenticated {
                 user,
-                backend: backend.name.clone(),
-                token: token.to_owned(),
+                backend: &backend.name,
+                token,
             }));
         }
     }
@@ -116,12 +118,12 @@ pub async fn authenticate<U: UserModel>(
 }
 
 /// [`authenticate`], then `access`: the user of a guarded request, or its 401/403.
-pub async fn authorize<U: UserModel>(
-    warden: &Warden<U>,
-    headers: &HeaderMap,
+pub async fn authorize<'a, U: UserModel>(
+    warden: &'a Warden<U>,
+    headers: &'a HeaderMap,
     only: Option<&str>,
     access: Access,
-) -> Result<Authenticated<U>, ApiError> {
+) -> Result<Authenticated<'a, U>, ApiError> {
     let found = authenticate(warden, headers, only).await?;
     let (user, rest) = match found {
         Some(Authenticated {
@@ -132,7 +134,7 @@ pub async fn authorize<U: UserModel>(
         None => (None, None),
     };
     let user = access.admit(user)?;
-    let (backend, token) = rest.unwrap_or_default();
+    let (backend, token) = rest.unwrap_or(("", ""));
     Ok(Authenticated {
         user,
         backend,

@@ -64,7 +64,7 @@ pub(crate) async fn logout<U: UserModel>(
     let entry = warden.backend(&backend).ok_or_else(ApiError::internal)?;
     entry
         .strategy
-        .destroy_token(&found.token, &found.user.id().to_string())
+        .destroy_token(found.token, &found.user.id().to_string())
         .await?;
     Ok(entry.transport.logout_response())
 }

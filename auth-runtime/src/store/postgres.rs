@@ -14,7 +14,7 @@ use sqlx::{Connection, PgPool};
 use tokio::sync::mpsc;
 
 use super::sql::{bind, bind_fields, db, decode, sql_store, write_error};
-use super::table::{CHANGES_CHANNEL, Dialect, Table, migration, schema_problems};
+use super::table::{CHANGES_CHANNEL, Dialect, Table, inspection, migration};
 use super::{StoreChange, StoreError, UserStore, redact_url as redact};
 use crate::model::{FieldValue, UserId, UserModel};
 use crate::user::User;
@@ -107,13 +107,7 @@ impl<U: UserModel> PostgresStore<U> {
             .await
             .map_err(|e| StoreError::Database(format!("cannot connect to {}: {e}", redact(url))))?;
         let existing = columns(&pool).await?;
-        if existing.is_empty() {
-            return Ok(vec![
-                "table `user` does not exist: run `warden migrate` (or start the application once)"
-                    .to_owned(),
-            ]);
-        }
-        Ok(schema_problems::<U>(&existing, Dialect::Postgres))
+        Ok(inspection::<U>(&existing, Dialect::Postgres))
     }
 
     /// The underlying pool, for the application's own tables.

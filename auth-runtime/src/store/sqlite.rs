@@ -12,7 +12,7 @@ use sqlx::sqlite::{
 };
 
 use super::sql::{bind, bind_fields, db, decode, sql_store, write_error};
-use super::table::{Dialect, Table, migration, schema_problems};
+use super::table::{Dialect, Table, inspection, migration};
 use super::{StoreError, UserStore};
 use crate::model::{FieldValue, UserId, UserModel};
 use crate::user::User;
@@ -102,13 +102,7 @@ impl<U: UserModel> SqliteStore<U> {
                 .fetch_all(&pool)
                 .await
                 .map_err(db)?;
-        if existing.is_empty() {
-            return Ok(vec![
-                "table `user` does not exist: run `warden migrate` (or start the application once)"
-                    .to_owned(),
-            ]);
-        }
-        Ok(schema_problems::<U>(&existing, Dialect::Sqlite))
+        Ok(inspection::<U>(&existing, Dialect::Sqlite))
     }
 
     /// The underlying pool, for the application's own tables.

@@ -296,6 +296,21 @@ pub(crate) fn migration<'t, U: UserModel>(
     Ok(LOWER_EMAIL_INDEX)
 }
 
+/// What `warden check` reports for a table whose columns are `existing` (empty: no
+/// table), without changing anything.
+pub(crate) fn inspection<U: UserModel>(
+    existing: &[(String, String)],
+    dialect: Dialect,
+) -> Vec<String> {
+    if existing.is_empty() {
+        return vec![
+            "table `user` does not exist: run `warden migrate` (or start the application once)"
+                .to_owned(),
+        ];
+    }
+    schema_problems::<U>(existing, dialect)
+}
+
 /// What is wrong with an existing table, given its columns as `(name, declared
 /// type)`: one line per problem, each with the statement that fixes it.
 pub(crate) fn schema_problems<U: UserModel>(
