@@ -176,14 +176,7 @@ async fn one_backend_mounts_alone() {
     let http = Http::new(serve(app).await);
     warden
         .manager()
-        .register(warden::UserCreate {
-            email: "a@example.com".into(),
-            password: "correct-horse".into(),
-            is_active: None,
-            is_superuser: None,
-            is_verified: None,
-            extra: (),
-        })
+        .register(warden::UserCreate::new("correct-horse", ()).with_email("a@example.com"))
         .await
         .unwrap();
     let token = http.login("jwt", "a@example.com", "correct-horse").await;

@@ -43,7 +43,7 @@ async fn the_store_keeps_the_contract() {
     let store = PostgresStore::<User>::connect_with(options, &url)
         .await
         .unwrap();
-    warden_runtime::store::contract::check(&store, || ()).await;
+    warden_runtime::store::contract::check(&store, |_| ()).await;
 }
 
 #[tokio::test]

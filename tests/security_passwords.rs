@@ -700,14 +700,8 @@ async fn item_17_secrets_never_appear_in_debug_output() {
     let debug = format!("{:?} {:?}", server.warden, server.warden.manager());
     assert!(!debug.contains(SECRET), "{debug}");
 
-    let create = warden::UserCreate {
-        email: "alice@example.com".into(),
-        password: "correct-horse-battery".into(),
-        is_active: None,
-        is_superuser: None,
-        is_verified: None,
-        extra: (),
-    };
+    let create =
+        warden::UserCreate::new("correct-horse-battery", ()).with_email("alice@example.com");
     let debug = format!("{create:?}");
     assert!(!debug.contains("correct-horse-battery"), "{debug}");
 }

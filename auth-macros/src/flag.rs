@@ -14,6 +14,11 @@ impl FlagArg {
     pub(crate) fn is_present(&self) -> bool {
         self.0.is_some()
     }
+
+    /// Where the flag was written.
+    pub(crate) fn span(&self) -> Option<Span> {
+        self.0
+    }
 }
 
 impl FromMeta for FlagArg {

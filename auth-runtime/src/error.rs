@@ -7,8 +7,9 @@ use serde_json::{Value, json};
 
 use crate::store::StoreError;
 
-/// FastAPI Users' `ErrorCode` (`router/common.py`), sent as `{"detail": "<CODE>"}`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// FastAPI Users' `ErrorCode` (`router/common.py`), sent as `{"detail": "<CODE>"}`
+/// unless the application gives a code a text of its own ([`ErrorTexts`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum ErrorCode {
     /// `POST /auth/register`: the password hook refused the password.
@@ -51,6 +52,47 @@ impl ErrorCode {
     }
 }
 
+/// What the built-in routes answer for each [`ErrorCode`]: FastAPI Users' code, or a
+/// text the application chose (`WardenBuilder::error_text`). The routes and the
+/// OpenAPI document read the same table, so the document shows what is answered.
+///
+/// ```
+/// use warden_runtime::{ErrorCode, ErrorTexts};
+/// let mut texts = ErrorTexts::default();
+/// texts.set(ErrorCode::LoginBadCredentials, "Invalid credentials");
+/// assert_eq!(texts.text(ErrorCode::LoginBadCredentials), "Invalid credentials");
+/// assert_eq!(texts.text(ErrorCode::LoginUserNotVerified), "LOGIN_USER_NOT_VERIFIED");
+/// assert_eq!(texts.error(ErrorCode::LoginBadCredentials).detail(), "Invalid credentials");
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ErrorTexts(std::collections::BTreeMap<ErrorCode, String>);
+
+impl ErrorTexts {
+    /// Answers `code` with `text` from now on.
+    pub fn set(&mut self, code: ErrorCode, text: impl Into<String>) {
+        self.0.insert(code, text.into());
+    }
+
+    /// What `code` is answered with.
+    pub fn text(&self, code: ErrorCode) -> &str {
+        self.0.get(&code).map_or(code.as_str(), String::as_str)
+    }
+
+    /// 400 `{"detail": text}`.
+    pub fn error(&self, code: ErrorCode) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, Value::from(self.text(code)))
+    }
+
+    /// 400 `{"detail": {"code": text, "reason": "..."}}`, FastAPI Users' form for
+    /// refused passwords.
+    pub fn error_with_reason(&self, code: ErrorCode, reason: impl Into<String>) -> ApiError {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            json!({ "code": self.text(code), "reason": reason.into() }),
+        )
+    }
+}
+
 impl std::fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -68,16 +110,13 @@ pub struct ApiError {
 impl ApiError {
     /// 400 `{"detail": "<CODE>"}`.
     pub fn code(code: ErrorCode) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, Value::from(code.as_str()))
+        ErrorTexts::default().error(code)
     }
 
     /// 400 `{"detail": {"code": "<CODE>", "reason": "..."}}`, FastAPI Users' form for
     /// refused passwords.
     pub fn code_with_reason(code: ErrorCode, reason: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::BAD_REQUEST,
-            json!({ "code": code.as_str(), "reason": reason.into() }),
-        )
+        ErrorTexts::default().error_with_reason(code, reason)
     }
 
     /// 401 `{"detail": "Unauthorized"}` with `WWW-Authenticate: Bearer` (RFC 6750 §3;
@@ -275,6 +314,9 @@ pub enum ConfigError {
     /// The builder is missing a part.
     #[error("Warden::builder(): {0}")]
     Incomplete(&'static str),
+    /// The builder's parts do not fit together; the message says how to fix it.
+    #[error("Warden::builder(): {0}")]
+    Mismatch(String),
     /// The development secret file could not be used.
     #[error("development secret file {path}: {reason}; remove it or set WARDEN_SECRET")]
     DevSecret {
@@ -298,6 +340,9 @@ pub enum Error {
     /// The user store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A user could not be created at startup (seeding, a superuser).
+    #[error(transparent)]
+    Manager(#[from] crate::manager::ManagerError),
     /// Binding or serving failed.
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),

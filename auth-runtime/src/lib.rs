@@ -47,7 +47,7 @@ pub use authn::Access;
 pub use backend::{
     AuthBackend, BackendConfig, CookieSettings, KeySource, Lifetime, SameSite, TransportConfig,
 };
-pub use error::{ApiError, ConfigError, Error, ErrorCode, FieldError};
+pub use error::{ApiError, ConfigError, Error, ErrorCode, ErrorTexts, FieldError};
 pub use guard::{
     Active, AuthState, Authenticated, Backend, CurrentUser, OptionalUser, Policy, Superuser,
     Verified,

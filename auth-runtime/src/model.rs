@@ -284,8 +284,9 @@ impl<T: FieldType> FieldType for Option<T> {
 pub struct Account<Id> {
     /// The id ([`UserId::placeholder`] until the store assigns an integer id).
     pub id: Id,
-    /// The e-mail, normalised.
-    pub email: String,
+    /// The e-mail, normalised; `None` for a model without one
+    /// ([`UserModel::HAS_EMAIL`] is `false`).
+    pub email: Option<String>,
     /// The PHC-format password hash.
     pub hashed_password: String,
     /// Inactive users cannot log in and fail `active` guards.
@@ -314,8 +315,8 @@ impl<Id: Debug> Debug for Account<Id> {
 pub struct AccountMut<'a, Id> {
     /// The id.
     pub id: &'a mut Id,
-    /// The e-mail.
-    pub email: &'a mut String,
+    /// The e-mail; `None` for a model without one.
+    pub email: Option<&'a mut String>,
     /// The password hash.
     pub hashed_password: &'a mut String,
     /// Active.
@@ -333,7 +334,7 @@ pub struct AccountMut<'a, Id> {
 /// use warden_runtime::{User, UserModel};
 ///
 /// fn greet<U: UserModel>(user: &U) -> String {
-///     format!("Hello {}", user.email())
+///     format!("Hello {}", user.login())
 /// }
 /// let user = User {
 ///     id: uuid::Uuid::new_v4(),
@@ -345,6 +346,7 @@ pub struct AccountMut<'a, Id> {
 /// };
 /// assert_eq!(greet(&user), "Hello a@example.com");
 /// assert!(User::FIELDS.is_empty());
+/// assert_eq!(User::LOGIN, "email");
 /// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a warden user model",
@@ -360,14 +362,22 @@ pub trait UserModel: Clone + PartialEq + Debug + Serialize + Send + Sync + Unpin
     type Update: Clone + Default + Send + Sync + 'static;
     /// The struct's name, for messages.
     const NAME: &'static str;
+    /// The field users log in with, also its column: `"email"` (FastAPI Users), or
+    /// the field `#[user_model(login = username)]` names. Unique case-insensitively.
+    const LOGIN: &'static str;
+    /// Whether the model has FastAPI Users' `email` field. Without one there is no
+    /// password reset or e-mail verification.
+    const HAS_EMAIL: bool;
     /// The extra fields, in declaration order: the stores' extra columns and the
     /// OpenAPI schemas' extra properties.
     const FIELDS: &'static [Field];
 
     /// The id.
     fn id(&self) -> &Self::Id;
-    /// The e-mail.
-    fn email(&self) -> &str;
+    /// The value users log in with: the e-mail, or the [`LOGIN`](Self::LOGIN) field.
+    fn login(&self) -> &str;
+    /// The e-mail; `None` for a model without one.
+    fn email(&self) -> Option<&str>;
     /// The password hash.
     fn hashed_password(&self) -> &str;
     /// Whether the user is active.
@@ -382,7 +392,7 @@ pub trait UserModel: Clone + PartialEq + Debug + Serialize + Send + Sync + Unpin
     fn account(&self) -> Account<Self::Id> {
         Account {
             id: self.id().clone(),
-            email: self.email().to_owned(),
+            email: self.email().map(str::to_owned),
             hashed_password: self.hashed_password().to_owned(),
             is_active: self.is_active(),
             is_superuser: self.is_superuser(),

@@ -11,12 +11,20 @@ use warden_macros::user_model;
 pub struct User {}
 
 /// A registration: FastAPI Users' `UserCreate` (e-mail, password, flags) plus the
-/// model's own extra fields (`()` for [`User`]). The flags are ignored on public
-/// registration, as FastAPI Users does (`safe=True`).
+/// model's own extra fields (`()` for [`User`]; a `login = username` model's
+/// username is one of them). The flags are ignored on public registration, as
+/// FastAPI Users does (`safe=True`).
+///
+/// ```
+/// use warden_runtime::UserCreate;
+/// let create = UserCreate::new("a long password", ()).with_email("ann@example.com");
+/// assert_eq!(create.email.as_deref(), Some("ann@example.com"));
+/// ```
 #[derive(Clone)]
 pub struct UserCreate<X = ()> {
-    /// The e-mail as submitted; normalised by [`normalize_email`].
-    pub email: String,
+    /// The e-mail as submitted, normalised by [`normalize_email`]; required by a model
+    /// with an e-mail, ignored by one without.
+    pub email: Option<String>,
     /// The password as typed.
     pub password: String,
     /// Ignored on public registration.
@@ -29,6 +37,38 @@ pub struct UserCreate<X = ()> {
     pub extra: X,
 }
 
+impl<X> UserCreate<X> {
+    /// A registration of `password` and the model's extra fields, without an e-mail
+    /// and with default flags (active, not superuser, not verified).
+    pub fn new(password: impl Into<String>, extra: X) -> Self {
+        Self {
+            email: None,
+            password: password.into(),
+            is_active: None,
+            is_superuser: None,
+            is_verified: None,
+            extra,
+        }
+    }
+
+    /// The same registration with this e-mail.
+    #[must_use]
+    pub fn with_email(mut self, email: impl Into<String>) -> Self {
+        self.email = Some(email.into());
+        self
+    }
+
+    /// The same registration of a superuser (active and verified): kept by
+    /// [`UserManager::seed`](crate::UserManager::seed), ignored by public registration.
+    #[must_use]
+    pub fn superuser(mut self) -> Self {
+        self.is_active = Some(true);
+        self.is_superuser = Some(true);
+        self.is_verified = Some(true);
+        self
+    }
+}
+
 impl<X: std::fmt::Debug> std::fmt::Debug for UserCreate<X> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("UserCreate")
@@ -37,6 +77,37 @@ impl<X: std::fmt::Debug> std::fmt::Debug for UserCreate<X> {
             .field("extra", &self.extra)
             .finish_non_exhaustive()
     }
+}
+
+/// Longest username accepted (Django's and most forums' limit).
+pub const MAX_USERNAME_LEN: usize = 150;
+
+/// Checks a username (the login of a `login = username` model): 1 to 150 ASCII
+/// letters, digits, `.`, `_` and `-`. ASCII so that "the same username, ignoring
+/// case" means one thing in every database (SQLite's `lower()` folds ASCII only)
+/// and a look-alike (Cyrillic `а` for Latin `a`) cannot pass for another user.
+/// Case is kept; uniqueness and login ignore it.
+///
+/// ```
+/// use warden_runtime::user::check_username;
+/// assert!(check_username("Arthur_2").is_ok());
+/// assert!(check_username("аrthur").is_err()); // Cyrillic а
+/// assert!(check_username("").is_err());
+/// ```
+pub fn check_username(username: &str) -> Result<(), &'static str> {
+    if username.is_empty() {
+        return Err("A username needs at least 1 character");
+    }
+    if username.len() > MAX_USERNAME_LEN {
+        return Err("A username has at most 150 characters");
+    }
+    if !username
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+    {
+        return Err("A username has only letters a-z, digits, '.', '_' and '-'");
+    }
+    Ok(())
 }
 
 /// Longest e-mail accepted: FastAPI Users' column is `String(320)`.

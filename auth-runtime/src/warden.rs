@@ -1,6 +1,7 @@
 //! [`Warden`]: the application state that holds the backends and the manager, and
 //! serves the routes.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -9,7 +10,7 @@ use axum::http::HeaderMap;
 
 use crate::backend::{AuthBackend, KeySource};
 use crate::dev::{DevSecretOrigin, load_or_create_secret};
-use crate::error::ConfigError;
+use crate::error::{ApiError, ConfigError, ErrorCode, ErrorTexts};
 use crate::manager::{ActionTokens, DefaultEvents, TokenSettings, UserEvents, UserManager};
 use crate::model::{UserId as _, UserModel};
 use crate::password::PasswordHasher;
@@ -43,6 +44,27 @@ struct Inner<U: UserModel> {
     requires_verification: bool,
     docs: bool,
     app_api: Option<utoipa::openapi::OpenApi>,
+    routers: Routers,
+}
+
+/// Which of FastAPI Users' routers are served, where, and what their errors say.
+#[derive(Clone)]
+struct Routers {
+    register: bool,
+    users: bool,
+    paths: BTreeMap<String, String>,
+    error_texts: ErrorTexts,
+}
+
+impl Default for Routers {
+    fn default() -> Self {
+        Self {
+            register: true,
+            users: true,
+            paths: BTreeMap::new(),
+            error_texts: ErrorTexts::default(),
+        }
+    }
 }
 
 /// A backend as the warden runs it: a name, a strategy and a transport.
@@ -117,6 +139,21 @@ impl<U: UserModel> Warden<U> {
             .map(|found| found.user))
     }
 
+    /// 400 with `code`'s text: FastAPI Users' code, or the application's
+    /// ([`WardenBuilder::error_text`]).
+    pub(crate) fn error(&self, code: ErrorCode) -> ApiError {
+        self.inner.routers.error_texts.error(code)
+    }
+
+    /// 400 with `code`'s text and the reason, FastAPI Users' form for refused
+    /// passwords.
+    pub(crate) fn error_with_reason(&self, code: ErrorCode, reason: impl Into<String>) -> ApiError {
+        self.inner
+            .routers
+            .error_texts
+            .error_with_reason(code, reason)
+    }
+
     /// Whether login and the users routes require a verified user (FastAPI Users'
     /// `requires_verification`).
     pub fn requires_verification(&self) -> bool {
@@ -168,12 +205,15 @@ impl<U: UserModel> Warden<U> {
                 .iter()
                 .map(|b| BackendSpec::new(&b.name, b.transport.openapi()))
                 .collect(),
-            register: true,
-            users: true,
+            register: self.inner.routers.register,
+            users: self.inner.routers.users,
             reset_password: self.inner.manager.tokens().has_reset(),
             verify: self.inner.manager.tokens().has_verify(),
             fields: U::FIELDS.to_vec(),
             integer_ids: U::Id::KIND == crate::model::IdKind::Integer,
+            email: U::HAS_EMAIL,
+            paths: self.inner.routers.paths.clone(),
+            error_texts: self.inner.routers.error_texts.clone(),
         }
     }
 
@@ -204,6 +244,7 @@ pub struct WardenBuilder<U: UserModel = User> {
     requires_verification: bool,
     no_docs: bool,
     app_api: Option<utoipa::openapi::OpenApi>,
+    routers: Routers,
 }
 
 impl<U: UserModel> Default for WardenBuilder<U> {
@@ -220,6 +261,7 @@ impl<U: UserModel> Default for WardenBuilder<U> {
             requires_verification: false,
             no_docs: false,
             app_api: None,
+            routers: Routers::default(),
         }
     }
 }
@@ -274,6 +316,64 @@ impl<U: UserModel> WardenBuilder<U> {
     /// logout, refresh and the users routes (FastAPI Users' `requires_verification`).
     pub fn requires_verification(mut self, required: bool) -> Self {
         self.requires_verification = required;
+        self
+    }
+
+    /// Whether [`Warden::routes`] serves FastAPI Users' register router,
+    /// `POST /auth/register` (default: yes). Without it users come from
+    /// [`UserManager::seed`], `warden create-superuser` or a route of your own.
+    pub fn register_router(mut self, serve: bool) -> Self {
+        self.routers.register = serve;
+        self
+    }
+
+    /// Whether [`Warden::routes`] serves FastAPI Users' users router,
+    /// `GET | PATCH /users/me` and `GET | PATCH | DELETE /users/{id}` (default: yes).
+    /// Leave it out to serve `/users/me` yourself.
+    pub fn users_router(mut self, serve: bool) -> Self {
+        self.routers.users = serve;
+        self
+    }
+
+    /// Serves the built-in route with FastAPI Users' operation id `operation` (as
+    /// `/docs` shows it: `auth:jwt.login`, `register:register`,
+    /// `users:current_user`, ...) at `path` instead of FastAPI Users' path. The
+    /// OpenAPI document, and Swagger UI's Authorize (`tokenUrl`) for a login route,
+    /// follow. An unknown operation or a path two routes would share stops
+    /// [`build`](Self::build).
+    ///
+    /// ```
+    /// use warden_runtime::{Lifetime, JwtStrategy, MemoryStore, User, Warden};
+    /// let jwt = JwtStrategy::builder("a-secret-of-at-least-thirty-two-bytes", Lifetime::Seconds(60)).build()?;
+    /// let warden = Warden::<User>::builder()
+    ///     .store(MemoryStore::new())
+    ///     .strategy("jwt", jwt)
+    ///     .route_path("auth:jwt.login", "/login")
+    ///     .build()?;
+    /// assert!(warden.route_table().iter().any(|(method, path, _)| method == "POST" && path == "/login"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn route_path(mut self, operation: impl Into<String>, path: impl Into<String>) -> Self {
+        self.routers.paths.insert(operation.into(), path.into());
+        self
+    }
+
+    /// Answers FastAPI Users' error `code` with `text` instead of the code itself,
+    /// in every built-in route and in the OpenAPI document's examples (status and
+    /// shape stay FastAPI Users': 400 `{"detail": text}`).
+    ///
+    /// ```
+    /// use warden_runtime::{ErrorCode, Lifetime, JwtStrategy, MemoryStore, User, Warden};
+    /// let jwt = JwtStrategy::builder("a-secret-of-at-least-thirty-two-bytes", Lifetime::Seconds(60)).build()?;
+    /// let warden = Warden::<User>::builder()
+    ///     .store(MemoryStore::new())
+    ///     .strategy("jwt", jwt)
+    ///     .error_text(ErrorCode::LoginBadCredentials, "Invalid credentials")
+    ///     .build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn error_text(mut self, code: ErrorCode, text: impl Into<String>) -> Self {
+        self.routers.error_texts.set(code, text);
         self
     }
 
@@ -407,17 +507,27 @@ impl<U: UserModel> WardenBuilder<U> {
             Some(hasher) => hasher,
             None => PasswordHasher::new()?,
         };
+        if !U::HAS_EMAIL && (self.reset.is_some() || self.verify.is_some()) {
+            return Err(ConfigError::Mismatch(format!(
+                "{} has no e-mail to send reset or verify tokens to: remove .reset_password(...) and .verification(...), or declare #[user_model(login = {}, email)]",
+                U::NAME,
+                U::LOGIN
+            )));
+        }
         let events = self.events.unwrap_or_else(|| Arc::new(DefaultEvents));
         let tokens = ActionTokens::new(self.reset, self.verify)?;
         let store: Arc<dyn UserStore<U>> = Arc::new(CachedStore::new(store, self.cache));
-        Ok(Warden {
+        let warden = Warden {
             inner: Arc::new(Inner {
                 manager: UserManager::with_tokens(store, hasher, events, tokens),
                 backends: self.backends,
                 requires_verification: self.requires_verification,
                 docs: !self.no_docs,
                 app_api: self.app_api,
+                routers: self.routers,
             }),
-        })
+        };
+        crate::routes::check_paths(&warden)?;
+        Ok(warden)
     }
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use clap::Args;
 use warden::runtime::user::normalize_email;
-use warden::{DefaultEvents, PasswordHasher, UserManager, UserModel, UserStore};
+use warden::{DefaultEvents, PasswordHasher, UserCreate, UserManager, UserModel, UserStore};
 
 use crate::database::{self, DatabaseArgs};
 use crate::{Failure, say};
@@ -38,7 +38,7 @@ pub(crate) async fn run<U: UserModel>(
         Arc::new(DefaultEvents),
     );
     let result = manager
-        .ensure_superuser_with(&args.email, password, extra())
+        .ensure_superuser_with(UserCreate::new(password, extra()).with_email(&args.email))
         .await;
     drop(manager);
     database::close(store).await;
@@ -46,7 +46,7 @@ pub(crate) async fn run<U: UserModel>(
         result.map_err(|error| Failure::new(database::hide_url(&error.to_string(), &url)))?;
     say(&format!(
         "superuser {} ready (id {})",
-        user.email(),
+        user.login(),
         user.id()
     ))
 }

@@ -26,6 +26,42 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
     };
 
     let fields = &model.fields;
+    let has_email = model.has_email;
+    let login_column = model
+        .login
+        .as_ref()
+        .map_or_else(|| "email".to_owned(), ToString::to_string);
+    let login_ident = model
+        .login
+        .clone()
+        .unwrap_or_else(|| format_ident!("email"));
+    // FastAPI Users' `email` field, in every place the struct's fields are listed.
+    let email_field = has_email.then(|| {
+        quote! {
+            /// E-mail, domain lower-cased; unique case-insensitively.
+            pub email: ::std::string::String,
+        }
+    });
+    let email_clone = has_email.then(|| quote!(email: ::core::clone::Clone::clone(&self.email),));
+    let email_eq = has_email.then(|| quote!(&&self.email == other.email));
+    let email_debug = has_email.then(|| quote!(.field("email", &self.email)));
+    let email_serialize = has_email
+        .then(|| quote!(#p::SerializeStruct::serialize_field(&mut state, "email", &self.email)?;));
+    let email_new = has_email.then(|| quote!(email: account.email.unwrap_or_default(),));
+    let email_column = has_email.then(
+        || quote!(email: account.email.ok_or_else(|| ::std::format!("{}.email: NULL", #name))?,),
+    );
+    let (email_get, email_mut) = if has_email {
+        (
+            quote!(::core::option::Option::Some(&self.email)),
+            quote!(::core::option::Option::Some(&mut self.email)),
+        )
+    } else {
+        (
+            quote!(::core::option::Option::None),
+            quote!(::core::option::Option::None),
+        )
+    };
     let own_fields = fields.iter().map(|f| {
         let (attrs, vis, ident, ty) = (&f.attrs, &f.vis, &f.ident, &f.ty);
         quote!(#(#attrs)* #vis #ident: #ty)
@@ -51,7 +87,7 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
             let (ident, ty) = (&f.ident, &f.ty);
             quote!(#[doc = "As sent at registration."] pub #ident: #ty)
         });
-        let doc = format!("The fields of [`{name}`] that `POST /auth/register` accepts beside e-mail and password.");
+        let doc = format!("The fields of [`{name}`] that `POST /auth/register` accepts beside the password (and the e-mail).");
         // Without a required field, a registration may leave every extra out:
         // `Default` (what `ensure_superuser` and `warden create-superuser` use).
         let default = (!create.iter().any(|f| f.required())).then(|| {
@@ -191,7 +227,7 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
         let (ident, column) = (&f.ident, f.ident.to_string());
         quote!(#p::SerializeStruct::serialize_field(&mut state, #column, &self.#ident)?;)
     });
-    let read_count = 5 + read_fields.len();
+    let read_count = 4 + usize::from(has_email) + read_fields.len();
     let debug_fields = fields.iter().map(|f| {
         let (ident, column) = (&f.ident, f.ident.to_string());
         quote!(.field(#column, &self.#ident))
@@ -202,8 +238,7 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
         #vis struct #ident {
             #[doc = #id_doc]
             pub id: #id_ty,
-            /// E-mail, domain lower-cased; unique case-insensitively.
-            pub email: ::std::string::String,
+            #email_field
             /// PHC-format password hash. Never serialised; `Debug` redacts it.
             pub hashed_password: ::std::string::String,
             /// Inactive users cannot log in and fail `active` guards.
@@ -223,7 +258,7 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
             fn clone(&self) -> Self {
                 Self {
                     id: ::core::clone::Clone::clone(&self.id),
-                    email: ::core::clone::Clone::clone(&self.email),
+                    #email_clone
                     hashed_password: ::core::clone::Clone::clone(&self.hashed_password),
                     is_active: self.is_active,
                     is_superuser: self.is_superuser,
@@ -237,7 +272,7 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
         impl ::core::cmp::PartialEq for #ident {
             fn eq(&self, other: &Self) -> bool {
                 self.id == other.id
-                    && self.email == other.email
+                    #email_eq
                     && self.hashed_password == other.hashed_password
                     && self.is_active == other.is_active
                     && self.is_superuser == other.is_superuser
@@ -251,7 +286,7 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
             fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
                 f.debug_struct(#name)
                     .field("id", &self.id)
-                    .field("email", &self.email)
+                    #email_debug
                     .field("hashed_password", &"[REDACTED]")
                     .field("is_active", &self.is_active)
                     .field("is_superuser", &self.is_superuser)
@@ -267,7 +302,7 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
             fn serialize<S: #p::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {
                 let mut state = #p::Serializer::serialize_struct(serializer, #name, #read_count)?;
                 #p::SerializeStruct::serialize_field(&mut state, "id", &self.id)?;
-                #p::SerializeStruct::serialize_field(&mut state, "email", &self.email)?;
+                #email_serialize
                 #p::SerializeStruct::serialize_field(&mut state, "is_active", &self.is_active)?;
                 #p::SerializeStruct::serialize_field(&mut state, "is_superuser", &self.is_superuser)?;
                 #p::SerializeStruct::serialize_field(&mut state, "is_verified", &self.is_verified)?;
@@ -283,9 +318,12 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
             type Update = #update_type;
             const NAME: &'static str = #name;
             const FIELDS: &'static [#p::Field] = &[#(#field_specs,)*];
+            const LOGIN: &'static str = #login_column;
+            const HAS_EMAIL: bool = #has_email;
 
             fn id(&self) -> &Self::Id { &self.id }
-            fn email(&self) -> &str { &self.email }
+            fn login(&self) -> &str { &self.#login_ident }
+            fn email(&self) -> ::core::option::Option<&str> { #email_get }
             fn hashed_password(&self) -> &str { &self.hashed_password }
             fn is_active(&self) -> bool { self.is_active }
             fn is_superuser(&self) -> bool { self.is_superuser }
@@ -293,7 +331,7 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
             fn account_mut(&mut self) -> #p::AccountMut<'_, Self::Id> {
                 #p::AccountMut {
                     id: &mut self.id,
-                    email: &mut self.email,
+                    email: #email_mut,
                     hashed_password: &mut self.hashed_password,
                     is_active: &mut self.is_active,
                     is_superuser: &mut self.is_superuser,
@@ -304,7 +342,7 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
                 #create_body_unused
                 Self {
                     id: account.id,
-                    email: account.email,
+                    #email_new
                     hashed_password: account.hashed_password,
                     is_active: account.is_active,
                     is_superuser: account.is_superuser,
@@ -320,7 +358,7 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
                 let mut values = ::core::iter::IntoIterator::into_iter(extra);
                 ::core::result::Result::Ok(Self {
                     id: account.id,
-                    email: account.email,
+                    #email_column
                     hashed_password: account.hashed_password,
                     is_active: account.is_active,
                     is_superuser: account.is_superuser,

@@ -75,6 +75,10 @@ pub(crate) struct Model {
     pub item: syn::ItemStruct,
     pub id: IdType,
     pub fields: Vec<ModelField>,
+    /// The field users log in with (`login = username`); `None`: the e-mail.
+    pub login: Option<syn::Ident>,
+    /// Whether the struct gets FastAPI Users' `email` field.
+    pub has_email: bool,
     pub krate: syn::Path,
 }
 
@@ -115,13 +119,50 @@ impl Model {
         for attr in &item.attrs {
             check_derives(attr, &mut errors);
         }
+        let login = login_name(&args, &mut errors);
+        let has_email = login.is_none() || args.email.is_present();
         let mut fields = Vec::new();
+        let mut login_field = None;
         match &item.fields {
             Fields::Named(named) => {
+                // A `login` that names no field was probably meant for one of them:
+                // no follow-on error about how that field is set.
+                let login_unresolved = args.login.as_ref().is_some_and(|path| {
+                    !path.is_ident("email")
+                        && !login.as_ref().is_some_and(|login| {
+                            named.named.iter().any(|f| f.ident.as_ref() == Some(login))
+                        })
+                });
                 for field in &named.named {
-                    if let Some(field) = errors.handle(validate_field(field)) {
+                    let is_login = login.as_ref().is_some_and(|login| {
+                        field.ident.as_ref().is_some_and(|ident| ident == login)
+                    });
+                    let checked = validate_field(field, is_login, login_unresolved);
+                    if let Some(field) = errors.handle(checked) {
+                        if is_login {
+                            login_field = Some(field.ident.clone());
+                        }
                         fields.push(field);
                     }
+                }
+                if let Some(login) = &login
+                    && login_field.is_none()
+                    && !named.named.iter().any(|f| f.ident.as_ref() == Some(login))
+                {
+                    let names: Vec<String> = named
+                        .named
+                        .iter()
+                        .filter_map(|f| f.ident.as_ref().map(ToString::to_string))
+                        .collect();
+                    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+                    let hint = closest(&login.to_string(), &names).map_or_else(
+                        || format!("declare it: `pub {login}: String`"),
+                        |c| format!("did you mean `{c}`?"),
+                    );
+                    errors.push(
+                        Error::custom(format!("the login field `{login}` is not a field of this struct: {hint}"))
+                            .with_span(login),
+                    );
                 }
             }
             Fields::Unnamed(unnamed) => errors.push(
@@ -140,9 +181,39 @@ impl Model {
             item: item.clone(),
             id,
             fields,
+            login: login_field,
+            has_email,
             krate,
         })
     }
+}
+
+/// The field named by `login = ...`, if it is not the e-mail; `email` without it is
+/// refused, since the e-mail is there already.
+fn login_name(args: &ModelArgs, errors: &mut darling::error::Accumulator) -> Option<syn::Ident> {
+    let login = match &args.login {
+        None => None,
+        Some(path) => match path.get_ident() {
+            Some(ident) if ident == "email" => None,
+            Some(ident) => Some(ident.clone()),
+            None => {
+                errors.push(
+                    Error::custom("`login` names a field of the struct: write `login = username`")
+                        .with_span(path),
+                );
+                None
+            }
+        },
+    };
+    if login.is_none()
+        && let Some(span) = args.email.span()
+    {
+        errors.push(
+            Error::custom("the model logs in with its e-mail, which it has already: `email` only adds one beside `login = username`; remove it")
+                .with_span(&span),
+        );
+    }
+    login
 }
 
 fn check_derives(attr: &syn::Attribute, errors: &mut darling::error::Accumulator) {
@@ -169,7 +240,11 @@ fn check_derives(attr: &syn::Attribute, errors: &mut darling::error::Accumulator
     }
 }
 
-fn validate_field(field: &syn::Field) -> darling::Result<ModelField> {
+fn validate_field(
+    field: &syn::Field,
+    is_login: bool,
+    login_unresolved: bool,
+) -> darling::Result<ModelField> {
     let mut errors = Error::accumulator();
     let Some(ident) = field.ident.clone() else {
         return Err(Error::custom("fields need names").with_span(field));
@@ -225,7 +300,26 @@ fn validate_field(field: &syn::Field) -> darling::Result<ModelField> {
         }
     };
     let nullable = inner.is_some();
-    if flags_known && !args.create.is_present() && args.default.is_none() && !nullable {
+    if is_login {
+        // The login is what a user registers and logs in with: a required string.
+        if scalar != Scalar::Text || nullable {
+            errors.push(
+                Error::custom("the login field is a `String`: every user has one, compared case-insensitively")
+                    .with_span(&field.ty),
+            );
+        }
+        if let Some(default) = &args.default {
+            errors.push(
+                Error::custom("the login field cannot have a default: every user chooses their own, and logins are unique")
+                    .with_span(default),
+            );
+        }
+    } else if flags_known
+        && !login_unresolved
+        && !args.create.is_present()
+        && args.default.is_none()
+        && !nullable
+    {
         errors.push(
             Error::custom(format!(
                 "field `{name}` is never set at registration: add `create` to accept it there, give it a `default = ...`, or make it an `Option`"
@@ -245,8 +339,9 @@ fn validate_field(field: &syn::Field) -> darling::Result<ModelField> {
         attrs,
         ty: field.ty.clone(),
         inner,
-        read: args.read.is_present(),
-        create: args.create.is_present(),
+        // The login is always shown and always given at registration.
+        read: is_login || args.read.is_present(),
+        create: is_login || args.create.is_present(),
         update: args.update.is_present(),
         default: args.default,
     })

@@ -9,6 +9,12 @@ use crate::flag::FlagArg;
 pub(crate) struct ModelArgs {
     /// `id = i64` or `id = Uuid` (the default).
     pub id: Option<syn::Path>,
+    /// `login = username`: the field users log in with (the default: `email`).
+    pub login: Option<syn::Path>,
+    /// `email`: keep FastAPI Users' e-mail field in a model that logs in with
+    /// another one.
+    #[darling(default)]
+    pub email: FlagArg,
     #[darling(rename = "crate")]
     pub krate: Option<crate::CratePath>,
 }

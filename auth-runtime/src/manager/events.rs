@@ -46,10 +46,16 @@ impl InvalidPassword {
 /// ```
 #[async_trait]
 pub trait UserEvents<U: UserModel = User>: Send + Sync + 'static {
-    /// Checks a new password. The default is the rule FastAPI Users' documentation
-    /// shows: at least 8 characters, and not containing the e-mail.
-    async fn validate_password(&self, password: &str, email: &str) -> Result<(), InvalidPassword> {
-        default_password_rule(password, email)
+    /// Checks a new password of the user who logs in with `login` (the e-mail, or
+    /// the username of a `login = username` model). The default is the rule FastAPI
+    /// Users' documentation shows: at least 8 characters, and not containing the
+    /// e-mail (the username).
+    async fn validate_password(&self, password: &str, login: &str) -> Result<(), InvalidPassword> {
+        if U::LOGIN == "email" {
+            default_password_rule(password, login)
+        } else {
+            password_rule(password, login, "Password should not contain username")
+        }
     }
 
     /// After a user registered.
@@ -88,13 +94,21 @@ impl<U: UserModel> UserEvents<U> for DefaultEvents {}
 
 /// At least 8 characters, and the e-mail (any case) not inside the password.
 pub fn default_password_rule(password: &str, email: &str) -> Result<(), InvalidPassword> {
+    password_rule(password, email, "Password should not contain e-mail")
+}
+
+fn password_rule(
+    password: &str,
+    login: &str,
+    contains_login: &'static str,
+) -> Result<(), InvalidPassword> {
     if password.chars().count() < 8 {
         return Err(InvalidPassword::new(
             "Password should be at least 8 characters",
         ));
     }
-    if !email.is_empty() && password.to_lowercase().contains(&email.to_lowercase()) {
-        return Err(InvalidPassword::new("Password should not contain e-mail"));
+    if !login.is_empty() && password.to_lowercase().contains(&login.to_lowercase()) {
+        return Err(InvalidPassword::new(contains_login));
     }
     Ok(())
 }

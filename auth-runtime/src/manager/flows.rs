@@ -155,7 +155,7 @@ impl<U: UserModel> UserManager<U> {
         let mut user = current().await?;
         // FastAPI Users' `_update`: the password rule, no update hook.
         self.events
-            .validate_password(&password, user.email())
+            .validate_password(&password, user.login())
             .await?;
         let hashed_password = self.hasher.hash(password).await?;
         for _ in 0..WRITE_ATTEMPTS {
@@ -215,7 +215,8 @@ impl<U: UserModel> UserManager<U> {
                 .await?
                 .ok_or(ManagerError::BadToken)?;
             // An e-mail change since the token was issued voids it.
-            if U::Id::parse(&claims.sub).as_ref() != Some(user.id()) || user.email() != email {
+            if U::Id::parse(&claims.sub).as_ref() != Some(user.id()) || user.email() != Some(email)
+            {
                 return Err(ManagerError::BadToken);
             }
             if user.is_verified() {

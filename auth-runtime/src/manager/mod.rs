@@ -14,7 +14,7 @@ pub use update::UserUpdate;
 use crate::model::{Account, UserId, UserModel};
 use crate::password::{PasswordError, PasswordHasher};
 use crate::store::{StoreError, UserStore};
-use crate::user::{User, UserCreate, normalize_email};
+use crate::user::{User, UserCreate, check_username, normalize_email};
 
 /// How often an operation re-reads and re-applies when the user changed between its
 /// read and its write.
@@ -27,11 +27,14 @@ pub enum ManagerError {
     /// The e-mail is not a valid address.
     #[error("{0}")]
     InvalidEmail(&'static str),
+    /// The login (a username) is not valid; the message says why.
+    #[error("{0}")]
+    InvalidLogin(&'static str),
     /// The password hook refused the password.
     #[error(transparent)]
     InvalidPassword(#[from] InvalidPassword),
-    /// The e-mail is taken.
-    #[error("a user with this e-mail exists")]
+    /// The e-mail or login is taken.
+    #[error("a user with this e-mail or login exists")]
     UserAlreadyExists,
     /// The store failed.
     #[error(transparent)]
@@ -47,7 +50,7 @@ pub enum ManagerError {
     AlreadyVerified,
     /// The user exists and the password given is not theirs.
     #[error(
-        "a user with this e-mail exists and the password given is not theirs; log in as them and promote, or use another e-mail"
+        "a user with this login exists and the password given is not theirs; log in as them and promote, or use another login"
     )]
     PasswordMismatch,
     /// The reset or verify tokens are not configured.
@@ -58,10 +61,21 @@ pub enum ManagerError {
 impl From<StoreError> for ManagerError {
     fn from(error: StoreError) -> Self {
         match error {
-            StoreError::DuplicateEmail => Self::UserAlreadyExists,
+            StoreError::Duplicate => Self::UserAlreadyExists,
             other => Self::Store(other),
         }
     }
+}
+
+/// Which flags a new user gets.
+#[derive(Clone, Copy)]
+enum Flags {
+    /// Public registration: active, nothing more, whatever was submitted.
+    Public,
+    /// An active, verified superuser.
+    Superuser,
+    /// As the application's code gave them (seeding).
+    Given,
 }
 
 /// Registration, authentication and bootstrap over a store, a hasher and hooks.
@@ -141,52 +155,127 @@ impl<U: UserModel> UserManager<U> {
         self.store.get(id).await
     }
 
-    /// A new account: id generated (or left to the store), active, neither superuser
-    /// nor verified unless said.
-    fn account(email: String, hashed_password: String, privileged: bool) -> Account<U::Id> {
-        Account {
+    /// A new user of `create`'s e-mail and extra fields, not yet stored and without
+    /// a password hash, and the password: the e-mail normalised (required if the
+    /// model has one, left out if not), the login checked. Flags as `flags` says:
+    /// public registration ignores the submitted ones (FastAPI Users' `safe=True`).
+    fn build(create: UserCreate<U::Create>, flags: Flags) -> Result<(U, String), ManagerError> {
+        let email = match (U::HAS_EMAIL, &create.email) {
+            (true, Some(email)) => {
+                Some(normalize_email(email).map_err(ManagerError::InvalidEmail)?)
+            }
+            (true, None) => return Err(ManagerError::InvalidEmail("an e-mail is required")),
+            (false, _) => None,
+        };
+        let (is_active, is_superuser, is_verified) = match flags {
+            Flags::Public => (true, false, false),
+            Flags::Superuser => (true, true, true),
+            Flags::Given => (
+                create.is_active.unwrap_or(true),
+                create.is_superuser.unwrap_or(false),
+                create.is_verified.unwrap_or(false),
+            ),
+        };
+        let account = Account {
             id: U::Id::generate().unwrap_or_else(U::Id::placeholder),
             email,
-            hashed_password,
-            is_active: true,
-            is_superuser: privileged,
-            is_verified: privileged,
+            hashed_password: String::new(),
+            is_active,
+            is_superuser,
+            is_verified,
+        };
+        let user = U::new(account, create.extra);
+        if U::LOGIN != "email" {
+            check_username(user.login()).map_err(ManagerError::InvalidLogin)?;
         }
+        Ok((user, create.password))
+    }
+
+    /// Whether another user holds `user`'s login or e-mail.
+    async fn taken(&self, user: &U) -> Result<bool, ManagerError> {
+        if self.store.get_by_login(user.login()).await?.is_some() {
+            return Ok(true);
+        }
+        Ok(match user.email() {
+            Some(email) if U::LOGIN != "email" => self.store.get_by_email(email).await?.is_some(),
+            _ => false,
+        })
+    }
+
+    /// Hashes `password` into `user` and stores it; the database's unique indexes
+    /// settle races ([`ManagerError::UserAlreadyExists`]).
+    async fn insert(&self, mut user: U, password: String) -> Result<U, ManagerError> {
+        *user.account_mut().hashed_password = self.hasher.hash(password).await?;
+        Ok(self.store.create(user).await?)
     }
 
     /// Registers a user as FastAPI Users' `create(safe=True)` does: the password rule
     /// runs first, then the duplicate check; the privileged flags in `create` are
     /// ignored. The database's unique index settles races.
     pub async fn register(&self, create: UserCreate<U::Create>) -> Result<U, ManagerError> {
-        let email = normalize_email(&create.email).map_err(ManagerError::InvalidEmail)?;
+        let (user, password) = Self::build(create, Flags::Public)?;
         self.events
-            .validate_password(&create.password, &email)
+            .validate_password(&password, user.login())
             .await?;
-        if self.store.get_by_email(&email).await?.is_some() {
+        if self.taken(&user).await? {
             return Err(ManagerError::UserAlreadyExists);
         }
-        let hashed_password = self.hasher.hash(create.password).await?;
-        let user = self
-            .store
-            .create(U::new(
-                Self::account(email, hashed_password, false),
-                create.extra,
-            ))
-            .await?;
+        let user = self.insert(user, password).await?;
         self.events.on_after_register(&user).await;
         Ok(user)
     }
 
+    /// Creates a user from the application's own code, at startup typically (the
+    /// accounts an application ships with). Unlike [`register`](Self::register) the
+    /// flags in `create` are kept and the password rule is not applied: the
+    /// application chose the password, not a visitor, and the rule exists to stop
+    /// visitors choosing weak ones. The password is hashed like any other. A user
+    /// whose login exists already is left as it is (it may have changed its
+    /// password since): seeding twice is harmless.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::sync::Arc;
+    /// use warden_runtime::{DefaultEvents, MemoryStore, PasswordHasher, User, UserCreate, UserManager};
+    ///
+    /// let manager = UserManager::<User>::new(
+    ///     Arc::new(MemoryStore::new()),
+    ///     PasswordHasher::new()?,
+    ///     Arc::new(DefaultEvents),
+    /// );
+    /// let admin = manager.seed(UserCreate::new("secret", ()).with_email("admin@example.com")).await?;
+    /// let again = manager.seed(UserCreate::new("other", ()).with_email("admin@example.com")).await?;
+    /// assert_eq!(admin.id, again.id);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn seed(&self, create: UserCreate<U::Create>) -> Result<U, ManagerError> {
+        let (user, password) = Self::build(create, Flags::Given)?;
+        if let Some(existing) = self.store.get_by_login(user.login()).await? {
+            return Ok(existing);
+        }
+        match self.insert(user.clone(), password).await {
+            // Another instance seeding at the same moment stored it first.
+            Err(ManagerError::UserAlreadyExists) => self
+                .store
+                .get_by_login(user.login())
+                .await?
+                .ok_or(ManagerError::UserAlreadyExists),
+            other => other,
+        }
+    }
+
     /// Checks credentials. Returns the user, active or not (the login route decides),
-    /// or `None` for an unknown e-mail or a wrong password: both pay one password
+    /// or `None` for an unknown login or a wrong password: both pay one password
     /// verification, so timing does not tell them apart. An outdated hash is
     /// replaced on success.
     pub async fn authenticate(
         &self,
-        email: &str,
+        login: &str,
         password: String,
     ) -> Result<Option<U>, ManagerError> {
-        let Some(mut user) = self.store.get_by_email(email).await? else {
+        let Some(mut user) = self.store.get_by_login(login).await? else {
             self.hasher.verify_dummy(password).await?;
             return Ok(None);
         };
@@ -221,40 +310,36 @@ impl<U: UserModel> UserManager<U> {
     where
         U::Create: Default,
     {
-        self.ensure_superuser_with(email, password, U::Create::default())
-            .await
+        self.ensure_superuser_with(
+            UserCreate::new(password, U::Create::default()).with_email(email),
+        )
+        .await
     }
 
-    /// [`ensure_superuser`](Self::ensure_superuser) for a model whose registration
-    /// needs extra fields: `extra` is used if the user is created.
+    /// [`ensure_superuser`](Self::ensure_superuser) for any model: the superuser is
+    /// the user `create` describes (its login, and its e-mail if the model has one),
+    /// created if no user has that login.
     pub async fn ensure_superuser_with(
         &self,
-        email: &str,
-        password: String,
-        extra: U::Create,
+        create: UserCreate<U::Create>,
     ) -> Result<U, ManagerError> {
-        let email = normalize_email(email).map_err(ManagerError::InvalidEmail)?;
-        if let Some(user) = self.store.get_by_email(&email).await? {
-            return self.promote(user, password).await;
+        let (user, password) = Self::build(create, Flags::Superuser)?;
+        if let Some(existing) = self.store.get_by_login(user.login()).await? {
+            return self.promote(existing, password).await;
         }
-        self.events.validate_password(&password, &email).await?;
-        let hashed_password = self.hasher.hash(password.clone()).await?;
-        let created = self
-            .store
-            .create(U::new(
-                Self::account(email.clone(), hashed_password, true),
-                extra,
-            ))
-            .await;
-        match created {
-            Ok(user) => Ok(user),
+        self.events
+            .validate_password(&password, user.login())
+            .await?;
+        match self.insert(user.clone(), password.clone()).await {
             // Another instance starting at the same moment created it first: promote
             // that one, if the password is the same.
-            Err(StoreError::DuplicateEmail) => match self.store.get_by_email(&email).await? {
-                Some(user) => self.promote(user, password).await,
-                None => Err(ManagerError::Store(StoreError::Conflict)),
-            },
-            Err(error) => Err(error.into()),
+            Err(ManagerError::UserAlreadyExists) => {
+                match self.store.get_by_login(user.login()).await? {
+                    Some(existing) => self.promote(existing, password).await,
+                    None => Err(ManagerError::UserAlreadyExists),
+                }
+            }
+            other => other,
         }
     }
 
@@ -292,7 +377,7 @@ mod tests {
 
     fn create(email: &str, password: &str) -> UserCreate {
         UserCreate {
-            email: email.into(),
+            email: Some(email.into()),
             password: password.into(),
             is_active: Some(false),
             is_superuser: Some(true),

@@ -3,7 +3,7 @@
 use super::{ManagerError, UserManager, WRITE_ATTEMPTS};
 use crate::model::UserModel;
 use crate::store::StoreError;
-use crate::user::normalize_email;
+use crate::user::{check_username, normalize_email};
 
 /// The body of `PATCH /users/me` and `PATCH /users/{id}`, FastAPI Users'
 /// `UserUpdate`: every field optional, only the present ones change. `extra`
@@ -65,13 +65,23 @@ impl<U: UserModel> UserManager<U> {
         // FastAPI Users' order: the password rule, then the e-mail.
         if let Some(password) = &update.password {
             self.events
-                .validate_password(password, user.email())
+                .validate_password(password, user.login())
                 .await?;
         }
+        // A model without an e-mail ignores one, as pydantic ignores unknown fields.
         let email = match &update.email {
-            Some(email) => Some(normalize_email(email).map_err(ManagerError::InvalidEmail)?),
-            None => None,
+            Some(email) if U::HAS_EMAIL => {
+                Some(normalize_email(email).map_err(ManagerError::InvalidEmail)?)
+            }
+            _ => None,
         };
+        if U::LOGIN != "email" {
+            let mut renamed = user.clone();
+            renamed.apply(update.extra.clone());
+            if renamed.login() != user.login() {
+                check_username(renamed.login()).map_err(ManagerError::InvalidLogin)?;
+            }
+        }
         let hashed_password = match &update.password {
             Some(password) => Some(self.hasher.hash(password.clone()).await?),
             None => None,
@@ -82,7 +92,8 @@ impl<U: UserModel> UserManager<U> {
         for _ in 0..WRITE_ATTEMPTS {
             let mut updated = current.clone();
             if let Some(email) = &email
-                && email != current.email()
+                && let Some(current_email) = current.email()
+                && email != current_email
             {
                 if let Some(other) = self.store.get_by_email(email).await?
                     && other.id() != current.id()
@@ -90,10 +101,12 @@ impl<U: UserModel> UserManager<U> {
                     return Err(ManagerError::UserAlreadyExists);
                 }
                 // A new address is not verified; a change of case is the same mailbox.
-                if !email.eq_ignore_ascii_case(current.email()) {
+                if !email.eq_ignore_ascii_case(current_email) {
                     *updated.account_mut().is_verified = false;
                 }
-                *updated.account_mut().email = email.clone();
+                if let Some(stored) = updated.account_mut().email {
+                    *stored = email.clone();
+                }
             }
             let account = updated.account_mut();
             if let Some(hash) = &hashed_password {

@@ -11,6 +11,11 @@ use serde_json::Value;
 use super::ApiSpec;
 use crate::error::ApiError;
 
+/// Where the OpenAPI document is served.
+pub(crate) const DOCUMENT_PATH: &str = "/openapi.json";
+/// Where Swagger UI is served (its assets below it).
+pub(crate) const DOCS_PATH: &str = "/docs";
+
 /// The vendored `swagger-ui-dist` version (`assets/swagger-ui/README.md`); it also
 /// busts browser caches of the assets when it changes.
 const SWAGGER_UI_VERSION: &str = "5.35.0";
@@ -162,7 +167,7 @@ where
     ));
     Router::new()
         .route(
-            "/openapi.json",
+            DOCUMENT_PATH,
             get(move |request: Request| {
                 let (json, plain) = (std::sync::Arc::clone(&json), plain.clone());
                 async move {
@@ -184,7 +189,7 @@ where
                 }
             }),
         )
-        .route("/docs", fixed(page(&spec.title).into(), page_headers))
+        .route(DOCS_PATH, fixed(page(&spec.title).into(), page_headers))
         .route(
             "/docs/swagger-ui-bundle.js",
             fixed(

@@ -17,6 +17,9 @@
 //!     verify: false,
 //!     fields: Vec::new(),
 //!     integer_ids: false,
+//!     email: true,
+//!     paths: Default::default(),
+//!     error_texts: Default::default(),
 //! };
 //! let docs: axum::Router<()> = router(&spec);
 //! ```
@@ -35,10 +38,13 @@ use utoipa::openapi::tag::TagBuilder;
 use utoipa::openapi::{OpenApi, OpenApiBuilder};
 
 pub(crate) use app::app_routes;
-pub(crate) use docs::router_of;
+pub(crate) use docs::{DOCS_PATH, DOCUMENT_PATH, router_of};
 pub use docs::{router, router_with};
 pub(crate) use paths::Op;
 
+use std::collections::BTreeMap;
+
+use crate::error::ErrorTexts;
 use crate::model::Field;
 pub use crate::transport::TransportDoc;
 
@@ -63,6 +69,13 @@ pub struct ApiSpec {
     pub fields: Vec<Field>,
     /// Whether user ids are integers (else UUIDs).
     pub integer_ids: bool,
+    /// Whether users have FastAPI Users' `email` field.
+    pub email: bool,
+    /// Routes served at the application's own paths: operation id (FastAPI Users',
+    /// e.g. `auth:jwt.login`) to path (`/login`). The others keep FastAPI Users'.
+    pub paths: BTreeMap<String, String>,
+    /// What the routes answer for each error code.
+    pub error_texts: ErrorTexts,
 }
 
 /// One authentication backend as the document shows it.
@@ -102,7 +115,7 @@ impl BackendSpec {
     }
 }
 
-fn security_scheme(backend: &BackendSpec) -> SecurityScheme {
+fn security_scheme(spec: &ApiSpec, backend: &BackendSpec) -> SecurityScheme {
     match &backend.transport {
         TransportDoc::Cookie(cookie) => {
             SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(cookie)))
@@ -111,7 +124,7 @@ fn security_scheme(backend: &BackendSpec) -> SecurityScheme {
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new(header)))
         }
         _ => SecurityScheme::OAuth2(OAuth2::new([Flow::Password(Password::new(
-            paths::token_url(backend),
+            paths::token_url(spec, backend),
             Scopes::new(),
         ))])),
     }
@@ -142,7 +155,7 @@ pub(crate) fn document_of(spec: &ApiSpec, ops: Vec<Op>) -> OpenApi {
         components = components.schema(name, schema);
     }
     for (backend, name) in spec.backends.iter().zip(&schemes) {
-        components = components.security_scheme(name, security_scheme(backend));
+        components = components.security_scheme(name, security_scheme(spec, backend));
     }
     let mut tags = Vec::new();
     if !spec.backends.is_empty() || spec.register || spec.reset_password || spec.verify {
@@ -197,6 +210,9 @@ mod tests {
             verify: true,
             fields: Vec::new(),
             integer_ids: false,
+            email: true,
+            paths: BTreeMap::new(),
+            error_texts: ErrorTexts::default(),
         }
     }
 

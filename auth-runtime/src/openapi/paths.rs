@@ -28,7 +28,7 @@ const EXAMPLE_PASSWORD_REASON: &str = "Password should be at least 8 characters"
 #[derive(Default)]
 struct Errors {
     /// 400 examples: (error code, summary, `detail` value).
-    bad_request: Vec<(&'static str, &'static str, Value)>,
+    bad_request: Vec<(ErrorCode, &'static str, Value)>,
     unauthorized: bool,
     forbidden: bool,
     not_found: bool,
@@ -42,13 +42,13 @@ impl Errors {
 
     fn code(mut self, code: ErrorCode, summary: &'static str) -> Self {
         self.bad_request
-            .push((code.as_str(), summary, Value::from(code.as_str())));
+            .push((code, summary, Value::from(code.as_str())));
         self
     }
 
     fn code_with_reason(mut self, code: ErrorCode, summary: &'static str) -> Self {
         self.bad_request.push((
-            code.as_str(),
+            code,
             summary,
             json!({ "code": code.as_str(), "reason": EXAMPLE_PASSWORD_REASON }),
         ));
@@ -116,6 +116,11 @@ impl Op {
     /// FastAPI Users' operation id, e.g. `auth:jwt.login`.
     pub(crate) fn id(&self) -> &str {
         &self.id
+    }
+
+    /// Whether the handler reads a `{id}` from the path.
+    pub(crate) fn needs_id(&self) -> bool {
+        self.id_parameter.is_some()
     }
 
     fn new(method: HttpMethod, path: impl Into<String>, id: impl Into<String>) -> Self {
@@ -319,12 +324,12 @@ fn error_response(description: &str, detail: &str) -> ResponseBuilder {
     )
 }
 
-fn bad_request(examples: &[(&'static str, &'static str, Value)]) -> Response {
+fn bad_request(examples: &[(ErrorCode, &'static str, Value)]) -> Response {
     let content = ContentBuilder::new()
         .schema(Some(reference(schemas::ERROR_MODEL)))
         .examples_from_iter(examples.iter().map(|(code, summary, detail)| {
             (
-                *code,
+                code.as_str(),
                 ExampleBuilder::new()
                     .summary(*summary)
                     .value(Some(json!({ "detail": detail }))),
@@ -379,10 +384,17 @@ pub(super) fn scheme_names(spec: &ApiSpec) -> Vec<String> {
         .collect()
 }
 
-/// `auth/{name}/login`: relative, as FastAPI Users' `BearerTransport(tokenUrl=...)`;
-/// Swagger UI resolves it against the page.
-pub(super) fn token_url(backend: &BackendSpec) -> String {
-    format!("auth/{}/login", backend.name)
+/// The backend's login path, relative (`auth/{name}/login`, or `login` for a login
+/// served at `/login`), as FastAPI Users' `BearerTransport(tokenUrl=...)` and
+/// FastAPI's `OAuth2PasswordBearer(tokenUrl="login")` write it; Swagger UI resolves
+/// it against the page.
+pub(super) fn token_url(spec: &ApiSpec, backend: &BackendSpec) -> String {
+    let default = format!("/auth/{}/login", backend.name);
+    let path = spec
+        .paths
+        .get(&format!("auth:{}.login", backend.name))
+        .unwrap_or(&default);
+    path.trim_start_matches('/').to_owned()
 }
 
 fn auth_operations(backend: &BackendSpec, scheme: &str) -> Vec<Op> {
@@ -415,9 +427,9 @@ fn auth_operations(backend: &BackendSpec, scheme: &str) -> Vec<Op> {
             format!("auth:{name}.login"),
         )
         .description(
-            "Log in with the OAuth2 password form (`username` is the e-mail) or the same \
-                 two fields as JSON. An unknown user, a wrong password and an inactive user \
-                 all get `LOGIN_BAD_CREDENTIALS`.",
+            "Log in with the OAuth2 password form (`username` is the login: the e-mail, or \
+                 the username) or the same two fields as JSON. An unknown user, a wrong \
+                 password and an inactive user all get `LOGIN_BAD_CREDENTIALS`.",
         )
         .body(&[(FORM, schemas::LOGIN_FORM), (JSON, schemas::LOGIN_JSON)])
         .success(login_status, login_response)
@@ -613,6 +625,20 @@ pub(crate) fn operations(spec: &ApiSpec, schemes: &[String]) -> Vec<Op> {
     }
     if spec.users {
         ops.extend(users_operations(schemes, spec.integer_ids));
+    }
+    for op in &mut ops {
+        if let Some(path) = spec.paths.get(&op.id) {
+            op.path.clone_from(path);
+        }
+        for (code, _, detail) in &mut op.errors.bad_request {
+            let text = Value::from(spec.error_texts.text(*code));
+            match detail {
+                Value::Object(fields) => {
+                    fields.insert("code".into(), text);
+                }
+                detail => *detail = text,
+            }
+        }
     }
     ops
 }

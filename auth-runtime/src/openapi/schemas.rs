@@ -125,12 +125,14 @@ fn user_read(spec: &ApiSpec) -> Schema {
     let mut schema = object(USER_READ)
         .description(Some("A user as the API shows it: never the password hash."))
         .property("id", id_schema(spec.integer_ids))
-        .property("email", email())
+        .required("id");
+    if spec.email {
+        schema = schema.property("email", email()).required("email");
+    }
+    schema = schema
         .property("is_active", boolean().default(Some(true.into())))
         .property("is_superuser", boolean().default(Some(false.into())))
-        .property("is_verified", boolean().default(Some(false.into())))
-        .required("id")
-        .required("email");
+        .property("is_verified", boolean().default(Some(false.into())));
     for field in spec.fields.iter().filter(|f| f.read) {
         schema = schema.property(field.name, field_property(field, false));
         if !field.nullable {
@@ -141,16 +143,17 @@ fn user_read(spec: &ApiSpec) -> Schema {
 }
 
 fn user_create(spec: &ApiSpec) -> Schema {
-    let mut schema = object(USER_CREATE)
-        .description(Some(
-            "A new user. On `POST /auth/register` the flags are ignored, as in FastAPI Users.",
-        ))
-        .property("email", email())
+    let mut schema = object(USER_CREATE).description(Some(
+        "A new user. On `POST /auth/register` the flags are ignored, as in FastAPI Users.",
+    ));
+    if spec.email {
+        schema = schema.property("email", email()).required("email");
+    }
+    schema = schema
         .property("password", password())
         .property("is_active", optional(boolean(), Some(true.into())))
         .property("is_superuser", optional(boolean(), Some(false.into())))
         .property("is_verified", optional(boolean(), Some(false.into())))
-        .required("email")
         .required("password");
     for field in spec.fields.iter().filter(|f| f.create) {
         schema = schema.property(field.name, field_property(field, false));
@@ -167,8 +170,11 @@ fn user_update(spec: &ApiSpec) -> Schema {
             "Fields to change; absent fields are kept. On `PATCH /users/me` the flags are \
              ignored; a superuser's `PATCH /users/{id}` applies them.",
         ))
-        .property("password", optional(password(), None))
-        .property("email", optional(email(), None))
+        .property("password", optional(password(), None));
+    if spec.email {
+        schema = schema.property("email", optional(email(), None));
+    }
+    schema = schema
         .property("is_active", optional(boolean(), None))
         .property("is_superuser", optional(boolean(), None))
         .property("is_verified", optional(boolean(), None));
@@ -302,11 +308,18 @@ pub(super) fn components(spec: &ApiSpec) -> Vec<(&'static str, Schema)> {
         (HTTP_VALIDATION_ERROR, http_validation_error()),
         (LOGIN_FORM, login_form()),
         (LOGIN_JSON, login_json()),
-        (USER_CREATE, user_create(spec)),
-        (USER_READ, user_read(spec)),
-        (USER_UPDATE, user_update(spec)),
         (VALIDATION_ERROR, validation_error()),
     ];
+    // The user schemas only with a router that uses them.
+    if spec.register {
+        schemas.push((USER_CREATE, user_create(spec)));
+    }
+    if spec.register || spec.users {
+        schemas.push((USER_READ, user_read(spec)));
+    }
+    if spec.users {
+        schemas.push((USER_UPDATE, user_update(spec)));
+    }
     if reset_password_router {
         schemas.push((FORGOT_PASSWORD, email_body(FORGOT_PASSWORD)));
         schemas.push((RESET_PASSWORD, reset_password()));

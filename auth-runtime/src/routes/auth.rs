@@ -35,11 +35,11 @@ pub(crate) async fn login<U: UserModel>(
     match user {
         Some(user) if user.is_active() => {
             if warden.requires_verification() && !user.is_verified() {
-                return Err(ApiError::code(ErrorCode::LoginUserNotVerified));
+                return Err(warden.error(ErrorCode::LoginUserNotVerified));
             }
             login_response(&warden, &backend, &user).await
         }
-        _ => Err(ApiError::code(ErrorCode::LoginBadCredentials)),
+        _ => Err(warden.error(ErrorCode::LoginBadCredentials)),
     }
 }
 

@@ -18,10 +18,10 @@ use axum::routing::{MethodRouter, delete, get, patch, post};
 use serde_json::Value;
 
 use crate::authn::{Access, authorize};
-use crate::error::ApiError;
+use crate::error::{ApiError, ConfigError};
 use crate::guard::Policy;
 use crate::model::UserModel;
-use crate::openapi::{self, Op};
+use crate::openapi::{self, DOCS_PATH, DOCUMENT_PATH, Op};
 use crate::warden::Warden;
 
 /// One route warden serves: the document's operation (its method, path and id),
@@ -127,6 +127,53 @@ where
     (router, ops)
 }
 
+/// Checks the application's [`route_path`](crate::WardenBuilder::route_path)s: each
+/// names a route that exists, starts with `/`, keeps a `{id}` the route needs, and
+/// no two routes end up at one method and path (axum would panic when mounting).
+pub(crate) fn check_paths<U: UserModel>(warden: &Warden<U>) -> Result<(), ConfigError> {
+    let routes = list(warden);
+    let ids: Vec<&str> = routes.iter().map(|route| route.op.id()).collect();
+    let spec = warden.api_spec("warden");
+    for (id, path) in &spec.paths {
+        let Some(route) = routes.iter().find(|route| route.op.id() == id) else {
+            return Err(ConfigError::Mismatch(format!(
+                "route_path(\"{id}\", ...): no route has this operation id; the routes are {}",
+                ids.join(", ")
+            )));
+        };
+        if !path.starts_with('/') {
+            return Err(ConfigError::Mismatch(format!(
+                "route_path(\"{id}\", \"{path}\"): a path starts with `/`: write \"/{path}\""
+            )));
+        }
+        let docs = path == DOCUMENT_PATH || path == DOCS_PATH || path.starts_with("/docs/");
+        if warden.serves_docs() && docs {
+            return Err(ConfigError::Mismatch(format!(
+                "route_path(\"{id}\", \"{path}\"): the API documentation is served there: choose another path, or turn the docs off with .docs(false)"
+            )));
+        }
+        if route.op.needs_id() && !path.contains("{id}") {
+            return Err(ConfigError::Mismatch(format!(
+                "route_path(\"{id}\", \"{path}\"): this route reads the user id from the path: put `{{id}}` in it"
+            )));
+        }
+    }
+    let mut seen: Vec<(&str, &str)> = Vec::new();
+    for route in &routes {
+        let key = (route.op.method(), route.op.path());
+        if seen.contains(&key) {
+            return Err(ConfigError::Mismatch(format!(
+                "two routes are at {} {}: give route_path(\"{}\", ...) another path",
+                key.0,
+                key.1,
+                route.op.id()
+            )));
+        }
+        seen.push(key);
+    }
+    Ok(())
+}
+
 /// The routes of the backend named `name` only.
 pub(crate) fn backend_list<U: UserModel>(warden: &Warden<U>, name: &str) -> Vec<Route<U>> {
     let prefix = format!("auth:{name}.");
@@ -142,8 +189,8 @@ pub(crate) fn table<U: UserModel>(warden: &Warden<U>) -> Vec<(&'static str, Stri
         .map(|route| (route.op.method(), route.op.path().to_owned(), route.what))
         .collect();
     if warden.serves_docs() {
-        table.push(("GET", "/openapi.json".to_owned(), "the OpenAPI document"));
-        table.push(("GET", "/docs".to_owned(), "Swagger UI"));
+        table.push(("GET", DOCUMENT_PATH.to_owned(), "the OpenAPI document"));
+        table.push(("GET", DOCS_PATH.to_owned(), "Swagger UI"));
     }
     table
 }
@@ -183,6 +230,9 @@ mod tests {
             verify: true,
             fields: Vec::new(),
             integer_ids: false,
+            email: true,
+            paths: Default::default(),
+            error_texts: Default::default(),
         };
         let ops = openapi::operations(&spec);
         assert_eq!(ops.len(), 16);

@@ -21,15 +21,19 @@ pub(crate) async fn register<U: UserModel>(
     let create = read::<U>(&fields)?;
     match warden.manager().register(create).await {
         Ok(user) => Ok((StatusCode::CREATED, Json(user))),
-        Err(ManagerError::InvalidPassword(invalid)) => Err(ApiError::code_with_reason(
-            ErrorCode::RegisterInvalidPassword,
-            invalid.reason,
-        )),
+        Err(ManagerError::InvalidPassword(invalid)) => {
+            Err(warden.error_with_reason(ErrorCode::RegisterInvalidPassword, invalid.reason))
+        }
         Err(ManagerError::UserAlreadyExists) => {
-            Err(ApiError::code(ErrorCode::RegisterUserAlreadyExists))
+            Err(warden.error(ErrorCode::RegisterUserAlreadyExists))
         }
         Err(ManagerError::InvalidEmail(msg)) => Err(ApiError::validation(vec![FieldError::body(
             "email",
+            "value_error",
+            msg,
+        )])),
+        Err(ManagerError::InvalidLogin(msg)) => Err(ApiError::validation(vec![FieldError::body(
+            U::LOGIN,
             "value_error",
             msg,
         )])),
@@ -40,18 +44,23 @@ pub(crate) async fn register<U: UserModel>(
 fn read<U: UserModel>(fields: &Fields) -> Result<UserCreate<U::Create>, ApiError> {
     fields.require_json()?;
     let mut reader = Reader::new(fields);
-    let email = reader.string("email", MAX_EMAIL_LEN);
+    // A model without an e-mail ignores one, as pydantic ignores unknown fields.
+    let email = if U::HAS_EMAIL {
+        reader.string("email", MAX_EMAIL_LEN)
+    } else {
+        Some("")
+    };
     let password = reader.string("password", MAX_PASSWORD_BYTES);
     let is_active = reader.optional_bool("is_active");
     let is_superuser = reader.optional_bool("is_superuser");
     let is_verified = reader.optional_bool("is_verified");
-    if let Some(Err(msg)) = email.map(normalize_email) {
+    if let Some(Err(msg)) = email.filter(|_| U::HAS_EMAIL).map(normalize_email) {
         reader.push(FieldError::body("email", "value_error", msg));
     }
     let extra = reader.extra(U::read_create);
     let (email, password, extra) = reader.finish_with((email, password, extra))?;
     Ok(UserCreate {
-        email: email.to_owned(),
+        email: U::HAS_EMAIL.then(|| email.to_owned()),
         password: password.to_owned(),
         is_active,
         is_superuser,

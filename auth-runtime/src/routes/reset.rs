@@ -45,11 +45,10 @@ pub(crate) async fn reset_password<U: UserModel>(
         .await
     {
         Ok(_) => Ok(Json(Value::Null)),
-        Err(ManagerError::BadToken) => Err(ApiError::code(ErrorCode::ResetPasswordBadToken)),
-        Err(ManagerError::InvalidPassword(invalid)) => Err(ApiError::code_with_reason(
-            ErrorCode::ResetPasswordInvalidPassword,
-            invalid.reason,
-        )),
+        Err(ManagerError::BadToken) => Err(warden.error(ErrorCode::ResetPasswordBadToken)),
+        Err(ManagerError::InvalidPassword(invalid)) => {
+            Err(warden.error_with_reason(ErrorCode::ResetPasswordInvalidPassword, invalid.reason))
+        }
         Err(error) => Err(internal(error)),
     }
 }

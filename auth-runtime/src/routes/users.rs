@@ -84,7 +84,12 @@ async fn find<U: UserModel>(warden: &Warden<U>, id: &str) -> Result<U, ApiError>
 fn read_update<U: UserModel>(fields: &Fields) -> Result<UserUpdate<U::Update>, ApiError> {
     fields.require_json()?;
     let mut reader = Reader::new(fields);
-    let email = reader.optional_email("email");
+    // A model without an e-mail ignores one, as pydantic ignores unknown fields.
+    let email = if U::HAS_EMAIL {
+        reader.optional_email("email")
+    } else {
+        None
+    };
     let password = reader.optional_string("password", MAX_PASSWORD_BYTES);
     let is_active = reader.optional_bool("is_active");
     let is_superuser = reader.optional_bool("is_superuser");
@@ -111,15 +116,19 @@ async fn apply<U: UserModel>(
     match warden.manager().update(user, update, safe).await {
         Ok(user) => Ok(Json(user)),
         Err(ManagerError::UserAlreadyExists) => {
-            Err(ApiError::code(ErrorCode::UpdateUserEmailAlreadyExists))
+            Err(warden.error(ErrorCode::UpdateUserEmailAlreadyExists))
         }
-        Err(ManagerError::InvalidPassword(invalid)) => Err(ApiError::code_with_reason(
-            ErrorCode::UpdateUserInvalidPassword,
-            invalid.reason,
-        )),
+        Err(ManagerError::InvalidPassword(invalid)) => {
+            Err(warden.error_with_reason(ErrorCode::UpdateUserInvalidPassword, invalid.reason))
+        }
         Err(ManagerError::Store(StoreError::NotFound)) => Err(ApiError::not_found()),
         Err(ManagerError::InvalidEmail(msg)) => Err(ApiError::validation(vec![FieldError::body(
             "email",
+            "value_error",
+            msg,
+        )])),
+        Err(ManagerError::InvalidLogin(msg)) => Err(ApiError::validation(vec![FieldError::body(
+            U::LOGIN,
             "value_error",
             msg,
         )])),

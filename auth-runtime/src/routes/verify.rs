@@ -38,9 +38,9 @@ pub(crate) async fn verify<U: UserModel>(
     let token = reader.finish_with(token)?;
     match warden.manager().verify(token).await {
         Ok(user) => Ok(Json(user)),
-        Err(ManagerError::BadToken) => Err(ApiError::code(ErrorCode::VerifyUserBadToken)),
+        Err(ManagerError::BadToken) => Err(warden.error(ErrorCode::VerifyUserBadToken)),
         Err(ManagerError::AlreadyVerified) => {
-            Err(ApiError::code(ErrorCode::VerifyUserAlreadyVerified))
+            Err(warden.error(ErrorCode::VerifyUserAlreadyVerified))
         }
         Err(error) => Err(internal(error)),
     }

@@ -178,6 +178,10 @@ impl<U: UserModel> UserStore<U> for CachedStore<U> {
         self.inner.get_by_email(email).await
     }
 
+    async fn get_by_login(&self, login: &str) -> Result<Option<U>, StoreError> {
+        self.inner.get_by_login(login).await
+    }
+
     async fn create(&self, user: U) -> Result<U, StoreError> {
         self.inner.create(user).await
     }
@@ -208,7 +212,7 @@ mod tests {
     async fn contract() {
         let store =
             CachedStore::<User>::new(Arc::new(MemoryStore::new()), CacheSettings::default());
-        crate::store::contract::check(&store, || ()).await;
+        crate::store::contract::check(&store, |_| ()).await;
     }
 
     #[tokio::test]
@@ -254,6 +258,9 @@ mod tests {
         }
         async fn get_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
             self.inner.get_by_email(email).await
+        }
+        async fn get_by_login(&self, login: &str) -> Result<Option<User>, StoreError> {
+            self.inner.get_by_login(login).await
         }
         async fn create(&self, user: User) -> Result<User, StoreError> {
             self.inner.create(user).await

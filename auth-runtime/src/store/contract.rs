@@ -5,7 +5,7 @@
 //! ```ignore
 //! #[tokio::test]
 //! async fn my_store_keeps_the_contract() {
-//!     warden_runtime::store::contract::check(&MyStore::new(), || ()).await;
+//!     warden_runtime::store::contract::check(&MyStore::new(), |_| ()).await;
 //! }
 //! ```
 //!
@@ -14,12 +14,20 @@
 use super::{StoreError, UserStore};
 use crate::model::{Account, UserId, UserModel};
 
-/// A new user with this e-mail, its id generated (UUID) or left to the store.
-pub fn user<U: UserModel>(email: &str, extra: U::Create) -> U {
+/// A new user named `name`: it logs in with `name@example.com` (a model logging in
+/// with its e-mail) or with `name` (a `login = username` model, whose e-mail if it has
+/// one is `name@example.com` in lower case). Its id is generated (UUID) or left to
+/// the store.
+pub fn user<U: UserModel>(name: &str, extra: U::Create) -> U {
+    let email = if U::LOGIN == "email" {
+        format!("{name}@example.com")
+    } else {
+        format!("{}@example.com", name.to_ascii_lowercase())
+    };
     U::new(
         Account {
             id: U::Id::generate().unwrap_or_else(U::Id::placeholder),
-            email: email.into(),
+            email: U::HAS_EMAIL.then_some(email),
             hashed_password: "$argon2id$v=19$m=19456,t=2,p=1$x$y".into(),
             is_active: true,
             is_superuser: false,
@@ -27,6 +35,15 @@ pub fn user<U: UserModel>(email: &str, extra: U::Create) -> U {
         },
         extra,
     )
+}
+
+/// The login of the user [`user`] makes of `name`.
+fn login<U: UserModel>(name: &str) -> String {
+    if U::LOGIN == "email" {
+        format!("{name}@example.com")
+    } else {
+        name.to_owned()
+    }
 }
 
 /// An id no user has.
@@ -37,13 +54,12 @@ fn absent_id<U: UserModel>() -> U::Id {
 }
 
 /// Runs every case against `store`, which must start empty. `extra` makes the
-/// model's registration extras for each new user.
-pub async fn check<U: UserModel>(store: &dyn UserStore<U>, extra: impl Fn() -> U::Create) {
-    let alice = store
-        .create(user::<U>("Alice@example.com", extra()))
-        .await
-        .expect("create");
-    assert_eq!(alice.email(), "Alice@example.com", "e-mail kept as given");
+/// model's registration extras of the user named by its argument (for a
+/// `login = username` model, its username is that name).
+pub async fn check<U: UserModel>(store: &dyn UserStore<U>, extra: impl Fn(&str) -> U::Create) {
+    let new = |name: &str| user::<U>(name, extra(name));
+    let alice = store.create(new("Alice")).await.expect("create");
+    assert_eq!(alice.login(), login::<U>("Alice"), "login kept as given");
     assert_eq!(
         store.get(alice.id()).await.expect("get"),
         Some(alice.clone()),
@@ -51,35 +67,45 @@ pub async fn check<U: UserModel>(store: &dyn UserStore<U>, extra: impl Fn() -> U
     );
     assert_eq!(
         store
-            .get_by_email("alice@EXAMPLE.com")
+            .get_by_login(&login::<U>("aLICE").replace("example.com", "EXAMPLE.com"))
             .await
-            .expect("get_by_email"),
+            .expect("get_by_login"),
         Some(alice.clone()),
-        "e-mail lookup ignores ASCII case"
+        "login lookup ignores ASCII case"
     );
+    let by_email = store
+        .get_by_email("alice@EXAMPLE.com")
+        .await
+        .expect("get_by_email");
+    if U::HAS_EMAIL {
+        assert_eq!(
+            by_email,
+            Some(alice.clone()),
+            "e-mail lookup ignores ASCII case"
+        );
+    } else {
+        assert_eq!(
+            by_email, None,
+            "a model without e-mail finds nobody by e-mail"
+        );
+    }
     assert_eq!(
         store.get(&absent_id::<U>()).await.expect("get absent"),
         None,
         "an unknown id is None"
     );
     assert!(
-        matches!(
-            store.create(user::<U>("ALICE@example.com", extra())).await,
-            Err(StoreError::DuplicateEmail)
-        ),
-        "a second user with the same e-mail in another case is refused"
+        matches!(store.create(new("ALICE")).await, Err(StoreError::Duplicate)),
+        "a second user with the same login in another case is refused"
     );
 
-    let bob = store
-        .create(user::<U>("bob@example.com", extra()))
-        .await
-        .expect("create bob");
+    let bob = store.create(new("bob")).await.expect("create bob");
     assert_ne!(bob.id(), alice.id(), "every user gets its own id");
-    let mut renamed = bob.clone();
-    *renamed.account_mut().email = "alice@example.com".into();
+    let mut renamed = new("alice");
+    *renamed.account_mut().id = bob.id().clone();
     assert!(
-        matches!(store.update(renamed).await, Err(StoreError::DuplicateEmail)),
-        "an update to a taken e-mail is refused"
+        matches!(store.update(renamed).await, Err(StoreError::Duplicate)),
+        "an update to a taken login is refused"
     );
     assert_eq!(store.get(bob.id()).await.expect("get"), Some(bob.clone()));
 
@@ -124,8 +150,8 @@ pub async fn check<U: UserModel>(store: &dyn UserStore<U>, extra: impl Fn() -> U
     ));
     assert!(matches!(store.update(bob).await, Err(StoreError::NotFound)));
     let again = store
-        .create(user::<U>("bob@example.com", extra()))
+        .create(new("bob"))
         .await
-        .expect("a deleted user's e-mail is free again");
+        .expect("a deleted user's login is free again");
     assert_ne!(again.id(), alice.id());
 }

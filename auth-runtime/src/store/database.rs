@@ -91,6 +91,10 @@ impl<U: UserModel> UserStore<U> for DatabaseStore<U> {
         self.inner().get_by_email(email).await
     }
 
+    async fn get_by_login(&self, login: &str) -> Result<Option<U>, StoreError> {
+        self.inner().get_by_login(login).await
+    }
+
     async fn create(&self, user: U) -> Result<U, StoreError> {
         self.inner().create(user).await
     }

@@ -9,15 +9,17 @@ use super::{StoreError, UserStore};
 use crate::model::{IdKind, UserId, UserModel};
 use crate::user::User;
 
-/// Users in a map behind a mutex; the e-mail index is kept in the same critical
-/// section, so uniqueness holds under concurrency. Integer ids count up from 1.
+/// Users in a map behind a mutex; the unique index (e-mails and logins) is kept in
+/// the same critical section, so uniqueness holds under concurrency. Integer ids
+/// count up from 1.
 pub struct MemoryStore<U: UserModel = User> {
     state: Mutex<State<U>>,
 }
 
 struct State<U: UserModel> {
     users: HashMap<U::Id, U>,
-    by_email: HashMap<String, U::Id>,
+    /// `(column, folded value)` to the user holding it.
+    unique: HashMap<(&'static str, String), U::Id>,
     last_id: i64,
 }
 
@@ -26,7 +28,7 @@ impl<U: UserModel> Default for MemoryStore<U> {
         Self {
             state: Mutex::new(State {
                 users: HashMap::new(),
-                by_email: HashMap::new(),
+                unique: HashMap::new(),
                 last_id: 0,
             }),
         }
@@ -49,31 +51,62 @@ impl<U: UserModel> MemoryStore<U> {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State<U>> {
         // A panic while holding the lock cannot leave the maps half-updated (every
-        // mutation below is a single insert/remove pair after all checks), so the
-        // data is still consistent: keep serving.
+        // mutation below happens after all checks), so the data is still
+        // consistent: keep serving.
         self.state
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
+
+    fn find(&self, column: &'static str, value: &str) -> Option<U> {
+        let state = self.lock();
+        state
+            .unique
+            .get(&(column, fold(value)))
+            .and_then(|id| state.users.get(id))
+            .cloned()
+    }
 }
 
 /// ASCII case folding, as SQLite's `lower()` and FastAPI Users' lookups do, so
-/// every store agrees on which addresses are the same.
-fn key(email: &str) -> String {
-    email.to_ascii_lowercase()
+/// every store agrees on which values are the same.
+fn fold(value: &str) -> String {
+    value.to_ascii_lowercase()
 }
 
-/// Stores `user` over its existing record, keeping the e-mail index in step.
-fn write<U: UserModel>(state: &mut State<U>, user: U) -> Result<U, StoreError> {
-    let Some(old_email) = state.users.get(user.id()).map(|old| key(old.email())) else {
-        return Err(StoreError::NotFound);
-    };
-    let new_email = key(user.email());
-    if new_email != old_email && state.by_email.contains_key(&new_email) {
-        return Err(StoreError::DuplicateEmail);
+/// The unique keys of a user: its e-mail and its login.
+fn keys<U: UserModel>(user: &U) -> Vec<(&'static str, String)> {
+    let mut keys: Vec<_> = user
+        .email()
+        .map(|e| ("email", fold(e)))
+        .into_iter()
+        .collect();
+    if U::LOGIN != "email" {
+        keys.push((U::LOGIN, fold(user.login())));
     }
-    state.by_email.remove(&old_email);
-    state.by_email.insert(new_email, user.id().clone());
+    keys
+}
+
+/// Stores `user` (new, or over its existing record), keeping the unique index in
+/// step; [`StoreError::Duplicate`] if another user holds one of its keys.
+fn write<U: UserModel>(state: &mut State<U>, user: U) -> Result<U, StoreError> {
+    let new_keys = keys(&user);
+    if new_keys.iter().any(|key| {
+        state
+            .unique
+            .get(key)
+            .is_some_and(|holder| holder != user.id())
+    }) {
+        return Err(StoreError::Duplicate);
+    }
+    if let Some(old) = state.users.get(user.id()) {
+        for key in keys(old) {
+            state.unique.remove(&key);
+        }
+    }
+    for key in new_keys {
+        state.unique.insert(key, user.id().clone());
+    }
     state.users.insert(user.id().clone(), user.clone());
     Ok(user)
 }
@@ -85,21 +118,20 @@ impl<U: UserModel> UserStore<U> for MemoryStore<U> {
     }
 
     async fn get_by_email(&self, email: &str) -> Result<Option<U>, StoreError> {
-        let state = self.lock();
-        Ok(state
-            .by_email
-            .get(&key(email))
-            .and_then(|id| state.users.get(id))
-            .cloned())
+        Ok(self.find("email", email))
+    }
+
+    async fn get_by_login(&self, login: &str) -> Result<Option<U>, StoreError> {
+        Ok(self.find(U::LOGIN, login))
     }
 
     async fn create(&self, mut user: U) -> Result<U, StoreError> {
         let mut state = self.lock();
-        let email = key(user.email());
-        if state.by_email.contains_key(&email) {
-            return Err(StoreError::DuplicateEmail);
-        }
         if U::Id::KIND == IdKind::Integer {
+            // Checked first, so a refused user does not use up an id.
+            if keys(&user).iter().any(|key| state.unique.contains_key(key)) {
+                return Err(StoreError::Duplicate);
+            }
             state.last_id += 1;
             let id = U::Id::from_value(crate::model::FieldValue::Int(state.last_id))
                 .ok_or_else(|| StoreError::Database("integer id out of range".into()))?;
@@ -108,13 +140,15 @@ impl<U: UserModel> UserStore<U> for MemoryStore<U> {
         if state.users.contains_key(user.id()) {
             return Err(StoreError::Database("duplicate id".into()));
         }
-        state.by_email.insert(email, user.id().clone());
-        state.users.insert(user.id().clone(), user.clone());
-        Ok(user)
+        write(&mut state, user)
     }
 
     async fn update(&self, user: U) -> Result<U, StoreError> {
-        write(&mut self.lock(), user)
+        let mut state = self.lock();
+        if !state.users.contains_key(user.id()) {
+            return Err(StoreError::NotFound);
+        }
+        write(&mut state, user)
     }
 
     async fn replace(&self, expected: &U, new: U) -> Result<U, StoreError> {
@@ -135,7 +169,9 @@ impl<U: UserModel> UserStore<U> for MemoryStore<U> {
     async fn delete(&self, id: &U::Id) -> Result<(), StoreError> {
         let mut state = self.lock();
         let user = state.users.remove(id).ok_or(StoreError::NotFound)?;
-        state.by_email.remove(&key(user.email()));
+        for key in keys(&user) {
+            state.unique.remove(&key);
+        }
         Ok(())
     }
 }
@@ -146,6 +182,6 @@ mod tests {
 
     #[tokio::test]
     async fn contract() {
-        super::super::contract::check(&MemoryStore::<User>::new(), || ()).await;
+        super::super::contract::check(&MemoryStore::<User>::new(), |_| ()).await;
     }
 }

@@ -28,10 +28,10 @@ pub use sqlite::SqliteStore;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
-    /// Another user has this e-mail (compared case-insensitively). Raised by the
-    /// database's unique index, so it holds under concurrency.
-    #[error("a user with this e-mail exists")]
-    DuplicateEmail,
+    /// Another user has this e-mail or login (compared case-insensitively). Raised
+    /// by the database's unique index, so it holds under concurrency.
+    #[error("a user with this e-mail or login exists")]
+    Duplicate,
     /// No user has this id.
     #[error("no such user")]
     NotFound,
@@ -50,9 +50,9 @@ pub enum StoreError {
     Schema(String),
 }
 
-/// Where users of model `U` live. Implementations must enforce unique e-mails
-/// case-insensitively in the storage itself (an index, a lock), never by a
-/// check-then-insert.
+/// Where users of model `U` live. Implementations must enforce unique e-mails and
+/// logins ([`UserModel::LOGIN`]) case-insensitively in the storage itself (an index,
+/// a lock), never by a check-then-insert.
 ///
 /// `store::contract::check` (cargo feature
 /// `store-contract`) runs the cases every store must pass.
@@ -60,10 +60,14 @@ pub enum StoreError {
 pub trait UserStore<U: UserModel = User>: Send + Sync + 'static {
     /// The user with this id.
     async fn get(&self, id: &U::Id) -> Result<Option<U>, StoreError>;
-    /// The user with this e-mail, compared case-insensitively.
+    /// The user with this e-mail, compared case-insensitively; `None` for a model
+    /// without an e-mail.
     async fn get_by_email(&self, email: &str) -> Result<Option<U>, StoreError>;
+    /// The user who logs in with `login` (the e-mail, or the model's
+    /// [`LOGIN`](UserModel::LOGIN) field), compared case-insensitively.
+    async fn get_by_login(&self, login: &str) -> Result<Option<U>, StoreError>;
     /// Inserts a new user and returns it as stored (with the id the store assigned,
-    /// for integer ids); [`StoreError::DuplicateEmail`] if the e-mail is taken.
+    /// for integer ids); [`StoreError::Duplicate`] if the e-mail or login is taken.
     async fn create(&self, user: U) -> Result<U, StoreError>;
     /// Replaces a stored user's fields; [`StoreError::NotFound`] if it is gone.
     async fn update(&self, user: U) -> Result<U, StoreError>;

@@ -30,7 +30,11 @@ where
         .ok_or_else(|| StoreError::Corrupt(format!("user id {id:?} is not a valid id")))?;
     let account = Account {
         id,
-        email: row.try_get("email").map_err(db)?,
+        email: if U::HAS_EMAIL {
+            Some(row.try_get("email").map_err(db)?)
+        } else {
+            None
+        },
         hashed_password: row.try_get("hashed_password").map_err(db)?,
         is_active: row.try_get("is_active").map_err(db)?,
         is_superuser: row.try_get("is_superuser").map_err(db)?,
@@ -106,7 +110,9 @@ where
     i64: Encode<'q, A::Database> + Type<A::Database>,
     f64: Encode<'q, A::Database> + Type<A::Database>,
 {
-    bind(args, FieldValue::Text(user.email().to_owned()), None)?;
+    if let Some(email) = user.email() {
+        bind(args, FieldValue::Text(email.to_owned()), None)?;
+    }
     bind(
         args,
         FieldValue::Text(user.hashed_password().to_owned()),
@@ -121,8 +127,8 @@ where
     Ok(())
 }
 
-/// A unique violation on the e-mail indexes is [`StoreError::DuplicateEmail`]; on the
-/// primary key (SQLite names `user.id`, PostgreSQL `user_pkey`) it is not.
+/// A unique violation on the e-mail or login indexes is [`StoreError::Duplicate`]; on
+/// the primary key (SQLite names `user.id`, PostgreSQL `user_pkey`) it is not.
 pub(crate) fn write_error(error: sqlx::Error) -> StoreError {
     match &error {
         sqlx::Error::Database(e)
@@ -130,7 +136,7 @@ pub(crate) fn write_error(error: sqlx::Error) -> StoreError {
                 && e.constraint() != Some("user_pkey")
                 && !e.message().contains("user.id") =>
         {
-            StoreError::DuplicateEmail
+            StoreError::Duplicate
         }
         _ => db(error),
     }
@@ -182,9 +188,16 @@ macro_rules! sql_store {
             }
 
             async fn get_by_email(&self, email: &str) -> Result<Option<U>, StoreError> {
+                match &self.table.select_by_email {
+                    Some(sql) => self.fetch(sql, FieldValue::Text(email.to_owned())).await,
+                    None => Ok(None),
+                }
+            }
+
+            async fn get_by_login(&self, login: &str) -> Result<Option<U>, StoreError> {
                 self.fetch(
-                    &self.table.select_by_email,
-                    FieldValue::Text(email.to_owned()),
+                    &self.table.select_by_login,
+                    FieldValue::Text(login.to_owned()),
                 )
                 .await
             }

@@ -1,0 +1,4 @@
+#[warden::user_model(email)]
+pub struct Member {}
+
+fn main() {}

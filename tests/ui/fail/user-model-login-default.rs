@@ -1,0 +1,7 @@
+#[warden::user_model(login = username)]
+pub struct Player {
+    #[user(default = "anonymous")]
+    pub username: String,
+}
+
+fn main() {}

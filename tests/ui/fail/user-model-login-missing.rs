@@ -1,0 +1,4 @@
+#[warden::user_model(login = username)]
+pub struct Player {}
+
+fn main() {}

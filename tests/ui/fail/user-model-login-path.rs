@@ -1,0 +1,6 @@
+#[warden::user_model(login = player::username)]
+pub struct Player {
+    pub username: String,
+}
+
+fn main() {}
