@@ -7,12 +7,15 @@
 
 mod common;
 
+#[path = "../examples/tutorial.rs"]
+mod tutorial;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use warden::{MemoryStore, Warden, auth_backend};
+use warden::{MemoryStore, SqliteStore, Warden, auth_backend};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 
@@ -53,8 +56,9 @@ fn missing_prerequisites() -> Vec<String> {
     missing
 }
 
-#[tokio::test]
-async fn swagger_ui_authorizes_with_the_password_flow_and_gets_users_me() {
+/// Runs `docs.mjs` against the app at `base`, logging in as `login` with `password`; `None` when
+/// the browser is missing and not required (the test then says "skipped").
+async fn click_through(base: &str, login: &str, password: &str) -> Option<()> {
     let missing = missing_prerequisites();
     if !missing.is_empty() {
         let what = missing.join(", ");
@@ -70,33 +74,17 @@ async fn swagger_ui_authorizes_with_the_password_flow_and_gets_users_me() {
             "skipped: browser_docs needs {what}; run .ci/browser-setup.sh \
              (set WARDEN_REQUIRE_BROWSER=1 to make this a failure)"
         );
-        return;
+        return None;
     }
-
-    let warden: Warden = Warden::builder()
-        .store(MemoryStore::new())
-        .backend::<common::Jwt>()
-        .unwrap()
-        .backend::<Cookie>()
-        .unwrap()
-        .build()
-        .unwrap();
-    // `Warden::routes()` serves /openapi.json and /docs beside the auth routes.
-    let app = common::app(&warden);
-    let server = common::Server {
-        base: common::serve(app).await,
-        client: reqwest::Client::new(),
-        warden,
-    };
-    let (status, body) = server.register(EMAIL, PASSWORD).await;
-    assert_eq!(status, 201, "{body}");
-
+    // One Chromium at a time: two on two cores make each slow enough to time out.
+    static BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let _one_at_a_time = BROWSER.lock().await;
     let script = browser_dir().join("docs.mjs");
     let run = tokio::process::Command::new("node")
         .arg(&script)
-        .arg(&server.base)
-        .arg(EMAIL)
-        .arg(PASSWORD)
+        .arg(base)
+        .arg(login)
+        .arg(password)
         .current_dir(browser_dir())
         .stdin(Stdio::null())
         .kill_on_drop(true)
@@ -116,4 +104,40 @@ async fn swagger_ui_authorizes_with_the_password_flow_and_gets_users_me() {
         output.status
     );
     assert!(stdout.contains("docs.mjs: ok"), "{stdout}");
+    Some(())
+}
+
+#[tokio::test]
+async fn swagger_ui_authorizes_with_the_password_flow_and_gets_users_me() {
+    let warden: Warden = Warden::builder()
+        .store(MemoryStore::new())
+        .backend::<common::Jwt>()
+        .unwrap()
+        .backend::<Cookie>()
+        .unwrap()
+        .build()
+        .unwrap();
+    // `Warden::routes()` serves /openapi.json and /docs beside the auth routes.
+    let app = common::app(&warden);
+    let server = common::Server {
+        base: common::serve(app).await,
+        client: reqwest::Client::new(),
+        warden,
+    };
+    let (status, body) = server.register(EMAIL, PASSWORD).await;
+    assert_eq!(status, 201, "{body}");
+    click_through(&server.base, EMAIL, PASSWORD).await;
+}
+
+/// The tutorial's promise: Authorize in its `/docs` logs in at `POST /login`
+/// (`tokenUrl="login"`) with a username, and `GET /users/me` then answers its name.
+#[tokio::test]
+async fn the_tutorials_docs_authorize_at_post_login_with_a_username() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("tutorial.db").display());
+    let app = tutorial::app(SqliteStore::open(&url).await.unwrap())
+        .await
+        .unwrap();
+    let base = common::serve(app).await;
+    click_through(&base, "admin", "secret").await;
 }

@@ -4,6 +4,9 @@
 //
 //   node tests/browser/docs.mjs http://127.0.0.1:8000 user@example.com 'password'
 //
+// The second argument is the login (an e-mail or a username); the answer of
+// `GET /users/me` must contain it.
+//
 // Exit 0 on success; otherwise a message on stderr, exit 1, and a screenshot in
 // /tmp/warden-docs-failure.png. Needs Debian's chromium at /usr/bin/chromium and
 // `npm ci` here (playwright-core never downloads a browser).
@@ -63,7 +66,8 @@ async function main() {
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
   let login = null;
   page.on('response', (response) => {
-    if (new URL(response.url()).pathname.match(/^\/auth\/[^/]+\/login$/)) {
+    // FastAPI Users' /auth/{name}/login, or a login the application moved (/login).
+    if (response.request().method() === 'POST' && new URL(response.url()).pathname.endsWith('/login')) {
       login = { status: response.status(), url: response.url() };
     }
   });

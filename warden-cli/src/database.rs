@@ -11,7 +11,7 @@ pub(crate) const URL_VAR: &str = "WARDEN_DATABASE_URL";
 pub(crate) const DEFAULT_URL: &str = "sqlite://warden.db";
 
 /// Where the users are.
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub(crate) struct DatabaseArgs {
     /// The database: sqlite://path.db or postgres://user:password@host/db
     /// [default: $WARDEN_DATABASE_URL, else sqlite://warden.db]

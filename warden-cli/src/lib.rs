@@ -6,7 +6,7 @@
 //! | --- | --- |
 //! | `warden migrate [--database-url URL]` | creates the user table, or checks the existing one |
 //! | `warden check [--database-url URL]` | checks the user table without changing anything; exit 1 on a mismatch |
-//! | `warden create-superuser --email E [--database-url URL]` | creates an active, verified superuser, or promotes the user who owns the password |
+//! | `warden create-superuser --email E [--username U] [--database-url URL]` | creates an active, verified superuser, or promotes the user who owns the password; `--username` for a model that logs in with one |
 //! | `warden keygen [--algorithm ALG] [--out DIR]` | prints an HMAC secret, or writes a PEM key pair |
 //!
 //! The database URL is `--database-url`, else the environment variable
@@ -92,12 +92,13 @@ where
     U: UserModel,
     U::Create: Default,
 {
-    run_with::<U>(U::Create::default)
+    run_with::<U>(|_| U::Create::default())
 }
 
 /// [`run`] for a model whose registration needs extra fields: `create-superuser`
-/// calls `extra` for the values of a user it creates (an existing user it promotes
-/// keeps theirs).
+/// calls `extra` with the login given (`--email`, or `--username` for a model that
+/// logs in with one) for the values of a user it creates (an existing user it
+/// promotes keeps theirs).
 ///
 /// ```no_run
 /// #[warden::user_model]
@@ -107,10 +108,24 @@ where
 /// }
 ///
 /// fn main() -> std::process::ExitCode {
-///     warden_cli::run_with::<Member>(|| MemberCreate { first_name: "Admin".into() })
+///     warden_cli::run_with::<Member>(|_| MemberCreate { first_name: "Admin".into() })
 /// }
 /// ```
-pub fn run_with<U: UserModel>(extra: impl FnOnce() -> U::Create) -> ExitCode {
+///
+/// A model that logs in with a username puts the login in its own field:
+///
+/// ```no_run
+/// #[warden::user_model(login = username)]
+/// pub struct Player {
+///     pub username: String,
+/// }
+///
+/// fn main() -> std::process::ExitCode {
+///     // warden create-superuser --username root
+///     warden_cli::run_with::<Player>(|login| PlayerCreate { username: login.to_owned() })
+/// }
+/// ```
+pub fn run_with<U: UserModel>(extra: impl FnOnce(&str) -> U::Create) -> ExitCode {
     let cli = Cli::parse();
     match execute::<U>(cli.command, extra) {
         Ok(()) => ExitCode::SUCCESS,
@@ -123,7 +138,7 @@ pub fn run_with<U: UserModel>(extra: impl FnOnce() -> U::Create) -> ExitCode {
 
 fn execute<U: UserModel>(
     command: Command,
-    extra: impl FnOnce() -> U::Create,
+    extra: impl FnOnce(&str) -> U::Create,
 ) -> Result<(), Failure> {
     match command {
         Command::Keygen(args) => keygen::run(&args),

@@ -5,7 +5,7 @@ use std::io::{BufRead, IsTerminal};
 use std::sync::Arc;
 
 use clap::Args;
-use warden::runtime::user::normalize_email;
+use warden::runtime::user::{check_username, normalize_email};
 use warden::{DefaultEvents, PasswordHasher, UserCreate, UserManager, UserModel, UserStore};
 
 use crate::database::{self, DatabaseArgs};
@@ -13,21 +13,66 @@ use crate::{Failure, say};
 
 /// Who becomes superuser.
 #[derive(Debug, Args)]
+#[group(id = "who", required = true, multiple = true)]
 pub(crate) struct SuperuserArgs {
-    /// The superuser's e-mail address
-    #[arg(long, value_name = "EMAIL")]
-    email: String,
+    /// The superuser's e-mail address (their login, unless the model logs in with a username)
+    #[arg(long, value_name = "EMAIL", group = "who")]
+    email: Option<String>,
+    /// The superuser's username, for a model declared with `login = username`
+    #[arg(long, value_name = "NAME", group = "who")]
+    username: Option<String>,
     #[command(flatten)]
     database: DatabaseArgs,
+}
+
+/// The login the arguments give for model `U` (its e-mail, or its username), checked,
+/// before the password is typed.
+fn login<U: UserModel>(args: &SuperuserArgs) -> Result<String, Failure> {
+    let email = match (&args.email, U::HAS_EMAIL) {
+        (Some(email), true) => Some(
+            normalize_email(email).map_err(|reason| Failure::new(format!("--email: {reason}")))?,
+        ),
+        (Some(_), false) => {
+            return Err(Failure::new(format!(
+                "--email: {} has no e-mail: give only --username",
+                U::NAME
+            )));
+        }
+        (None, true) => {
+            return Err(Failure::new(format!(
+                "--email: {} users have an e-mail: give --email",
+                U::NAME
+            )));
+        }
+        (None, false) => None,
+    };
+    if U::LOGIN == "email" {
+        if args.username.is_some() {
+            return Err(Failure::new(format!(
+                "--username: {} users log in with their e-mail: give only --email",
+                U::NAME
+            )));
+        }
+        return email.ok_or_else(|| Failure::new("--email: give the superuser's e-mail"));
+    }
+    let username = args.username.clone().ok_or_else(|| {
+        Failure::new(format!(
+            "--username: {} users log in with a {}: give --username",
+            U::NAME,
+            U::LOGIN
+        ))
+    })?;
+    check_username(&username).map_err(|reason| Failure::new(format!("--username: {reason}")))?;
+    Ok(username)
 }
 
 /// `warden create-superuser`.
 pub(crate) async fn run<U: UserModel>(
     args: &SuperuserArgs,
-    extra: impl FnOnce() -> U::Create,
+    extra: impl FnOnce(&str) -> U::Create,
 ) -> Result<(), Failure> {
     // Cheap mistakes first, before the password is typed.
-    normalize_email(&args.email).map_err(|reason| Failure::new(format!("--email: {reason}")))?;
+    let login = login::<U>(args)?;
     let url = args.database.url();
     let store = database::open::<U>(&url).await?;
     let password = read_password()?;
@@ -38,7 +83,10 @@ pub(crate) async fn run<U: UserModel>(
         Arc::new(DefaultEvents),
     );
     let result = manager
-        .ensure_superuser_with(UserCreate::new(password, extra()).with_email(&args.email))
+        .ensure_superuser_with(UserCreate {
+            email: args.email.clone(),
+            ..UserCreate::new(password, extra(&login))
+        })
         .await;
     drop(manager);
     database::close(store).await;
@@ -89,4 +137,64 @@ fn read_password() -> Result<String, Failure> {
         return Err(Failure::new("the password is empty: choose one"));
     }
     Ok(password)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[warden::user_model(login = username)]
+    pub struct Player {
+        pub username: String,
+    }
+
+    #[warden::user_model(login = username, email)]
+    pub struct Staff {
+        pub username: String,
+    }
+
+    fn args(email: Option<&str>, username: Option<&str>) -> SuperuserArgs {
+        SuperuserArgs {
+            email: email.map(str::to_owned),
+            username: username.map(str::to_owned),
+            database: DatabaseArgs::default(),
+        }
+    }
+
+    fn refusal<U: UserModel>(email: Option<&str>, username: Option<&str>) -> String {
+        login::<U>(&args(email, username)).unwrap_err().0.join("\n")
+    }
+
+    #[test]
+    fn the_login_comes_from_the_argument_the_model_logs_in_with() {
+        assert_eq!(
+            login::<warden::User>(&args(Some("Root@Example.COM"), None)).unwrap(),
+            "Root@example.com"
+        );
+        assert_eq!(
+            refusal::<warden::User>(Some("root@example.com"), Some("root")),
+            "--username: User users log in with their e-mail: give only --email"
+        );
+        assert_eq!(login::<Player>(&args(None, Some("Root"))).unwrap(), "Root");
+        assert_eq!(
+            refusal::<Player>(Some("root@example.com"), Some("root")),
+            "--email: Player has no e-mail: give only --username"
+        );
+        assert_eq!(
+            refusal::<Player>(None, Some("root admin")),
+            "--username: A username has only letters a-z, digits, '.', '_' and '-'"
+        );
+        assert_eq!(
+            refusal::<Staff>(None, Some("root")),
+            "--email: Staff users have an e-mail: give --email"
+        );
+        assert_eq!(
+            login::<Staff>(&args(Some("root@example.com"), Some("root"))).unwrap(),
+            "root"
+        );
+        assert_eq!(
+            refusal::<Staff>(Some("root@example.com"), None),
+            "--username: Staff users log in with a username: give --username"
+        );
+    }
 }
