@@ -6,7 +6,9 @@
 //!
 //! On first run it makes a 2048-bit key pair in `.warden/` (in production, generate
 //! it with `openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048` and keep the
-//! private key out of the repository). Serves on 127.0.0.1:8001 (`PORT` overrides).
+//! private key out of the repository). Serves on 127.0.0.1:8001 (`PORT` overrides),
+//! with the public key at `GET /.well-known/jwks.json` for other verifiers; the README
+//! section "Key rotation and JWKS" shows how to rotate it with `verify_keys`.
 
 use std::path::Path;
 

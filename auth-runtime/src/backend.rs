@@ -151,6 +151,10 @@ pub struct BackendConfig {
     pub secret: KeySource,
     /// The PEM public key, for asymmetric algorithms.
     pub public_key: Option<KeySource>,
+    /// More PEM public keys that verify (and are published in the JWKS), for key
+    /// rotation: the next key before it signs, the previous one until its tokens
+    /// have expired.
+    pub verify_keys: &'static [KeySource],
     /// Accepted (and issued) audiences.
     pub audience: &'static [&'static str],
     /// Where the token travels.
@@ -174,6 +178,9 @@ impl BackendConfig {
         if let Some(public_key) = &self.public_key {
             builder = builder.public_key(public_key.read(self.name, "public_key")?);
         }
+        for key in self.verify_keys {
+            builder = builder.verify_key(key.read(self.name, "verify_keys")?);
+        }
         builder.build()
     }
 }
@@ -192,6 +199,7 @@ impl BackendConfig {
 ///         algorithm: Algorithm::HS256,
 ///         secret: KeySource::Env("WARDEN_SECRET"),
 ///         public_key: None,
+///         verify_keys: &[],
 ///         audience: &["fastapi-users:auth"],
 ///         transport: TransportConfig::Bearer,
 ///     };

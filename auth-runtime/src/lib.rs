@@ -52,6 +52,7 @@ pub use guard::{
     Active, AuthState, Authenticated, Backend, CurrentUser, OptionalUser, Policy, Superuser,
     Verified,
 };
+pub use jsonwebtoken::jwk::{Jwk, JwkSet};
 pub use manager::{
     ActionTokens, DefaultEvents, InvalidPassword, ManagerError, TokenSettings, UserEvents,
     UserManager, UserUpdate,

@@ -154,6 +154,19 @@ impl<U: UserModel> Warden<U> {
             .error_with_reason(code, reason)
     }
 
+    /// The public keys of every backend that signs with a public-key algorithm (RS*,
+    /// PS*, ES*, EdDSA), as served at `GET /.well-known/jwks.json`: each with its
+    /// `kid` (RFC 7638 thumbprint), `alg` and `use`. HMAC secrets are never in it.
+    pub fn jwks(&self) -> jsonwebtoken::jwk::JwkSet {
+        jsonwebtoken::jwk::JwkSet {
+            keys: self
+                .backend_names()
+                .filter_map(|name| self.strategy(name))
+                .flat_map(JwtStrategy::public_jwks)
+                .collect(),
+        }
+    }
+
     /// Whether login and the users routes require a verified user (FastAPI Users'
     /// `requires_verification`).
     pub fn requires_verification(&self) -> bool {
@@ -214,6 +227,7 @@ impl<U: UserModel> Warden<U> {
             email: U::HAS_EMAIL,
             paths: self.inner.routers.paths.clone(),
             error_texts: self.inner.routers.error_texts.clone(),
+            jwks: !self.jwks().keys.is_empty(),
         }
     }
 

@@ -26,6 +26,10 @@ pub(crate) fn expand(item: &syn::ItemStruct, model: &Backend) -> TokenStream {
         }
         None => quote!(::core::option::Option::None),
     };
+    let verify_keys = model
+        .verify_keys
+        .iter()
+        .map(|key| key_source(&private, key));
     let audience = &model.audience;
     let transport = match &model.transport {
         Transport::Bearer => quote!(#private::TransportConfig::Bearer),
@@ -70,6 +74,7 @@ pub(crate) fn expand(item: &syn::ItemStruct, model: &Backend) -> TokenStream {
                 algorithm: #private::Algorithm::#algorithm,
                 secret: #secret,
                 public_key: #public_key,
+                verify_keys: &[#(#verify_keys),*],
                 audience: &[#(#audience),*],
                 transport: #transport,
             };
@@ -119,6 +124,7 @@ pub(crate) fn fallback(item: &syn::ItemStruct) -> TokenStream {
                 algorithm: ::warden::__private::Algorithm::HS256,
                 secret: ::warden::__private::KeySource::Env("WARDEN_SECRET"),
                 public_key: ::core::option::Option::None,
+                verify_keys: &[],
                 audience: &[],
                 transport: ::warden::__private::TransportConfig::Bearer,
             };

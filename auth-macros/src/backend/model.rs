@@ -61,6 +61,7 @@ pub(crate) struct Backend {
     pub algorithm: &'static str,
     pub secret: Key,
     pub public_key: Option<Key>,
+    pub verify_keys: Vec<Key>,
     pub audience: Vec<String>,
     pub transport: Transport,
     pub krate: syn::Path,
@@ -192,6 +193,37 @@ impl Backend {
             None => None,
         };
 
+        let verify_keys = match args.verify_keys {
+            Some(list) if hmac => {
+                errors.push(
+                    Error::custom(format!(
+                        "{algorithm} has no public keys to rotate: verify_keys needs an asymmetric algorithm such as \"RS256\"; remove it"
+                    ))
+                    .with_span(&list.span),
+                );
+                Vec::new()
+            }
+            Some(list) => {
+                if list.keys.is_empty() {
+                    errors.push(
+                        Error::custom("verify_keys lists the public keys verified besides public_key: write verify_keys = [file(\"keys/next.pem\")], or remove it")
+                            .with_span(&list.span),
+                    );
+                }
+                list.keys
+                    .into_iter()
+                    .map(|key| {
+                        check_key(&mut errors, &key, "verify_keys");
+                        Key {
+                            kind: key.kind,
+                            value: key.value,
+                        }
+                    })
+                    .collect()
+            }
+            None => Vec::new(),
+        };
+
         let audience = match args.audience {
             Some(audience) => {
                 if audience.values.is_empty() {
@@ -231,6 +263,7 @@ impl Backend {
             algorithm,
             secret,
             public_key,
+            verify_keys,
             audience,
             transport,
             krate,

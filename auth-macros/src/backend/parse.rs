@@ -18,6 +18,7 @@ pub(crate) struct BackendArgs {
     pub algorithm: Option<SpannedValue<String>>,
     pub secret: Option<KeyArg>,
     pub public_key: Option<KeyArg>,
+    pub verify_keys: Option<KeyListArg>,
     pub audience: Option<AudienceArg>,
     pub transport: Option<TransportArg>,
     #[darling(rename = "crate")]
@@ -136,6 +137,36 @@ impl FromMeta for KeyArg {
             }
             Expr::Group(group) => Self::from_expr(&group.expr),
             _ => Err(Error::custom(format!("unexpected key source; {HINT}")).with_span(expr)),
+        }
+    }
+}
+
+/// `verify_keys = [file("next.pem"), env("OLD_PUBLIC_KEY")]` (or one key source).
+pub(crate) struct KeyListArg {
+    pub keys: Vec<KeyArg>,
+    pub span: Span,
+}
+
+impl FromMeta for KeyListArg {
+    fn from_expr(expr: &Expr) -> darling::Result<Self> {
+        match expr {
+            Expr::Array(array) => {
+                let mut errors = Error::accumulator();
+                let keys = array
+                    .elems
+                    .iter()
+                    .filter_map(|e| errors.handle(KeyArg::from_expr(e)))
+                    .collect();
+                errors.finish_with(Self {
+                    keys,
+                    span: expr.span(),
+                })
+            }
+            Expr::Group(group) => Self::from_expr(&group.expr),
+            _ => Ok(Self {
+                keys: vec![KeyArg::from_expr(expr)?],
+                span: expr.span(),
+            }),
         }
     }
 }

@@ -20,6 +20,7 @@
 //!     email: true,
 //!     paths: Default::default(),
 //!     error_texts: Default::default(),
+//!     jwks: false,
 //! };
 //! let docs: axum::Router<()> = router(&spec);
 //! ```
@@ -76,6 +77,8 @@ pub struct ApiSpec {
     pub paths: BTreeMap<String, String>,
     /// What the routes answer for each error code.
     pub error_texts: ErrorTexts,
+    /// `GET /.well-known/jwks.json`: a backend signs with a public-key algorithm.
+    pub jwks: bool,
 }
 
 /// One authentication backend as the document shows it.
@@ -213,6 +216,7 @@ mod tests {
             email: true,
             paths: BTreeMap::new(),
             error_texts: ErrorTexts::default(),
+            jwks: false,
         }
     }
 

@@ -607,8 +607,25 @@ fn users_operations(schemes: &[String], integer_ids: bool) -> Vec<Op> {
     ]
 }
 
+/// `GET /.well-known/jwks.json`: warden's own, where FastAPI Users has none.
+fn jwks_operations() -> Vec<Op> {
+    vec![
+        Op::new(HttpMethod::Get, "/.well-known/jwks.json", "jwks:keys")
+            .description(
+                "The public keys that verify this service's tokens (RFC 7517), each with its \
+                 `kid`, the RFC 7638 thumbprint that tokens name in their header: the signing \
+                 key first, then keys rotating in or out. Never a private key or an HMAC secret.",
+            )
+            .success(
+                200,
+                json_response("Successful Response", schemas::JWK_SET, None),
+            ),
+    ]
+}
+
 /// Every operation of `spec`, in FastAPI Users' order: auth per backend, register,
-/// reset, verify, users. The one place that decides which routes exist.
+/// reset, verify, users, then warden's JWKS. The one place that decides which routes
+/// exist.
 pub(crate) fn operations(spec: &ApiSpec, schemes: &[String]) -> Vec<Op> {
     let mut ops = Vec::new();
     for (backend, scheme) in spec.backends.iter().zip(schemes) {
@@ -625,6 +642,9 @@ pub(crate) fn operations(spec: &ApiSpec, schemes: &[String]) -> Vec<Op> {
     }
     if spec.users {
         ops.extend(users_operations(schemes, spec.integer_ids));
+    }
+    if spec.jwks {
+        ops.extend(jwks_operations());
     }
     for op in &mut ops {
         if let Some(path) = spec.paths.get(&op.id) {

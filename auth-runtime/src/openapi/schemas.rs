@@ -23,6 +23,7 @@ pub(super) const FORGOT_PASSWORD: &str = "ForgotPasswordRequest";
 pub(super) const RESET_PASSWORD: &str = "ResetPasswordRequest";
 pub(super) const REQUEST_VERIFY_TOKEN: &str = "RequestVerifyTokenRequest";
 pub(super) const VERIFY: &str = "VerifyRequest";
+pub(super) const JWK_SET: &str = "JwkSet";
 
 /// `#/components/schemas/{name}`.
 pub(super) fn reference(name: &str) -> RefOr<Schema> {
@@ -228,6 +229,26 @@ fn validation_error() -> Schema {
         .into()
 }
 
+/// RFC 7517 §5: `{"keys": [JWK, ...]}`; each key public, with `kid`, `alg`, `use`.
+fn jwk_set() -> Schema {
+    let jwk = object("Jwk")
+        .description(Some(
+            "A public key (RFC 7517): `kty` and its public parameters (`n`, `e` for RSA; \
+             `crv`, `x`, `y` for EC; `crv`, `x` for OKP), never a private one.",
+        ))
+        .property("kty", string())
+        .property("kid", string())
+        .property("alg", string())
+        .property("use", string())
+        .required("kty")
+        .required("kid");
+    object(JWK_SET)
+        .property("keys", ArrayBuilder::new().items(jwk))
+        .required("keys")
+        .build()
+        .into()
+}
+
 fn http_validation_error() -> Schema {
     object(HTTP_VALIDATION_ERROR)
         .description(Some(
@@ -319,6 +340,9 @@ pub(super) fn components(spec: &ApiSpec) -> Vec<(&'static str, Schema)> {
     }
     if spec.users {
         schemas.push((USER_UPDATE, user_update(spec)));
+    }
+    if spec.jwks {
+        schemas.push((JWK_SET, jwk_set()));
     }
     if reset_password_router {
         schemas.push((FORGOT_PASSWORD, email_body(FORGOT_PASSWORD)));

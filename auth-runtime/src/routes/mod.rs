@@ -80,6 +80,7 @@ fn handler<U: UserModel>(id: &str) -> Option<(&'static str, MethodRouter<Warden<
         "users:user" => ("a user (superuser)", get(users::get_user::<U>)),
         "users:patch_user" => ("update a user (superuser)", patch(users::patch_user::<U>)),
         "users:delete_user" => ("delete a user (superuser)", delete(users::delete_user::<U>)),
+        "jwks:keys" => ("the public keys that verify tokens (JWKS)", get(jwks::<U>)),
         _ => return None,
     })
 }
@@ -195,6 +196,18 @@ pub(crate) fn table<U: UserModel>(warden: &Warden<U>) -> Vec<(&'static str, Stri
     table
 }
 
+/// `GET /.well-known/jwks.json`: the backends' public keys. Clients may cache it
+/// for five minutes: publish a new key at least that long before it signs.
+async fn jwks<U: UserModel>(State(warden): State<Warden<U>>) -> impl axum::response::IntoResponse {
+    (
+        [(
+            axum::http::header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("public, max-age=300"),
+        )],
+        axum::Json(warden.jwks()),
+    )
+}
+
 /// The guard of the built-in routes: policy `P` through the one pipeline, plus
 /// verification when the warden requires it (FastAPI Users' `requires_verification`
 /// applies to its users router, not to the application's own guards).
@@ -233,9 +246,10 @@ mod tests {
             email: true,
             paths: Default::default(),
             error_texts: Default::default(),
+            jwks: true,
         };
         let ops = openapi::operations(&spec);
-        assert_eq!(ops.len(), 16);
+        assert_eq!(ops.len(), 17);
         for op in ops {
             assert!(handler::<User>(op.id()).is_some(), "{}", op.id());
         }

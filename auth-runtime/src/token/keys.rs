@@ -1,6 +1,7 @@
 //! Turning configured secrets and PEM files into jsonwebtoken keys, with the checks
 //! that make a bad key stop startup instead of failing the first login.
 
+use jsonwebtoken::jwk::{Jwk, PublicKeyUse, ThumbprintHash};
 use jsonwebtoken::{DecodingKey, EncodingKey, crypto};
 
 use super::algorithm::Family;
@@ -55,29 +56,99 @@ pub(crate) fn load(
                     ),
                 ));
             };
-            let kind = match family {
-                Family::Rsa => "an RSA",
-                Family::Ec if algorithm == Algorithm::ES256 => "a P-256 EC",
-                Family::Ec => "a P-384 EC",
-                _ => "an Ed25519",
-            };
+            let kind = kind(algorithm);
             let encoding = match family {
                 Family::Rsa => EncodingKey::from_rsa_pem(secret.expose()),
                 Family::Ec => EncodingKey::from_ec_pem(secret.expose()),
                 _ => EncodingKey::from_ed_pem(secret.expose()),
             }
             .map_err(|_| bad("secret", format!("{algorithm} signs with {kind} private key in PEM form (PKCS#8, or PKCS#1 for RSA); this is not one")))?;
-            let decoding = match family {
-                Family::Rsa => DecodingKey::from_rsa_pem(public_key.expose()),
-                Family::Ec => DecodingKey::from_ec_pem(public_key.expose()),
-                _ => DecodingKey::from_ed_pem(public_key.expose()),
-            }
-            .map_err(|_| bad("public_key", format!("{algorithm} verifies with {kind} public key in PEM form (`BEGIN PUBLIC KEY`); this is not one")))?;
-            (encoding, decoding)
+            (
+                encoding,
+                public(backend, "public_key", algorithm, public_key)?,
+            )
         }
     };
     probe(backend, algorithm, &encoding, &decoding)?;
     Ok((encoding, decoding))
+}
+
+/// The name of the key family `algorithm` verifies with, for messages.
+fn kind(algorithm: Algorithm) -> &'static str {
+    match algorithm.family() {
+        Family::Hmac => "an HMAC",
+        Family::Rsa => "an RSA",
+        Family::Ec if algorithm == Algorithm::ES256 => "a P-256 EC",
+        Family::Ec => "a P-384 EC",
+        _ => "an Ed25519",
+    }
+}
+
+/// A PEM public key of `algorithm`'s family, from the option named `option`.
+pub(crate) fn public(
+    backend: &str,
+    option: &'static str,
+    algorithm: Algorithm,
+    pem: &Secret,
+) -> Result<DecodingKey, ConfigError> {
+    match algorithm.family() {
+        Family::Rsa => DecodingKey::from_rsa_pem(pem.expose()),
+        Family::Ec => DecodingKey::from_ec_pem(pem.expose()),
+        _ => DecodingKey::from_ed_pem(pem.expose()),
+    }
+    .map_err(|_| ConfigError::BadKey {
+        backend: backend.to_owned(),
+        option,
+        problem: format!(
+            "{algorithm} verifies with {} public key in PEM form (`BEGIN PUBLIC KEY`); this is not one",
+            kind(algorithm)
+        ),
+    })
+}
+
+/// A key that verifies tokens: the signing key's public half (or the HMAC secret),
+/// or a public key rotating in or out.
+pub(crate) struct VerifyingKey {
+    /// The RFC 7638 SHA-256 thumbprint of the public key, the `kid` of the tokens
+    /// it verifies; `None` for an HMAC secret, which has no public form.
+    pub(crate) kid: Option<String>,
+    pub(crate) decoding: DecodingKey,
+    /// The public key as a JWK (RFC 7517) with its `kid`, `alg` and `use`, for the
+    /// JWKS document; `None` for an HMAC secret, which is never published.
+    pub(crate) jwk: Option<Jwk>,
+}
+
+impl VerifyingKey {
+    pub(crate) fn new(
+        backend: &str,
+        algorithm: Algorithm,
+        decoding: DecodingKey,
+    ) -> Result<Self, ConfigError> {
+        if algorithm.family() == Family::Hmac {
+            return Ok(Self {
+                kid: None,
+                decoding,
+                jwk: None,
+            });
+        }
+        let unusable = |_| ConfigError::BadKey {
+            backend: backend.to_owned(),
+            option: "public_key",
+            problem: format!(
+                "cannot describe this {algorithm} public key as a JWK; generate a new key pair"
+            ),
+        };
+        let mut jwk =
+            Jwk::from_decoding_key(&decoding, Some(algorithm.to_jwt())).map_err(unusable)?;
+        let kid = jwk.thumbprint(ThumbprintHash::SHA256).map_err(unusable)?;
+        jwk.common.key_id = Some(kid.clone());
+        jwk.common.public_key_use = Some(PublicKeyUse::Signature);
+        Ok(Self {
+            kid: Some(kid),
+            decoding,
+            jwk: Some(jwk),
+        })
+    }
 }
 
 /// Signs and verifies once, so a key of the wrong curve or size, or a public key that

@@ -9,7 +9,7 @@ pub mod strict;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::{DecodingKey, EncodingKey, crypto};
+use jsonwebtoken::{EncodingKey, crypto};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -97,7 +97,9 @@ pub enum TokenError {
 pub struct JwtStrategy {
     algorithm: Algorithm,
     encoding: EncodingKey,
-    decoding: DecodingKey,
+    /// The keys that verify: the signing key's first, then the ones rotating in or
+    /// out. A token's `kid` chooses among them; without a known one, the first.
+    keys: Vec<keys::VerifyingKey>,
     lifetime: Lifetime,
     audience: Vec<String>,
     leeway: i64,
@@ -124,11 +126,20 @@ pub struct JwtStrategyBuilder {
     lifetime: Lifetime,
     algorithm: Algorithm,
     public_key: Option<Secret>,
+    verify_keys: Vec<Secret>,
     audience: Vec<String>,
     leeway: u64,
 }
 
 impl JwtStrategyBuilder {
+    /// Another PEM public key that verifies tokens (and is published in the JWKS)
+    /// besides `public_key`, for key rotation: the next key before it signs, the
+    /// previous one until its tokens have expired. RS*, PS*, ES* and EdDSA only.
+    pub fn verify_key(mut self, pem: impl Into<Secret>) -> Self {
+        self.verify_keys.push(pem.into());
+        self
+    }
+
     /// The signature algorithm (default HS256). The token header must name exactly it.
     pub fn algorithm(mut self, algorithm: Algorithm) -> Self {
         self.algorithm = algorithm;
@@ -200,11 +211,43 @@ impl JwtStrategyBuilder {
             &self.secret,
             self.public_key.as_ref(),
         )?;
-        let header = serde_json::json!({ "alg": self.algorithm.as_str(), "typ": "JWT" });
+        let mut verifying = vec![keys::VerifyingKey::new(
+            &self.backend,
+            self.algorithm,
+            decoding,
+        )?];
+        for pem in &self.verify_keys {
+            if self.algorithm.is_hmac() {
+                return Err(bad_option(
+                    "verify_keys",
+                    format!(
+                        "{} has no public keys to rotate: verify_keys needs an RS, PS, ES or EdDSA algorithm",
+                        self.algorithm
+                    ),
+                ));
+            }
+            let decoding = keys::public(&self.backend, "verify_keys", self.algorithm, pem)?;
+            let key = keys::VerifyingKey::new(&self.backend, self.algorithm, decoding)?;
+            if verifying.iter().any(|other| other.kid == key.kid) {
+                return Err(bad_option(
+                    "verify_keys",
+                    "lists a key twice (or the signing key's own public key): list each other key once".into(),
+                ));
+            }
+            verifying.push(key);
+        }
+        // Tokens name the key that signed them (RFC 7515 §4.1.4), so a verifier with
+        // several keys, ours or one reading the JWKS, picks the right one.
+        let header = match &verifying[0].kid {
+            Some(kid) => {
+                serde_json::json!({ "alg": self.algorithm.as_str(), "typ": "JWT", "kid": kid })
+            }
+            None => serde_json::json!({ "alg": self.algorithm.as_str(), "typ": "JWT" }),
+        };
         Ok(JwtStrategy {
             algorithm: self.algorithm,
             encoding,
-            decoding,
+            keys: verifying,
             lifetime: self.lifetime,
             audience: self.audience,
             leeway: self.leeway as i64,
@@ -234,6 +277,7 @@ impl JwtStrategy {
             lifetime,
             algorithm: Algorithm::default(),
             public_key: None,
+            verify_keys: Vec::new(),
             audience: vec![DEFAULT_AUDIENCE.into()],
             leeway: 0,
         }
@@ -252,6 +296,26 @@ impl JwtStrategy {
     /// The accepted audiences.
     pub fn audience(&self) -> &[String] {
         &self.audience
+    }
+
+    /// The `kid` of the tokens this strategy signs: the RFC 7638 thumbprint of its
+    /// public key; `None` for HMAC.
+    pub fn kid(&self) -> Option<&str> {
+        self.keys[0].kid.as_deref()
+    }
+
+    /// The public keys that verify this strategy's tokens, as JWKs with their `kid`,
+    /// `alg` and `use`: the signing key's first. Empty for HMAC, whose secret is
+    /// never published.
+    pub fn public_jwks(&self) -> Vec<jsonwebtoken::jwk::Jwk> {
+        self.keys.iter().filter_map(|key| key.jwk.clone()).collect()
+    }
+
+    /// The key a token's `kid` names, among the configured ones only; the signing
+    /// key's when it names none of them.
+    fn key_for(&self, kid: Option<&str>) -> &keys::VerifyingKey {
+        kid.and_then(|kid| self.keys.iter().find(|key| key.kid.as_deref() == Some(kid)))
+            .unwrap_or(&self.keys[0])
     }
 
     /// Issues an access token `{sub, aud, exp, iat, jti}`: FastAPI Users' layout plus
@@ -325,7 +389,7 @@ impl JwtStrategy {
         let valid = crypto::verify(
             parts.signature,
             parts.signing_input.as_bytes(),
-            &self.decoding,
+            &self.key_for(parts.kid.as_deref()).decoding,
             self.algorithm.to_jwt(),
         )
         .unwrap_or(false);

@@ -21,6 +21,9 @@ pub(crate) struct Parts<'a> {
     pub signing_input: &'a str,
     pub signature: &'a str,
     pub payload_b64: &'a str,
+    /// The header's `kid`: it may choose among the backend's configured keys, never
+    /// bring one.
+    pub kid: Option<String>,
 }
 
 /// Splits and checks the token's shape and header. Does not verify the signature.
@@ -44,7 +47,7 @@ pub(crate) fn split(token: &str, pinned: Algorithm) -> Result<Parts<'_>, TokenEr
         // An empty signature is an unsecured JWS (`alg: none`, RFC 7515 A.5).
         return Err(TokenError::Malformed("empty segment"));
     }
-    check_header(&decode_segment(header)?, pinned)?;
+    let kid = check_header(&decode_segment(header)?, pinned)?;
     // The signature segment must be canonical too: lenient decoders give one token
     // several spellings, which defeats deny-lists keyed by the token string.
     decode_segment(signature)?;
@@ -52,6 +55,7 @@ pub(crate) fn split(token: &str, pinned: Algorithm) -> Result<Parts<'_>, TokenEr
         signing_input: &token[..header.len() + 1 + payload.len()],
         signature,
         payload_b64: payload,
+        kid,
     })
 }
 
@@ -71,7 +75,8 @@ pub(crate) fn decode_segment(segment: &str) -> Result<Vec<u8>, TokenError> {
 /// (RFC 8725 §3.10); a token carrying one was not minted by us.
 const KEY_CARRYING_PARAMS: [&str; 6] = ["jwk", "jku", "x5u", "x5c", "x5t", "x5t#S256"];
 
-fn check_header(bytes: &[u8], pinned: Algorithm) -> Result<(), TokenError> {
+/// Checks the header; returns its `kid`, if any.
+fn check_header(bytes: &[u8], pinned: Algorithm) -> Result<Option<String>, TokenError> {
     let header =
         parse_object(bytes).map_err(|_| TokenError::Malformed("header is not a JSON object"))?;
     // RFC 8725 §3.1: the server decides the algorithm; the header may only agree.
@@ -90,15 +95,19 @@ fn check_header(bytes: &[u8], pinned: Algorithm) -> Result<(), TokenError> {
     {
         return Err(TokenError::Header("embedded or remote keys are never used"));
     }
-    // `kid` is never used to find a key: a backend has exactly one, chosen by the
-    // server (RFC 8725 §3.10); a JWS that carries one, like RFC 7520 §4.4's, verifies
-    // against that key or not at all.
     match header.get("typ") {
         None => {}
         Some(Value::String(typ)) if typ.eq_ignore_ascii_case("JWT") => {}
         Some(_) => return Err(TokenError::Header("typ must be JWT")),
     }
-    Ok(())
+    // `kid` only selects among the keys the server configured (RFC 8725 §3.10); a
+    // kid naming none of them falls back to the signing key, so a JWS that carries
+    // a foreign kid, like RFC 7520 §4.4's, verifies against that key or not at all.
+    match header.get("kid") {
+        None => Ok(None),
+        Some(Value::String(kid)) => Ok(Some(kid.clone())),
+        Some(_) => Err(TokenError::Header("kid must be a string")),
+    }
 }
 
 /// Parses a UTF-8 JSON object, rejecting duplicate member names at every depth
