@@ -105,6 +105,8 @@ pub struct ApiError {
     status: StatusCode,
     detail: Value,
     bearer_challenge: bool,
+    /// `Retry-After`, in seconds (RFC 9110 §10.2.3).
+    retry_after: Option<u32>,
 }
 
 impl ApiError {
@@ -169,7 +171,16 @@ impl ApiError {
             status,
             detail,
             bearer_challenge: false,
+            retry_after: None,
         }
+    }
+
+    /// The same error, telling the client to retry after `seconds` (RFC 9110
+    /// §10.2.3), for a 503 or a 429.
+    #[must_use]
+    pub fn retry_after(mut self, seconds: u32) -> Self {
+        self.retry_after = Some(seconds);
+        self
     }
 
     /// The HTTP status.
@@ -191,6 +202,11 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }

@@ -1,7 +1,8 @@
 //! Password hashing: Argon2id for new hashes, Argon2 and bcrypt hashes (FastAPI
 //! Users' pwdlib formats) verified and upgraded, all on a bounded blocking pool.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use argon2::password_hash::{PasswordHash, SaltString};
 use argon2::{Argon2, Params, PasswordVerifier, Version};
@@ -26,6 +27,10 @@ pub struct PasswordHasherConfig {
     /// Hashes computed at once. Logins beyond wait (asynchronously) for a slot, so a
     /// login flood cannot take every core from the handlers that serve guarded routes.
     pub max_concurrent: usize,
+    /// Hashes that may wait for a slot. Beyond them a hash is refused at once
+    /// ([`PasswordError::Busy`], answered 503 with `Retry-After`) instead of queueing
+    /// behind a flood: a real user's login either starts soon or is told to retry.
+    pub max_waiting: usize,
 }
 
 impl Default for PasswordHasherConfig {
@@ -36,6 +41,9 @@ impl Default for PasswordHasherConfig {
             iterations: 2,
             parallelism: 1,
             max_concurrent: cores.saturating_sub(1).max(1),
+            // About a second of work per slot at OWASP's cost: a queue that long
+            // still answers a person promptly.
+            max_waiting: 32,
         }
     }
 }
@@ -59,10 +67,17 @@ impl std::fmt::Debug for Verification {
     }
 }
 
-/// The hasher pool failed (a panicked or cancelled blocking task).
+/// Why a password could not be hashed or verified.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("password hashing failed: {0}")]
-pub struct PasswordError(String);
+#[non_exhaustive]
+pub enum PasswordError {
+    /// Every slot is busy and the queue is full: answered 503 with `Retry-After`.
+    #[error("the password hasher is busy: {0} hashes are running or waiting")]
+    Busy(usize),
+    /// The hasher pool failed (a panicked or cancelled blocking task).
+    #[error("password hashing failed: {0}")]
+    Failed(String),
+}
 
 /// Hashes and verifies passwords off the async executor.
 ///
@@ -75,9 +90,33 @@ pub struct PasswordHasher {
 struct Inner {
     params: Params,
     permits: Arc<Semaphore>,
+    /// One per hash running or waiting; none left means the queue is full.
+    admission: Arc<Semaphore>,
+    admitted: usize,
     /// A hash of a random password with the current parameters: unknown users are
     /// verified against it, so they cost what a real user costs (ASVS 6.3.8).
     dummy_hash: String,
+    /// What verifying the dummy hash costs: this hasher's own parameters.
+    own_cost: Duration,
+}
+
+/// What verifying the hashes FastAPI Users writes costs on this machine: pwdlib's
+/// Argon2 (m=65536, t=3, p=4) and bcrypt at 12 rounds (passlib's and bcrypt's
+/// default). Measured once per process, on the blocking pool, at the first
+/// verification; `None` until then.
+static LEGACY_COST: OnceLock<Duration> = OnceLock::new();
+
+fn measure_legacy_cost() -> Duration {
+    *LEGACY_COST.get_or_init(|| {
+        const FASTAPI_ARGON2: &str = "$argon2id$v=19$m=65536,t=3,p=4$bAbJK1z4ZFnbmpq2GmJCQQ$V86jp9RLvl/QUrR6I/LGAIWKaZ6Fc0iRGpnwUuGcUWM";
+        let start = Instant::now();
+        verify_any("calibration", FASTAPI_ARGON2);
+        let argon2 = start.elapsed();
+        // Verifying a bcrypt hash is hashing with its salt: the same work.
+        let start = Instant::now();
+        let _ = bcrypt::hash_with_salt("calibration", 12, [0; 16]);
+        argon2.max(start.elapsed())
+    })
 }
 
 impl std::fmt::Debug for PasswordHasher {
@@ -109,6 +148,7 @@ impl PasswordHasher {
         if config.max_concurrent == 0 {
             return Err(bad("max_concurrent must be at least 1".into()));
         }
+        let admitted = config.max_concurrent.saturating_add(config.max_waiting);
         let params = Params::new(
             config.memory_kib,
             config.iterations,
@@ -118,12 +158,17 @@ impl PasswordHasher {
         .map_err(|e| bad(e.to_string()))?;
         let mut random = [0u8; 32];
         getrandom::fill(&mut random).map_err(|e| bad(e.to_string()))?;
+        let start = Instant::now();
         let dummy_hash = hash_with(&params, &random).map_err(bad)?;
+        let own_cost = start.elapsed();
         Ok(Self {
             inner: Arc::new(Inner {
                 params,
                 permits: Arc::new(Semaphore::new(config.max_concurrent)),
+                admission: Arc::new(Semaphore::new(admitted)),
+                admitted,
                 dummy_hash,
+                own_cost,
             }),
         })
     }
@@ -133,39 +178,70 @@ impl PasswordHasher {
         let password = Zeroizing::new(password);
         self.run(move |inner| hash_with(&inner.params, password.as_bytes()))
             .await?
-            .map_err(PasswordError)
+            .map_err(PasswordError::Failed)
     }
 
     /// Verifies a password against a stored hash; on success with an outdated hash,
-    /// also returns its replacement.
+    /// also returns its replacement. A refused password takes at least the
+    /// [refusal floor](Self::refusal_floor), whatever format the hash has.
     pub async fn verify(
         &self,
         password: String,
         hash: String,
     ) -> Result<Verification, PasswordError> {
         let password = Zeroizing::new(password);
-        self.run(move |inner| {
-            let valid = verify_any(password.as_str(), &hash).unwrap_or_else(|| {
-                verify_any(password.as_str(), &inner.dummy_hash);
-                false
-            });
-            let upgraded = if valid && needs_upgrade(&hash, &inner.params) {
-                hash_with(&inner.params, password.as_bytes()).ok()
-            } else {
-                None
-            };
-            Verification { valid, upgraded }
-        })
-        .await
+        let started = Instant::now();
+        let verification = self
+            .run(move |inner| {
+                measure_legacy_cost();
+                let valid = verify_any(password.as_str(), &hash).unwrap_or_else(|| {
+                    verify_any(password.as_str(), &inner.dummy_hash);
+                    false
+                });
+                let upgraded = if valid && needs_upgrade(&hash, &inner.params) {
+                    hash_with(&inner.params, password.as_bytes()).ok()
+                } else {
+                    None
+                };
+                Verification { valid, upgraded }
+            })
+            .await?;
+        if !verification.valid {
+            self.pad(started).await;
+        }
+        Ok(verification)
     }
 
-    /// Spends what a verification costs, for a user that does not exist.
+    /// Spends what a refused verification costs, for a user that does not exist.
     pub async fn verify_dummy(&self, password: String) -> Result<(), PasswordError> {
         let password = Zeroizing::new(password);
+        let started = Instant::now();
         self.run(move |inner| {
+            measure_legacy_cost();
             verify_any(password.as_str(), &inner.dummy_hash);
         })
-        .await
+        .await?;
+        self.pad(started).await;
+        Ok(())
+    }
+
+    /// The least time a refused password takes: the slowest verification of any
+    /// hash format an account may hold (this hasher's Argon2id, FastAPI Users'
+    /// Argon2, bcrypt at 12 rounds; a database holding heavier legacy hashes should
+    /// raise its Argon2id cost to match). An unknown account, a wrong
+    /// password for a fresh account and one for an account still holding a FastAPI
+    /// Users hash are then refused in the same time, so the time says nothing about
+    /// which accounts exist or were imported (ASVS 6.3.8). The wait is a timer, not
+    /// work: it holds no hashing slot and no core.
+    pub fn refusal_floor(&self) -> Duration {
+        let legacy = LEGACY_COST.get().copied().unwrap_or_default();
+        self.inner.own_cost.max(legacy)
+    }
+
+    /// Waits until `started + floor`.
+    async fn pad(&self, started: Instant) {
+        let until = started + self.refusal_floor();
+        tokio::time::sleep_until(until.into()).await;
     }
 
     async fn run<T, F>(&self, work: F) -> Result<T, PasswordError>
@@ -173,18 +249,21 @@ impl PasswordHasher {
         T: Send + 'static,
         F: FnOnce(&Inner) -> T + Send + 'static,
     {
+        let admitted = Arc::clone(&self.inner.admission)
+            .try_acquire_owned()
+            .map_err(|_| PasswordError::Busy(self.inner.admitted))?;
         let permit = Arc::clone(&self.inner.permits)
             .acquire_owned()
             .await
-            .map_err(|e| PasswordError(e.to_string()))?;
+            .map_err(|e| PasswordError::Failed(e.to_string()))?;
         let inner = Arc::clone(&self.inner);
         tokio::task::spawn_blocking(move || {
             // Held until the work ends, even if the request that asked is dropped.
-            let _permit = permit;
+            let _permits = (admitted, permit);
             work(&inner)
         })
         .await
-        .map_err(|e| PasswordError(e.to_string()))
+        .map_err(|e| PasswordError::Failed(e.to_string()))
     }
 }
 

@@ -11,7 +11,7 @@ use crate::error::{ApiError, ErrorCode, FieldError};
 use crate::guard::{Active, Superuser};
 use crate::manager::{ManagerError, UserUpdate};
 use crate::model::{UserId, UserModel};
-use crate::password::MAX_PASSWORD_BYTES;
+use crate::password::{MAX_PASSWORD_BYTES, PasswordError};
 use crate::store::StoreError;
 use crate::warden::Warden;
 
@@ -141,6 +141,12 @@ async fn apply<U: UserModel>(
 pub(crate) fn internal(error: ManagerError) -> ApiError {
     match error {
         ManagerError::Store(error) => ApiError::from(error),
+        // A login flood filled the hasher's queue: this request is refused at once
+        // rather than waiting behind it.
+        ManagerError::Hashing(PasswordError::Busy(queued)) => {
+            tracing::warn!(queued, "password hasher busy; answering 503");
+            ApiError::unavailable().retry_after(1)
+        }
         error => {
             tracing::error!(%error, "user manager failed");
             ApiError::internal()
