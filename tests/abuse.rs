@@ -73,3 +73,173 @@ async fn a_full_hash_queue_answers_503_with_retry_after() {
     // Drained: a login works again.
     http.login("jwt", "lot@camelot.org", "orkney-king").await;
 }
+
+/// A cookie backend as a browser application uses it.
+#[warden::auth_backend(
+    name = "cookie",
+    lifetime = 3600,
+    secret = "cookie-secret-that-is-at-least-32-bytes-long",
+    transport = cookie(secure = false)
+)]
+struct Cookie;
+
+/// A request with the headers a browser would add.
+fn browser(
+    http: &Http,
+    method: Method,
+    path: &str,
+    cookie: Option<&str>,
+    site: &[(&str, &str)],
+) -> reqwest::RequestBuilder {
+    let mut request = http.client.request(method, format!("{}{path}", http.base));
+    if let Some(cookie) = cookie {
+        request = request.header("cookie", format!("fastapiusersauth={cookie}"));
+    }
+    for (name, value) in site {
+        request = request.header(*name, *value);
+    }
+    request
+}
+
+/// Cookie-authenticated state changes, and the cookie login itself, come from the
+/// application's origin or an allowed one; safe methods, bearer tokens and clients
+/// that are not browsers are unaffected.
+async fn csrf_flow<S: warden::UserStore<User>>(store: S) {
+    let warden = Warden::<User>::builder()
+        .store(store)
+        .backend::<Jwt>()
+        .unwrap()
+        .backend::<Cookie>()
+        .unwrap()
+        .allowed_origins(["https://admin.camelot.org/"])
+        .build()
+        .unwrap();
+    let http = Http::new(serve(warden.routes().with_state(warden)).await);
+    let own = http.base.clone();
+    let evil = [("origin", "https://evil.example")];
+    let cross = [("sec-fetch-site", "cross-site")];
+    let reply = http
+        .send(
+            Method::POST,
+            "/auth/register",
+            None,
+            Some(&json!({"email": "gareth@camelot.org", "password": "beaumains!"})),
+        )
+        .await;
+    assert_eq!(reply.status, 201);
+    let form = [
+        ("username", "gareth@camelot.org"),
+        ("password", "beaumains!"),
+    ];
+
+    // Login CSRF: a cross-site form cannot log the browser in.
+    for site in [&evil[..], &cross[..]] {
+        let login = browser(&http, Method::POST, "/auth/cookie/login", None, site)
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        let login = common::Reply::read(login).await;
+        assert_eq!(login.status, 403, "{site:?}");
+        assert_eq!(
+            login.json(),
+            json!({"detail": "Cross-origin request refused"})
+        );
+    }
+    let login = browser(
+        &http,
+        Method::POST,
+        "/auth/cookie/login",
+        None,
+        &[("origin", &own)],
+    )
+    .form(&form)
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(login.status(), 204);
+    let set_cookie = login.headers()["set-cookie"].to_str().unwrap();
+    let cookie = set_cookie
+        .strip_prefix("fastapiusersauth=")
+        .and_then(|rest| rest.split(';').next())
+        .unwrap()
+        .to_owned();
+
+    // Reading is safe from anywhere; changing is not.
+    let me = browser(&http, Method::GET, "/users/me", Some(&cookie), &evil)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 200);
+    let patch = |site: &[(&str, &str)]| {
+        browser(&http, Method::PATCH, "/users/me", Some(&cookie), site)
+            .json(&json!({"is_superuser": true}))
+            .send()
+    };
+    assert_eq!(patch(&evil).await.unwrap().status(), 403);
+    assert_eq!(patch(&cross).await.unwrap().status(), 403);
+    assert_eq!(patch(&[("origin", "null")]).await.unwrap().status(), 403);
+    assert_eq!(patch(&[("origin", &own)]).await.unwrap().status(), 200);
+    assert_eq!(
+        patch(&[("origin", "https://admin.camelot.org")])
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        patch(&[("sec-fetch-site", "same-origin")])
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    // A client that is not a browser sends neither header.
+    assert_eq!(patch(&[]).await.unwrap().status(), 200);
+    let logout = |site: &[(&str, &str)]| {
+        browser(
+            &http,
+            Method::POST,
+            "/auth/cookie/logout",
+            Some(&cookie),
+            site,
+        )
+        .send()
+    };
+    assert_eq!(logout(&evil).await.unwrap().status(), 403);
+
+    // A bearer token is never sent by a browser on its own: no origin check.
+    let token = http.login("jwt", "gareth@camelot.org", "beaumains!").await;
+    let bearer = http
+        .client
+        .post(format!("{}/auth/jwt/logout", http.base))
+        .bearer_auth(&token)
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bearer.status(), 204);
+    assert_eq!(logout(&[("origin", &own)]).await.unwrap().status(), 204);
+}
+
+#[tokio::test]
+async fn cookie_requests_from_other_origins_are_refused_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("csrf.db").display());
+    csrf_flow(warden::SqliteStore::open(&url).await.unwrap()).await;
+}
+
+#[tokio::test]
+async fn cookie_requests_from_other_origins_are_refused_on_postgres() {
+    let Some((url, options)) =
+        common::postgres("cookie_requests_from_other_origins_are_refused_on_postgres").await
+    else {
+        return;
+    };
+    csrf_flow(
+        warden::PostgresStore::<User>::connect_with(options, &url)
+            .await
+            .unwrap(),
+    )
+    .await;
+}

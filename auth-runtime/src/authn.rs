@@ -2,7 +2,7 @@
 //! guards ([`CurrentUser`](crate::CurrentUser), `#[protected]`, a model parameter)
 //! and every built-in route go through [`authenticate`] and [`Access::admit`].
 
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, Method};
 
 use crate::error::ApiError;
 use crate::model::{UserId, UserModel};
@@ -79,6 +79,9 @@ pub struct Authenticated<'a, U> {
     pub backend: &'a str,
     /// The token.
     pub token: &'a str,
+    /// Whether the token came in a cookie the browser sends by itself (see
+    /// [`Transport::ambient`](crate::Transport::ambient)).
+    pub ambient: bool,
 }
 
 /// The user a request authenticates as, trying the backends in order (or only the
@@ -111,6 +114,7 @@ pub async fn authenticate<'a, U: UserModel>(
                 user,
                 backend: &backend.name,
                 token,
+                ambient: backend.transport.ambient(),
             }));
         }
     }
@@ -118,8 +122,11 @@ pub async fn authenticate<'a, U: UserModel>(
 }
 
 /// [`authenticate`], then `access`: the user of a guarded request, or its 401/403.
+/// A state-changing request (by `method`) authenticated by a cookie must come from
+/// the application's own origin or an allowed one: 403 otherwise (CSRF).
 pub async fn authorize<'a, U: UserModel>(
     warden: &'a Warden<U>,
+    method: &Method,
     headers: &'a HeaderMap,
     only: Option<&str>,
     access: Access,
@@ -130,14 +137,17 @@ pub async fn authorize<'a, U: UserModel>(
             user,
             backend,
             token,
-        }) => (Some(user), Some((backend, token))),
+            ambient,
+        }) => (Some(user), Some((backend, token, ambient))),
         None => (None, None),
     };
     let user = access.admit(user)?;
-    let (backend, token) = rest.unwrap_or(("", ""));
+    let (backend, token, ambient) = rest.unwrap_or(("", "", false));
+    crate::csrf::check(method, headers, ambient, warden.allowed_origins())?;
     Ok(Authenticated {
         user,
         backend,
         token,
+        ambient,
     })
 }

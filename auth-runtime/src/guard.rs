@@ -187,7 +187,14 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let found = authorize(state.warden(), &parts.headers, P::backend(), P::ACCESS).await?;
+        let found = authorize(
+            state.warden(),
+            &parts.method,
+            &parts.headers,
+            P::backend(),
+            P::ACCESS,
+        )
+        .await?;
         parts.extensions.insert(Admitted(Some(found.user.clone())));
         Ok(Self {
             user: U::from(found.user),
@@ -222,7 +229,15 @@ async fn optional_user<S: AuthState, P: Policy>(
     parts: &Parts,
     state: &S,
 ) -> Result<Option<S::User>, ApiError> {
-    match authorize(state.warden(), &parts.headers, P::backend(), P::ACCESS).await {
+    match authorize(
+        state.warden(),
+        &parts.method,
+        &parts.headers,
+        P::backend(),
+        P::ACCESS,
+    )
+    .await
+    {
         Ok(found) => Ok(Some(found.user)),
         Err(error) if error.status() == 401 || error.status() == 403 => Ok(None),
         Err(error) => Err(error),
@@ -274,7 +289,14 @@ impl<S: AuthState, P: Policy> FromRequestParts<S> for Guard<P> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let found = authorize(state.warden(), &parts.headers, P::backend(), P::ACCESS).await?;
+        let found = authorize(
+            state.warden(),
+            &parts.method,
+            &parts.headers,
+            P::backend(),
+            P::ACCESS,
+        )
+        .await?;
         parts.extensions.insert(Admitted(Some(found.user)));
         Ok(Self(PhantomData))
     }
@@ -310,11 +332,15 @@ pub async fn model_from_parts<S: AuthState>(
     match parts.extensions.get::<Admitted<S::User>>() {
         Some(Admitted(Some(user))) => Ok(user.clone()),
         Some(Admitted(None)) => Err(ApiError::unauthorized()),
-        None => Ok(
-            authorize(state.warden(), &parts.headers, None, Access::ACTIVE)
-                .await?
-                .user,
-        ),
+        None => Ok(authorize(
+            state.warden(),
+            &parts.method,
+            &parts.headers,
+            None,
+            Access::ACTIVE,
+        )
+        .await?
+        .user),
     }
 }
 

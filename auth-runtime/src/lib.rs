@@ -24,6 +24,7 @@ compile_error!(
 
 pub mod authn;
 pub mod backend;
+mod csrf;
 pub mod dev;
 pub mod error;
 pub mod guard;

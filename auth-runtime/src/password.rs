@@ -11,6 +11,11 @@ use zeroize::Zeroizing;
 
 use crate::ConfigError;
 
+/// A stored hash beginning with this matches no password, silently: an account whose
+/// registration is still hashing, or one an application locks by hand (as `!` locks
+/// a Unix account in `/etc/shadow`).
+pub const LOCKED_PREFIX: &str = "!";
+
 /// Longest password accepted, in bytes. Long passphrases fit; a megabyte does not
 /// reach the hasher (OWASP Password Storage Cheat Sheet: passwords used as typed, a quick refusal for huge ones).
 pub const MAX_PASSWORD_BYTES: usize = 4096;
@@ -308,7 +313,9 @@ fn verify_any(password: &str, hash: &str) -> Option<bool> {
         }
         return bcrypt::verify(password.as_bytes(), hash).ok();
     }
-    tracing::warn!("stored password hash has an unknown format; the login fails");
+    if !hash.starts_with(LOCKED_PREFIX) {
+        tracing::warn!("stored password hash has an unknown format; the login fails");
+    }
     None
 }
 

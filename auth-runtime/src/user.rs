@@ -116,22 +116,33 @@ pub const MAX_EMAIL_LEN: usize = 320;
 /// Special-use domains that email-validator (FastAPI Users' `EmailStr`) refuses.
 const SPECIAL_USE_TLDS: [&str; 6] = ["test", "local", "localhost", "invalid", "onion", "arpa"];
 
-/// Validates an e-mail the way FastAPI Users' `EmailStr` does (no deliverability
-/// check) and normalises it: domain lower-cased, local part kept.
+/// Validates an e-mail the way FastAPI Users' `EmailStr` (email-validator) does,
+/// without a deliverability check, and normalises it as email-validator does: the
+/// whole address in Unicode NFC, the domain through IDNA (UTS #46: case, width and
+/// compatibility mapping; punycode decoded), the local part's case kept. So the
+/// look-alike spellings of one address (a Kelvin sign for `K`, a fullwidth domain,
+/// the punycode of a Unicode domain) are one address, and the unique index refuses
+/// the twin. Domain labels are letters, digits and hyphens (RFC 5890, STD3).
 ///
 /// ```
 /// use warden_runtime::user::normalize_email;
 /// assert_eq!(normalize_email("King.Arthur@Camelot.ORG").unwrap(), "King.Arthur@camelot.org");
+/// assert_eq!(normalize_email("arthur@xn--mnchen-3ya.de").unwrap(), "arthur@münchen.de");
+/// assert_eq!(normalize_email("arthur@ｃａｍｅｌｏｔ.org").unwrap(), "arthur@camelot.org");
 /// assert!(normalize_email("arthur@camelot.test").is_err());
+/// assert!(normalize_email("arthur@came_lot.org").is_err());
 /// ```
 pub fn normalize_email(raw: &str) -> Result<String, &'static str> {
+    use unicode_normalization::UnicodeNormalization;
+
     if raw.len() > MAX_EMAIL_LEN {
         return Err("value is not a valid email address: the email address is too long");
     }
     if raw.trim() != raw || raw.chars().any(char::is_control) {
         return Err("value is not a valid email address: white space or control characters");
     }
-    let Some((local, domain)) = raw.rsplit_once('@') else {
+    let nfc: String = raw.nfc().collect();
+    let Some((local, domain)) = nfc.rsplit_once('@') else {
         return Err("value is not a valid email address: An email address must have an @-sign.");
     };
     if local.starts_with('"') || domain.starts_with('[') {
@@ -139,10 +150,20 @@ pub fn normalize_email(raw: &str) -> Result<String, &'static str> {
             "value is not a valid email address: quoted local parts and address literals are not accepted",
         );
     }
-    if !email_address::EmailAddress::is_valid(raw) || local.len() > 64 {
+    // STD3 rules: labels of letters, digits and hyphens only, no leading or trailing
+    // hyphen, lengths within DNS limits.
+    let ascii = idna::domain_to_ascii_strict(domain).map_err(|_| {
+        "value is not a valid email address: The part after the @-sign contains invalid characters."
+    })?;
+    if !email_address::EmailAddress::is_valid(&format!("{local}@{ascii}")) || local.len() > 64 {
         return Err("value is not a valid email address: the address is not well-formed");
     }
-    let domain = domain.to_lowercase();
+    let (domain, decoded) = idna::domain_to_unicode(&ascii);
+    if decoded.is_err() {
+        return Err(
+            "value is not a valid email address: The part after the @-sign contains invalid characters.",
+        );
+    }
     let Some((_, tld)) = domain.rsplit_once('.') else {
         return Err(
             "value is not a valid email address: The part after the @-sign is not valid. It should have a period.",
@@ -190,6 +211,37 @@ mod tests {
         }
         let long_local = format!("{}@example.com", "a".repeat(65));
         assert!(normalize_email(&long_local).is_err());
+    }
+
+    #[test]
+    fn look_alike_spellings_are_one_address() {
+        // Kelvin sign and Angstrom sign: NFC makes them K and Å.
+        assert_eq!(
+            normalize_email("\u{212A}ay@example.com").unwrap(),
+            "Kay@example.com"
+        );
+        assert_eq!(
+            normalize_email("\u{212B}sa@example.com").unwrap(),
+            "\u{C5}sa@example.com"
+        );
+        // A fullwidth domain, its capitals, and the punycode of a Unicode domain.
+        assert_eq!(
+            normalize_email("kay@\u{FF25}xample.\u{FF23}OM").unwrap(),
+            "kay@example.com"
+        );
+        assert_eq!(
+            normalize_email("kay@xn--mnchen-3ya.de").unwrap(),
+            normalize_email("kay@MÜNCHEN.de").unwrap()
+        );
+        for bad in [
+            "kay@exa$mple.com",
+            "kay@exa!mple.com",
+            "kay@exa_mple.com",
+            "kay@-example.com",
+            "kay@xn--zz.com",
+        ] {
+            assert!(normalize_email(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -45,6 +45,7 @@ struct Inner<U: UserModel> {
     docs: bool,
     app_api: Option<utoipa::openapi::OpenApi>,
     routers: Routers,
+    allowed_origins: Vec<String>,
 }
 
 /// Which of FastAPI Users' routers are served, where, and what their errors say.
@@ -167,6 +168,12 @@ impl<U: UserModel> Warden<U> {
         }
     }
 
+    /// The other origins whose pages may send cookie-authenticated requests that
+    /// change state ([`WardenBuilder::allowed_origins`]).
+    pub fn allowed_origins(&self) -> &[String] {
+        &self.inner.allowed_origins
+    }
+
     /// Whether login and the users routes require a verified user (FastAPI Users'
     /// `requires_verification`).
     pub fn requires_verification(&self) -> bool {
@@ -259,6 +266,7 @@ pub struct WardenBuilder<U: UserModel = User> {
     no_docs: bool,
     app_api: Option<utoipa::openapi::OpenApi>,
     routers: Routers,
+    allowed_origins: Vec<String>,
 }
 
 impl<U: UserModel> Default for WardenBuilder<U> {
@@ -276,6 +284,7 @@ impl<U: UserModel> Default for WardenBuilder<U> {
             no_docs: false,
             app_api: None,
             routers: Routers::default(),
+            allowed_origins: Vec::new(),
         }
     }
 }
@@ -388,6 +397,25 @@ impl<U: UserModel> WardenBuilder<U> {
     /// ```
     pub fn error_text(mut self, code: ErrorCode, text: impl Into<String>) -> Self {
         self.routers.error_texts.set(code, text);
+        self
+    }
+
+    /// Origins besides the application's own (`https://admin.example.com`, exactly as
+    /// browsers send them in `Origin`) whose pages may send requests that change state
+    /// with a cookie transport's cookie: logout, refresh, the cookie login, and
+    /// `POST`/`PATCH`/`PUT`/`DELETE` to guarded routes. Other origins get 403 (CSRF,
+    /// OWASP's "verifying origin with standard headers"). Requests without `Origin` or
+    /// `Sec-Fetch-Site` (not from a browser), and bearer-token requests, pass.
+    pub fn allowed_origins<I, S>(mut self, origins: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.allowed_origins.extend(
+            origins
+                .into_iter()
+                .map(|origin| origin.into().trim_end_matches('/').to_owned()),
+        );
         self
     }
 
@@ -539,6 +567,7 @@ impl<U: UserModel> WardenBuilder<U> {
                 docs: !self.no_docs,
                 app_api: self.app_api,
                 routers: self.routers,
+                allowed_origins: self.allowed_origins,
             }),
         };
         crate::routes::check_paths(&warden)?;

@@ -16,6 +16,10 @@ use crate::password::{PasswordError, PasswordHasher};
 use crate::store::{StoreError, UserStore};
 use crate::user::{User, UserCreate, check_username, normalize_email};
 
+/// The password hash of an account whose registration is still hashing: no
+/// password matches it (see `password::verify_any`).
+const PENDING_HASH: &str = crate::password::LOCKED_PREFIX;
+
 /// How often an operation re-reads and re-applies when the user changed between its
 /// read and its write.
 const WRITE_ATTEMPTS: usize = 3;
@@ -220,7 +224,25 @@ impl<U: UserModel> UserManager<U> {
         if self.taken(&user).await? {
             return Err(ManagerError::UserAlreadyExists);
         }
-        let user = self.insert(user, password).await?;
+        // Claim the login before hashing: of concurrent registrations of one address
+        // the unique index lets one through and the others fail at once, without
+        // spending a hash each (or filling the hasher's queue). Until its hash is
+        // stored the claimed account holds a placeholder no password matches.
+        let mut claim = user;
+        *claim.account_mut().hashed_password = PENDING_HASH.to_owned();
+        let claimed = self.store.create(claim).await?;
+        let hashed = match self.hasher.hash(password).await {
+            Ok(hashed) => hashed,
+            Err(error) => {
+                if let Err(cleanup) = self.store.delete(claimed.id()).await {
+                    tracing::warn!(%cleanup, user_id = %claimed.id(), "could not remove an unfinished registration");
+                }
+                return Err(error.into());
+            }
+        };
+        let mut user = claimed.clone();
+        *user.account_mut().hashed_password = hashed;
+        let user = self.store.replace(&claimed, user).await?;
         self.events.on_after_register(&user).await;
         Ok(user)
     }
@@ -275,7 +297,7 @@ impl<U: UserModel> UserManager<U> {
         login: &str,
         password: String,
     ) -> Result<Option<U>, ManagerError> {
-        let Some(mut user) = self.store.get_by_login(login).await? else {
+        let Some(mut user) = self.find_login(login).await? else {
             self.hasher.verify_dummy(password).await?;
             return Ok(None);
         };
@@ -301,6 +323,20 @@ impl<U: UserModel> UserManager<U> {
             }
         }
         Ok(Some(user))
+    }
+
+    /// The user who logs in with `login`: an e-mail is looked up as registration
+    /// normalises it (so `a@xn--mnchen-3ya.de` finds `a@münchen.de`), then as typed
+    /// (a row stored before normalisation changed keeps logging in).
+    async fn find_login(&self, login: &str) -> Result<Option<U>, StoreError> {
+        if U::LOGIN == "email"
+            && let Ok(normalized) = normalize_email(login)
+            && normalized != login
+            && let Some(user) = self.store.get_by_login(&normalized).await?
+        {
+            return Ok(Some(user));
+        }
+        self.store.get_by_login(login).await
     }
 
     /// Creates an active, verified superuser, or promotes the existing user with this

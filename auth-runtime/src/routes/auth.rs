@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::response::Response;
 
 use super::body::{Fields, Reader};
@@ -20,8 +20,18 @@ use crate::warden::Warden;
 pub(crate) async fn login<U: UserModel>(
     warden: Warden<U>,
     backend: Arc<str>,
+    headers: HeaderMap,
     fields: Fields,
 ) -> Result<Response, ApiError> {
+    let entry = warden.backend(&backend).ok_or_else(ApiError::internal)?;
+    // A cross-site form must not log a victim into the attacker's account (login
+    // CSRF): a cookie login comes from an allowed origin too.
+    crate::csrf::check(
+        &Method::POST,
+        &headers,
+        entry.transport.ambient(),
+        warden.allowed_origins(),
+    )?;
     let mut reader = Reader::new(&fields);
     let username = reader.string("username", MAX_EMAIL_LEN);
     let password = reader.string("password", MAX_PASSWORD_BYTES);
@@ -60,7 +70,14 @@ pub(crate) async fn logout<U: UserModel>(
     backend: Arc<str>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let found = authorize(&warden, &headers, Some(&backend), access(&warden)).await?;
+    let found = authorize(
+        &warden,
+        &Method::POST,
+        &headers,
+        Some(&backend),
+        access(&warden),
+    )
+    .await?;
     let entry = warden.backend(&backend).ok_or_else(ApiError::internal)?;
     entry
         .strategy
@@ -76,7 +93,14 @@ pub(crate) async fn refresh<U: UserModel>(
     backend: Arc<str>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let found = authorize(&warden, &headers, Some(&backend), access(&warden)).await?;
+    let found = authorize(
+        &warden,
+        &Method::POST,
+        &headers,
+        Some(&backend),
+        access(&warden),
+    )
+    .await?;
     login_response(&warden, &backend, &found.user).await
 }
 

@@ -43,8 +43,10 @@ fn handler<U: UserModel>(id: &str) -> Option<(&'static str, MethodRouter<Warden<
             "login" => Some((
                 "log in (form or JSON username/password)",
                 post(
-                    move |State(warden): State<Warden<U>>, fields: body::Fields| {
-                        auth::login(warden, Arc::clone(&name), fields)
+                    move |State(warden): State<Warden<U>>,
+                          headers: HeaderMap,
+                          fields: body::Fields| {
+                        auth::login(warden, Arc::clone(&name), headers, fields)
                     },
                 ),
             )),
@@ -221,7 +223,14 @@ impl<U: UserModel, P: Policy> FromRequestParts<Warden<U>> for RouteUser<U, P> {
             verified: warden.requires_verification(),
             ..Access::ANY
         };
-        let found = authorize(warden, &parts.headers, None, P::ACCESS.and(verified)).await?;
+        let found = authorize(
+            warden,
+            &parts.method,
+            &parts.headers,
+            None,
+            P::ACCESS.and(verified),
+        )
+        .await?;
         Ok(Self(found.user, PhantomData))
     }
 }

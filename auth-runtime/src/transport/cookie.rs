@@ -34,6 +34,10 @@ impl Transport for CookieTransport {
         cookie_token(headers, self.settings.name)
     }
 
+    fn ambient(&self) -> bool {
+        true
+    }
+
     fn login_response(&self, token: &str, _expires_in: Option<u64>) -> Result<Response, ApiError> {
         self.response(Some(token))
     }

@@ -68,4 +68,11 @@ pub trait Transport: Send + Sync + 'static {
 
     /// How the OpenAPI document describes this transport.
     fn openapi(&self) -> TransportDoc;
+
+    /// Whether browsers send the token by themselves, on requests any site makes them
+    /// send (a cookie): such requests that change state must then come from an
+    /// allowed origin (CSRF). `false` (the default) for a token the client attaches.
+    fn ambient(&self) -> bool {
+        false
+    }
 }
