@@ -243,3 +243,50 @@ async fn cookie_requests_from_other_origins_are_refused_on_postgres() {
     )
     .await;
 }
+
+/// ASVS 6.2.3: with `require_current_password`, a new password or e-mail on
+/// `PATCH /users/me` needs the current password; other fields do not.
+#[tokio::test]
+async fn credential_changes_can_require_the_current_password() {
+    let warden = Warden::<User>::builder()
+        .store(MemoryStore::new())
+        .backend::<Jwt>()
+        .unwrap()
+        .require_current_password(true)
+        .build()
+        .unwrap();
+    let http = Http::new(serve(warden.routes().with_state(warden)).await);
+    http.send(
+        Method::POST,
+        "/auth/register",
+        None,
+        Some(&json!({"email": "tristan@camelot.org", "password": "isolde-forever"})),
+    )
+    .await;
+    let token = http.login("jwt", "tristan@camelot.org", "isolde-forever").await;
+    let patch = |body: serde_json::Value| {
+        let (http, token) = (&http, token.clone());
+        async move {
+            http.send(Method::PATCH, "/users/me", Some(&token), Some(&body))
+                .await
+        }
+    };
+    let missing = patch(json!({"password": "mark-of-cornwall"})).await;
+    assert_eq!(missing.status, 422);
+    assert_eq!(missing.json()["detail"][0]["loc"], json!(["body", "current_password"]));
+    for body in [
+        json!({"password": "mark-of-cornwall", "current_password": "wrong-password"}),
+        json!({"email": "t@camelot.org", "current_password": "wrong-password"}),
+    ] {
+        let wrong = patch(body).await;
+        assert_eq!(wrong.status, 400);
+        assert_eq!(wrong.json(), json!({"detail": "UPDATE_USER_BAD_CURRENT_PASSWORD"}));
+    }
+    // Nothing sensitive: no password needed (the flags are ignored here anyway).
+    assert_eq!(patch(json!({"is_superuser": true})).await.status, 200);
+    let changed = patch(json!({"password": "mark-of-cornwall", "current_password": "isolde-forever"})).await;
+    assert_eq!(changed.status, 200, "{}", changed.text);
+    http.login("jwt", "tristan@camelot.org", "mark-of-cornwall").await;
+    let doc = http.send(Method::GET, "/openapi.json", None, None).await.json();
+    assert!(doc["components"]["schemas"]["UserUpdate"]["properties"]["current_password"].is_object());
+}

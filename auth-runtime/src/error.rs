@@ -32,6 +32,9 @@ pub enum ErrorCode {
     UpdateUserEmailAlreadyExists,
     /// `PATCH /users/...`: the password hook refused the new password.
     UpdateUserInvalidPassword,
+    /// `PATCH /users/me` with `require_current_password`: the current password given
+    /// is wrong (warden's own code).
+    UpdateUserBadCurrentPassword,
 }
 
 impl ErrorCode {
@@ -48,6 +51,7 @@ impl ErrorCode {
             Self::VerifyUserAlreadyVerified => "VERIFY_USER_ALREADY_VERIFIED",
             Self::UpdateUserEmailAlreadyExists => "UPDATE_USER_EMAIL_ALREADY_EXISTS",
             Self::UpdateUserInvalidPassword => "UPDATE_USER_INVALID_PASSWORD",
+            Self::UpdateUserBadCurrentPassword => "UPDATE_USER_BAD_CURRENT_PASSWORD",
         }
     }
 }

@@ -21,6 +21,7 @@
 //!     paths: Default::default(),
 //!     error_texts: Default::default(),
 //!     jwks: false,
+//!     current_password: false,
 //! };
 //! let docs: axum::Router<()> = router(&spec);
 //! ```
@@ -79,6 +80,9 @@ pub struct ApiSpec {
     pub error_texts: ErrorTexts,
     /// `GET /.well-known/jwks.json`: a backend signs with a public-key algorithm.
     pub jwks: bool,
+    /// `UserUpdate` takes `current_password`, required to change the password, the
+    /// e-mail or the login.
+    pub current_password: bool,
 }
 
 /// One authentication backend as the document shows it.
@@ -217,6 +221,7 @@ mod tests {
             paths: BTreeMap::new(),
             error_texts: ErrorTexts::default(),
             jwks: false,
+            current_password: false,
         }
     }
 

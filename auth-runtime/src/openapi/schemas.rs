@@ -175,6 +175,10 @@ fn user_update(spec: &ApiSpec) -> Schema {
     if spec.email {
         schema = schema.property("email", optional(email(), None));
     }
+    if spec.current_password {
+        // Required with a new password, e-mail or login on `PATCH /users/me`.
+        schema = schema.property("current_password", optional(password(), None));
+    }
     schema = schema
         .property("is_active", optional(boolean(), None))
         .property("is_superuser", optional(boolean(), None))

@@ -256,6 +256,7 @@ mod tests {
             paths: Default::default(),
             error_texts: Default::default(),
             jwks: true,
+            current_password: false,
         };
         let ops = openapi::operations(&spec);
         assert_eq!(ops.len(), 17);

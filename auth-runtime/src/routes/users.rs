@@ -29,8 +29,46 @@ pub(crate) async fn patch_me<U: UserModel>(
     RouteUser(user, _): RouteUser<U, Active>,
     request: Request,
 ) -> Result<Json<U>, ApiError> {
-    let update = read_update::<U>(&Fields::read(request).await?)?;
+    let fields = Fields::read(request).await?;
+    let update = read_update::<U>(&fields)?;
+    if warden.requires_current_password() {
+        reauthenticate(&warden, &user, &update, &fields).await?;
+    }
     apply(&warden, user, update, true).await
+}
+
+/// With [`WardenBuilder::require_current_password`](crate::WardenBuilder::require_current_password),
+/// a change of password, e-mail or login needs the current password beside it
+/// (ASVS 6.2.3): a stolen session alone cannot take the account over. 422 without
+/// it, 400 `UPDATE_USER_BAD_CURRENT_PASSWORD` when it is wrong.
+async fn reauthenticate<U: UserModel>(
+    warden: &Warden<U>,
+    user: &U,
+    update: &UserUpdate<U::Update>,
+    fields: &Fields,
+) -> Result<(), ApiError> {
+    let mut renamed = user.clone();
+    renamed.apply(update.extra.clone());
+    let sensitive = update.password.is_some()
+        || (U::HAS_EMAIL && update.email.is_some())
+        || renamed.login() != user.login();
+    if !sensitive {
+        return Ok(());
+    }
+    let mut reader = Reader::new(fields);
+    let current = reader.string("current_password", MAX_PASSWORD_BYTES);
+    let current = reader.finish_with(current)?;
+    let verification = warden
+        .manager()
+        .hasher()
+        .verify(current.to_owned(), user.hashed_password().to_owned())
+        .await
+        .map_err(|error| internal(error.into()))?;
+    if verification.valid {
+        Ok(())
+    } else {
+        Err(warden.error(ErrorCode::UpdateUserBadCurrentPassword))
+    }
 }
 
 /// `GET /users/{id}`: 403 for anyone but an active superuser, before any lookup,
