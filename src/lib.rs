@@ -215,40 +215,8 @@ pub use warden_runtime::{DatabaseStore, StoreChange};
 /// The runtime crate, for what the facade does not re-export.
 pub use warden_runtime as runtime;
 
-/// Binds `addr` and serves `app` until Ctrl-C (or SIGTERM), then drains in-flight
-/// requests.
-pub async fn serve(app: axum::Router, addr: impl tokio::net::ToSocketAddrs) -> Result<(), Error> {
-    let listener = tokio::net::TcpListener::bind(addr).await?;
-    tracing::info!("listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
-    Ok(())
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        // If the handler cannot be installed, never resolve: the server keeps running.
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
-}
+mod serve;
+pub use serve::{ServeConfig, serve, serve_on, serve_with};
 
 /// What the macros' generated code names. Not public API: it may change in any
 /// release.

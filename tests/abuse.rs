@@ -263,7 +263,9 @@ async fn credential_changes_can_require_the_current_password() {
         Some(&json!({"email": "tristan@camelot.org", "password": "isolde-forever"})),
     )
     .await;
-    let token = http.login("jwt", "tristan@camelot.org", "isolde-forever").await;
+    let token = http
+        .login("jwt", "tristan@camelot.org", "isolde-forever")
+        .await;
     let patch = |body: serde_json::Value| {
         let (http, token) = (&http, token.clone());
         async move {
@@ -273,20 +275,33 @@ async fn credential_changes_can_require_the_current_password() {
     };
     let missing = patch(json!({"password": "mark-of-cornwall"})).await;
     assert_eq!(missing.status, 422);
-    assert_eq!(missing.json()["detail"][0]["loc"], json!(["body", "current_password"]));
+    assert_eq!(
+        missing.json()["detail"][0]["loc"],
+        json!(["body", "current_password"])
+    );
     for body in [
         json!({"password": "mark-of-cornwall", "current_password": "wrong-password"}),
         json!({"email": "t@camelot.org", "current_password": "wrong-password"}),
     ] {
         let wrong = patch(body).await;
         assert_eq!(wrong.status, 400);
-        assert_eq!(wrong.json(), json!({"detail": "UPDATE_USER_BAD_CURRENT_PASSWORD"}));
+        assert_eq!(
+            wrong.json(),
+            json!({"detail": "UPDATE_USER_BAD_CURRENT_PASSWORD"})
+        );
     }
     // Nothing sensitive: no password needed (the flags are ignored here anyway).
     assert_eq!(patch(json!({"is_superuser": true})).await.status, 200);
-    let changed = patch(json!({"password": "mark-of-cornwall", "current_password": "isolde-forever"})).await;
+    let changed =
+        patch(json!({"password": "mark-of-cornwall", "current_password": "isolde-forever"})).await;
     assert_eq!(changed.status, 200, "{}", changed.text);
-    http.login("jwt", "tristan@camelot.org", "mark-of-cornwall").await;
-    let doc = http.send(Method::GET, "/openapi.json", None, None).await.json();
-    assert!(doc["components"]["schemas"]["UserUpdate"]["properties"]["current_password"].is_object());
+    http.login("jwt", "tristan@camelot.org", "mark-of-cornwall")
+        .await;
+    let doc = http
+        .send(Method::GET, "/openapi.json", None, None)
+        .await
+        .json();
+    assert!(
+        doc["components"]["schemas"]["UserUpdate"]["properties"]["current_password"].is_object()
+    );
 }
