@@ -202,10 +202,10 @@ pub use warden_runtime::{
     CookieTransport, CurrentUser, DefaultEvents, Error, ErrorCode, ErrorTexts, FieldError,
     InvalidPassword, JwtStrategy, JwtStrategyBuilder, KeySource, Lifetime, ManagerError,
     MemoryStore, OptionalUser, PasswordHasher, PasswordHasherConfig, Policy, SameSite, Secret,
-    SqliteStore, StoreError, Strategy, StrategyError, Superuser, TokenError, TokenInfo,
-    TokenSettings, Transport, TransportConfig, TransportDoc, User, UserCreate, UserEvents, UserId,
-    UserManager, UserModel, UserStore, UserUpdate, Verified, VerifiedClaims, Warden, WardenBuilder,
-    async_trait,
+    SqliteStore, StoreError, Strategy, StrategyError, Superuser, ThrottleSettings, TokenError,
+    TokenInfo, TokenSettings, Transport, TransportConfig, TransportDoc, TrustedProxies, User,
+    UserCreate, UserEvents, UserId, UserManager, UserModel, UserStore, UserUpdate, Verified,
+    VerifiedClaims, Warden, WardenBuilder, async_trait,
 };
 
 #[cfg(feature = "postgres")]

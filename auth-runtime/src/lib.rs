@@ -38,6 +38,7 @@ pub mod probe;
 pub mod routes;
 pub mod store;
 pub mod strategy;
+pub mod throttle;
 pub mod token;
 pub mod transport;
 pub mod user;
@@ -66,6 +67,7 @@ pub use store::{
     CacheSettings, DatabaseStore, MemoryStore, SqliteStore, StoreChange, StoreError, UserStore,
 };
 pub use strategy::{CachedJwt, Strategy, StrategyError, TokenInfo};
+pub use throttle::{ThrottleSettings, TrustedProxies};
 pub use token::{Algorithm, JwtStrategy, JwtStrategyBuilder, Secret, TokenError, VerifiedClaims};
 pub use transport::{BearerTransport, CookieTransport, Transport, TransportDoc};
 pub use user::{User, UserCreate};

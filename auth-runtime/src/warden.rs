@@ -16,6 +16,7 @@ use crate::model::{UserId as _, UserModel};
 use crate::password::PasswordHasher;
 use crate::store::{CacheSettings, CachedStore, UserStore};
 use crate::strategy::{CachedJwt, Strategy};
+use crate::throttle::{MemoryCounters, Throttle, ThrottleSettings, TrustedProxies};
 use crate::token::JwtStrategy;
 use crate::transport::{BearerTransport, Transport};
 use crate::user::User;
@@ -47,6 +48,8 @@ struct Inner<U: UserModel> {
     routers: Routers,
     allowed_origins: Vec<String>,
     current_password: bool,
+    throttle: Option<Throttle>,
+    proxies: TrustedProxies,
 }
 
 /// Which of FastAPI Users' routers are served, where, and what their errors say.
@@ -169,6 +172,21 @@ impl<U: UserModel> Warden<U> {
         }
     }
 
+    /// The login throttle, unless turned off.
+    pub(crate) fn throttle(&self) -> Option<&Throttle> {
+        self.inner.throttle.as_ref()
+    }
+
+    /// The client address of a request: the socket peer, or behind
+    /// [trusted proxies](WardenBuilder::trusted_proxies) the address they forwarded.
+    pub(crate) fn client_address(
+        &self,
+        extensions: &axum::http::Extensions,
+        headers: &HeaderMap,
+    ) -> Option<std::net::IpAddr> {
+        crate::throttle::client_address(extensions, headers, &self.inner.proxies)
+    }
+
     /// Whether `PATCH /users/me` needs `current_password` to change the password, the
     /// e-mail or the login ([`WardenBuilder::require_current_password`]).
     pub fn requires_current_password(&self) -> bool {
@@ -276,6 +294,8 @@ pub struct WardenBuilder<U: UserModel = User> {
     routers: Routers,
     allowed_origins: Vec<String>,
     current_password: bool,
+    throttle: Option<ThrottleSettings>,
+    proxies: TrustedProxies,
 }
 
 impl<U: UserModel> Default for WardenBuilder<U> {
@@ -295,6 +315,8 @@ impl<U: UserModel> Default for WardenBuilder<U> {
             routers: Routers::default(),
             allowed_origins: Vec::new(),
             current_password: false,
+            throttle: Some(ThrottleSettings::default()),
+            proxies: TrustedProxies::default(),
         }
     }
 }
@@ -407,6 +429,26 @@ impl<U: UserModel> WardenBuilder<U> {
     /// ```
     pub fn error_text(mut self, code: ErrorCode, text: impl Into<String>) -> Self {
         self.routers.error_texts.set(code, text);
+        self
+    }
+
+    /// Login throttling's limits (on by default with [`ThrottleSettings::default`]:
+    /// 100 failed logins per account and 300 per client address an hour, 30
+    /// forgot-password or verify requests per address). Past a limit the route
+    /// answers 429 `{"detail": "Too Many Requests"}` with `Retry-After`, without
+    /// checking the password; the counts live in the store's database, so they hold
+    /// across instances. `None` turns throttling off.
+    pub fn throttle(mut self, settings: impl Into<Option<ThrottleSettings>>) -> Self {
+        self.throttle = settings.into();
+        self
+    }
+
+    /// The proxies (load balancers) in front of the application: behind them the
+    /// client address that throttling counts is the one they forward in
+    /// `X-Forwarded-For`. Without them it is the socket's peer, and the header (which
+    /// any client can send) is ignored.
+    pub fn trusted_proxies(mut self, proxies: TrustedProxies) -> Self {
+        self.proxies = proxies;
         self
     }
 
@@ -576,6 +618,17 @@ impl<U: UserModel> WardenBuilder<U> {
                 U::LOGIN
             )));
         }
+        let throttle = self.throttle.map(|settings| {
+            let counters = store.counters().unwrap_or_else(|| {
+                if store.shared() {
+                    tracing::warn!(
+                        "the user store is shared but keeps no throttling counters: each instance counts failed logins alone"
+                    );
+                }
+                Arc::new(MemoryCounters::default())
+            });
+            Throttle::new(counters, settings)
+        });
         let events = self.events.unwrap_or_else(|| Arc::new(DefaultEvents));
         let tokens = ActionTokens::new(self.reset, self.verify)?;
         let store: Arc<dyn UserStore<U>> = Arc::new(CachedStore::new(store, self.cache));
@@ -589,6 +642,8 @@ impl<U: UserModel> WardenBuilder<U> {
                 routers: self.routers,
                 allowed_origins: self.allowed_origins,
                 current_password: self.current_password,
+                throttle,
+                proxies: self.proxies,
             }),
         };
         crate::routes::check_paths(&warden)?;

@@ -10,7 +10,7 @@ use crate::authn::{Access, authorize};
 use crate::error::{ApiError, ErrorCode};
 use crate::model::UserModel;
 use crate::password::MAX_PASSWORD_BYTES;
-use crate::user::MAX_EMAIL_LEN;
+use crate::user::{MAX_EMAIL_LEN, normalize_email};
 use crate::warden::Warden;
 
 /// `POST /auth/{name}/login`: OAuth2 password form fields `username` and `password`
@@ -20,6 +20,7 @@ use crate::warden::Warden;
 pub(crate) async fn login<U: UserModel>(
     warden: Warden<U>,
     backend: Arc<str>,
+    extensions: axum::http::Extensions,
     headers: HeaderMap,
     fields: Fields,
 ) -> Result<Response, ApiError> {
@@ -37,6 +38,16 @@ pub(crate) async fn login<U: UserModel>(
     let password = reader.string("password", MAX_PASSWORD_BYTES);
     reader.optional_literal("grant_type", "password");
     let (username, password) = reader.finish_with((username, password))?;
+    // The account as throttling counts it: an e-mail in its normalised form, so
+    // its spellings share one count.
+    let account = match U::LOGIN {
+        "email" => normalize_email(username).unwrap_or_else(|_| username.to_owned()),
+        _ => username.to_owned(),
+    };
+    let address = warden.client_address(&extensions, &headers);
+    if let Some(throttle) = warden.throttle() {
+        throttle.check_login(&account, address).await?;
+    }
     let user = warden
         .manager()
         .authenticate(username, password.to_owned())
@@ -44,12 +55,20 @@ pub(crate) async fn login<U: UserModel>(
         .map_err(super::users::internal)?;
     match user {
         Some(user) if user.is_active() => {
+            if let Some(throttle) = warden.throttle() {
+                throttle.clear_account(&account).await?;
+            }
             if warden.requires_verification() && !user.is_verified() {
                 return Err(warden.error(ErrorCode::LoginUserNotVerified));
             }
             login_response(&warden, &backend, &user).await
         }
-        _ => Err(warden.error(ErrorCode::LoginBadCredentials)),
+        _ => {
+            if let Some(throttle) = warden.throttle() {
+                throttle.failed_login(&account, address).await?;
+            }
+            Err(warden.error(ErrorCode::LoginBadCredentials))
+        }
     }
 }
 

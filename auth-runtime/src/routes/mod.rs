@@ -44,9 +44,10 @@ fn handler<U: UserModel>(id: &str) -> Option<(&'static str, MethodRouter<Warden<
                 "log in (form or JSON username/password)",
                 post(
                     move |State(warden): State<Warden<U>>,
+                          extensions: axum::http::Extensions,
                           headers: HeaderMap,
                           fields: body::Fields| {
-                        auth::login(warden, Arc::clone(&name), headers, fields)
+                        auth::login(warden, Arc::clone(&name), extensions, headers, fields)
                     },
                 ),
             )),

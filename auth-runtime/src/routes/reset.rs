@@ -17,8 +17,16 @@ use crate::warden::Warden;
 /// user exists or is active.
 pub(crate) async fn forgot_password<U: UserModel>(
     State(warden): State<Warden<U>>,
+    extensions: axum::http::Extensions,
+    headers: axum::http::HeaderMap,
     fields: Fields,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
+    // Each request may send an e-mail: counted per client address.
+    if let Some(throttle) = warden.throttle() {
+        throttle
+            .request(warden.client_address(&extensions, &headers))
+            .await?;
+    }
     let email = fields.email_only()?;
     warden
         .manager()
@@ -44,7 +52,13 @@ pub(crate) async fn reset_password<U: UserModel>(
         .reset_password(token, password.to_owned())
         .await
     {
-        Ok(_) => Ok(Json(Value::Null)),
+        Ok(user) => {
+            // The owner proved it: failed logins no longer hold the account back.
+            if let Some(throttle) = warden.throttle() {
+                throttle.clear_account(user.login()).await?;
+            }
+            Ok(Json(Value::Null))
+        }
         Err(ManagerError::BadToken) => Err(warden.error(ErrorCode::ResetPasswordBadToken)),
         Err(ManagerError::InvalidPassword(invalid)) => {
             Err(warden.error_with_reason(ErrorCode::ResetPasswordInvalidPassword, invalid.reason))

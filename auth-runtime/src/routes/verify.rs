@@ -15,8 +15,16 @@ use crate::warden::Warden;
 /// `POST /auth/request-verify-token` `{"email"}`: always 202 `null`.
 pub(crate) async fn request_verify_token<U: UserModel>(
     State(warden): State<Warden<U>>,
+    extensions: axum::http::Extensions,
+    headers: axum::http::HeaderMap,
     fields: Fields,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
+    // Each request may send an e-mail: counted per client address.
+    if let Some(throttle) = warden.throttle() {
+        throttle
+            .request(warden.client_address(&extensions, &headers))
+            .await?;
+    }
     let email = fields.email_only()?;
     warden
         .manager()

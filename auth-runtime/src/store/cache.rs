@@ -182,6 +182,10 @@ impl<U: UserModel> UserStore<U> for CachedStore<U> {
         self.inner.get_by_login(login).await
     }
 
+    fn counters(&self) -> Option<Arc<dyn crate::throttle::Counters>> {
+        self.inner.counters()
+    }
+
     async fn create(&self, user: U) -> Result<U, StoreError> {
         self.inner.create(user).await
     }

@@ -95,6 +95,10 @@ impl<U: UserModel> UserStore<U> for DatabaseStore<U> {
         self.inner().get_by_login(login).await
     }
 
+    fn counters(&self) -> Option<std::sync::Arc<dyn crate::throttle::Counters>> {
+        self.inner().counters()
+    }
+
     async fn create(&self, user: U) -> Result<U, StoreError> {
         self.inner().create(user).await
     }

@@ -1,12 +1,13 @@
 //! An in-memory store for tests and examples. Not durable.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 
 use super::{StoreError, UserStore};
 use crate::model::{IdKind, UserId, UserModel};
+use crate::throttle::{Counters, MemoryCounters};
 use crate::user::User;
 
 /// Users in a map behind a mutex; the unique index (e-mails and logins) is kept in
@@ -14,6 +15,7 @@ use crate::user::User;
 /// count up from 1.
 pub struct MemoryStore<U: UserModel = User> {
     state: Mutex<State<U>>,
+    counters: Arc<MemoryCounters>,
 }
 
 struct State<U: UserModel> {
@@ -31,6 +33,7 @@ impl<U: UserModel> Default for MemoryStore<U> {
                 unique: HashMap::new(),
                 last_id: 0,
             }),
+            counters: Arc::default(),
         }
     }
 }
@@ -173,6 +176,10 @@ impl<U: UserModel> UserStore<U> for MemoryStore<U> {
             state.unique.remove(&key);
         }
         Ok(())
+    }
+
+    fn counters(&self) -> Option<Arc<dyn Counters>> {
+        Some(self.counters.clone())
     }
 }
 

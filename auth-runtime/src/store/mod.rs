@@ -11,7 +11,11 @@ mod sqlite;
 mod table;
 
 use async_trait::async_trait;
+use std::sync::Arc;
+
 use tokio::sync::mpsc;
+
+use crate::throttle::Counters;
 
 use crate::model::UserModel;
 use crate::user::User;
@@ -89,6 +93,13 @@ pub trait UserStore<U: UserModel = User>: Send + Sync + 'static {
     /// The users other processes change, as they change them (a PostgreSQL store
     /// listens for its own announcements). `None`: no such feed.
     fn changes(&self) -> Option<mpsc::UnboundedReceiver<StoreChange>> {
+        None
+    }
+
+    /// Where login throttling counts failures, in the same database so every
+    /// instance counts together. `None` (the default): warden counts in memory, per
+    /// instance.
+    fn counters(&self) -> Option<Arc<dyn Counters>> {
         None
     }
 }

@@ -158,6 +158,10 @@ async fn migrate<U: UserModel>(pool: &PgPool, table: &Table) -> Result<(), Store
         .execute(&mut *tx)
         .await
         .map_err(|e| StoreError::Database(format!("migrating the user table failed: {e}")))?;
+    sqlx::raw_sql(crate::throttle::sql::TABLE)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
     sqlx::query("INSERT INTO warden_schema (version) VALUES (1) ON CONFLICT DO NOTHING")
         .execute(&mut *tx)
         .await
@@ -222,5 +226,11 @@ sql_store!(PostgresStore, PgArguments, {
         let handle = tokio::runtime::Handle::try_current().ok()?;
         handle.spawn(listen(self.pool.clone(), sender));
         Some(receiver)
+    }
+
+    fn counters(&self) -> Option<Arc<dyn crate::throttle::Counters>> {
+        Some(Arc::new(crate::throttle::sql::PostgresCounters(
+            self.pool.clone(),
+        )))
     }
 });

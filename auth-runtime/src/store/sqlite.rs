@@ -137,6 +137,10 @@ async fn migrate<U: UserModel>(pool: &SqlitePool, table: &Table) -> Result<(), S
         .execute(&mut *tx)
         .await
         .map_err(|e| StoreError::Database(format!("migrating the user table failed: {e}")))?;
+    sqlx::raw_sql(crate::throttle::sql::TABLE)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
     sqlx::query("INSERT OR IGNORE INTO warden_schema (version) VALUES (1)")
         .execute(&mut *tx)
         .await
@@ -144,7 +148,13 @@ async fn migrate<U: UserModel>(pool: &SqlitePool, table: &Table) -> Result<(), S
     tx.commit().await.map_err(db)
 }
 
-sql_store!(SqliteStore, SqliteArguments<'_>, {});
+sql_store!(SqliteStore, SqliteArguments<'_>, {
+    fn counters(&self) -> Option<Arc<dyn crate::throttle::Counters>> {
+        Some(Arc::new(crate::throttle::sql::SqliteCounters(
+            self.pool.clone(),
+        )))
+    }
+});
 
 #[cfg(test)]
 mod tests {

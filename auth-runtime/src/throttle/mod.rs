@@ -1,0 +1,182 @@
+//! Login throttling (OWASP ASVS 2.2.1): failed logins are counted per account and per
+//! client address in fixed windows, in the store (so every instance sees the same
+//! counts), and past a limit the route answers 429 with `Retry-After` without
+//! checking the password. The limit is temporary, never a hard lockout an attacker
+//! can impose on a victim: it ends with the window, and a successful password reset
+//! clears the account's count.
+
+mod address;
+mod memory;
+pub(crate) mod sql;
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+pub use address::TrustedProxies;
+pub(crate) use address::client_address;
+pub use memory::MemoryCounters;
+
+use crate::error::ApiError;
+use crate::store::StoreError;
+
+/// Counters in fixed windows, kept where every instance sees them.
+#[async_trait]
+pub trait Counters: Send + Sync + 'static {
+    /// Adds one to `key` in the window that starts at `window` (Unix seconds),
+    /// starting afresh if its count is of an earlier window; the new count.
+    async fn hit(&self, key: &str, window: i64) -> Result<u64, StoreError>;
+    /// The count of `key` in the window that starts at `window`.
+    async fn count(&self, key: &str, window: i64) -> Result<u64, StoreError>;
+    /// Forgets `key`.
+    async fn clear(&self, key: &str) -> Result<(), StoreError>;
+    /// Forgets every count of a window that started before `window`.
+    async fn purge(&self, window: i64) -> Result<(), StoreError>;
+}
+
+/// The limits of [`WardenBuilder::throttle`](crate::WardenBuilder::throttle).
+///
+/// ```
+/// use std::time::Duration;
+/// use warden_runtime::ThrottleSettings;
+/// let strict = ThrottleSettings { per_account: 20, ..ThrottleSettings::default() };
+/// assert_eq!(strict.window, Duration::from_secs(3600));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ThrottleSettings {
+    /// The counting window. Default one hour.
+    pub window: Duration,
+    /// Failed logins per account (the login as typed, existing or not) per window.
+    /// Default 100, ASVS 2.2.1's ceiling.
+    pub per_account: u64,
+    /// Failed logins per client address (an IPv6 /64 counts as one) per window.
+    /// Default 300: several people behind one NAT may mistype.
+    pub per_address: u64,
+    /// `POST /auth/forgot-password` and `/auth/request-verify-token` per client
+    /// address per window: each may send an e-mail. Default 30.
+    pub requests_per_address: u64,
+}
+
+impl Default for ThrottleSettings {
+    fn default() -> Self {
+        Self {
+            window: Duration::from_secs(3600),
+            per_account: 100,
+            per_address: 300,
+            requests_per_address: 30,
+        }
+    }
+}
+
+/// The throttle a warden applies: its limits over the store's counters.
+pub(crate) struct Throttle {
+    counters: Arc<dyn Counters>,
+    settings: ThrottleSettings,
+}
+
+/// What a key counts.
+fn account_key(login: &str) -> String {
+    format!("login:{}", login.to_ascii_lowercase())
+}
+
+fn address_key(kind: &str, address: IpAddr) -> String {
+    format!("{kind}:{}", address::bucket(address))
+}
+
+impl Throttle {
+    pub(crate) fn new(counters: Arc<dyn Counters>, settings: ThrottleSettings) -> Self {
+        Self { counters, settings }
+    }
+
+    /// The current window's start and the seconds until it ends.
+    fn window(&self) -> (i64, u32) {
+        let length = i64::try_from(self.settings.window.as_secs().max(1)).unwrap_or(i64::MAX);
+        let now = crate::token::now();
+        let start = now - now.rem_euclid(length);
+        let left = u32::try_from(start + length - now)
+            .unwrap_or(u32::MAX)
+            .max(1);
+        (start, left)
+    }
+
+    fn too_many(retry_after: u32) -> ApiError {
+        ApiError::new(
+            axum::http::StatusCode::TOO_MANY_REQUESTS,
+            serde_json::Value::from("Too Many Requests"),
+        )
+        .retry_after(retry_after)
+    }
+
+    /// Before checking a password: 429 if the account or the address is over its
+    /// limit. The account is the login as typed, so an unknown one is throttled
+    /// exactly like a real one.
+    pub(crate) async fn check_login(
+        &self,
+        login: &str,
+        address: Option<IpAddr>,
+    ) -> Result<(), ApiError> {
+        let (window, retry_after) = self.window();
+        let account = self.counters.count(&account_key(login), window).await?;
+        let from_address = match address {
+            Some(address) => {
+                self.counters
+                    .count(&address_key("address", address), window)
+                    .await?
+            }
+            None => 0,
+        };
+        if account >= self.settings.per_account || from_address >= self.settings.per_address {
+            tracing::info!(
+                address = ?address,
+                "login throttled: too many failures for this account or address"
+            );
+            return Err(Self::too_many(retry_after));
+        }
+        Ok(())
+    }
+
+    /// After a refused password (or an unknown login).
+    pub(crate) async fn failed_login(
+        &self,
+        login: &str,
+        address: Option<IpAddr>,
+    ) -> Result<(), ApiError> {
+        let (window, _) = self.window();
+        self.counters.hit(&account_key(login), window).await?;
+        if let Some(address) = address {
+            let hits = self
+                .counters
+                .hit(&address_key("address", address), window)
+                .await?;
+            // Counts of past windows are dead weight: drop them now and then.
+            if hits == 1 {
+                self.counters.purge(window).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// After a successful login or password reset: the account starts afresh (its
+    /// address keeps its count).
+    pub(crate) async fn clear_account(&self, login: &str) -> Result<(), ApiError> {
+        Ok(self.counters.clear(&account_key(login)).await?)
+    }
+
+    /// A request that may send an e-mail: counted per address, 429 past the limit.
+    pub(crate) async fn request(&self, address: Option<IpAddr>) -> Result<(), ApiError> {
+        let Some(address) = address else {
+            return Ok(());
+        };
+        let (window, retry_after) = self.window();
+        let hits = self
+            .counters
+            .hit(&address_key("request", address), window)
+            .await?;
+        if hits > self.settings.requests_per_address {
+            return Err(Self::too_many(retry_after));
+        }
+        Ok(())
+    }
+}

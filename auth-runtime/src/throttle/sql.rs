@@ -1,0 +1,85 @@
+//! Counters in the store's database, table `warden_throttle`: one row per key, its
+//! window and count, incremented atomically by an upsert (so concurrent failures on
+//! several instances all count).
+
+use async_trait::async_trait;
+
+use super::Counters;
+use crate::store::StoreError;
+
+/// The table, created with the user table.
+pub(crate) const TABLE: &str = "CREATE TABLE IF NOT EXISTS warden_throttle (\n    key VARCHAR(512) PRIMARY KEY NOT NULL,\n    window_start BIGINT NOT NULL,\n    hits BIGINT NOT NULL\n);\n";
+
+fn db(error: sqlx::Error) -> StoreError {
+    StoreError::Database(error.to_string())
+}
+
+macro_rules! sql_counters {
+    ($name:ident, $pool:ty, $p1:literal, $p2:literal) => {
+        /// Counters in the `warden_throttle` table.
+        #[derive(Debug, Clone)]
+        pub(crate) struct $name(pub(crate) $pool);
+
+        #[async_trait]
+        impl Counters for $name {
+            async fn hit(&self, key: &str, window: i64) -> Result<u64, StoreError> {
+                let (hits,): (i64,) = sqlx::query_as(concat!(
+                    "INSERT INTO warden_throttle (key, window_start, hits) VALUES (",
+                    $p1,
+                    ", ",
+                    $p2,
+                    ", 1) ON CONFLICT (key) DO UPDATE SET ",
+                    "hits = CASE WHEN warden_throttle.window_start = excluded.window_start ",
+                    "THEN warden_throttle.hits + 1 ELSE 1 END, ",
+                    "window_start = excluded.window_start RETURNING hits"
+                ))
+                .bind(key)
+                .bind(window)
+                .fetch_one(&self.0)
+                .await
+                .map_err(db)?;
+                Ok(u64::try_from(hits).unwrap_or(0))
+            }
+
+            async fn count(&self, key: &str, window: i64) -> Result<u64, StoreError> {
+                let row: Option<(i64,)> = sqlx::query_as(concat!(
+                    "SELECT hits FROM warden_throttle WHERE key = ",
+                    $p1,
+                    " AND window_start = ",
+                    $p2
+                ))
+                .bind(key)
+                .bind(window)
+                .fetch_optional(&self.0)
+                .await
+                .map_err(db)?;
+                Ok(row.map_or(0, |(hits,)| u64::try_from(hits).unwrap_or(0)))
+            }
+
+            async fn clear(&self, key: &str) -> Result<(), StoreError> {
+                sqlx::query(concat!("DELETE FROM warden_throttle WHERE key = ", $p1))
+                    .bind(key)
+                    .execute(&self.0)
+                    .await
+                    .map_err(db)?;
+                Ok(())
+            }
+
+            async fn purge(&self, window: i64) -> Result<(), StoreError> {
+                sqlx::query(concat!(
+                    "DELETE FROM warden_throttle WHERE window_start < ",
+                    $p1
+                ))
+                .bind(window)
+                .execute(&self.0)
+                .await
+                .map_err(db)?;
+                Ok(())
+            }
+        }
+    };
+}
+
+sql_counters!(SqliteCounters, sqlx::SqlitePool, "?", "?");
+#[cfg(feature = "postgres")]
+sql_counters!(PostgresCounters, sqlx::PgPool, "$1", "$2");
