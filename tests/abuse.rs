@@ -305,3 +305,47 @@ async fn credential_changes_can_require_the_current_password() {
         doc["components"]["schemas"]["UserUpdate"]["properties"]["current_password"].is_object()
     );
 }
+
+/// E-mail look-alikes are one address (email-validator's NFC and IDNA): the twin of
+/// an account is refused as a duplicate, and logs in as the account.
+#[tokio::test]
+async fn look_alike_addresses_are_the_same_account() {
+    let warden = Warden::<User>::builder()
+        .store(MemoryStore::new())
+        .backend::<Jwt>()
+        .unwrap()
+        .build()
+        .unwrap();
+    let http = Http::new(serve(warden.routes().with_state(warden)).await);
+    let register = |email: &str| {
+        let body = json!({"email": email, "password": "round-table"});
+        let http = &http;
+        async move {
+            http.send(Method::POST, "/auth/register", None, Some(&body))
+                .await
+        }
+    };
+    let kay = register("kay@münchen.de").await;
+    assert_eq!(kay.status, 201);
+    assert_eq!(kay.json()["email"], "kay@münchen.de");
+    for twin in [
+        "\u{212A}ay@münchen.de", // Kelvin sign
+        "kay@xn--mnchen-3ya.de", // the punycode of the domain
+        "kay@\u{FF2D}ünchen.de", // a fullwidth M
+        "KAY@MÜNCHEN.DE",        // capitals
+    ] {
+        let reply = register(twin).await;
+        assert_eq!(reply.status, 400, "{twin}: {}", reply.text);
+        assert_eq!(
+            reply.json(),
+            json!({"detail": "REGISTER_USER_ALREADY_EXISTS"})
+        );
+    }
+    for bad in ["kay@exa_mple.com", "kay@exa$mple.com", "kay@-camelot.org"] {
+        let reply = register(bad).await;
+        assert_eq!(reply.status, 422, "{bad}");
+        assert_eq!(reply.json()["detail"][0]["loc"], json!(["body", "email"]));
+    }
+    http.login("jwt", "kay@xn--mnchen-3ya.de", "round-table")
+        .await;
+}
