@@ -98,10 +98,13 @@ hostile() {
 echo "time rss_mb threads fds db_connections" >"$work/samples"
 sample() { echo "$1 $(rss) $(threads) $(fds) $(connections)" >>"$work/samples"; }
 sample 0
-wrk -t1 -c8 -d"${DURATION}s" --latency -H "Authorization: Bearer $token" "$base/users/me" >"$work/guarded.txt" &
-pids+=($!)
-wrk -t1 -c32 -d"${DURATION}s" -s "$work/wrong.lua" "$base/auth/jwt/login" >"$work/wrong.txt" &
-pids+=($!)
+# The load outlasts the sampling, so every sample is taken under it.
+wrk -t1 -c8 -d"$((DURATION + 5))s" --latency -H "Authorization: Bearer $token" "$base/users/me" >"$work/guarded.txt" &
+guarded_pid=$!
+pids+=("$guarded_pid")
+wrk -t1 -c32 -d"$((DURATION + 5))s" -s "$work/wrong.lua" "$base/auth/jwt/login" >"$work/wrong.txt" &
+wrong_pid=$!
+pids+=("$wrong_pid")
 hostile &
 hostile_pid=$!
 pids+=("$hostile_pid")
@@ -110,7 +113,7 @@ for t in $(seq "$DURATION"); do
     sample "$t"
 done
 kill "$hostile_pid" 2>/dev/null || true
-wait 2>/dev/null || true
+wait "$guarded_pid" "$wrong_pid" 2>/dev/null || true
 sleep 2
 
 echo "== series over ${DURATION} s (flat: end within 10% of the level after ${WARMUP} s)"

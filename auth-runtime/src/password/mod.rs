@@ -1,13 +1,19 @@
 //! Password hashing: Argon2id for new hashes, Argon2 and bcrypt hashes (FastAPI
-//! Users' pwdlib formats) verified and upgraded, all on a bounded blocking pool.
+//! Users' pwdlib formats) verified and upgraded, all on a fixed set of hashing
+//! workers with a bounded queue.
 
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use argon2::password_hash::{PasswordHash, SaltString};
-use argon2::{Argon2, Params, PasswordVerifier, Version};
+mod workers;
+
+use argon2::password_hash::{Output, PasswordHash, SaltString};
+use argon2::{Argon2, Params, Version};
+use subtle::ConstantTimeEq;
 use tokio::sync::Semaphore;
 use zeroize::Zeroizing;
+
+use workers::{Scratch, Workers};
 
 use crate::ConfigError;
 
@@ -29,8 +35,11 @@ pub struct PasswordHasherConfig {
     pub iterations: u32,
     /// Lanes.
     pub parallelism: u32,
-    /// Hashes computed at once. Logins beyond wait (asynchronously) for a slot, so a
-    /// login flood cannot take every core from the handlers that serve guarded routes.
+    /// Hashing workers: threads that each hash in a memory block of their own,
+    /// reused from hash to hash, so hashing memory is at most `max_concurrent` ×
+    /// `memory_kib` (plus one hash's worth while a heavier legacy hash is verified).
+    /// Logins beyond wait (asynchronously) for a worker, so a login flood cannot take
+    /// every core from the handlers that serve guarded routes.
     pub max_concurrent: usize,
     /// Hashes that may wait for a slot. Beyond them a hash is refused at once
     /// ([`PasswordError::Busy`], answered 503 with `Retry-After`) instead of queueing
@@ -94,7 +103,8 @@ pub struct PasswordHasher {
 
 struct Inner {
     params: Params,
-    permits: Arc<Semaphore>,
+    /// `max_concurrent` threads, each hashing in memory of its own.
+    workers: Workers,
     /// One per hash running or waiting; none left means the queue is full.
     admission: Arc<Semaphore>,
     admitted: usize,
@@ -107,15 +117,15 @@ struct Inner {
 
 /// What verifying the hashes FastAPI Users writes costs on this machine: pwdlib's
 /// Argon2 (m=65536, t=3, p=4) and bcrypt at 12 rounds (passlib's and bcrypt's
-/// default). Measured once per process, on the blocking pool, at the first
+/// default). Measured once per process, on a hashing worker, at the first
 /// verification; `None` until then.
 static LEGACY_COST: OnceLock<Duration> = OnceLock::new();
 
-fn measure_legacy_cost() -> Duration {
+fn measure_legacy_cost(scratch: &mut Scratch) -> Duration {
     *LEGACY_COST.get_or_init(|| {
         const FASTAPI_ARGON2: &str = "$argon2id$v=19$m=65536,t=3,p=4$bAbJK1z4ZFnbmpq2GmJCQQ$V86jp9RLvl/QUrR6I/LGAIWKaZ6Fc0iRGpnwUuGcUWM";
         let start = Instant::now();
-        verify_any("calibration", FASTAPI_ARGON2);
+        verify_any("calibration", FASTAPI_ARGON2, scratch);
         let argon2 = start.elapsed();
         // Verifying a bcrypt hash is hashing with its salt: the same work.
         let start = Instant::now();
@@ -164,12 +174,13 @@ impl PasswordHasher {
         let mut random = [0u8; 32];
         getrandom::fill(&mut random).map_err(|e| bad(e.to_string()))?;
         let start = Instant::now();
-        let dummy_hash = hash_with(&params, &random).map_err(bad)?;
+        let dummy_hash = hash_with(&params, &random, &mut Scratch::new(0)).map_err(bad)?;
         let own_cost = start.elapsed();
+        let workers = Workers::start(config.max_concurrent, params.block_count()).map_err(bad)?;
         Ok(Self {
             inner: Arc::new(Inner {
                 params,
-                permits: Arc::new(Semaphore::new(config.max_concurrent)),
+                workers,
                 admission: Arc::new(Semaphore::new(admitted)),
                 admitted,
                 dummy_hash,
@@ -181,7 +192,7 @@ impl PasswordHasher {
     /// Hashes a password with Argon2id.
     pub async fn hash(&self, password: String) -> Result<String, PasswordError> {
         let password = Zeroizing::new(password);
-        self.run(move |inner| hash_with(&inner.params, password.as_bytes()))
+        self.run(move |inner, scratch| hash_with(&inner.params, password.as_bytes(), scratch))
             .await?
             .map_err(PasswordError::Failed)
     }
@@ -197,14 +208,14 @@ impl PasswordHasher {
         let password = Zeroizing::new(password);
         let started = Instant::now();
         let verification = self
-            .run(move |inner| {
-                measure_legacy_cost();
-                let valid = verify_any(password.as_str(), &hash).unwrap_or_else(|| {
-                    verify_any(password.as_str(), &inner.dummy_hash);
+            .run(move |inner, scratch| {
+                measure_legacy_cost(scratch);
+                let valid = verify_any(password.as_str(), &hash, scratch).unwrap_or_else(|| {
+                    verify_any(password.as_str(), &inner.dummy_hash, scratch);
                     false
                 });
                 let upgraded = if valid && needs_upgrade(&hash, &inner.params) {
-                    hash_with(&inner.params, password.as_bytes()).ok()
+                    hash_with(&inner.params, password.as_bytes(), scratch).ok()
                 } else {
                     None
                 };
@@ -221,9 +232,9 @@ impl PasswordHasher {
     pub async fn verify_dummy(&self, password: String) -> Result<(), PasswordError> {
         let password = Zeroizing::new(password);
         let started = Instant::now();
-        self.run(move |inner| {
-            measure_legacy_cost();
-            verify_any(password.as_str(), &inner.dummy_hash);
+        self.run(move |inner, scratch| {
+            measure_legacy_cost(scratch);
+            verify_any(password.as_str(), &inner.dummy_hash, scratch);
         })
         .await?;
         self.pad(started).await;
@@ -249,37 +260,67 @@ impl PasswordHasher {
         tokio::time::sleep_until(until.into()).await;
     }
 
+    /// Runs `work` on a hashing worker, if the queue has room.
     async fn run<T, F>(&self, work: F) -> Result<T, PasswordError>
     where
         T: Send + 'static,
-        F: FnOnce(&Inner) -> T + Send + 'static,
+        F: FnOnce(&Inner, &mut Scratch) -> T + Send + 'static,
     {
         let admitted = Arc::clone(&self.inner.admission)
             .try_acquire_owned()
             .map_err(|_| PasswordError::Busy(self.inner.admitted))?;
-        let permit = Arc::clone(&self.inner.permits)
-            .acquire_owned()
-            .await
-            .map_err(|e| PasswordError::Failed(e.to_string()))?;
         let inner = Arc::clone(&self.inner);
-        tokio::task::spawn_blocking(move || {
-            // Held until the work ends, even if the request that asked is dropped.
-            let _permits = (admitted, permit);
-            work(&inner)
-        })
-        .await
-        .map_err(|e| PasswordError::Failed(e.to_string()))
+        self.inner
+            .workers
+            .run(move |scratch| {
+                // Held until the work ends, even if the request that asked is dropped.
+                let _admitted = admitted;
+                work(&inner, scratch)
+            })
+            .await
     }
 }
 
-fn hash_with(params: &Params, password: &[u8]) -> Result<String, String> {
+/// An Argon2id hash of `password` in PHC form, computed in `scratch`'s memory.
+fn hash_with(params: &Params, password: &[u8], scratch: &mut Scratch) -> Result<String, String> {
     let mut salt = [0u8; 16];
     getrandom::fill(&mut salt).map_err(|e| e.to_string())?;
-    let salt = SaltString::encode_b64(&salt).map_err(|e| e.to_string())?;
+    let mut output = [0u8; 32];
     let argon2 = Argon2::new(argon2::Algorithm::Argon2id, Version::V0x13, params.clone());
-    argon2::PasswordHasher::hash_password(&argon2, password, &salt)
-        .map(|hash| hash.to_string())
-        .map_err(|e| e.to_string())
+    argon2
+        .hash_password_into_with_memory(password, &salt, &mut output, scratch.blocks(params.block_count()))
+        .map_err(|e| e.to_string())?;
+    let salt = SaltString::encode_b64(&salt).map_err(|e| e.to_string())?;
+    let output = Output::new(&output).map_err(|e| e.to_string())?;
+    Ok(format!(
+        "$argon2id$v=19$m={},t={},p={}${}${}",
+        params.m_cost(),
+        params.t_cost(),
+        params.p_cost(),
+        salt.as_str(),
+        output
+    ))
+}
+
+/// Verifies `password` against a stored Argon2 hash (any variant and parameters)
+/// in `scratch`'s memory; `None` for a hash that does not parse.
+fn verify_argon2(password: &[u8], hash: &str, scratch: &mut Scratch) -> Option<bool> {
+    let parsed = PasswordHash::new(hash).ok()?;
+    let algorithm = argon2::Algorithm::try_from(parsed.algorithm).ok()?;
+    let version = match parsed.version {
+        Some(version) => Version::try_from(version).ok()?,
+        None => Version::default(),
+    };
+    let params = Params::try_from(&parsed).ok()?;
+    let expected = parsed.hash?;
+    let mut salt = [0u8; 64];
+    let salt = parsed.salt?.decode_b64(&mut salt).ok()?;
+    let mut output = vec![0u8; expected.len()];
+    let blocks = params.block_count();
+    Argon2::new(algorithm, version, params)
+        .hash_password_into_with_memory(password, salt, &mut output, scratch.blocks(blocks))
+        .ok()?;
+    Some(bool::from(output.ct_eq(expected.as_bytes())))
 }
 
 const BCRYPT_MAX_BYTES: usize = 72;
@@ -298,14 +339,9 @@ fn is_bcrypt(hash: &str) -> bool {
 /// `None` when the answer is "no" without any hashing (a password bcrypt cannot take,
 /// a hash we cannot read): the caller then spends a dummy verification, so such
 /// accounts do not answer faster than the others (ASVS 6.3.8).
-fn verify_any(password: &str, hash: &str) -> Option<bool> {
+fn verify_any(password: &str, hash: &str, scratch: &mut Scratch) -> Option<bool> {
     if hash.starts_with("$argon2") {
-        let parsed = PasswordHash::new(hash).ok()?;
-        return Some(
-            Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok(),
-        );
+        return verify_argon2(password.as_bytes(), hash, scratch);
     }
     if is_bcrypt(hash) {
         if password.len() > BCRYPT_MAX_BYTES || password.contains('\0') {
@@ -421,6 +457,68 @@ mod tests {
             "$argon2id$v=19$m=4096,t=3,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA",
             &params
         ));
+    }
+
+    #[tokio::test]
+    async fn our_hashes_are_standard_phc_strings() {
+        use argon2::PasswordVerifier;
+        let hash = hasher().hash("interop".into()).await.unwrap();
+        let parsed = PasswordHash::new(&hash).unwrap();
+        assert!(
+            Argon2::default()
+                .verify_password(b"interop", &parsed)
+                .is_ok()
+        );
+    }
+
+    /// Every supported format, right and wrong passwords, all at once on two
+    /// workers: each answer is the right one.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_verifications_of_every_format_are_right() {
+        use argon2::PasswordHasher as _;
+        let hasher = PasswordHasher::with_config(PasswordHasherConfig {
+            max_concurrent: 2,
+            max_waiting: 64,
+            ..Default::default()
+        })
+        .unwrap();
+        let ours = hasher.hash("ours-password".into()).await.unwrap();
+        let salt = SaltString::encode_b64(b"sixteen-byte-slt").unwrap();
+        let argon2i = Argon2::new(
+            argon2::Algorithm::Argon2i,
+            Version::V0x13,
+            Params::new(8 * 1024, 2, 2, None).unwrap(),
+        )
+        .hash_password(b"argon2i-password", &salt)
+        .unwrap()
+        .to_string();
+        let bcrypt = bcrypt::hash("bcrypt-password", 4).unwrap();
+        // FastAPI Users 15's own hash of this password (pwdlib, m=65536, t=3, p=4).
+        let fastapi = "$argon2id$v=19$m=65536,t=3,p=4$Oq0esOOTmMSqkVayhAqN4A$YJnKg4tO8Plht3iVKFwVZf6hEuUszxRembJNec9XYOg";
+        let cases = [
+            (fastapi, "legacy-password-3"),
+            (ours.as_str(), "ours-password"),
+            (argon2i.as_str(), "argon2i-password"),
+            (bcrypt.as_str(), "bcrypt-password"),
+        ];
+        let mut checks = Vec::new();
+        for round in 0..3 {
+            for (hash, password) in cases {
+                for right in [true, false] {
+                    let hasher = hasher.clone();
+                    let (hash, password) = (hash.to_owned(), password.to_owned());
+                    let typed = if right { password.clone() } else { format!("{password}!") };
+                    checks.push(tokio::spawn(async move {
+                        let valid = hasher.verify(typed, hash.clone()).await.unwrap().valid;
+                        (round, hash, right, valid)
+                    }));
+                }
+            }
+        }
+        for check in checks {
+            let (round, hash, right, valid) = check.await.unwrap();
+            assert_eq!(valid, right, "round {round}: {hash}");
+        }
     }
 
     #[test]
