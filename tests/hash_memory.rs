@@ -22,13 +22,31 @@ async fn hashes_do_not_allocate_their_memory_cost() {
     // Warm-up: the worker allocates its block, and the first verification measures
     // what FastAPI Users' hashes cost (borrowing a larger block, then giving it back).
     let hash = hasher.hash("warm-up-password".into()).await.unwrap();
-    assert!(!hasher.verify("wrong".into(), hash.clone()).await.unwrap().valid);
+    assert!(
+        !hasher
+            .verify("wrong".into(), hash.clone())
+            .await
+            .unwrap()
+            .valid
+    );
 
     let region = Region::new(ALLOCATOR);
     for _ in 0..5 {
         let fresh = hasher.hash("another-password".into()).await.unwrap();
-        assert!(hasher.verify("another-password".into(), fresh).await.unwrap().valid);
-        assert!(!hasher.verify("wrong".into(), hash.clone()).await.unwrap().valid);
+        assert!(
+            hasher
+                .verify("another-password".into(), fresh)
+                .await
+                .unwrap()
+                .valid
+        );
+        assert!(
+            !hasher
+                .verify("wrong".into(), hash.clone())
+                .await
+                .unwrap()
+                .valid
+        );
         hasher.verify_dummy("nobody".into()).await.unwrap();
     }
     let allocated = region.change().bytes_allocated;

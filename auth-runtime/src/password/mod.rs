@@ -288,7 +288,12 @@ fn hash_with(params: &Params, password: &[u8], scratch: &mut Scratch) -> Result<
     let mut output = [0u8; 32];
     let argon2 = Argon2::new(argon2::Algorithm::Argon2id, Version::V0x13, params.clone());
     argon2
-        .hash_password_into_with_memory(password, &salt, &mut output, scratch.blocks(params.block_count()))
+        .hash_password_into_with_memory(
+            password,
+            &salt,
+            &mut output,
+            scratch.blocks(params.block_count()),
+        )
         .map_err(|e| e.to_string())?;
     let salt = SaltString::encode_b64(&salt).map_err(|e| e.to_string())?;
     let output = Output::new(&output).map_err(|e| e.to_string())?;
@@ -507,7 +512,11 @@ mod tests {
                 for right in [true, false] {
                     let hasher = hasher.clone();
                     let (hash, password) = (hash.to_owned(), password.to_owned());
-                    let typed = if right { password.clone() } else { format!("{password}!") };
+                    let typed = if right {
+                        password.clone()
+                    } else {
+                        format!("{password}!")
+                    };
                     checks.push(tokio::spawn(async move {
                         let valid = hasher.verify(typed, hash.clone()).await.unwrap().valid;
                         (round, hash, right, valid)

@@ -70,7 +70,9 @@ impl Workers {
                         // One worker at a time takes the next job; the lock is
                         // released before the job runs.
                         let job = {
-                            let Ok(receiver) = receiver.lock() else { return };
+                            let Ok(receiver) = receiver.lock() else {
+                                return;
+                            };
                             receiver.recv()
                         };
                         let Ok(job) = job else { return };
