@@ -118,6 +118,10 @@ sleep 2
 
 echo "== series over ${DURATION} s (flat: end within 10% of the level after ${WARMUP} s)"
 verdict=0
+if ! kill -0 "$server" 2>/dev/null; then
+    echo "the server died during the soak (see dmesg for the OOM killer)"
+    verdict=1
+fi
 for column in 2 3 4 5; do
     read -r name start level peak end < <(awk -v c="$column" -v w="$WARMUP" '
         NR == 1 { name = $c; next }

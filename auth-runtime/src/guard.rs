@@ -187,17 +187,10 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let found = authorize(
-            state.warden(),
-            &parts.method,
-            &parts.headers,
-            P::backend(),
-            P::ACCESS,
-        )
-        .await?;
-        parts.extensions.insert(Admitted(Some(found.user.clone())));
+        let user = policy_user::<S, P>(parts, state).await?;
+        parts.extensions.insert(Admitted(Some(user.clone())));
         Ok(Self {
-            user: U::from(found.user),
+            user: U::from(user),
             _policy: PhantomData,
         })
     }
@@ -223,22 +216,30 @@ where
     }
 }
 
-/// The user if one is authenticated and passes `P`, else `None`: 401 and 403 become
-/// `None`; a store out of reach is still a 503.
-async fn optional_user<S: AuthState, P: Policy>(
+/// The user of a request that passes `P`, or its 401/403.
+async fn policy_user<S: AuthState, P: Policy>(
     parts: &Parts,
     state: &S,
-) -> Result<Option<S::User>, ApiError> {
-    match authorize(
+) -> Result<S::User, ApiError> {
+    let found = authorize(
         state.warden(),
         &parts.method,
         &parts.headers,
         P::backend(),
         P::ACCESS,
     )
-    .await
-    {
-        Ok(found) => Ok(Some(found.user)),
+    .await?;
+    Ok(found.user)
+}
+
+/// The user if one is authenticated and passes `P`, else `None`: 401 and 403 become
+/// `None`; a store out of reach is still a 503.
+async fn optional_user<S: AuthState, P: Policy>(
+    parts: &Parts,
+    state: &S,
+) -> Result<Option<S::User>, ApiError> {
+    match policy_user::<S, P>(parts, state).await {
+        Ok(user) => Ok(Some(user)),
         Err(error) if error.status() == 401 || error.status() == 403 => Ok(None),
         Err(error) => Err(error),
     }
@@ -289,15 +290,8 @@ impl<S: AuthState, P: Policy> FromRequestParts<S> for Guard<P> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let found = authorize(
-            state.warden(),
-            &parts.method,
-            &parts.headers,
-            P::backend(),
-            P::ACCESS,
-        )
-        .await?;
-        parts.extensions.insert(Admitted(Some(found.user)));
+        let user = policy_user::<S, P>(parts, state).await?;
+        parts.extensions.insert(Admitted(Some(user)));
         Ok(Self(PhantomData))
     }
 }

@@ -73,12 +73,18 @@ pub(crate) async fn login<U: UserModel>(
 }
 
 /// The guard of logout and refresh: an active user of this backend (verified too
-/// when the warden requires it).
-fn access<U: UserModel>(warden: &Warden<U>) -> Access {
-    Access::ACTIVE.and(Access {
+/// when the warden requires it), from an allowed origin if the token is a cookie
+/// (both are `POST`s).
+async fn backend_user<'a, U: UserModel>(
+    warden: &'a Warden<U>,
+    backend: &str,
+    headers: &'a HeaderMap,
+) -> Result<crate::authn::Authenticated<'a, U>, ApiError> {
+    let access = Access::ACTIVE.and(Access {
         verified: warden.requires_verification(),
         ..Access::ANY
-    })
+    });
+    authorize(warden, &Method::POST, headers, Some(backend), access).await
 }
 
 /// `POST /auth/{name}/logout`: the strategy destroys the token, the transport
@@ -89,14 +95,7 @@ pub(crate) async fn logout<U: UserModel>(
     backend: Arc<str>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let found = authorize(
-        &warden,
-        &Method::POST,
-        &headers,
-        Some(&backend),
-        access(&warden),
-    )
-    .await?;
+    let found = backend_user(&warden, &backend, &headers).await?;
     let entry = warden.backend(&backend).ok_or_else(ApiError::internal)?;
     entry
         .strategy
@@ -112,14 +111,7 @@ pub(crate) async fn refresh<U: UserModel>(
     backend: Arc<str>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let found = authorize(
-        &warden,
-        &Method::POST,
-        &headers,
-        Some(&backend),
-        access(&warden),
-    )
-    .await?;
+    let found = backend_user(&warden, &backend, &headers).await?;
     login_response(&warden, &backend, &found.user).await
 }
 
