@@ -11,6 +11,7 @@ pub(crate) mod sql;
 
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -74,6 +75,10 @@ impl Default for ThrottleSettings {
 pub(crate) struct Throttle {
     counters: Arc<dyn Counters>,
     settings: ThrottleSettings,
+    /// The window whose start last purged older counts (once per window).
+    purged: AtomicI64,
+    /// Whether the missing client address was reported.
+    no_address_said: AtomicBool,
 }
 
 /// What a key counts.
@@ -87,7 +92,12 @@ fn address_key(kind: &str, address: IpAddr) -> String {
 
 impl Throttle {
     pub(crate) fn new(counters: Arc<dyn Counters>, settings: ThrottleSettings) -> Self {
-        Self { counters, settings }
+        Self {
+            counters,
+            settings,
+            purged: AtomicI64::new(i64::MIN),
+            no_address_said: AtomicBool::new(false),
+        }
     }
 
     /// The current window's start and the seconds until it ends.
@@ -118,6 +128,11 @@ impl Throttle {
         address: Option<IpAddr>,
     ) -> Result<(), ApiError> {
         let (window, retry_after) = self.window();
+        if address.is_none() && !self.no_address_said.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                "requests carry no client address (serve with warden::serve, or axum's into_make_service_with_connect_info): logins are throttled per account only"
+            );
+        }
         let account = self.counters.count(&account_key(login), window).await?;
         let from_address = match address {
             Some(address) => {
@@ -146,14 +161,13 @@ impl Throttle {
         let (window, _) = self.window();
         self.counters.hit(&account_key(login), window).await?;
         if let Some(address) = address {
-            let hits = self
-                .counters
+            self.counters
                 .hit(&address_key("address", address), window)
                 .await?;
-            // Counts of past windows are dead weight: drop them now and then.
-            if hits == 1 {
-                self.counters.purge(window).await?;
-            }
+        }
+        // Counts of past windows are dead weight: dropped once per window.
+        if self.purged.swap(window, Ordering::Relaxed) != window {
+            self.counters.purge(window).await?;
         }
         Ok(())
     }
