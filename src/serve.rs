@@ -1,7 +1,9 @@
 //! [`serve`]: axum served with the limits a public server needs, which
 //! `axum::serve` leaves out: a deadline for request headers (which is also the
-//! keep-alive idle timeout), one for the whole request, body included, a cap on
-//! open connections, and a graceful shutdown that does not wait for ever.
+//! keep-alive idle timeout, and the limit for a connection that sends nothing), one
+//! for the whole request, body included, a cap on open connections, and a graceful
+//! shutdown that does not wait for ever. HTTP/1.1; put a TLS terminator in front for
+//! HTTP/2.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -97,16 +99,14 @@ pub async fn serve_on(
             }
         },
     ));
-    let mut builder = auto::Builder::new(TokioExecutor::new());
+    // HTTP/1.1 only: telling HTTP/1 from HTTP/2 is a read without a deadline, and
+    // hyper's HTTP/2 has none for a connection that stays open and silent.
+    // Browsers speak HTTP/2 only over TLS, which a terminator in front handles.
+    let mut builder = auto::Builder::new(TokioExecutor::new()).http1_only();
     builder
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(config.header_read_timeout);
-    builder
-        .http2()
-        .timer(TokioTimer::new())
-        .keep_alive_interval(config.header_read_timeout)
-        .keep_alive_timeout(config.header_read_timeout);
     let connections = Arc::new(Semaphore::new(config.max_connections.max(1)));
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
@@ -138,13 +138,23 @@ pub async fn serve_on(
                     .insert(ConnectInfo::<SocketAddr>(peer));
                 request
             });
-        let connection = builder
-            .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service))
-            .into_owned();
-        let connection = graceful.watch(connection);
+        let (builder, watcher) = (builder.clone(), graceful.watcher());
+        let first_byte = config.header_read_timeout;
         tokio::spawn(async move {
             let _permit = permit;
-            if let Err(error) = connection.await {
+            // hyper's header deadline starts with the first byte: a connection that
+            // sends none would hold its slot for ever.
+            let mut first = [0u8; 1];
+            match tokio::time::timeout(first_byte, stream.peek(&mut first)).await {
+                Ok(Ok(1..)) => {}
+                // Silent past the deadline, closed, or broken.
+                _ => return,
+            }
+            let connection = builder.serve_connection_with_upgrades(
+                TokioIo::new(stream),
+                TowerToHyperService::new(service),
+            );
+            if let Err(error) = watcher.watch(connection.into_owned()).await {
                 tracing::debug!(%peer, error = %error, "connection ended with an error");
             }
         });

@@ -51,6 +51,11 @@ async fn slow_headers_and_idle_connections_are_cut_off() {
         ..ServeConfig::default()
     })
     .await;
+    // A connection that never sends a byte does not keep its slot.
+    let mut silent = TcpStream::connect(addr).await.unwrap();
+    let closed = read_to_close(&mut silent, Duration::from_secs(10)).await;
+    assert!(closed.is_some(), "a silent connection is disconnected");
+
     // Slowloris: a request line, then nothing.
     let mut slow = TcpStream::connect(addr).await.unwrap();
     slow.write_all(b"GET /peer HTTP/1.1\r\nHost: x\r\n")

@@ -231,20 +231,39 @@ impl<U: UserModel> UserManager<U> {
         let mut claim = user;
         *claim.account_mut().hashed_password = PENDING_HASH.to_owned();
         let claimed = self.store.create(claim).await?;
-        let hashed = match self.hasher.hash(password).await {
-            Ok(hashed) => hashed,
-            Err(error) => {
-                if let Err(cleanup) = self.store.delete(claimed.id()).await {
-                    tracing::warn!(%cleanup, user_id = %claimed.id(), "could not remove an unfinished registration");
+        // Finished (hash stored, or the claim removed) in a task of its own: a client
+        // that goes away or a request timeout must not leave the placeholder behind.
+        let manager = self.clone();
+        let finish = tokio::spawn(async move {
+            let hashed = match manager.hasher.hash(password).await {
+                Ok(hashed) => hashed,
+                Err(error) => {
+                    manager.abandon(&claimed).await;
+                    return Err(error.into());
                 }
-                return Err(error.into());
+            };
+            let mut user = claimed.clone();
+            *user.account_mut().hashed_password = hashed;
+            match manager.store.replace(&claimed, user).await {
+                Ok(user) => Ok(user),
+                Err(error) => {
+                    manager.abandon(&claimed).await;
+                    Err(ManagerError::from(error))
+                }
             }
-        };
-        let mut user = claimed.clone();
-        *user.account_mut().hashed_password = hashed;
-        let user = self.store.replace(&claimed, user).await?;
+        });
+        let user = finish
+            .await
+            .map_err(|error| ManagerError::Store(StoreError::Database(error.to_string())))??;
         self.events.on_after_register(&user).await;
         Ok(user)
+    }
+
+    /// Removes a registration's claim that could not be finished.
+    async fn abandon(&self, claimed: &U) {
+        if let Err(error) = self.store.delete(claimed.id()).await {
+            tracing::warn!(%error, user_id = %claimed.id(), "could not remove an unfinished registration");
+        }
     }
 
     /// Creates a user from the application's own code, at startup typically (the
@@ -329,6 +348,11 @@ impl<U: UserModel> UserManager<U> {
     /// normalises it (so `a@xn--mnchen-3ya.de` finds `a@münchen.de`), then as typed
     /// (a row stored before normalisation changed keeps logging in).
     async fn find_login(&self, login: &str) -> Result<Option<U>, StoreError> {
+        // A username no one can have is looked up by no one: the database's lower()
+        // may fold characters outside ASCII onto a real name (a Kelvin sign onto `k`).
+        if U::LOGIN != "email" && check_username(login).is_err() {
+            return Ok(None);
+        }
         if U::LOGIN == "email"
             && let Ok(normalized) = normalize_email(login)
             && normalized != login

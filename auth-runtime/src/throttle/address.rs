@@ -97,18 +97,32 @@ pub(crate) fn client_address(
     if !proxies.contains(peer) {
         return Some(peer);
     }
-    let forwarded: Vec<IpAddr> = headers
+    let entries: Vec<&str> = headers
         .get_all("x-forwarded-for")
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(','))
-        .filter_map(|entry| entry.trim().parse().ok())
+        .map(str::trim)
         .collect();
-    forwarded
-        .into_iter()
-        .rev()
-        .find(|address| !proxies.contains(*address))
-        .or(Some(peer))
+    // From the right, past our own proxies; an entry that does not read as an address
+    // ends the walk (what is left of it is the client's to invent).
+    for entry in entries.into_iter().rev() {
+        match parse_forwarded(entry) {
+            Some(address) if proxies.contains(address) => continue,
+            Some(address) => return Some(address),
+            None => break,
+        }
+    }
+    Some(peer)
+}
+
+/// An `X-Forwarded-For` entry: an address, or an address with a port
+/// (`192.0.2.1:4711`, `[2001:db8::1]:4711`), as some load balancers write it.
+fn parse_forwarded(entry: &str) -> Option<IpAddr> {
+    if let Ok(address) = entry.parse::<IpAddr>() {
+        return Some(address);
+    }
+    entry.parse::<SocketAddr>().ok().map(|socket| socket.ip())
 }
 
 /// What one client is: its IPv4 address, or its IPv6 /64 (one subscriber's
@@ -161,6 +175,15 @@ mod tests {
             Some("198.51.100.7")
         );
         assert_eq!(address("10.0.0.2:5000", None).as_deref(), Some("10.0.0.2"));
+        // Ports are read; an unreadable entry ends the walk instead of being skipped.
+        assert_eq!(
+            address("10.0.0.2:5000", Some("1.2.3.4, 198.51.100.7:4711")).as_deref(),
+            Some("198.51.100.7")
+        );
+        assert_eq!(
+            address("10.0.0.2:5000", Some("1.2.3.4, garbage, 10.0.0.3")).as_deref(),
+            Some("10.0.0.2")
+        );
         assert!(TrustedProxies::parse(["10.0.0.0/33"]).is_err());
         assert!(TrustedProxies::parse(["proxy.local"]).is_err());
     }

@@ -29,7 +29,7 @@ impl Counters for MemoryCounters {
     async fn hit(&self, key: &str, window: i64) -> Result<u64, StoreError> {
         let mut counts = self.lock();
         let entry = counts.entry(key.to_owned()).or_insert((window, 0));
-        if entry.0 != window {
+        if window > entry.0 {
             *entry = (window, 0);
         }
         entry.1 += 1;

@@ -1,9 +1,11 @@
 //! Login throttling (OWASP ASVS 2.2.1): failed logins are counted per account and per
 //! client address in fixed windows, in the store (so every instance sees the same
 //! counts), and past a limit the route answers 429 with `Retry-After` without
-//! checking the password. The limit is temporary, never a hard lockout an attacker
-//! can impose on a victim: it ends with the window, and a successful password reset
-//! clears the account's count.
+//! checking the password. The limit is temporary, never a permanent lockout: it
+//! ends with the window, and a successful password reset clears the account's
+//! count. (An attacker who fails 100 times in every window keeps an account
+//! throttled; its owner then resets the password, and an application that fears
+//! this raises `per_account` or adds a second factor.)
 
 mod address;
 mod memory;

@@ -29,9 +29,12 @@ macro_rules! sql_counters {
                     ", ",
                     $p2,
                     ", 1) ON CONFLICT (key) DO UPDATE SET ",
-                    "hits = CASE WHEN warden_throttle.window_start = excluded.window_start ",
-                    "THEN warden_throttle.hits + 1 ELSE 1 END, ",
-                    "window_start = excluded.window_start RETURNING hits"
+                    // A later window starts afresh; an instance whose clock lags
+                    // counts into the current one rather than turning it back.
+                    "hits = CASE WHEN excluded.window_start > warden_throttle.window_start ",
+                    "THEN 1 ELSE warden_throttle.hits + 1 END, ",
+                    "window_start = CASE WHEN excluded.window_start > warden_throttle.window_start ",
+                    "THEN excluded.window_start ELSE warden_throttle.window_start END RETURNING hits"
                 ))
                 .bind(key)
                 .bind(window)
