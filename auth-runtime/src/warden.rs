@@ -385,6 +385,19 @@ impl<U: UserModel> WardenBuilder<U> {
     /// Whether [`Warden::routes`] serves FastAPI Users' users router,
     /// `GET | PATCH /users/me` and `GET | PATCH | DELETE /users/{id}` (default: yes).
     /// Leave it out to serve `/users/me` yourself.
+    ///
+    /// ```
+    /// use warden_runtime::{JwtStrategy, Lifetime, MemoryStore, User, Warden};
+    /// let jwt = JwtStrategy::builder("a-secret-of-at-least-thirty-two-bytes", Lifetime::Seconds(60)).build()?;
+    /// let warden = Warden::<User>::builder()
+    ///     .store(MemoryStore::new())
+    ///     .strategy("jwt", jwt)
+    ///     .register_router(false)
+    ///     .users_router(false)
+    ///     .build()?;
+    /// assert!(warden.route_table().iter().all(|(_, path, _)| !path.starts_with("/users")));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn users_router(mut self, serve: bool) -> Self {
         self.routers.users = serve;
         self
@@ -438,6 +451,21 @@ impl<U: UserModel> WardenBuilder<U> {
     /// answers 429 `{"detail": "Too Many Requests"}` with `Retry-After`, without
     /// checking the password; the counts live in the store's database, so they hold
     /// across instances. `None` turns throttling off.
+    ///
+    /// ```
+    /// use warden_runtime::{JwtStrategy, Lifetime, MemoryStore, ThrottleSettings, TrustedProxies, User, Warden};
+    /// let jwt = JwtStrategy::builder("a-secret-of-at-least-thirty-two-bytes", Lifetime::Seconds(60)).build()?;
+    /// let warden = Warden::<User>::builder()
+    ///     .store(MemoryStore::new())
+    ///     .strategy("jwt", jwt)
+    ///     .throttle(ThrottleSettings { per_account: 20, ..ThrottleSettings::default() })
+    ///     .trusted_proxies(TrustedProxies::parse(["10.0.0.0/8"])?)
+    ///     .allowed_origins(["https://admin.example.com"])
+    ///     .require_current_password(true)
+    ///     .build()?;
+    /// assert!(warden.requires_current_password());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn throttle(mut self, settings: impl Into<Option<ThrottleSettings>>) -> Self {
         self.throttle = settings.into();
         self
