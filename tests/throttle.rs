@@ -288,3 +288,33 @@ async fn failures_and_email_requests_are_counted_per_client_address() {
     assert_eq!(forgot(&direct).await.status, 202);
     assert_throttled(&forgot(&direct).await);
 }
+
+/// Concurrent guesses cannot slip under the limit while their hashes run: every
+/// attempt is counted before its password is checked.
+#[tokio::test]
+async fn concurrent_guesses_meet_the_account_limit_exactly() {
+    let store: Arc<dyn UserStore<User>> = Arc::new(MemoryStore::new());
+    let http = instance(
+        store,
+        limits(5, 1000, 1000),
+        TrustedProxies::default(),
+        Outbox::default(),
+    )
+    .await;
+    let replies = futures::future::join_all(
+        (0..20).map(|_| login(&http, "tor@camelot.org", "guess-guess", None)),
+    )
+    .await;
+    let mut statuses: Vec<u16> = replies.iter().map(|reply| reply.status).collect();
+    statuses.sort_unstable();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 400).count(),
+        5,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 429).count(),
+        15,
+        "{statuses:?}"
+    );
+}

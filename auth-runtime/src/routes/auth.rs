@@ -65,7 +65,7 @@ pub(crate) async fn login<U: UserModel>(
         }
         _ => {
             if let Some(throttle) = warden.throttle() {
-                throttle.failed_login(&account, address).await?;
+                throttle.failed_login(address).await?;
             }
             Err(warden.error(ErrorCode::LoginBadCredentials))
         }

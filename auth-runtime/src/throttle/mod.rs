@@ -121,9 +121,11 @@ impl Throttle {
         .retry_after(retry_after)
     }
 
-    /// Before checking a password: 429 if the account or the address is over its
-    /// limit. The account is the login as typed, so an unknown one is throttled
-    /// exactly like a real one.
+    /// Before checking a password: the attempt is counted against the account at
+    /// once (so concurrent guesses cannot all slip under the limit while their
+    /// hashes run), and 429 if the account or the address is over its limit. The
+    /// account is the login as typed, so an unknown one is throttled exactly like a
+    /// real one; a successful login clears its count.
     pub(crate) async fn check_login(
         &self,
         login: &str,
@@ -135,7 +137,7 @@ impl Throttle {
                 "requests carry no client address (serve with warden::serve, or axum's into_make_service_with_connect_info): logins are throttled per account only"
             );
         }
-        let account = self.counters.count(&account_key(login), window).await?;
+        let account = self.counters.hit(&account_key(login), window).await?;
         let from_address = match address {
             Some(address) => {
                 self.counters
@@ -144,7 +146,7 @@ impl Throttle {
             }
             None => 0,
         };
-        if account >= self.settings.per_account || from_address >= self.settings.per_address {
+        if account > self.settings.per_account || from_address >= self.settings.per_address {
             tracing::info!(
                 address = ?address,
                 "login throttled: too many failures for this account or address"
@@ -154,14 +156,10 @@ impl Throttle {
         Ok(())
     }
 
-    /// After a refused password (or an unknown login).
-    pub(crate) async fn failed_login(
-        &self,
-        login: &str,
-        address: Option<IpAddr>,
-    ) -> Result<(), ApiError> {
+    /// After a refused password (or an unknown login): the address is counted (the
+    /// account was, with the attempt).
+    pub(crate) async fn failed_login(&self, address: Option<IpAddr>) -> Result<(), ApiError> {
         let (window, _) = self.window();
-        self.counters.hit(&account_key(login), window).await?;
         if let Some(address) = address {
             self.counters
                 .hit(&address_key("address", address), window)
