@@ -97,9 +97,11 @@ pub enum TokenError {
 pub struct JwtStrategy {
     algorithm: Algorithm,
     encoding: EncodingKey,
-    /// The keys that verify: the signing key's first, then the ones rotating in or
-    /// out. A token's `kid` chooses among them; without a known one, the first.
-    keys: Vec<keys::VerifyingKey>,
+    /// The signing key's public half (or the HMAC secret): it verifies tokens whose
+    /// `kid` names no other configured key.
+    signing: keys::VerifyingKey,
+    /// The public keys rotating in or out, chosen by a token's `kid`.
+    rotating: Vec<keys::VerifyingKey>,
     lifetime: Lifetime,
     audience: Vec<String>,
     leeway: i64,
@@ -211,11 +213,8 @@ impl JwtStrategyBuilder {
             &self.secret,
             self.public_key.as_ref(),
         )?;
-        let mut verifying = vec![keys::VerifyingKey::new(
-            &self.backend,
-            self.algorithm,
-            decoding,
-        )?];
+        let signing = keys::VerifyingKey::new(&self.backend, self.algorithm, decoding)?;
+        let mut rotating: Vec<keys::VerifyingKey> = Vec::new();
         for pem in &self.verify_keys {
             if self.algorithm.is_hmac() {
                 return Err(bad_option(
@@ -228,17 +227,17 @@ impl JwtStrategyBuilder {
             }
             let decoding = keys::public(&self.backend, "verify_keys", self.algorithm, pem)?;
             let key = keys::VerifyingKey::new(&self.backend, self.algorithm, decoding)?;
-            if verifying.iter().any(|other| other.kid == key.kid) {
+            if key.kid == signing.kid || rotating.iter().any(|other| other.kid == key.kid) {
                 return Err(bad_option(
                     "verify_keys",
                     "lists a key twice (or the signing key's own public key): list each other key once".into(),
                 ));
             }
-            verifying.push(key);
+            rotating.push(key);
         }
         // Tokens name the key that signed them (RFC 7515 §4.1.4), so a verifier with
         // several keys, ours or one reading the JWKS, picks the right one.
-        let header = match &verifying[0].kid {
+        let header = match &signing.kid {
             Some(kid) => {
                 serde_json::json!({ "alg": self.algorithm.as_str(), "typ": "JWT", "kid": kid })
             }
@@ -247,7 +246,8 @@ impl JwtStrategyBuilder {
         Ok(JwtStrategy {
             algorithm: self.algorithm,
             encoding,
-            keys: verifying,
+            signing,
+            rotating,
             lifetime: self.lifetime,
             audience: self.audience,
             leeway: self.leeway as i64,
@@ -301,21 +301,28 @@ impl JwtStrategy {
     /// The `kid` of the tokens this strategy signs: the RFC 7638 thumbprint of its
     /// public key; `None` for HMAC.
     pub fn kid(&self) -> Option<&str> {
-        self.keys[0].kid.as_deref()
+        self.signing.kid.as_deref()
     }
 
     /// The public keys that verify this strategy's tokens, as JWKs with their `kid`,
     /// `alg` and `use`: the signing key's first. Empty for HMAC, whose secret is
     /// never published.
     pub fn public_jwks(&self) -> Vec<jsonwebtoken::jwk::Jwk> {
-        self.keys.iter().filter_map(|key| key.jwk.clone()).collect()
+        std::iter::once(&self.signing)
+            .chain(&self.rotating)
+            .filter_map(|key| key.jwk.clone())
+            .collect()
     }
 
     /// The key a token's `kid` names, among the configured ones only; the signing
     /// key's when it names none of them.
     fn key_for(&self, kid: Option<&str>) -> &keys::VerifyingKey {
-        kid.and_then(|kid| self.keys.iter().find(|key| key.kid.as_deref() == Some(kid)))
-            .unwrap_or(&self.keys[0])
+        kid.and_then(|kid| {
+            self.rotating
+                .iter()
+                .find(|key| key.kid.as_deref() == Some(kid))
+        })
+        .unwrap_or(&self.signing)
     }
 
     /// Issues an access token `{sub, aud, exp, iat, jti}`: FastAPI Users' layout plus
