@@ -199,13 +199,13 @@ pub use warden_runtime::mailer::DevMailer;
 pub use warden_runtime::{
     Access, Active, Algorithm, ApiError, AuthBackend, AuthState, Authenticated, Backend,
     BackendConfig, BearerTransport, CacheSettings, CachedJwt, ConfigError, CookieSettings,
-    CookieTransport, CurrentUser, DefaultEvents, Error, ErrorCode, ErrorTexts, FieldError,
-    InvalidPassword, JwtStrategy, JwtStrategyBuilder, KeySource, Lifetime, ManagerError,
+    CookieTransport, CurrentUser, DefaultEvents, Error, ErrorCode, ErrorTexts, FieldError, Grant,
+    InvalidPassword, Issued, JwtStrategy, JwtStrategyBuilder, KeySource, Lifetime, ManagerError,
     MemoryStore, OptionalUser, PasswordHasher, PasswordHasherConfig, Policy, SameSite, Secret,
-    SqliteStore, StoreError, Strategy, StrategyError, Superuser, ThrottleSettings, TokenError,
-    TokenInfo, TokenSettings, Transport, TransportConfig, TransportDoc, TrustedProxies, User,
-    UserCreate, UserEvents, UserId, UserManager, UserModel, UserStore, UserUpdate, Verified,
-    VerifiedClaims, Warden, WardenBuilder, async_trait,
+    SessionConfig, SqliteStore, StoreError, Strategy, StrategyConfig, StrategyError, Superuser,
+    ThrottleSettings, TokenError, TokenInfo, TokenSettings, Transport, TransportConfig,
+    TransportDoc, TrustedProxies, User, UserCreate, UserEvents, UserId, UserManager, UserModel,
+    UserStore, UserUpdate, Verified, VerifiedClaims, Warden, WardenBuilder, async_trait,
 };
 
 #[cfg(feature = "postgres")]
@@ -227,7 +227,7 @@ pub mod __private {
     pub use warden_runtime::guard::Backend;
     pub use warden_runtime::{
         Active, Algorithm, AuthBackend, BackendConfig, ConfigError, CookieSettings, CurrentUser,
-        JwtStrategy, KeySource, Lifetime, OptionalUser, SameSite, Superuser, TransportConfig,
-        Verified, Warden,
+        JwtStrategy, KeySource, Lifetime, OptionalUser, SameSite, SessionConfig, StrategyConfig,
+        Superuser, TransportConfig, Verified, Warden,
     };
 }

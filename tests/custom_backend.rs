@@ -16,8 +16,8 @@ use common::{Http, Jwt, Reply, serve};
 use reqwest::Method;
 use serde_json::{Value, json};
 use warden::{
-    ApiError, MemoryStore, Strategy, StrategyError, TokenInfo, Transport, TransportDoc, User,
-    Warden, async_trait, protected,
+    ApiError, Grant, Issued, MemoryStore, Strategy, StrategyError, TokenInfo, Transport,
+    TransportDoc, User, Warden, async_trait, protected,
 };
 
 /// The token in `X-Session`; login answers `{"session": ...}`.
@@ -56,13 +56,13 @@ impl Strategy for Sessions {
         Ok(self.live.lock().unwrap().get(token).map(TokenInfo::new))
     }
 
-    async fn write_token(&self, subject: &str) -> Result<String, StrategyError> {
+    async fn write_token(&self, grant: &Grant<'_>) -> Result<Issued, StrategyError> {
         let token = uuid::Uuid::new_v4().simple().to_string();
         self.live
             .lock()
             .unwrap()
-            .insert(token.clone(), subject.to_owned());
-        Ok(token)
+            .insert(token.clone(), grant.subject.to_owned());
+        Ok(Issued::new(token))
     }
 
     async fn destroy_token(&self, token: &str, _subject: &str) -> Result<(), StrategyError> {

@@ -716,6 +716,10 @@ async fn logout_and_refresh_take_only_their_own_backends_token() {
     let reply = post_with(&server, "/auth/cookie/logout", &[&pair], Some(&bearer)).await;
     assert_eq!(reply.status, 204, "{}", reply.text);
     assert_eq!(reply.set_cookie().name, "fastapiusersauth");
+    // Logged out: that token is over, on every route.
+    let reply = post_with(&server, "/auth/jwt/refresh", &[], Some(&bearer)).await;
+    assert_unauthorized(&reply);
+    let bearer = bearer_login(&server, "cal@example.com").await;
     let reply = post_with(&server, "/auth/jwt/refresh", &[&pair], Some(&bearer)).await;
     assert_eq!(reply.status, 200, "{}", reply.text);
     assert!(reply.set_cookies().is_empty());

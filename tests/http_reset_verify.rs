@@ -452,8 +452,9 @@ async fn reset_password_sets_the_password_once() {
     );
     assert_login_refused(server, "cal@example.com", PASSWORD).await;
     login_token(server, "cal@example.com", NEW_PASSWORD).await;
-    // Stateless JWTs: an access token from before keeps working, as with FastAPI Users' JWT strategy.
-    assert_eq!(get(server, "/users/me", Some(&access)).await.status, 200);
+    // Whoever held the account's tokens is out (ASVS 7.4.1); FastAPI Users' JWTs
+    // would live on.
+    assert_eq!(get(server, "/users/me", Some(&access)).await.status, 401);
 
     // Single use: the fingerprint no longer matches.
     assert_reset_bad_token(&reset(server, &token, "yet another password").await);
@@ -651,7 +652,7 @@ async fn reset_token_dies_when_the_password_changes() {
     let second = mail.reset_token(id, "hana@example.com").await;
     assert_ok_null(&reset(server, &second, "fourth password!").await);
     assert_reset_bad_token(&reset(server, &first, "fifth password!").await);
-    login_token(server, "hana@example.com", "fourth password!").await;
+    let access = login_token(server, "hana@example.com", "fourth password!").await;
 
     // An e-mail change alone does not touch the password: the token stays valid.
     let token = mail.reset_token(id, "hana@example.com").await;
@@ -1024,7 +1025,8 @@ async fn action_tokens_are_never_access_tokens_even_with_one_shared_secret() {
     // Each works where it belongs.
     assert_eq!(verify(server, &verify_token).await.status, 200);
     assert_ok_null(&reset(server, &reset_token, NEW_PASSWORD).await);
-    assert_eq!(get(server, "/users/me", Some(&access)).await.status, 200);
+    // The reset ended every token of the user (ASVS 7.4.1).
+    assert_eq!(get(server, "/users/me", Some(&access)).await.status, 401);
 }
 
 #[tokio::test]
@@ -1310,6 +1312,10 @@ async fn hooks_are_called_in_fastapi_users_order() {
             ),
         ]
     );
+    // The new password ended that token: log in again.
+    assert_eq!(get(server, "/users/me", Some(&token)).await.status, 401);
+    let token = login_token(server, "ann.new@example.com", "password-2").await;
+    assert!(matches!(hooked.take().as_slice(), [Hook::Login(_)]));
     let reply = patch_me(server, &token, &json!({"password": "no digit"})).await;
     assert_status_json(
         &reply,

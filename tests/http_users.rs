@@ -391,8 +391,9 @@ async fn patch_me_changes_the_password() {
     assert_login_refused(&server, "hal@example.com", PASSWORD).await;
     let fresh = login_token(&server, "hal@example.com", NEW_PASSWORD).await;
     assert_eq!(get(&server, "/users/me", Some(&fresh)).await.status, 200);
-    // Stateless JWTs: the old access token keeps working (FastAPI Users' `JWTStrategy.destroy_token` is a no-op).
-    assert_eq!(get(&server, "/users/me", Some(&token)).await.status, 200);
+    // A new password ends every earlier token (ASVS 7.4.1), where FastAPI Users'
+    // stateless JWTs would live on.
+    assert_eq!(get(&server, "/users/me", Some(&token)).await.status, 401);
 }
 
 #[tokio::test]
@@ -757,6 +758,9 @@ async fn superuser_patch_sets_flags() {
     assert_ok(&reply, user_read(id, "tom@example.com", true, false, true));
     let reply = patch(&server, &path, admin, &json!({"is_verified": false})).await;
     assert_ok(&reply, user_read(id, "tom@example.com", true, false, false));
+    // The deactivation ended the old token for good (ASVS 7.4.2); a new login works.
+    assert_unauthorized(&get(&server, "/users/me", Some(&token)).await);
+    let token = login_token(&server, "tom@example.com", PASSWORD).await;
     assert_ok(
         &get(&server, "/users/me", Some(&token)).await,
         user_read(id, "tom@example.com", true, false, false),

@@ -126,6 +126,22 @@ async fn two_instances_on_one_database_agree() {
         .send(Method::POST, "/auth/jwt/logout", Some(&fresh), None)
         .await;
     assert_eq!(reply.status, 204);
+    // The logout through A ended the whole login, the token refreshed from included:
+    // B hears of it through PostgreSQL's notification.
+    let logged_out = Instant::now();
+    loop {
+        let reply = b.send(Method::GET, "/users/me", Some(&token), None).await;
+        if reply.status == 401 {
+            break;
+        }
+        assert!(
+            logged_out.elapsed() < Duration::from_secs(2),
+            "B still accepts a token of the session A ended"
+        );
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    eprintln!("a logout through A seen by B after {:?}", logged_out.elapsed());
+    let token = b.login("jwt", "anne@example.com", "correct-horse").await;
 
     // B serves Ann from its cache; a superuser deactivates her through A.
     let reply = b

@@ -6,6 +6,7 @@ use axum::http::{HeaderMap, Method};
 
 use crate::error::ApiError;
 use crate::model::{UserId, UserModel};
+use crate::session::Admission;
 use crate::warden::Warden;
 
 /// What a route demands of its user: the one form of the access rule, which the
@@ -82,6 +83,10 @@ pub struct Authenticated<'a, U> {
     /// Whether the token came in a cookie the browser sends by itself (see
     /// [`Transport::ambient`](crate::Transport::ambient)).
     pub ambient: bool,
+    /// The token's session, or why it has none.
+    pub session: Admission,
+    /// When the token was issued, if known.
+    pub issued_at: Option<i64>,
 }
 
 /// The user a request authenticates as, trying the backends in order (or only the
@@ -105,6 +110,13 @@ pub async fn authenticate<'a, U: UserModel>(
         let Some(info) = backend.strategy.read_token(token).await? else {
             continue;
         };
+        // Checked wherever a token is accepted: guards, refresh, logout, the users
+        // routes all come through here.
+        let session = warden.manager().sessions().admit(&info).await?;
+        if session == Admission::Refused {
+            tracing::debug!(backend = %backend.name, "token of an ended session refused");
+            continue;
+        }
         let Some(id) = U::Id::parse(&info.subject) else {
             tracing::debug!(backend = %backend.name, "token subject is not a user id");
             continue;
@@ -115,6 +127,8 @@ pub async fn authenticate<'a, U: UserModel>(
                 backend: &backend.name,
                 token,
                 ambient: backend.transport.ambient(),
+                session,
+                issued_at: info.issued_at,
             }));
         }
     }
@@ -131,23 +145,12 @@ pub async fn authorize<'a, U: UserModel>(
     only: Option<&str>,
     access: Access,
 ) -> Result<Authenticated<'a, U>, ApiError> {
-    let found = authenticate(warden, headers, only).await?;
-    let (user, rest) = match found {
-        Some(Authenticated {
-            user,
-            backend,
-            token,
-            ambient,
-        }) => (Some(user), Some((backend, token, ambient))),
-        None => (None, None),
+    let Some(found) = authenticate(warden, headers, only).await? else {
+        // No user at all: 401 whatever the rule.
+        return Err(ApiError::unauthorized());
     };
-    let user = access.admit(user)?;
-    let (backend, token, ambient) = rest.unwrap_or(("", "", false));
+    let ambient = found.ambient;
+    let user = access.admit(Some(found.user))?;
     crate::csrf::check(method, headers, ambient, warden.allowed_origins())?;
-    Ok(Authenticated {
-        user,
-        backend,
-        token,
-        ambient,
-    })
+    Ok(Authenticated { user, ..found })
 }

@@ -137,6 +137,48 @@ pub enum SameSite {
     None,
 }
 
+/// Which of FastAPI Users' strategies a backend's tokens come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum StrategyConfig {
+    /// Signed JWTs (FastAPI Users' `JWTStrategy`): the default.
+    #[default]
+    Jwt,
+    /// Opaque tokens in the store's database, FastAPI Users' `accesstoken` table
+    /// (`DatabaseStrategy`).
+    Database,
+    /// Opaque tokens in Redis under FastAPI Users' key prefix (`RedisStrategy`).
+    Redis {
+        /// The Redis URL (`redis://host:6379/0`).
+        url: KeySource,
+    },
+}
+
+/// How long a login lasts: refresh tokens, and the most a session can be extended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionConfig {
+    /// Refresh tokens (opt-in): login and refresh also answer a single-use
+    /// `refresh_token` that lives this many seconds.
+    pub refresh: Option<u64>,
+    /// The most a login lasts, however it is refreshed (seconds); `None`: no limit
+    /// (only with `lifetime = forever`).
+    pub max_age: Option<u64>,
+}
+
+impl SessionConfig {
+    /// No refresh tokens; sessions last at most 7 days.
+    pub const DEFAULT: Self = Self {
+        refresh: None,
+        max_age: Some(7 * 24 * 3600),
+    };
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
 /// A backend's configuration as declared; `#[auth_backend]` generates it, and it can
 /// be written by hand.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -159,6 +201,10 @@ pub struct BackendConfig {
     pub audience: &'static [&'static str],
     /// Where the token travels.
     pub transport: TransportConfig,
+    /// Where tokens come from (default JWT).
+    pub strategy: StrategyConfig,
+    /// Refresh tokens and the longest session.
+    pub sessions: SessionConfig,
 }
 
 impl BackendConfig {
@@ -189,7 +235,7 @@ impl BackendConfig {
 /// `#[warden::auth_backend(...)]` on a unit struct, or by hand:
 ///
 /// ```
-/// use warden_runtime::{Algorithm, AuthBackend, BackendConfig, KeySource, Lifetime, TransportConfig};
+/// use warden_runtime::{Algorithm, AuthBackend, BackendConfig, KeySource, Lifetime, SessionConfig, StrategyConfig, TransportConfig};
 ///
 /// pub struct Jwt;
 /// impl AuthBackend for Jwt {
@@ -202,6 +248,8 @@ impl BackendConfig {
 ///         verify_keys: &[],
 ///         audience: &["fastapi-users:auth"],
 ///         transport: TransportConfig::Bearer,
+///         strategy: StrategyConfig::Jwt,
+///         sessions: SessionConfig::DEFAULT,
 ///     };
 /// }
 /// ```

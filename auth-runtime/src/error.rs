@@ -111,6 +111,8 @@ pub struct ApiError {
     bearer_challenge: bool,
     /// `Retry-After`, in seconds (RFC 9110 §10.2.3).
     retry_after: Option<u32>,
+    /// Shaped as an OAuth 2.0 error (`{"error": ...}`), not FastAPI's `detail`.
+    oauth: bool,
 }
 
 impl ApiError {
@@ -131,6 +133,15 @@ impl ApiError {
         Self {
             bearer_challenge: true,
             ..Self::new(StatusCode::UNAUTHORIZED, Value::from("Unauthorized"))
+        }
+    }
+
+    /// RFC 6749 §5.2's answer to a refused grant: 400 `{"error": code}`
+    /// (`invalid_grant`, `unsupported_grant_type`, `invalid_request`).
+    pub fn oauth(code: &'static str) -> Self {
+        Self {
+            oauth: true,
+            ..Self::new(StatusCode::BAD_REQUEST, Value::from(code))
         }
     }
 
@@ -176,6 +187,7 @@ impl ApiError {
             detail,
             bearer_challenge: false,
             retry_after: None,
+            oauth: false,
         }
     }
 
@@ -200,8 +212,12 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut response =
-            (self.status, axum::Json(json!({ "detail": self.detail }))).into_response();
+        let body = if self.oauth {
+            json!({ "error": self.detail })
+        } else {
+            json!({ "detail": self.detail })
+        };
+        let mut response = (self.status, axum::Json(body)).into_response();
         if self.bearer_challenge {
             response
                 .headers_mut()

@@ -36,6 +36,7 @@ pub mod password;
 #[doc(hidden)]
 pub mod probe;
 pub mod routes;
+pub mod session;
 pub mod store;
 pub mod strategy;
 pub mod throttle;
@@ -47,7 +48,8 @@ mod warden;
 pub use async_trait::async_trait;
 pub use authn::Access;
 pub use backend::{
-    AuthBackend, BackendConfig, CookieSettings, KeySource, Lifetime, SameSite, TransportConfig,
+    AuthBackend, BackendConfig, CookieSettings, KeySource, Lifetime, SameSite, SessionConfig,
+    StrategyConfig, TransportConfig,
 };
 pub use error::{ApiError, ConfigError, Error, ErrorCode, ErrorTexts, FieldError};
 pub use guard::{
@@ -66,7 +68,7 @@ pub use store::PostgresStore;
 pub use store::{
     CacheSettings, DatabaseStore, MemoryStore, SqliteStore, StoreChange, StoreError, UserStore,
 };
-pub use strategy::{CachedJwt, Strategy, StrategyError, TokenInfo};
+pub use strategy::{CachedJwt, Grant, Issued, Strategy, StrategyError, TokenInfo};
 pub use throttle::{ThrottleSettings, TrustedProxies};
 pub use token::{Algorithm, JwtStrategy, JwtStrategyBuilder, Secret, TokenError, VerifiedClaims};
 pub use transport::{BearerTransport, CookieTransport, Transport, TransportDoc};

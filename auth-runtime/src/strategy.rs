@@ -11,12 +11,18 @@ use moka::sync::Cache;
 
 use crate::token::{JwtStrategy, Lifetime, TokenError};
 
-/// What a valid token says: whose it is.
+/// What a valid token says: whose it is, and which session it belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct TokenInfo {
     /// The user id, as text (the JWT `sub`).
     pub subject: String,
+    /// The session the token belongs to (the JWT `sid`; an opaque token's hash):
+    /// ending the session ends the token.
+    pub session: Option<String>,
+    /// When the token was issued (Unix seconds), if known: a token without a
+    /// session is refused if it was issued before its user's tokens were cut off.
+    pub issued_at: Option<i64>,
 }
 
 impl TokenInfo {
@@ -24,7 +30,81 @@ impl TokenInfo {
     pub fn new(subject: impl Into<String>) -> Self {
         Self {
             subject: subject.into(),
+            session: None,
+            issued_at: None,
         }
+    }
+
+    /// Belonging to session `id`.
+    pub fn in_session(mut self, id: impl Into<String>) -> Self {
+        self.session = Some(id.into());
+        self
+    }
+
+    /// Issued at `at` (Unix seconds).
+    pub fn issued(mut self, at: Option<i64>) -> Self {
+        self.issued_at = at;
+        self
+    }
+}
+
+/// What a login (or a refresh) asks a strategy for: a token of `subject` in
+/// session `session`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Grant<'a> {
+    /// The user id, as text.
+    pub subject: &'a str,
+    /// The session id warden opened for this login.
+    pub session: &'a str,
+    /// The login time (Unix seconds); a refresh keeps the original one.
+    pub auth_time: i64,
+    /// The session's end: a token should not outlive it.
+    pub expires_at: Option<i64>,
+}
+
+impl<'a> Grant<'a> {
+    /// A grant of a token of `subject` in `session`, logged in at `auth_time`.
+    pub fn new(
+        subject: &'a str,
+        session: &'a str,
+        auth_time: i64,
+        expires_at: Option<i64>,
+    ) -> Self {
+        Self {
+            subject,
+            session,
+            auth_time,
+            expires_at,
+        }
+    }
+}
+
+/// A token a strategy wrote, and the session it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Issued {
+    /// The token.
+    pub token: String,
+    /// The session whose end ends the token: the grant's for a token that carries
+    /// it, a hash of the token for an opaque one; `None` if the strategy cannot tie
+    /// its tokens to sessions (no session is then recorded).
+    pub session: Option<String>,
+}
+
+impl Issued {
+    /// A token that belongs to no session.
+    pub fn new(token: impl Into<String>) -> Self {
+        Self {
+            token: token.into(),
+            session: None,
+        }
+    }
+
+    /// A token of session `id`.
+    pub fn in_session(mut self, id: impl Into<String>) -> Self {
+        self.session = Some(id.into());
+        self
     }
 }
 
@@ -50,7 +130,7 @@ impl From<TokenError> for StrategyError {
 /// Writes, reads and destroys the tokens of one backend.
 ///
 /// ```
-/// use warden_runtime::{Strategy, StrategyError, TokenInfo, async_trait};
+/// use warden_runtime::{Grant, Issued, Strategy, StrategyError, TokenInfo, async_trait};
 ///
 /// /// Tokens are the user id itself: for tests only.
 /// struct Plain;
@@ -60,19 +140,19 @@ impl From<TokenError> for StrategyError {
 ///     async fn read_token(&self, token: &str) -> Result<Option<TokenInfo>, StrategyError> {
 ///         Ok(Some(TokenInfo::new(token)))
 ///     }
-///     async fn write_token(&self, subject: &str) -> Result<String, StrategyError> {
-///         Ok(subject.to_owned())
+///     async fn write_token(&self, grant: &Grant<'_>) -> Result<Issued, StrategyError> {
+///         Ok(Issued::new(grant.subject))
 ///     }
 /// }
 /// ```
 #[async_trait]
 pub trait Strategy: std::any::Any + Send + Sync {
-    /// The token's subject if the token is valid now; `Ok(None)` for a malformed,
-    /// expired, foreign or destroyed one.
+    /// The token's subject and session if the token is valid now; `Ok(None)` for a
+    /// malformed, expired, foreign or destroyed one.
     async fn read_token(&self, token: &str) -> Result<Option<TokenInfo>, StrategyError>;
 
-    /// A new token for the user whose id reads `subject`.
-    async fn write_token(&self, subject: &str) -> Result<String, StrategyError>;
+    /// A new token for the grant's user and session.
+    async fn write_token(&self, grant: &Grant<'_>) -> Result<Issued, StrategyError>;
 
     /// Ends `token` (logout). The default does nothing: a stateless token ends when
     /// it expires.
@@ -149,18 +229,45 @@ impl CachedJwt {
                 return None;
             }
         };
-        let info = TokenInfo::new(claims.sub);
+        let exp = claims.exp;
+        let info = info_of(claims, self.jwt.lifetime());
         if let Some(cache) = &self.verified {
             cache.insert(
                 token.into(),
                 Arc::new(Verified {
                     info: info.clone(),
-                    exp: claims.exp,
+                    exp,
                 }),
             );
         }
         Some(info)
     }
+}
+
+/// What a verified JWT says. A token without `iat` (FastAPI Users' layout) was
+/// issued one lifetime before its `exp`.
+fn info_of(claims: crate::token::VerifiedClaims, lifetime: Lifetime) -> TokenInfo {
+    let issued_at = claims.iat.or(match (claims.exp, lifetime) {
+        (Some(exp), Lifetime::Seconds(seconds)) => {
+            Some(exp.saturating_sub(i64::try_from(seconds).unwrap_or(i64::MAX)))
+        }
+        _ => None,
+    });
+    TokenInfo {
+        subject: claims.sub,
+        session: claims.sid,
+        issued_at,
+    }
+}
+
+/// A JWT of the grant's session.
+fn issue(jwt: &JwtStrategy, grant: &Grant<'_>) -> Result<Issued, StrategyError> {
+    let session = crate::token::SessionClaims {
+        sid: grant.session,
+        auth_time: grant.auth_time,
+        expires_at: grant.expires_at,
+    };
+    Ok(Issued::new(jwt.issue_session(grant.subject, &session)?).in_session(grant.session))
 }
 
 #[async_trait]
@@ -169,8 +276,8 @@ impl Strategy for CachedJwt {
         Ok(self.read(token))
     }
 
-    async fn write_token(&self, subject: &str) -> Result<String, StrategyError> {
-        Ok(self.jwt.issue(subject)?)
+    async fn write_token(&self, grant: &Grant<'_>) -> Result<Issued, StrategyError> {
+        issue(&self.jwt, grant)
     }
 
     fn lifetime(&self) -> Option<u64> {
@@ -187,11 +294,11 @@ impl Strategy for JwtStrategy {
         Ok(self
             .verify(token)
             .ok()
-            .map(|claims| TokenInfo::new(claims.sub)))
+            .map(|claims| info_of(claims, JwtStrategy::lifetime(self))))
     }
 
-    async fn write_token(&self, subject: &str) -> Result<String, StrategyError> {
-        Ok(self.issue(subject)?)
+    async fn write_token(&self, grant: &Grant<'_>) -> Result<Issued, StrategyError> {
+        issue(self, grant)
     }
 
     fn lifetime(&self) -> Option<u64> {
@@ -218,11 +325,13 @@ mod tests {
     #[tokio::test]
     async fn cached_tokens_read_like_fresh_ones() {
         let strategy = CachedJwt::new(jwt(60), 100);
-        let token = strategy.write_token("user-1").await.unwrap();
+        let grant = Grant::new("user-1", "s1", crate::token::now(), None);
+        let token = strategy.write_token(&grant).await.unwrap().token;
         for _ in 0..2 {
+            let info = strategy.read_token(&token).await.unwrap().unwrap();
             assert_eq!(
-                strategy.read_token(&token).await.unwrap(),
-                Some(TokenInfo::new("user-1"))
+                (info.subject.as_str(), info.session.as_deref()),
+                ("user-1", Some("s1"))
             );
         }
         let mut tampered = token.clone();

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::http::HeaderMap;
 
-use crate::backend::{AuthBackend, KeySource};
+use crate::backend::{AuthBackend, KeySource, SessionConfig};
 use crate::dev::{DevSecretOrigin, load_or_create_secret};
 use crate::error::{ApiError, ConfigError, ErrorCode, ErrorTexts};
 use crate::manager::{ActionTokens, DefaultEvents, TokenSettings, UserEvents, UserManager};
@@ -72,11 +72,31 @@ impl Default for Routers {
     }
 }
 
-/// A backend as the warden runs it: a name, a strategy and a transport.
+/// A backend as the warden runs it: a name, a strategy, a transport and how long
+/// its logins last.
 pub(crate) struct BackendEntry {
     pub(crate) name: String,
     pub(crate) strategy: Arc<dyn Strategy>,
     pub(crate) transport: Arc<dyn Transport>,
+    pub(crate) sessions: SessionConfig,
+}
+
+impl BackendEntry {
+    /// The end of a session that starts at `created_at`.
+    pub(crate) fn max_age(&self, created_at: i64) -> Option<i64> {
+        self.sessions
+            .max_age
+            .map(|age| created_at.saturating_add(i64::try_from(age).unwrap_or(i64::MAX)))
+    }
+}
+
+/// Sessions of a backend built by hand: 7 days at most, unless its tokens never
+/// expire.
+fn sessions_for(lifetime: Option<u64>) -> SessionConfig {
+    SessionConfig {
+        max_age: lifetime.and(SessionConfig::DEFAULT.max_age),
+        ..SessionConfig::DEFAULT
+    }
 }
 
 impl<U: UserModel> std::fmt::Debug for Warden<U> {
@@ -566,6 +586,7 @@ impl<U: UserModel> WardenBuilder<U> {
             name: config.name.to_owned(),
             strategy: Arc::new(CachedJwt::new(strategy, VERIFIED_TOKENS)),
             transport: config.transport.build(),
+            sessions: config.sessions,
         });
         Ok(self)
     }
@@ -598,10 +619,12 @@ impl<U: UserModel> WardenBuilder<U> {
         strategy: impl Strategy,
         transport: impl Transport,
     ) -> Self {
+        let sessions = sessions_for(strategy.lifetime());
         self.backends.push(BackendEntry {
             name: name.into(),
             strategy: Arc::new(strategy),
             transport: Arc::new(transport),
+            sessions,
         });
         self
     }

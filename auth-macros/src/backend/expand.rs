@@ -4,7 +4,7 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::model::{Backend, Key, Lifetime, Transport};
+use super::model::{Backend, Key, Lifetime, Strategy, Transport};
 use super::parse::KeyKind;
 
 pub(crate) fn expand(item: &syn::ItemStruct, model: &Backend) -> TokenStream {
@@ -57,6 +57,20 @@ pub(crate) fn expand(item: &syn::ItemStruct, model: &Backend) -> TokenStream {
             }))
         }
     };
+    let strategy = match &model.strategy {
+        Strategy::Jwt => quote!(#private::StrategyConfig::Jwt),
+        Strategy::Database => quote!(#private::StrategyConfig::Database),
+        Strategy::Redis(url) => {
+            let url = key_source(&private, url);
+            quote!(#private::StrategyConfig::Redis { url: #url })
+        }
+    };
+    let option = |value: Option<u64>| match value {
+        Some(seconds) => quote!(::core::option::Option::Some(#seconds)),
+        None => quote!(::core::option::Option::None),
+    };
+    let refresh = option(model.refresh);
+    let max_age = option(model.max_session_age);
     let doc = format!(
         "Reads the keys of backend `{name}` and builds its strategy; a missing or bad key is an error naming the option."
     );
@@ -77,6 +91,11 @@ pub(crate) fn expand(item: &syn::ItemStruct, model: &Backend) -> TokenStream {
                 verify_keys: &[#(#verify_keys),*],
                 audience: &[#(#audience),*],
                 transport: #transport,
+                strategy: #strategy,
+                sessions: #private::SessionConfig {
+                    refresh: #refresh,
+                    max_age: #max_age,
+                },
             };
         }
 
@@ -127,6 +146,8 @@ pub(crate) fn fallback(item: &syn::ItemStruct) -> TokenStream {
                 verify_keys: &[],
                 audience: &[],
                 transport: ::warden::__private::TransportConfig::Bearer,
+                strategy: ::warden::__private::StrategyConfig::Jwt,
+                sessions: ::warden::__private::SessionConfig::DEFAULT,
             };
         }
     }

@@ -25,6 +25,7 @@ const ALGORITHMS: [(&str, usize); 12] = [
 ];
 
 pub(crate) const DEFAULT_AUDIENCE: &str = "fastapi-users:auth";
+const STRATEGIES: [&str; 3] = ["jwt", "database", "redis"];
 pub(crate) const DEFAULT_SECRET_ENV: &str = "WARDEN_SECRET";
 
 pub(crate) enum Lifetime {
@@ -54,6 +55,16 @@ pub(crate) struct Key {
     pub value: String,
 }
 
+/// Where tokens come from.
+pub(crate) enum Strategy {
+    Jwt,
+    Database,
+    Redis(Key),
+}
+
+/// The default maximum session age: 7 days.
+const DEFAULT_MAX_SESSION_AGE: u64 = 7 * 24 * 3600;
+
 /// A backend whose options are all valid.
 pub(crate) struct Backend {
     pub name: String,
@@ -64,6 +75,9 @@ pub(crate) struct Backend {
     pub verify_keys: Vec<Key>,
     pub audience: Vec<String>,
     pub transport: Transport,
+    pub strategy: Strategy,
+    pub refresh: Option<u64>,
+    pub max_session_age: Option<u64>,
     pub krate: syn::Path,
 }
 
@@ -83,6 +97,11 @@ impl Backend {
             errors
                 .push(Error::custom("an auth backend cannot be generic").with_span(&item.generics));
         }
+
+        let secret_span = args.secret.as_ref().map(|key| key.span);
+        let public_key_span = args.public_key.as_ref().map(|key| key.span);
+        let verify_keys_span = args.verify_keys.as_ref().map(|list| list.span);
+        let audience_span = args.audience.as_ref().map(|audience| audience.span);
 
         let name = match &args.name {
             Some(name) => {
@@ -254,6 +273,136 @@ impl Backend {
             }
         };
 
+        let strategy = match &args.strategy {
+            None => Strategy::Jwt,
+            Some(kind) => match kind.as_str() {
+                "jwt" => Strategy::Jwt,
+                "database" => Strategy::Database,
+                "redis" => Strategy::Redis(match &args.redis_url {
+                    Some(url) => {
+                        check_key(&mut errors, url, "redis_url");
+                        Key {
+                            kind: url.kind,
+                            value: url.value.clone(),
+                        }
+                    }
+                    None => Key {
+                        kind: KeyKind::Env,
+                        value: "WARDEN_REDIS_URL".into(),
+                    },
+                }),
+                other => {
+                    let suggestion = closest(other, &STRATEGIES)
+                        .map(|s| format!("did you mean \"{s}\"? "))
+                        .unwrap_or_default();
+                    errors.push(
+                        Error::custom(format!(
+                            "unknown strategy \"{other}\"; {suggestion}expected \"jwt\" (signed tokens, the default), \"database\" (opaque tokens in the user store's database) or \"redis\" (opaque tokens in Redis)"
+                        ))
+                        .with_span(&kind.span()),
+                    );
+                    Strategy::Jwt
+                }
+            },
+        };
+        if let (Some(url), false) = (&args.redis_url, matches!(strategy, Strategy::Redis(_))) {
+            errors.push(
+                Error::custom("redis_url is for strategy = \"redis\": add it, or remove redis_url")
+                    .with_span(&url.span),
+            );
+        }
+        if !matches!(strategy, Strategy::Jwt) {
+            // Opaque tokens are random strings looked up in storage: nothing signs them.
+            let signing: [(&str, Option<Span>); 5] = [
+                ("algorithm", args.algorithm.as_ref().map(|a| a.span())),
+                ("secret", secret_span),
+                ("public_key", public_key_span),
+                ("verify_keys", verify_keys_span),
+                ("audience", audience_span),
+            ];
+            for (option, span) in signing {
+                if let Some(span) = span {
+                    errors.push(
+                        Error::custom(format!(
+                            "`{option}` is for signed tokens; this backend's tokens are opaque (strategy = \"{}\"): remove it",
+                            args.strategy.as_ref().map(|s| s.as_str().to_owned()).unwrap_or_default()
+                        ))
+                        .with_span(&span),
+                    );
+                }
+            }
+        }
+
+        let forever = matches!(lifetime, Lifetime::Forever);
+        let refresh = match &args.refresh {
+            Some(seconds) if **seconds == 0 => {
+                errors.push(
+                    Error::custom("refresh must be greater than zero: the refresh tokens' lifetime in seconds, e.g. refresh = 1209600 (14 days)")
+                        .with_span(&seconds.span()),
+                );
+                None
+            }
+            Some(seconds) if forever => {
+                errors.push(
+                    Error::custom("tokens of `lifetime = forever` never need refreshing: give a lifetime in seconds, or remove `refresh`")
+                        .with_span(&seconds.span()),
+                );
+                None
+            }
+            Some(seconds) if matches!(transport, Transport::Cookie(_)) => {
+                errors.push(
+                    Error::custom("refresh tokens travel in the bearer JSON (RFC 6749 §5.1): use transport = bearer, or remove `refresh`")
+                        .with_span(&seconds.span()),
+                );
+                None
+            }
+            Some(seconds) => Some(**seconds),
+            None => None,
+        };
+        let max_session_age = match &args.max_session_age {
+            Some(age) if **age == 0 => {
+                errors.push(
+                    Error::custom("max_session_age must be greater than zero: the most a login lasts, in seconds (default 604800, 7 days)")
+                        .with_span(&age.span()),
+                );
+                None
+            }
+            Some(age) if forever => {
+                errors.push(
+                    Error::custom("tokens of `lifetime = forever` have no session age: give a lifetime in seconds, or remove `max_session_age`")
+                        .with_span(&age.span()),
+                );
+                None
+            }
+            Some(age) => {
+                if let Lifetime::Seconds(lifetime) = lifetime
+                    && **age < lifetime
+                {
+                    errors.push(
+                        Error::custom(format!(
+                            "max_session_age ({} s) is shorter than lifetime ({lifetime} s): a session must outlast its tokens",
+                            **age
+                        ))
+                        .with_span(&age.span()),
+                    );
+                }
+                if let Some(refresh) = refresh
+                    && refresh > **age
+                {
+                    errors.push(
+                        Error::custom(format!(
+                            "refresh ({refresh} s) outlives max_session_age ({} s): raise max_session_age or lower refresh",
+                            **age
+                        ))
+                        .with_span(&age.span()),
+                    );
+                }
+                Some(**age)
+            }
+            None if forever => None,
+            None => Some(DEFAULT_MAX_SESSION_AGE),
+        };
+
         let krate = args
             .krate
             .map_or_else(|| syn::parse_quote!(::warden), |krate| krate.0);
@@ -266,6 +415,9 @@ impl Backend {
             verify_keys,
             audience,
             transport,
+            strategy,
+            refresh,
+            max_session_age,
             krate,
         })
     }

@@ -21,6 +21,10 @@ pub(crate) struct BackendArgs {
     pub verify_keys: Option<KeyListArg>,
     pub audience: Option<AudienceArg>,
     pub transport: Option<TransportArg>,
+    pub strategy: Option<SpannedValue<String>>,
+    pub redis_url: Option<KeyArg>,
+    pub refresh: Option<SpannedValue<u64>>,
+    pub max_session_age: Option<SpannedValue<u64>>,
     #[darling(rename = "crate")]
     pub krate: Option<crate::CratePath>,
 }

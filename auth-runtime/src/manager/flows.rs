@@ -163,6 +163,8 @@ impl<U: UserModel> UserManager<U> {
             *new.account_mut().hashed_password = hashed_password.clone();
             match self.store.replace(&user, new).await {
                 Ok(updated) => {
+                    // Whoever held the account's tokens is out (ASVS 7.4.1).
+                    self.end_sessions(&updated).await?;
                     self.events.on_after_reset_password(&updated).await;
                     return Ok(updated);
                 }

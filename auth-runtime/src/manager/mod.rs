@@ -13,6 +13,7 @@ pub use update::UserUpdate;
 
 use crate::model::{Account, UserId, UserModel};
 use crate::password::{PasswordError, PasswordHasher};
+use crate::session::{MemorySessions, Sessions};
 use crate::store::{StoreError, UserStore};
 use crate::user::{User, UserCreate, check_username, normalize_email};
 
@@ -88,6 +89,7 @@ pub struct UserManager<U: UserModel = User> {
     hasher: PasswordHasher,
     events: Arc<dyn UserEvents<U>>,
     tokens: Arc<ActionTokens>,
+    sessions: Arc<Sessions>,
 }
 
 impl<U: UserModel> Clone for UserManager<U> {
@@ -97,6 +99,7 @@ impl<U: UserModel> Clone for UserManager<U> {
             hasher: self.hasher.clone(),
             events: Arc::clone(&self.events),
             tokens: Arc::clone(&self.tokens),
+            sessions: Arc::clone(&self.sessions),
         }
     }
 }
@@ -126,12 +129,35 @@ impl<U: UserModel> UserManager<U> {
         events: Arc<dyn UserEvents<U>>,
         tokens: ActionTokens,
     ) -> Self {
+        let sessions = match store.sessions() {
+            Some(sessions) => Sessions::new(sessions, store.shared()),
+            None => {
+                if store.shared() {
+                    tracing::warn!(
+                        "the user store is shared but keeps no sessions: a logout or a password change ends tokens on this instance only"
+                    );
+                }
+                Sessions::new(Arc::new(MemorySessions::default()), false)
+            }
+        };
         Self {
             store,
             hasher,
             events,
             tokens: Arc::new(tokens),
+            sessions: Arc::new(sessions),
         }
+    }
+
+    /// The sessions: every login's, with their tokens.
+    pub fn sessions(&self) -> &Sessions {
+        &self.sessions
+    }
+
+    /// Ends every session and token of the user (ASVS 7.4.1, 7.4.2: after a password
+    /// change or reset, a deactivation, a deletion, or "log out everywhere").
+    pub async fn end_sessions(&self, user: &U) -> Result<(), StoreError> {
+        self.sessions.end_user(&user.id().to_string()).await
     }
 
     /// The reset and verify token strategies.

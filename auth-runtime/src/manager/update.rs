@@ -122,8 +122,14 @@ impl<U: UserModel> UserManager<U> {
                 *account.is_verified = verified;
             }
             updated.apply(update.extra.clone());
+            let deactivated = current.is_active() && !updated.is_active();
             match self.store.replace(&current, updated).await {
                 Ok(updated) => {
+                    // A new password or a deactivation ends every token of the user
+                    // (ASVS 7.4.1); FastAPI Users' JWTs would live on.
+                    if hashed_password.is_some() || deactivated {
+                        self.end_sessions(&updated).await?;
+                    }
                     self.events.on_after_update(&updated, &update).await;
                     return Ok(updated);
                 }
@@ -144,6 +150,7 @@ impl<U: UserModel> UserManager<U> {
     pub async fn delete(&self, user: &U) -> Result<(), ManagerError> {
         self.events.on_before_delete(user).await;
         self.store.delete(user.id()).await?;
+        self.end_sessions(user).await?;
         self.events.on_after_delete(user).await;
         Ok(())
     }

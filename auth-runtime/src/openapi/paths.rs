@@ -91,6 +91,10 @@ pub(crate) struct Op {
     security: Vec<SecurityRequirement>,
     /// `Some(integer)`: a `{id}` path parameter, an integer or a UUID.
     id_parameter: Option<bool>,
+    /// A `{session_id}` path parameter.
+    session_parameter: bool,
+    /// Whether a request may come without the body.
+    body_optional: bool,
 }
 
 impl Op {
@@ -135,6 +139,8 @@ impl Op {
             errors: Errors::new(),
             security: Vec::new(),
             id_parameter: None,
+            session_parameter: false,
+            body_optional: false,
         }
     }
 
@@ -151,6 +157,16 @@ impl Op {
     /// A required body: (media type, schema name) for each accepted encoding.
     fn body(mut self, contents: &[(&'static str, &'static str)]) -> Self {
         self.body = Some(contents.to_vec());
+        self
+    }
+
+    fn optional_body(mut self, contents: &[(&'static str, &'static str)]) -> Self {
+        self.body_optional = true;
+        self.body(contents)
+    }
+
+    fn session_parameter(mut self) -> Self {
+        self.session_parameter = true;
         self
     }
 
@@ -206,8 +222,29 @@ impl Op {
                     .schema(Some(schema.title(Some("Id")))),
             );
         }
+        if self.session_parameter {
+            operation = operation.parameter(
+                ParameterBuilder::new()
+                    .name("session_id")
+                    .parameter_in(ParameterIn::Path)
+                    .required(Required::True)
+                    .description(Some(
+                        "The session's id, as `GET /users/me/sessions` lists it.",
+                    ))
+                    .schema(Some(
+                        ObjectBuilder::new()
+                            .schema_type(Type::String)
+                            .title(Some("Session Id")),
+                    )),
+            );
+        }
         if let Some(contents) = self.body {
-            let mut body = RequestBodyBuilder::new().required(Some(Required::True));
+            let required = if self.body_optional {
+                Required::False
+            } else {
+                Required::True
+            };
+            let mut body = RequestBodyBuilder::new().required(Some(required));
             for (media_type, schema) in contents {
                 body = body.content(
                     media_type,
@@ -237,10 +274,12 @@ impl Op {
             operation = operation.response("403", error_response("Not a superuser.", "Forbidden"));
         }
         if errors.not_found {
-            operation = operation.response(
-                "404",
-                error_response("The user does not exist.", "Not Found"),
-            );
+            let what = if self.session_parameter {
+                "No such live session of the current user."
+            } else {
+                "The user does not exist."
+            };
+            operation = operation.response("404", error_response(what, "Not Found"));
         }
         if errors.validation {
             operation = operation.response(
@@ -297,6 +336,20 @@ fn json_response(description: &str, schema: &str, example: Option<Value>) -> Res
             ContentBuilder::new()
                 .schema(Some(reference(schema)))
                 .example(example)
+                .build(),
+        )
+        .build()
+}
+
+fn json_array_response(description: &str, schema: &str) -> Response {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            JSON,
+            ContentBuilder::new()
+                .schema(Some(
+                    utoipa::openapi::schema::ArrayBuilder::new().items(reference(schema)),
+                ))
                 .build(),
         )
         .build()
@@ -455,7 +508,18 @@ fn auth_operations(backend: &BackendSpec, scheme: &str) -> Vec<Op> {
             format!("/auth/{name}/refresh"),
             format!("auth:{name}.refresh"),
         )
-        .description("Trade a valid token of an active user for a fresh one.")
+        .description(
+            "With a refresh token in the body (form `grant_type=refresh_token&refresh_token=...`, \
+             or JSON), on a backend that issues them: a new access and refresh token; the \
+             refresh token is used up, and presenting it again ends its whole session \
+             (400 `{\"error\": \"invalid_grant\"}`). Without one: a valid access token of an \
+             active user buys a fresh one of the same login, which never outlives the \
+             maximum session age.",
+        )
+        .optional_body(&[
+            (FORM, schemas::REFRESH_REQUEST),
+            (JSON, schemas::REFRESH_REQUEST),
+        ])
         .success(refresh_status, refresh_response)
         .errors(Errors::new().unauthorized())
         .security(&scheme),
@@ -576,6 +640,42 @@ fn users_operations(schemes: &[String], integer_ids: bool) -> Vec<Op> {
             .success(200, user())
             .errors(update_errors().unauthorized().validation())
             .security(schemes),
+        Op::new(HttpMethod::Get, "/users/me/sessions", "users:sessions")
+            .tag(TAG_USERS)
+            .description("The current user's live sessions (logins), newest first.")
+            .success(
+                200,
+                json_array_response("Successful Response", schemas::SESSION_READ),
+            )
+            .errors(Errors::new().unauthorized())
+            .security(schemes),
+        Op::new(
+            HttpMethod::Delete,
+            "/users/me/sessions",
+            "users:delete_sessions",
+        )
+        .tag(TAG_USERS)
+        .description(
+            "Log out everywhere: every session and token of the current user ends, on \
+                 every instance, this request's own included.",
+        )
+        .success(204, Response::new("Successful Response"))
+        .errors(Errors::new().unauthorized())
+        .security(schemes),
+        Op::new(
+            HttpMethod::Delete,
+            "/users/me/sessions/{session_id}",
+            "users:delete_session",
+        )
+        .tag(TAG_USERS)
+        .description(
+            "Ends one of the current user's sessions and its tokens, on every instance. \
+             Anyone else's, an ended or an unknown session: 404.",
+        )
+        .session_parameter()
+        .success(204, Response::new("Successful Response"))
+        .errors(Errors::new().unauthorized().not_found())
+        .security(schemes),
         Op::new(HttpMethod::Get, "/users/{id}", "users:user")
             .tag(TAG_USERS)
             .description("Superusers only. A malformed id is a 404, as an unknown one.")

@@ -24,6 +24,8 @@ pub(super) const RESET_PASSWORD: &str = "ResetPasswordRequest";
 pub(super) const REQUEST_VERIFY_TOKEN: &str = "RequestVerifyTokenRequest";
 pub(super) const VERIFY: &str = "VerifyRequest";
 pub(super) const JWK_SET: &str = "JwkSet";
+pub(super) const SESSION_READ: &str = "SessionRead";
+pub(super) const REFRESH_REQUEST: &str = "RefreshTokenRequest";
 
 /// `#/components/schemas/{name}`.
 pub(super) fn reference(name: &str) -> RefOr<Schema> {
@@ -193,6 +195,16 @@ fn bearer_response() -> Schema {
     object(BEARER_RESPONSE)
         .property("access_token", string())
         .property("token_type", string())
+        .property(
+            "refresh_token",
+            string().description(Some(
+                "On backends with refresh tokens: opaque, single use (RFC 6749 §6).",
+            )),
+        )
+        .property(
+            "expires_in",
+            typed(Type::Integer).description(Some("Seconds the access token lives.")),
+        )
         .required("access_token")
         .required("token_type")
         .build()
@@ -234,6 +246,41 @@ fn validation_error() -> Schema {
 }
 
 /// RFC 7517 §5: `{"keys": [JWK, ...]}`; each key public, with `kid`, `alg`, `use`.
+fn session_read() -> Schema {
+    let time = || string().format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)));
+    object(SESSION_READ)
+        .description(Some(
+            "A login: its tokens end with it. `current` marks the request's own.",
+        ))
+        .property("id", string())
+        .property("backend", string())
+        .property("created_at", time())
+        .property("last_used_at", time())
+        .property("expires_at", time())
+        .property("user_agent", string())
+        .property("current", boolean())
+        .required("id")
+        .required("backend")
+        .required("created_at")
+        .required("last_used_at")
+        .required("current")
+        .build()
+        .into()
+}
+
+fn refresh_request() -> Schema {
+    object(REFRESH_REQUEST)
+        .description(Some(
+            "RFC 6749 §6: a refresh token for a new pair (form or JSON). Without it, a \
+             valid access token in `Authorization` buys a fresh one of the same login.",
+        ))
+        .property("grant_type", string())
+        .property("refresh_token", string())
+        .required("refresh_token")
+        .build()
+        .into()
+}
+
 fn jwk_set() -> Schema {
     let jwk = object("Jwk")
         .description(Some(
@@ -348,6 +395,10 @@ pub(super) fn components(spec: &ApiSpec) -> Vec<(&'static str, Schema)> {
     if spec.jwks {
         schemas.push((JWK_SET, jwk_set()));
     }
+    if spec.users {
+        schemas.push((SESSION_READ, session_read()));
+    }
+    schemas.push((REFRESH_REQUEST, refresh_request()));
     if reset_password_router {
         schemas.push((FORGOT_PASSWORD, email_body(FORGOT_PASSWORD)));
         schemas.push((RESET_PASSWORD, reset_password()));

@@ -4,6 +4,7 @@ mod auth;
 mod body;
 mod register;
 mod reset;
+mod sessions;
 mod users;
 mod verify;
 
@@ -58,10 +59,14 @@ fn handler<U: UserModel>(id: &str) -> Option<(&'static str, MethodRouter<Warden<
                 }),
             )),
             "refresh" => Some((
-                "trade a valid token for a fresh one",
-                post(move |State(warden): State<Warden<U>>, headers: HeaderMap| {
-                    auth::refresh(warden, Arc::clone(&name), headers)
-                }),
+                "trade a refresh token, or a valid access token, for fresh tokens",
+                post(
+                    move |State(warden): State<Warden<U>>,
+                          headers: HeaderMap,
+                          fields: body::Fields| {
+                        auth::refresh(warden, Arc::clone(&name), headers, fields)
+                    },
+                ),
             )),
             _ => None,
         };
@@ -83,6 +88,15 @@ fn handler<U: UserModel>(id: &str) -> Option<(&'static str, MethodRouter<Warden<
         "users:user" => ("a user (superuser)", get(users::get_user::<U>)),
         "users:patch_user" => ("update a user (superuser)", patch(users::patch_user::<U>)),
         "users:delete_user" => ("delete a user (superuser)", delete(users::delete_user::<U>)),
+        "users:sessions" => ("the current user's sessions", get(sessions::list::<U>)),
+        "users:delete_session" => (
+            "end one of the current user's sessions",
+            delete(sessions::end::<U>),
+        ),
+        "users:delete_sessions" => (
+            "end every session of the current user (log out everywhere)",
+            delete(sessions::end_all::<U>),
+        ),
         "jwks:keys" => ("the public keys that verify tokens (JWKS)", get(jwks::<U>)),
         _ => return None,
     })
@@ -260,7 +274,7 @@ mod tests {
             current_password: false,
         };
         let ops = openapi::operations(&spec);
-        assert_eq!(ops.len(), 17);
+        assert_eq!(ops.len(), 20);
         for op in ops {
             assert!(handler::<User>(op.id()).is_some(), "{}", op.id());
         }

@@ -94,6 +94,7 @@ async fn follow<U: UserModel>(
                 state.invalidate_all();
                 state.trusted.store(true, Ordering::SeqCst);
             }
+            _ => {}
         }
     }
     // The feed ended: nothing tells this cache about other instances any more.
@@ -184,6 +185,14 @@ impl<U: UserModel> UserStore<U> for CachedStore<U> {
 
     fn counters(&self) -> Option<Arc<dyn crate::throttle::Counters>> {
         self.inner.counters()
+    }
+
+    fn sessions(&self) -> Option<Arc<dyn crate::session::SessionStore>> {
+        self.inner.sessions()
+    }
+
+    fn shared(&self) -> bool {
+        self.inner.shared()
     }
 
     async fn create(&self, user: U) -> Result<U, StoreError> {

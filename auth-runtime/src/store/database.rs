@@ -99,6 +99,10 @@ impl<U: UserModel> UserStore<U> for DatabaseStore<U> {
         self.inner().counters()
     }
 
+    fn sessions(&self) -> Option<std::sync::Arc<dyn crate::session::SessionStore>> {
+        self.inner().sessions()
+    }
+
     async fn create(&self, user: U) -> Result<U, StoreError> {
         self.inner().create(user).await
     }

@@ -7,6 +7,7 @@ use async_trait::async_trait;
 
 use super::{StoreError, UserStore};
 use crate::model::{IdKind, UserId, UserModel};
+use crate::session::{MemorySessions, SessionStore};
 use crate::throttle::{Counters, MemoryCounters};
 use crate::user::User;
 
@@ -16,6 +17,7 @@ use crate::user::User;
 pub struct MemoryStore<U: UserModel = User> {
     state: Mutex<State<U>>,
     counters: Arc<MemoryCounters>,
+    sessions: Arc<MemorySessions>,
 }
 
 struct State<U: UserModel> {
@@ -34,6 +36,7 @@ impl<U: UserModel> Default for MemoryStore<U> {
                 last_id: 0,
             }),
             counters: Arc::default(),
+            sessions: Arc::default(),
         }
     }
 }
@@ -180,6 +183,10 @@ impl<U: UserModel> UserStore<U> for MemoryStore<U> {
 
     fn counters(&self) -> Option<Arc<dyn Counters>> {
         Some(self.counters.clone())
+    }
+
+    fn sessions(&self) -> Option<Arc<dyn SessionStore>> {
+        Some(self.sessions.clone())
     }
 }
 

@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
+use crate::session::SessionStore;
 use crate::throttle::Counters;
 
 use crate::model::UserModel;
@@ -26,6 +27,8 @@ pub use database::DatabaseStore;
 pub use memory::MemoryStore;
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresStore;
+#[cfg(feature = "postgres")]
+pub(crate) use postgres::listen;
 pub use sqlite::SqliteStore;
 
 /// A store failure.
@@ -102,6 +105,13 @@ pub trait UserStore<U: UserModel = User>: Send + Sync + 'static {
     fn counters(&self) -> Option<Arc<dyn Counters>> {
         None
     }
+
+    /// Where sessions, refresh tokens and token cut-offs live, in the same database
+    /// so every instance sees the same ones. `None` (the default): warden keeps them
+    /// in memory, per instance.
+    fn sessions(&self) -> Option<Arc<dyn SessionStore>> {
+        None
+    }
 }
 
 /// `url` with its password (in the user-info part or a `password=` parameter)
@@ -151,6 +161,8 @@ pub enum StoreChange {
     Lost,
     /// The feed works (again): nothing is missed from now on.
     Restored,
+    /// A session (by id) ended, or every session of a user (`user:<id>`).
+    Session(String),
 }
 
 #[cfg(any(test, feature = "store-contract"))]

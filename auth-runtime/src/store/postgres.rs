@@ -162,6 +162,10 @@ async fn migrate<U: UserModel>(pool: &PgPool, table: &Table) -> Result<(), Store
         .execute(&mut *tx)
         .await
         .map_err(db)?;
+    sqlx::raw_sql(crate::session::sql::TABLES)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
     sqlx::query("INSERT INTO warden_schema (version) VALUES (1) ON CONFLICT DO NOTHING")
         .execute(&mut *tx)
         .await
@@ -169,21 +173,27 @@ async fn migrate<U: UserModel>(pool: &PgPool, table: &Table) -> Result<(), Store
     tx.commit().await.map_err(db)
 }
 
-/// Listens on the changes channel and forwards what it hears; when the connection
-/// drops it says so, reconnects with a growing pause, and says when it is back.
-async fn listen(pool: PgPool, changes: mpsc::UnboundedSender<StoreChange>) {
+/// Listens on `channel` and forwards what it hears as `change(payload)`; when the
+/// connection drops it says so, reconnects with a growing pause, and says when it
+/// is back.
+pub(crate) async fn listen(
+    pool: PgPool,
+    channel: &'static str,
+    change: fn(String) -> StoreChange,
+    changes: mpsc::UnboundedSender<StoreChange>,
+) {
     let mut pause = Duration::from_millis(100);
     loop {
         let listener = async {
             let mut listener = PgListener::connect_with(&pool).await?;
-            listener.listen(CHANGES_CHANNEL).await?;
+            listener.listen(channel).await?;
             Ok::<_, sqlx::Error>(listener)
         }
         .await;
         let mut listener = match listener {
             Ok(listener) => listener,
             Err(error) => {
-                tracing::warn!(%error, "cannot listen for user changes; retrying");
+                tracing::warn!(%error, channel, "cannot listen for changes; retrying");
                 tokio::time::sleep(pause).await;
                 pause = (pause * 2).min(Duration::from_secs(5));
                 continue;
@@ -196,15 +206,16 @@ async fn listen(pool: PgPool, changes: mpsc::UnboundedSender<StoreChange>) {
         loop {
             match listener.try_recv().await {
                 Ok(Some(notification)) => {
-                    let id = notification.payload().to_owned();
-                    if changes.send(StoreChange::User(id)).is_err() {
+                    let payload = notification.payload().to_owned();
+                    if changes.send(change(payload)).is_err() {
                         return;
                     }
                 }
                 // The connection dropped: whatever was announced meanwhile is lost.
                 Ok(None) | Err(_) => {
                     tracing::warn!(
-                        "lost the user-change notifications; the user cache is off until they are back"
+                        channel,
+                        "lost the change notifications; the cache is off until they are back"
                     );
                     if changes.send(StoreChange::Lost).is_err() {
                         return;
@@ -224,12 +235,23 @@ sql_store!(PostgresStore, PgArguments, {
     fn changes(&self) -> Option<mpsc::UnboundedReceiver<StoreChange>> {
         let (sender, receiver) = mpsc::unbounded_channel();
         let handle = tokio::runtime::Handle::try_current().ok()?;
-        handle.spawn(listen(self.pool.clone(), sender));
+        handle.spawn(listen(
+            self.pool.clone(),
+            CHANGES_CHANNEL,
+            StoreChange::User,
+            sender,
+        ));
         Some(receiver)
     }
 
     fn counters(&self) -> Option<Arc<dyn crate::throttle::Counters>> {
         Some(Arc::new(crate::throttle::sql::PostgresCounters(
+            self.pool.clone(),
+        )))
+    }
+
+    fn sessions(&self) -> Option<Arc<dyn crate::session::SessionStore>> {
+        Some(Arc::new(crate::session::sql::PostgresSessions(
             self.pool.clone(),
         )))
     }

@@ -141,6 +141,10 @@ async fn migrate<U: UserModel>(pool: &SqlitePool, table: &Table) -> Result<(), S
         .execute(&mut *tx)
         .await
         .map_err(db)?;
+    sqlx::raw_sql(crate::session::sql::TABLES)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
     sqlx::query("INSERT OR IGNORE INTO warden_schema (version) VALUES (1)")
         .execute(&mut *tx)
         .await
@@ -151,6 +155,12 @@ async fn migrate<U: UserModel>(pool: &SqlitePool, table: &Table) -> Result<(), S
 sql_store!(SqliteStore, SqliteArguments<'_>, {
     fn counters(&self) -> Option<Arc<dyn crate::throttle::Counters>> {
         Some(Arc::new(crate::throttle::sql::SqliteCounters(
+            self.pool.clone(),
+        )))
+    }
+
+    fn sessions(&self) -> Option<Arc<dyn crate::session::SessionStore>> {
+        Some(Arc::new(crate::session::sql::SqliteSessions(
             self.pool.clone(),
         )))
     }

@@ -17,6 +17,10 @@ pub struct VerifiedClaims {
     pub iat: Option<i64>,
     /// `jti`, when present (FastAPI Users' tokens have none).
     pub jti: Option<String>,
+    /// `sid`: the session the token belongs to (warden's access tokens).
+    pub sid: Option<String>,
+    /// `auth_time`: when the session's user logged in (warden's access tokens).
+    pub auth_time: Option<i64>,
     /// Every other claim, e.g. a reset token's `password_fgpt`.
     pub extra: Map<String, Value>,
 }
@@ -77,12 +81,20 @@ pub(crate) fn validate(
         Some(_) => return Err(TokenError::InvalidClaim("jti")),
         None => None,
     };
+    let sid = match claims.remove("sid") {
+        Some(Value::String(sid)) if !sid.is_empty() => Some(sid),
+        Some(_) => return Err(TokenError::InvalidClaim("sid")),
+        None => None,
+    };
+    let auth_time = numeric_date(claims.remove("auth_time"), "auth_time")?;
     Ok(VerifiedClaims {
         sub,
         aud,
         exp,
         iat,
         jti,
+        sid,
+        auth_time,
         extra: claims,
     })
 }

@@ -24,7 +24,7 @@ pub const DEFAULT_AUDIENCE: &str = "fastapi-users:auth";
 
 /// Claims the strategy sets itself; extras may not repeat them (a duplicate name is
 /// read differently by different libraries).
-const RESERVED: [&str; 6] = ["sub", "aud", "exp", "nbf", "iat", "jti"];
+const RESERVED: [&str; 8] = ["sub", "aud", "exp", "nbf", "iat", "jti", "sid", "auth_time"];
 
 /// The most clock leeway a strategy accepts (RFC 7519 §4.1.4 allows "a small leeway"; ASVS V9 asks for a bounded one).
 pub const MAX_LEEWAY_SECONDS: u64 = 60;
@@ -264,8 +264,25 @@ struct Claims<'a, T: Serialize> {
     exp: Option<i64>,
     iat: i64,
     jti: String,
+    /// The session (OpenID Connect's `sid`): ending it ends the token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sid: Option<&'a str>,
+    /// The login time (OpenID Connect's `auth_time`): a refresh keeps it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    auth_time: Option<i64>,
     #[serde(flatten)]
     extra: &'a T,
+}
+
+/// The session a token belongs to: see [`JwtStrategy::issue_session`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionClaims<'a> {
+    /// The session id, the `sid` claim.
+    pub sid: &'a str,
+    /// The login time, the `auth_time` claim.
+    pub auth_time: i64,
+    /// The session's end: the token's `exp` is never later.
+    pub expires_at: Option<i64>,
 }
 
 impl JwtStrategy {
@@ -336,6 +353,37 @@ impl JwtStrategy {
     /// name a registered claim (`sub`, `aud`, `exp`, `nbf`, `iat`, `jti`):
     /// [`TokenError::InvalidClaim`].
     pub fn issue_with<T: Serialize>(&self, sub: &str, extra: &T) -> Result<String, TokenError> {
+        self.sign(sub, None, extra)
+    }
+
+    /// Issues an access token of a session: `sid` and `auth_time` beside the usual
+    /// claims, and an `exp` that never passes the session's end.
+    ///
+    /// ```
+    /// use warden_runtime::{JwtStrategy, Lifetime};
+    /// use warden_runtime::token::SessionClaims;
+    /// let strategy = JwtStrategy::builder("a-secret-of-at-least-thirty-two-bytes", Lifetime::Seconds(3600))
+    ///     .build()?;
+    /// let now = 1_900_000_000;
+    /// let session = SessionClaims { sid: "s1", auth_time: now - 10, expires_at: None };
+    /// let token = strategy.issue_session("user-1", &session)?;
+    /// assert_eq!(strategy.verify(&token)?.sid.as_deref(), Some("s1"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn issue_session(
+        &self,
+        sub: &str,
+        session: &SessionClaims<'_>,
+    ) -> Result<String, TokenError> {
+        self.sign(sub, Some(session), &serde_json::Map::new())
+    }
+
+    fn sign<T: Serialize>(
+        &self,
+        sub: &str,
+        session: Option<&SessionClaims<'_>>,
+        extra: &T,
+    ) -> Result<String, TokenError> {
         if let Ok(serde_json::Value::Object(extra)) = serde_json::to_value(extra)
             && let Some(name) = RESERVED.iter().find(|name| extra.contains_key(**name))
         {
@@ -348,12 +396,19 @@ impl JwtStrategy {
             }
             Lifetime::Forever => None,
         };
+        let cap = session.and_then(|session| session.expires_at);
+        let exp = match (exp, cap) {
+            (Some(exp), Some(cap)) => Some(exp.min(cap)),
+            (exp, cap) => exp.or(cap),
+        };
         let claims = Claims {
             sub,
             aud: &self.audience,
             exp,
             iat,
             jti: Uuid::new_v4().simple().to_string(),
+            sid: session.map(|session| session.sid),
+            auth_time: session.map(|session| session.auth_time),
             extra,
         };
         let payload = serde_json::to_vec(&claims).map_err(|_| TokenError::Signing)?;

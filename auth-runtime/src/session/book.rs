@@ -1,0 +1,361 @@
+//! [`Sessions`]: the session store with a cache in front, so that checking a token's
+//! session on every request costs a memory lookup. Ends made here drop the entry at
+//! once; ends made by other instances arrive through the store's change feed, and
+//! while that feed is down the cache is bypassed (as the user cache is).
+
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use moka::sync::Cache;
+use sha2::{Digest, Sha256};
+use tokio::sync::mpsc;
+
+use super::{RefreshUse, Session, SessionStore};
+use crate::store::{StoreChange, StoreError};
+use crate::strategy::TokenInfo;
+
+/// A use of a session is written at most this often (seconds): `last_used_at` is
+/// to the minute, and a guarded request costs no write.
+const TOUCH_EVERY: i64 = 60;
+/// Expired sessions and refresh tokens are purged at most this often (seconds).
+const PURGE_EVERY: i64 = 3600;
+/// Sessions held in memory.
+const CAPACITY: u64 = 100_000;
+
+/// What the cache knows of a session id.
+enum Entry {
+    /// No such row: a token naming it is judged by the user's cut-off.
+    Absent,
+    Present {
+        user_id: String,
+        created_at: i64,
+        expires_at: Option<i64>,
+        ended: bool,
+        touched: AtomicI64,
+    },
+}
+
+/// Whether a token's session lets it in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Admission {
+    /// Refused: its session ended or expired, or the user's tokens were cut off.
+    Refused,
+    /// The token belongs to this live session.
+    Session {
+        /// The session id.
+        id: String,
+        /// The login time.
+        created_at: i64,
+        /// The session's end, if it has one.
+        expires_at: Option<i64>,
+    },
+    /// A token without a session (FastAPI Users', an earlier warden's), issued
+    /// after the user's last cut-off.
+    Sessionless,
+}
+
+/// The sessions of a warden: its [`SessionStore`] behind a cache.
+pub struct Sessions {
+    store: Arc<dyn SessionStore>,
+    state: Arc<State>,
+    purged: AtomicI64,
+}
+
+struct State {
+    entries: Cache<String, Arc<Entry>>,
+    cutoffs: Cache<String, Option<i64>>,
+    /// Bumped by every invalidation: a read that raced one does not fill the cache.
+    generation: AtomicU64,
+    /// Whether cached entries may be served.
+    trusted: AtomicBool,
+}
+
+impl State {
+    fn forget(&self, key: &str) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        match key.strip_prefix("user:") {
+            Some(user_id) => {
+                self.cutoffs.invalidate(user_id);
+                let user_id = user_id.to_owned();
+                let stale: Vec<Arc<String>> = self
+                    .entries
+                    .iter()
+                    .filter(|(_, entry)| {
+                        matches!(&**entry, Entry::Present { user_id: owner, .. } if *owner == user_id)
+                    })
+                    .map(|(id, _)| id)
+                    .collect();
+                for id in stale {
+                    self.entries.invalidate(id.as_str());
+                }
+            }
+            None => self.entries.invalidate(key),
+        }
+    }
+
+    fn forget_all(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.entries.invalidate_all();
+        self.cutoffs.invalidate_all();
+    }
+}
+
+impl std::fmt::Debug for Sessions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sessions").finish_non_exhaustive()
+    }
+}
+
+/// Follows another instance's ends for as long as the sessions live.
+async fn follow(state: Weak<State>, mut changes: mpsc::UnboundedReceiver<StoreChange>) {
+    while let Some(change) = changes.recv().await {
+        let Some(state) = state.upgrade() else { return };
+        match change {
+            StoreChange::Session(key) => state.forget(&key),
+            StoreChange::Lost => {
+                state.trusted.store(false, Ordering::SeqCst);
+                state.forget_all();
+            }
+            StoreChange::Restored => {
+                state.forget_all();
+                state.trusted.store(true, Ordering::SeqCst);
+            }
+            _ => {}
+        }
+    }
+    if let Some(state) = state.upgrade() {
+        state.trusted.store(false, Ordering::SeqCst);
+    }
+}
+
+/// A new random id (128 bits, base64url).
+pub(crate) fn random_id() -> Result<String, StoreError> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes)
+        .map_err(|error| StoreError::Database(format!("no randomness: {error}")))?;
+    Ok(URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// The SHA-256 of a secret token, base64url: what is stored instead of it.
+pub(crate) fn token_hash(token: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(token.as_bytes()))
+}
+
+impl Sessions {
+    /// Sessions kept in `store`. With `shared` (other instances write to it too)
+    /// the cache is served only while the store's change feed works; without a
+    /// feed, not at all.
+    pub fn new(store: Arc<dyn SessionStore>, shared: bool) -> Self {
+        let changes = if shared {
+            tokio::runtime::Handle::try_current()
+                .ok()
+                .and_then(|_| store.changes())
+        } else {
+            None
+        };
+        if shared && changes.is_none() {
+            tracing::warn!(
+                "the session store is shared but its changes cannot be followed here: every token's session is read from the database"
+            );
+        }
+        let state = Arc::new(State {
+            entries: Cache::builder()
+                .max_capacity(CAPACITY)
+                .time_to_live(Duration::from_secs(600))
+                .build(),
+            cutoffs: Cache::builder()
+                .max_capacity(CAPACITY)
+                .time_to_live(Duration::from_secs(600))
+                .build(),
+            generation: AtomicU64::new(0),
+            trusted: AtomicBool::new(!shared),
+        });
+        if let Some(changes) = changes {
+            tokio::spawn(follow(Arc::downgrade(&state), changes));
+        }
+        Self {
+            store,
+            state,
+            purged: AtomicI64::new(i64::MIN),
+        }
+    }
+
+    /// The store behind the cache.
+    pub fn store(&self) -> &Arc<dyn SessionStore> {
+        &self.store
+    }
+
+    fn trusted(&self) -> bool {
+        self.state.trusted.load(Ordering::SeqCst)
+    }
+
+    async fn entry(&self, id: &str) -> Result<Arc<Entry>, StoreError> {
+        if self.trusted()
+            && let Some(entry) = self.state.entries.get(id)
+        {
+            return Ok(entry);
+        }
+        let generation = self.state.generation.load(Ordering::SeqCst);
+        let entry = Arc::new(match self.store.get(id).await? {
+            None => Entry::Absent,
+            Some(session) => Entry::Present {
+                user_id: session.user_id,
+                created_at: session.created_at,
+                expires_at: session.expires_at,
+                ended: session.ended_at.is_some(),
+                touched: AtomicI64::new(session.last_used_at),
+            },
+        });
+        if self.trusted() && self.state.generation.load(Ordering::SeqCst) == generation {
+            self.state.entries.insert(id.to_owned(), Arc::clone(&entry));
+        }
+        Ok(entry)
+    }
+
+    async fn cutoff(&self, user_id: &str) -> Result<Option<i64>, StoreError> {
+        if self.trusted()
+            && let Some(cutoff) = self.state.cutoffs.get(user_id)
+        {
+            return Ok(cutoff);
+        }
+        let generation = self.state.generation.load(Ordering::SeqCst);
+        let cutoff = self.store.cutoff(user_id).await?;
+        if self.trusted() && self.state.generation.load(Ordering::SeqCst) == generation {
+            self.state.cutoffs.insert(user_id.to_owned(), cutoff);
+        }
+        Ok(cutoff)
+    }
+
+    /// Whether a token that its strategy accepted is still good: its session lives
+    /// and is the subject's, or it names no session and was not issued before the
+    /// subject's last cut-off. A token with neither a session nor an issue time is
+    /// its strategy's alone to end (its storage is its state).
+    pub async fn admit(&self, info: &TokenInfo) -> Result<Admission, StoreError> {
+        let now = crate::token::now();
+        if let Some(id) = &info.session {
+            match &*self.entry(id).await? {
+                Entry::Present {
+                    user_id,
+                    created_at,
+                    expires_at,
+                    ended,
+                    touched,
+                } => {
+                    let live = !*ended && expires_at.is_none_or(|end| now < end);
+                    if !live || *user_id != info.subject {
+                        return Ok(Admission::Refused);
+                    }
+                    let last = touched.load(Ordering::Relaxed);
+                    if now.saturating_sub(last) >= TOUCH_EVERY
+                        && touched
+                            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                            .is_ok()
+                    {
+                        let store = Arc::clone(&self.store);
+                        let id = id.clone();
+                        tokio::spawn(async move {
+                            if let Err(error) = store.touch(&id, now).await {
+                                tracing::debug!(%error, "could not record a session's use");
+                            }
+                        });
+                    }
+                    return Ok(Admission::Session {
+                        id: id.clone(),
+                        created_at: *created_at,
+                        expires_at: *expires_at,
+                    });
+                }
+                Entry::Absent => {}
+            }
+        }
+        if info.issued_at.is_none() {
+            return Ok(Admission::Sessionless);
+        }
+        Ok(match self.cutoff(&info.subject).await? {
+            Some(cutoff) if info.issued_at.is_some_and(|issued| issued <= cutoff) => {
+                Admission::Refused
+            }
+            _ => Admission::Sessionless,
+        })
+    }
+
+    /// Opens a session (now) and purges expired ones once an hour.
+    pub async fn open(&self, session: Session) -> Result<Session, StoreError> {
+        self.store.create(&session).await?;
+        self.state.forget(&session.id);
+        let now = crate::token::now();
+        let last = self.purged.load(Ordering::Relaxed);
+        if now.saturating_sub(last) >= PURGE_EVERY
+            && self
+                .purged
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+            && let Err(error) = self.store.purge(now).await
+        {
+            tracing::warn!(%error, "could not purge expired sessions");
+        }
+        Ok(session)
+    }
+
+    /// Ends one session; whether it was live.
+    pub async fn end(&self, id: &str) -> Result<bool, StoreError> {
+        let ended = self.store.end(id, crate::token::now()).await?;
+        self.state.forget(id);
+        Ok(ended)
+    }
+
+    /// Ends every session of the user, and their session-less tokens.
+    pub async fn end_user(&self, user_id: &str) -> Result<(), StoreError> {
+        self.store.end_user(user_id, crate::token::now()).await?;
+        self.state.forget(&format!("user:{user_id}"));
+        Ok(())
+    }
+
+    /// The user's live sessions, newest first.
+    pub async fn list(&self, user_id: &str) -> Result<Vec<Session>, StoreError> {
+        self.store.list(user_id, crate::token::now()).await
+    }
+
+    /// A new refresh token for a session: 256 random bits, stored as a hash only.
+    pub async fn issue_refresh(
+        &self,
+        session: &str,
+        expires_at: i64,
+    ) -> Result<String, StoreError> {
+        let mut bytes = [0u8; 32];
+        getrandom::fill(&mut bytes)
+            .map_err(|error| StoreError::Database(format!("no randomness: {error}")))?;
+        let token = URL_SAFE_NO_PAD.encode(bytes);
+        self.store
+            .add_refresh(&token_hash(&token), session, expires_at)
+            .await?;
+        Ok(token)
+    }
+
+    /// Uses a refresh token. A token used before ends its whole session (its
+    /// family: every refresh and access token of that login) and is logged
+    /// (RFC 9700 §4.14.2): either the client or an attacker holds a stolen copy.
+    pub async fn redeem_refresh(&self, token: &str) -> Result<Option<Session>, StoreError> {
+        let now = crate::token::now();
+        match self.store.use_refresh(&token_hash(token), now).await? {
+            RefreshUse::Fresh { session } => Ok(self
+                .store
+                .get(&session)
+                .await?
+                .filter(|session| session.is_live(now))),
+            RefreshUse::Reused { session } => {
+                tracing::warn!(
+                    session = %session,
+                    "a used refresh token was presented again: its session is ended"
+                );
+                self.end(&session).await?;
+                Ok(None)
+            }
+            RefreshUse::Unknown => Ok(None),
+        }
+    }
+}
