@@ -1,5 +1,6 @@
-//! FastAPI Users' "full example" in warden: every router, a bearer and a cookie
-//! backend, the development mailer, a bootstrap superuser and the demo guarded routes.
+//! FastAPI Users' "full example" in warden: every router, bearer (with refresh
+//! tokens), cookie, database and Redis backends, the sessions routes, the development
+//! mailer, a bootstrap superuser and the demo guarded routes.
 //!
 //! ```text
 //! WARDEN_OUTBOX=outbox.jsonl cargo run --example full
@@ -9,7 +10,9 @@
 //! (`sqlite://warden.db`), `WARDEN_SECRET`, `WARDEN_RESET_SECRET`,
 //! `WARDEN_VERIFY_SECRET` (otherwise development secrets are generated into
 //! `.warden/`), `WARDEN_OUTBOX` (a file that receives reset and verify tokens, one
-//! JSON line each), `WARDEN_SUPERUSER_EMAIL` / `WARDEN_SUPERUSER_PASSWORD`.
+//! JSON line each), `WARDEN_SUPERUSER_EMAIL` / `WARDEN_SUPERUSER_PASSWORD`,
+//! `WARDEN_REDIS_URL` (`redis://127.0.0.1:6379/0`: serves the `redis` backend at
+//! `/auth/redis/*`).
 
 use axum::routing::get;
 use axum::{Json, Router};
@@ -19,9 +22,18 @@ use warden::{
     DatabaseStore, DevMailer, Secret, TokenSettings, User, Warden, auth_backend, protected,
 };
 
-/// Bearer tokens for API clients.
-#[auth_backend(name = "jwt", lifetime = 3600)]
+/// Bearer tokens for API clients, with rotating refresh tokens: login also answers
+/// a single-use `refresh_token` (7 days, the default maximum session age).
+#[auth_backend(name = "jwt", lifetime = 3600, refresh = 604800)]
 pub struct Jwt;
+
+/// FastAPI Users' database strategy: opaque tokens in the `accesstoken` table.
+#[auth_backend(name = "db", lifetime = 3600, strategy = "database")]
+pub struct Db;
+
+/// FastAPI Users' Redis strategy: opaque tokens in the Redis at `WARDEN_REDIS_URL`.
+#[auth_backend(name = "redis", lifetime = 3600, strategy = "redis")]
+pub struct Redis;
 
 /// The same tokens in an HttpOnly cookie, for browsers. `secure = false` so that it
 /// works over plain http on localhost; keep the default (`true`) in production.
@@ -84,6 +96,7 @@ async fn main() -> Result<(), warden::Error> {
         .dev_secret_file(".warden/secret")
         .backend::<Jwt>()?
         .backend::<Cookie>()?
+        .backend::<Db>()?
         .reset_password(TokenSettings::new(secret(
             "WARDEN_RESET_SECRET",
             "reset-secret",
@@ -92,6 +105,9 @@ async fn main() -> Result<(), warden::Error> {
             "WARDEN_VERIFY_SECRET",
             "verify-secret",
         )?));
+    if std::env::var_os("WARDEN_REDIS_URL").is_some_and(|url| !url.is_empty()) {
+        builder = builder.backend::<Redis>()?;
+    }
     if let Ok(outbox) = std::env::var("WARDEN_OUTBOX") {
         tracing::info!("development mailer: reset and verify tokens go to {outbox}");
         builder = builder.events(DevMailer::new(outbox));

@@ -140,7 +140,10 @@ async fn two_instances_on_one_database_agree() {
         );
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
-    eprintln!("a logout through A seen by B after {:?}", logged_out.elapsed());
+    eprintln!(
+        "a logout through A seen by B after {:?}",
+        logged_out.elapsed()
+    );
     let token = b.login("jwt", "anne@example.com", "correct-horse").await;
 
     // B serves Ann from its cache; a superuser deactivates her through A.

@@ -35,6 +35,7 @@ pub mod openapi;
 pub mod password;
 #[doc(hidden)]
 pub mod probe;
+mod random;
 pub mod routes;
 pub mod session;
 pub mod store;

@@ -8,14 +8,14 @@ use std::sync::Arc;
 use axum::Router;
 use axum::http::HeaderMap;
 
-use crate::backend::{AuthBackend, KeySource, SessionConfig};
+use crate::backend::{AuthBackend, KeySource, SessionConfig, StrategyConfig};
 use crate::dev::{DevSecretOrigin, load_or_create_secret};
 use crate::error::{ApiError, ConfigError, ErrorCode, ErrorTexts};
 use crate::manager::{ActionTokens, DefaultEvents, TokenSettings, UserEvents, UserManager};
 use crate::model::{UserId as _, UserModel};
 use crate::password::PasswordHasher;
 use crate::store::{CacheSettings, CachedStore, UserStore};
-use crate::strategy::{CachedJwt, Strategy};
+use crate::strategy::{CachedJwt, DatabaseStrategy, RedisStrategy, Strategy};
 use crate::throttle::{MemoryCounters, Throttle, ThrottleSettings, TrustedProxies};
 use crate::token::JwtStrategy;
 use crate::transport::{BearerTransport, Transport};
@@ -88,6 +88,20 @@ impl BackendEntry {
             .max_age
             .map(|age| created_at.saturating_add(i64::try_from(age).unwrap_or(i64::MAX)))
     }
+}
+
+/// A backend as added to the builder: a database strategy needs the store, which
+/// may come later.
+struct BackendSlot {
+    name: String,
+    strategy: Pending,
+    transport: Arc<dyn Transport>,
+    sessions: SessionConfig,
+}
+
+enum Pending {
+    Ready(Arc<dyn Strategy>),
+    Database(crate::token::Lifetime),
 }
 
 /// Sessions of a backend built by hand: 7 days at most, unless its tokens never
@@ -301,7 +315,7 @@ impl<U: UserModel> Warden<U> {
 /// Configures a [`Warden`]. `store` and at least one backend are required.
 pub struct WardenBuilder<U: UserModel = User> {
     store: Option<Arc<dyn UserStore<U>>>,
-    backends: Vec<BackendEntry>,
+    backends: Vec<BackendSlot>,
     events: Option<Arc<dyn UserEvents<U>>>,
     cache: CacheSettings,
     hasher: Option<PasswordHasher>,
@@ -563,7 +577,48 @@ impl<U: UserModel> WardenBuilder<U> {
     /// missing or bad key is an error here, at startup.
     pub fn backend<B: AuthBackend>(mut self) -> Result<Self, ConfigError> {
         let config = B::CONFIG;
-        let strategy = match (config.secret, &self.dev_secret_file) {
+        let strategy: Pending = match config.strategy {
+            StrategyConfig::Jwt => Pending::Ready(Arc::new(CachedJwt::new(
+                self.jwt_of::<B>()?,
+                VERIFIED_TOKENS,
+            ))),
+            StrategyConfig::Database => Pending::Database(config.lifetime),
+            StrategyConfig::Redis { url } => {
+                let url = url.read(config.name, "redis_url")?;
+                let url =
+                    std::str::from_utf8(url.expose()).map_err(|_| ConfigError::BadOption {
+                        backend: config.name.to_owned(),
+                        option: "redis_url",
+                        problem: "is not UTF-8 text; write redis://host:6379/0".into(),
+                    })?;
+                let redis =
+                    RedisStrategy::open(url, config.lifetime).map_err(|error| match error {
+                        ConfigError::BadOption {
+                            option, problem, ..
+                        } => ConfigError::BadOption {
+                            backend: config.name.to_owned(),
+                            option,
+                            problem,
+                        },
+                        other => other,
+                    })?;
+                Pending::Ready(Arc::new(redis))
+            }
+        };
+        self.backends.push(BackendSlot {
+            name: config.name.to_owned(),
+            strategy,
+            transport: config.transport.build(),
+            sessions: config.sessions,
+        });
+        Ok(self)
+    }
+
+    /// The JWT strategy of a declared backend, its keys read now (or the
+    /// development secret's).
+    fn jwt_of<B: AuthBackend>(&self) -> Result<JwtStrategy, ConfigError> {
+        let config = B::CONFIG;
+        Ok(match (config.secret, &self.dev_secret_file) {
             (KeySource::Env(var), Some(path))
                 if config.algorithm.is_hmac()
                     && std::env::var_os(var).is_none_or(|v| v.is_empty()) =>
@@ -581,14 +636,7 @@ impl<U: UserModel> WardenBuilder<U> {
                 config.strategy_with_secret(secret)?
             }
             _ => B::strategy()?,
-        };
-        self.backends.push(BackendEntry {
-            name: config.name.to_owned(),
-            strategy: Arc::new(CachedJwt::new(strategy, VERIFIED_TOKENS)),
-            transport: config.transport.build(),
-            sessions: config.sessions,
-        });
-        Ok(self)
+        })
     }
 
     /// Adds a bearer backend with a JWT strategy built by hand.
@@ -620,9 +668,9 @@ impl<U: UserModel> WardenBuilder<U> {
         transport: impl Transport,
     ) -> Self {
         let sessions = sessions_for(strategy.lifetime());
-        self.backends.push(BackendEntry {
+        self.backends.push(BackendSlot {
             name: name.into(),
-            strategy: Arc::new(strategy),
+            strategy: Pending::Ready(Arc::new(strategy)),
             transport: Arc::new(transport),
             sessions,
         });
@@ -680,13 +728,33 @@ impl<U: UserModel> WardenBuilder<U> {
             });
             Throttle::new(counters, settings)
         });
+        let mut backends = Vec::with_capacity(self.backends.len());
+        for slot in self.backends {
+            let strategy: Arc<dyn Strategy> = match slot.strategy {
+                Pending::Ready(strategy) => strategy,
+                Pending::Database(lifetime) => {
+                    let tokens = store.access_tokens().ok_or_else(|| ConfigError::BadOption {
+                        backend: slot.name.clone(),
+                        option: "strategy",
+                        problem: "\"database\" keeps tokens in the user store's database, and this store has none: use SqliteStore, PostgresStore or DatabaseStore".into(),
+                    })?;
+                    Arc::new(DatabaseStrategy::new(tokens, lifetime))
+                }
+            };
+            backends.push(BackendEntry {
+                name: slot.name,
+                strategy,
+                transport: slot.transport,
+                sessions: slot.sessions,
+            });
+        }
         let events = self.events.unwrap_or_else(|| Arc::new(DefaultEvents));
         let tokens = ActionTokens::new(self.reset, self.verify)?;
         let store: Arc<dyn UserStore<U>> = Arc::new(CachedStore::new(store, self.cache));
         let warden = Warden {
             inner: Arc::new(Inner {
                 manager: UserManager::with_tokens(store, hasher, events, tokens),
-                backends: self.backends,
+                backends,
                 requires_verification: self.requires_verification,
                 docs: !self.no_docs,
                 app_api: self.app_api,

@@ -284,3 +284,22 @@ pub async fn postgres(test: &str) -> Option<(String, sqlx::postgres::PgConnectOp
     let options: sqlx::postgres::PgConnectOptions = url.parse().unwrap();
     Some((url, options.options([("search_path", schema.as_str())])))
 }
+
+/// The Redis server named by `WARDEN_TEST_REDIS_URL` (`bash .ci/run` starts one).
+/// `None`, with a line saying the test was skipped, when the variable is unset; a
+/// panic instead when `WARDEN_REQUIRE_REDIS=1` (CI), so CI never skips them.
+pub fn redis(test: &str) -> Option<String> {
+    let Ok(url) = std::env::var("WARDEN_TEST_REDIS_URL") else {
+        if std::env::var("WARDEN_REQUIRE_REDIS").as_deref() == Ok("1") {
+            panic!("{test}: WARDEN_REQUIRE_REDIS=1 but WARDEN_TEST_REDIS_URL is unset");
+        }
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped: {test} needs WARDEN_TEST_REDIS_URL, a Redis server it may use \
+             (`eval \"$(bash .ci/redis-setup.sh)\"` starts one; `bash .ci/run` does it all)"
+        );
+        return None;
+    };
+    Some(url)
+}

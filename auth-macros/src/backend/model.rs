@@ -335,72 +335,84 @@ impl Backend {
 
         let forever = matches!(lifetime, Lifetime::Forever);
         let refresh = match &args.refresh {
-            Some(seconds) if **seconds == 0 => {
+            Some(seconds) if seconds.value == 0 => {
                 errors.push(
                     Error::custom("refresh must be greater than zero: the refresh tokens' lifetime in seconds, e.g. refresh = 1209600 (14 days)")
-                        .with_span(&seconds.span()),
+                        .with_span(&seconds.span),
                 );
                 None
             }
             Some(seconds) if forever => {
                 errors.push(
                     Error::custom("tokens of `lifetime = forever` never need refreshing: give a lifetime in seconds, or remove `refresh`")
-                        .with_span(&seconds.span()),
+                        .with_span(&seconds.span),
                 );
                 None
             }
             Some(seconds) if matches!(transport, Transport::Cookie(_)) => {
                 errors.push(
                     Error::custom("refresh tokens travel in the bearer JSON (RFC 6749 §5.1): use transport = bearer, or remove `refresh`")
-                        .with_span(&seconds.span()),
+                        .with_span(&seconds.span),
                 );
                 None
             }
-            Some(seconds) => Some(**seconds),
+            Some(seconds) => Some(seconds.value),
             None => None,
         };
         let max_session_age = match &args.max_session_age {
-            Some(age) if **age == 0 => {
+            Some(age) if age.value == 0 => {
                 errors.push(
                     Error::custom("max_session_age must be greater than zero: the most a login lasts, in seconds (default 604800, 7 days)")
-                        .with_span(&age.span()),
+                        .with_span(&age.span),
                 );
                 None
             }
             Some(age) if forever => {
                 errors.push(
                     Error::custom("tokens of `lifetime = forever` have no session age: give a lifetime in seconds, or remove `max_session_age`")
-                        .with_span(&age.span()),
+                        .with_span(&age.span),
                 );
                 None
             }
             Some(age) => {
                 if let Lifetime::Seconds(lifetime) = lifetime
-                    && **age < lifetime
+                    && age.value < lifetime
                 {
                     errors.push(
                         Error::custom(format!(
                             "max_session_age ({} s) is shorter than lifetime ({lifetime} s): a session must outlast its tokens",
-                            **age
+                            age.value
                         ))
-                        .with_span(&age.span()),
+                        .with_span(&age.span),
                     );
                 }
                 if let Some(refresh) = refresh
-                    && refresh > **age
+                    && refresh > age.value
                 {
                     errors.push(
                         Error::custom(format!(
                             "refresh ({refresh} s) outlives max_session_age ({} s): raise max_session_age or lower refresh",
-                            **age
+                            age.value
                         ))
-                        .with_span(&age.span()),
+                        .with_span(&age.span),
                     );
                 }
-                Some(**age)
+                Some(age.value)
             }
             None if forever => None,
-            None => Some(DEFAULT_MAX_SESSION_AGE),
+            None => {
+                if let (Some(refresh), Some(seconds)) = (refresh, &args.refresh)
+                    && refresh > DEFAULT_MAX_SESSION_AGE
+                {
+                    errors.push(
+                        Error::custom(format!(
+                            "refresh ({refresh} s) outlives the default max_session_age ({DEFAULT_MAX_SESSION_AGE} s, 7 days): add max_session_age = {refresh} or more, or lower refresh"
+                        ))
+                        .with_span(&seconds.span),
+                    );
+                }
+                Some(DEFAULT_MAX_SESSION_AGE)
+            }
         };
 
         let krate = args

@@ -23,8 +23,8 @@ pub(crate) struct BackendArgs {
     pub transport: Option<TransportArg>,
     pub strategy: Option<SpannedValue<String>>,
     pub redis_url: Option<KeyArg>,
-    pub refresh: Option<SpannedValue<u64>>,
-    pub max_session_age: Option<SpannedValue<u64>>,
+    pub refresh: Option<Seconds>,
+    pub max_session_age: Option<Seconds>,
     #[darling(rename = "crate")]
     pub krate: Option<crate::CratePath>,
 }
@@ -65,6 +65,31 @@ impl FromMeta for LifetimeArg {
             }
             Expr::Group(group) => Self::from_expr(&group.expr),
             _ => Err(Error::custom(format!("unexpected lifetime; {HINT}")).with_span(expr)),
+        }
+    }
+}
+
+/// A number of seconds (`refresh`, `max_session_age`), spanned.
+pub(crate) struct Seconds {
+    pub value: u64,
+    pub span: Span,
+}
+
+impl FromMeta for Seconds {
+    fn from_expr(expr: &Expr) -> darling::Result<Self> {
+        const HINT: &str = "write a number of seconds, e.g. 604800 (7 days)";
+        match expr {
+            Expr::Lit(syn::ExprLit {
+                lit: Lit::Int(int), ..
+            }) if !int.base10_digits().starts_with('-') => int
+                .base10_parse::<u64>()
+                .map(|value| Self {
+                    value,
+                    span: int.span(),
+                })
+                .map_err(|_| Error::custom(format!("too large; {HINT}")).with_span(int)),
+            Expr::Group(group) => Self::from_expr(&group.expr),
+            _ => Err(Error::custom(format!("expected a positive integer; {HINT}")).with_span(expr)),
         }
     }
 }

@@ -285,7 +285,12 @@ mod tests {
             ("/users/me", "get", "users:current_user", "users"),
             ("/users/me", "patch", "users:patch_current_user", "users"),
             ("/users/me/sessions", "get", "users:sessions", "users"),
-            ("/users/me/sessions", "delete", "users:delete_sessions", "users"),
+            (
+                "/users/me/sessions",
+                "delete",
+                "users:delete_sessions",
+                "users",
+            ),
             (
                 "/users/me/sessions/{session_id}",
                 "delete",

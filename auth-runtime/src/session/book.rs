@@ -132,12 +132,9 @@ async fn follow(state: Weak<State>, mut changes: mpsc::UnboundedReceiver<StoreCh
     }
 }
 
-/// A new random id (128 bits, base64url).
+/// A new random session id (128 bits, base64url).
 pub(crate) fn random_id() -> Result<String, StoreError> {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes)
-        .map_err(|error| StoreError::Database(format!("no randomness: {error}")))?;
-    Ok(URL_SAFE_NO_PAD.encode(bytes))
+    crate::random::urlsafe::<16>().map_err(StoreError::Database)
 }
 
 /// The SHA-256 of a secret token, base64url: what is stored instead of it.
@@ -326,10 +323,7 @@ impl Sessions {
         session: &str,
         expires_at: i64,
     ) -> Result<String, StoreError> {
-        let mut bytes = [0u8; 32];
-        getrandom::fill(&mut bytes)
-            .map_err(|error| StoreError::Database(format!("no randomness: {error}")))?;
-        let token = URL_SAFE_NO_PAD.encode(bytes);
+        let token = crate::random::urlsafe::<32>().map_err(StoreError::Database)?;
         self.store
             .add_refresh(&token_hash(&token), session, expires_at)
             .await?;

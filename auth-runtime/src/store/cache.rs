@@ -191,6 +191,10 @@ impl<U: UserModel> UserStore<U> for CachedStore<U> {
         self.inner.sessions()
     }
 
+    fn access_tokens(&self) -> Option<Arc<dyn crate::strategy::AccessTokenStore>> {
+        self.inner.access_tokens()
+    }
+
     fn shared(&self) -> bool {
         self.inner.shared()
     }

@@ -103,6 +103,10 @@ impl<U: UserModel> UserStore<U> for DatabaseStore<U> {
         self.inner().sessions()
     }
 
+    fn access_tokens(&self) -> Option<std::sync::Arc<dyn crate::strategy::AccessTokenStore>> {
+        self.inner().access_tokens()
+    }
+
     async fn create(&self, user: U) -> Result<U, StoreError> {
         self.inner().create(user).await
     }

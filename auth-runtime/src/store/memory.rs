@@ -5,9 +5,11 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 
+use super::access_tokens::MemoryAccessTokens;
 use super::{StoreError, UserStore};
 use crate::model::{IdKind, UserId, UserModel};
 use crate::session::{MemorySessions, SessionStore};
+use crate::strategy::AccessTokenStore;
 use crate::throttle::{Counters, MemoryCounters};
 use crate::user::User;
 
@@ -18,6 +20,7 @@ pub struct MemoryStore<U: UserModel = User> {
     state: Mutex<State<U>>,
     counters: Arc<MemoryCounters>,
     sessions: Arc<MemorySessions>,
+    access_tokens: Arc<MemoryAccessTokens>,
 }
 
 struct State<U: UserModel> {
@@ -37,6 +40,7 @@ impl<U: UserModel> Default for MemoryStore<U> {
             }),
             counters: Arc::default(),
             sessions: Arc::default(),
+            access_tokens: Arc::default(),
         }
     }
 }
@@ -178,6 +182,8 @@ impl<U: UserModel> UserStore<U> for MemoryStore<U> {
         for key in keys(&user) {
             state.unique.remove(&key);
         }
+        drop(state);
+        self.access_tokens.delete_user(&id.to_string());
         Ok(())
     }
 
@@ -187,6 +193,10 @@ impl<U: UserModel> UserStore<U> for MemoryStore<U> {
 
     fn sessions(&self) -> Option<Arc<dyn SessionStore>> {
         Some(self.sessions.clone())
+    }
+
+    fn access_tokens(&self) -> Option<Arc<dyn AccessTokenStore>> {
+        Some(self.access_tokens.clone())
     }
 }
 

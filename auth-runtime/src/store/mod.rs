@@ -1,6 +1,7 @@
 //! User persistence: the [`UserStore`] trait, its SQLite and in-memory stores, and
 //! the cache warden puts in front of any store.
 
+mod access_tokens;
 mod cache;
 mod database;
 mod memory;
@@ -110,6 +111,13 @@ pub trait UserStore<U: UserModel = User>: Send + Sync + 'static {
     /// so every instance sees the same ones. `None` (the default): warden keeps them
     /// in memory, per instance.
     fn sessions(&self) -> Option<Arc<dyn SessionStore>> {
+        None
+    }
+
+    /// FastAPI Users' `accesstoken` table, for backends declared with
+    /// `strategy = "database"`. `None` (the default): such backends cannot use
+    /// this store.
+    fn access_tokens(&self) -> Option<Arc<dyn crate::strategy::AccessTokenStore>> {
         None
     }
 }

@@ -166,6 +166,10 @@ async fn migrate<U: UserModel>(pool: &PgPool, table: &Table) -> Result<(), Store
         .execute(&mut *tx)
         .await
         .map_err(db)?;
+    sqlx::raw_sql(&super::access_tokens::table(true, U::Id::KIND))
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
     sqlx::query("INSERT INTO warden_schema (version) VALUES (1) ON CONFLICT DO NOTHING")
         .execute(&mut *tx)
         .await
@@ -254,5 +258,12 @@ sql_store!(PostgresStore, PgArguments, {
         Some(Arc::new(crate::session::sql::PostgresSessions(
             self.pool.clone(),
         )))
+    }
+
+    fn access_tokens(&self) -> Option<Arc<dyn crate::strategy::AccessTokenStore>> {
+        Some(Arc::new(super::access_tokens::PostgresAccessTokens {
+            pool: self.pool.clone(),
+            kind: U::Id::KIND,
+        }))
     }
 });

@@ -145,6 +145,10 @@ async fn migrate<U: UserModel>(pool: &SqlitePool, table: &Table) -> Result<(), S
         .execute(&mut *tx)
         .await
         .map_err(db)?;
+    sqlx::raw_sql(&super::access_tokens::table(false, U::Id::KIND))
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
     sqlx::query("INSERT OR IGNORE INTO warden_schema (version) VALUES (1)")
         .execute(&mut *tx)
         .await
@@ -161,6 +165,12 @@ sql_store!(SqliteStore, SqliteArguments<'_>, {
 
     fn sessions(&self) -> Option<Arc<dyn crate::session::SessionStore>> {
         Some(Arc::new(crate::session::sql::SqliteSessions(
+            self.pool.clone(),
+        )))
+    }
+
+    fn access_tokens(&self) -> Option<Arc<dyn crate::strategy::AccessTokenStore>> {
+        Some(Arc::new(super::access_tokens::SqliteAccessTokens(
             self.pool.clone(),
         )))
     }

@@ -11,6 +11,28 @@ use moka::sync::Cache;
 
 use crate::token::{JwtStrategy, Lifetime, TokenError};
 
+mod database;
+mod redis;
+
+pub use database::{AccessTokenStore, DatabaseStrategy};
+pub use redis::{KEY_PREFIX, RedisStrategy};
+
+/// A new opaque token: 256 random bits, base64url (43 characters), as FastAPI
+/// Users' `secrets.token_urlsafe()`.
+fn opaque_token() -> Result<String, StrategyError> {
+    crate::random::urlsafe::<32>().map_err(StrategyError::Issue)
+}
+
+/// Whether `token` could be an opaque token at all (base64url, at most 128
+/// characters): anything else is refused without a lookup.
+fn plausible_token(token: &str) -> bool {
+    !token.is_empty()
+        && token.len() <= 128
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 /// What a valid token says: whose it is, and which session it belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]

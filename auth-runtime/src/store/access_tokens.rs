@@ -1,0 +1,175 @@
+//! FastAPI Users' `accesstoken` table, as its SQLAlchemy adapter creates it: `token`
+//! VARCHAR(43) primary key, `created_at` timezone-aware timestamp (indexed),
+//! `user_id` referencing the user with `ON DELETE CASCADE`. SQLite stores the
+//! timestamp as SQLAlchemy does, `YYYY-MM-DD HH:MM:SS.ffffff` in UTC.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+
+use super::StoreError;
+use super::sql::db;
+use crate::model::IdKind;
+use crate::strategy::AccessTokenStore;
+
+/// The table and its index, for a user id of `kind`.
+pub(crate) fn table(postgres: bool, kind: IdKind) -> String {
+    let (created_at, user_id) = match (postgres, kind) {
+        (true, IdKind::Uuid) => ("TIMESTAMP WITH TIME ZONE", "UUID"),
+        (true, IdKind::Integer) => ("TIMESTAMP WITH TIME ZONE", "BIGINT"),
+        (false, IdKind::Uuid) => ("TIMESTAMP", "CHAR(36)"),
+        (false, IdKind::Integer) => ("TIMESTAMP", "INTEGER"),
+    };
+    format!(
+        "CREATE TABLE IF NOT EXISTS accesstoken (\n    token VARCHAR(43) NOT NULL,\n    created_at {created_at} NOT NULL,\n    user_id {user_id} NOT NULL,\n    PRIMARY KEY (token),\n    FOREIGN KEY(user_id) REFERENCES \"user\" (id) ON DELETE CASCADE\n);\nCREATE INDEX IF NOT EXISTS ix_accesstoken_created_at ON accesstoken (created_at);\n"
+    )
+}
+
+/// `accesstoken` in SQLite.
+#[derive(Debug, Clone)]
+pub(crate) struct SqliteAccessTokens(pub(crate) sqlx::SqlitePool);
+
+#[async_trait]
+impl AccessTokenStore for SqliteAccessTokens {
+    async fn insert(&self, token: &str, user_id: &str, created_at: i64) -> Result<(), StoreError> {
+        // strftime's %f has milliseconds; SQLAlchemy writes microseconds.
+        sqlx::query(
+            "INSERT INTO accesstoken (token, created_at, user_id) \
+             VALUES (?, strftime('%Y-%m-%d %H:%M:%f', ?, 'unixepoch') || '000', ?)",
+        )
+        .bind(token)
+        .bind(created_at)
+        .bind(user_id)
+        .execute(&self.0)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    async fn find(
+        &self,
+        token: &str,
+        not_before: Option<i64>,
+    ) -> Result<Option<(String, i64)>, StoreError> {
+        let row: Option<(String, i64)> = sqlx::query_as(
+            "SELECT CAST(user_id AS TEXT), CAST(strftime('%s', created_at) AS INTEGER) \
+             FROM accesstoken WHERE token = ? AND CAST(strftime('%s', created_at) AS INTEGER) >= ?",
+        )
+        .bind(token)
+        .bind(not_before.unwrap_or(i64::MIN))
+        .fetch_optional(&self.0)
+        .await
+        .map_err(db)?;
+        Ok(row)
+    }
+
+    async fn delete(&self, token: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM accesstoken WHERE token = ?")
+            .bind(token)
+            .execute(&self.0)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+}
+
+/// `accesstoken` in PostgreSQL.
+#[cfg(feature = "postgres")]
+#[derive(Debug, Clone)]
+pub(crate) struct PostgresAccessTokens {
+    pub(crate) pool: sqlx::PgPool,
+    pub(crate) kind: IdKind,
+}
+
+#[cfg(feature = "postgres")]
+#[async_trait]
+impl AccessTokenStore for PostgresAccessTokens {
+    async fn insert(&self, token: &str, user_id: &str, created_at: i64) -> Result<(), StoreError> {
+        let sql = match self.kind {
+            IdKind::Uuid => {
+                "INSERT INTO accesstoken (token, created_at, user_id) VALUES ($1, to_timestamp($2), $3::uuid)"
+            }
+            IdKind::Integer => {
+                "INSERT INTO accesstoken (token, created_at, user_id) VALUES ($1, to_timestamp($2), $3::bigint)"
+            }
+        };
+        sqlx::query(sql)
+            .bind(token)
+            .bind(created_at as f64)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn find(
+        &self,
+        token: &str,
+        not_before: Option<i64>,
+    ) -> Result<Option<(String, i64)>, StoreError> {
+        let row: Option<(String, i64)> = sqlx::query_as(
+            "SELECT user_id::text, floor(extract(epoch FROM created_at))::bigint FROM accesstoken \
+             WHERE token = $1 AND ($2::bigint IS NULL OR created_at >= to_timestamp($2::bigint))",
+        )
+        .bind(token)
+        .bind(not_before)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(row)
+    }
+
+    async fn delete(&self, token: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM accesstoken WHERE token = $1")
+            .bind(token)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+}
+
+/// `accesstoken` in memory, for the memory store.
+#[derive(Debug, Default)]
+pub(crate) struct MemoryAccessTokens(Mutex<HashMap<String, (String, i64)>>);
+
+impl MemoryAccessTokens {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (String, i64)>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Forgets the tokens of a deleted user, as the table's `ON DELETE CASCADE` does.
+    pub(crate) fn delete_user(&self, user_id: &str) {
+        self.lock().retain(|_, (owner, _)| owner != user_id);
+    }
+}
+
+#[async_trait]
+impl AccessTokenStore for MemoryAccessTokens {
+    async fn insert(&self, token: &str, user_id: &str, created_at: i64) -> Result<(), StoreError> {
+        self.lock()
+            .insert(token.to_owned(), (user_id.to_owned(), created_at));
+        Ok(())
+    }
+
+    async fn find(
+        &self,
+        token: &str,
+        not_before: Option<i64>,
+    ) -> Result<Option<(String, i64)>, StoreError> {
+        Ok(self
+            .lock()
+            .get(token)
+            .filter(|(_, created_at)| not_before.is_none_or(|limit| *created_at >= limit))
+            .cloned())
+    }
+
+    async fn delete(&self, token: &str) -> Result<(), StoreError> {
+        self.lock().remove(token);
+        Ok(())
+    }
+}

@@ -1,0 +1,115 @@
+//! FastAPI Users' `DatabaseStrategy`: opaque random tokens in the store's database,
+//! in its `accesstoken` table (`token`, `created_at`, `user_id`), so the live tokens
+//! of a database migrated from FastAPI Users keep working, and logout deletes the
+//! row.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use super::{Grant, Issued, Strategy, StrategyError, TokenInfo, opaque_token, plausible_token};
+use crate::session::token_hash;
+use crate::store::StoreError;
+use crate::token::Lifetime;
+
+/// The `accesstoken` table of a store.
+#[async_trait]
+pub trait AccessTokenStore: Send + Sync + 'static {
+    /// Stores `token` for the user whose id reads `user_id`, created at `created_at`
+    /// (Unix seconds).
+    async fn insert(&self, token: &str, user_id: &str, created_at: i64) -> Result<(), StoreError>;
+    /// The user id and creation time of `token`, if it was created at
+    /// `not_before` or later (FastAPI Users' `max_age`).
+    async fn find(
+        &self,
+        token: &str,
+        not_before: Option<i64>,
+    ) -> Result<Option<(String, i64)>, StoreError>;
+    /// Deletes `token`.
+    async fn delete(&self, token: &str) -> Result<(), StoreError>;
+}
+
+/// Opaque tokens in the store's `accesstoken` table.
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// use warden_runtime::strategy::DatabaseStrategy;
+/// use warden_runtime::{Grant, Lifetime, MemoryStore, Strategy, User, UserStore};
+/// let store = MemoryStore::<User>::new();
+/// let strategy = DatabaseStrategy::new(store.access_tokens().unwrap(), Lifetime::Seconds(3600));
+/// let issued = strategy.write_token(&Grant::new("user-1", "s1", 0, None)).await?;
+/// assert_eq!(strategy.read_token(&issued.token).await?.unwrap().subject, "user-1");
+/// strategy.destroy_token(&issued.token, "user-1").await?;
+/// assert!(strategy.read_token(&issued.token).await?.is_none());
+/// # Ok::<(), warden_runtime::StrategyError>(()) }).unwrap();
+/// ```
+pub struct DatabaseStrategy {
+    tokens: Arc<dyn AccessTokenStore>,
+    lifetime: Lifetime,
+}
+
+impl std::fmt::Debug for DatabaseStrategy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseStrategy")
+            .field("lifetime", &self.lifetime)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DatabaseStrategy {
+    /// Tokens in `tokens` (a store's [`access_tokens`](crate::UserStore::access_tokens)),
+    /// valid for `lifetime` after their creation.
+    pub fn new(tokens: Arc<dyn AccessTokenStore>, lifetime: Lifetime) -> Self {
+        Self { tokens, lifetime }
+    }
+}
+
+fn unavailable(error: StoreError) -> StrategyError {
+    StrategyError::Unavailable(error.to_string())
+}
+
+#[async_trait]
+impl Strategy for DatabaseStrategy {
+    async fn read_token(&self, token: &str) -> Result<Option<TokenInfo>, StrategyError> {
+        if !plausible_token(token) {
+            return Ok(None);
+        }
+        let not_before = match self.lifetime {
+            Lifetime::Seconds(seconds) => {
+                Some(crate::token::now().saturating_sub(i64::try_from(seconds).unwrap_or(i64::MAX)))
+            }
+            Lifetime::Forever => None,
+        };
+        let found = self
+            .tokens
+            .find(token, not_before)
+            .await
+            .map_err(unavailable)?;
+        Ok(found.map(|(user_id, created_at)| {
+            TokenInfo::new(user_id)
+                .in_session(token_hash(token))
+                .issued(Some(created_at))
+        }))
+    }
+
+    async fn write_token(&self, grant: &Grant<'_>) -> Result<Issued, StrategyError> {
+        let token = opaque_token()?;
+        self.tokens
+            .insert(&token, grant.subject, crate::token::now())
+            .await
+            .map_err(unavailable)?;
+        let session = token_hash(&token);
+        Ok(Issued::new(token).in_session(session))
+    }
+
+    async fn destroy_token(&self, token: &str, _subject: &str) -> Result<(), StrategyError> {
+        self.tokens.delete(token).await.map_err(unavailable)
+    }
+
+    fn lifetime(&self) -> Option<u64> {
+        match self.lifetime {
+            Lifetime::Seconds(seconds) => Some(seconds),
+            Lifetime::Forever => None,
+        }
+    }
+}
