@@ -97,9 +97,7 @@ where
     // `secrets.token_urlsafe()`'s shape: 43 base64url characters.
     assert_eq!(token.len(), 43);
     let first_created = created(&token).await.expect("a row for the token");
-    let me = http
-        .send(Method::GET, "/users/me", Some(&token), None)
-        .await;
+    let me = http.me(&token).await;
     assert_eq!(me.status, 200, "{}", me.text);
     assert_eq!(me.json()["id"], id.as_str());
 
@@ -117,11 +115,7 @@ where
         .await;
     assert_eq!(reply.status, 204, "{}", reply.text);
     assert_eq!(rows(&token).await, 0);
-    assert_unauthorized(
-        &http
-            .send(Method::GET, "/users/me", Some(&token), None)
-            .await,
-    );
+    assert_unauthorized(&http.me(&token).await);
 
     // A token FastAPI Users wrote into the same table works here, until its
     // lifetime has passed since `created_at`.
@@ -131,19 +125,13 @@ where
         "CURRENT_TIMESTAMP"
     ))
     .await;
-    let me = http
-        .send(Method::GET, "/users/me", Some(&migrated), None)
-        .await;
+    let me = http.me(&migrated).await;
     assert_eq!(me.status, 200, "{}", me.text);
     sql(&format!(
         "UPDATE accesstoken SET created_at = '2020-01-01 00:00:00.000000' WHERE token = '{migrated}'"
     ))
     .await;
-    assert_unauthorized(
-        &http
-            .send(Method::GET, "/users/me", Some(&migrated), None)
-            .await,
-    );
+    assert_unauthorized(&http.me(&migrated).await);
 
     // A password change ends the user's database tokens too, migrated ones included.
     let token = http.login("db", "dora@example.com", PASSWORD).await;
@@ -152,42 +140,16 @@ where
         "INSERT INTO accesstoken (token, created_at, user_id) VALUES ('{older}', CURRENT_TIMESTAMP, '{id}')"
     ))
     .await;
-    assert_eq!(
-        http.send(Method::GET, "/users/me", Some(&older), None)
-            .await
-            .status,
-        200
-    );
+    assert_eq!(http.me(&older).await.status, 200);
     // The cut-off is to the second: a token of this very second counts as before.
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    let reply = http
-        .send(
-            Method::PATCH,
-            "/users/me",
-            Some(&token),
-            Some(&json!({"password": "a-new-password-2"})),
-        )
-        .await;
-    assert_eq!(reply.status, 200, "{}", reply.text);
-    assert_unauthorized(
-        &http
-            .send(Method::GET, "/users/me", Some(&token), None)
-            .await,
-    );
-    assert_unauthorized(
-        &http
-            .send(Method::GET, "/users/me", Some(&older), None)
-            .await,
-    );
+    http.change_password(&token, "a-new-password-2").await;
+    assert_unauthorized(&http.me(&token).await);
+    assert_unauthorized(&http.me(&older).await);
     let fresh = http
         .login("db", "dora@example.com", "a-new-password-2")
         .await;
-    assert_eq!(
-        http.send(Method::GET, "/users/me", Some(&fresh), None)
-            .await
-            .status,
-        200
-    );
+    assert_eq!(http.me(&fresh).await.status, 200);
 
     // Garbage is a 401, never a lookup error.
     for bad in [
@@ -197,7 +159,7 @@ where
         &"a".repeat(4000),
         "'; DROP TABLE accesstoken; --",
     ] {
-        assert_unauthorized(&http.send(Method::GET, "/users/me", Some(bad), None).await);
+        assert_unauthorized(&http.me(bad).await);
     }
 
     // Deleting the user deletes its tokens (FastAPI Users' `ON DELETE CASCADE`).
@@ -210,11 +172,7 @@ where
         .unwrap();
     warden.manager().delete(&user).await.unwrap();
     assert_eq!(rows(&fresh).await, 0);
-    assert_unauthorized(
-        &http
-            .send(Method::GET, "/users/me", Some(&fresh), None)
-            .await,
-    );
+    assert_unauthorized(&http.me(&fresh).await);
     first_created
 }
 
@@ -301,12 +259,7 @@ async fn redis_strategy_reads_and_writes_fastapi_users_keys() {
         .await
         .unwrap();
     assert!((3590..=3600).contains(&ttl), "{ttl}");
-    assert_eq!(
-        http.send(Method::GET, "/users/me", Some(&token), None)
-            .await
-            .status,
-        200
-    );
+    assert_eq!(http.me(&token).await.status, 200);
 
     // Logout deletes the key.
     let reply = http
@@ -319,11 +272,7 @@ async fn redis_strategy_reads_and_writes_fastapi_users_keys() {
         .await
         .unwrap();
     assert_eq!(exists, 0);
-    assert_unauthorized(
-        &http
-            .send(Method::GET, "/users/me", Some(&token), None)
-            .await,
-    );
+    assert_unauthorized(&http.me(&token).await);
 
     // A key FastAPI Users set works here; once it expires, the token is over.
     let migrated = fastapi_users_token();
@@ -336,39 +285,18 @@ async fn redis_strategy_reads_and_writes_fastapi_users_keys() {
         .query_async(&mut redis)
         .await
         .unwrap();
-    assert_eq!(
-        http.send(Method::GET, "/users/me", Some(&migrated), None)
-            .await
-            .status,
-        200
-    );
+    assert_eq!(http.me(&migrated).await.status, 200);
     let () = redis::cmd("DEL")
         .arg(&key)
         .query_async(&mut redis)
         .await
         .unwrap();
-    assert_unauthorized(
-        &http
-            .send(Method::GET, "/users/me", Some(&migrated), None)
-            .await,
-    );
+    assert_unauthorized(&http.me(&migrated).await);
 
     // A password change ends the user's Redis tokens (their sessions end).
     let token = http.login("redis", "rhea@example.com", PASSWORD).await;
-    let reply = http
-        .send(
-            Method::PATCH,
-            "/users/me",
-            Some(&token),
-            Some(&json!({"password": "a-new-password-2"})),
-        )
-        .await;
-    assert_eq!(reply.status, 200, "{}", reply.text);
-    assert_unauthorized(
-        &http
-            .send(Method::GET, "/users/me", Some(&token), None)
-            .await,
-    );
+    http.change_password(&token, "a-new-password-2").await;
+    assert_unauthorized(&http.me(&token).await);
 }
 
 #[tokio::test]

@@ -241,6 +241,25 @@ impl Http {
         Reply::read(request.send().await.unwrap()).await
     }
 
+    /// `GET /users/me` with a bearer token.
+    pub async fn me(&self, token: &str) -> Reply {
+        self.send(reqwest::Method::GET, "/users/me", Some(token), None)
+            .await
+    }
+
+    /// `PATCH /users/me` setting a new password; asserts the 200.
+    pub async fn change_password(&self, token: &str, password: &str) {
+        let reply = self
+            .send(
+                reqwest::Method::PATCH,
+                "/users/me",
+                Some(token),
+                Some(&json!({ "password": password })),
+            )
+            .await;
+        assert_eq!(reply.status, 200, "{}", reply.text);
+    }
+
     /// `POST /auth/{backend}/login` with the OAuth2 form; the access token.
     pub async fn login(&self, backend: &str, username: &str, password: &str) -> String {
         let reply = Reply::read(
@@ -302,4 +321,21 @@ pub fn redis(test: &str) -> Option<String> {
         return None;
     };
     Some(url)
+}
+
+/// Polls `seen` every millisecond until it holds, for at most 2 s, and prints and
+/// returns how long that took: another instance hears of a change through
+/// PostgreSQL's notification, a few milliseconds later.
+pub async fn until_seen(what: &str, mut seen: impl AsyncFnMut() -> bool) -> std::time::Duration {
+    let start = std::time::Instant::now();
+    while !seen().await {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(2),
+            "not seen within 2 s: {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+    let delay = start.elapsed();
+    eprintln!("{what}: seen after {delay:?}");
+    delay
 }

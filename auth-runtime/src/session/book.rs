@@ -58,7 +58,28 @@ pub enum Admission {
     Sessionless,
 }
 
-/// The sessions of a warden: its [`SessionStore`] behind a cache.
+/// The sessions of a warden: its [`SessionStore`] behind a cache. The warden's is
+/// `warden.manager().sessions()`; ending sessions from the application's code
+/// ("log out everywhere" on a route of its own) is
+/// [`UserManager::end_sessions`](crate::UserManager::end_sessions).
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// use std::sync::Arc;
+/// use warden_runtime::TokenInfo;
+/// use warden_runtime::session::{Admission, MemorySessions, Session, Sessions};
+/// let sessions = Sessions::new(Arc::new(MemorySessions::default()), false);
+/// let now = std::time::SystemTime::now()
+///     .duration_since(std::time::UNIX_EPOCH)
+///     .unwrap()
+///     .as_secs() as i64;
+/// sessions.open(Session::new("s1", "user-1", "jwt", now, Some(now + 3600))).await?;
+/// let token = TokenInfo::new("user-1").in_session("s1");
+/// assert!(matches!(sessions.admit(&token).await?, Admission::Session { .. }));
+/// sessions.end("s1").await?;
+/// assert_eq!(sessions.admit(&token).await?, Admission::Refused);
+/// # Ok::<(), warden_runtime::StoreError>(()) }).unwrap();
+/// ```
 pub struct Sessions {
     store: Arc<dyn SessionStore>,
     state: Arc<State>,
@@ -159,14 +180,18 @@ impl Sessions {
                 "the session store is shared but its changes cannot be followed here: every token's session is read from the database"
             );
         }
+        // With a feed, entries live until it says otherwise; without one, the time
+        // to live bounds how long an end written behind this process's back (another
+        // process on one SQLite file) goes unseen, as the user cache's does.
+        let ttl = Duration::from_secs(if changes.is_some() { 600 } else { 5 });
         let state = Arc::new(State {
             entries: Cache::builder()
                 .max_capacity(CAPACITY)
-                .time_to_live(Duration::from_secs(600))
+                .time_to_live(ttl)
                 .build(),
             cutoffs: Cache::builder()
                 .max_capacity(CAPACITY)
-                .time_to_live(Duration::from_secs(600))
+                .time_to_live(ttl)
                 .build(),
             generation: AtomicU64::new(0),
             trusted: AtomicBool::new(!shared),

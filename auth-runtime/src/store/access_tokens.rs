@@ -26,110 +26,87 @@ pub(crate) fn table(postgres: bool, kind: IdKind) -> String {
     )
 }
 
-/// `accesstoken` in SQLite.
-#[derive(Debug, Clone)]
-pub(crate) struct SqliteAccessTokens(pub(crate) sqlx::SqlitePool);
+/// An `accesstoken` table in a SQL database: the statements differ, the steps not.
+macro_rules! sql_access_tokens {
+    ($name:ident, $pool:ty, insert: $insert:expr, find: $find:expr, delete: $delete:expr) => {
+        /// `accesstoken` in the store's database.
+        #[derive(Debug, Clone)]
+        pub(crate) struct $name {
+            pub(crate) pool: $pool,
+            pub(crate) kind: IdKind,
+        }
 
-#[async_trait]
-impl AccessTokenStore for SqliteAccessTokens {
-    async fn insert(&self, token: &str, user_id: &str, created_at: i64) -> Result<(), StoreError> {
-        // strftime's %f has milliseconds; SQLAlchemy writes microseconds.
-        sqlx::query(
-            "INSERT INTO accesstoken (token, created_at, user_id) \
-             VALUES (?, strftime('%Y-%m-%d %H:%M:%f', ?, 'unixepoch') || '000', ?)",
-        )
-        .bind(token)
-        .bind(created_at)
-        .bind(user_id)
-        .execute(&self.0)
-        .await
-        .map_err(db)?;
-        Ok(())
-    }
-
-    async fn find(
-        &self,
-        token: &str,
-        not_before: Option<i64>,
-    ) -> Result<Option<(String, i64)>, StoreError> {
-        let row: Option<(String, i64)> = sqlx::query_as(
-            "SELECT CAST(user_id AS TEXT), CAST(strftime('%s', created_at) AS INTEGER) \
-             FROM accesstoken WHERE token = ? AND CAST(strftime('%s', created_at) AS INTEGER) >= ?",
-        )
-        .bind(token)
-        .bind(not_before.unwrap_or(i64::MIN))
-        .fetch_optional(&self.0)
-        .await
-        .map_err(db)?;
-        Ok(row)
-    }
-
-    async fn delete(&self, token: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM accesstoken WHERE token = ?")
-            .bind(token)
-            .execute(&self.0)
-            .await
-            .map_err(db)?;
-        Ok(())
-    }
-}
-
-/// `accesstoken` in PostgreSQL.
-#[cfg(feature = "postgres")]
-#[derive(Debug, Clone)]
-pub(crate) struct PostgresAccessTokens {
-    pub(crate) pool: sqlx::PgPool,
-    pub(crate) kind: IdKind,
-}
-
-#[cfg(feature = "postgres")]
-#[async_trait]
-impl AccessTokenStore for PostgresAccessTokens {
-    async fn insert(&self, token: &str, user_id: &str, created_at: i64) -> Result<(), StoreError> {
-        let sql = match self.kind {
-            IdKind::Uuid => {
-                "INSERT INTO accesstoken (token, created_at, user_id) VALUES ($1, to_timestamp($2), $3::uuid)"
+        #[async_trait]
+        impl AccessTokenStore for $name {
+            async fn insert(
+                &self,
+                token: &str,
+                user_id: &str,
+                created_at: i64,
+            ) -> Result<(), StoreError> {
+                sqlx::query(($insert)(self.kind))
+                    .bind(token)
+                    .bind(created_at)
+                    .bind(user_id)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db)?;
+                Ok(())
             }
-            IdKind::Integer => {
-                "INSERT INTO accesstoken (token, created_at, user_id) VALUES ($1, to_timestamp($2), $3::bigint)"
+
+            async fn find(
+                &self,
+                token: &str,
+                not_before: Option<i64>,
+            ) -> Result<Option<(String, i64)>, StoreError> {
+                sqlx::query_as($find)
+                    .bind(token)
+                    .bind(not_before)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(db)
             }
-        };
-        sqlx::query(sql)
-            .bind(token)
-            .bind(created_at as f64)
-            .bind(user_id)
-            .execute(&self.pool)
-            .await
-            .map_err(db)?;
-        Ok(())
-    }
 
-    async fn find(
-        &self,
-        token: &str,
-        not_before: Option<i64>,
-    ) -> Result<Option<(String, i64)>, StoreError> {
-        let row: Option<(String, i64)> = sqlx::query_as(
-            "SELECT user_id::text, floor(extract(epoch FROM created_at))::bigint FROM accesstoken \
-             WHERE token = $1 AND ($2::bigint IS NULL OR created_at >= to_timestamp($2::bigint))",
-        )
-        .bind(token)
-        .bind(not_before)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db)?;
-        Ok(row)
-    }
-
-    async fn delete(&self, token: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM accesstoken WHERE token = $1")
-            .bind(token)
-            .execute(&self.pool)
-            .await
-            .map_err(db)?;
-        Ok(())
-    }
+            async fn delete(&self, token: &str) -> Result<(), StoreError> {
+                sqlx::query($delete)
+                    .bind(token)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db)?;
+                Ok(())
+            }
+        }
+    };
 }
+
+sql_access_tokens!(
+    SqliteAccessTokens,
+    sqlx::SqlitePool,
+    // strftime's %f has milliseconds; SQLAlchemy writes microseconds. The column's
+    // affinity turns an integer id's text into an integer.
+    insert: |_: IdKind| "INSERT INTO accesstoken (token, created_at, user_id) \
+        VALUES (?, strftime('%Y-%m-%d %H:%M:%f', ?, 'unixepoch') || '000', ?)",
+    find: "SELECT CAST(user_id AS TEXT), CAST(strftime('%s', created_at) AS INTEGER) \
+        FROM accesstoken WHERE token = ?1 \
+        AND (?2 IS NULL OR CAST(strftime('%s', created_at) AS INTEGER) >= ?2)",
+    delete: "DELETE FROM accesstoken WHERE token = ?"
+);
+
+#[cfg(feature = "postgres")]
+sql_access_tokens!(
+    PostgresAccessTokens,
+    sqlx::PgPool,
+    insert: |kind| match kind {
+        IdKind::Uuid => "INSERT INTO accesstoken (token, created_at, user_id) \
+            VALUES ($1, to_timestamp($2), $3::uuid)",
+        IdKind::Integer => "INSERT INTO accesstoken (token, created_at, user_id) \
+            VALUES ($1, to_timestamp($2), $3::bigint)",
+    },
+    find: "SELECT user_id::text, floor(extract(epoch FROM created_at))::bigint \
+        FROM accesstoken WHERE token = $1 \
+        AND ($2::bigint IS NULL OR created_at >= to_timestamp($2::bigint))",
+    delete: "DELETE FROM accesstoken WHERE token = $1"
+);
 
 /// `accesstoken` in memory, for the memory store.
 #[derive(Debug, Default)]

@@ -170,9 +170,10 @@ sql_store!(SqliteStore, SqliteArguments<'_>, {
     }
 
     fn access_tokens(&self) -> Option<Arc<dyn crate::strategy::AccessTokenStore>> {
-        Some(Arc::new(super::access_tokens::SqliteAccessTokens(
-            self.pool.clone(),
-        )))
+        Some(Arc::new(super::access_tokens::SqliteAccessTokens {
+            pool: self.pool.clone(),
+            kind: U::Id::KIND,
+        }))
     }
 });
 
