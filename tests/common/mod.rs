@@ -339,3 +339,64 @@ pub async fn until_seen(what: &str, mut seen: impl AsyncFnMut() -> bool) -> std:
     eprintln!("{what}: seen after {delay:?}");
     delay
 }
+
+/// Now, in Unix seconds.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// The claims of a JWT, unverified (its payload, base64url-decoded).
+pub fn claims(token: &str) -> Value {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).expect("a JWT has a payload");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+/// Raw SQL on a test store's database, beside the store (to read or alter what it
+/// keeps). Statements are written inline, without placeholders, so one text serves
+/// both databases.
+#[derive(Clone)]
+pub enum Db {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+}
+
+impl Db {
+    /// Runs a statement; the number of rows it changed.
+    pub async fn execute(&self, sql: &str) -> u64 {
+        match self {
+            Db::Sqlite(pool) => sqlx::query(sql)
+                .execute(pool)
+                .await
+                .unwrap()
+                .rows_affected(),
+            Db::Postgres(pool) => sqlx::query(sql)
+                .execute(pool)
+                .await
+                .unwrap()
+                .rows_affected(),
+        }
+    }
+
+    /// The first column of every row, as text.
+    pub async fn strings(&self, sql: &str) -> Vec<String> {
+        match self {
+            Db::Sqlite(pool) => sqlx::query_scalar(sql).fetch_all(pool).await.unwrap(),
+            Db::Postgres(pool) => sqlx::query_scalar(sql).fetch_all(pool).await.unwrap(),
+        }
+    }
+
+    /// One integer (a count, a BIGINT column; `None` for SQL NULL).
+    pub async fn integer(&self, sql: &str) -> Option<i64> {
+        match self {
+            Db::Sqlite(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),
+            Db::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),
+        }
+    }
+}

@@ -360,12 +360,16 @@ impl Sessions {
     /// (RFC 9700 §4.14.2): either the client or an attacker holds a stolen copy.
     pub async fn redeem_refresh(&self, token: &str) -> Result<Option<Session>, StoreError> {
         let now = crate::token::now();
-        match self.store.use_refresh(&token_hash(token), now).await? {
-            RefreshUse::Fresh { session } => Ok(self
-                .store
-                .get(&session)
-                .await?
-                .filter(|session| session.is_live(now))),
+        let hash = token_hash(token);
+        let Some(owner) = self.store.refresh_session(&hash).await? else {
+            return Ok(None);
+        };
+        // The session as it is before the token is spent: of concurrent uses, the
+        // losers end it only after the winner spent the token, so the winner is
+        // answered (and its new tokens then die with the session).
+        let session = self.store.get(&owner).await?;
+        match self.store.use_refresh(&hash, now).await? {
+            RefreshUse::Fresh { .. } => Ok(session.filter(|session| session.is_live(now))),
             RefreshUse::Reused { session } => {
                 tracing::warn!(
                     session = %session,

@@ -117,6 +117,14 @@ impl SessionStore for MemorySessions {
         Ok(())
     }
 
+    async fn refresh_session(&self, hash: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .lock()
+            .refresh
+            .get(hash)
+            .map(|(session, _, _)| session.clone()))
+    }
+
     async fn use_refresh(&self, hash: &str, at: i64) -> Result<RefreshUse, StoreError> {
         let mut state = self.lock();
         Ok(match state.refresh.get_mut(hash) {

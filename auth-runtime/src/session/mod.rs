@@ -130,6 +130,8 @@ pub trait SessionStore: Send + Sync + 'static {
         session: &str,
         expires_at: i64,
     ) -> Result<(), StoreError>;
+    /// The session a refresh token belongs to, used or not.
+    async fn refresh_session(&self, hash: &str) -> Result<Option<String>, StoreError>;
     /// Uses a refresh token at `at`, atomically: only one of several concurrent uses
     /// finds it [`Fresh`](RefreshUse::Fresh).
     async fn use_refresh(&self, hash: &str, at: i64) -> Result<RefreshUse, StoreError>;
@@ -139,5 +141,102 @@ pub trait SessionStore: Send + Sync + 'static {
     /// a user's. `None`: no such feed (this process is the only writer).
     fn changes(&self) -> Option<mpsc::UnboundedReceiver<StoreChange>> {
         None
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod contract {
+    //! What every [`SessionStore`] does, run on each.
+
+    use super::{RefreshUse, Session, SessionStore};
+
+    pub(crate) async fn check(store: &dyn SessionStore) {
+        store
+            .create(&Session::new("s1", "u1", "jwt", 100, Some(1000)))
+            .await
+            .unwrap();
+        store
+            .create(&Session::new("s2", "u1", "jwt", 200, None).user_agent(Some("agent")))
+            .await
+            .unwrap();
+        store
+            .create(&Session::new("s3", "u2", "jwt", 300, Some(1000)))
+            .await
+            .unwrap();
+        let ids = |sessions: Vec<Session>| sessions.into_iter().map(|s| s.id).collect::<Vec<_>>();
+        assert_eq!(ids(store.list("u1", 500).await.unwrap()), ["s2", "s1"]);
+        assert_eq!(ids(store.list("u1", 1000).await.unwrap()), ["s2"]);
+
+        store.touch("s1", 160).await.unwrap();
+        store.touch("s1", 150).await.unwrap();
+        assert_eq!(store.get("s1").await.unwrap().unwrap().last_used_at, 160);
+        assert_eq!(
+            store
+                .get("s2")
+                .await
+                .unwrap()
+                .unwrap()
+                .user_agent
+                .as_deref(),
+            Some("agent")
+        );
+
+        // Refresh tokens: single use, then reuse is told apart from unknown.
+        store.add_refresh("h1", "s1", 900).await.unwrap();
+        assert_eq!(
+            store.refresh_session("h1").await.unwrap().as_deref(),
+            Some("s1")
+        );
+        assert_eq!(
+            store.use_refresh("h1", 500).await.unwrap(),
+            RefreshUse::Fresh {
+                session: "s1".into()
+            }
+        );
+        assert_eq!(
+            store.use_refresh("h1", 501).await.unwrap(),
+            RefreshUse::Reused {
+                session: "s1".into()
+            }
+        );
+        assert_eq!(
+            store.use_refresh("nope", 500).await.unwrap(),
+            RefreshUse::Unknown
+        );
+        store.add_refresh("h2", "s1", 600).await.unwrap();
+        assert_eq!(
+            store.use_refresh("h2", 600).await.unwrap(),
+            RefreshUse::Unknown
+        );
+
+        // Ends: one, then every one of a user with a cut-off that only grows.
+        assert!(store.end("s1", 700).await.unwrap());
+        assert!(!store.end("s1", 701).await.unwrap());
+        assert_eq!(store.get("s1").await.unwrap().unwrap().ended_at, Some(700));
+        assert_eq!(store.cutoff("u1").await.unwrap(), None);
+        store.end_user("u1", 800).await.unwrap();
+        store.end_user("u1", 750).await.unwrap();
+        assert_eq!(store.cutoff("u1").await.unwrap(), Some(800));
+        assert!(store.list("u1", 500).await.unwrap().is_empty());
+        assert_eq!(ids(store.list("u2", 500).await.unwrap()), ["s3"]);
+
+        // Purge forgets what expired, never a session without an end.
+        store.purge(2000).await.unwrap();
+        assert!(store.get("s3").await.unwrap().is_none());
+        assert!(store.get("s2").await.unwrap().is_some());
+        assert_eq!(store.refresh_session("h1").await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn memory() {
+        check(&super::MemorySessions::default()).await;
+    }
+
+    #[tokio::test]
+    async fn sqlite() {
+        let store = crate::SqliteStore::<crate::User>::in_memory()
+            .await
+            .unwrap();
+        check(&super::sql::SqliteSessions(store.pool().clone())).await;
     }
 }

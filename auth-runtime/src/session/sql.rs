@@ -231,6 +231,19 @@ macro_rules! sql_sessions {
                 Ok(())
             }
 
+            async fn refresh_session(&self, hash: &str) -> Result<Option<String>, StoreError> {
+                let p = $p;
+                let row: Option<(String,)> = sqlx::query_as(&format!(
+                    "SELECT session_id FROM warden_refresh_token WHERE hash = {}",
+                    p(1)
+                ))
+                .bind(hash)
+                .fetch_optional(&self.0)
+                .await
+                .map_err(db)?;
+                Ok(row.map(|(session,)| session))
+            }
+
             async fn use_refresh(&self, hash: &str, at: i64) -> Result<RefreshUse, StoreError> {
                 let p = $p;
                 // One statement marks it used, so of two concurrent uses exactly one
@@ -294,8 +307,9 @@ macro_rules! sql_sessions {
     };
 }
 
-fn question(_: usize) -> String {
-    "?".to_owned()
+/// Numbered, so that a statement may use one value twice (`?1 ... ?1`).
+fn question(n: usize) -> String {
+    format!("?{n}")
 }
 
 sql_sessions!(SqliteSessions, sqlx::SqlitePool, question, None::<&str>);
