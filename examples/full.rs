@@ -12,14 +12,20 @@
 //! `.warden/`), `WARDEN_OUTBOX` (a file that receives reset and verify tokens, one
 //! JSON line each), `WARDEN_SUPERUSER_EMAIL` / `WARDEN_SUPERUSER_PASSWORD`,
 //! `WARDEN_REDIS_URL` (`redis://127.0.0.1:6379/0`: serves the `redis` backend at
-//! `/auth/redis/*`).
+//! `/auth/redis/*`), `WARDEN_OIDC_ISSUER` / `WARDEN_OIDC_CLIENT_ID` /
+//! `WARDEN_OIDC_CLIENT_SECRET` (serve "log in with" routers at `/auth/oidc`,
+//! `/auth/oidc-link` (`associate_by_email`), `/auth/oidc-verified`
+//! (`is_verified_by_default`) and the associate router at `/auth/associate/oidc`,
+//! all on the `jwt` backend; the provider's callback URLs are under
+//! `WARDEN_PUBLIC_URL`, default `http://localhost:{PORT}`), `WARDEN_OAUTH_STATE_SECRET`.
 
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
 use warden::runtime::dev::load_or_create_secret;
 use warden::{
-    DatabaseStore, DevMailer, Secret, TokenSettings, User, Warden, auth_backend, protected,
+    DatabaseStore, DevMailer, OAuthOptions, Secret, TokenSettings, User, Warden, auth_backend,
+    oauth_client, protected,
 };
 
 /// Bearer tokens for API clients, with rotating refresh tokens: login also answers
@@ -34,6 +40,16 @@ pub struct Db;
 /// FastAPI Users' Redis strategy: opaque tokens in the Redis at `WARDEN_REDIS_URL`.
 #[auth_backend(name = "redis", lifetime = 3600, strategy = "redis")]
 pub struct Redis;
+
+/// "Log in with" an OpenID Connect provider.
+#[oauth_client(
+    name = "oidc",
+    issuer = env("WARDEN_OIDC_ISSUER"),
+    client_id = env("WARDEN_OIDC_CLIENT_ID"),
+    client_secret = env("WARDEN_OIDC_CLIENT_SECRET"),
+    scopes = ["openid", "email", "profile"]
+)]
+pub struct Oidc;
 
 /// The same tokens in an HttpOnly cookie, for browsers. `secure = false` so that it
 /// works over plain http on localhost; keep the default (`true`) in production.
@@ -107,6 +123,16 @@ async fn main() -> Result<(), warden::Error> {
         )?));
     if std::env::var_os("WARDEN_REDIS_URL").is_some_and(|url| !url.is_empty()) {
         builder = builder.backend::<Redis>()?;
+    }
+    if std::env::var_os("WARDEN_OIDC_ISSUER").is_some_and(|url| !url.is_empty()) {
+        let public_url = env_or("WARDEN_PUBLIC_URL", &format!("http://localhost:{port}"));
+        let state_secret = secret("WARDEN_OAUTH_STATE_SECRET", "oauth-state-secret")?;
+        let options = || OAuthOptions::new(public_url.clone(), state_secret.clone());
+        builder = builder
+            .oauth::<Oidc, Jwt>(options())?
+            .oauth::<Oidc, Jwt>(options().route("oidc-link").associate_by_email(true))?
+            .oauth::<Oidc, Jwt>(options().route("oidc-verified").is_verified_by_default(true))?
+            .oauth_associate::<Oidc>(options())?;
     }
     if let Ok(outbox) = std::env::var("WARDEN_OUTBOX") {
         tracing::info!("development mailer: reset and verify tokens go to {outbox}");

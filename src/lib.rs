@@ -78,6 +78,35 @@
 /// ```
 pub use warden_macros::auth_backend;
 
+/// Declares an OpenID Connect identity provider for "log in with ..." (Google,
+/// Microsoft, Okta, Keycloak, Auth0: any issuer with discovery). Serve its login
+/// router with [`WardenBuilder::oauth`]; see the README's "Log in with a provider".
+///
+/// | option | default | |
+/// | --- | --- | --- |
+/// | `name = "oidc"` | required | the route segment (`/auth/oidc/...`) and the stored `oauth_name` |
+/// | `issuer = env(..)` / `file(..)` / `"https://..."` | required | the issuer URL (`{issuer}/.well-known/openid-configuration`) |
+/// | `client_id = env(..)` / ... | required | as the provider gave it |
+/// | `client_secret = env(..)` / ... | required | as the provider gave it |
+/// | `scopes = ["openid", "email"]` | that list | must include `openid` |
+///
+/// ```
+/// use warden::{OAuthClient, oauth_client};
+///
+/// #[oauth_client(name = "oidc", issuer = env("OIDC_ISSUER"),
+///                client_id = env("OIDC_CLIENT_ID"), client_secret = env("OIDC_CLIENT_SECRET"))]
+/// pub struct Corporate;
+///
+/// assert_eq!(Corporate::CONFIG.scopes, ["openid", "email"]);
+/// ```
+///
+/// ```compile_fail
+/// #[warden::oauth_client(name = "oidc", issuer = env("OIDC_ISSUER"), client_id = env("ID"),
+///                        client_secret = env("SECRET"), scopes = ["email"])] // needs "openid"
+/// pub struct Corporate;
+/// ```
+pub use warden_macros::oauth_client;
+
 /// Guards an async axum handler and hands it the current user.
 ///
 /// Flags: `active`, `verified`, `superuser`, `optional`, `backend = Type`. The macro
@@ -210,6 +239,7 @@ pub use warden_runtime::{
 
 #[cfg(feature = "postgres")]
 pub use warden_runtime::PostgresStore;
+pub use warden_runtime::oauth::{OAuthClient, OAuthOptions};
 pub use warden_runtime::{DatabaseStore, StoreChange};
 
 /// The runtime crate, for what the facade does not re-export.
@@ -225,6 +255,7 @@ pub mod __private {
     pub use axum::Router;
     pub use warden_runtime::__private::*;
     pub use warden_runtime::guard::Backend;
+    pub use warden_runtime::oauth::{OAuthClient, OAuthClientConfig, OAuthProvider};
     pub use warden_runtime::{
         Active, Algorithm, AuthBackend, BackendConfig, ConfigError, CookieSettings, CurrentUser,
         JwtStrategy, KeySource, Lifetime, OptionalUser, SameSite, SessionConfig, StrategyConfig,

@@ -15,6 +15,7 @@ use proc_macro::TokenStream;
 mod attribute;
 mod backend;
 mod flag;
+mod oauth;
 mod protected;
 mod suggest;
 mod user_model;
@@ -62,6 +63,13 @@ fn item_kind(item: &syn::Item) -> (&'static str, proc_macro2::Span) {
 #[proc_macro_attribute]
 pub fn auth_backend(args: TokenStream, item: TokenStream) -> TokenStream {
     backend::run(args.into(), item.into()).into()
+}
+
+/// Declares an identity provider for "log in with ...": an OpenID Connect issuer
+/// or a preset. See the `warden` crate.
+#[proc_macro_attribute]
+pub fn oauth_client(args: TokenStream, item: TokenStream) -> TokenStream {
+    oauth::run(args.into(), item.into()).into()
 }
 
 /// Guards an async axum handler and hands it the current user. See the `warden`

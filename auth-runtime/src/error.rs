@@ -35,6 +35,20 @@ pub enum ErrorCode {
     /// `PATCH /users/me` with `require_current_password`: the current password given
     /// is wrong (warden's own code).
     UpdateUserBadCurrentPassword,
+    /// OAuth callback: the state is not a state of this application.
+    AccessTokenDecodeError,
+    /// OAuth callback: the state expired.
+    AccessTokenAlreadyExpired,
+    /// OAuth callback: the CSRF cookie is missing, differs, or the state was used.
+    OAuthInvalidState,
+    /// OAuth callback: the provider gives no (valid) e-mail.
+    OAuthNotAvailableEmail,
+    /// OAuth callback: a local account has the provider's e-mail and may not be
+    /// linked to it.
+    OAuthUserAlreadyExists,
+    /// OAuth associate callback: the provider account is linked to another user
+    /// (warden's own code: FastAPI Users links it twice, then answers 500).
+    OAuthAccountAlreadyLinked,
 }
 
 impl ErrorCode {
@@ -52,6 +66,12 @@ impl ErrorCode {
             Self::UpdateUserEmailAlreadyExists => "UPDATE_USER_EMAIL_ALREADY_EXISTS",
             Self::UpdateUserInvalidPassword => "UPDATE_USER_INVALID_PASSWORD",
             Self::UpdateUserBadCurrentPassword => "UPDATE_USER_BAD_CURRENT_PASSWORD",
+            Self::AccessTokenDecodeError => "ACCESS_TOKEN_DECODE_ERROR",
+            Self::AccessTokenAlreadyExpired => "ACCESS_TOKEN_ALREADY_EXPIRED",
+            Self::OAuthInvalidState => "OAUTH_INVALID_STATE",
+            Self::OAuthNotAvailableEmail => "OAUTH_NOT_AVAILABLE_EMAIL",
+            Self::OAuthUserAlreadyExists => "OAUTH_USER_ALREADY_EXISTS",
+            Self::OAuthAccountAlreadyLinked => "OAUTH_ACCOUNT_ALREADY_LINKED",
         }
     }
 }

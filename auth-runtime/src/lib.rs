@@ -31,6 +31,7 @@ pub mod guard;
 pub mod mailer;
 pub mod manager;
 pub mod model;
+pub mod oauth;
 pub mod openapi;
 pub mod password;
 #[doc(hidden)]
@@ -67,7 +68,8 @@ pub use password::{PasswordHasher, PasswordHasherConfig};
 #[cfg(feature = "postgres")]
 pub use store::PostgresStore;
 pub use store::{
-    CacheSettings, DatabaseStore, MemoryStore, SqliteStore, StoreChange, StoreError, UserStore,
+    CacheSettings, DatabaseStore, MemoryStore, OAuthAccount, OAuthAccountStore, SqliteStore,
+    StoreChange, StoreError, UserStore,
 };
 pub use strategy::{CachedJwt, Grant, Issued, Strategy, StrategyError, TokenInfo};
 pub use throttle::{ThrottleSettings, TrustedProxies};
@@ -89,6 +91,7 @@ pub mod __private {
     pub use crate::model::{
         Account, AccountMut, Field, FieldType, FieldValue, UserModel, column, read_json_field,
     };
+    pub use crate::oauth::{OAuthClient, OAuthClientConfig, OAuthProvider};
     pub use crate::probe::{
         ModelKind, NoUserParameter, OptionalModelKind, OtherKind, Probe, at_most_one,
         check_optional, check_plain, count_optional, count_plain, exactly_one, plus,

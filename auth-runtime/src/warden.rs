@@ -13,6 +13,9 @@ use crate::dev::{DevSecretOrigin, load_or_create_secret};
 use crate::error::{ApiError, ConfigError, ErrorCode, ErrorTexts};
 use crate::manager::{ActionTokens, DefaultEvents, TokenSettings, UserEvents, UserManager};
 use crate::model::{UserId as _, UserModel};
+use crate::oauth::{
+    OAuthClient, OAuthOptions, OAuthProvider, OAuthRoute, ProviderClient, StateCodec,
+};
 use crate::password::PasswordHasher;
 use crate::store::{CacheSettings, CachedStore, UserStore};
 use crate::strategy::{CachedJwt, DatabaseStrategy, RedisStrategy, Strategy};
@@ -50,6 +53,8 @@ struct Inner<U: UserModel> {
     current_password: bool,
     throttle: Option<Throttle>,
     proxies: TrustedProxies,
+    oauth: Vec<OAuthRoute>,
+    oauth_extra: Option<fn() -> U::Create>,
 }
 
 /// Which of FastAPI Users' routers are served, where, and what their errors say.
@@ -206,6 +211,20 @@ impl<U: UserModel> Warden<U> {
         }
     }
 
+    /// The OAuth login router served at `/auth/{route}`, or with `associate` the
+    /// associate router at `/auth/associate/{route}`.
+    pub(crate) fn oauth_route(&self, route: &str, associate: bool) -> Option<&OAuthRoute> {
+        self.inner
+            .oauth
+            .iter()
+            .find(|oauth| oauth.route == route && oauth.backend.is_none() == associate)
+    }
+
+    /// The extra fields of a user created through a provider.
+    pub(crate) fn oauth_extra(&self) -> Option<fn() -> U::Create> {
+        self.inner.oauth_extra
+    }
+
     /// The login throttle, unless turned off.
     pub(crate) fn throttle(&self) -> Option<&Throttle> {
         self.inner.throttle.as_ref()
@@ -295,6 +314,12 @@ impl<U: UserModel> Warden<U> {
             error_texts: self.inner.routers.error_texts.clone(),
             jwks: !self.jwks().keys.is_empty(),
             current_password: self.inner.current_password,
+            oauth: self
+                .inner
+                .oauth
+                .iter()
+                .map(|route| (route.route.clone(), route.backend.clone()))
+                .collect(),
         }
     }
 
@@ -330,6 +355,16 @@ pub struct WardenBuilder<U: UserModel = User> {
     current_password: bool,
     throttle: Option<ThrottleSettings>,
     proxies: TrustedProxies,
+    oauth: Vec<PendingOAuth>,
+    oauth_extra: Option<fn() -> U::Create>,
+}
+
+/// An OAuth router as added: its provider client is built at `build()`.
+struct PendingOAuth {
+    route: String,
+    backend: Option<String>,
+    client: Arc<ProviderClient>,
+    options: OAuthOptions,
 }
 
 impl<U: UserModel> Default for WardenBuilder<U> {
@@ -351,6 +386,8 @@ impl<U: UserModel> Default for WardenBuilder<U> {
             current_password: false,
             throttle: Some(ThrottleSettings::default()),
             proxies: TrustedProxies::default(),
+            oauth: Vec::new(),
+            oauth_extra: None,
         }
     }
 }
@@ -639,6 +676,102 @@ impl<U: UserModel> WardenBuilder<U> {
         })
     }
 
+    /// Serves FastAPI Users' OAuth login router for client `C` (declared with
+    /// `#[oauth_client]`) at `/auth/{name}/authorize` and `/auth/{name}/callback`;
+    /// the callback logs users in through backend `B`. Reads the client's settings
+    /// now: a missing one is an error here, at startup. The provider is asked on
+    /// first use, so an application starts while it is down.
+    ///
+    /// ```no_run
+    /// # use warden_runtime::*;
+    /// # use warden_runtime::oauth::*;
+    /// # struct Jwt; impl AuthBackend for Jwt { const CONFIG: BackendConfig = BackendConfig {
+    /// #   name: "jwt", lifetime: Lifetime::Seconds(3600), algorithm: Algorithm::HS256,
+    /// #   secret: KeySource::Literal("a-secret-of-at-least-thirty-two-bytes"), public_key: None,
+    /// #   verify_keys: &[], audience: &["fastapi-users:auth"], transport: TransportConfig::Bearer,
+    /// #   strategy: StrategyConfig::Jwt, sessions: SessionConfig::DEFAULT }; }
+    /// struct Corporate;
+    /// impl OAuthClient for Corporate {
+    ///     const CONFIG: OAuthClientConfig = OAuthClientConfig {
+    ///         name: "oidc",
+    ///         provider: OAuthProvider::OpenIdConnect { issuer: KeySource::Env("OIDC_ISSUER") },
+    ///         client_id: KeySource::Env("OIDC_CLIENT_ID"),
+    ///         client_secret: KeySource::Env("OIDC_CLIENT_SECRET"),
+    ///         scopes: &["openid", "email"],
+    ///     };
+    /// }
+    /// let warden = Warden::<User>::builder()
+    ///     .store(MemoryStore::new())
+    ///     .backend::<Jwt>()?
+    ///     .oauth::<Corporate, Jwt>(OAuthOptions::new("https://app.example.com", "a-state-secret-of-at-least-32-bytes!!"))?
+    ///     .build()?;
+    /// # Ok::<(), ConfigError>(())
+    /// ```
+    pub fn oauth<C: OAuthClient, B: AuthBackend>(
+        mut self,
+        options: OAuthOptions,
+    ) -> Result<Self, ConfigError>
+    where
+        U::Create: Default,
+    {
+        self.push_oauth::<C>(Some(B::CONFIG.name.to_owned()), options)?;
+        self.oauth_extra = Some(U::Create::default);
+        Ok(self)
+    }
+
+    /// Serves FastAPI Users' OAuth associate router for client `C` at
+    /// `/auth/associate/{name}/authorize` and `/callback`: a logged-in user links a
+    /// provider account to themself (an account linked to another user is refused).
+    pub fn oauth_associate<C: OAuthClient>(
+        mut self,
+        options: OAuthOptions,
+    ) -> Result<Self, ConfigError> {
+        self.push_oauth::<C>(None, options)?;
+        Ok(self)
+    }
+
+    /// Reads client `C`'s settings now and adds its router.
+    fn push_oauth<C: OAuthClient>(
+        &mut self,
+        backend: Option<String>,
+        options: OAuthOptions,
+    ) -> Result<(), ConfigError> {
+        let config = C::CONFIG;
+        let text = |source: KeySource, option: &'static str| -> Result<String, ConfigError> {
+            let secret = source.read(config.name, option)?;
+            String::from_utf8(secret.expose().to_vec()).map_err(|_| ConfigError::BadOption {
+                backend: config.name.to_owned(),
+                option,
+                problem: "is not UTF-8 text".into(),
+            })
+        };
+        let OAuthProvider::OpenIdConnect { issuer } = config.provider;
+        let issuer = text(issuer, "issuer")?;
+        let client_id = text(config.client_id, "client_id")?;
+        let client_secret = config.client_secret.read(config.name, "client_secret")?;
+        let client = ProviderClient::new(
+            config.name,
+            &issuer,
+            client_id,
+            client_secret,
+            config
+                .scopes
+                .iter()
+                .map(|scope| (*scope).to_owned())
+                .collect(),
+        )?;
+        self.oauth.push(PendingOAuth {
+            route: options
+                .route
+                .clone()
+                .unwrap_or_else(|| config.name.to_owned()),
+            backend,
+            client: Arc::new(client),
+            options,
+        });
+        Ok(())
+    }
+
     /// Adds a bearer backend with a JWT strategy built by hand.
     pub fn strategy(self, name: impl Into<String>, strategy: JwtStrategy) -> Self {
         self.custom_backend(
@@ -748,6 +881,62 @@ impl<U: UserModel> WardenBuilder<U> {
                 sessions: slot.sessions,
             });
         }
+        let mut oauth = Vec::with_capacity(self.oauth.len());
+        for pending in self.oauth {
+            if let Some(backend) = &pending.backend
+                && !backends.iter().any(|entry| entry.name == *backend)
+            {
+                return Err(ConfigError::Mismatch(format!(
+                    "oauth router `{}` logs in through backend `{backend}`, which is not added: add .backend::<...>()? for it first",
+                    pending.route
+                )));
+            }
+            if U::LOGIN != "email" {
+                return Err(ConfigError::Mismatch(format!(
+                    "oauth router `{}`: {} logs in with `{}`, which a provider does not give: OAuth needs a model that logs in with its e-mail",
+                    pending.route,
+                    U::NAME,
+                    U::LOGIN
+                )));
+            }
+            if store.oauth_accounts().is_none() {
+                return Err(ConfigError::Mismatch(format!(
+                    "oauth router `{}`: the user store keeps no oauth_account table: use SqliteStore, PostgresStore or DatabaseStore",
+                    pending.route
+                )));
+            }
+            if pending.options.state_secret.expose().len() < 32 {
+                return Err(ConfigError::Mismatch(format!(
+                    "oauth router `{}`: the state secret has {} bytes; HS256 needs at least 32 (RFC 7518 §3.2)",
+                    pending.route,
+                    pending.options.state_secret.expose().len()
+                )));
+            }
+            if oauth.iter().any(|other: &OAuthRoute| {
+                other.route == pending.route && other.backend.is_none() == pending.backend.is_none()
+            }) {
+                return Err(ConfigError::Mismatch(format!(
+                    "two oauth routers are at /auth/{}{}: give one OAuthOptions::route(\"...\")",
+                    if pending.backend.is_none() {
+                        "associate/"
+                    } else {
+                        ""
+                    },
+                    pending.route
+                )));
+            }
+            let spent = store
+                .counters()
+                .unwrap_or_else(|| Arc::new(MemoryCounters::default()));
+            oauth.push(OAuthRoute {
+                state: StateCodec::new(pending.options.state_secret.clone()),
+                route: pending.route,
+                backend: pending.backend,
+                client: pending.client,
+                options: pending.options,
+                spent,
+            });
+        }
         let events = self.events.unwrap_or_else(|| Arc::new(DefaultEvents));
         let tokens = ActionTokens::new(self.reset, self.verify)?;
         let store: Arc<dyn UserStore<U>> = Arc::new(CachedStore::new(store, self.cache));
@@ -763,6 +952,8 @@ impl<U: UserModel> WardenBuilder<U> {
                 current_password: self.current_password,
                 throttle,
                 proxies: self.proxies,
+                oauth,
+                oauth_extra: self.oauth_extra,
             }),
         };
         crate::routes::check_paths(&warden)?;

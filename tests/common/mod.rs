@@ -400,3 +400,23 @@ impl Db {
         }
     }
 }
+
+/// The OpenID provider named by `WARDEN_TEST_OIDC_ISSUER` (`bash .ci/run` starts
+/// `oidc-provider` from npm: `.ci/oidc-setup.sh`). `None`, with a line saying the
+/// test was skipped, when the variable is unset; a panic instead when
+/// `WARDEN_REQUIRE_OIDC=1` (CI).
+pub fn oidc(test: &str) -> Option<String> {
+    let Ok(issuer) = std::env::var("WARDEN_TEST_OIDC_ISSUER") else {
+        if std::env::var("WARDEN_REQUIRE_OIDC").as_deref() == Ok("1") {
+            panic!("{test}: WARDEN_REQUIRE_OIDC=1 but WARDEN_TEST_OIDC_ISSUER is unset");
+        }
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped: {test} needs WARDEN_TEST_OIDC_ISSUER, an OpenID provider it may use \
+             (`eval \"$(bash .ci/oidc-setup.sh)\"` starts one; `bash .ci/run` does it all)"
+        );
+        return None;
+    };
+    Some(issuer)
+}

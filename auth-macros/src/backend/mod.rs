@@ -2,7 +2,9 @@
 
 mod expand;
 mod model;
-mod parse;
+pub(crate) mod parse;
+
+pub(crate) use model::check_key;
 
 use proc_macro2::TokenStream;
 use quote::quote;

@@ -453,7 +453,7 @@ fn unknown_algorithm(given: &str, span: Span) -> Error {
     .with_span(&span)
 }
 
-fn check_key(errors: &mut darling::error::Accumulator, key: &KeyArg, option: &str) {
+pub(crate) fn check_key(errors: &mut darling::error::Accumulator, key: &KeyArg, option: &str) {
     match key.kind {
         KeyKind::Env if key.value.is_empty() => {
             errors.push(

@@ -3,12 +3,14 @@
 
 mod events;
 mod flows;
+mod oauth;
 mod update;
 
 use std::sync::Arc;
 
 pub use events::{DefaultEvents, InvalidPassword, UserEvents, default_password_rule};
 pub use flows::{ActionTokens, TokenSettings};
+pub use oauth::OAuthPolicy;
 pub use update::UserUpdate;
 
 use crate::model::{Account, UserId, UserModel};

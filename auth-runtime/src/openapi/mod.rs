@@ -22,6 +22,7 @@
 //!     error_texts: Default::default(),
 //!     jwks: false,
 //!     current_password: false,
+//!     oauth: Vec::new(),
 //! };
 //! let docs: axum::Router<()> = router(&spec);
 //! ```
@@ -83,6 +84,10 @@ pub struct ApiSpec {
     /// `UserUpdate` takes `current_password`, required to change the password, the
     /// e-mail or the login.
     pub current_password: bool,
+    /// The OAuth routers: `(route, Some(backend))` for a login router at
+    /// `GET /auth/{route}/authorize | callback`, `(route, None)` for an associate
+    /// router at `GET /auth/associate/{route}/authorize | callback`.
+    pub oauth: Vec<(String, Option<String>)>,
 }
 
 /// One authentication backend as the document shows it.
@@ -222,6 +227,7 @@ mod tests {
             error_texts: ErrorTexts::default(),
             jwks: false,
             current_password: false,
+            oauth: Vec::new(),
         }
     }
 

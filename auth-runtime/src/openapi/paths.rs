@@ -707,6 +707,103 @@ fn users_operations(schemes: &[String], integer_ids: bool) -> Vec<Op> {
     ]
 }
 
+/// FastAPI Users' OAuth login router for one route and backend.
+fn oauth_operations(route: &str, backend: &str) -> Vec<Op> {
+    vec![
+        Op::new(
+            HttpMethod::Get,
+            format!("/auth/{route}/authorize"),
+            format!("oauth:{route}.{backend}.authorize"),
+        )
+        .description(
+            "The provider's authorization URL (authorization code flow with PKCE S256 and a \
+             nonce), and the CSRF cookie `fastapiusersoauthcsrf`. `scopes` (repeatable) \
+             replaces the client's scopes; `openid` is always asked.",
+        )
+        .success(
+            200,
+            json_response(
+                "Successful Response",
+                schemas::OAUTH_AUTHORIZE,
+                Some(json!({"authorization_url": "https://idp.example.com/authorize?response_type=code&..."})),
+            ),
+        ),
+        Op::new(
+            HttpMethod::Get,
+            format!("/auth/{route}/callback"),
+            format!("oauth:{route}.{backend}.callback"),
+        )
+        .description(
+            "The provider sends the browser here with `code` and `state`. The state and \
+             its cookie are checked first, and work once; the identity comes from the \
+             verified ID token. Answers as the backend's login does.",
+        )
+        .success(200, Response::new("The backend's login response"))
+        .errors(
+            Errors::new()
+                .code(ErrorCode::AccessTokenDecodeError, "The state is not this application's.")
+                .code(ErrorCode::AccessTokenAlreadyExpired, "The state expired.")
+                .code(ErrorCode::OAuthInvalidState, "The CSRF cookie is missing or differs, or the state was used.")
+                .code(ErrorCode::OAuthNotAvailableEmail, "The provider gives no valid e-mail.")
+                .code(ErrorCode::OAuthUserAlreadyExists, "A local account has this e-mail and may not be linked.")
+                .code(ErrorCode::LoginBadCredentials, "The user is inactive."),
+        ),
+    ]
+}
+
+/// FastAPI Users' OAuth associate router for one route.
+fn oauth_associate_operations(route: &str, schemes: &[String]) -> Vec<Op> {
+    vec![
+        Op::new(
+            HttpMethod::Get,
+            format!("/auth/associate/{route}/authorize"),
+            format!("oauth-associate:{route}.authorize"),
+        )
+        .description("For a logged-in user: the provider's authorization URL and the CSRF cookie.")
+        .success(
+            200,
+            json_response("Successful Response", schemas::OAUTH_AUTHORIZE, None),
+        )
+        .errors(Errors::new().unauthorized())
+        .security(schemes),
+        Op::new(
+            HttpMethod::Get,
+            format!("/auth/associate/{route}/callback"),
+            format!("oauth-associate:{route}.callback"),
+        )
+        .description(
+            "Links the provider account to the logged-in user. An account linked to another \
+             user is refused.",
+        )
+        .success(
+            200,
+            json_response("Successful Response", schemas::USER_READ, None),
+        )
+        .errors(
+            Errors::new()
+                .code(
+                    ErrorCode::AccessTokenDecodeError,
+                    "The state is not this application's.",
+                )
+                .code(ErrorCode::AccessTokenAlreadyExpired, "The state expired.")
+                .code(
+                    ErrorCode::OAuthInvalidState,
+                    "The CSRF cookie is missing or differs, or the state was used.",
+                )
+                .code(
+                    ErrorCode::OAuthNotAvailableEmail,
+                    "The provider gives no valid e-mail.",
+                )
+                .code(
+                    ErrorCode::OAuthAccountAlreadyLinked,
+                    "The provider account is linked to another user.",
+                )
+                .unauthorized(),
+        )
+        .security(schemes),
+    ]
+}
+
 /// `GET /.well-known/jwks.json`: warden's own, where FastAPI Users has none.
 fn jwks_operations() -> Vec<Op> {
     vec![
@@ -730,6 +827,12 @@ pub(crate) fn operations(spec: &ApiSpec, schemes: &[String]) -> Vec<Op> {
     let mut ops = Vec::new();
     for (backend, scheme) in spec.backends.iter().zip(schemes) {
         ops.extend(auth_operations(backend, scheme));
+    }
+    for (route, backend) in &spec.oauth {
+        ops.extend(match backend {
+            Some(backend) => oauth_operations(route, backend),
+            None => oauth_associate_operations(route, schemes),
+        });
     }
     if spec.register {
         ops.extend(register_operations());

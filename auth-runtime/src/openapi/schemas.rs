@@ -25,6 +25,7 @@ pub(super) const REQUEST_VERIFY_TOKEN: &str = "RequestVerifyTokenRequest";
 pub(super) const VERIFY: &str = "VerifyRequest";
 pub(super) const JWK_SET: &str = "JwkSet";
 pub(super) const SESSION_READ: &str = "SessionRead";
+pub(super) const OAUTH_AUTHORIZE: &str = "OAuth2AuthorizeResponse";
 pub(super) const REFRESH_REQUEST: &str = "RefreshTokenRequest";
 
 /// `#/components/schemas/{name}`.
@@ -268,6 +269,14 @@ fn session_read() -> Schema {
         .into()
 }
 
+fn oauth_authorize() -> Schema {
+    object(OAUTH_AUTHORIZE)
+        .property("authorization_url", string())
+        .required("authorization_url")
+        .build()
+        .into()
+}
+
 fn refresh_request() -> Schema {
     object(REFRESH_REQUEST)
         .description(Some(
@@ -386,7 +395,7 @@ pub(super) fn components(spec: &ApiSpec) -> Vec<(&'static str, Schema)> {
     if spec.register {
         schemas.push((USER_CREATE, user_create(spec)));
     }
-    if spec.register || spec.users {
+    if spec.register || spec.users || spec.oauth.iter().any(|(_, backend)| backend.is_none()) {
         schemas.push((USER_READ, user_read(spec)));
     }
     if spec.users {
@@ -399,6 +408,9 @@ pub(super) fn components(spec: &ApiSpec) -> Vec<(&'static str, Schema)> {
         schemas.push((SESSION_READ, session_read()));
     }
     schemas.push((REFRESH_REQUEST, refresh_request()));
+    if !spec.oauth.is_empty() {
+        schemas.push((OAUTH_AUTHORIZE, oauth_authorize()));
+    }
     if reset_password_router {
         schemas.push((FORGOT_PASSWORD, email_body(FORGOT_PASSWORD)));
         schemas.push((RESET_PASSWORD, reset_password()));

@@ -108,6 +108,24 @@ fn route_access<U: UserModel>(warden: &Warden<U>) -> Access {
     })
 }
 
+/// A login of `user` through `backend`, from elsewhere than its password route (an
+/// OAuth callback): a new session, the backend's login response.
+pub(crate) async fn login_as<U: UserModel>(
+    warden: &Warden<U>,
+    backend: &str,
+    user: &U,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
+    let entry = warden.backend(backend).ok_or_else(ApiError::internal)?;
+    let now = crate::token::now();
+    let login = Login::Start {
+        created_at: now,
+        expires_at: entry.max_age(now),
+        user_agent: user_agent(headers),
+    };
+    issue(warden, backend, user, login).await
+}
+
 /// `POST /auth/{name}/logout`: the strategy destroys the token and its session
 /// ends, on every instance (with it every token of that login, refresh tokens
 /// included); the transport answers (204; a cookie transport also clears its

@@ -2,6 +2,7 @@
 
 mod auth;
 mod body;
+mod oauth;
 mod register;
 mod reset;
 mod sessions;
@@ -35,6 +36,38 @@ pub(crate) struct Route<U: UserModel> {
 
 /// The handler of an operation, by FastAPI Users' operation id, and what it does.
 fn handler<U: UserModel>(id: &str) -> Option<(&'static str, MethodRouter<Warden<U>>)> {
+    // `oauth:{route}.{backend}.{action}` and `oauth-associate:{route}.{action}`.
+    let oauth_route = id
+        .strip_prefix("oauth:")
+        .and_then(|rest| rest.rsplit_once('.'))
+        .and_then(|(rest, action)| Some((rest.rsplit_once('.')?.0, action, false)))
+        .or_else(|| {
+            id.strip_prefix("oauth-associate:")
+                .and_then(|rest| rest.rsplit_once('.'))
+                .map(|(route, action)| (route, action, true))
+        });
+    if let Some((route, action, associate)) = oauth_route {
+        let route: Arc<str> = Arc::from(route);
+        return match (action, associate) {
+            ("authorize", false) => Some((
+                "the provider's authorization URL (and the CSRF cookie)",
+                oauth::authorize_handler(route, false),
+            )),
+            ("callback", false) => Some((
+                "log in with the provider's code",
+                oauth::callback_handler(route, false),
+            )),
+            ("authorize", true) => Some((
+                "the provider's authorization URL, to link an account",
+                oauth::authorize_handler(route, true),
+            )),
+            ("callback", true) => Some((
+                "link the provider account to the current user",
+                oauth::callback_handler(route, true),
+            )),
+            _ => None,
+        };
+    }
     if let Some((name, action)) = id
         .strip_prefix("auth:")
         .and_then(|rest| rest.rsplit_once('.'))
@@ -272,6 +305,7 @@ mod tests {
             error_texts: Default::default(),
             jwks: true,
             current_password: false,
+            oauth: Vec::new(),
         };
         let ops = openapi::operations(&spec);
         assert_eq!(ops.len(), 20);

@@ -195,6 +195,10 @@ impl<U: UserModel> UserStore<U> for CachedStore<U> {
         self.inner.access_tokens()
     }
 
+    fn oauth_accounts(&self) -> Option<std::sync::Arc<dyn super::OAuthAccountStore>> {
+        self.inner.oauth_accounts()
+    }
+
     fn shared(&self) -> bool {
         self.inner.shared()
     }

@@ -107,6 +107,10 @@ impl<U: UserModel> UserStore<U> for DatabaseStore<U> {
         self.inner().access_tokens()
     }
 
+    fn oauth_accounts(&self) -> Option<std::sync::Arc<dyn super::OAuthAccountStore>> {
+        self.inner().oauth_accounts()
+    }
+
     async fn create(&self, user: U) -> Result<U, StoreError> {
         self.inner().create(user).await
     }

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 
 use super::access_tokens::MemoryAccessTokens;
+use super::oauth_accounts::MemoryOAuthAccounts;
 use super::{StoreError, UserStore};
 use crate::model::{IdKind, UserId, UserModel};
 use crate::session::{MemorySessions, SessionStore};
@@ -21,6 +22,7 @@ pub struct MemoryStore<U: UserModel = User> {
     counters: Arc<MemoryCounters>,
     sessions: Arc<MemorySessions>,
     access_tokens: Arc<MemoryAccessTokens>,
+    oauth_accounts: Arc<MemoryOAuthAccounts>,
 }
 
 struct State<U: UserModel> {
@@ -41,6 +43,7 @@ impl<U: UserModel> Default for MemoryStore<U> {
             counters: Arc::default(),
             sessions: Arc::default(),
             access_tokens: Arc::default(),
+            oauth_accounts: Arc::default(),
         }
     }
 }
@@ -184,6 +187,7 @@ impl<U: UserModel> UserStore<U> for MemoryStore<U> {
         }
         drop(state);
         self.access_tokens.delete_user(&id.to_string());
+        self.oauth_accounts.delete_user(&id.to_string());
         Ok(())
     }
 
@@ -197,6 +201,10 @@ impl<U: UserModel> UserStore<U> for MemoryStore<U> {
 
     fn access_tokens(&self) -> Option<Arc<dyn AccessTokenStore>> {
         Some(self.access_tokens.clone())
+    }
+
+    fn oauth_accounts(&self) -> Option<Arc<dyn super::OAuthAccountStore>> {
+        Some(self.oauth_accounts.clone())
     }
 }
 

@@ -5,6 +5,7 @@ mod access_tokens;
 mod cache;
 mod database;
 mod memory;
+mod oauth_accounts;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod sql;
@@ -26,6 +27,7 @@ pub use cache::CacheSettings;
 pub(crate) use cache::CachedStore;
 pub use database::DatabaseStore;
 pub use memory::MemoryStore;
+pub use oauth_accounts::{OAuthAccount, OAuthAccountStore};
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresStore;
 #[cfg(feature = "postgres")]
@@ -118,6 +120,12 @@ pub trait UserStore<U: UserModel = User>: Send + Sync + 'static {
     /// `strategy = "database"`. `None` (the default): such backends cannot use
     /// this store.
     fn access_tokens(&self) -> Option<Arc<dyn crate::strategy::AccessTokenStore>> {
+        None
+    }
+
+    /// FastAPI Users' `oauth_account` table, for "log in with ..." routers. `None`
+    /// (the default): such routers cannot use this store.
+    fn oauth_accounts(&self) -> Option<Arc<dyn OAuthAccountStore>> {
         None
     }
 }

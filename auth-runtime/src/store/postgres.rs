@@ -170,6 +170,14 @@ async fn migrate<U: UserModel>(pool: &PgPool, table: &Table) -> Result<(), Store
         .execute(&mut *tx)
         .await
         .map_err(db)?;
+    sqlx::raw_sql(&super::oauth_accounts::table(true, U::Id::KIND))
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| {
+            StoreError::Database(format!(
+                "creating oauth_account failed: {e}; a provider account linked to two users must be unlinked from one first"
+            ))
+        })?;
     sqlx::query("INSERT INTO warden_schema (version) VALUES (1) ON CONFLICT DO NOTHING")
         .execute(&mut *tx)
         .await
@@ -262,6 +270,13 @@ sql_store!(PostgresStore, PgArguments, {
 
     fn access_tokens(&self) -> Option<Arc<dyn crate::strategy::AccessTokenStore>> {
         Some(Arc::new(super::access_tokens::PostgresAccessTokens {
+            pool: self.pool.clone(),
+            kind: U::Id::KIND,
+        }))
+    }
+
+    fn oauth_accounts(&self) -> Option<Arc<dyn super::OAuthAccountStore>> {
+        Some(Arc::new(super::oauth_accounts::PostgresOAuthAccounts {
             pool: self.pool.clone(),
             kind: U::Id::KIND,
         }))

@@ -149,6 +149,14 @@ async fn migrate<U: UserModel>(pool: &SqlitePool, table: &Table) -> Result<(), S
         .execute(&mut *tx)
         .await
         .map_err(db)?;
+    sqlx::raw_sql(&super::oauth_accounts::table(false, U::Id::KIND))
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| {
+            StoreError::Database(format!(
+                "creating oauth_account failed: {e}; a provider account linked to two users must be unlinked from one first"
+            ))
+        })?;
     sqlx::query("INSERT OR IGNORE INTO warden_schema (version) VALUES (1)")
         .execute(&mut *tx)
         .await
@@ -171,6 +179,13 @@ sql_store!(SqliteStore, SqliteArguments<'_>, {
 
     fn access_tokens(&self) -> Option<Arc<dyn crate::strategy::AccessTokenStore>> {
         Some(Arc::new(super::access_tokens::SqliteAccessTokens {
+            pool: self.pool.clone(),
+            kind: U::Id::KIND,
+        }))
+    }
+
+    fn oauth_accounts(&self) -> Option<Arc<dyn super::OAuthAccountStore>> {
+        Some(Arc::new(super::oauth_accounts::SqliteOAuthAccounts {
             pool: self.pool.clone(),
             kind: U::Id::KIND,
         }))

@@ -1,0 +1,149 @@
+//! FastAPI Users' `oauth_callback`: the local user of a provider account, linked,
+//! found by a verified e-mail, or created; safer in two places: an e-mail the
+//! provider did not verify never links to an existing account nor makes a user
+//! verified (FastAPI Users' `associate_by_email` and `is_verified_by_default` trust
+//! it, an account takeover), and one provider account belongs to one user.
+
+use super::{ManagerError, UserManager};
+use crate::model::{Account, UserId, UserModel};
+use crate::oauth::Identity;
+use crate::store::{OAuthAccount, OAuthAccountStore, StoreError};
+use crate::user::normalize_email;
+
+/// The hash of a user created through a provider: no password matches it (they log
+/// in through the provider, or set one with a password reset).
+const NO_PASSWORD: &str = "!oauth";
+
+/// What a login through a provider may do besides finding a linked account.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OAuthPolicy {
+    /// Link to the local account of the same, provider-verified e-mail.
+    pub associate_by_email: bool,
+    /// Make users created through the provider verified, if the provider verified
+    /// their e-mail.
+    pub is_verified_by_default: bool,
+}
+
+impl<U: UserModel> UserManager<U> {
+    /// The local user of `identity` at the provider `oauth_name`: the linked one; or
+    /// the one with its e-mail, linked now if `policy` allows and the provider
+    /// verified the e-mail ([`ManagerError::UserAlreadyExists`] otherwise); or a new
+    /// one of `extra`'s fields, linked
+    /// ([`on_after_register`](super::UserEvents::on_after_register)).
+    pub async fn oauth_callback(
+        &self,
+        accounts: &dyn OAuthAccountStore,
+        oauth_name: &str,
+        identity: &Identity,
+        policy: OAuthPolicy,
+        extra: U::Create,
+    ) -> Result<U, ManagerError> {
+        let mut extra = Some(extra);
+        let email = identity
+            .email
+            .as_deref()
+            .ok_or(ManagerError::InvalidEmail("the provider gives no e-mail"))?;
+        let email = normalize_email(email).map_err(ManagerError::InvalidEmail)?;
+        // Two rounds: a concurrent login of the same provider account may link it
+        // between our look-up and our link; the second round finds that link.
+        for _ in 0..2 {
+            if let Some(user_id) = accounts.user_of(oauth_name, &identity.account_id).await?
+                && let Some(id) = U::Id::parse(&user_id)
+                && let Some(user) = self.store.get(&id).await?
+            {
+                accounts
+                    .update_email(oauth_name, &identity.account_id, &email)
+                    .await?;
+                return Ok(user);
+            }
+            let link = |user: &U| {
+                OAuthAccount::new(
+                    oauth_name,
+                    identity.account_id.clone(),
+                    email.clone(),
+                    user.id().to_string(),
+                )
+            };
+            if let Some(user) = self.store.get_by_email(&email).await? {
+                if !(policy.associate_by_email && identity.email_verified) {
+                    return Err(ManagerError::UserAlreadyExists);
+                }
+                match accounts.link(&link(&user)).await {
+                    Ok(()) => return Ok(user),
+                    Err(StoreError::Duplicate) => continue,
+                    Err(error) => return Err(error.into()),
+                }
+            }
+            let account = Account {
+                id: U::Id::generate().unwrap_or_else(U::Id::placeholder),
+                email: Some(email.clone()),
+                hashed_password: NO_PASSWORD.to_owned(),
+                is_active: true,
+                is_superuser: false,
+                is_verified: policy.is_verified_by_default && identity.email_verified,
+            };
+            let user = self
+                .store
+                .create(U::new(account, extra.take().ok_or(StoreError::Conflict)?))
+                .await?;
+            match accounts.link(&link(&user)).await {
+                Ok(()) => {
+                    self.events.on_after_register(&user).await;
+                    return Ok(user);
+                }
+                Err(StoreError::Duplicate) => {
+                    // Linked meanwhile to a user created by the concurrent login.
+                    self.store.delete(user.id()).await?;
+                    continue;
+                }
+                Err(error) => {
+                    self.store.delete(user.id()).await?;
+                    return Err(error.into());
+                }
+            }
+        }
+        Err(ManagerError::Store(StoreError::Conflict))
+    }
+
+    /// Links the provider account of `identity` to `user` (the associate router).
+    /// [`ManagerError::UserAlreadyExists`] if it is linked to another user; linking
+    /// it to the same user again only records its current e-mail.
+    pub async fn oauth_associate(
+        &self,
+        accounts: &dyn OAuthAccountStore,
+        oauth_name: &str,
+        identity: &Identity,
+        user: &U,
+    ) -> Result<(), ManagerError> {
+        let email = identity
+            .email
+            .as_deref()
+            .ok_or(ManagerError::InvalidEmail("the provider gives no e-mail"))?;
+        let email = normalize_email(email).map_err(ManagerError::InvalidEmail)?;
+        let user_id = user.id().to_string();
+        let link = OAuthAccount::new(
+            oauth_name,
+            identity.account_id.clone(),
+            email.clone(),
+            user_id.clone(),
+        );
+        match accounts.link(&link).await {
+            Ok(()) => {}
+            Err(StoreError::Duplicate) => {
+                let owner = accounts.user_of(oauth_name, &identity.account_id).await?;
+                if owner.as_deref() != Some(user_id.as_str()) {
+                    return Err(ManagerError::UserAlreadyExists);
+                }
+                accounts
+                    .update_email(oauth_name, &identity.account_id, &email)
+                    .await?;
+            }
+            Err(error) => return Err(error.into()),
+        }
+        // FastAPI Users' `oauth_associate_callback`: `on_after_update(user, {})`.
+        self.events
+            .on_after_update(user, &super::UserUpdate::default())
+            .await;
+        Ok(())
+    }
+}

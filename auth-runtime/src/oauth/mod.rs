@@ -1,0 +1,154 @@
+//! "Log in with ...": FastAPI Users' OAuth login router for OpenID Connect providers
+//! (discovery), declared with `#[oauth_client]`, with what FastAPI Users
+//! lacks: PKCE (S256), a nonce, the identity read from the ID token verified against
+//! the provider's keys, e-mails linked or trusted only when the provider says they are
+//! verified, single-use state, one provider account per user, and a 4xx (never a 500)
+//! for every provider failure.
+
+mod provider;
+pub(crate) mod state;
+
+use std::sync::Arc;
+
+pub(crate) use provider::ProviderClient;
+pub use provider::{Identity, OAuthError};
+pub(crate) use state::StateCodec;
+
+use crate::backend::KeySource;
+use crate::token::Secret;
+
+/// Which kind of provider a client talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OAuthProvider {
+    /// Any OpenID Connect provider, found by discovery at its issuer
+    /// (`{issuer}/.well-known/openid-configuration`): Google, Microsoft, Okta,
+    /// Keycloak, Auth0 are configurations of it.
+    OpenIdConnect {
+        /// The issuer URL.
+        issuer: KeySource,
+    },
+}
+
+/// A client as declared by `#[oauth_client(...)]` (or by hand).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OAuthClientConfig {
+    /// The route segment (`/auth/{name}/authorize`) and the stored `oauth_name`.
+    pub name: &'static str,
+    /// The provider.
+    pub provider: OAuthProvider,
+    /// The client id the provider gave.
+    pub client_id: KeySource,
+    /// The client secret the provider gave.
+    pub client_secret: KeySource,
+    /// The scopes asked for.
+    pub scopes: &'static [&'static str],
+}
+
+/// A declared OAuth client. Implement it with `#[warden::oauth_client(...)]`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a warden OAuth client",
+    label = "not declared with #[oauth_client]",
+    note = "declare it with `#[warden::oauth_client(name = \"oidc\", issuer = env(\"OIDC_ISSUER\"), client_id = env(\"OIDC_CLIENT_ID\"), client_secret = env(\"OIDC_CLIENT_SECRET\"))] pub struct {Self};`"
+)]
+pub trait OAuthClient: Send + Sync + 'static {
+    /// The declared configuration.
+    const CONFIG: OAuthClientConfig;
+}
+
+/// How one OAuth login router behaves (FastAPI Users' `get_oauth_router` options).
+///
+/// ```
+/// use warden_runtime::oauth::OAuthOptions;
+/// let options = OAuthOptions::new("https://app.example.com", "a-state-secret-of-at-least-32-bytes!!")
+///     .associate_by_email(true);
+/// assert_eq!(options.callback_url("oidc"), "https://app.example.com/auth/oidc/callback");
+/// ```
+#[derive(Debug, Clone)]
+pub struct OAuthOptions {
+    pub(crate) public_url: String,
+    pub(crate) state_secret: Secret,
+    pub(crate) route: Option<String>,
+    pub(crate) redirect_url: Option<String>,
+    pub(crate) associate_by_email: bool,
+    pub(crate) is_verified_by_default: bool,
+}
+
+impl OAuthOptions {
+    /// The application's public URL (`https://app.example.com`, as the provider
+    /// sees it: the callback URL is built from it, never from a request's `Host`)
+    /// and the secret that signs the state (HS256, at least 32 bytes; use one of its
+    /// own).
+    pub fn new(public_url: impl Into<String>, state_secret: impl Into<Secret>) -> Self {
+        Self {
+            public_url: public_url.into().trim_end_matches('/').to_owned(),
+            state_secret: state_secret.into(),
+            route: None,
+            redirect_url: None,
+            associate_by_email: false,
+            is_verified_by_default: false,
+        }
+    }
+
+    /// Serves the router at `/auth/{route}` instead of `/auth/{client name}`, for a
+    /// second router of one client with other options.
+    pub fn route(mut self, route: impl Into<String>) -> Self {
+        self.route = Some(route.into());
+        self
+    }
+
+    /// The provider sends the browser to this URL (a single-page app's page) instead
+    /// of the callback route; the page then calls the callback route with the query.
+    pub fn redirect_url(mut self, url: impl Into<String>) -> Self {
+        self.redirect_url = Some(url.into());
+        self
+    }
+
+    /// A provider account whose e-mail is a local account's is linked to it, only if
+    /// the provider says the e-mail is verified (FastAPI Users links it either way).
+    pub fn associate_by_email(mut self, on: bool) -> Self {
+        self.associate_by_email = on;
+        self
+    }
+
+    /// Users created through the provider are verified, only if the provider says
+    /// their e-mail is (FastAPI Users verifies them either way).
+    pub fn is_verified_by_default(mut self, on: bool) -> Self {
+        self.is_verified_by_default = on;
+        self
+    }
+
+    /// The callback URL of the router at `/auth/{route}` (a login router) or
+    /// `/auth/associate/{route}`, as the provider is told.
+    pub fn callback_url(&self, route: &str) -> String {
+        self.redirect_url
+            .clone()
+            .unwrap_or_else(|| format!("{}/auth/{route}/callback", self.public_url))
+    }
+}
+
+/// One login router as the warden serves it.
+pub(crate) struct OAuthRoute {
+    /// The route segment.
+    pub(crate) route: String,
+    /// The backend whose login response the callback answers with; `None` for an
+    /// associate router (`/auth/associate/{route}`).
+    pub(crate) backend: Option<String>,
+    pub(crate) client: Arc<ProviderClient>,
+    pub(crate) state: StateCodec,
+    pub(crate) options: OAuthOptions,
+    /// Spent states, counted where every instance sees them.
+    pub(crate) spent: Arc<dyn crate::throttle::Counters>,
+}
+
+impl OAuthRoute {
+    /// The callback URL the provider is told.
+    pub(crate) fn callback_url(&self) -> String {
+        match self.backend {
+            Some(_) => self.options.callback_url(&self.route),
+            None => self
+                .options
+                .callback_url(&format!("associate/{}", self.route)),
+        }
+    }
+}

@@ -1,0 +1,359 @@
+//! Talking to the provider: OpenID Connect discovery and keys, the authorization URL,
+//! the code exchange, and the identity, read from the ID token verified against the
+//! provider's keys (issuer, audience, expiry, nonce), with `userinfo` only as a
+//! complement (OpenID Connect Core §3.1.3.7, §5.3.2).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{DecodingKey, Validation};
+use serde::Deserialize;
+use serde_json::Value;
+use tokio::sync::RwLock;
+
+use crate::token::Secret;
+
+/// How long a call to the provider may take.
+const TIMEOUT: Duration = Duration::from_secs(10);
+/// The ID token signature algorithms accepted: asymmetric only (an HMAC keyed by the
+/// client secret would let anyone who knows the secret mint identities), never
+/// `none`.
+const ID_TOKEN_ALGORITHMS: [jsonwebtoken::Algorithm; 8] = [
+    jsonwebtoken::Algorithm::RS256,
+    jsonwebtoken::Algorithm::RS384,
+    jsonwebtoken::Algorithm::RS512,
+    jsonwebtoken::Algorithm::PS256,
+    jsonwebtoken::Algorithm::PS384,
+    jsonwebtoken::Algorithm::PS512,
+    jsonwebtoken::Algorithm::ES256,
+    jsonwebtoken::Algorithm::ES384,
+];
+
+/// Why the provider could not give an identity. Each is answered 400 with FastAPI's
+/// `{"detail"}` (503 when the provider is out of reach), and logged.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OAuthError {
+    /// The provider cannot be reached or answered garbage.
+    #[error("the identity provider is unavailable: {0}")]
+    Unavailable(String),
+    /// The provider refused the code (bad, expired or used).
+    #[error("the identity provider refused the code: {0}")]
+    Exchange(String),
+    /// The ID token does not verify.
+    #[error("the ID token is invalid: {0}")]
+    IdToken(String),
+}
+
+/// Who logged in at the provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Identity {
+    /// The provider's account id (`sub`).
+    pub account_id: String,
+    /// The e-mail the provider gives, if any.
+    pub email: Option<String>,
+    /// Whether the provider asserts that it verified that e-mail.
+    pub email_verified: bool,
+}
+
+#[derive(Debug, Deserialize)]
+struct Discovery {
+    issuer: String,
+    authorization_endpoint: String,
+    token_endpoint: String,
+    userinfo_endpoint: Option<String>,
+    jwks_uri: String,
+    #[serde(default)]
+    token_endpoint_auth_methods_supported: Vec<String>,
+}
+
+/// What discovery found, with the keys.
+struct Discovered {
+    discovery: Discovery,
+    keys: RwLock<JwkSet>,
+}
+
+#[derive(Debug, Deserialize)]
+struct TokenResponse {
+    access_token: String,
+    id_token: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct IdClaims {
+    sub: String,
+    nonce: Option<String>,
+    email: Option<String>,
+    #[serde(default, deserialize_with = "flexible_bool")]
+    email_verified: bool,
+}
+
+/// Some providers send `email_verified` as a string.
+fn flexible_bool<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    Ok(match Value::deserialize(deserializer)? {
+        Value::Bool(value) => value,
+        Value::String(value) => value == "true",
+        _ => false,
+    })
+}
+
+/// One provider, as a client of it.
+pub(crate) struct ProviderClient {
+    pub(crate) name: String,
+    issuer: String,
+    client_id: String,
+    client_secret: Secret,
+    pub(crate) scopes: Vec<String>,
+    http: reqwest::Client,
+    discovered: RwLock<Option<Arc<Discovered>>>,
+}
+
+fn unavailable(error: impl std::fmt::Display) -> OAuthError {
+    OAuthError::Unavailable(error.to_string())
+}
+
+impl ProviderClient {
+    pub(crate) fn new(
+        name: &str,
+        issuer: &str,
+        client_id: String,
+        client_secret: Secret,
+        scopes: Vec<String>,
+    ) -> Result<Self, crate::ConfigError> {
+        let http = reqwest::Client::builder()
+            .timeout(TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|error| crate::ConfigError::BadOption {
+                backend: name.to_owned(),
+                option: "issuer",
+                problem: format!("no HTTP client: {error}"),
+            })?;
+        Ok(Self {
+            name: name.to_owned(),
+            issuer: issuer.trim_end_matches('/').to_owned(),
+            client_id,
+            client_secret,
+            scopes,
+            http,
+            discovered: RwLock::new(None),
+        })
+    }
+
+    /// The discovery document and keys, fetched on first use and kept; a failure is
+    /// not kept, so the next request tries again.
+    async fn discovered(&self) -> Result<Arc<Discovered>, OAuthError> {
+        if let Some(found) = self.discovered.read().await.as_ref() {
+            return Ok(Arc::clone(found));
+        }
+        let url = format!("{}/.well-known/openid-configuration", self.issuer);
+        let discovery: Discovery = self
+            .http
+            .get(&url)
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .map_err(unavailable)?
+            .json()
+            .await
+            .map_err(unavailable)?;
+        // OpenID Connect Discovery §4.3: the issuer must be the one asked.
+        if discovery.issuer.trim_end_matches('/') != self.issuer {
+            return Err(OAuthError::Unavailable(format!(
+                "discovery at {url} names issuer {}, not {}",
+                discovery.issuer, self.issuer
+            )));
+        }
+        let keys = self.fetch_keys(&discovery.jwks_uri).await?;
+        let found = Arc::new(Discovered {
+            discovery,
+            keys: RwLock::new(keys),
+        });
+        *self.discovered.write().await = Some(Arc::clone(&found));
+        Ok(found)
+    }
+
+    async fn fetch_keys(&self, jwks_uri: &str) -> Result<JwkSet, OAuthError> {
+        self.http
+            .get(jwks_uri)
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .map_err(unavailable)?
+            .json()
+            .await
+            .map_err(unavailable)
+    }
+
+    /// The URL the browser is sent to: the authorization code flow with PKCE (S256)
+    /// and a nonce.
+    pub(crate) async fn authorization_url(
+        &self,
+        redirect_uri: &str,
+        state: &str,
+        challenge: &str,
+        nonce: &str,
+        scopes: &[String],
+    ) -> Result<String, OAuthError> {
+        let discovered = self.discovered().await?;
+        let scope = scopes.join(" ");
+        let query = serde_urlencoded::to_string([
+            ("response_type", "code"),
+            ("client_id", self.client_id.as_str()),
+            ("redirect_uri", redirect_uri),
+            ("state", state),
+            ("scope", scope.as_str()),
+            ("code_challenge", challenge),
+            ("code_challenge_method", "S256"),
+            ("nonce", nonce),
+        ])
+        .map_err(unavailable)?;
+        let endpoint = &discovered.discovery.authorization_endpoint;
+        let separator = if endpoint.contains('?') { '&' } else { '?' };
+        Ok(format!("{endpoint}{separator}{query}"))
+    }
+
+    /// Exchanges the code (with the PKCE verifier) and reads the identity.
+    pub(crate) async fn identity(
+        &self,
+        code: &str,
+        redirect_uri: &str,
+        verifier: &str,
+        nonce: &str,
+    ) -> Result<Identity, OAuthError> {
+        let discovered = self.discovered().await?;
+        let discovery = &discovered.discovery;
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", redirect_uri),
+            ("code_verifier", verifier),
+        ];
+        let secret = std::str::from_utf8(self.client_secret.expose())
+            .map_err(|_| OAuthError::Exchange("the client secret is not UTF-8".into()))?;
+        // RFC 6749 §2.3.1: HTTP Basic unless the provider only takes the secret in
+        // the body.
+        let basic = discovery.token_endpoint_auth_methods_supported.is_empty()
+            || discovery
+                .token_endpoint_auth_methods_supported
+                .iter()
+                .any(|method| method == "client_secret_basic");
+        let request = self
+            .http
+            .post(&discovery.token_endpoint)
+            .header("accept", "application/json");
+        let request = if basic {
+            let encode = |value: &str| {
+                serde_urlencoded::to_string([("", value)])
+                    .map(|pair| pair.trim_start_matches('=').to_owned())
+                    .unwrap_or_default()
+            };
+            request
+                .basic_auth(encode(&self.client_id), Some(encode(secret)))
+                .form(&form)
+        } else {
+            let mut body = form.to_vec();
+            body.push(("client_id", self.client_id.as_str()));
+            body.push(("client_secret", secret));
+            request.form(&body)
+        };
+        let response = request.send().await.map_err(unavailable)?;
+        let status = response.status();
+        if !status.is_success() {
+            let body = response.text().await.unwrap_or_default();
+            return Err(if status.is_client_error() {
+                OAuthError::Exchange(format!(
+                    "{status}: {}",
+                    body.chars().take(200).collect::<String>()
+                ))
+            } else {
+                OAuthError::Unavailable(format!("token endpoint answered {status}"))
+            });
+        }
+        let tokens: TokenResponse = response.json().await.map_err(unavailable)?;
+        let id_token = tokens
+            .id_token
+            .ok_or_else(|| OAuthError::IdToken("the token response has no id_token".into()))?;
+        let claims = self.verify_id_token(&discovered, &id_token, nonce).await?;
+        let mut identity = Identity {
+            account_id: claims.sub.clone(),
+            email: claims.email,
+            email_verified: claims.email_verified,
+        };
+        if identity.email.is_none()
+            && let Some(userinfo) = &discovery.userinfo_endpoint
+        {
+            let info: IdClaims = self
+                .http
+                .get(userinfo)
+                .bearer_auth(&tokens.access_token)
+                .send()
+                .await
+                .and_then(reqwest::Response::error_for_status)
+                .map_err(unavailable)?
+                .json()
+                .await
+                .map_err(unavailable)?;
+            // OpenID Connect Core §5.3.2: userinfo about someone else is ignored.
+            if info.sub == claims.sub {
+                identity.email = info.email;
+                identity.email_verified = info.email_verified;
+            }
+        }
+        Ok(identity)
+    }
+
+    async fn verify_id_token(
+        &self,
+        discovered: &Discovered,
+        id_token: &str,
+        nonce: &str,
+    ) -> Result<IdClaims, OAuthError> {
+        let header = jsonwebtoken::decode_header(id_token)
+            .map_err(|error| OAuthError::IdToken(error.to_string()))?;
+        if !ID_TOKEN_ALGORITHMS.contains(&header.alg) {
+            return Err(OAuthError::IdToken(format!(
+                "algorithm {:?} refused",
+                header.alg
+            )));
+        }
+        let find = |keys: &JwkSet| match &header.kid {
+            Some(kid) => keys.find(kid).cloned(),
+            None if keys.keys.len() == 1 => keys.keys.first().cloned(),
+            None => None,
+        };
+        let mut key = find(&*discovered.keys.read().await);
+        if key.is_none() {
+            // The provider rotated its keys: fetch them again, once.
+            let fresh = self.fetch_keys(&discovered.discovery.jwks_uri).await?;
+            key = find(&fresh);
+            *discovered.keys.write().await = fresh;
+        }
+        let key =
+            key.ok_or_else(|| OAuthError::IdToken("no provider key matches its kid".into()))?;
+        let key =
+            DecodingKey::from_jwk(&key).map_err(|error| OAuthError::IdToken(error.to_string()))?;
+        let mut validation = Validation::new(header.alg);
+        validation.set_issuer(&[discovered.discovery.issuer.as_str()]);
+        validation.set_audience(&[self.client_id.as_str()]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.leeway = 60;
+        let claims = jsonwebtoken::decode::<IdClaims>(id_token, &key, &validation)
+            .map_err(|error| OAuthError::IdToken(error.to_string()))?
+            .claims;
+        let nonce_matches = claims.nonce.as_deref().is_some_and(|claimed| {
+            bool::from(subtle::ConstantTimeEq::ct_eq(
+                claimed.as_bytes(),
+                nonce.as_bytes(),
+            ))
+        });
+        if !nonce_matches {
+            return Err(OAuthError::IdToken(
+                "nonce missing or not this request's".into(),
+            ));
+        }
+        Ok(claims)
+    }
+}

@@ -1,0 +1,322 @@
+//! FastAPI Users' OAuth login router: `GET /auth/{name}/authorize` and
+//! `GET /auth/{name}/callback`. Unlike FastAPI Users', the state and its cookie are
+//! checked before the code is redeemed, each state works once, and every failure is
+//! a 4xx (503 while the provider is out of reach), never a 500.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::error::{ApiError, ErrorCode};
+use crate::manager::{ManagerError, OAuthPolicy};
+use crate::model::UserModel;
+use crate::oauth::OAuthError;
+use crate::oauth::state::{CSRF_COOKIE, STATE_LIFETIME};
+use crate::warden::Warden;
+
+fn csrf_cookie(value: &str, max_age: i64, secure: bool) -> HeaderValue {
+    let secure = if secure { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "{CSRF_COOKIE}={value}; HttpOnly; Max-Age={max_age}; Path=/; SameSite=lax{secure}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("fastapiusersoauthcsrf=; Max-Age=0; Path=/"))
+}
+
+/// `GET /auth/{name}/authorize?scopes=...`: 200 `{"authorization_url"}` and the CSRF
+/// cookie. The URL carries the state, the PKCE challenge (S256) and the nonce.
+pub(crate) async fn authorize<U: UserModel>(
+    warden: Warden<U>,
+    route: &str,
+    associate: bool,
+    query: Vec<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let oauth = warden
+        .oauth_route(route, associate)
+        .ok_or_else(ApiError::internal)?;
+    // The associate router's state names the user it was asked for.
+    let sub = if associate {
+        Some(current(&warden, &headers).await?.id().to_string())
+    } else {
+        None
+    };
+    let scopes: Vec<String> = query
+        .into_iter()
+        .filter(|(name, _)| name == "scopes")
+        .map(|(_, scope)| scope)
+        .collect();
+    let mut scopes = if scopes.is_empty() {
+        oauth.client.scopes.clone()
+    } else {
+        scopes
+    };
+    // The identity comes from the ID token: `openid` is never left out.
+    if !scopes.iter().any(|scope| scope == "openid") {
+        scopes.insert(0, "openid".into());
+    }
+    let (state, csrf) = oauth.state.issue(sub)?;
+    let url = oauth
+        .client
+        .authorization_url(
+            &oauth.callback_url(),
+            &state,
+            &oauth.state.challenge(&csrf),
+            &oauth.state.nonce(&csrf),
+            &scopes,
+        )
+        .await
+        .map_err(|error| provider_error(&oauth.client.name, error))?;
+    let mut response = Json(json!({ "authorization_url": url })).into_response();
+    let secure = oauth.options.public_url.starts_with("https://");
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        csrf_cookie(&csrf, STATE_LIFETIME, secure),
+    );
+    Ok(response)
+}
+
+/// The associate router's user: active, and verified when the warden requires it
+/// (FastAPI Users' `requires_verification`).
+async fn current<U: UserModel>(warden: &Warden<U>, headers: &HeaderMap) -> Result<U, ApiError> {
+    let access = crate::authn::Access::ACTIVE.and(crate::authn::Access {
+        verified: warden.requires_verification(),
+        ..crate::authn::Access::ANY
+    });
+    Ok(
+        crate::authn::authorize(warden, &axum::http::Method::GET, headers, None, access)
+            .await?
+            .user,
+    )
+}
+
+/// A provider failure: logged, answered 400 (503 when it is out of reach).
+fn provider_error(client: &str, error: OAuthError) -> ApiError {
+    tracing::warn!(client, %error, "OAuth provider failure");
+    match error {
+        OAuthError::Unavailable(_) => ApiError::unavailable(),
+        _ => ApiError::new(
+            axum::http::StatusCode::BAD_REQUEST,
+            serde_json::Value::from("Bad Request"),
+        ),
+    }
+}
+
+/// The value of the CSRF cookie.
+fn cookie(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == CSRF_COOKIE)
+        .map(|(_, value)| value)
+}
+
+/// The state, the cookie and the provider's answer, checked in that order (the code
+/// is redeemed last, and only for a state of this browser used for the first time):
+/// who logged in at the provider. `user` is the associate router's user.
+async fn identity_of<U: UserModel>(
+    oauth: &crate::oauth::OAuthRoute,
+    query: &HashMap<String, String>,
+    headers: &HeaderMap,
+    user: Option<&U>,
+) -> Result<crate::oauth::Identity, ApiError> {
+    let bad_request = || {
+        ApiError::new(
+            axum::http::StatusCode::BAD_REQUEST,
+            serde_json::Value::from("Bad Request"),
+        )
+    };
+    if let Some(error) = query.get("error") {
+        // FastAPI Users echoes the provider's error; only a plain error code is.
+        let plain = !error.is_empty()
+            && error.len() <= 64
+            && error.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+        tracing::info!(client = %oauth.client.name, error = %error, "the provider refused the authorization");
+        return Err(if plain {
+            ApiError::new(axum::http::StatusCode::BAD_REQUEST, error.as_str().into())
+        } else {
+            bad_request()
+        });
+    }
+    let code = query
+        .get("code")
+        .filter(|code| !code.is_empty())
+        .ok_or_else(bad_request)?;
+    let state = query
+        .get("state")
+        .ok_or_else(|| ApiError::code(ErrorCode::AccessTokenDecodeError))?;
+    let state = oauth.state.read(state, cookie(headers))?;
+    // A login state at the associate callback, another user's state, or an
+    // associate state at the login callback: 400 (FastAPI Users: a 500 or a login).
+    let expected = user.map(|user| user.id().to_string());
+    if state.sub != expected {
+        return Err(bad_request());
+    }
+    // Each state works once, on whichever instance it comes back to.
+    if oauth
+        .spent
+        .hit(&format!("oauth-state:{}", state.csrf), state.exp)
+        .await?
+        > 1
+    {
+        return Err(ApiError::code(ErrorCode::OAuthInvalidState));
+    }
+    let identity = oauth
+        .client
+        .identity(
+            code,
+            &oauth.callback_url(),
+            &oauth.state.verifier(&state.csrf),
+            &oauth.state.nonce(&state.csrf),
+        )
+        .await
+        .map_err(|error| provider_error(&oauth.client.name, error))?;
+    if identity.email.is_none() {
+        return Err(ApiError::code(ErrorCode::OAuthNotAvailableEmail));
+    }
+    Ok(identity)
+}
+
+/// Appends the header that clears the CSRF cookie: a state works once.
+fn clear_cookie(oauth: &crate::oauth::OAuthRoute, response: &mut Response) {
+    let secure = oauth.options.public_url.starts_with("https://");
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, csrf_cookie("", 0, secure));
+}
+
+/// `GET /auth/{name}/callback?code=...&state=...`: the backend's login response (a
+/// bearer token, or 204 and its cookie), the CSRF cookie cleared.
+pub(crate) async fn callback<U: UserModel>(
+    warden: Warden<U>,
+    route: &str,
+    query: HashMap<String, String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let oauth = warden
+        .oauth_route(route, false)
+        .ok_or_else(ApiError::internal)?;
+    let extra = warden.oauth_extra().ok_or_else(ApiError::internal)?;
+    let backend = oauth.backend.clone().ok_or_else(ApiError::internal)?;
+    let identity = identity_of::<U>(oauth, &query, &headers, None).await?;
+    let accounts = warden
+        .manager()
+        .store()
+        .oauth_accounts()
+        .ok_or_else(ApiError::internal)?;
+    let policy = OAuthPolicy {
+        associate_by_email: oauth.options.associate_by_email,
+        is_verified_by_default: oauth.options.is_verified_by_default,
+    };
+    let user = match warden
+        .manager()
+        .oauth_callback(
+            accounts.as_ref(),
+            &oauth.client.name,
+            &identity,
+            policy,
+            extra(),
+        )
+        .await
+    {
+        Ok(user) => user,
+        Err(ManagerError::UserAlreadyExists) => {
+            return Err(warden.error(ErrorCode::OAuthUserAlreadyExists));
+        }
+        Err(ManagerError::InvalidEmail(_)) => {
+            return Err(warden.error(ErrorCode::OAuthNotAvailableEmail));
+        }
+        Err(error) => return Err(super::users::internal(error)),
+    };
+    if !user.is_active() {
+        return Err(warden.error(ErrorCode::LoginBadCredentials));
+    }
+    let mut response = super::auth::login_as(&warden, &backend, &user, &headers).await?;
+    clear_cookie(oauth, &mut response);
+    Ok(response)
+}
+
+/// `GET /auth/associate/{name}/callback?code=...&state=...`: links the provider
+/// account to the logged-in user: 200 `UserRead`.
+pub(crate) async fn associate_callback<U: UserModel>(
+    warden: Warden<U>,
+    route: &str,
+    query: HashMap<String, String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let oauth = warden
+        .oauth_route(route, true)
+        .ok_or_else(ApiError::internal)?;
+    let user = current(&warden, &headers).await?;
+    let identity = identity_of(oauth, &query, &headers, Some(&user)).await?;
+    let accounts = warden
+        .manager()
+        .store()
+        .oauth_accounts()
+        .ok_or_else(ApiError::internal)?;
+    match warden
+        .manager()
+        .oauth_associate(accounts.as_ref(), &oauth.client.name, &identity, &user)
+        .await
+    {
+        Ok(()) => {}
+        Err(ManagerError::UserAlreadyExists) => {
+            return Err(warden.error(ErrorCode::OAuthAccountAlreadyLinked));
+        }
+        Err(ManagerError::InvalidEmail(_)) => {
+            return Err(warden.error(ErrorCode::OAuthNotAvailableEmail));
+        }
+        Err(error) => return Err(super::users::internal(error)),
+    }
+    let mut response = Json(user).into_response();
+    clear_cookie(oauth, &mut response);
+    Ok(response)
+}
+
+/// A query string's pairs; an unreadable one reads as empty (the route then answers
+/// its own 400).
+fn pairs(query: Option<String>) -> Vec<(String, String)> {
+    query
+        .and_then(|query| serde_urlencoded::from_str(&query).ok())
+        .unwrap_or_default()
+}
+
+/// The authorize route's handler (of a login router, or with `associate` of an
+/// associate router), for the route list.
+pub(crate) fn authorize_handler<U: UserModel>(
+    route: std::sync::Arc<str>,
+    associate: bool,
+) -> axum::routing::MethodRouter<Warden<U>> {
+    axum::routing::get(
+        move |State(warden): State<Warden<U>>, RawQuery(query): RawQuery, headers: HeaderMap| {
+            let route = std::sync::Arc::clone(&route);
+            async move { authorize(warden, &route, associate, pairs(query), headers).await }
+        },
+    )
+}
+
+/// The callback route's handler, for the route list.
+pub(crate) fn callback_handler<U: UserModel>(
+    route: std::sync::Arc<str>,
+    associate: bool,
+) -> axum::routing::MethodRouter<Warden<U>> {
+    axum::routing::get(
+        move |State(warden): State<Warden<U>>, RawQuery(query): RawQuery, headers: HeaderMap| {
+            let route = std::sync::Arc::clone(&route);
+            let query: HashMap<String, String> = pairs(query).into_iter().collect();
+            async move {
+                if associate {
+                    associate_callback(warden, &route, query, headers).await
+                } else {
+                    callback(warden, &route, query, headers).await
+                }
+            }
+        },
+    )
+}

@@ -1,0 +1,226 @@
+//! FastAPI Users' `oauth_account` table (SQLAlchemy's `SQLAlchemyBaseOAuthAccountTable`
+//! layout: `id`, `oauth_name`, `access_token`, `expires_at`, `refresh_token`,
+//! `account_id`, `account_email`, `user_id` with `ON DELETE CASCADE`), so a FastAPI
+//! Users database's linked accounts keep working, plus what it lacks: a unique index
+//! on `(oauth_name, account_id)`, so one provider account belongs to one user.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+
+use super::StoreError;
+use super::sql::db;
+use crate::model::IdKind;
+
+/// A provider account linked to a user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct OAuthAccount {
+    /// The client's name (`oauth_name`).
+    pub oauth_name: String,
+    /// The provider's id of the account (`sub`).
+    pub account_id: String,
+    /// The e-mail the provider gave.
+    pub account_email: String,
+    /// The local user's id, as text.
+    pub user_id: String,
+}
+
+impl OAuthAccount {
+    /// A link of provider account `account_id` at `oauth_name` to `user_id`.
+    pub fn new(
+        oauth_name: impl Into<String>,
+        account_id: impl Into<String>,
+        account_email: impl Into<String>,
+        user_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            oauth_name: oauth_name.into(),
+            account_id: account_id.into(),
+            account_email: account_email.into(),
+            user_id: user_id.into(),
+        }
+    }
+}
+
+/// Where linked provider accounts live.
+#[async_trait]
+pub trait OAuthAccountStore: Send + Sync + 'static {
+    /// The user linked to this provider account.
+    async fn user_of(
+        &self,
+        oauth_name: &str,
+        account_id: &str,
+    ) -> Result<Option<String>, StoreError>;
+    /// Links an account; [`StoreError::Duplicate`] if it is linked already (to
+    /// anyone), decided by the unique index.
+    async fn link(&self, account: &OAuthAccount) -> Result<(), StoreError>;
+    /// Records the e-mail the provider gives now.
+    async fn update_email(
+        &self,
+        oauth_name: &str,
+        account_id: &str,
+        account_email: &str,
+    ) -> Result<(), StoreError>;
+}
+
+/// The table, its indexes, and the unique index warden adds.
+pub(crate) fn table(postgres: bool, kind: IdKind) -> String {
+    let (id, user_id) = match (postgres, kind) {
+        (true, IdKind::Uuid) => ("UUID", "UUID"),
+        (true, IdKind::Integer) => ("UUID", "BIGINT"),
+        (false, IdKind::Uuid) => ("CHAR(36)", "CHAR(36)"),
+        (false, IdKind::Integer) => ("CHAR(36)", "INTEGER"),
+    };
+    format!(
+        "CREATE TABLE IF NOT EXISTS oauth_account (\n    id {id} NOT NULL,\n    oauth_name VARCHAR(100) NOT NULL,\n    access_token VARCHAR(1024) NOT NULL,\n    expires_at INTEGER,\n    refresh_token VARCHAR(1024),\n    account_id VARCHAR(320) NOT NULL,\n    account_email VARCHAR(320) NOT NULL,\n    user_id {user_id} NOT NULL,\n    PRIMARY KEY (id),\n    FOREIGN KEY(user_id) REFERENCES \"user\" (id) ON DELETE CASCADE\n);\nCREATE INDEX IF NOT EXISTS ix_oauth_account_oauth_name ON oauth_account (oauth_name);\nCREATE INDEX IF NOT EXISTS ix_oauth_account_account_id ON oauth_account (account_id);\nCREATE UNIQUE INDEX IF NOT EXISTS warden_oauth_account_unique ON oauth_account (oauth_name, account_id);\n"
+    )
+}
+
+fn link_error(error: sqlx::Error) -> StoreError {
+    match &error {
+        sqlx::Error::Database(db_error) if db_error.is_unique_violation() => StoreError::Duplicate,
+        _ => db(error),
+    }
+}
+
+macro_rules! sql_oauth_accounts {
+    ($name:ident, $pool:ty, user_of: $user_of:expr, link: $link:expr, update: $update:expr) => {
+        /// `oauth_account` in the store's database.
+        #[derive(Debug, Clone)]
+        pub(crate) struct $name {
+            pub(crate) pool: $pool,
+            pub(crate) kind: IdKind,
+        }
+
+        #[async_trait]
+        impl OAuthAccountStore for $name {
+            async fn user_of(
+                &self,
+                oauth_name: &str,
+                account_id: &str,
+            ) -> Result<Option<String>, StoreError> {
+                sqlx::query_scalar($user_of)
+                    .bind(oauth_name)
+                    .bind(account_id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(db)
+            }
+
+            async fn link(&self, account: &OAuthAccount) -> Result<(), StoreError> {
+                // No provider tokens are kept: the application did not ask for them
+                // (the column is NOT NULL in FastAPI Users' layout, hence "").
+                sqlx::query(($link)(self.kind))
+                    .bind(uuid::Uuid::new_v4().to_string())
+                    .bind(&account.oauth_name)
+                    .bind(&account.account_id)
+                    .bind(&account.account_email)
+                    .bind(&account.user_id)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(link_error)?;
+                Ok(())
+            }
+
+            async fn update_email(
+                &self,
+                oauth_name: &str,
+                account_id: &str,
+                account_email: &str,
+            ) -> Result<(), StoreError> {
+                sqlx::query($update)
+                    .bind(account_email)
+                    .bind(oauth_name)
+                    .bind(account_id)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db)?;
+                Ok(())
+            }
+        }
+    };
+}
+
+sql_oauth_accounts!(
+    SqliteOAuthAccounts,
+    sqlx::SqlitePool,
+    user_of: "SELECT CAST(user_id AS TEXT) FROM oauth_account WHERE oauth_name = ? AND account_id = ?",
+    link: |_: IdKind| "INSERT INTO oauth_account \
+        (id, oauth_name, account_id, account_email, user_id, access_token) \
+        VALUES (?, ?, ?, ?, ?, '')",
+    update: "UPDATE oauth_account SET account_email = ? WHERE oauth_name = ? AND account_id = ?"
+);
+
+#[cfg(feature = "postgres")]
+sql_oauth_accounts!(
+    PostgresOAuthAccounts,
+    sqlx::PgPool,
+    user_of: "SELECT user_id::text FROM oauth_account WHERE oauth_name = $1 AND account_id = $2",
+    link: |kind| match kind {
+        IdKind::Uuid => "INSERT INTO oauth_account \
+            (id, oauth_name, account_id, account_email, user_id, access_token) \
+            VALUES ($1::uuid, $2, $3, $4, $5::uuid, '')",
+        IdKind::Integer => "INSERT INTO oauth_account \
+            (id, oauth_name, account_id, account_email, user_id, access_token) \
+            VALUES ($1::uuid, $2, $3, $4, $5::bigint, '')",
+    },
+    update: "UPDATE oauth_account SET account_email = $1 WHERE oauth_name = $2 AND account_id = $3"
+);
+
+/// `oauth_account` in memory, for the memory store.
+#[derive(Debug, Default)]
+pub(crate) struct MemoryOAuthAccounts(Mutex<HashMap<(String, String), OAuthAccount>>);
+
+impl MemoryOAuthAccounts {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), OAuthAccount>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Forgets a deleted user's links, as `ON DELETE CASCADE` does.
+    pub(crate) fn delete_user(&self, user_id: &str) {
+        self.lock().retain(|_, account| account.user_id != user_id);
+    }
+}
+
+#[async_trait]
+impl OAuthAccountStore for MemoryOAuthAccounts {
+    async fn user_of(
+        &self,
+        oauth_name: &str,
+        account_id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .lock()
+            .get(&(oauth_name.to_owned(), account_id.to_owned()))
+            .map(|account| account.user_id.clone()))
+    }
+
+    async fn link(&self, account: &OAuthAccount) -> Result<(), StoreError> {
+        let key = (account.oauth_name.clone(), account.account_id.clone());
+        let mut accounts = self.lock();
+        if accounts.contains_key(&key) {
+            return Err(StoreError::Duplicate);
+        }
+        accounts.insert(key, account.clone());
+        Ok(())
+    }
+
+    async fn update_email(
+        &self,
+        oauth_name: &str,
+        account_id: &str,
+        account_email: &str,
+    ) -> Result<(), StoreError> {
+        if let Some(account) = self
+            .lock()
+            .get_mut(&(oauth_name.to_owned(), account_id.to_owned()))
+        {
+            account.account_email = account_email.to_owned();
+        }
+        Ok(())
+    }
+}

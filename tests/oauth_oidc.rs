@@ -1,0 +1,529 @@
+//! "Log in with ..." against a real OpenID provider (`oidc-provider` from npm, started
+//! by `.ci/oidc-setup.sh`), driven headlessly: FastAPI Users' routes, codes, state
+//! and cookie, plus PKCE, a nonce, the verified ID token, single-use state, and
+//! e-mails linked or trusted only when the provider verified them. Each flow runs on
+//! SQLite and PostgreSQL.
+
+mod common;
+
+use std::collections::HashMap;
+
+use common::{Http, Jwt, Reply, serve};
+use reqwest::Method;
+use serde_json::{Value, json};
+use warden::{OAuthOptions, User, UserStore, Warden, oauth_client};
+
+#[oauth_client(
+    name = "oidc",
+    issuer = env("WARDEN_TEST_OIDC_ISSUER"),
+    client_id = "warden-test",
+    client_secret = "warden-test-secret",
+    scopes = ["openid", "email", "profile"]
+)]
+struct Oidc;
+
+/// The callback URLs registered at the test provider are on this (unused) address:
+/// the test reads the redirect instead of following it.
+const PUBLIC_URL: &str = "http://127.0.0.1:9";
+const STATE_SECRET: &str = "a-state-secret-of-at-least-32-bytes-long";
+const PASSWORD: &str = "local-password-1";
+
+fn options() -> OAuthOptions {
+    OAuthOptions::new(PUBLIC_URL, STATE_SECRET)
+}
+
+async fn app(store: impl UserStore) -> (Http, Warden) {
+    let warden: Warden = Warden::builder()
+        .store(store)
+        .backend::<Jwt>()
+        .unwrap()
+        .oauth::<Oidc, Jwt>(options())
+        .unwrap()
+        .oauth::<Oidc, Jwt>(options().route("oidc-link").associate_by_email(true))
+        .unwrap()
+        .oauth::<Oidc, Jwt>(
+            options()
+                .route("oidc-verified")
+                .is_verified_by_default(true),
+        )
+        .unwrap()
+        .build()
+        .unwrap();
+    (Http::new(serve(common::app(&warden)).await), warden)
+}
+
+/// What `GET /auth/{route}/authorize` gave: the URL and the CSRF cookie.
+struct Authorization {
+    url: String,
+    csrf: String,
+}
+
+async fn authorize(http: &Http, route: &str) -> Authorization {
+    let reply = http
+        .send(Method::GET, &format!("/auth/{route}/authorize"), None, None)
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let cookie = reply.header("set-cookie").unwrap().to_owned();
+    assert!(cookie.starts_with("fastapiusersoauthcsrf="), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=lax"),
+        "{cookie}"
+    );
+    let csrf = cookie["fastapiusersoauthcsrf=".len()..]
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    Authorization {
+        url: reply.json()["authorization_url"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+        csrf,
+    }
+}
+
+fn query(url: &str) -> HashMap<String, String> {
+    let query = url.split_once('?').map_or("", |(_, query)| query);
+    serde_urlencoded::from_str(query).unwrap()
+}
+
+/// Logs in at the provider as `login` (its test accounts: `alice@example.com` is
+/// verified, `unverified-bob@example.com` gives `bob@example.com` unverified,
+/// `noemail-...` gives no e-mail, `deny` refuses) and returns where it redirects
+/// the browser.
+async fn at_provider(url: &str, login: &str) -> HashMap<String, String> {
+    let browser = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let issuer = url.split("/auth?").next().unwrap().to_owned();
+    let location =
+        |response: &reqwest::Response| response.headers()["location"].to_str().unwrap().to_owned();
+    let start = browser.get(url).send().await.unwrap();
+    assert_eq!(start.status(), 303, "{:?}", start.text().await);
+    let interaction = location(&start);
+    let interaction = if interaction.starts_with('/') {
+        format!("{issuer}{interaction}")
+    } else {
+        interaction
+    };
+    let login = browser
+        .post(&interaction)
+        .form(&[("login", login)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 303);
+    let resume = browser.get(location(&login)).send().await.unwrap();
+    assert_eq!(resume.status(), 303);
+    let back = location(&resume);
+    assert!(back.starts_with(PUBLIC_URL), "{back}");
+    query(&back)
+}
+
+async fn callback(
+    http: &Http,
+    route: &str,
+    params: &HashMap<String, String>,
+    csrf: Option<&str>,
+) -> Reply {
+    let query = serde_urlencoded::to_string(params).unwrap();
+    let mut request = http
+        .client
+        .get(format!("{}/auth/{route}/callback?{query}", http.base));
+    if let Some(csrf) = csrf {
+        request = request.header("cookie", format!("fastapiusersoauthcsrf={csrf}"));
+    }
+    Reply::read(request.send().await.unwrap()).await
+}
+
+/// The whole dance: authorize, the provider, the callback.
+async fn log_in(http: &Http, route: &str, login: &str) -> Reply {
+    let authorization = authorize(http, route).await;
+    let params = at_provider(&authorization.url, login).await;
+    callback(http, route, &params, Some(&authorization.csrf)).await
+}
+
+fn detail(reply: &Reply, status: u16, detail: &str) {
+    assert_eq!(reply.status, status, "{}", reply.text);
+    assert_eq!(reply.json(), json!({ "detail": detail }));
+}
+
+async fn me(http: &Http, reply: &Reply) -> Value {
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let token = reply.json()["access_token"].as_str().unwrap().to_owned();
+    let me = http.me(&token).await;
+    assert_eq!(me.status, 200, "{}", me.text);
+    me.json()
+}
+
+async fn register(http: &Http, email: &str) -> String {
+    let reply = http
+        .send(
+            Method::POST,
+            "/auth/register",
+            None,
+            Some(&json!({"email": email, "password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.text);
+    reply.json()["id"].as_str().unwrap().to_owned()
+}
+
+async fn flow(store: impl UserStore) {
+    let (http, warden) = app(store).await;
+
+    // The authorization request: code flow, PKCE S256, a nonce, the state; the
+    // verifier never in the URL.
+    let authorization = authorize(&http, "oidc").await;
+    let asked = query(&authorization.url);
+    assert_eq!(asked["response_type"], "code");
+    assert_eq!(asked["client_id"], "warden-test");
+    assert_eq!(
+        asked["redirect_uri"],
+        format!("{PUBLIC_URL}/auth/oidc/callback")
+    );
+    assert_eq!(asked["code_challenge_method"], "S256");
+    assert_eq!(asked["code_challenge"].len(), 43);
+    assert!(asked["nonce"].len() >= 32);
+    assert_eq!(asked["scope"], "openid email profile");
+    assert!(!asked.contains_key("code_verifier"));
+
+    // A new user, created unverified (the default), logged in through the backend.
+    let params = at_provider(&authorization.url, "alice@example.com").await;
+    let reply = callback(&http, "oidc", &params, Some(&authorization.csrf)).await;
+    let alice = me(&http, &reply).await;
+    assert_eq!(alice["email"], "alice@example.com");
+    assert_eq!(alice["is_verified"], false);
+    // The CSRF cookie is cleared.
+    assert!(
+        reply
+            .headers
+            .get_all("set-cookie")
+            .iter()
+            .any(|c| c.to_str().unwrap().starts_with("fastapiusersoauthcsrf=;")),
+        "{:?}",
+        reply.headers
+    );
+    // The same state again: refused before the code is even redeemed.
+    detail(
+        &callback(&http, "oidc", &params, Some(&authorization.csrf)).await,
+        400,
+        "OAUTH_INVALID_STATE",
+    );
+    // Logging in again finds the linked account.
+    let again = me(&http, &log_in(&http, "oidc", "alice@example.com").await).await;
+    assert_eq!(again["id"], alice["id"]);
+
+    // State and cookie mistakes: FastAPI Users' codes, never a 500.
+    let authorization = authorize(&http, "oidc").await;
+    let params = at_provider(&authorization.url, "alice@example.com").await;
+    detail(
+        &callback(&http, "oidc", &params, None).await,
+        400,
+        "OAUTH_INVALID_STATE",
+    );
+    detail(
+        &callback(&http, "oidc", &params, Some("another-value")).await,
+        400,
+        "OAUTH_INVALID_STATE",
+    );
+    let mut garbage = params.clone();
+    garbage.insert("state".into(), "not-a-state".into());
+    detail(
+        &callback(&http, "oidc", &garbage, Some(&authorization.csrf)).await,
+        400,
+        "ACCESS_TOKEN_DECODE_ERROR",
+    );
+
+    // The provider refused: its error code, 400.
+    let authorization = authorize(&http, "oidc").await;
+    let params = at_provider(&authorization.url, "deny").await;
+    detail(
+        &callback(&http, "oidc", &params, Some(&authorization.csrf)).await,
+        400,
+        "access_denied",
+    );
+
+    // No e-mail at the provider.
+    detail(
+        &log_in(&http, "oidc", "noemail-carol").await,
+        400,
+        "OAUTH_NOT_AVAILABLE_EMAIL",
+    );
+
+    // An existing local account: never linked without the option...
+    let dave = register(&http, "dave@example.com").await;
+    detail(
+        &log_in(&http, "oidc", "dave@example.com").await,
+        400,
+        "OAUTH_USER_ALREADY_EXISTS",
+    );
+    // ...linked with it when the provider verified the e-mail...
+    let linked = me(&http, &log_in(&http, "oidc-link", "dave@example.com").await).await;
+    assert_eq!(linked["id"], dave.as_str());
+    // ...and never for an e-mail the provider did not verify (FastAPI Users links it:
+    // whoever controls that provider account would take Bob's over).
+    register(&http, "bob@example.com").await;
+    detail(
+        &log_in(&http, "oidc-link", "unverified-bob@example.com").await,
+        400,
+        "OAUTH_USER_ALREADY_EXISTS",
+    );
+
+    // is_verified_by_default trusts only verified e-mails.
+    let erin = me(
+        &http,
+        &log_in(&http, "oidc-verified", "erin@example.com").await,
+    )
+    .await;
+    assert_eq!(erin["is_verified"], true);
+    let frank = me(
+        &http,
+        &log_in(&http, "oidc-verified", "unverified-frank@example.com").await,
+    )
+    .await;
+    assert_eq!(frank["email"], "frank@example.com");
+    assert_eq!(frank["is_verified"], false);
+
+    // A deactivated user is refused as FastAPI Users does.
+    let stored = warden
+        .manager()
+        .store()
+        .get_by_email("erin@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    let mut inactive = stored.clone();
+    inactive.is_active = false;
+    warden.manager().store().update(inactive).await.unwrap();
+    detail(
+        &log_in(&http, "oidc-verified", "erin@example.com").await,
+        400,
+        "LOGIN_BAD_CREDENTIALS",
+    );
+}
+
+#[tokio::test]
+async fn oidc_login_on_sqlite() {
+    if common::oidc("oidc_login_on_sqlite").is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("oauth.db").display());
+    flow(warden::SqliteStore::<User>::open(&url).await.unwrap()).await;
+}
+
+#[tokio::test]
+async fn oidc_login_on_postgres() {
+    if common::oidc("oidc_login_on_postgres").is_none() {
+        return;
+    }
+    let Some((url, options)) = common::postgres("oidc_login_on_postgres").await else {
+        return;
+    };
+    flow(
+        warden::PostgresStore::<User>::connect_with(options, &url)
+            .await
+            .unwrap(),
+    )
+    .await;
+}
+
+/// A provider that cannot be reached: the app starts, and the authorize route
+/// answers 503 (FastAPI Users cannot start while its provider is down).
+#[oauth_client(
+    name = "gone",
+    issuer = "http://127.0.0.1:1",
+    client_id = "warden-test",
+    client_secret = "warden-test-secret"
+)]
+struct Gone;
+
+#[tokio::test]
+async fn an_unreachable_provider_is_a_503_and_bad_callbacks_are_400s() {
+    let warden: Warden = Warden::builder()
+        .store(warden::MemoryStore::new())
+        .backend::<Jwt>()
+        .unwrap()
+        .oauth::<Gone, Jwt>(options())
+        .unwrap()
+        .build()
+        .unwrap();
+    let http = Http::new(serve(common::app(&warden)).await);
+    let reply = http
+        .send(Method::GET, "/auth/gone/authorize", None, None)
+        .await;
+    detail(&reply, 503, "Service Unavailable");
+    let none = HashMap::new();
+    detail(
+        &callback(&http, "gone", &none, None).await,
+        400,
+        "Bad Request",
+    );
+    let mut no_state = HashMap::new();
+    no_state.insert("code".to_owned(), "a-code".to_owned());
+    detail(
+        &callback(&http, "gone", &no_state, None).await,
+        400,
+        "ACCESS_TOKEN_DECODE_ERROR",
+    );
+    // A provider error that is not a plain code is not echoed.
+    let mut odd = HashMap::new();
+    odd.insert("error".to_owned(), "<script>alert(1)</script>".to_owned());
+    detail(
+        &callback(&http, "gone", &odd, None).await,
+        400,
+        "Bad Request",
+    );
+    // The routes are in the document under FastAPI Users' operation ids.
+    let doc = http
+        .send(Method::GET, "/openapi.json", None, None)
+        .await
+        .json();
+    assert_eq!(
+        doc["paths"]["/auth/gone/authorize"]["get"]["operationId"],
+        "oauth:gone.jwt.authorize"
+    );
+    assert_eq!(
+        doc["paths"]["/auth/gone/callback"]["get"]["operationId"],
+        "oauth:gone.jwt.callback"
+    );
+}
+
+/// The associate router: a logged-in user links a provider account to themself.
+async fn associate_flow(store: impl UserStore) {
+    let (http, _warden) = app_with_associate(store).await;
+    register(&http, "gwen@example.com").await;
+    let token = http.login("jwt", "gwen@example.com", PASSWORD).await;
+
+    // Only for a logged-in user.
+    let reply = http
+        .send(Method::GET, "/auth/associate/oidc/authorize", None, None)
+        .await;
+    detail(&reply, 401, "Unauthorized");
+
+    let associate = async |token: &str, login: &str| {
+        let reply = http
+            .send(
+                Method::GET,
+                "/auth/associate/oidc/authorize",
+                Some(token),
+                None,
+            )
+            .await;
+        assert_eq!(reply.status, 200, "{}", reply.text);
+        let cookie = reply.header("set-cookie").unwrap().to_owned();
+        let csrf = cookie["fastapiusersoauthcsrf=".len()..]
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        let url = reply.json()["authorization_url"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(
+            query(&url)["redirect_uri"],
+            format!("{PUBLIC_URL}/auth/associate/oidc/callback")
+        );
+        let params = at_provider(&url, login).await;
+        let query = serde_urlencoded::to_string(&params).unwrap();
+        Reply::read(
+            http.client
+                .get(format!(
+                    "{}/auth/associate/oidc/callback?{query}",
+                    http.base
+                ))
+                .bearer_auth(token)
+                .header("cookie", format!("fastapiusersoauthcsrf={csrf}"))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    };
+
+    // Any provider account, whatever its e-mail: the user proves both sides.
+    let reply = associate(&token, "gwen.work@example.com").await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(reply.json()["email"], "gwen@example.com");
+    // That provider account now logs Gwen in.
+    let login = me(&http, &log_in(&http, "oidc", "gwen.work@example.com").await).await;
+    assert_eq!(login["email"], "gwen@example.com");
+
+    // An account linked to someone else is refused with a clear 400.
+    register(&http, "hank@example.com").await;
+    let hank = http.login("jwt", "hank@example.com", PASSWORD).await;
+    detail(
+        &associate(&hank, "gwen.work@example.com").await,
+        400,
+        "OAUTH_ACCOUNT_ALREADY_LINKED",
+    );
+    // Linking one's own account again is harmless.
+    assert_eq!(associate(&token, "gwen.work@example.com").await.status, 200);
+
+    // A login state is no associate state, and another user's state is refused.
+    let authorization = authorize(&http, "oidc").await;
+    let params = at_provider(&authorization.url, "ivy@example.com").await;
+    let query = serde_urlencoded::to_string(&params).unwrap();
+    let reply = Reply::read(
+        http.client
+            .get(format!(
+                "{}/auth/associate/oidc/callback?{query}",
+                http.base
+            ))
+            .bearer_auth(&token)
+            .header(
+                "cookie",
+                format!("fastapiusersoauthcsrf={}", authorization.csrf),
+            )
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    detail(&reply, 400, "Bad Request");
+}
+
+async fn app_with_associate(store: impl UserStore) -> (Http, Warden) {
+    let warden: Warden = Warden::builder()
+        .store(store)
+        .backend::<Jwt>()
+        .unwrap()
+        .oauth::<Oidc, Jwt>(options())
+        .unwrap()
+        .oauth_associate::<Oidc>(options())
+        .unwrap()
+        .build()
+        .unwrap();
+    (Http::new(serve(common::app(&warden)).await), warden)
+}
+
+#[tokio::test]
+async fn oidc_associate_on_sqlite() {
+    if common::oidc("oidc_associate_on_sqlite").is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("associate.db").display());
+    associate_flow(warden::SqliteStore::<User>::open(&url).await.unwrap()).await;
+}
+
+#[tokio::test]
+async fn oidc_associate_on_postgres() {
+    if common::oidc("oidc_associate_on_postgres").is_none() {
+        return;
+    }
+    let Some((url, options)) = common::postgres("oidc_associate_on_postgres").await else {
+        return;
+    };
+    associate_flow(
+        warden::PostgresStore::<User>::connect_with(options, &url)
+            .await
+            .unwrap(),
+    )
+    .await;
+}
