@@ -131,7 +131,11 @@ async fn main() -> Result<(), warden::Error> {
         builder = builder
             .oauth::<Oidc, Jwt>(options())?
             .oauth::<Oidc, Jwt>(options().route("oidc-link").associate_by_email(true))?
-            .oauth::<Oidc, Jwt>(options().route("oidc-verified").is_verified_by_default(true))?
+            .oauth::<Oidc, Jwt>(
+                options()
+                    .route("oidc-verified")
+                    .is_verified_by_default(true),
+            )?
             .oauth_associate::<Oidc>(options())?;
     }
     if let Ok(outbox) = std::env::var("WARDEN_OUTBOX") {

@@ -306,31 +306,43 @@ async fn flow(store: impl UserStore) {
     );
 }
 
-#[tokio::test]
-async fn oidc_login_on_sqlite() {
-    if common::oidc("oidc_login_on_sqlite").is_none() {
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("oauth.db").display());
-    flow(warden::SqliteStore::<User>::open(&url).await.unwrap()).await;
+/// Runs `flow` on a SQLite file and on PostgreSQL, when the provider runs.
+macro_rules! on_both_stores {
+    ($flow:ident, $sqlite:ident, $postgres:ident) => {
+        #[tokio::test]
+        async fn $sqlite() {
+            if common::oidc(stringify!($sqlite)).is_none() {
+                return;
+            }
+            let dir = tempfile::tempdir().unwrap();
+            let url = format!("sqlite://{}", dir.path().join("oauth.db").display());
+            $flow(warden::SqliteStore::<User>::open(&url).await.unwrap()).await;
+        }
+
+        #[tokio::test]
+        async fn $postgres() {
+            if common::oidc(stringify!($postgres)).is_none() {
+                return;
+            }
+            let Some((url, options)) = common::postgres(stringify!($postgres)).await else {
+                return;
+            };
+            $flow(
+                warden::PostgresStore::<User>::connect_with(options, &url)
+                    .await
+                    .unwrap(),
+            )
+            .await;
+        }
+    };
 }
 
-#[tokio::test]
-async fn oidc_login_on_postgres() {
-    if common::oidc("oidc_login_on_postgres").is_none() {
-        return;
-    }
-    let Some((url, options)) = common::postgres("oidc_login_on_postgres").await else {
-        return;
-    };
-    flow(
-        warden::PostgresStore::<User>::connect_with(options, &url)
-            .await
-            .unwrap(),
-    )
-    .await;
-}
+on_both_stores!(flow, oidc_login_on_sqlite, oidc_login_on_postgres);
+on_both_stores!(
+    associate_flow,
+    oidc_associate_on_sqlite,
+    oidc_associate_on_postgres
+);
 
 /// A provider that cannot be reached: the app starts, and the authorize route
 /// answers 503 (FastAPI Users cannot start while its provider is down).
@@ -500,30 +512,4 @@ async fn app_with_associate(store: impl UserStore) -> (Http, Warden) {
         .build()
         .unwrap();
     (Http::new(serve(common::app(&warden)).await), warden)
-}
-
-#[tokio::test]
-async fn oidc_associate_on_sqlite() {
-    if common::oidc("oidc_associate_on_sqlite").is_none() {
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("associate.db").display());
-    associate_flow(warden::SqliteStore::<User>::open(&url).await.unwrap()).await;
-}
-
-#[tokio::test]
-async fn oidc_associate_on_postgres() {
-    if common::oidc("oidc_associate_on_postgres").is_none() {
-        return;
-    }
-    let Some((url, options)) = common::postgres("oidc_associate_on_postgres").await else {
-        return;
-    };
-    associate_flow(
-        warden::PostgresStore::<User>::connect_with(options, &url)
-            .await
-            .unwrap(),
-    )
-    .await;
 }

@@ -4,7 +4,7 @@ mod expand;
 mod model;
 pub(crate) mod parse;
 
-pub(crate) use model::check_key;
+pub(crate) use model::{check_key, is_url_segment};
 
 use proc_macro2::TokenStream;
 use quote::quote;

@@ -105,11 +105,7 @@ impl Backend {
 
         let name = match &args.name {
             Some(name) => {
-                let valid = !name.is_empty()
-                    && name.bytes().all(|b| {
-                        b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-'
-                    });
-                if !valid {
+                if !is_url_segment(name) {
                     errors.push(
                         Error::custom(format!(
                             "backend name `{}` must be a URL path segment of a-z, 0-9, `_` and `-` (it becomes /auth/{{name}}/login)",
@@ -451,6 +447,14 @@ fn unknown_algorithm(given: &str, span: Span) -> Error {
         names.join(", ")
     ))
     .with_span(&span)
+}
+
+/// Whether a name can be a URL path segment: `[a-z0-9_-]+`.
+pub(crate) fn is_url_segment(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
 }
 
 pub(crate) fn check_key(errors: &mut darling::error::Accumulator, key: &KeyArg, option: &str) {

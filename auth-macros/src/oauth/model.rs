@@ -52,11 +52,7 @@ impl Client {
         }
         let name = match &args.name {
             Some(name) => {
-                let valid = !name.is_empty()
-                    && name.bytes().all(|b| {
-                        b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-'
-                    });
-                if !valid {
+                if !crate::backend::is_url_segment(name) {
                     errors.push(
                         Error::custom(format!(
                             "client name `{}` must be a URL path segment of a-z, 0-9, `_` and `-` (it becomes /auth/{{name}}/authorize and the stored `oauth_name`)",

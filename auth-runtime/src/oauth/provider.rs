@@ -149,16 +149,7 @@ impl ProviderClient {
             return Ok(Arc::clone(found));
         }
         let url = format!("{}/.well-known/openid-configuration", self.issuer);
-        let discovery: Discovery = self
-            .http
-            .get(&url)
-            .send()
-            .await
-            .and_then(reqwest::Response::error_for_status)
-            .map_err(unavailable)?
-            .json()
-            .await
-            .map_err(unavailable)?;
+        let discovery: Discovery = self.get_json(self.http.get(&url)).await?;
         // OpenID Connect Discovery §4.3: the issuer must be the one asked.
         if discovery.issuer.trim_end_matches('/') != self.issuer {
             return Err(OAuthError::Unavailable(format!(
@@ -176,8 +167,16 @@ impl ProviderClient {
     }
 
     async fn fetch_keys(&self, jwks_uri: &str) -> Result<JwkSet, OAuthError> {
-        self.http
-            .get(jwks_uri)
+        self.get_json(self.http.get(jwks_uri)).await
+    }
+
+    /// A provider document: out of reach, an error status or not JSON is
+    /// [`OAuthError::Unavailable`].
+    async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<T, OAuthError> {
+        request
             .send()
             .await
             .and_then(reqwest::Response::error_for_status)
@@ -286,16 +285,8 @@ impl ProviderClient {
             && let Some(userinfo) = &discovery.userinfo_endpoint
         {
             let info: IdClaims = self
-                .http
-                .get(userinfo)
-                .bearer_auth(&tokens.access_token)
-                .send()
-                .await
-                .and_then(reqwest::Response::error_for_status)
-                .map_err(unavailable)?
-                .json()
-                .await
-                .map_err(unavailable)?;
+                .get_json(self.http.get(userinfo).bearer_auth(&tokens.access_token))
+                .await?;
             // OpenID Connect Core §5.3.2: userinfo about someone else is ignored.
             if info.sub == claims.sub {
                 identity.email = info.email;

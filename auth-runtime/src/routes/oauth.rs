@@ -183,6 +183,17 @@ async fn identity_of<U: UserModel>(
     Ok(identity)
 }
 
+/// The store's `oauth_account` table (`build()` checked there is one).
+fn oauth_accounts<U: UserModel>(
+    warden: &Warden<U>,
+) -> Result<std::sync::Arc<dyn crate::store::OAuthAccountStore>, ApiError> {
+    warden
+        .manager()
+        .store()
+        .oauth_accounts()
+        .ok_or_else(ApiError::internal)
+}
+
 /// Appends the header that clears the CSRF cookie: a state works once.
 fn clear_cookie(oauth: &crate::oauth::OAuthRoute, response: &mut Response) {
     let secure = oauth.options.public_url.starts_with("https://");
@@ -205,11 +216,7 @@ pub(crate) async fn callback<U: UserModel>(
     let extra = warden.oauth_extra().ok_or_else(ApiError::internal)?;
     let backend = oauth.backend.clone().ok_or_else(ApiError::internal)?;
     let identity = identity_of::<U>(oauth, &query, &headers, None).await?;
-    let accounts = warden
-        .manager()
-        .store()
-        .oauth_accounts()
-        .ok_or_else(ApiError::internal)?;
+    let accounts = oauth_accounts(&warden)?;
     let policy = OAuthPolicy {
         associate_by_email: oauth.options.associate_by_email,
         is_verified_by_default: oauth.options.is_verified_by_default,
@@ -255,11 +262,7 @@ pub(crate) async fn associate_callback<U: UserModel>(
         .ok_or_else(ApiError::internal)?;
     let user = current(&warden, &headers).await?;
     let identity = identity_of(oauth, &query, &headers, Some(&user)).await?;
-    let accounts = warden
-        .manager()
-        .store()
-        .oauth_accounts()
-        .ok_or_else(ApiError::internal)?;
+    let accounts = oauth_accounts(&warden)?;
     match warden
         .manager()
         .oauth_associate(accounts.as_ref(), &oauth.client.name, &identity, &user)
