@@ -14,7 +14,7 @@ use crate::error::{ApiError, ConfigError, ErrorCode, ErrorTexts};
 use crate::manager::{ActionTokens, DefaultEvents, TokenSettings, UserEvents, UserManager};
 use crate::model::{UserId as _, UserModel};
 use crate::oauth::{
-    OAuthClient, OAuthOptions, OAuthProvider, OAuthRoute, ProviderClient, StateCodec,
+    Endpoints, OAuthClient, OAuthOptions, OAuthProvider, OAuthRoute, ProviderClient, StateCodec,
 };
 use crate::password::PasswordHasher;
 use crate::store::{CacheSettings, CachedStore, UserStore};
@@ -745,13 +745,20 @@ impl<U: UserModel> WardenBuilder<U> {
                 problem: "is not UTF-8 text".into(),
             })
         };
-        let OAuthProvider::OpenIdConnect { issuer } = config.provider;
-        let issuer = text(issuer, "issuer")?;
+        let endpoints = match config.provider {
+            OAuthProvider::OpenIdConnect { issuer } => Endpoints::Oidc {
+                issuer: text(issuer, "issuer")?,
+            },
+            OAuthProvider::GitHub { web, api } => Endpoints::GitHub {
+                web: text(web, "github_url")?,
+                api: text(api, "github_api_url")?,
+            },
+        };
         let client_id = text(config.client_id, "client_id")?;
         let client_secret = config.client_secret.read(config.name, "client_secret")?;
         let client = ProviderClient::new(
             config.name,
-            &issuer,
+            endpoints,
             client_id,
             client_secret,
             config

@@ -26,6 +26,11 @@ pub(crate) fn expand(item: &syn::ItemStruct, model: &Client) -> TokenStream {
             let issuer = key_source(&private, issuer);
             quote!(#private::OAuthProvider::OpenIdConnect { issuer: #issuer })
         }
+        Provider::GitHub { web, api } => {
+            let web = key_source(&private, web);
+            let api = key_source(&private, api);
+            quote!(#private::OAuthProvider::GitHub { web: #web, api: #api })
+        }
     };
     let client_id = key_source(&private, &model.client_id);
     let client_secret = key_source(&private, &model.client_secret);

@@ -22,6 +22,18 @@ impl From<&KeyArg> for Key {
 pub(crate) enum Provider {
     /// OpenID Connect, by discovery at this issuer.
     Oidc(Key),
+    /// GitHub, at these web and API base URLs.
+    GitHub { web: Key, api: Key },
+}
+
+/// The presets `provider = "..."` names.
+const PROVIDERS: [&str; 1] = ["github"];
+
+fn literal(value: &str) -> Key {
+    Key {
+        kind: KeyKind::Literal,
+        value: value.to_owned(),
+    }
 }
 
 /// A client whose options are all valid.
@@ -71,32 +83,72 @@ impl Client {
                 String::new()
             }
         };
-        let provider = match &args.issuer {
-            Some(issuer) => {
-                crate::backend::check_key(&mut errors, issuer, "issuer");
-                if issuer.kind == KeyKind::Literal
-                    && !(issuer.value.starts_with("https://")
-                        || issuer.value.starts_with("http://localhost")
-                        || issuer.value.starts_with("http://127.0.0.1"))
-                {
-                    errors.push(
-                        Error::custom("issuer must be an https:// URL (http only for localhost), e.g. issuer = \"https://accounts.google.com\"")
-                            .with_span(&issuer.span),
-                    );
-                }
-                Provider::Oidc(issuer.into())
-            }
-            None => {
+        let url_key = |errors: &mut darling::error::Accumulator, key: &KeyArg, option: &str| {
+            crate::backend::check_key(errors, key, option);
+            if key.kind == KeyKind::Literal
+                && !(key.value.starts_with("https://")
+                    || key.value.starts_with("http://localhost")
+                    || key.value.starts_with("http://127.0.0.1"))
+            {
                 errors.push(
-                    Error::custom("missing option `issuer`: add issuer = env(\"OIDC_ISSUER\"), the OpenID Connect provider's issuer URL (Google, Microsoft, Okta, Keycloak, Auth0 all have one)")
+                    Error::custom(format!("{option} must be an https:// URL (http only for localhost), e.g. {option} = \"https://accounts.google.com\""))
+                        .with_span(&key.span),
+                );
+            }
+            Key::from(key)
+        };
+        let provider = match (&args.issuer, &args.provider) {
+            (Some(issuer), None) => Provider::Oidc(url_key(&mut errors, issuer, "issuer")),
+            (None, Some(provider)) if provider.as_str() == "github" => Provider::GitHub {
+                web: match &args.github_url {
+                    Some(url) => url_key(&mut errors, url, "github_url"),
+                    None => literal("https://github.com"),
+                },
+                api: match &args.github_api_url {
+                    Some(url) => url_key(&mut errors, url, "github_api_url"),
+                    None => literal("https://api.github.com"),
+                },
+            },
+            (None, Some(provider)) => {
+                let suggestion = crate::suggest::closest(provider.as_str(), &PROVIDERS)
+                    .map(|s| format!("did you mean \"{s}\"? "))
+                    .unwrap_or_default();
+                errors.push(
+                    Error::custom(format!(
+                        "unknown provider \"{}\"; {suggestion}the preset is \"github\"; for an OpenID Connect provider (Google, Microsoft, Okta, Keycloak, Auth0) give its issuer = \"https://...\" instead",
+                        provider.as_str()
+                    ))
+                    .with_span(&provider.span()),
+                );
+                Provider::Oidc(literal(""))
+            }
+            (Some(issuer), Some(_)) => {
+                errors.push(
+                    Error::custom("give either issuer (OpenID Connect discovery) or provider = \"github\", not both")
+                        .with_span(&issuer.span),
+                );
+                Provider::Oidc(literal(""))
+            }
+            (None, None) => {
+                errors.push(
+                    Error::custom("missing the provider: add issuer = env(\"OIDC_ISSUER\"), an OpenID Connect provider's issuer URL (Google, Microsoft, Okta, Keycloak, Auth0 all have one), or provider = \"github\"")
                         .with_span(&item.ident),
                 );
-                Provider::Oidc(Key {
-                    kind: KeyKind::Env,
-                    value: String::new(),
-                })
+                Provider::Oidc(literal(""))
             }
         };
+        let github = matches!(provider, Provider::GitHub { .. });
+        for (option, key) in [
+            ("github_url", &args.github_url),
+            ("github_api_url", &args.github_api_url),
+        ] {
+            if let (Some(key), false) = (key, github) {
+                errors.push(
+                    Error::custom(format!("{option} is for provider = \"github\" (GitHub Enterprise Server): remove it"))
+                        .with_span(&key.span),
+                );
+            }
+        }
         let client_id = match &args.client_id {
             Some(key) => {
                 crate::backend::check_key(&mut errors, key, "client_id");
@@ -149,7 +201,7 @@ impl Client {
                         );
                     }
                 }
-                if !scopes.values.iter().any(|(scope, _)| scope == "openid") {
+                if !github && !scopes.values.iter().any(|(scope, _)| scope == "openid") {
                     errors.push(
                         Error::custom("an OpenID Connect client needs the `openid` scope: add \"openid\" to scopes")
                             .with_span(&scopes.span),
@@ -161,6 +213,7 @@ impl Client {
                     .map(|(scope, _)| scope.clone())
                     .collect()
             }
+            None if github => vec!["read:user".into(), "user:email".into()],
             None => vec!["openid".into(), "email".into()],
         };
         let krate = args

@@ -11,6 +11,9 @@ use crate::backend::parse::{AudienceArg, KeyArg};
 pub(crate) struct ClientArgs {
     pub name: Option<SpannedValue<String>>,
     pub issuer: Option<KeyArg>,
+    pub provider: Option<SpannedValue<String>>,
+    pub github_url: Option<KeyArg>,
+    pub github_api_url: Option<KeyArg>,
     pub client_id: Option<KeyArg>,
     pub client_secret: Option<KeyArg>,
     /// A list of strings, read as the backend's audience list is.

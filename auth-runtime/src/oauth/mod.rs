@@ -10,7 +10,7 @@ pub(crate) mod state;
 
 use std::sync::Arc;
 
-pub(crate) use provider::ProviderClient;
+pub(crate) use provider::{Endpoints, ProviderClient};
 pub use provider::{Identity, OAuthError};
 pub(crate) use state::StateCodec;
 
@@ -27,6 +27,15 @@ pub enum OAuthProvider {
     OpenIdConnect {
         /// The issuer URL.
         issuer: KeySource,
+    },
+    /// GitHub's OAuth2 (no OpenID Connect): the account from `GET /user`, the
+    /// e-mail and whether it is verified from `GET /user/emails`.
+    GitHub {
+        /// Where `/login/oauth/authorize` and `/login/oauth/access_token` are:
+        /// `https://github.com`, or a GitHub Enterprise Server.
+        web: KeySource,
+        /// The REST API: `https://api.github.com`, or `https://HOST/api/v3`.
+        api: KeySource,
     },
 }
 

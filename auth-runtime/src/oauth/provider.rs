@@ -77,8 +77,10 @@ struct Discovered {
 
 #[derive(Debug, Deserialize)]
 struct TokenResponse {
-    access_token: String,
+    access_token: Option<String>,
     id_token: Option<String>,
+    /// GitHub answers a refused code with 200 and this.
+    error: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -99,10 +101,20 @@ fn flexible_bool<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<bo
     })
 }
 
+/// Where a provider's endpoints are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Endpoints {
+    /// OpenID Connect: found by discovery at the issuer.
+    Oidc { issuer: String },
+    /// GitHub (or GitHub Enterprise Server): `{web}/login/oauth/...` and the REST API
+    /// at `api`.
+    GitHub { web: String, api: String },
+}
+
 /// One provider, as a client of it.
 pub(crate) struct ProviderClient {
     pub(crate) name: String,
-    issuer: String,
+    endpoints: Endpoints,
     client_id: String,
     client_secret: Secret,
     pub(crate) scopes: Vec<String>,
@@ -117,7 +129,7 @@ fn unavailable(error: impl std::fmt::Display) -> OAuthError {
 impl ProviderClient {
     pub(crate) fn new(
         name: &str,
-        issuer: &str,
+        endpoints: Endpoints,
         client_id: String,
         client_secret: Secret,
         scopes: Vec<String>,
@@ -133,7 +145,15 @@ impl ProviderClient {
             })?;
         Ok(Self {
             name: name.to_owned(),
-            issuer: issuer.trim_end_matches('/').to_owned(),
+            endpoints: match endpoints {
+                Endpoints::Oidc { issuer } => Endpoints::Oidc {
+                    issuer: issuer.trim_end_matches('/').to_owned(),
+                },
+                Endpoints::GitHub { web, api } => Endpoints::GitHub {
+                    web: web.trim_end_matches('/').to_owned(),
+                    api: api.trim_end_matches('/').to_owned(),
+                },
+            },
             client_id,
             client_secret,
             scopes,
@@ -148,13 +168,18 @@ impl ProviderClient {
         if let Some(found) = self.discovered.read().await.as_ref() {
             return Ok(Arc::clone(found));
         }
-        let url = format!("{}/.well-known/openid-configuration", self.issuer);
+        let Endpoints::Oidc { issuer } = &self.endpoints else {
+            return Err(OAuthError::Unavailable(
+                "not an OpenID Connect provider".into(),
+            ));
+        };
+        let url = format!("{issuer}/.well-known/openid-configuration");
         let discovery: Discovery = self.get_json(self.http.get(&url)).await?;
         // OpenID Connect Discovery §4.3: the issuer must be the one asked.
-        if discovery.issuer.trim_end_matches('/') != self.issuer {
+        if discovery.issuer.trim_end_matches('/') != issuer {
             return Err(OAuthError::Unavailable(format!(
-                "discovery at {url} names issuer {}, not {}",
-                discovery.issuer, self.issuer
+                "discovery at {url} names issuer {}, not {issuer}",
+                discovery.issuer
             )));
         }
         let keys = self.fetch_keys(&discovery.jwks_uri).await?;
@@ -186,8 +211,13 @@ impl ProviderClient {
             .map_err(unavailable)
     }
 
-    /// The URL the browser is sent to: the authorization code flow with PKCE (S256)
-    /// and a nonce.
+    /// Whether the provider speaks OpenID Connect (then `openid` is always asked).
+    pub(crate) fn is_oidc(&self) -> bool {
+        matches!(self.endpoints, Endpoints::Oidc { .. })
+    }
+
+    /// The URL the browser is sent to: the authorization code flow with PKCE (S256),
+    /// and for OpenID Connect a nonce.
     pub(crate) async fn authorization_url(
         &self,
         redirect_uri: &str,
@@ -196,9 +226,8 @@ impl ProviderClient {
         nonce: &str,
         scopes: &[String],
     ) -> Result<String, OAuthError> {
-        let discovered = self.discovered().await?;
         let scope = scopes.join(" ");
-        let query = serde_urlencoded::to_string([
+        let mut params = vec![
             ("response_type", "code"),
             ("client_id", self.client_id.as_str()),
             ("redirect_uri", redirect_uri),
@@ -206,42 +235,38 @@ impl ProviderClient {
             ("scope", scope.as_str()),
             ("code_challenge", challenge),
             ("code_challenge_method", "S256"),
-            ("nonce", nonce),
-        ])
-        .map_err(unavailable)?;
-        let endpoint = &discovered.discovery.authorization_endpoint;
+        ];
+        let endpoint = match &self.endpoints {
+            Endpoints::Oidc { .. } => {
+                params.push(("nonce", nonce));
+                self.discovered()
+                    .await?
+                    .discovery
+                    .authorization_endpoint
+                    .clone()
+            }
+            Endpoints::GitHub { web, .. } => format!("{web}/login/oauth/authorize"),
+        };
+        let query = serde_urlencoded::to_string(params).map_err(unavailable)?;
         let separator = if endpoint.contains('?') { '&' } else { '?' };
         Ok(format!("{endpoint}{separator}{query}"))
     }
 
-    /// Exchanges the code (with the PKCE verifier) and reads the identity.
-    pub(crate) async fn identity(
+    /// Redeems the code at the token endpoint (RFC 6749 §4.1.3, with the PKCE
+    /// verifier), authenticating with HTTP Basic (RFC 6749 §2.3.1) or, where the
+    /// provider takes only that, the secret in the body. A refusal, whether an error
+    /// status or GitHub's 200 with `error`, is [`OAuthError::Exchange`].
+    async fn exchange(
         &self,
-        code: &str,
-        redirect_uri: &str,
-        verifier: &str,
-        nonce: &str,
-    ) -> Result<Identity, OAuthError> {
-        let discovered = self.discovered().await?;
-        let discovery = &discovered.discovery;
-        let form = [
-            ("grant_type", "authorization_code"),
-            ("code", code),
-            ("redirect_uri", redirect_uri),
-            ("code_verifier", verifier),
-        ];
+        endpoint: &str,
+        basic: bool,
+        form: &[(&str, &str)],
+    ) -> Result<TokenResponse, OAuthError> {
         let secret = std::str::from_utf8(self.client_secret.expose())
             .map_err(|_| OAuthError::Exchange("the client secret is not UTF-8".into()))?;
-        // RFC 6749 §2.3.1: HTTP Basic unless the provider only takes the secret in
-        // the body.
-        let basic = discovery.token_endpoint_auth_methods_supported.is_empty()
-            || discovery
-                .token_endpoint_auth_methods_supported
-                .iter()
-                .any(|method| method == "client_secret_basic");
         let request = self
             .http
-            .post(&discovery.token_endpoint)
+            .post(endpoint)
             .header("accept", "application/json");
         let request = if basic {
             let encode = |value: &str| {
@@ -251,7 +276,7 @@ impl ProviderClient {
             };
             request
                 .basic_auth(encode(&self.client_id), Some(encode(secret)))
-                .form(&form)
+                .form(form)
         } else {
             let mut body = form.to_vec();
             body.push(("client_id", self.client_id.as_str()));
@@ -272,6 +297,56 @@ impl ProviderClient {
             });
         }
         let tokens: TokenResponse = response.json().await.map_err(unavailable)?;
+        if let Some(error) = &tokens.error {
+            return Err(OAuthError::Exchange(error.clone()));
+        }
+        if tokens.access_token.is_none() {
+            return Err(OAuthError::Exchange("no access_token in the answer".into()));
+        }
+        Ok(tokens)
+    }
+
+    /// Exchanges the code (with the PKCE verifier) and reads the identity.
+    pub(crate) async fn identity(
+        &self,
+        code: &str,
+        redirect_uri: &str,
+        verifier: &str,
+        nonce: &str,
+    ) -> Result<Identity, OAuthError> {
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", redirect_uri),
+            ("code_verifier", verifier),
+        ];
+        match &self.endpoints {
+            Endpoints::Oidc { .. } => self.oidc_identity(&form, nonce).await,
+            Endpoints::GitHub { web, api } => {
+                let tokens = self
+                    .exchange(&format!("{web}/login/oauth/access_token"), false, &form)
+                    .await?;
+                self.github_identity(api, tokens.access_token.as_deref().unwrap_or_default())
+                    .await
+            }
+        }
+    }
+
+    async fn oidc_identity(
+        &self,
+        form: &[(&str, &str)],
+        nonce: &str,
+    ) -> Result<Identity, OAuthError> {
+        let discovered = self.discovered().await?;
+        let discovery = &discovered.discovery;
+        let basic = discovery.token_endpoint_auth_methods_supported.is_empty()
+            || discovery
+                .token_endpoint_auth_methods_supported
+                .iter()
+                .any(|method| method == "client_secret_basic");
+        let tokens = self
+            .exchange(&discovery.token_endpoint, basic, form)
+            .await?;
         let id_token = tokens
             .id_token
             .ok_or_else(|| OAuthError::IdToken("the token response has no id_token".into()))?;
@@ -284,8 +359,9 @@ impl ProviderClient {
         if identity.email.is_none()
             && let Some(userinfo) = &discovery.userinfo_endpoint
         {
+            let access_token = tokens.access_token.unwrap_or_default();
             let info: IdClaims = self
-                .get_json(self.http.get(userinfo).bearer_auth(&tokens.access_token))
+                .get_json(self.http.get(userinfo).bearer_auth(&access_token))
                 .await?;
             // OpenID Connect Core §5.3.2: userinfo about someone else is ignored.
             if info.sub == claims.sub {
@@ -294,6 +370,39 @@ impl ProviderClient {
             }
         }
         Ok(identity)
+    }
+
+    /// GitHub's `GET /user` (the account id) and `GET /user/emails` (which e-mail is
+    /// primary and verified: GitHub's `/user` e-mail carries no such flag, and is
+    /// null when private).
+    async fn github_identity(&self, api: &str, access_token: &str) -> Result<Identity, OAuthError> {
+        #[derive(Deserialize)]
+        struct GitHubUser {
+            id: u64,
+        }
+        #[derive(Deserialize)]
+        struct GitHubEmail {
+            email: String,
+            primary: bool,
+            verified: bool,
+        }
+        let get = |path: &str| {
+            self.http
+                .get(format!("{api}{path}"))
+                .bearer_auth(access_token)
+                .header("accept", "application/vnd.github+json")
+                .header("x-github-api-version", "2022-11-28")
+                // GitHub's REST API refuses requests without a User-Agent.
+                .header("user-agent", "warden")
+        };
+        let user: GitHubUser = self.get_json(get("/user")).await?;
+        let emails: Vec<GitHubEmail> = self.get_json(get("/user/emails")).await?;
+        let primary = emails.into_iter().find(|email| email.primary);
+        Ok(Identity {
+            account_id: user.id.to_string(),
+            email_verified: primary.as_ref().is_some_and(|email| email.verified),
+            email: primary.map(|email| email.email),
+        })
     }
 
     async fn verify_id_token(

@@ -55,7 +55,7 @@ pub(crate) async fn authorize<U: UserModel>(
         scopes
     };
     // The identity comes from the ID token: `openid` is never left out.
-    if !scopes.iter().any(|scope| scope == "openid") {
+    if oauth.client.is_oidc() && !scopes.iter().any(|scope| scope == "openid") {
         scopes.insert(0, "openid".into());
     }
     let (state, csrf) = oauth.state.issue(sub)?;

@@ -22,4 +22,32 @@ fn main() {
     assert_eq!(Corporate::CONFIG.client_secret, KeySource::File("secrets/oidc"));
     assert_eq!(Corporate::CONFIG.scopes, ["openid", "email", "profile"]);
     assert_eq!(Google::CONFIG.scopes, ["openid", "email"]);
+    presets();
+}
+
+#[oauth_client(
+    name = "github",
+    provider = "github",
+    client_id = env("GITHUB_CLIENT_ID"),
+    client_secret = env("GITHUB_CLIENT_SECRET")
+)]
+pub struct GitHub;
+
+#[oauth_client(
+    name = "ghes",
+    provider = "github",
+    github_url = "https://github.example.com",
+    github_api_url = "https://github.example.com/api/v3",
+    client_id = env("GHES_CLIENT_ID"),
+    client_secret = env("GHES_CLIENT_SECRET"),
+    scopes = ["read:user", "user:email", "read:org"]
+)]
+pub struct Enterprise;
+
+fn presets() {
+    assert_eq!(GitHub::CONFIG.scopes, ["read:user", "user:email"]);
+    assert!(matches!(
+        Enterprise::CONFIG.provider,
+        warden::runtime::oauth::OAuthProvider::GitHub { .. }
+    ));
 }
