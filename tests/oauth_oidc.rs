@@ -27,14 +27,28 @@ struct Oidc;
 const PUBLIC_URL: &str = "http://127.0.0.1:9";
 const STATE_SECRET: &str = "a-state-secret-of-at-least-32-bytes-long";
 const PASSWORD: &str = "local-password-1";
+/// The AES-256 key the `oidc-verified` router seals provider tokens with.
+const TOKEN_KEY: &str = "0123456789abcdef0123456789abcdef";
 
 fn options() -> OAuthOptions {
     OAuthOptions::new(PUBLIC_URL, STATE_SECRET)
 }
 
-async fn app(store: impl UserStore) -> (Http, Warden) {
+/// Records `on_after_register`: FastAPI Users calls it for users created by OAuth.
+#[derive(Clone, Default)]
+struct Registered(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+#[warden::async_trait]
+impl warden::UserEvents<User> for Registered {
+    async fn on_after_register(&self, user: &User) {
+        self.0.lock().unwrap().push(user.email.clone());
+    }
+}
+
+async fn app_with_events(store: impl UserStore, events: Registered) -> (Http, Warden) {
     let warden: Warden = Warden::builder()
         .store(store)
+        .events(events)
         .backend::<Jwt>()
         .unwrap()
         .oauth::<Oidc, Jwt>(options())
@@ -44,7 +58,8 @@ async fn app(store: impl UserStore) -> (Http, Warden) {
         .oauth::<Oidc, Jwt>(
             options()
                 .route("oidc-verified")
-                .is_verified_by_default(true),
+                .is_verified_by_default(true)
+                .store_provider_tokens(TOKEN_KEY),
         )
         .unwrap()
         .build()
@@ -173,7 +188,8 @@ async fn register(http: &Http, email: &str) -> String {
 }
 
 async fn flow(store: impl UserStore) {
-    let (http, warden) = app(store).await;
+    let registered = Registered::default();
+    let (http, warden) = app_with_events(store, registered.clone()).await;
 
     // The authorization request: code flow, PKCE S256, a nonce, the state; the
     // verifier never in the URL.
@@ -247,6 +263,19 @@ async fn flow(store: impl UserStore) {
         "access_denied",
     );
 
+    // The provider's e-mail is normalised as registration's (the domain lower-cased),
+    // and the user created through it is announced as a registration.
+    let upper = me(
+        &http,
+        &log_in(&http, "oidc", "Upper.Case@EXAMPLE.com").await,
+    )
+    .await;
+    assert_eq!(upper["email"], "Upper.Case@example.com");
+    assert_eq!(
+        *registered.0.lock().unwrap(),
+        ["alice@example.com", "Upper.Case@example.com"]
+    );
+
     // No e-mail at the provider.
     detail(
         &log_in(&http, "oidc", "noemail-carol").await,
@@ -280,6 +309,64 @@ async fn flow(store: impl UserStore) {
     )
     .await;
     assert_eq!(erin["is_verified"], true);
+
+    // Provider tokens: kept only by the router that asks, sealed at rest, and the
+    // application gets them back in clear, usable at the provider.
+    let accounts = warden.manager().store().oauth_accounts().unwrap();
+    let user_of = async |email: &str| {
+        warden
+            .manager()
+            .store()
+            .get_by_email(email)
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    let erin_user = user_of("erin@example.com").await;
+    let row = accounts
+        .of_user("oidc", &erin_user.id.to_string())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(row.access_token.starts_with("v1."), "{}", row.access_token);
+    assert!(
+        row.refresh_token
+            .as_deref()
+            .is_some_and(|t| t.starts_with("v1."))
+    );
+    assert!(row.expires_at.is_some());
+    let tokens = warden
+        .provider_tokens("oidc-verified", &erin_user)
+        .await
+        .unwrap()
+        .expect("the router keeps them");
+    assert!(!row.access_token.contains(&tokens.access_token));
+    let issuer = std::env::var("WARDEN_TEST_OIDC_ISSUER").unwrap();
+    let userinfo: Value = reqwest::Client::new()
+        .get(format!("{issuer}/me"))
+        .bearer_auth(&tokens.access_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(userinfo["email"], "erin@example.com");
+    assert!(!format!("{tokens:?}").contains(&tokens.access_token));
+    let alice_user = user_of("alice@example.com").await;
+    let row = accounts
+        .of_user("oidc", &alice_user.id.to_string())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((row.access_token.as_str(), row.refresh_token), ("", None));
+    assert!(
+        warden
+            .provider_tokens("oidc", &alice_user)
+            .await
+            .unwrap()
+            .is_none()
+    );
     let frank = me(
         &http,
         &log_in(&http, "oidc-verified", "unverified-frank@example.com").await,

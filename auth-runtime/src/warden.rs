@@ -14,7 +14,8 @@ use crate::error::{ApiError, ConfigError, ErrorCode, ErrorTexts};
 use crate::manager::{ActionTokens, DefaultEvents, TokenSettings, UserEvents, UserManager};
 use crate::model::{UserId as _, UserModel};
 use crate::oauth::{
-    Endpoints, OAuthClient, OAuthOptions, OAuthProvider, OAuthRoute, ProviderClient, StateCodec,
+    Endpoints, OAuthClient, OAuthOptions, OAuthProvider, OAuthRoute, ProviderClient, Sealer,
+    StateCodec,
 };
 use crate::password::PasswordHasher;
 use crate::store::{CacheSettings, CachedStore, UserStore};
@@ -218,6 +219,46 @@ impl<U: UserModel> Warden<U> {
             .oauth
             .iter()
             .find(|oauth| oauth.route == route && oauth.backend.is_none() == associate)
+    }
+
+    /// The provider's tokens of `user`'s account at the client of the OAuth router
+    /// `route`, if that router keeps them
+    /// ([`OAuthOptions::store_provider_tokens`]): for the application's own calls to
+    /// the provider. `None` when the user has no such account, or its tokens were
+    /// not kept.
+    pub async fn provider_tokens(
+        &self,
+        route: &str,
+        user: &U,
+    ) -> Result<Option<crate::oauth::ProviderTokens>, crate::StoreError> {
+        let Some(oauth) = self
+            .oauth_route(route, false)
+            .or(self.oauth_route(route, true))
+        else {
+            return Ok(None);
+        };
+        let (Some(sealer), Some(accounts)) =
+            (&oauth.sealer, self.manager().store().oauth_accounts())
+        else {
+            return Ok(None);
+        };
+        let Some(account) = accounts
+            .of_user(&oauth.client.name, &user.id().to_string())
+            .await?
+        else {
+            return Ok(None);
+        };
+        let context = format!("{}:{}", account.oauth_name, account.account_id);
+        let Some(access_token) = sealer.open(&account.access_token, &context) else {
+            return Ok(None);
+        };
+        Ok(Some(crate::oauth::ProviderTokens {
+            access_token,
+            refresh_token: account
+                .refresh_token
+                .and_then(|refresh| sealer.open(&refresh, &context)),
+            expires_at: account.expires_at,
+        }))
     }
 
     /// The extra fields of a user created through a provider.
@@ -935,6 +976,16 @@ impl<U: UserModel> WardenBuilder<U> {
             let spent = store
                 .counters()
                 .unwrap_or_else(|| Arc::new(MemoryCounters::default()));
+            let sealer = match &pending.options.token_key {
+                Some(key) => Some(Sealer::new(key).ok_or_else(|| {
+                    ConfigError::Mismatch(format!(
+                        "oauth router `{}`: store_provider_tokens needs a 32-byte key (AES-256), this one has {} bytes",
+                        pending.route,
+                        key.expose().len()
+                    ))
+                })?),
+                None => None,
+            };
             oauth.push(OAuthRoute {
                 state: StateCodec::new(pending.options.state_secret.clone()),
                 route: pending.route,
@@ -942,6 +993,7 @@ impl<U: UserModel> WardenBuilder<U> {
                 client: pending.client,
                 options: pending.options,
                 spent,
+                sealer,
             });
         }
         let events = self.events.unwrap_or_else(|| Arc::new(DefaultEvents));

@@ -37,6 +37,7 @@ impl<U: UserModel> UserManager<U> {
         identity: &Identity,
         policy: OAuthPolicy,
         extra: U::Create,
+        stored_tokens: (String, Option<String>, Option<i64>),
     ) -> Result<U, ManagerError> {
         let mut extra = Some(extra);
         let email = identity
@@ -44,6 +45,16 @@ impl<U: UserModel> UserManager<U> {
             .as_deref()
             .ok_or(ManagerError::InvalidEmail("the provider gives no e-mail"))?;
         let email = normalize_email(email).map_err(ManagerError::InvalidEmail)?;
+        let link = |user: &U| {
+            let (access, refresh, expires) = stored_tokens.clone();
+            OAuthAccount::new(
+                oauth_name,
+                identity.account_id.clone(),
+                email.clone(),
+                user.id().to_string(),
+            )
+            .tokens(access, refresh, expires)
+        };
         // Two rounds: a concurrent login of the same provider account may link it
         // between our look-up and our link; the second round finds that link.
         for _ in 0..2 {
@@ -51,19 +62,9 @@ impl<U: UserModel> UserManager<U> {
                 && let Some(id) = U::Id::parse(&user_id)
                 && let Some(user) = self.store.get(&id).await?
             {
-                accounts
-                    .update_email(oauth_name, &identity.account_id, &email)
-                    .await?;
+                accounts.update(&link(&user)).await?;
                 return Ok(user);
             }
-            let link = |user: &U| {
-                OAuthAccount::new(
-                    oauth_name,
-                    identity.account_id.clone(),
-                    email.clone(),
-                    user.id().to_string(),
-                )
-            };
             if let Some(user) = self.store.get_by_email(&email).await? {
                 if !(policy.associate_by_email && identity.email_verified) {
                     return Err(ManagerError::UserAlreadyExists);
@@ -114,6 +115,7 @@ impl<U: UserModel> UserManager<U> {
         oauth_name: &str,
         identity: &Identity,
         user: &U,
+        stored_tokens: (String, Option<String>, Option<i64>),
     ) -> Result<(), ManagerError> {
         let email = identity
             .email
@@ -121,12 +123,14 @@ impl<U: UserModel> UserManager<U> {
             .ok_or(ManagerError::InvalidEmail("the provider gives no e-mail"))?;
         let email = normalize_email(email).map_err(ManagerError::InvalidEmail)?;
         let user_id = user.id().to_string();
+        let (access, refresh, expires) = stored_tokens;
         let link = OAuthAccount::new(
             oauth_name,
             identity.account_id.clone(),
             email.clone(),
             user_id.clone(),
-        );
+        )
+        .tokens(access, refresh, expires);
         match accounts.link(&link).await {
             Ok(()) => {}
             Err(StoreError::Duplicate) => {
@@ -134,9 +138,7 @@ impl<U: UserModel> UserManager<U> {
                 if owner.as_deref() != Some(user_id.as_str()) {
                     return Err(ManagerError::UserAlreadyExists);
                 }
-                accounts
-                    .update_email(oauth_name, &identity.account_id, &email)
-                    .await?;
+                accounts.update(&link).await?;
             }
             Err(error) => return Err(error.into()),
         }

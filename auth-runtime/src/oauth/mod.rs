@@ -6,12 +6,14 @@
 //! for every provider failure.
 
 mod provider;
+mod sealed;
 pub(crate) mod state;
 
 use std::sync::Arc;
 
 pub(crate) use provider::{Endpoints, ProviderClient};
-pub use provider::{Identity, OAuthError};
+pub use provider::{Identity, OAuthError, ProviderTokens};
+pub(crate) use sealed::Sealer;
 pub(crate) use state::StateCodec;
 
 use crate::backend::KeySource;
@@ -81,6 +83,7 @@ pub struct OAuthOptions {
     pub(crate) redirect_url: Option<String>,
     pub(crate) associate_by_email: bool,
     pub(crate) is_verified_by_default: bool,
+    pub(crate) token_key: Option<Secret>,
 }
 
 impl OAuthOptions {
@@ -96,6 +99,7 @@ impl OAuthOptions {
             redirect_url: None,
             associate_by_email: false,
             is_verified_by_default: false,
+            token_key: None,
         }
     }
 
@@ -127,6 +131,15 @@ impl OAuthOptions {
         self
     }
 
+    /// Keeps the provider's access and refresh tokens in `oauth_account`, sealed with
+    /// AES-256-GCM under `key` (32 bytes), for the application's calls to the
+    /// provider ([`Warden::provider_tokens`](crate::Warden::provider_tokens)).
+    /// Without it no provider token is stored (FastAPI Users stores them in clear).
+    pub fn store_provider_tokens(mut self, key: impl Into<Secret>) -> Self {
+        self.token_key = Some(key.into());
+        self
+    }
+
     /// The callback URL of the router at `/auth/{route}` (a login router) or
     /// `/auth/associate/{route}`, as the provider is told.
     pub fn callback_url(&self, route: &str) -> String {
@@ -148,9 +161,33 @@ pub(crate) struct OAuthRoute {
     pub(crate) options: OAuthOptions,
     /// Spent states, counted where every instance sees them.
     pub(crate) spent: Arc<dyn crate::throttle::Counters>,
+    /// Seals the provider's tokens, when the application keeps them.
+    pub(crate) sealer: Option<Sealer>,
 }
 
 impl OAuthRoute {
+    /// The provider's tokens as stored: sealed, or nothing (`""`, as FastAPI Users'
+    /// non-null column needs) when the application does not keep them.
+    pub(crate) fn stored_tokens(
+        &self,
+        identity: &Identity,
+    ) -> Result<(String, Option<String>, Option<i64>), String> {
+        let Some(sealer) = &self.sealer else {
+            return Ok((String::new(), None, None));
+        };
+        let context = format!("{}:{}", self.client.name, identity.account_id);
+        let tokens = &identity.tokens;
+        let refresh = match &tokens.refresh_token {
+            Some(refresh) => Some(sealer.seal(refresh, &context)?),
+            None => None,
+        };
+        Ok((
+            sealer.seal(&tokens.access_token, &context)?,
+            refresh,
+            tokens.expires_at,
+        ))
+    }
+
     /// The callback URL the provider is told.
     pub(crate) fn callback_url(&self) -> String {
         match self.backend {

@@ -46,6 +46,31 @@ pub enum OAuthError {
     IdToken(String),
 }
 
+/// The provider's tokens for the account (never logged: `Debug` hides them).
+#[derive(Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct ProviderTokens {
+    /// The access token, for the provider's APIs.
+    pub access_token: String,
+    /// The refresh token, if the provider gave one.
+    pub refresh_token: Option<String>,
+    /// When the access token expires (Unix seconds), if the provider said.
+    pub expires_at: Option<i64>,
+}
+
+impl std::fmt::Debug for ProviderTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProviderTokens")
+            .field("access_token", &"[REDACTED]")
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| "[REDACTED]"),
+            )
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
 /// Who logged in at the provider.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -56,6 +81,8 @@ pub struct Identity {
     pub email: Option<String>,
     /// Whether the provider asserts that it verified that e-mail.
     pub email_verified: bool,
+    /// The provider's tokens.
+    pub tokens: ProviderTokens,
 }
 
 #[derive(Debug, Deserialize)]
@@ -79,8 +106,22 @@ struct Discovered {
 struct TokenResponse {
     access_token: Option<String>,
     id_token: Option<String>,
+    refresh_token: Option<String>,
+    expires_in: Option<i64>,
     /// GitHub answers a refused code with 200 and this.
     error: Option<String>,
+}
+
+impl TokenResponse {
+    fn provider_tokens(&self) -> ProviderTokens {
+        ProviderTokens {
+            access_token: self.access_token.clone().unwrap_or_default(),
+            refresh_token: self.refresh_token.clone(),
+            expires_at: self
+                .expires_in
+                .map(|seconds| crate::token::now().saturating_add(seconds)),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -326,8 +367,11 @@ impl ProviderClient {
                 let tokens = self
                     .exchange(&format!("{web}/login/oauth/access_token"), false, &form)
                     .await?;
-                self.github_identity(api, tokens.access_token.as_deref().unwrap_or_default())
-                    .await
+                let mut identity = self
+                    .github_identity(api, tokens.access_token.as_deref().unwrap_or_default())
+                    .await?;
+                identity.tokens = tokens.provider_tokens();
+                Ok(identity)
             }
         }
     }
@@ -349,19 +393,24 @@ impl ProviderClient {
             .await?;
         let id_token = tokens
             .id_token
+            .clone()
             .ok_or_else(|| OAuthError::IdToken("the token response has no id_token".into()))?;
         let claims = self.verify_id_token(&discovered, &id_token, nonce).await?;
         let mut identity = Identity {
             account_id: claims.sub.clone(),
             email: claims.email,
             email_verified: claims.email_verified,
+            tokens: tokens.provider_tokens(),
         };
         if identity.email.is_none()
             && let Some(userinfo) = &discovery.userinfo_endpoint
         {
-            let access_token = tokens.access_token.unwrap_or_default();
             let info: IdClaims = self
-                .get_json(self.http.get(userinfo).bearer_auth(&access_token))
+                .get_json(
+                    self.http
+                        .get(userinfo)
+                        .bearer_auth(&identity.tokens.access_token),
+                )
                 .await?;
             // OpenID Connect Core §5.3.2: userinfo about someone else is ignored.
             if info.sub == claims.sub {
@@ -402,6 +451,7 @@ impl ProviderClient {
             account_id: user.id.to_string(),
             email_verified: primary.as_ref().is_some_and(|email| email.verified),
             email: primary.map(|email| email.email),
+            tokens: ProviderTokens::default(),
         })
     }
 

@@ -183,6 +183,17 @@ async fn identity_of<U: UserModel>(
     Ok(identity)
 }
 
+/// The provider's tokens as the row keeps them (sealed, or not at all).
+fn sealed(
+    oauth: &crate::oauth::OAuthRoute,
+    identity: &crate::oauth::Identity,
+) -> Result<(String, Option<String>, Option<i64>), ApiError> {
+    oauth.stored_tokens(identity).map_err(|error| {
+        tracing::error!(%error, "cannot seal the provider's tokens");
+        ApiError::internal()
+    })
+}
+
 /// The store's `oauth_account` table (`build()` checked there is one).
 fn oauth_accounts<U: UserModel>(
     warden: &Warden<U>,
@@ -229,6 +240,7 @@ pub(crate) async fn callback<U: UserModel>(
             &identity,
             policy,
             extra(),
+            sealed(oauth, &identity)?,
         )
         .await
     {
@@ -265,7 +277,13 @@ pub(crate) async fn associate_callback<U: UserModel>(
     let accounts = oauth_accounts(&warden)?;
     match warden
         .manager()
-        .oauth_associate(accounts.as_ref(), &oauth.client.name, &identity, &user)
+        .oauth_associate(
+            accounts.as_ref(),
+            &oauth.client.name,
+            &identity,
+            &user,
+            sealed(oauth, &identity)?,
+        )
         .await
     {
         Ok(()) => {}

@@ -25,6 +25,12 @@ pub struct OAuthAccount {
     pub account_email: String,
     /// The local user's id, as text.
     pub user_id: String,
+    /// The provider's access token as stored: sealed, or `""` when not kept.
+    pub access_token: String,
+    /// The provider's refresh token as stored (sealed), if kept.
+    pub refresh_token: Option<String>,
+    /// When the access token expires (Unix seconds), if known.
+    pub expires_at: Option<i64>,
 }
 
 impl OAuthAccount {
@@ -40,7 +46,23 @@ impl OAuthAccount {
             account_id: account_id.into(),
             account_email: account_email.into(),
             user_id: user_id.into(),
+            access_token: String::new(),
+            refresh_token: None,
+            expires_at: None,
         }
+    }
+
+    /// With the provider's tokens as stored.
+    pub fn tokens(
+        mut self,
+        access_token: String,
+        refresh_token: Option<String>,
+        expires_at: Option<i64>,
+    ) -> Self {
+        self.access_token = access_token;
+        self.refresh_token = refresh_token;
+        self.expires_at = expires_at;
+        self
     }
 }
 
@@ -56,13 +78,14 @@ pub trait OAuthAccountStore: Send + Sync + 'static {
     /// Links an account; [`StoreError::Duplicate`] if it is linked already (to
     /// anyone), decided by the unique index.
     async fn link(&self, account: &OAuthAccount) -> Result<(), StoreError>;
-    /// Records the e-mail the provider gives now.
-    async fn update_email(
+    /// Records what the provider gives now: e-mail and tokens of the account.
+    async fn update(&self, account: &OAuthAccount) -> Result<(), StoreError>;
+    /// The user's account at the provider `oauth_name`, if linked.
+    async fn of_user(
         &self,
         oauth_name: &str,
-        account_id: &str,
-        account_email: &str,
-    ) -> Result<(), StoreError>;
+        user_id: &str,
+    ) -> Result<Option<OAuthAccount>, StoreError>;
 }
 
 /// The table, its indexes, and the unique index warden adds.
@@ -86,7 +109,7 @@ fn link_error(error: sqlx::Error) -> StoreError {
 }
 
 macro_rules! sql_oauth_accounts {
-    ($name:ident, $pool:ty, user_of: $user_of:expr, link: $link:expr, update: $update:expr) => {
+    ($name:ident, $pool:ty, user_of: $user_of:expr, link: $link:expr, update: $update:expr, of_user: $of_user:expr) => {
         /// `oauth_account` in the store's database.
         #[derive(Debug, Clone)]
         pub(crate) struct $name {
@@ -110,34 +133,60 @@ macro_rules! sql_oauth_accounts {
             }
 
             async fn link(&self, account: &OAuthAccount) -> Result<(), StoreError> {
-                // No provider tokens are kept: the application did not ask for them
-                // (the column is NOT NULL in FastAPI Users' layout, hence "").
                 sqlx::query(($link)(self.kind))
                     .bind(uuid::Uuid::new_v4().to_string())
                     .bind(&account.oauth_name)
                     .bind(&account.account_id)
                     .bind(&account.account_email)
                     .bind(&account.user_id)
+                    .bind(&account.access_token)
+                    .bind(&account.refresh_token)
+                    .bind(account.expires_at)
                     .execute(&self.pool)
                     .await
                     .map_err(link_error)?;
                 Ok(())
             }
 
-            async fn update_email(
-                &self,
-                oauth_name: &str,
-                account_id: &str,
-                account_email: &str,
-            ) -> Result<(), StoreError> {
+            async fn update(&self, account: &OAuthAccount) -> Result<(), StoreError> {
                 sqlx::query($update)
-                    .bind(account_email)
-                    .bind(oauth_name)
-                    .bind(account_id)
+                    .bind(&account.account_email)
+                    .bind(&account.access_token)
+                    .bind(&account.refresh_token)
+                    .bind(account.expires_at)
+                    .bind(&account.oauth_name)
+                    .bind(&account.account_id)
                     .execute(&self.pool)
                     .await
                     .map_err(db)?;
                 Ok(())
+            }
+
+            async fn of_user(
+                &self,
+                oauth_name: &str,
+                user_id: &str,
+            ) -> Result<Option<OAuthAccount>, StoreError> {
+                let row: Option<(
+                    String,
+                    String,
+                    String,
+                    String,
+                    String,
+                    Option<String>,
+                    Option<i64>,
+                )> = sqlx::query_as($of_user)
+                    .bind(oauth_name)
+                    .bind(user_id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(db)?;
+                Ok(row.map(
+                    |(oauth_name, account_id, account_email, user_id, access, refresh, expires)| {
+                        OAuthAccount::new(oauth_name, account_id, account_email, user_id)
+                            .tokens(access, refresh, expires)
+                    },
+                ))
             }
         }
     };
@@ -148,9 +197,13 @@ sql_oauth_accounts!(
     sqlx::SqlitePool,
     user_of: "SELECT CAST(user_id AS TEXT) FROM oauth_account WHERE oauth_name = ? AND account_id = ?",
     link: |_: IdKind| "INSERT INTO oauth_account \
-        (id, oauth_name, account_id, account_email, user_id, access_token) \
-        VALUES (?, ?, ?, ?, ?, '')",
-    update: "UPDATE oauth_account SET account_email = ? WHERE oauth_name = ? AND account_id = ?"
+        (id, oauth_name, account_id, account_email, user_id, access_token, refresh_token, expires_at) \
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    update: "UPDATE oauth_account SET account_email = ?, access_token = ?, refresh_token = ?, \
+        expires_at = ? WHERE oauth_name = ? AND account_id = ?",
+    of_user: "SELECT oauth_name, account_id, account_email, CAST(user_id AS TEXT), access_token, \
+        refresh_token, expires_at FROM oauth_account WHERE oauth_name = ? AND CAST(user_id AS TEXT) = ? \
+        LIMIT 1"
 );
 
 #[cfg(feature = "postgres")]
@@ -160,13 +213,17 @@ sql_oauth_accounts!(
     user_of: "SELECT user_id::text FROM oauth_account WHERE oauth_name = $1 AND account_id = $2",
     link: |kind| match kind {
         IdKind::Uuid => "INSERT INTO oauth_account \
-            (id, oauth_name, account_id, account_email, user_id, access_token) \
-            VALUES ($1::uuid, $2, $3, $4, $5::uuid, '')",
+            (id, oauth_name, account_id, account_email, user_id, access_token, refresh_token, expires_at) \
+            VALUES ($1::uuid, $2, $3, $4, $5::uuid, $6, $7, $8)",
         IdKind::Integer => "INSERT INTO oauth_account \
-            (id, oauth_name, account_id, account_email, user_id, access_token) \
-            VALUES ($1::uuid, $2, $3, $4, $5::bigint, '')",
+            (id, oauth_name, account_id, account_email, user_id, access_token, refresh_token, expires_at) \
+            VALUES ($1::uuid, $2, $3, $4, $5::bigint, $6, $7, $8)",
     },
-    update: "UPDATE oauth_account SET account_email = $1 WHERE oauth_name = $2 AND account_id = $3"
+    update: "UPDATE oauth_account SET account_email = $1, access_token = $2, refresh_token = $3, \
+        expires_at = $4 WHERE oauth_name = $5 AND account_id = $6",
+    of_user: "SELECT oauth_name, account_id, account_email, user_id::text, access_token, \
+        refresh_token, expires_at::bigint FROM oauth_account WHERE oauth_name = $1 \
+        AND user_id::text = $2 LIMIT 1"
 );
 
 /// `oauth_account` in memory, for the memory store.
@@ -209,18 +266,28 @@ impl OAuthAccountStore for MemoryOAuthAccounts {
         Ok(())
     }
 
-    async fn update_email(
-        &self,
-        oauth_name: &str,
-        account_id: &str,
-        account_email: &str,
-    ) -> Result<(), StoreError> {
-        if let Some(account) = self
+    async fn update(&self, account: &OAuthAccount) -> Result<(), StoreError> {
+        if let Some(stored) = self
             .lock()
-            .get_mut(&(oauth_name.to_owned(), account_id.to_owned()))
+            .get_mut(&(account.oauth_name.clone(), account.account_id.clone()))
         {
-            account.account_email = account_email.to_owned();
+            *stored = OAuthAccount {
+                user_id: stored.user_id.clone(),
+                ..account.clone()
+            };
         }
         Ok(())
+    }
+
+    async fn of_user(
+        &self,
+        oauth_name: &str,
+        user_id: &str,
+    ) -> Result<Option<OAuthAccount>, StoreError> {
+        Ok(self
+            .lock()
+            .values()
+            .find(|account| account.oauth_name == oauth_name && account.user_id == user_id)
+            .cloned())
     }
 }
