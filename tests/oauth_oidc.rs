@@ -174,17 +174,9 @@ async fn me(http: &Http, reply: &Reply) -> Value {
     me.json()
 }
 
+/// Registers with the test password; the new user's id.
 async fn register(http: &Http, email: &str) -> String {
-    let reply = http
-        .send(
-            Method::POST,
-            "/auth/register",
-            None,
-            Some(&json!({"email": email, "password": PASSWORD})),
-        )
-        .await;
-    assert_eq!(reply.status, 201, "{}", reply.text);
-    reply.json()["id"].as_str().unwrap().to_owned()
+    http.register(email, PASSWORD).await
 }
 
 async fn flow(store: impl UserStore) {

@@ -34,17 +34,9 @@ struct Gone;
 
 const PASSWORD: &str = "opaque-password-1";
 
+/// Registers with the test password; the new user's id.
 async fn register(http: &Http, email: &str) -> String {
-    let reply = http
-        .send(
-            Method::POST,
-            "/auth/register",
-            None,
-            Some(&json!({"email": email, "password": PASSWORD})),
-        )
-        .await;
-    assert_eq!(reply.status, 201, "{}", reply.text);
-    reply.json()["id"].as_str().unwrap().to_owned()
+    http.register(email, PASSWORD).await
 }
 
 fn assert_unauthorized(reply: &Reply) {

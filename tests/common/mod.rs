@@ -241,6 +241,21 @@ impl Http {
         Reply::read(request.send().await.unwrap()).await
     }
 
+    /// `POST /auth/register` with an e-mail and password; asserts the 201 and returns
+    /// the new user's id.
+    pub async fn register(&self, email: &str, password: &str) -> String {
+        let reply = self
+            .send(
+                reqwest::Method::POST,
+                "/auth/register",
+                None,
+                Some(&json!({ "email": email, "password": password })),
+            )
+            .await;
+        assert_eq!(reply.status, 201, "{}", reply.text);
+        reply.json()["id"].as_str().unwrap().to_owned()
+    }
+
     /// `GET /users/me` with a bearer token.
     pub async fn me(&self, token: &str) -> Reply {
         self.send(reqwest::Method::GET, "/users/me", Some(token), None)

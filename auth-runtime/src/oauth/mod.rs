@@ -74,6 +74,10 @@ pub trait OAuthClient: Send + Sync + 'static {
 /// let options = OAuthOptions::new("https://app.example.com", "a-state-secret-of-at-least-32-bytes!!")
 ///     .associate_by_email(true);
 /// assert_eq!(options.callback_url("oidc"), "https://app.example.com/auth/oidc/callback");
+/// // A single-page app: the provider sends the browser to the app's page, which
+/// // calls the callback route with the query it got.
+/// let spa = options.redirect_url("https://app.example.com/login/done");
+/// assert_eq!(spa.callback_url("oidc"), "https://app.example.com/login/done");
 /// ```
 #[derive(Debug, Clone)]
 pub struct OAuthOptions {

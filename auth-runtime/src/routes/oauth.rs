@@ -194,6 +194,17 @@ fn sealed(
     })
 }
 
+/// A manager refusal as the callback answers it: `taken` when the account or its
+/// e-mail belongs to someone else, `OAUTH_NOT_AVAILABLE_EMAIL` for an e-mail that
+/// is not an address.
+fn refused<U: UserModel>(warden: &Warden<U>, error: ManagerError, taken: ErrorCode) -> ApiError {
+    match error {
+        ManagerError::UserAlreadyExists => warden.error(taken),
+        ManagerError::InvalidEmail(_) => warden.error(ErrorCode::OAuthNotAvailableEmail),
+        error => super::users::internal(error),
+    }
+}
+
 /// The store's `oauth_account` table (`build()` checked there is one).
 fn oauth_accounts<U: UserModel>(
     warden: &Warden<U>,
@@ -232,7 +243,7 @@ pub(crate) async fn callback<U: UserModel>(
         associate_by_email: oauth.options.associate_by_email,
         is_verified_by_default: oauth.options.is_verified_by_default,
     };
-    let user = match warden
+    let user = warden
         .manager()
         .oauth_callback(
             accounts.as_ref(),
@@ -243,16 +254,7 @@ pub(crate) async fn callback<U: UserModel>(
             sealed(oauth, &identity)?,
         )
         .await
-    {
-        Ok(user) => user,
-        Err(ManagerError::UserAlreadyExists) => {
-            return Err(warden.error(ErrorCode::OAuthUserAlreadyExists));
-        }
-        Err(ManagerError::InvalidEmail(_)) => {
-            return Err(warden.error(ErrorCode::OAuthNotAvailableEmail));
-        }
-        Err(error) => return Err(super::users::internal(error)),
-    };
+        .map_err(|error| refused(&warden, error, ErrorCode::OAuthUserAlreadyExists))?;
     if !user.is_active() {
         return Err(warden.error(ErrorCode::LoginBadCredentials));
     }
@@ -275,7 +277,7 @@ pub(crate) async fn associate_callback<U: UserModel>(
     let user = current(&warden, &headers).await?;
     let identity = identity_of(oauth, &query, &headers, Some(&user)).await?;
     let accounts = oauth_accounts(&warden)?;
-    match warden
+    warden
         .manager()
         .oauth_associate(
             accounts.as_ref(),
@@ -285,16 +287,7 @@ pub(crate) async fn associate_callback<U: UserModel>(
             sealed(oauth, &identity)?,
         )
         .await
-    {
-        Ok(()) => {}
-        Err(ManagerError::UserAlreadyExists) => {
-            return Err(warden.error(ErrorCode::OAuthAccountAlreadyLinked));
-        }
-        Err(ManagerError::InvalidEmail(_)) => {
-            return Err(warden.error(ErrorCode::OAuthNotAvailableEmail));
-        }
-        Err(error) => return Err(super::users::internal(error)),
-    }
+        .map_err(|error| refused(&warden, error, ErrorCode::OAuthAccountAlreadyLinked))?;
     let mut response = Json(user).into_response();
     clear_cookie(oauth, &mut response);
     Ok(response)
