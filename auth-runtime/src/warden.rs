@@ -987,7 +987,12 @@ impl<U: UserModel> WardenBuilder<U> {
                 None => None,
             };
             oauth.push(OAuthRoute {
-                state: StateCodec::new(pending.options.state_secret.clone()),
+                state: StateCodec::new(pending.options.state_secret.clone()).ok_or_else(|| {
+                    ConfigError::Mismatch(format!(
+                        "oauth router `{}`: the state secret is not a usable HMAC key",
+                        pending.route
+                    ))
+                })?,
                 route: pending.route,
                 backend: pending.backend,
                 client: pending.client,

@@ -44,17 +44,20 @@ pub(crate) struct State {
 /// Signs and reads states, and derives their PKCE verifier and nonce.
 pub(crate) struct StateCodec {
     secret: Secret,
+    /// HMAC-SHA256 keyed by the state secret, cloned for each derivation.
+    mac: Hmac<Sha256>,
 }
 
 impl StateCodec {
-    pub(crate) fn new(secret: Secret) -> Self {
-        Self { secret }
+    /// A codec of `secret`; `None` only if HMAC refused the key (it takes keys of
+    /// any length).
+    pub(crate) fn new(secret: Secret) -> Option<Self> {
+        let mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.expose()).ok()?;
+        Some(Self { secret, mac })
     }
 
     fn mac(&self, purpose: &str, csrf: &str) -> String {
-        // HMAC takes keys of any length: the error arm cannot happen.
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(self.secret.expose())
-            .unwrap_or_else(|_| <Hmac<Sha256> as Mac>::new_from_slice(b"-").expect("a key"));
+        let mut mac = self.mac.clone();
         mac.update(purpose.as_bytes());
         mac.update(b":");
         mac.update(csrf.as_bytes());
@@ -143,7 +146,7 @@ mod tests {
     use super::*;
 
     fn codec() -> StateCodec {
-        StateCodec::new(Secret::from("a-state-secret-of-at-least-32-bytes!!"))
+        StateCodec::new(Secret::from("a-state-secret-of-at-least-32-bytes!!")).unwrap()
     }
 
     #[test]
@@ -155,7 +158,8 @@ mod tests {
         assert_eq!(codec.read(&state, Some("other")).unwrap_err().status(), 400);
         assert!(codec.read(&state, None).is_err());
         assert!(codec.read("garbage", Some(&csrf)).is_err());
-        let other = StateCodec::new(Secret::from("another-state-secret-of-32-bytes-or-more"));
+        let other =
+            StateCodec::new(Secret::from("another-state-secret-of-32-bytes-or-more")).unwrap();
         assert!(other.read(&state, Some(&csrf)).is_err());
     }
 
