@@ -404,6 +404,8 @@ pub struct WardenBuilder<U: UserModel = User> {
 struct PendingOAuth {
     route: String,
     backend: Option<String>,
+    /// The declared client, so that its routers share one provider client.
+    client_type: std::any::TypeId,
     client: Arc<ProviderClient>,
     options: OAuthOptions,
 }
@@ -778,6 +780,28 @@ impl<U: UserModel> WardenBuilder<U> {
         options: OAuthOptions,
     ) -> Result<(), ConfigError> {
         let config = C::CONFIG;
+        let route = options
+            .route
+            .clone()
+            .unwrap_or_else(|| config.name.to_owned());
+        // Routers of one client share it: one HTTP client, one discovery document,
+        // one set of provider keys.
+        let client_type = std::any::TypeId::of::<C>();
+        if let Some(shared) = self
+            .oauth
+            .iter()
+            .find(|pending| pending.client_type == client_type)
+        {
+            let client = Arc::clone(&shared.client);
+            self.oauth.push(PendingOAuth {
+                route,
+                backend,
+                client_type,
+                client,
+                options,
+            });
+            return Ok(());
+        }
         let text = |source: KeySource, option: &'static str| -> Result<String, ConfigError> {
             let secret = source.read(config.name, option)?;
             String::from_utf8(secret.expose().to_vec()).map_err(|_| ConfigError::BadOption {
@@ -809,11 +833,9 @@ impl<U: UserModel> WardenBuilder<U> {
                 .collect(),
         )?;
         self.oauth.push(PendingOAuth {
-            route: options
-                .route
-                .clone()
-                .unwrap_or_else(|| config.name.to_owned()),
+            route,
             backend,
+            client_type,
             client: Arc::new(client),
             options,
         });

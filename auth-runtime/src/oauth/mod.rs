@@ -144,6 +144,12 @@ impl OAuthOptions {
         self
     }
 
+    /// Whether the CSRF cookie is `Secure`: when the application is served over
+    /// HTTPS (a plain-http `public_url` is development on localhost).
+    pub(crate) fn secure_cookie(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+
     /// The callback URL of the router at `/auth/{route}` (a login router) or
     /// `/auth/associate/{route}`, as the provider is told.
     pub fn callback_url(&self, route: &str) -> String {

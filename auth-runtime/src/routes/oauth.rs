@@ -71,10 +71,9 @@ pub(crate) async fn authorize<U: UserModel>(
         .await
         .map_err(|error| provider_error(&oauth.client.name, error))?;
     let mut response = Json(json!({ "authorization_url": url })).into_response();
-    let secure = oauth.options.public_url.starts_with("https://");
     response.headers_mut().insert(
         header::SET_COOKIE,
-        csrf_cookie(&csrf, STATE_LIFETIME, secure),
+        csrf_cookie(&csrf, STATE_LIFETIME, oauth.options.secure_cookie()),
     );
     Ok(response)
 }
@@ -218,10 +217,10 @@ fn oauth_accounts<U: UserModel>(
 
 /// Appends the header that clears the CSRF cookie: a state works once.
 fn clear_cookie(oauth: &crate::oauth::OAuthRoute, response: &mut Response) {
-    let secure = oauth.options.public_url.starts_with("https://");
-    response
-        .headers_mut()
-        .append(header::SET_COOKIE, csrf_cookie("", 0, secure));
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        csrf_cookie("", 0, oauth.options.secure_cookie()),
+    );
 }
 
 /// `GET /auth/{name}/callback?code=...&state=...`: the backend's login response (a
