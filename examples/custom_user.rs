@@ -67,6 +67,7 @@ async fn main() -> Result<(), warden::Error> {
     let app = Router::new()
         .route("/hello", get(hello))
         .merge(warden.routes())
+        .fallback(warden::not_found)
         .with_state(warden);
     warden::serve(app, format!("127.0.0.1:{port}")).await
 }

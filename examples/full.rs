@@ -166,6 +166,7 @@ async fn main() -> Result<(), warden::Error> {
         .route("/superuser-route", get(superuser_route))
         .route("/optional-route", get(optional_route))
         .merge(warden.routes())
+        .fallback(warden::not_found)
         .with_state(warden);
     warden::serve(app, format!("127.0.0.1:{port}")).await
 }

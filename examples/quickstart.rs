@@ -96,7 +96,10 @@ async fn main() -> Result<(), warden::Error> {
     }
     tracing::info!("database {database}");
 
-    let app = demo_router.merge(warden.routes()).with_state(warden);
+    let app = demo_router
+        .merge(warden.routes())
+        .fallback(warden::not_found)
+        .with_state(warden);
     warden::serve(app, format!("127.0.0.1:{port}")).await
 }
 

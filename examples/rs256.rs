@@ -53,6 +53,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let app = Router::new()
         .route("/me", get(me))
         .merge(warden.routes())
+        .fallback(warden::not_found)
         .with_state(warden);
     let port = std::env::var("PORT").unwrap_or_else(|_| "8001".into());
     warden::serve(app, format!("127.0.0.1:{port}")).await?;

@@ -73,7 +73,10 @@ pub async fn app(store: impl UserStore<Member>) -> Result<Router, warden::Error>
             },
         ))
         .await?;
-    Ok(routes.merge(warden.routes()).with_state(warden))
+    Ok(routes
+        .merge(warden.routes())
+        .fallback(warden::not_found)
+        .with_state(warden))
 }
 
 #[cfg_attr(test, allow(dead_code))]

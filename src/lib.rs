@@ -228,13 +228,14 @@ pub use warden_runtime::mailer::DevMailer;
 pub use warden_runtime::{
     Access, Active, Algorithm, ApiError, AuthBackend, AuthState, Authenticated, Backend,
     BackendConfig, BearerTransport, CacheSettings, CachedJwt, ConfigError, CookieSettings,
-    CookieTransport, CurrentUser, DefaultEvents, Error, ErrorCode, ErrorTexts, FieldError, Grant,
-    InvalidPassword, Issued, JwtStrategy, JwtStrategyBuilder, KeySource, Lifetime, ManagerError,
-    MemoryStore, OptionalUser, PasswordHasher, PasswordHasherConfig, Policy, SameSite, Secret,
-    SessionConfig, SqliteStore, StoreError, Strategy, StrategyConfig, StrategyError, Superuser,
-    ThrottleSettings, TokenError, TokenInfo, TokenSettings, Transport, TransportConfig,
-    TransportDoc, TrustedProxies, User, UserCreate, UserEvents, UserId, UserManager, UserModel,
-    UserStore, UserUpdate, Verified, VerifiedClaims, Warden, WardenBuilder, async_trait,
+    CookieTransport, CurrentUser, DefaultEvents, Error, ErrorCode, ErrorTexts, FieldError, Fresh,
+    Grant, InvalidPassword, Issued, JwtStrategy, JwtStrategyBuilder, KeySource, Lifetime,
+    ManagerError, MemoryStore, OptionalUser, PasswordHasher, PasswordHasherConfig, Policy,
+    SameSite, Secret, SessionConfig, SqliteStore, StoreError, Strategy, StrategyConfig,
+    StrategyError, Superuser, ThrottleSettings, TokenError, TokenInfo, TokenSettings, Transport,
+    TransportConfig, TransportDoc, TrustedProxies, User, UserCreate, UserEvents, UserId,
+    UserManager, UserModel, UserStore, UserUpdate, Verified, VerifiedClaims, Warden, WardenBuilder,
+    async_trait, not_found,
 };
 
 #[cfg(feature = "postgres")]
@@ -258,7 +259,7 @@ pub mod __private {
     pub use warden_runtime::oauth::{OAuthClient, OAuthClientConfig, OAuthProvider};
     pub use warden_runtime::{
         Active, Algorithm, AuthBackend, BackendConfig, ConfigError, CookieSettings, CurrentUser,
-        JwtStrategy, KeySource, Lifetime, OptionalUser, SameSite, SessionConfig, StrategyConfig,
-        Superuser, TransportConfig, Verified, Warden,
+        Fresh, JwtStrategy, KeySource, Lifetime, OptionalUser, SameSite, SessionConfig,
+        StrategyConfig, Superuser, TransportConfig, Verified, Warden,
     };
 }

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use uuid::Uuid;
 
-use common::{Reply, Server};
+use common::{Reply, Server, assert_token_refused, assert_unauthorized};
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -114,14 +114,6 @@ fn assert_user_read(
             .unwrap_or_else(|| panic!("id not a string: {body}")),
     )
     .unwrap_or_else(|e| panic!("id not a UUID ({e}): {body}"))
-}
-
-/// Asserts a 401 as warden sends it: FastAPI Users' body plus the RFC 6750 challenge.
-#[track_caller]
-fn assert_unauthorized(reply: &Reply) {
-    assert_eq!(reply.status, 401, "{}", reply.text);
-    assert_eq!(reply.json(), json!({"detail": "Unauthorized"}));
-    assert_eq!(reply.header("www-authenticate"), Some("Bearer"));
 }
 
 /// Asserts a 403 `{"detail": "Forbidden"}` (no challenge: the user is known).
@@ -998,20 +990,27 @@ async fn users_me_without_a_valid_token_is_401() {
     let token = server.user_token("liam@example.com", PASSWORD).await;
 
     assert_unauthorized(&get_auth(&server, "/users/me", &[]).await);
+    // No bearer credential at all: the bare challenge.
     for header in [
-        "Bearer garbage".to_owned(),
-        "Bearer a.b.c".to_owned(),
         "Bearer ".to_owned(),
         "Bearer".to_owned(),
         format!("Basic {token}"),
         "Basic bGlhbUBleGFtcGxlLmNvbTpjb3JyZWN0IGhvcnNlIGJhdHRlcnk=".to_owned(),
         format!("Token {token}"),
         token.clone(),
+    ] {
+        let reply = get_auth(&server, "/users/me", &[&header]).await;
+        assert_unauthorized(&reply);
+    }
+    // A bearer credential that is refused: `invalid_token`.
+    for header in [
+        "Bearer garbage".to_owned(),
+        "Bearer a.b.c".to_owned(),
         format!("Bearer {token}x"),
         format!("Bearer  {token}"),
     ] {
         let reply = get_auth(&server, "/users/me", &[&header]).await;
-        assert_unauthorized(&reply);
+        assert_token_refused(&reply);
     }
     // A tampered payload with the original signature.
     let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
@@ -1019,7 +1018,7 @@ async fn users_me_without_a_valid_token_is_401() {
     payload["sub"] = json!(Uuid::new_v4().to_string());
     parts[1] = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&payload).unwrap());
     let tampered = parts.join(".");
-    assert_unauthorized(&get_auth(&server, "/users/me", &[&format!("Bearer {tampered}")]).await);
+    assert_token_refused(&get_auth(&server, "/users/me", &[&format!("Bearer {tampered}")]).await);
     // The token in the query string is never read.
     let reply = Reply::read(
         server
@@ -1109,9 +1108,9 @@ async fn users_me_for_a_deleted_user_is_401() {
     let id = Uuid::parse_str(me["id"].as_str().unwrap()).unwrap();
     server.warden.manager().store().delete(&id).await.unwrap();
     let bearer = format!("Bearer {token}");
-    assert_unauthorized(&get_auth(&server, "/users/me", &[&bearer]).await);
-    assert_unauthorized(&get_auth(&server, "/authenticated-route", &[&bearer]).await);
-    assert_unauthorized(&post_bearer(&server, "/auth/jwt/refresh", Some(&token)).await);
+    assert_token_refused(&get_auth(&server, "/users/me", &[&bearer]).await);
+    assert_token_refused(&get_auth(&server, "/authenticated-route", &[&bearer]).await);
+    assert_token_refused(&post_bearer(&server, "/auth/jwt/refresh", Some(&token)).await);
     let (status, body) = server.get("/optional-route", Some(&token)).await;
     assert_eq!(status, 200);
     assert_eq!(body, json!({"message": "Hello anonymous!"}));
@@ -1125,7 +1124,7 @@ async fn users_me_for_an_inactive_user_is_401_not_403() {
         .set_flags("olga@example.com", false, true, true)
         .await;
     let bearer = format!("Bearer {token}");
-    assert_unauthorized(&get_auth(&server, "/users/me", &[&bearer]).await);
+    assert_token_refused(&get_auth(&server, "/users/me", &[&bearer]).await);
     // Reactivated: the same token works again.
     server
         .set_flags("olga@example.com", true, false, false)
@@ -1142,14 +1141,14 @@ async fn users_me_for_an_inactive_user_is_401_not_403() {
 async fn authenticated_route_requires_an_active_user() {
     let server = common::spawn().await;
     assert_unauthorized(&get_auth(&server, "/authenticated-route", &[]).await);
-    assert_unauthorized(&get_auth(&server, "/authenticated-route", &["Bearer nope"]).await);
+    assert_token_refused(&get_auth(&server, "/authenticated-route", &["Bearer nope"]).await);
     let token = server.user_token("pat@example.com", PASSWORD).await;
     let (status, body) = server.get("/authenticated-route", Some(&token)).await;
     assert_eq!(status, 200);
     assert_eq!(body, json!({"message": "Hello pat@example.com!"}));
 
     server.set_flags("pat@example.com", false, true, true).await;
-    assert_unauthorized(
+    assert_token_refused(
         &get_auth(
             &server,
             "/authenticated-route",
@@ -1181,7 +1180,7 @@ async fn verified_route_is_403_until_verified() {
     server
         .set_flags("quinn@example.com", false, true, false)
         .await;
-    assert_unauthorized(&get_auth(&server, "/verified-route", &[&bearer]).await);
+    assert_token_refused(&get_auth(&server, "/verified-route", &[&bearer]).await);
 }
 
 #[tokio::test]
@@ -1298,11 +1297,11 @@ async fn refresh_issues_a_new_working_token() {
 async fn refresh_without_a_valid_token_or_for_an_inactive_user_is_401() {
     let server = common::spawn().await;
     assert_unauthorized(&post_bearer(&server, "/auth/jwt/refresh", None).await);
-    assert_unauthorized(&post_bearer(&server, "/auth/jwt/refresh", Some("garbage")).await);
+    assert_token_refused(&post_bearer(&server, "/auth/jwt/refresh", Some("garbage")).await);
     let token = server.user_token("vic@example.com", PASSWORD).await;
     server.set_flags("vic@example.com", false, true, true).await;
     let reply = post_bearer(&server, "/auth/jwt/refresh", Some(&token)).await;
-    assert_unauthorized(&reply);
+    assert_token_refused(&reply);
     assert_eq!(reply.header("cache-control"), None);
 }
 
@@ -1319,12 +1318,12 @@ async fn logout_is_204_with_an_empty_body() {
 async fn logout_without_a_valid_token_or_for_an_inactive_user_is_401() {
     let server = common::spawn().await;
     assert_unauthorized(&post_bearer(&server, "/auth/jwt/logout", None).await);
-    assert_unauthorized(&post_bearer(&server, "/auth/jwt/logout", Some("garbage")).await);
+    assert_token_refused(&post_bearer(&server, "/auth/jwt/logout", Some("garbage")).await);
     let token = server.user_token("xena@example.com", PASSWORD).await;
     server
         .set_flags("xena@example.com", false, false, false)
         .await;
-    assert_unauthorized(&post_bearer(&server, "/auth/jwt/logout", Some(&token)).await);
+    assert_token_refused(&post_bearer(&server, "/auth/jwt/logout", Some(&token)).await);
 }
 
 // ---------------------------------------------------------------------------------

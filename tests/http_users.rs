@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 use warden::{MemoryStore, User, Warden};
 
-use common::{Reply, Server};
+use common::{Reply, Server, assert_token_refused, assert_unauthorized, assert_unauthorized_with};
 
 const PASSWORD: &str = "correct horse battery";
 const NEW_PASSWORD: &str = "another long password";
@@ -158,13 +158,6 @@ fn assert_status_json(reply: &Reply, status: u16, expected: Value) {
     assert_eq!(reply.json(), expected);
 }
 
-/// 401 `{"detail": "Unauthorized"}` with warden's RFC 6750 challenge.
-#[track_caller]
-fn assert_unauthorized(reply: &Reply) {
-    assert_status_json(reply, 401, json!({"detail": "Unauthorized"}));
-    assert_eq!(reply.header("www-authenticate"), Some("Bearer"));
-}
-
 #[track_caller]
 fn assert_forbidden(reply: &Reply) {
     assert_status_json(reply, 403, json!({"detail": "Forbidden"}));
@@ -235,9 +228,9 @@ async fn me_without_a_valid_token_is_401_before_the_body_is_read() {
     let (id, _) = user(&server, "bob@example.com").await;
     let before = stored(&server, id).await;
     for token in [None, Some("garbage"), Some("a.b.c")] {
-        assert_unauthorized(&get(&server, "/users/me", token).await);
+        assert_unauthorized_with(&get(&server, "/users/me", token).await, token);
         // A valid body, an invalid one and a malformed one: 401 each, never 422.
-        assert_unauthorized(
+        assert_unauthorized_with(
             &patch(
                 &server,
                 "/users/me",
@@ -245,9 +238,13 @@ async fn me_without_a_valid_token_is_401_before_the_body_is_read() {
                 &json!({"email": "new@example.com"}),
             )
             .await,
+            token,
         );
-        assert_unauthorized(&patch(&server, "/users/me", token, &json!({"email": 42})).await);
-        assert_unauthorized(
+        assert_unauthorized_with(
+            &patch(&server, "/users/me", token, &json!({"email": 42})).await,
+            token,
+        );
+        assert_unauthorized_with(
             &send(
                 &server,
                 Method::PATCH,
@@ -257,6 +254,7 @@ async fn me_without_a_valid_token_is_401_before_the_body_is_read() {
                 Some("{not json"),
             )
             .await,
+            token,
         );
     }
     assert_eq!(stored(&server, id).await, before);
@@ -267,8 +265,8 @@ async fn me_for_an_inactive_user_is_401() {
     let server = common::spawn().await;
     let (_, token) = user(&server, "cid@example.com").await;
     server.set_flags("cid@example.com", false, true, true).await;
-    assert_unauthorized(&get(&server, "/users/me", Some(&token)).await);
-    assert_unauthorized(
+    assert_token_refused(&get(&server, "/users/me", Some(&token)).await);
+    assert_token_refused(
         &patch(
             &server,
             "/users/me",
@@ -627,7 +625,7 @@ async fn user_by_id_without_a_valid_token_is_401() {
     ] {
         for token in [None, Some("garbage")] {
             for reply in all_methods(&server, &path, token).await {
-                assert_unauthorized(&reply);
+                assert_unauthorized_with(&reply, token);
             }
         }
     }
@@ -672,7 +670,7 @@ async fn user_by_id_for_an_inactive_superuser_is_401() {
         "/users/not-a-uuid".to_owned(),
     ] {
         for reply in all_methods(&server, &path, Some(&admin_token)).await {
-            assert_unauthorized(&reply);
+            assert_token_refused(&reply);
         }
     }
     assert!(stored(&server, target).await.is_some());
@@ -744,7 +742,7 @@ async fn superuser_patch_sets_flags() {
     // Deactivated: the user's token stops working at once, and login is refused.
     let reply = patch(&server, &path, admin, &json!({"is_active": false})).await;
     assert_ok(&reply, user_read(id, "tom@example.com", false, true, true));
-    assert_unauthorized(&get(&server, "/users/me", Some(&token)).await);
+    assert_token_refused(&get(&server, "/users/me", Some(&token)).await);
     assert_login_refused(&server, "tom@example.com", PASSWORD).await;
 
     // Each flag can be set back; unspecified fields stay.
@@ -759,7 +757,7 @@ async fn superuser_patch_sets_flags() {
     let reply = patch(&server, &path, admin, &json!({"is_verified": false})).await;
     assert_ok(&reply, user_read(id, "tom@example.com", true, false, false));
     // The deactivation ended the old token for good (ASVS 7.4.2); a new login works.
-    assert_unauthorized(&get(&server, "/users/me", Some(&token)).await);
+    assert_token_refused(&get(&server, "/users/me", Some(&token)).await);
     let token = login_token(&server, "tom@example.com", PASSWORD).await;
     assert_ok(
         &get(&server, "/users/me", Some(&token)).await,
@@ -872,8 +870,8 @@ async fn superuser_deletes_a_user() {
     assert_not_found(&patch(&server, &path, admin, &json!({"is_active": true})).await);
     assert_eq!(stored(&server, id).await, None);
     // The deleted user's token no longer authenticates, and the login is gone.
-    assert_unauthorized(&get(&server, "/users/me", Some(&token)).await);
-    assert_unauthorized(&get(&server, "/authenticated-route", Some(&token)).await);
+    assert_token_refused(&get(&server, "/users/me", Some(&token)).await);
+    assert_token_refused(&get(&server, "/authenticated-route", Some(&token)).await);
     assert_login_refused(&server, "walt@example.com", PASSWORD).await;
     // Others are untouched.
     assert_ok(
@@ -893,7 +891,7 @@ async fn a_superuser_can_delete_themself() {
     let reply = delete(&server, &format!("/users/{admin_id}"), Some(&admin_token)).await;
     assert_eq!(reply.status, 204, "{}", reply.text);
     assert_eq!(reply.text, "");
-    assert_unauthorized(&get(&server, &format!("/users/{admin_id}"), Some(&admin_token)).await);
+    assert_token_refused(&get(&server, &format!("/users/{admin_id}"), Some(&admin_token)).await);
 }
 
 // ---------------------------------------------------------------------------------

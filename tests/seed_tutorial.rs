@@ -167,6 +167,7 @@ async fn the_docs_show_the_tutorials_routes_and_answers() {
         paths,
         [
             "/auth/jwt/logout",
+            "/auth/jwt/reauthenticate",
             "/auth/jwt/refresh",
             "/login",
             "/users/me"

@@ -19,6 +19,9 @@ pub struct Access {
     pub verified: bool,
     /// A user who is not a superuser is refused with 403.
     pub superuser: bool,
+    /// A sign-in older than this many seconds is refused with 401 and RFC 9470's
+    /// `insufficient_user_authentication` challenge (`fresh = N`).
+    pub fresh: Option<u32>,
 }
 
 impl Access {
@@ -27,6 +30,7 @@ impl Access {
         active: false,
         verified: false,
         superuser: false,
+        fresh: None,
     };
     /// An active user (`current_user(active=True)`).
     pub const ACTIVE: Self = Self {
@@ -46,6 +50,32 @@ impl Access {
             active: self.active || other.active,
             verified: self.verified || other.verified,
             superuser: self.superuser || other.superuser,
+            // The stricter of two freshness rules.
+            fresh: match (self.fresh, other.fresh) {
+                (Some(a), Some(b)) => Some(if a < b { a } else { b }),
+                (Some(a), None) | (None, Some(a)) => Some(a),
+                (None, None) => None,
+            },
+        }
+    }
+
+    /// Whether a sign-in at `auth_time` is fresh enough at `now`: an unknown
+    /// sign-in time never is.
+    ///
+    /// ```
+    /// use warden_runtime::authn::Access;
+    /// let fresh = Access { fresh: Some(300), ..Access::ACTIVE };
+    /// assert!(fresh.fresh_enough(Some(1_000), 1_300));
+    /// assert!(!fresh.fresh_enough(Some(1_000), 1_301));
+    /// assert!(!fresh.fresh_enough(None, 1_000));
+    /// assert!(Access::ACTIVE.fresh_enough(None, 1_000));
+    /// ```
+    pub fn fresh_enough(self, auth_time: Option<i64>, now: i64) -> bool {
+        match self.fresh {
+            None => true,
+            Some(max_age) => {
+                auth_time.is_some_and(|at| now.saturating_sub(at) <= i64::from(max_age))
+            }
         }
     }
 
@@ -87,6 +117,12 @@ pub struct Authenticated<'a, U> {
     pub session: Admission,
     /// When the token was issued, if known.
     pub issued_at: Option<i64>,
+    /// When the user last proved who they are, as this token knows it: its own
+    /// `auth_time`, else its session's last sign-in, else its issue time (a token
+    /// without a session was issued at its login).
+    pub auth_time: Option<i64>,
+    /// How they proved it (RFC 8176), as the token or its session says.
+    pub amr: Vec<String>,
 }
 
 /// The user a request authenticates as, trying the backends in order (or only the
@@ -122,6 +158,21 @@ pub async fn authenticate<'a, U: UserModel>(
             continue;
         };
         if let Some(user) = warden.manager().get(&id).await? {
+            let (auth_time, amr) = match &session {
+                Admission::Session {
+                    authenticated_at,
+                    amr,
+                    ..
+                } => (
+                    info.auth_time.unwrap_or(*authenticated_at),
+                    if info.amr.is_empty() {
+                        amr.to_vec()
+                    } else {
+                        info.amr
+                    },
+                ),
+                _ => (info.auth_time.or(info.issued_at).unwrap_or(0), info.amr),
+            };
             return Ok(Some(Authenticated {
                 user,
                 backend: &backend.name,
@@ -129,6 +180,8 @@ pub async fn authenticate<'a, U: UserModel>(
                 ambient: backend.transport.ambient(),
                 session,
                 issued_at: info.issued_at,
+                auth_time: (auth_time > 0).then_some(auth_time),
+                amr,
             }));
         }
     }
@@ -146,11 +199,29 @@ pub async fn authorize<'a, U: UserModel>(
     access: Access,
 ) -> Result<Authenticated<'a, U>, ApiError> {
     let Some(found) = authenticate(warden, headers, only).await? else {
-        // No user at all: 401 whatever the rule.
-        return Err(ApiError::unauthorized());
+        // No user at all: 401 whatever the rule; `invalid_token` when the request
+        // did carry a credential (RFC 6750 §3.1), so a client signs in again.
+        let presented = warden
+            .backends()
+            .iter()
+            .filter(|b| only.is_none_or(|name| b.name == name))
+            .any(|b| b.transport.token(headers).is_some());
+        return Err(if presented {
+            ApiError::invalid_token()
+        } else {
+            ApiError::unauthorized()
+        });
     };
     let ambient = found.ambient;
-    let user = access.admit(Some(found.user))?;
+    // A token of an inactive user is a credential refused too.
+    let user = access
+        .admit(Some(found.user))
+        .map_err(ApiError::as_invalid_token)?;
     crate::csrf::check(method, headers, ambient, warden.allowed_origins())?;
+    if let Some(max_age) = access.fresh
+        && !access.fresh_enough(found.auth_time, warden.manager().sessions().clock().now())
+    {
+        return Err(ApiError::reauthentication_required(max_age));
+    }
     Ok(Authenticated { user, ..found })
 }

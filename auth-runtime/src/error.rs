@@ -49,6 +49,10 @@ pub enum ErrorCode {
     /// OAuth associate callback: the provider account is linked to another user
     /// (warden's own code: FastAPI Users links it twice, then answers 500).
     OAuthAccountAlreadyLinked,
+    /// A route guarded with `fresh = N` met a sign-in older than N seconds (warden's
+    /// own code, 401 with RFC 9470's challenge): sign in again, or
+    /// `POST /auth/{name}/reauthenticate`.
+    ReauthenticationRequired,
 }
 
 impl ErrorCode {
@@ -72,6 +76,7 @@ impl ErrorCode {
             Self::OAuthNotAvailableEmail => "OAUTH_NOT_AVAILABLE_EMAIL",
             Self::OAuthUserAlreadyExists => "OAUTH_USER_ALREADY_EXISTS",
             Self::OAuthAccountAlreadyLinked => "OAUTH_ACCOUNT_ALREADY_LINKED",
+            Self::ReauthenticationRequired => "REAUTHENTICATION_REQUIRED",
         }
     }
 }
@@ -123,16 +128,33 @@ impl std::fmt::Display for ErrorCode {
     }
 }
 
+/// The `WWW-Authenticate` challenge a 401 carries (RFC 6750 §3, RFC 9470 §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Challenge {
+    /// No header.
+    None,
+    /// `Bearer`: the request carried no credential (RFC 6750 §3.1: no error code).
+    Bearer,
+    /// `Bearer error="invalid_token"`: a credential was presented and refused.
+    InvalidToken,
+    /// `Bearer error="insufficient_user_authentication", max_age=N` (RFC 9470 §3):
+    /// the sign-in is older than the route allows.
+    Reauthenticate(u32),
+}
+
 /// An error answered to a client, always as JSON `{"detail": ...}` like FastAPI.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiError {
     status: StatusCode,
     detail: Value,
-    bearer_challenge: bool,
+    challenge: Challenge,
     /// `Retry-After`, in seconds (RFC 9110 §10.2.3).
     retry_after: Option<u32>,
     /// Shaped as an OAuth 2.0 error (`{"error": ...}`), not FastAPI's `detail`.
     oauth: bool,
+    /// An RFC 6749 §5.2 `error` member beside `detail`, for OAuth2 clients that read
+    /// the FastAPI Users answer.
+    grant_error: Option<&'static str>,
 }
 
 impl ApiError {
@@ -151,8 +173,71 @@ impl ApiError {
     /// FastAPI Users omits the header, we add it).
     pub fn unauthorized() -> Self {
         Self {
-            bearer_challenge: true,
+            challenge: Challenge::Bearer,
             ..Self::new(StatusCode::UNAUTHORIZED, Value::from("Unauthorized"))
+        }
+    }
+
+    /// 401 `{"detail": "Unauthorized"}` for a request that presented a credential no
+    /// backend accepted: `WWW-Authenticate: Bearer error="invalid_token"` (RFC 6750
+    /// §3.1), so an OAuth2 client knows to sign in again rather than retry.
+    ///
+    /// ```
+    /// use warden_runtime::ApiError;
+    /// use axum::response::IntoResponse;
+    /// let response = ApiError::invalid_token().into_response();
+    /// assert_eq!(response.headers()["www-authenticate"], r#"Bearer error="invalid_token""#);
+    /// ```
+    pub fn invalid_token() -> Self {
+        Self {
+            challenge: Challenge::InvalidToken,
+            ..Self::unauthorized()
+        }
+    }
+
+    /// 401 `{"detail": "REAUTHENTICATION_REQUIRED"}` with `WWW-Authenticate: Bearer
+    /// error="insufficient_user_authentication", max_age=N` (RFC 9470 §3): the route
+    /// wants a sign-in at most `max_age` seconds old. Its own body code tells clients
+    /// not to answer it with a refresh, which keeps the sign-in time.
+    ///
+    /// ```
+    /// use warden_runtime::ApiError;
+    /// use axum::response::IntoResponse;
+    /// let response = ApiError::reauthentication_required(300).into_response();
+    /// assert_eq!(
+    ///     response.headers()["www-authenticate"],
+    ///     r#"Bearer error="insufficient_user_authentication", max_age=300"#
+    /// );
+    /// ```
+    pub fn reauthentication_required(max_age: u32) -> Self {
+        Self {
+            challenge: Challenge::Reauthenticate(max_age),
+            ..Self::new(
+                StatusCode::UNAUTHORIZED,
+                Value::from(ErrorCode::ReauthenticationRequired.as_str()),
+            )
+        }
+    }
+
+    /// The same error with RFC 6749 §5.2's `error` member beside `detail`: what an
+    /// OAuth2 client library reads from a refused password grant, while FastAPI
+    /// Users' clients keep reading `detail`.
+    #[must_use]
+    pub fn with_grant_error(mut self, code: &'static str) -> Self {
+        self.grant_error = Some(code);
+        self
+    }
+
+    /// The same 401 for a request that did present a credential: its challenge
+    /// names `invalid_token` (RFC 6750 §3.1).
+    #[must_use]
+    pub(crate) fn as_invalid_token(self) -> Self {
+        match self.challenge {
+            Challenge::Bearer => Self {
+                challenge: Challenge::InvalidToken,
+                ..self
+            },
+            _ => self,
         }
     }
 
@@ -205,9 +290,10 @@ impl ApiError {
         Self {
             status,
             detail,
-            bearer_challenge: false,
+            challenge: Challenge::None,
             retry_after: None,
             oauth: false,
+            grant_error: None,
         }
     }
 
@@ -232,16 +318,27 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = if self.oauth {
-            json!({ "error": self.detail })
-        } else {
-            json!({ "detail": self.detail })
+        let body = match (self.oauth, self.grant_error) {
+            (true, _) => json!({ "error": self.detail }),
+            (false, Some(error)) => json!({ "detail": self.detail, "error": error }),
+            (false, None) => json!({ "detail": self.detail }),
         };
         let mut response = (self.status, axum::Json(body)).into_response();
-        if self.bearer_challenge {
+        let challenge = match self.challenge {
+            Challenge::None => None,
+            Challenge::Bearer => Some(HeaderValue::from_static("Bearer")),
+            Challenge::InvalidToken => {
+                Some(HeaderValue::from_static(r#"Bearer error="invalid_token""#))
+            }
+            Challenge::Reauthenticate(max_age) => HeaderValue::from_str(&format!(
+                r#"Bearer error="insufficient_user_authentication", max_age={max_age}"#
+            ))
+            .ok(),
+        };
+        if let Some(challenge) = challenge {
             response
                 .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+                .insert(header::WWW_AUTHENTICATE, challenge);
         }
         if let Some(seconds) = self.retry_after {
             response

@@ -57,7 +57,7 @@ impl<U: UserModel> AuthState for Warden<U> {
 /// `(Active, Verified)`, `(Active, Superuser, Backend<Jwt>)`.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a warden guard policy",
-    note = "use `Active`, `Verified`, `Superuser`, `Backend<B>` or a tuple of them, e.g. `CurrentUser<(Active, Verified)>`"
+    note = "use `Active`, `Verified`, `Superuser`, `Fresh<N>`, `Backend<B>` or a tuple of them, e.g. `CurrentUser<(Active, Verified)>`"
 )]
 pub trait Policy: Send + Sync + 'static {
     /// The rule.
@@ -83,6 +83,20 @@ pub struct Verified;
 #[derive(Debug, Clone, Copy)]
 pub struct Superuser;
 
+/// The user must have signed in (or re-authenticated) at most `SECONDS` ago: older
+/// sign-ins are refused with 401 `{"detail": "REAUTHENTICATION_REQUIRED"}` and
+/// `WWW-Authenticate: Bearer error="insufficient_user_authentication",
+/// max_age=SECONDS` (RFC 9470), which `POST /auth/{name}/reauthenticate` answers.
+/// A refresh keeps the sign-in time, so it never makes a session fresh.
+///
+/// ```
+/// use warden_runtime::{Active, CurrentUser, Fresh, User};
+/// // What `#[protected(active, fresh = 300)]` means.
+/// async fn change_payout_account(user: CurrentUser<(Active, Fresh<300>), User>) {}
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct Fresh<const SECONDS: u32>;
+
 /// Only backend `B` is consulted: its transport is read and its strategy verifies.
 /// Backends that share a secret and an audience accept each other's tokens (as
 /// FastAPI Users' do); give `B` its own secret or audience to keep them apart.
@@ -107,6 +121,13 @@ impl Policy for Verified {
 impl Policy for Superuser {
     const ACCESS: Access = Access {
         superuser: true,
+        ..Access::ANY
+    };
+}
+
+impl<const SECONDS: u32> Policy for Fresh<SECONDS> {
+    const ACCESS: Access = Access {
+        fresh: Some(SECONDS),
         ..Access::ANY
     };
 }

@@ -24,6 +24,7 @@ compile_error!(
 
 pub mod authn;
 pub mod backend;
+mod clock;
 mod csrf;
 pub mod dev;
 pub mod error;
@@ -39,6 +40,7 @@ pub mod probe;
 mod random;
 pub mod routes;
 pub mod session;
+pub mod signin;
 pub mod store;
 pub mod strategy;
 pub mod throttle;
@@ -53,9 +55,10 @@ pub use backend::{
     AuthBackend, BackendConfig, CookieSettings, KeySource, Lifetime, SameSite, SessionConfig,
     StrategyConfig, TransportConfig,
 };
+pub use clock::Clock;
 pub use error::{ApiError, ConfigError, Error, ErrorCode, ErrorTexts, FieldError};
 pub use guard::{
-    Active, AuthState, Authenticated, Backend, CurrentUser, OptionalUser, Policy, Superuser,
+    Active, AuthState, Authenticated, Backend, CurrentUser, Fresh, OptionalUser, Policy, Superuser,
     Verified,
 };
 pub use jsonwebtoken::jwk::{Jwk, JwkSet};
@@ -65,6 +68,7 @@ pub use manager::{
 };
 pub use model::{Account, Field, FieldKind, FieldValue, UserId, UserModel};
 pub use password::{PasswordHasher, PasswordHasherConfig};
+pub use routes::not_found;
 #[cfg(feature = "postgres")]
 pub use store::PostgresStore;
 pub use store::{

@@ -398,6 +398,9 @@ pub struct WardenBuilder<U: UserModel = User> {
     proxies: TrustedProxies,
     oauth: Vec<PendingOAuth>,
     oauth_extra: Option<fn() -> U::Create>,
+    clock: crate::clock::Clock,
+    /// `.clock(...)` came after a backend, whose strategy has the other clock.
+    late_clock: bool,
 }
 
 /// An OAuth router as added: its provider client is built at `build()`.
@@ -431,11 +434,36 @@ impl<U: UserModel> Default for WardenBuilder<U> {
             proxies: TrustedProxies::default(),
             oauth: Vec::new(),
             oauth_extra: None,
+            clock: crate::clock::Clock::system(),
+            late_clock: false,
         }
     }
 }
 
 impl<U: UserModel> WardenBuilder<U> {
+    /// Measures every expiry (tokens, sessions, refresh tokens, re-authentication)
+    /// on `clock`, so that a test moves time instead of sleeping. Only with the
+    /// `test-clock` feature; call it before adding backends.
+    ///
+    /// ```
+    /// use warden_runtime::{Clock, JwtStrategy, Lifetime, MemoryStore, User, Warden};
+    /// let clock = Clock::manual(1_900_000_000);
+    /// let jwt = JwtStrategy::builder("a-secret-of-at-least-thirty-two-bytes", Lifetime::Seconds(60)).build()?;
+    /// let warden = Warden::<User>::builder()
+    ///     .clock(clock.clone())
+    ///     .store(MemoryStore::new())
+    ///     .strategy("jwt", jwt)
+    ///     .build()?;
+    /// clock.advance(61); // every token issued before now has expired
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(feature = "test-clock")]
+    pub fn clock(mut self, clock: crate::clock::Clock) -> Self {
+        self.late_clock |= !self.backends.is_empty();
+        self.clock = clock;
+        self
+    }
+
     /// Where users live.
     pub fn store(mut self, store: impl UserStore<U>) -> Self {
         self.store = Some(Arc::new(store));
@@ -716,7 +744,8 @@ impl<U: UserModel> WardenBuilder<U> {
                 config.strategy_with_secret(secret)?
             }
             _ => B::strategy()?,
-        })
+        }
+        .with_clock(self.clock.clone()))
     }
 
     /// Serves FastAPI Users' OAuth login router for client `C` (declared with
@@ -844,6 +873,7 @@ impl<U: UserModel> WardenBuilder<U> {
 
     /// Adds a bearer backend with a JWT strategy built by hand.
     pub fn strategy(self, name: impl Into<String>, strategy: JwtStrategy) -> Self {
+        let strategy = strategy.with_clock(self.clock.clone());
         self.custom_backend(
             name,
             CachedJwt::new(strategy, VERIFIED_TOKENS),
@@ -882,6 +912,11 @@ impl<U: UserModel> WardenBuilder<U> {
 
     /// Checks the whole configuration and builds.
     pub fn build(self) -> Result<Warden<U>, ConfigError> {
+        if self.late_clock {
+            return Err(ConfigError::Mismatch(
+                "call .clock(...) before adding backends, so that their tokens use it".into(),
+            ));
+        }
         let store = self.store.ok_or(ConfigError::Incomplete(
             "no user store: add .store(SqliteStore::open(\"sqlite://warden.db\").await?)",
         ))?;
@@ -941,7 +976,7 @@ impl<U: UserModel> WardenBuilder<U> {
                         option: "strategy",
                         problem: "\"database\" keeps tokens in the user store's database, and this store has none: use SqliteStore, PostgresStore or DatabaseStore".into(),
                     })?;
-                    Arc::new(DatabaseStrategy::new(tokens, lifetime))
+                    Arc::new(DatabaseStrategy::new(tokens, lifetime).with_clock(self.clock.clone()))
                 }
             };
             backends.push(BackendEntry {
@@ -1028,7 +1063,8 @@ impl<U: UserModel> WardenBuilder<U> {
         let store: Arc<dyn UserStore<U>> = Arc::new(CachedStore::new(store, self.cache));
         let warden = Warden {
             inner: Arc::new(Inner {
-                manager: UserManager::with_tokens(store, hasher, events, tokens),
+                manager: UserManager::with_tokens(store, hasher, events, tokens)
+                    .clocked(self.clock),
                 backends,
                 requires_verification: self.requires_verification,
                 docs: !self.no_docs,

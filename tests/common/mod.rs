@@ -206,6 +206,41 @@ impl Reply {
     }
 }
 
+/// The challenge of a 401 to a request that carried no credential (RFC 6750 §3.1:
+/// no error code).
+pub const NO_CREDENTIAL: &str = "Bearer";
+/// The challenge of a 401 to a request whose credential was refused (RFC 6750 §3.1).
+pub const INVALID_TOKEN: &str = r#"Bearer error="invalid_token""#;
+
+/// A 401 `{"detail": "Unauthorized"}` (FastAPI Users' body) to a request that
+/// carried no credential: the bare `Bearer` challenge.
+#[track_caller]
+pub fn assert_unauthorized(reply: &Reply) {
+    assert_eq!(reply.status, 401, "{}", reply.text);
+    assert_eq!(reply.json(), json!({"detail": "Unauthorized"}));
+    assert_eq!(reply.header("www-authenticate"), Some(NO_CREDENTIAL));
+}
+
+/// A 401 `{"detail": "Unauthorized"}` to a request whose credential was refused
+/// (malformed, expired, revoked, of an unknown or inactive user): the challenge
+/// names `invalid_token`, so an OAuth2 client signs in again.
+#[track_caller]
+pub fn assert_token_refused(reply: &Reply) {
+    assert_eq!(reply.status, 401, "{}", reply.text);
+    assert_eq!(reply.json(), json!({"detail": "Unauthorized"}));
+    assert_eq!(reply.header("www-authenticate"), Some(INVALID_TOKEN));
+}
+
+/// The 401 to a request that sent `token` as its bearer credential, or none:
+/// [`assert_token_refused`] or [`assert_unauthorized`].
+#[track_caller]
+pub fn assert_unauthorized_with(reply: &Reply, token: Option<&str>) {
+    match token {
+        Some(_) => assert_token_refused(reply),
+        None => assert_unauthorized(reply),
+    }
+}
+
 /// A client for a server of any user model: requests by method, path, token and
 /// JSON body, each read whole.
 pub struct Http {

@@ -23,6 +23,10 @@ pub(crate) fn expand(mut item: syn::ItemFn, guard: &Guard) -> TokenStream {
     if guard.superuser {
         markers.push(quote!(#private::Superuser));
     }
+    if let Some((seconds, span)) = guard.fresh {
+        let seconds = proc_macro2::Literal::u32_unsuffixed(seconds);
+        markers.push(quote_spanned!(span=> #private::Fresh<#seconds>));
+    }
     if let Some(backend) = &guard.backend {
         markers.push(quote_spanned!(backend.span()=> #private::Backend<#backend>));
     }

@@ -11,6 +11,8 @@ pub(crate) struct Guard {
     pub verified: bool,
     pub superuser: bool,
     pub optional: bool,
+    /// `fresh = N`: the most seconds since the last sign-in, and where it was written.
+    pub fresh: Option<(u32, proc_macro2::Span)>,
     pub backend: Option<syn::Path>,
     pub krate: syn::Path,
     /// The parameter types to check against the model: with `optional`, exactly one
@@ -58,6 +60,7 @@ impl Guard {
             verified: args.verified.is_present(),
             superuser: args.superuser.is_present(),
             optional: args.optional.is_present(),
+            fresh: args.fresh.map(|fresh| (fresh.seconds, fresh.span)),
             backend: args.backend,
             krate,
             checked,

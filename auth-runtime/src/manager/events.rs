@@ -61,8 +61,33 @@ pub trait UserEvents<U: UserModel = User>: Send + Sync + 'static {
     /// After a user registered.
     async fn on_after_register(&self, _user: &U) {}
 
-    /// After a user logged in (and after a refresh).
+    /// After a user logged in: a password login on any backend, or a provider's
+    /// callback (FastAPI Users fires it there only; a refresh or a
+    /// re-authentication does not).
     async fn on_after_login(&self, _user: &U) {}
+
+    /// Whether `user` may sign in as `sign_in` describes: every way in asks (a
+    /// password on any backend, a provider, a refresh, a re-authentication), after
+    /// warden's own checks (active; verified when required). `false` refuses with
+    /// the route's own refusal (400 `LOGIN_BAD_CREDENTIALS` for a login,
+    /// `invalid_grant` for a refresh token, 401 for a refresh by access token), so
+    /// the client learns nothing more. The default admits everyone.
+    ///
+    /// ```
+    /// use warden_runtime::{async_trait, User, UserEvents};
+    /// use warden_runtime::signin::{SignIn, SignInKind};
+    /// struct NoRobots;
+    /// #[async_trait]
+    /// impl UserEvents for NoRobots {
+    ///     async fn admit(&self, user: &User, sign_in: &SignIn<'_>) -> bool {
+    ///         // Robots may refresh their sessions but not start new ones.
+    ///         sign_in.kind != SignInKind::Start || !user.email.ends_with("@robots.example")
+    ///     }
+    /// }
+    /// ```
+    async fn admit(&self, _user: &U, _sign_in: &SignIn<'_>) -> bool {
+        true
+    }
 
     /// After a user was updated, with the fields the update set.
     async fn on_after_update(&self, _user: &U, _update: &UserUpdate<U::Update>) {}
@@ -111,4 +136,29 @@ fn password_rule(
         return Err(InvalidPassword::new(contains_login));
     }
     Ok(())
+}
+
+/// What a sign-in does to the session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SignInKind {
+    /// A new login: a session opens and `on_after_login` fires.
+    Start,
+    /// A refresh: the session goes on, with its sign-in time and `amr`.
+    Continue,
+    /// A re-authentication: the same session, a new sign-in time and `amr`.
+    Reauthenticate,
+}
+
+/// A sign-in about to be granted, as [`UserEvents::admit`]
+/// sees it.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct SignIn<'a> {
+    /// The backend whose tokens it would grant.
+    pub backend: &'a str,
+    /// Start, continue or re-authenticate.
+    pub kind: SignInKind,
+    /// How the user proved who they are (RFC 8176 values).
+    pub amr: &'a [String],
 }

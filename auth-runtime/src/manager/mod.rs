@@ -8,7 +8,9 @@ mod update;
 
 use std::sync::Arc;
 
-pub use events::{DefaultEvents, InvalidPassword, UserEvents, default_password_rule};
+pub use events::{
+    DefaultEvents, InvalidPassword, SignIn, SignInKind, UserEvents, default_password_rule,
+};
 pub use flows::{ActionTokens, TokenSettings};
 pub use oauth::OAuthPolicy;
 pub use update::UserUpdate;
@@ -149,6 +151,15 @@ impl<U: UserModel> UserManager<U> {
             tokens: Arc::new(tokens),
             sessions: Arc::new(sessions),
         }
+    }
+
+    /// The same manager, its sessions measuring time on `clock` (before any clone
+    /// of it is taken).
+    pub(crate) fn clocked(mut self, clock: crate::clock::Clock) -> Self {
+        if let Some(sessions) = Arc::get_mut(&mut self.sessions) {
+            sessions.set_clock(clock);
+        }
+        self
     }
 
     /// The sessions: every login's, with their tokens.

@@ -83,6 +83,9 @@ pub struct Identity {
     pub email_verified: bool,
     /// The provider's tokens.
     pub tokens: ProviderTokens,
+    /// How the provider says the user proved who they are: its ID token's `amr`
+    /// (RFC 8176), empty when it has none (GitHub, or no such claim).
+    pub amr: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -131,6 +134,31 @@ struct IdClaims {
     email: Option<String>,
     #[serde(default, deserialize_with = "flexible_bool")]
     email_verified: bool,
+    /// RFC 8176 values; anything but an array of strings is ignored.
+    #[serde(default, deserialize_with = "string_list")]
+    amr: Vec<String>,
+}
+
+/// An array of short strings, or nothing: a provider's odd `amr` is not a reason
+/// to refuse its login, only to record none.
+fn string_list<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    Ok(match Value::deserialize(deserializer)? {
+        Value::Array(values) => values
+            .into_iter()
+            .filter_map(|value| match value {
+                Value::String(method)
+                    if !method.is_empty()
+                        && method.len() <= 32
+                        && !method.contains(char::is_whitespace) =>
+                {
+                    Some(method)
+                }
+                _ => None,
+            })
+            .take(8)
+            .collect(),
+        _ => Vec::new(),
+    })
 }
 
 /// Some providers send `email_verified` as a string.
@@ -401,6 +429,7 @@ impl ProviderClient {
             email: claims.email,
             email_verified: claims.email_verified,
             tokens: tokens.provider_tokens(),
+            amr: claims.amr,
         };
         if identity.email.is_none()
             && let Some(userinfo) = &discovery.userinfo_endpoint
@@ -452,6 +481,7 @@ impl ProviderClient {
             email_verified: primary.as_ref().is_some_and(|email| email.verified),
             email: primary.map(|email| email.email),
             tokens: ProviderTokens::default(),
+            amr: Vec::new(),
         })
     }
 

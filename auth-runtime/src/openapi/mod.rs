@@ -260,12 +260,24 @@ mod tests {
             ("/auth/jwt/login", "post", "auth:jwt.login", "auth"),
             ("/auth/jwt/logout", "post", "auth:jwt.logout", "auth"),
             ("/auth/jwt/refresh", "post", "auth:jwt.refresh", "auth"),
+            (
+                "/auth/jwt/reauthenticate",
+                "post",
+                "auth:jwt.reauthenticate",
+                "auth",
+            ),
             ("/auth/cookie/login", "post", "auth:cookie.login", "auth"),
             ("/auth/cookie/logout", "post", "auth:cookie.logout", "auth"),
             (
                 "/auth/cookie/refresh",
                 "post",
                 "auth:cookie.refresh",
+                "auth",
+            ),
+            (
+                "/auth/cookie/reauthenticate",
+                "post",
+                "auth:cookie.reauthenticate",
                 "auth",
             ),
             ("/auth/register", "post", "register:register", "auth"),
@@ -641,7 +653,12 @@ mod tests {
         paths.sort_unstable();
         assert_eq!(
             paths,
-            ["/auth/jwt/login", "/auth/jwt/logout", "/auth/jwt/refresh"]
+            [
+                "/auth/jwt/login",
+                "/auth/jwt/logout",
+                "/auth/jwt/reauthenticate",
+                "/auth/jwt/refresh"
+            ]
         );
         assert!(doc["components"]["schemas"].get("VerifyRequest").is_none());
         let tags: Vec<&str> = doc["tags"]

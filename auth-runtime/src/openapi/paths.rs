@@ -468,6 +468,8 @@ fn auth_operations(backend: &BackendSpec, scheme: &str) -> Vec<Op> {
     };
     let (login_status, login_response) = login_success("the cookie carries the token.");
     let (refresh_status, refresh_response) = login_success("the cookie carries a fresh token.");
+    let (reauth_status, reauth_response) =
+        login_success("the cookie carries a token of the renewed sign-in.");
     let logout_response = match backend.cookie_name() {
         None => Response::new("No Content"),
         Some(cookie) => set_cookie(cookie, "No Content: the cookie is cleared."),
@@ -522,6 +524,33 @@ fn auth_operations(backend: &BackendSpec, scheme: &str) -> Vec<Op> {
         ])
         .success(refresh_status, refresh_response)
         .errors(Errors::new().unauthorized())
+        .security(&scheme),
+        Op::new(
+            HttpMethod::Post,
+            format!("/auth/{name}/reauthenticate"),
+            format!("auth:{name}.reauthenticate"),
+        )
+        .description(
+            "Step-up (RFC 9470): the signed-in user gives the password again and the same \
+             session is signed anew; the answer is the login response, with tokens that \
+             routes guarded with `fresh = N` accept for N seconds. They answer a stale \
+             sign-in with 401 `REAUTHENTICATION_REQUIRED` and `WWW-Authenticate: Bearer \
+             error=\"insufficient_user_authentication\", max_age=N`.",
+        )
+        .body(&[
+            (FORM, schemas::REAUTHENTICATE_REQUEST),
+            (JSON, schemas::REAUTHENTICATE_REQUEST),
+        ])
+        .success(reauth_status, reauth_response)
+        .errors(
+            Errors::new()
+                .code(
+                    ErrorCode::LoginBadCredentials,
+                    "The password is wrong, or the username is not the user's own.",
+                )
+                .unauthorized()
+                .validation(),
+        )
         .security(&scheme),
     ]
 }

@@ -27,6 +27,7 @@ pub(super) const JWK_SET: &str = "JwkSet";
 pub(super) const SESSION_READ: &str = "SessionRead";
 pub(super) const OAUTH_AUTHORIZE: &str = "OAuth2AuthorizeResponse";
 pub(super) const REFRESH_REQUEST: &str = "RefreshTokenRequest";
+pub(super) const REAUTHENTICATE_REQUEST: &str = "ReauthenticateRequest";
 
 /// `#/components/schemas/{name}`.
 pub(super) fn reference(name: &str) -> RefOr<Schema> {
@@ -290,6 +291,23 @@ fn refresh_request() -> Schema {
         .into()
 }
 
+fn reauthenticate_request() -> Schema {
+    object(REAUTHENTICATE_REQUEST)
+        .description(Some(
+            "The signed-in user's password again (form or JSON); `username`, if given, must \
+             be their own login. RFC 9470 step-up: the session is signed anew.",
+        ))
+        .property(
+            "grant_type",
+            optional(string().pattern(Some("^password$")), None),
+        )
+        .property("username", optional(string(), None))
+        .property("password", password())
+        .required("password")
+        .build()
+        .into()
+}
+
 fn jwk_set() -> Schema {
     let jwk = object("Jwk")
         .description(Some(
@@ -408,6 +426,7 @@ pub(super) fn components(spec: &ApiSpec) -> Vec<(&'static str, Schema)> {
         schemas.push((SESSION_READ, session_read()));
     }
     schemas.push((REFRESH_REQUEST, refresh_request()));
+    schemas.push((REAUTHENTICATE_REQUEST, reauthenticate_request()));
     if !spec.oauth.is_empty() {
         schemas.push((OAUTH_AUTHORIZE, oauth_authorize()));
     }

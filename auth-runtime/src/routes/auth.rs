@@ -1,21 +1,115 @@
-//! FastAPI Users' auth router for one backend: login, logout, and warden's refresh.
+//! FastAPI Users' auth router for one backend: login, logout, and warden's refresh
+//! and re-authentication. Each route proves a credential; the sign-in step
+//! ([`crate::signin`]) grants the session.
 
 use std::sync::Arc;
 
-use axum::http::{HeaderMap, HeaderValue, Method, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, Method};
+use axum::response::Response;
 
 use super::body::{Fields, Reader};
-use crate::authn::{Access, authorize};
+use crate::authn::{Access, Authenticated, authorize};
 use crate::error::{ApiError, ErrorCode};
 use crate::model::UserId;
 use crate::model::UserModel;
 use crate::password::MAX_PASSWORD_BYTES;
-use crate::session::random_id;
-use crate::session::{Admission, Session};
-use crate::strategy::Grant;
+use crate::session::Admission;
+use crate::signin::{Ongoing, Proof, Refusal, Step, sign_in};
 use crate::user::{MAX_EMAIL_LEN, normalize_email};
 use crate::warden::Warden;
+
+/// A login refusal as FastAPI Users words it; with RFC 6749 §5.2's
+/// `"error": "invalid_grant"` beside `detail` when the form named
+/// `grant_type=password`, so that an OAuth2 client library reads it too.
+fn login_refusal<U: UserModel>(
+    warden: &Warden<U>,
+    code: ErrorCode,
+    password_grant: bool,
+) -> ApiError {
+    let error = warden.error(code);
+    if password_grant {
+        error.with_grant_error("invalid_grant")
+    } else {
+        error
+    }
+}
+
+/// How the login routes word the sign-in step's refusals (FastAPI Users: an
+/// inactive user is indistinguishable from a wrong password).
+fn login_refused<U: UserModel>(warden: &Warden<U>, why: Refusal, password_grant: bool) -> ApiError {
+    let code = match why {
+        Refusal::Unverified => ErrorCode::LoginUserNotVerified,
+        Refusal::Inactive | Refusal::Denied => ErrorCode::LoginBadCredentials,
+    };
+    login_refusal(warden, code, password_grant)
+}
+
+/// The username and password of a login form (or JSON), the account as
+/// throttling counts it, and whether the form named `grant_type=password`.
+struct Credentials<'a> {
+    username: &'a str,
+    password: &'a str,
+    account: String,
+    password_grant: bool,
+}
+
+fn credentials<U: UserModel>(fields: &Fields) -> Result<Credentials<'_>, ApiError> {
+    let mut reader = Reader::new(fields);
+    let username = reader.string("username", MAX_EMAIL_LEN);
+    let password = reader.string("password", MAX_PASSWORD_BYTES);
+    let password_grant = reader.optional_literal("grant_type", "password");
+    let (username, password) = reader.finish_with((username, password))?;
+    // The account as throttling counts it: an e-mail in its normalised form, so
+    // its spellings share one count.
+    let account = match U::LOGIN {
+        "email" => normalize_email(username).unwrap_or_else(|_| username.to_owned()),
+        _ => username.to_owned(),
+    };
+    Ok(Credentials {
+        username,
+        password,
+        account,
+        password_grant,
+    })
+}
+
+/// Proves a password: the user it belongs to, or the route's refusal. Each
+/// attempt counts against the account before the password is checked, so that
+/// concurrent guesses meet the limit exactly; a right password clears the count.
+async fn prove_password<U: UserModel>(
+    warden: &Warden<U>,
+    extensions: &axum::http::Extensions,
+    headers: &HeaderMap,
+    credentials: &Credentials<'_>,
+) -> Result<U, ApiError> {
+    let address = warden.client_address(extensions, headers);
+    if let Some(throttle) = warden.throttle() {
+        throttle.check_login(&credentials.account, address).await?;
+    }
+    let user = warden
+        .manager()
+        .authenticate(credentials.username, credentials.password.to_owned())
+        .await
+        .map_err(super::users::internal)?;
+    match user {
+        Some(user) if user.is_active() => {
+            if let Some(throttle) = warden.throttle() {
+                throttle.clear_account(&credentials.account).await?;
+            }
+            Ok(user)
+        }
+        _ => {
+            if let Some(throttle) = warden.throttle() {
+                throttle.failed_login(address).await?;
+            }
+            Err(login_refusal(
+                warden,
+                ErrorCode::LoginBadCredentials,
+                credentials.password_grant,
+            ))
+        }
+    }
+}
 
 /// `POST /auth/{name}/login`: OAuth2 password form fields `username` and `password`
 /// (or the same as JSON). 200 `{"access_token", "token_type": "bearer"}`; 400
@@ -37,59 +131,87 @@ pub(crate) async fn login<U: UserModel>(
         entry.transport.ambient(),
         warden.allowed_origins(),
     )?;
-    let mut reader = Reader::new(&fields);
-    let username = reader.string("username", MAX_EMAIL_LEN);
-    let password = reader.string("password", MAX_PASSWORD_BYTES);
-    reader.optional_literal("grant_type", "password");
-    let (username, password) = reader.finish_with((username, password))?;
-    // The account as throttling counts it: an e-mail in its normalised form, so
-    // its spellings share one count.
-    let account = match U::LOGIN {
-        "email" => normalize_email(username).unwrap_or_else(|_| username.to_owned()),
-        _ => username.to_owned(),
-    };
-    let address = warden.client_address(&extensions, &headers);
-    if let Some(throttle) = warden.throttle() {
-        throttle.check_login(&account, address).await?;
-    }
-    let user = warden
-        .manager()
-        .authenticate(username, password.to_owned())
-        .await
-        .map_err(super::users::internal)?;
-    match user {
-        Some(user) if user.is_active() => {
-            if let Some(throttle) = warden.throttle() {
-                throttle.clear_account(&account).await?;
-            }
-            if warden.requires_verification() && !user.is_verified() {
-                return Err(warden.error(ErrorCode::LoginUserNotVerified));
-            }
-            let now = crate::token::now();
-            let login = Login::Start {
-                created_at: now,
-                expires_at: entry.max_age(now),
-                user_agent: user_agent(&headers),
-            };
-            issue(&warden, &backend, &user, login).await
-        }
-        _ => {
-            if let Some(throttle) = warden.throttle() {
-                throttle.failed_login(address).await?;
-            }
-            Err(warden.error(ErrorCode::LoginBadCredentials))
-        }
-    }
+    let credentials = credentials::<U>(&fields)?;
+    let user = prove_password(&warden, &extensions, &headers, &credentials).await?;
+    sign_in(
+        &warden,
+        &backend,
+        &user,
+        Step::Start(Proof::Password),
+        &headers,
+    )
+    .await
+    .map_err(|failure| {
+        failure.answer(|why| login_refused(&warden, why, credentials.password_grant))
+    })
 }
 
-/// The guard of logout and refresh: an active user of this backend (verified too
-/// when the warden requires it), from an allowed origin if the token is a cookie
-/// (both are `POST`s).
+/// `POST /auth/{name}/reauthenticate`: the signed-in user proves the password again
+/// (form or JSON `password`; `username` may be given and must then be theirs) and
+/// the same session is signed anew: 200 with the backend's login response, whose
+/// tokens carry the new sign-in time that `fresh = N` guards measure (RFC 9470).
+/// 401 without a valid token of this backend, 400 `LOGIN_BAD_CREDENTIALS` for a
+/// wrong password (counted by the throttle like a login).
+pub(crate) async fn reauthenticate<U: UserModel>(
+    warden: Warden<U>,
+    backend: Arc<str>,
+    extensions: axum::http::Extensions,
+    headers: HeaderMap,
+    fields: Fields,
+) -> Result<Response, ApiError> {
+    let found = backend_user(&warden, &backend, &headers).await?;
+    let mut reader = Reader::new(&fields);
+    let username = reader.optional_string("username", MAX_EMAIL_LEN);
+    let password = reader.string("password", MAX_PASSWORD_BYTES);
+    let password_grant = reader.optional_literal("grant_type", "password");
+    let password = reader.finish_with(password)?;
+    let login = found.user.login().to_owned();
+    let credentials = Credentials {
+        // Always the signed-in user's own login: a re-authentication can never
+        // switch accounts. A different username given is a wrong credential.
+        username: &login,
+        password,
+        account: match U::LOGIN {
+            "email" => normalize_email(&login).unwrap_or_else(|_| login.clone()),
+            _ => login.clone(),
+        },
+        password_grant,
+    };
+    let other = username.is_some_and(|given| {
+        let given = match U::LOGIN {
+            "email" => normalize_email(given).unwrap_or_else(|_| given.to_owned()),
+            _ => given.to_owned(),
+        };
+        given != credentials.account
+    });
+    let proved = prove_password(&warden, &extensions, &headers, &credentials).await?;
+    if other || proved.id() != found.user.id() {
+        return Err(login_refusal(
+            &warden,
+            ErrorCode::LoginBadCredentials,
+            password_grant,
+        ));
+    }
+    let ongoing = ongoing_of(&warden, &backend, &found)?;
+    sign_in(
+        &warden,
+        &backend,
+        &proved,
+        Step::Reauthenticate(ongoing, Proof::Password),
+        &headers,
+    )
+    .await
+    .map_err(|failure| failure.answer(|why| login_refused(&warden, why, password_grant)))
+}
+
+/// The guard of logout, refresh and re-authentication: an active user of this
+/// backend (verified too when the warden requires it), from an allowed origin if
+/// the token is a cookie (all are `POST`s).
 async fn backend_user<'a, U: UserModel>(
     warden: &'a Warden<U>,
     backend: &str,
     headers: &'a HeaderMap,
-) -> Result<crate::authn::Authenticated<'a, U>, ApiError> {
+) -> Result<Authenticated<'a, U>, ApiError> {
     authorize(
         warden,
         &Method::POST,
@@ -108,22 +230,63 @@ fn route_access<U: UserModel>(warden: &Warden<U>) -> Access {
     })
 }
 
+/// The session an authenticated request's token belongs to, to go on with; a
+/// token without one (FastAPI Users') opens one from its own issue time, and is
+/// refused (401) once that is past the backend's maximum session age.
+fn ongoing_of<U: UserModel>(
+    warden: &Warden<U>,
+    backend: &str,
+    found: &Authenticated<'_, U>,
+) -> Result<Ongoing, ApiError> {
+    let entry = warden.backend(backend).ok_or_else(ApiError::internal)?;
+    Ok(match &found.session {
+        Admission::Session {
+            id,
+            created_at,
+            authenticated_at,
+            amr,
+            expires_at,
+        } => Ongoing {
+            id: Some(id.clone()),
+            created_at: *created_at,
+            expires_at: *expires_at,
+            // The token's own sign-in time: an older token of a session that was
+            // re-authenticated since does not become fresh by refreshing.
+            authenticated_at: found.auth_time.unwrap_or(*authenticated_at),
+            amr: if found.amr.is_empty() {
+                amr.to_vec()
+            } else {
+                found.amr.clone()
+            },
+        },
+        _ => {
+            let now = warden.manager().sessions().clock().now();
+            let created_at = found.issued_at.unwrap_or(now);
+            Ongoing {
+                id: None,
+                created_at,
+                expires_at: entry.max_age(created_at),
+                authenticated_at: created_at,
+                amr: found.amr.clone(),
+            }
+        }
+    })
+}
+
 /// A login of `user` through `backend`, from elsewhere than its password route (an
-/// OAuth callback): a new session, the backend's login response.
+/// OAuth callback): the sign-in step with the provider's proof; its refusals as
+/// the callback words them (FastAPI Users: 400 `LOGIN_BAD_CREDENTIALS` for an
+/// inactive user).
 pub(crate) async fn login_as<U: UserModel>(
     warden: &Warden<U>,
     backend: &str,
     user: &U,
+    proof: Proof,
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
-    let entry = warden.backend(backend).ok_or_else(ApiError::internal)?;
-    let now = crate::token::now();
-    let login = Login::Start {
-        created_at: now,
-        expires_at: entry.max_age(now),
-        user_agent: user_agent(headers),
-    };
-    issue(warden, backend, user, login).await
+    sign_in(warden, backend, user, Step::Start(proof), headers)
+        .await
+        .map_err(|failure| failure.answer(|why| login_refused(warden, why, false)))
 }
 
 /// `POST /auth/{name}/logout`: the strategy destroys the token and its session
@@ -162,7 +325,7 @@ pub(crate) async fn logout<U: UserModel>(
 /// `{"refresh_token": ...}`) on a backend that issues them: the token is used up
 /// and a new pair answered; a token used before ends its whole session. Without
 /// one: FastAPI Users' recipe, a valid access token buys a fresh one of the same
-/// login, which keeps its login time and never outlives the maximum session age.
+/// login, which keeps its sign-in time and never outlives the maximum session age.
 pub(crate) async fn refresh<U: UserModel>(
     warden: Warden<U>,
     backend: Arc<str>,
@@ -177,39 +340,22 @@ pub(crate) async fn refresh<U: UserModel>(
         if grant_type.is_some_and(|grant| grant != "refresh_token") {
             return Err(oauth_error("unsupported_grant_type"));
         }
-        return refresh_grant(&warden, &backend, refresh_token).await;
+        return refresh_grant(&warden, &backend, refresh_token, &headers).await;
     }
     if grant_type.is_some_and(|grant| grant == "refresh_token") {
         return Err(oauth_error("invalid_request"));
     }
     let found = backend_user(&warden, &backend, &headers).await?;
-    let entry = warden.backend(&backend).ok_or_else(ApiError::internal)?;
-    let now = crate::token::now();
-    let login = match found.session {
-        Admission::Session {
-            id,
-            created_at,
-            expires_at,
-        } => Login::Continue {
-            id,
-            created_at,
-            expires_at,
-        },
-        // A token without a session starts one, from the token's own issue time.
-        _ => {
-            let created_at = found.issued_at.unwrap_or(now);
-            let expires_at = entry.max_age(created_at);
-            if expires_at.is_some_and(|end| end <= now) {
-                return Err(ApiError::unauthorized());
-            }
-            Login::Start {
-                created_at,
-                expires_at,
-                user_agent: user_agent(&headers),
-            }
-        }
-    };
-    issue(&warden, &backend, &found.user, login).await
+    let ongoing = ongoing_of(&warden, &backend, &found)?;
+    sign_in(
+        &warden,
+        &backend,
+        &found.user,
+        Step::Continue(ongoing),
+        &headers,
+    )
+    .await
+    .map_err(|failure| failure.answer(|_| ApiError::invalid_token()))
 }
 
 /// The refresh-token grant. Its errors are RFC 6749 §5.2's: 400 `invalid_grant`.
@@ -217,6 +363,7 @@ async fn refresh_grant<U: UserModel>(
     warden: &Warden<U>,
     backend: &str,
     refresh_token: &str,
+    headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
     let entry = warden.backend(backend).ok_or_else(ApiError::internal)?;
     if entry.sessions.refresh.is_none() {
@@ -231,126 +378,25 @@ async fn refresh_grant<U: UserModel>(
     else {
         return Err(oauth_error("invalid_grant"));
     };
-    let user = U::Id::parse(&session.user_id);
-    let user = match user {
+    let user = match U::Id::parse(&session.user_id) {
         Some(id) => warden.manager().get(&id).await?,
         None => None,
     };
-    let Ok(user) = route_access(warden).admit(user) else {
+    let Some(user) = user else {
         return Err(oauth_error("invalid_grant"));
     };
-    let login = Login::Continue {
-        id: session.id,
-        created_at: session.created_at,
-        expires_at: session.expires_at,
-    };
-    issue(warden, backend, &user, login).await
+    sign_in(
+        warden,
+        backend,
+        &user,
+        Step::Continue(Ongoing::of(&session)),
+        headers,
+    )
+    .await
+    .map_err(|failure| failure.answer(|_| oauth_error("invalid_grant")))
 }
 
 /// RFC 6749 §5.2's error response: 400 `{"error": code}`.
 fn oauth_error(code: &'static str) -> ApiError {
     ApiError::oauth(code)
-}
-
-/// The login request's `User-Agent`, for the sessions list.
-fn user_agent(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get(header::USER_AGENT)
-        .and_then(|value| value.to_str().ok())
-        .map(str::to_owned)
-}
-
-/// Which login a token is issued for.
-enum Login {
-    /// A new one: a session is opened.
-    Start {
-        created_at: i64,
-        expires_at: Option<i64>,
-        user_agent: Option<String>,
-    },
-    /// An existing session, refreshed.
-    Continue {
-        id: String,
-        created_at: i64,
-        expires_at: Option<i64>,
-    },
-}
-
-/// The strategy writes a token of the login's session (opening it if new), a refresh
-/// token joins it if the backend issues them, and the transport answers.
-async fn issue<U: UserModel>(
-    warden: &Warden<U>,
-    backend: &str,
-    user: &U,
-    login: Login,
-) -> Result<Response, ApiError> {
-    let entry = warden.backend(backend).ok_or_else(ApiError::internal)?;
-    let sessions = warden.manager().sessions();
-    let subject = user.id().to_string();
-    let (id, created_at, expires_at, user_agent, new) = match login {
-        Login::Start {
-            created_at,
-            expires_at,
-            user_agent,
-        } => (random_id()?, created_at, expires_at, user_agent, true),
-        Login::Continue {
-            id,
-            created_at,
-            expires_at,
-        } => (id, created_at, expires_at, None, false),
-    };
-    let grant = Grant::new(&subject, &id, created_at, expires_at);
-    let issued = entry.strategy.write_token(&grant).await?;
-    if let Some(session) = &issued.session
-        && (new || *session != id)
-    {
-        // A new login, or an opaque token (its session is its hash): recorded
-        // before the token is handed out, so no instance sees it without one.
-        let record = Session::new(
-            session.as_str(),
-            subject.as_str(),
-            backend,
-            created_at,
-            expires_at,
-        )
-        .user_agent(user_agent.as_deref());
-        sessions.open(record).await?;
-    }
-    let now = crate::token::now();
-    let refresh = match (entry.sessions.refresh, &issued.session) {
-        (Some(seconds), Some(session)) => {
-            let end = now.saturating_add(i64::try_from(seconds).unwrap_or(i64::MAX));
-            let end = expires_at.map_or(end, |cap| end.min(cap));
-            Some(sessions.issue_refresh(session, end).await?)
-        }
-        _ => None,
-    };
-    // `expires_in` as the token really lives: the session's end may come first.
-    let expires_in = match (entry.strategy.lifetime(), expires_at) {
-        (Some(lifetime), Some(end)) => Some(lifetime.min(u64::try_from(end - now).unwrap_or(0))),
-        (Some(lifetime), None) => Some(lifetime),
-        (None, end) => end.map(|end| u64::try_from(end - now).unwrap_or(0)),
-    };
-    warden.manager().events().on_after_login(user).await;
-    let mut response = match refresh {
-        // Refresh tokens ride beside the access token in the bearer JSON (RFC 6749
-        // §5.1); a client that knows only `access_token` reads it as before.
-        Some(refresh) => {
-            let mut body = serde_json::json!({
-                "access_token": issued.token,
-                "token_type": "bearer",
-                "refresh_token": refresh,
-            });
-            if let Some(expires_in) = expires_in {
-                body["expires_in"] = expires_in.into();
-            }
-            axum::Json(body).into_response()
-        }
-        None => entry.transport.login_response(&issued.token, expires_in)?,
-    };
-    // RFC 6749 §5.1: responses carrying tokens must not be cached.
-    let headers = response.headers_mut();
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-    Ok(response)
 }

@@ -208,16 +208,20 @@ impl<'a> Reader<'a> {
     }
 
     /// An optional string, which must equal `expected` when present and non-empty
-    /// (OAuth2's `grant_type=password`).
-    pub(crate) fn optional_literal(&mut self, name: &str, expected: &str) {
+    /// (OAuth2's `grant_type=password`); whether it was given so.
+    pub(crate) fn optional_literal(&mut self, name: &str, expected: &str) -> bool {
         match self.fields.map.get(name) {
-            None | Some(Value::Null) => {}
-            Some(Value::String(s)) if s.is_empty() || s == expected => {}
-            Some(_) => self.errors.push(FieldError::body(
-                name,
-                "string_pattern_mismatch",
-                format!("String should match pattern '^{expected}$'"),
-            )),
+            None | Some(Value::Null) => false,
+            Some(Value::String(s)) if s.is_empty() => false,
+            Some(Value::String(s)) if s == expected => true,
+            Some(_) => {
+                self.errors.push(FieldError::body(
+                    name,
+                    "string_pattern_mismatch",
+                    format!("String should match pattern '^{expected}$'"),
+                ));
+                false
+            }
         }
     }
 

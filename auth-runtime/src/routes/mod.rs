@@ -91,6 +91,17 @@ fn handler<U: UserModel>(id: &str) -> Option<(&'static str, MethodRouter<Warden<
                     auth::logout(warden, Arc::clone(&name), headers)
                 }),
             )),
+            "reauthenticate" => Some((
+                "sign the current session anew with the password (step-up)",
+                post(
+                    move |State(warden): State<Warden<U>>,
+                          extensions: axum::http::Extensions,
+                          headers: HeaderMap,
+                          fields: body::Fields| {
+                        auth::reauthenticate(warden, Arc::clone(&name), extensions, headers, fields)
+                    },
+                ),
+            )),
             "refresh" => Some((
                 "trade a refresh token, or a valid access token, for fresh tokens",
                 post(
@@ -151,6 +162,18 @@ pub(crate) fn list<U: UserModel>(warden: &Warden<U>) -> Vec<Route<U>> {
             Some(Route { op, what, handler })
         })
         .collect()
+}
+
+/// FastAPI's answer to a path no route serves: 404 `{"detail": "Not Found"}` (axum's
+/// own is an empty body). Install it as the application's fallback; warden's routes
+/// do not carry it, because axum refuses to merge two routers that both have one.
+///
+/// ```
+/// use axum::Router;
+/// let app: Router = Router::new().fallback(warden_runtime::routes::not_found);
+/// ```
+pub async fn not_found() -> ApiError {
+    ApiError::not_found()
 }
 
 /// Mounts `routes`; returns the router and their operations, for the document.
@@ -308,7 +331,7 @@ mod tests {
             oauth: Vec::new(),
         };
         let ops = openapi::operations(&spec);
-        assert_eq!(ops.len(), 20);
+        assert_eq!(ops.len(), 22);
         for op in ops {
             assert!(handler::<User>(op.id()).is_some(), "{}", op.id());
         }

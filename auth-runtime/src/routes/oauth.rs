@@ -16,6 +16,7 @@ use crate::manager::{ManagerError, OAuthPolicy};
 use crate::model::UserModel;
 use crate::oauth::OAuthError;
 use crate::oauth::state::{CSRF_COOKIE, STATE_LIFETIME};
+use crate::signin::Proof;
 use crate::warden::Warden;
 
 fn csrf_cookie(value: &str, max_age: i64, secure: bool) -> HeaderValue {
@@ -254,10 +255,13 @@ pub(crate) async fn callback<U: UserModel>(
         )
         .await
         .map_err(|error| refused(&warden, error, ErrorCode::OAuthUserAlreadyExists))?;
-    if !user.is_active() {
-        return Err(warden.error(ErrorCode::LoginBadCredentials));
-    }
-    let mut response = super::auth::login_as(&warden, &backend, &user, &headers).await?;
+    // FastAPI Users checks `is_active` after the database writes; the sign-in
+    // step does (400 `LOGIN_BAD_CREDENTIALS`), with the rest of the policy.
+    let proof = Proof::Provider {
+        provider: oauth.client.name.clone(),
+        amr: identity.amr.clone(),
+    };
+    let mut response = super::auth::login_as(&warden, &backend, &user, proof, &headers).await?;
     clear_cookie(oauth, &mut response);
     Ok(response)
 }

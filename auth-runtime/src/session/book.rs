@@ -32,6 +32,8 @@ enum Entry {
     Present {
         user_id: String,
         created_at: i64,
+        authenticated_at: i64,
+        amr: Arc<[String]>,
         expires_at: Option<i64>,
         ended: bool,
         touched: AtomicI64,
@@ -50,6 +52,10 @@ pub enum Admission {
         id: String,
         /// The login time.
         created_at: i64,
+        /// The last sign-in (the login or a re-authentication).
+        authenticated_at: i64,
+        /// How the user proved who they are then (RFC 8176).
+        amr: Arc<[String]>,
         /// The session's end, if it has one.
         expires_at: Option<i64>,
     },
@@ -82,6 +88,7 @@ pub enum Admission {
 /// ```
 pub struct Sessions {
     store: Arc<dyn SessionStore>,
+    clock: crate::clock::Clock,
     state: Arc<State>,
     purged: AtomicI64,
 }
@@ -201,9 +208,20 @@ impl Sessions {
         }
         Self {
             store,
+            clock: crate::clock::Clock::system(),
             state,
             purged: AtomicI64::new(i64::MIN),
         }
+    }
+
+    /// Measures time on `clock` from now on.
+    pub(crate) fn set_clock(&mut self, clock: crate::clock::Clock) {
+        self.clock = clock;
+    }
+
+    /// The clock sessions are measured on.
+    pub fn clock(&self) -> &crate::clock::Clock {
+        &self.clock
     }
 
     /// The store behind the cache.
@@ -227,6 +245,8 @@ impl Sessions {
             Some(session) => Entry::Present {
                 user_id: session.user_id,
                 created_at: session.created_at,
+                authenticated_at: session.authenticated_at,
+                amr: session.amr.into(),
                 expires_at: session.expires_at,
                 ended: session.ended_at.is_some(),
                 touched: AtomicI64::new(session.last_used_at),
@@ -257,12 +277,14 @@ impl Sessions {
     /// subject's last cut-off. A token with neither a session nor an issue time is
     /// its strategy's alone to end (its storage is its state).
     pub async fn admit(&self, info: &TokenInfo) -> Result<Admission, StoreError> {
-        let now = crate::token::now();
+        let now = self.clock.now();
         if let Some(id) = &info.session {
             match &*self.entry(id).await? {
                 Entry::Present {
                     user_id,
                     created_at,
+                    authenticated_at,
+                    amr,
                     expires_at,
                     ended,
                     touched,
@@ -288,6 +310,8 @@ impl Sessions {
                     return Ok(Admission::Session {
                         id: id.clone(),
                         created_at: *created_at,
+                        authenticated_at: *authenticated_at,
+                        amr: Arc::clone(amr),
                         expires_at: *expires_at,
                     });
                 }
@@ -309,7 +333,7 @@ impl Sessions {
     pub async fn open(&self, session: Session) -> Result<Session, StoreError> {
         self.store.create(&session).await?;
         self.state.forget(&session.id);
-        let now = crate::token::now();
+        let now = self.clock.now();
         let last = self.purged.load(Ordering::Relaxed);
         if now.saturating_sub(last) >= PURGE_EVERY
             && self
@@ -323,23 +347,31 @@ impl Sessions {
         Ok(session)
     }
 
+    /// Records a re-authentication of a live session, proved by `amr`: later
+    /// refreshes carry the new sign-in time. Whether the session was live.
+    pub async fn renew(&self, id: &str, amr: &[String]) -> Result<bool, StoreError> {
+        let renewed = self.store.renew(id, self.clock.now(), amr).await?;
+        self.state.forget(id);
+        Ok(renewed)
+    }
+
     /// Ends one session; whether it was live.
     pub async fn end(&self, id: &str) -> Result<bool, StoreError> {
-        let ended = self.store.end(id, crate::token::now()).await?;
+        let ended = self.store.end(id, self.clock.now()).await?;
         self.state.forget(id);
         Ok(ended)
     }
 
     /// Ends every session of the user, and their session-less tokens.
     pub async fn end_user(&self, user_id: &str) -> Result<(), StoreError> {
-        self.store.end_user(user_id, crate::token::now()).await?;
+        self.store.end_user(user_id, self.clock.now()).await?;
         self.state.forget(&format!("user:{user_id}"));
         Ok(())
     }
 
     /// The user's live sessions, newest first.
     pub async fn list(&self, user_id: &str) -> Result<Vec<Session>, StoreError> {
-        self.store.list(user_id, crate::token::now()).await
+        self.store.list(user_id, self.clock.now()).await
     }
 
     /// A new refresh token for a session: 256 random bits, stored as a hash only.
@@ -359,7 +391,7 @@ impl Sessions {
     /// family: every refresh and access token of that login) and is logged
     /// (RFC 9700 §4.14.2): either the client or an attacker holds a stolen copy.
     pub async fn redeem_refresh(&self, token: &str) -> Result<Option<Session>, StoreError> {
-        let now = crate::token::now();
+        let now = self.clock.now();
         let hash = token_hash(token);
         let Some(owner) = self.store.refresh_session(&hash).await? else {
             return Ok(None);

@@ -77,6 +77,23 @@ impl SessionStore for MemorySessions {
         Ok(())
     }
 
+    async fn renew(&self, id: &str, at: i64, amr: &[String]) -> Result<bool, StoreError> {
+        let mut state = self.lock();
+        match state.sessions.get_mut(id) {
+            Some(session) if session.ended_at.is_none() => {
+                session.authenticated_at = at;
+                session.amr = amr.to_vec();
+            }
+            _ => return Ok(false),
+        }
+        for (session, _, used) in state.refresh.values_mut() {
+            if session == id {
+                *used = true;
+            }
+        }
+        Ok(true)
+    }
+
     async fn end(&self, id: &str, at: i64) -> Result<bool, StoreError> {
         let mut state = self.lock();
         let live = match state.sessions.get_mut(id) {

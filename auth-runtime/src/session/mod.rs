@@ -46,6 +46,11 @@ pub struct Session {
     pub user_agent: Option<String>,
     /// When it was ended (logout, revocation); `None` while it lives.
     pub ended_at: Option<i64>,
+    /// The last sign-in: the login, or the latest re-authentication (what
+    /// `fresh = N` guards measure; a refresh keeps it).
+    pub authenticated_at: i64,
+    /// How the user proved who they are at that sign-in (RFC 8176 `amr` values).
+    pub amr: Vec<String>,
 }
 
 impl Session {
@@ -66,7 +71,17 @@ impl Session {
             expires_at,
             user_agent: None,
             ended_at: None,
+            authenticated_at: created_at,
+            amr: Vec::new(),
         }
+    }
+
+    /// Signed in last at `at` by the methods `amr` (a session continued from an
+    /// earlier sign-in, or re-authenticated).
+    pub fn authenticated(mut self, at: i64, amr: &[String]) -> Self {
+        self.authenticated_at = at;
+        self.amr = amr.to_vec();
+        self
     }
 
     /// With the login request's `User-Agent`, cut to [`MAX_USER_AGENT`] bytes.
@@ -115,6 +130,11 @@ pub trait SessionStore: Send + Sync + 'static {
     async fn list(&self, user_id: &str, now: i64) -> Result<Vec<Session>, StoreError>;
     /// Records a use of the session at `at`.
     async fn touch(&self, id: &str, at: i64) -> Result<(), StoreError>;
+    /// Records a new sign-in of a live session (re-authentication) at `at`, proved
+    /// by `amr`, and spends the session's unspent refresh tokens: only a refresh
+    /// token issued from now on carries the new sign-in, and a copy of an older one
+    /// presented later counts as reuse. Whether the session was live.
+    async fn renew(&self, id: &str, at: i64, amr: &[String]) -> Result<bool, StoreError>;
     /// Ends one session (its refresh tokens die with it) at `at`, announcing it to the other
     /// instances; whether it was live.
     async fn end(&self, id: &str, at: i64) -> Result<bool, StoreError>;
@@ -170,6 +190,24 @@ pub(crate) mod contract {
         store.touch("s1", 160).await.unwrap();
         store.touch("s1", 150).await.unwrap();
         assert_eq!(store.get("s1").await.unwrap().unwrap().last_used_at, 160);
+
+        // A re-authentication moves the last sign-in and keeps the login time.
+        let s1 = store.get("s1").await.unwrap().unwrap();
+        assert_eq!((s1.authenticated_at, s1.amr.len()), (100, 0));
+        let amr = ["pwd".to_owned()];
+        assert!(store.renew("s1", 170, &amr).await.unwrap());
+        let s1 = store.get("s1").await.unwrap().unwrap();
+        assert_eq!((s1.created_at, s1.authenticated_at), (100, 170));
+        assert_eq!(s1.amr, ["pwd"]);
+        assert!(!store.renew("nope", 170, &amr).await.unwrap());
+        store.add_refresh("h0", "s1", 900).await.unwrap();
+        assert!(store.renew("s1", 180, &amr).await.unwrap());
+        assert_eq!(
+            store.use_refresh("h0", 190).await.unwrap(),
+            RefreshUse::Reused {
+                session: "s1".into()
+            }
+        );
         assert_eq!(
             store
                 .get("s2")

@@ -40,8 +40,13 @@ fn db(error: sqlx::Error) -> StoreError {
     StoreError::Database(error.to_string())
 }
 
-const COLUMNS: &str =
-    "id, user_id, backend, created_at, last_used_at, expires_at, user_agent, ended_at";
+const COLUMNS: &str = "id, user_id, backend, created_at, last_used_at, expires_at, user_agent, \
+     ended_at, authenticated_at, amr";
+
+/// `amr` as a column keeps it: RFC 8176 values never contain a space.
+fn amr_column(amr: &[String]) -> Option<String> {
+    (!amr.is_empty()).then(|| amr.join(" "))
+}
 
 fn session<R: Row>(row: &R) -> Result<Session, StoreError>
 where
@@ -49,11 +54,25 @@ where
     for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
+    let created_at: i64 = row.try_get("created_at").map_err(db)?;
+    // Rows written before schema step 2 (or by an instance of the previous release
+    // during a rolling upgrade) have neither: their last sign-in is the login.
+    let authenticated_at: Option<i64> = row.try_get("authenticated_at").map_err(db)?;
+    let amr: Option<String> = row.try_get("amr").map_err(db)?;
     Ok(Session {
+        authenticated_at: authenticated_at.unwrap_or(created_at),
+        amr: amr
+            .map(|amr| {
+                amr.split(' ')
+                    .filter(|m| !m.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default(),
         id: row.try_get("id").map_err(db)?,
         user_id: row.try_get("user_id").map_err(db)?,
         backend: row.try_get("backend").map_err(db)?,
-        created_at: row.try_get("created_at").map_err(db)?,
+        created_at,
         last_used_at: row.try_get("last_used_at").map_err(db)?,
         expires_at: row.try_get("expires_at").map_err(db)?,
         user_agent: row.try_get("user_agent").map_err(db)?,
@@ -87,8 +106,8 @@ macro_rules! sql_sessions {
             async fn create(&self, s: &Session) -> Result<(), StoreError> {
                 let p = $p;
                 sqlx::query(&format!(
-                    "INSERT INTO warden_session ({COLUMNS}) VALUES ({}, {}, {}, {}, {}, {}, {}, {})",
-                    p(1), p(2), p(3), p(4), p(5), p(6), p(7), p(8)
+                    "INSERT INTO warden_session ({COLUMNS}) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
+                    p(1), p(2), p(3), p(4), p(5), p(6), p(7), p(8), p(9), p(10)
                 ))
                 .bind(&s.id)
                 .bind(&s.user_id)
@@ -98,6 +117,8 @@ macro_rules! sql_sessions {
                 .bind(s.expires_at)
                 .bind(&s.user_agent)
                 .bind(s.ended_at)
+                .bind(s.authenticated_at)
+                .bind(amr_column(&s.amr))
                 .execute(&self.0)
                 .await
                 .map_err(db)?;
@@ -147,6 +168,36 @@ macro_rules! sql_sessions {
                 .await
                 .map_err(db)?;
                 Ok(())
+            }
+
+            async fn renew(&self, id: &str, at: i64, amr: &[String]) -> Result<bool, StoreError> {
+                let p = $p;
+                let renewed = sqlx::query(&format!(
+                    "UPDATE warden_session SET authenticated_at = {}, amr = {} WHERE id = {} AND ended_at IS NULL",
+                    p(1),
+                    p(2),
+                    p(3)
+                ))
+                .bind(at)
+                .bind(amr_column(amr))
+                .bind(id)
+                .execute(&self.0)
+                .await
+                .map_err(db)?
+                .rows_affected();
+                if renewed > 0 {
+                    sqlx::query(&format!(
+                        "UPDATE warden_refresh_token SET used_at = {} WHERE session_id = {} AND used_at IS NULL",
+                        p(1),
+                        p(2)
+                    ))
+                    .bind(at)
+                    .bind(id)
+                    .execute(&self.0)
+                    .await
+                    .map_err(db)?;
+                }
+                Ok(renewed > 0)
             }
 
             async fn end(&self, id: &str, at: i64) -> Result<bool, StoreError> {

@@ -5,6 +5,7 @@ mod access_tokens;
 mod cache;
 mod database;
 mod memory;
+pub(crate) mod migrate;
 mod oauth_accounts;
 #[cfg(feature = "postgres")]
 mod postgres;

@@ -147,41 +147,17 @@ async fn migrate<U: UserModel>(pool: &PgPool, table: &Table) -> Result<(), Store
         .execute(&mut *tx)
         .await
         .map_err(db)?;
-    sqlx::raw_sql(
-        "CREATE TABLE IF NOT EXISTS warden_schema (version INTEGER PRIMARY KEY NOT NULL)",
-    )
-    .execute(&mut *tx)
-    .await
-    .map_err(db)?;
     let existing = columns(&mut *tx).await?;
     sqlx::raw_sql(migration::<U>(table, &existing, Dialect::Postgres)?)
         .execute(&mut *tx)
         .await
         .map_err(|e| StoreError::Database(format!("migrating the user table failed: {e}")))?;
-    sqlx::raw_sql(crate::throttle::sql::TABLE)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
-    sqlx::raw_sql(crate::session::sql::TABLES)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
-    sqlx::raw_sql(&super::access_tokens::table(true, U::Id::KIND))
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
-    sqlx::raw_sql(&super::oauth_accounts::table(true, U::Id::KIND))
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| {
-            StoreError::Database(format!(
-                "creating oauth_account failed: {e}; a provider account linked to two users must be unlinked from one first"
-            ))
-        })?;
-    sqlx::query("INSERT INTO warden_schema (version) VALUES (1) ON CONFLICT DO NOTHING")
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
+    super::migrate::run_steps!(
+        tx,
+        true,
+        U::Id::KIND,
+        "INSERT INTO warden_schema (version) VALUES ($1) ON CONFLICT DO NOTHING"
+    );
     tx.commit().await.map_err(db)
 }
 

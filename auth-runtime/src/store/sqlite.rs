@@ -122,12 +122,6 @@ impl<U: UserModel> SqliteStore<U> {
 
 async fn migrate<U: UserModel>(pool: &SqlitePool, table: &Table) -> Result<(), StoreError> {
     let mut tx = pool.begin().await.map_err(db)?;
-    sqlx::raw_sql(
-        "CREATE TABLE IF NOT EXISTS warden_schema (version INTEGER PRIMARY KEY NOT NULL)",
-    )
-    .execute(&mut *tx)
-    .await
-    .map_err(db)?;
     let existing: Vec<(String, String)> =
         sqlx::query_as("SELECT name, type FROM pragma_table_info('user')")
             .fetch_all(&mut *tx)
@@ -137,30 +131,12 @@ async fn migrate<U: UserModel>(pool: &SqlitePool, table: &Table) -> Result<(), S
         .execute(&mut *tx)
         .await
         .map_err(|e| StoreError::Database(format!("migrating the user table failed: {e}")))?;
-    sqlx::raw_sql(crate::throttle::sql::TABLE)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
-    sqlx::raw_sql(crate::session::sql::TABLES)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
-    sqlx::raw_sql(&super::access_tokens::table(false, U::Id::KIND))
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
-    sqlx::raw_sql(&super::oauth_accounts::table(false, U::Id::KIND))
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| {
-            StoreError::Database(format!(
-                "creating oauth_account failed: {e}; a provider account linked to two users must be unlinked from one first"
-            ))
-        })?;
-    sqlx::query("INSERT OR IGNORE INTO warden_schema (version) VALUES (1)")
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
+    super::migrate::run_steps!(
+        tx,
+        false,
+        U::Id::KIND,
+        "INSERT OR IGNORE INTO warden_schema (version) VALUES (?)"
+    );
     tx.commit().await.map_err(db)
 }
 

@@ -46,6 +46,7 @@ pub trait AccessTokenStore: Send + Sync + 'static {
 pub struct DatabaseStrategy {
     tokens: Arc<dyn AccessTokenStore>,
     lifetime: Lifetime,
+    clock: crate::clock::Clock,
 }
 
 impl std::fmt::Debug for DatabaseStrategy {
@@ -60,7 +61,18 @@ impl DatabaseStrategy {
     /// Tokens in `tokens` (a store's [`access_tokens`](crate::UserStore::access_tokens)),
     /// valid for `lifetime` after their creation.
     pub fn new(tokens: Arc<dyn AccessTokenStore>, lifetime: Lifetime) -> Self {
-        Self { tokens, lifetime }
+        Self {
+            tokens,
+            lifetime,
+            clock: crate::clock::Clock::system(),
+        }
+    }
+
+    /// The same strategy, measuring token age on `clock`.
+    #[must_use]
+    pub fn with_clock(mut self, clock: crate::clock::Clock) -> Self {
+        self.clock = clock;
+        self
     }
 }
 
@@ -75,9 +87,11 @@ impl Strategy for DatabaseStrategy {
             return Ok(None);
         }
         let not_before = match self.lifetime {
-            Lifetime::Seconds(seconds) => {
-                Some(crate::token::now().saturating_sub(i64::try_from(seconds).unwrap_or(i64::MAX)))
-            }
+            Lifetime::Seconds(seconds) => Some(
+                self.clock
+                    .now()
+                    .saturating_sub(i64::try_from(seconds).unwrap_or(i64::MAX)),
+            ),
             Lifetime::Forever => None,
         };
         let found = self
@@ -95,7 +109,7 @@ impl Strategy for DatabaseStrategy {
     async fn write_token(&self, grant: &Grant<'_>) -> Result<Issued, StrategyError> {
         let token = opaque_token()?;
         self.tokens
-            .insert(&token, grant.subject, crate::token::now())
+            .insert(&token, grant.subject, self.clock.now())
             .await
             .map_err(unavailable)?;
         let session = token_hash(&token);

@@ -45,6 +45,11 @@ pub struct TokenInfo {
     /// When the token was issued (Unix seconds), if known: a token without a
     /// session is refused if it was issued before its user's tokens were cut off.
     pub issued_at: Option<i64>,
+    /// When the user last proved who they are, if the token says (the JWT
+    /// `auth_time`): what `fresh = N` guards measure.
+    pub auth_time: Option<i64>,
+    /// How they proved it, if the token says (the JWT `amr`, RFC 8176).
+    pub amr: Vec<String>,
 }
 
 impl TokenInfo {
@@ -54,6 +59,8 @@ impl TokenInfo {
             subject: subject.into(),
             session: None,
             issued_at: None,
+            auth_time: None,
+            amr: Vec::new(),
         }
     }
 
@@ -79,10 +86,13 @@ pub struct Grant<'a> {
     pub subject: &'a str,
     /// The session id warden opened for this login.
     pub session: &'a str,
-    /// The login time (Unix seconds); a refresh keeps the original one.
+    /// The last sign-in (Unix seconds): a refresh keeps it, a re-authentication
+    /// moves it.
     pub auth_time: i64,
     /// The session's end: a token should not outlive it.
     pub expires_at: Option<i64>,
+    /// How the user proved who they are (RFC 8176 `amr` values).
+    pub amr: &'a [String],
 }
 
 impl<'a> Grant<'a> {
@@ -98,7 +108,15 @@ impl<'a> Grant<'a> {
             session,
             auth_time,
             expires_at,
+            amr: &[],
         }
+    }
+
+    /// Proved by these methods (RFC 8176 `amr` values).
+    #[must_use]
+    pub fn amr(mut self, amr: &'a [String]) -> Self {
+        self.amr = amr;
+        self
     }
 }
 
@@ -234,7 +252,7 @@ impl CachedJwt {
     }
 
     fn read(&self, token: &str) -> Option<TokenInfo> {
-        let now = crate::token::now();
+        let now = self.jwt.clock().now();
         if let Some(cache) = &self.verified
             && let Some(hit) = cache.get(token)
         {
@@ -279,6 +297,8 @@ fn info_of(claims: crate::token::VerifiedClaims, lifetime: Lifetime) -> TokenInf
         subject: claims.sub,
         session: claims.sid,
         issued_at,
+        auth_time: claims.auth_time,
+        amr: claims.amr,
     }
 }
 
@@ -288,6 +308,7 @@ fn issue(jwt: &JwtStrategy, grant: &Grant<'_>) -> Result<Issued, StrategyError> 
         sid: grant.session,
         auth_time: grant.auth_time,
         expires_at: grant.expires_at,
+        amr: grant.amr,
     };
     Ok(Issued::new(jwt.issue_session(grant.subject, &session)?).in_session(grant.session))
 }

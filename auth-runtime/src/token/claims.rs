@@ -19,8 +19,11 @@ pub struct VerifiedClaims {
     pub jti: Option<String>,
     /// `sid`: the session the token belongs to (warden's access tokens).
     pub sid: Option<String>,
-    /// `auth_time`: when the session's user logged in (warden's access tokens).
+    /// `auth_time`: when the session's user last signed in, re-authentication
+    /// included (warden's access tokens; OpenID Connect Core §2).
     pub auth_time: Option<i64>,
+    /// `amr`: how the user proved who they are (RFC 8176 values; empty when absent).
+    pub amr: Vec<String>,
     /// Every other claim, e.g. a reset token's `password_fgpt`.
     pub extra: Map<String, Value>,
 }
@@ -87,6 +90,18 @@ pub(crate) fn validate(
         None => None,
     };
     let auth_time = numeric_date(claims.remove("auth_time"), "auth_time")?;
+    // RFC 8176 §1: an array of case-sensitive strings; anything else is refused.
+    let amr = match claims.remove("amr") {
+        None => Vec::new(),
+        Some(Value::Array(values)) => values
+            .into_iter()
+            .map(|value| match value {
+                Value::String(method) if !method.is_empty() && method.len() <= 32 => Ok(method),
+                _ => Err(TokenError::InvalidClaim("amr")),
+            })
+            .collect::<Result<_, _>>()?,
+        Some(_) => return Err(TokenError::InvalidClaim("amr")),
+    };
     Ok(VerifiedClaims {
         sub,
         aud,
@@ -95,6 +110,7 @@ pub(crate) fn validate(
         jti,
         sid,
         auth_time,
+        amr,
         extra: claims,
     })
 }

@@ -24,7 +24,17 @@ pub const DEFAULT_AUDIENCE: &str = "fastapi-users:auth";
 
 /// Claims the strategy sets itself; extras may not repeat them (a duplicate name is
 /// read differently by different libraries).
-const RESERVED: [&str; 8] = ["sub", "aud", "exp", "nbf", "iat", "jti", "sid", "auth_time"];
+const RESERVED: [&str; 9] = [
+    "sub",
+    "aud",
+    "exp",
+    "nbf",
+    "iat",
+    "jti",
+    "sid",
+    "auth_time",
+    "amr",
+];
 
 /// The most clock leeway a strategy accepts (RFC 7519 §4.1.4 allows "a small leeway"; ASVS V9 asks for a bounded one).
 pub const MAX_LEEWAY_SECONDS: u64 = 60;
@@ -107,6 +117,8 @@ pub struct JwtStrategy {
     leeway: i64,
     /// `{"alg":..,"typ":"JWT"}` encoded once: every token we issue shares it.
     header_b64: String,
+    /// What `iat`, `exp` and `nbf` are measured against.
+    clock: crate::clock::Clock,
 }
 
 impl std::fmt::Debug for JwtStrategy {
@@ -244,6 +256,7 @@ impl JwtStrategyBuilder {
             None => serde_json::json!({ "alg": self.algorithm.as_str(), "typ": "JWT" }),
         };
         Ok(JwtStrategy {
+            clock: crate::clock::Clock::system(),
             algorithm: self.algorithm,
             encoding,
             signing,
@@ -267,9 +280,13 @@ struct Claims<'a, T: Serialize> {
     /// The session (OpenID Connect's `sid`): ending it ends the token.
     #[serde(skip_serializing_if = "Option::is_none")]
     sid: Option<&'a str>,
-    /// The login time (OpenID Connect's `auth_time`): a refresh keeps it.
+    /// The last sign-in (OpenID Connect's `auth_time`): a refresh keeps it, a
+    /// re-authentication moves it.
     #[serde(skip_serializing_if = "Option::is_none")]
     auth_time: Option<i64>,
+    /// How the user proved who they are (RFC 8176).
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    amr: &'a [String],
     #[serde(flatten)]
     extra: &'a T,
 }
@@ -279,10 +296,12 @@ struct Claims<'a, T: Serialize> {
 pub struct SessionClaims<'a> {
     /// The session id, the `sid` claim.
     pub sid: &'a str,
-    /// The login time, the `auth_time` claim.
+    /// The last sign-in, the `auth_time` claim.
     pub auth_time: i64,
     /// The session's end: the token's `exp` is never later.
     pub expires_at: Option<i64>,
+    /// The `amr` claim (RFC 8176 values); none when empty.
+    pub amr: &'a [String],
 }
 
 impl JwtStrategy {
@@ -298,6 +317,19 @@ impl JwtStrategy {
             audience: vec![DEFAULT_AUDIENCE.into()],
             leeway: 0,
         }
+    }
+
+    /// The same strategy, measuring time on `clock` (the warden's, so that tests
+    /// move one clock for tokens and sessions alike).
+    #[must_use]
+    pub fn with_clock(mut self, clock: crate::clock::Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The clock the strategy measures time on.
+    pub fn clock(&self) -> &crate::clock::Clock {
+        &self.clock
     }
 
     /// The pinned algorithm.
@@ -365,7 +397,8 @@ impl JwtStrategy {
     /// let strategy = JwtStrategy::builder("a-secret-of-at-least-thirty-two-bytes", Lifetime::Seconds(3600))
     ///     .build()?;
     /// let now = 1_900_000_000;
-    /// let session = SessionClaims { sid: "s1", auth_time: now - 10, expires_at: None };
+    /// let amr = ["pwd".to_owned()];
+    /// let session = SessionClaims { sid: "s1", auth_time: now - 10, expires_at: None, amr: &amr };
     /// let token = strategy.issue_session("user-1", &session)?;
     /// assert_eq!(strategy.verify(&token)?.sid.as_deref(), Some("s1"));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -389,7 +422,7 @@ impl JwtStrategy {
         {
             return Err(TokenError::InvalidClaim(name));
         }
-        let iat = now();
+        let iat = self.clock.now();
         let exp = match self.lifetime {
             Lifetime::Seconds(seconds) => {
                 Some(iat.saturating_add(i64::try_from(seconds).unwrap_or(i64::MAX)))
@@ -409,6 +442,7 @@ impl JwtStrategy {
             jti: Uuid::new_v4().simple().to_string(),
             sid: session.map(|session| session.sid),
             auth_time: session.map(|session| session.auth_time),
+            amr: session.map_or(&[], |session| session.amr),
             extra,
         };
         let payload = serde_json::to_vec(&claims).map_err(|_| TokenError::Signing)?;
@@ -436,7 +470,7 @@ impl JwtStrategy {
                 audience: &self.audience,
                 require_exp: self.lifetime != Lifetime::Forever,
                 leeway: self.leeway,
-                now: now(),
+                now: self.clock.now(),
             },
         )
     }
@@ -463,10 +497,7 @@ impl JwtStrategy {
 }
 
 pub(crate) fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+    crate::clock::system_now()
 }
 
 #[cfg(test)]

@@ -1,0 +1,301 @@
+//! The one sign-in step. Every way in — a password on any backend (form or JSON,
+//! e-mail or username), a provider's callback, a refresh token, an access-token
+//! refresh (FastAPI Users' recipe), the database and Redis strategies, a
+//! re-authentication — proves a credential in its route and then comes here: only
+//! this step grants a session. It checks the user and the application's policy,
+//! opens a session (a *start*: `on_after_login` fires, as FastAPI Users fires it on
+//! login and on the OAuth callback only), continues one (a refresh: no hook, the
+//! sign-in time and `amr` kept) or renews one (a re-authentication: a new sign-in
+//! time and `amr` in the same session), and records how the user proved who they
+//! are: `auth_time` and `amr` (RFC 8176).
+
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::error::ApiError;
+pub use crate::manager::{SignIn, SignInKind};
+use crate::model::UserModel;
+use crate::session::{Session, random_id};
+use crate::store::StoreError;
+use crate::strategy::{Grant, StrategyError};
+use crate::warden::Warden;
+
+/// RFC 8176 has no value for a sign-in through an identity provider; warden
+/// records this one when the provider's ID token names no `amr` of its own.
+pub const FEDERATED_AMR: &str = "fed";
+
+/// How a user proved who they are.
+///
+/// ```
+/// use warden_runtime::signin::Proof;
+/// assert_eq!(Proof::Password.amr(), ["pwd"]);
+/// let github = Proof::Provider { provider: "github".into(), amr: Vec::new() };
+/// assert_eq!(github.amr(), ["fed"]);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Proof {
+    /// A password: RFC 8176 `pwd`.
+    Password,
+    /// An identity provider's login.
+    Provider {
+        /// The provider's name (the OAuth client's).
+        provider: String,
+        /// The `amr` of the provider's ID token; empty when it has none, and the
+        /// sign-in then records [`FEDERATED_AMR`].
+        amr: Vec<String>,
+    },
+}
+
+impl Proof {
+    /// The RFC 8176 `amr` values the sign-in records.
+    pub fn amr(&self) -> Vec<String> {
+        match self {
+            Self::Password => vec!["pwd".to_owned()],
+            Self::Provider { amr, .. } if !amr.is_empty() => amr.clone(),
+            Self::Provider { .. } => vec![FEDERATED_AMR.to_owned()],
+        }
+    }
+}
+
+/// Why the step refused: each route answers it with its own refusal (400
+/// `LOGIN_BAD_CREDENTIALS`, `invalid_grant`, 401, …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// The user is inactive.
+    Inactive,
+    /// The warden requires verified users and this one is not.
+    Unverified,
+    /// The application's [`UserEvents::admit`](crate::UserEvents::admit) said no,
+    /// or the session ended meanwhile.
+    Denied,
+}
+
+/// The step's failure: a refusal the route words, or an error it passes on.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    Refused(Refusal),
+    Error(ApiError),
+}
+
+impl Failure {
+    /// The route's answer: `refusal` words a refusal, errors pass as they are.
+    pub(crate) fn answer(self, refusal: impl FnOnce(Refusal) -> ApiError) -> ApiError {
+        match self {
+            Self::Refused(why) => refusal(why),
+            Self::Error(error) => error,
+        }
+    }
+}
+
+impl From<ApiError> for Failure {
+    fn from(error: ApiError) -> Self {
+        Self::Error(error)
+    }
+}
+
+impl From<StoreError> for Failure {
+    fn from(error: StoreError) -> Self {
+        Self::Error(error.into())
+    }
+}
+
+impl From<StrategyError> for Failure {
+    fn from(error: StrategyError) -> Self {
+        Self::Error(error.into())
+    }
+}
+
+/// The session a refresh or a re-authentication goes on with.
+#[derive(Debug, Clone)]
+pub(crate) struct Ongoing {
+    /// Its id; `None` for a token without a session (FastAPI Users'), whose
+    /// continuation opens one from the token's own issue time.
+    pub(crate) id: Option<String>,
+    /// The login time.
+    pub(crate) created_at: i64,
+    /// The session's end.
+    pub(crate) expires_at: Option<i64>,
+    /// The last sign-in.
+    pub(crate) authenticated_at: i64,
+    /// How it was proved.
+    pub(crate) amr: Vec<String>,
+}
+
+impl Ongoing {
+    /// The session as the store keeps it.
+    pub(crate) fn of(session: &Session) -> Self {
+        Self {
+            id: Some(session.id.clone()),
+            created_at: session.created_at,
+            expires_at: session.expires_at,
+            authenticated_at: session.authenticated_at,
+            amr: session.amr.clone(),
+        }
+    }
+}
+
+/// What the step is asked for.
+#[derive(Debug, Clone)]
+pub(crate) enum Step {
+    /// A new login, proved so.
+    Start(Proof),
+    /// A refresh of this session.
+    Continue(Ongoing),
+    /// A re-authentication of this session, proved so.
+    Reauthenticate(Ongoing, Proof),
+}
+
+impl Step {
+    fn kind(&self) -> SignInKind {
+        match self {
+            Self::Start(_) => SignInKind::Start,
+            Self::Continue(_) => SignInKind::Continue,
+            Self::Reauthenticate(..) => SignInKind::Reauthenticate,
+        }
+    }
+}
+
+/// The one sign-in step: checks `user` and the policy, opens, continues or renews
+/// the session, has the backend's strategy write a token of it (and a refresh token
+/// if the backend issues them) and answers the backend's login response.
+pub(crate) async fn sign_in<U: UserModel>(
+    warden: &Warden<U>,
+    backend: &str,
+    user: &U,
+    step: Step,
+    headers: &HeaderMap,
+) -> Result<Response, Failure> {
+    if !user.is_active() {
+        return Err(Failure::Refused(Refusal::Inactive));
+    }
+    if warden.requires_verification() && !user.is_verified() {
+        return Err(Failure::Refused(Refusal::Unverified));
+    }
+    let entry = warden.backend(backend).ok_or_else(ApiError::internal)?;
+    let sessions = warden.manager().sessions();
+    let now = sessions.clock().now();
+    let kind = step.kind();
+    // The session the tokens will name, and whether the strategy's session must be
+    // recorded (a new one, or an opaque token's own).
+    let (ongoing, amr, user_agent) = match step {
+        Step::Start(proof) => (
+            Ongoing {
+                id: None,
+                created_at: now,
+                expires_at: entry.max_age(now),
+                authenticated_at: now,
+                amr: Vec::new(),
+            },
+            proof.amr(),
+            user_agent(headers),
+        ),
+        Step::Continue(ongoing) => {
+            if ongoing.expires_at.is_some_and(|end| end <= now) {
+                return Err(Failure::Refused(Refusal::Denied));
+            }
+            let amr = ongoing.amr.clone();
+            let agent = ongoing.id.is_none().then(|| user_agent(headers)).flatten();
+            (ongoing, amr, agent)
+        }
+        Step::Reauthenticate(ongoing, proof) => (
+            Ongoing {
+                authenticated_at: now,
+                ..ongoing
+            },
+            proof.amr(),
+            None,
+        ),
+    };
+    let admitted = warden
+        .manager()
+        .events()
+        .admit(
+            user,
+            &SignIn {
+                backend,
+                kind,
+                amr: &amr,
+            },
+        )
+        .await;
+    if !admitted {
+        return Err(Failure::Refused(Refusal::Denied));
+    }
+    if kind == SignInKind::Reauthenticate
+        && let Some(id) = &ongoing.id
+        && !sessions.renew(id, &amr).await?
+    {
+        // Ended between the password check and here (a logout elsewhere).
+        return Err(Failure::Refused(Refusal::Denied));
+    }
+    let subject = user.id().to_string();
+    let (id, new) = match &ongoing.id {
+        Some(id) => (id.clone(), false),
+        None => (random_id()?, true),
+    };
+    let grant = Grant::new(&subject, &id, ongoing.authenticated_at, ongoing.expires_at).amr(&amr);
+    let issued = entry.strategy.write_token(&grant).await?;
+    if let Some(session) = &issued.session
+        && (new || *session != id)
+    {
+        // A new login, or an opaque token (its session is its hash): recorded
+        // before the token is handed out, so no instance sees it without one.
+        let record = Session::new(
+            session.as_str(),
+            subject.as_str(),
+            backend,
+            ongoing.created_at,
+            ongoing.expires_at,
+        )
+        .authenticated(ongoing.authenticated_at, &amr)
+        .user_agent(user_agent.as_deref());
+        sessions.open(record).await?;
+    }
+    let refresh = match (entry.sessions.refresh, &issued.session) {
+        (Some(seconds), Some(session)) => {
+            let end = now.saturating_add(i64::try_from(seconds).unwrap_or(i64::MAX));
+            let end = ongoing.expires_at.map_or(end, |cap| end.min(cap));
+            Some(sessions.issue_refresh(session, end).await?)
+        }
+        _ => None,
+    };
+    // `expires_in` as the token really lives: the session's end may come first.
+    let expires_in = match (entry.strategy.lifetime(), ongoing.expires_at) {
+        (Some(lifetime), Some(end)) => Some(lifetime.min(u64::try_from(end - now).unwrap_or(0))),
+        (Some(lifetime), None) => Some(lifetime),
+        (None, end) => end.map(|end| u64::try_from(end - now).unwrap_or(0)),
+    };
+    if kind == SignInKind::Start {
+        warden.manager().events().on_after_login(user).await;
+    }
+    let mut response = match refresh {
+        // Refresh tokens ride beside the access token in the bearer JSON (RFC 6749
+        // §5.1); a client that knows only `access_token` reads it as before.
+        Some(refresh) => {
+            let mut body = serde_json::json!({
+                "access_token": issued.token,
+                "token_type": "bearer",
+                "refresh_token": refresh,
+            });
+            if let Some(expires_in) = expires_in {
+                body["expires_in"] = expires_in.into();
+            }
+            axum::Json(body).into_response()
+        }
+        None => entry.transport.login_response(&issued.token, expires_in)?,
+    };
+    // RFC 6749 §5.1: responses carrying tokens must not be cached.
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    Ok(response)
+}
+
+/// The request's `User-Agent`, for the sessions list.
+fn user_agent(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::USER_AGENT)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned)
+}

@@ -1,0 +1,135 @@
+//! Versioned migrations of warden's own tables. Each step runs once per database, in
+//! order, inside the transaction that opens the store (on PostgreSQL under the
+//! advisory lock, so instances that start together take turns), and is recorded in
+//! `warden_schema`. FastAPI Users' own tables (`user`, `accesstoken`,
+//! `oauth_account`) keep the shapes FastAPI Users reads: steps only add warden's
+//! tables, warden's indexes and nullable columns of warden's tables, so an instance
+//! of the previous release keeps working on an upgraded database (rolling upgrades).
+
+use crate::model::IdKind;
+
+/// One step: its version (strictly increasing), what it does, and its SQL.
+pub(crate) struct Step {
+    /// Recorded in `warden_schema` once applied.
+    pub(crate) version: i64,
+    /// What it changes, for the log.
+    pub(crate) name: &'static str,
+    /// The statements, for PostgreSQL (`true`) or SQLite, for user ids of a kind.
+    pub(crate) sql: fn(postgres: bool, kind: IdKind) -> String,
+    /// What to do when it fails on an existing database.
+    pub(crate) hint: &'static str,
+}
+
+/// Every step, oldest first. A new release appends; a released step never changes.
+pub(crate) const STEPS: &[Step] = &[
+    Step {
+        version: 1,
+        name: "sessions, refresh tokens, cut-offs, throttle counters, access tokens, provider accounts",
+        sql: baseline,
+        // FastAPI Users lets one provider account be linked to two users; warden's
+        // unique index cannot be built over such a pair.
+        hint: "; a provider account linked to two users must be unlinked from one first",
+    },
+    Step {
+        version: 2,
+        name: "sessions keep their last sign-in and how it was proved (step-up, amr)",
+        sql: |_, _| {
+            "ALTER TABLE warden_session ADD COLUMN authenticated_at BIGINT;\n\
+             ALTER TABLE warden_session ADD COLUMN amr VARCHAR(128);\n"
+                .to_owned()
+        },
+        hint: "",
+    },
+];
+
+/// The newest version this build knows.
+pub(crate) const LATEST: i64 = STEPS[STEPS.len() - 1].version;
+
+/// Version 1: the tables of the first release, as it created them (idempotent, so a
+/// database that release made is left as it is).
+fn baseline(postgres: bool, kind: IdKind) -> String {
+    [
+        crate::throttle::sql::TABLE.to_owned(),
+        crate::session::sql::TABLES.to_owned(),
+        super::access_tokens::table(postgres, kind),
+        super::oauth_accounts::table(postgres, kind),
+    ]
+    .concat()
+}
+
+/// The table that records applied steps.
+pub(crate) const SCHEMA_TABLE: &str =
+    "CREATE TABLE IF NOT EXISTS warden_schema (version INTEGER PRIMARY KEY NOT NULL)";
+
+/// The steps a database at `current` still needs; says so in the log when the
+/// database is newer than this build (an instance of the previous release during a
+/// rolling upgrade keeps working: steps only add).
+pub(crate) fn pending(current: Option<i64>) -> impl Iterator<Item = &'static Step> {
+    let current = current.unwrap_or(0);
+    if current > LATEST {
+        tracing::warn!(
+            database = current,
+            build = LATEST,
+            "the database's warden schema is newer than this build; running on it (steps only add), but upgrade this instance"
+        );
+    }
+    STEPS.iter().filter(move |step| step.version > current)
+}
+
+/// Runs the pending steps on a connection inside the store's opening transaction.
+macro_rules! run_steps {
+    ($tx:expr, $postgres:expr, $kind:expr, $insert:expr) => {{
+        sqlx::raw_sql(crate::store::migrate::SCHEMA_TABLE)
+            .execute(&mut *$tx)
+            .await
+            .map_err(db)?;
+        let current: Option<i64> =
+            sqlx::query_scalar("SELECT CAST(MAX(version) AS BIGINT) FROM warden_schema")
+                .fetch_one(&mut *$tx)
+                .await
+                .map_err(db)?;
+        for step in crate::store::migrate::pending(current) {
+            sqlx::raw_sql(&(step.sql)($postgres, $kind))
+                .execute(&mut *$tx)
+                .await
+                .map_err(|e| {
+                    StoreError::Database(format!(
+                        "warden schema step {} ({}) failed: {e}{}",
+                        step.version, step.name, step.hint
+                    ))
+                })?;
+            sqlx::query($insert)
+                .bind(step.version)
+                .execute(&mut *$tx)
+                .await
+                .map_err(db)?;
+            tracing::info!(
+                version = step.version,
+                step = step.name,
+                "warden schema upgraded"
+            );
+        }
+    }};
+}
+pub(crate) use run_steps;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_increase_from_one() {
+        for (i, step) in STEPS.iter().enumerate() {
+            assert_eq!(step.version, i64::try_from(i).unwrap() + 1, "{}", step.name);
+        }
+    }
+
+    #[test]
+    fn a_database_is_brought_up_from_where_it_is() {
+        let versions = |current| pending(current).map(|s| s.version).collect::<Vec<_>>();
+        assert_eq!(versions(None), [1, 2]);
+        assert_eq!(versions(Some(1)), [2]);
+        assert!(versions(Some(LATEST)).is_empty());
+        assert!(versions(Some(LATEST + 1)).is_empty());
+    }
+}

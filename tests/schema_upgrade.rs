@@ -1,0 +1,135 @@
+//! Databases made by the previous release upgrade in place: `tests/fixtures/schema_v1/`
+//! holds a SQLite file and a PostgreSQL dump written by warden's first schema
+//! (`warden_schema` at version 1: a registered user who logged in once, so the
+//! session tables hold a row). Opening them runs the later steps once, keeps every
+//! row, and an instance of the previous release can keep writing beside the new one
+//! (rolling upgrade).
+
+mod common;
+
+use common::{Db, Http, Jwt};
+use warden::{SqliteStore, UserStore, Warden};
+
+/// The user the fixture's release registered (and logged in once).
+const OLD_USER: &str = "old@example.com";
+const OLD_PASSWORD: &str = "old-password-1";
+
+/// What every upgraded database shows, on either engine.
+async fn check_upgraded(db: &Db, store: impl UserStore + Clone) {
+    assert_eq!(
+        db.strings("SELECT CAST(version AS TEXT) FROM warden_schema ORDER BY version")
+            .await,
+        ["1", "2"]
+    );
+    // The first release's session is read with its login as its last sign-in.
+    let old = db
+        .strings("SELECT id FROM warden_session ORDER BY created_at")
+        .await;
+    assert_eq!(old.len(), 1, "the fixture holds one session: {old:?}");
+    let sessions = store.sessions().expect("a database store keeps sessions");
+    let session = sessions.get(&old[0]).await.unwrap().unwrap();
+    assert_eq!(session.authenticated_at, session.created_at);
+    assert!(session.amr.is_empty());
+
+    // Its user logs in as before; the new session records how.
+    let warden: Warden = Warden::builder()
+        .store(store.clone())
+        .backend::<Jwt>()
+        .unwrap()
+        .build()
+        .unwrap();
+    let server = common::spawn_with(warden).await;
+    let http = Http::new(server.base.clone());
+    let token = http.login("jwt", OLD_USER, OLD_PASSWORD).await;
+    assert_eq!(http.me(&token).await.status, 200);
+    let sid = common::claims(&token)["sid"].as_str().unwrap().to_owned();
+    assert_eq!(
+        db.strings(&format!(
+            "SELECT amr FROM warden_session WHERE id = '{sid}'"
+        ))
+        .await,
+        ["pwd"]
+    );
+
+    // An instance of the previous release writes a session without the new columns:
+    // the new code reads it, its login as its last sign-in.
+    let created = common::now();
+    db.execute(&format!(
+        "INSERT INTO warden_session (id, user_id, backend, created_at, last_used_at, expires_at, user_agent, ended_at) \
+         VALUES ('from-v1', 'x', 'jwt', {created}, {created}, NULL, NULL, NULL)"
+    ))
+    .await;
+    let written = sessions.get("from-v1").await.unwrap().unwrap();
+    assert_eq!(written.authenticated_at, created);
+}
+
+#[tokio::test]
+async fn a_sqlite_database_of_the_first_release_upgrades_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("warden.db");
+    std::fs::copy(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/schema_v1/warden.db"
+        ),
+        &file,
+    )
+    .unwrap();
+    let url = format!("sqlite://{}", file.display());
+    let store: SqliteStore = SqliteStore::open(&url).await.unwrap();
+    let db = Db::Sqlite(store.pool().clone());
+    check_upgraded(&db, store.clone()).await;
+    drop(store);
+    // Opening again changes nothing.
+    let again: SqliteStore = SqliteStore::open(&url).await.unwrap();
+    assert_eq!(
+        Db::Sqlite(again.pool().clone())
+            .strings("SELECT CAST(version AS TEXT) FROM warden_schema ORDER BY version")
+            .await,
+        ["1", "2"]
+    );
+}
+
+#[tokio::test]
+async fn a_postgres_database_of_the_first_release_upgrades_in_place() {
+    let Some((_, options)) =
+        common::postgres("a_postgres_database_of_the_first_release_upgrades_in_place").await
+    else {
+        return;
+    };
+    // The dump, loaded into this test's own schema (its names are unqualified).
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with(options.clone())
+        .await
+        .unwrap();
+    sqlx::raw_sql(include_str!("fixtures/schema_v1/postgres.sql"))
+        .execute(&pool)
+        .await
+        .unwrap();
+    let db = Db::Postgres(pool);
+    assert_eq!(
+        db.strings("SELECT CAST(version AS TEXT) FROM warden_schema")
+            .await,
+        ["1"]
+    );
+    let open = || async {
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(4)
+            .connect_with(options.clone())
+            .await
+            .unwrap();
+        warden::PostgresStore::<warden::User>::from_pool(pool)
+            .await
+            .unwrap()
+    };
+    let store = open().await;
+    check_upgraded(&db, store).await;
+    // Opening again changes nothing.
+    let _again = open().await;
+    assert_eq!(
+        db.strings("SELECT CAST(version AS TEXT) FROM warden_schema ORDER BY version")
+            .await,
+        ["1", "2"]
+    );
+}

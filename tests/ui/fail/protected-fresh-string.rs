@@ -1,0 +1,8 @@
+use warden::{User, protected};
+
+#[protected(active, fresh = "300")]
+async fn change_password(user: User) -> String {
+    user.email
+}
+
+fn main() {}
