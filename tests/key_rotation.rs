@@ -247,6 +247,9 @@ async fn the_jwks_route_is_documented() {
         .await
         .json();
     let operation = &doc["paths"]["/.well-known/jwks.json"]["get"];
-    assert_eq!(operation["operationId"], "jwks:keys");
+    assert_eq!(
+        operation["operationId"],
+        "jwks_keys__well_known_jwks_json_get"
+    );
     assert!(doc["components"]["schemas"]["JwkSet"].is_object());
 }

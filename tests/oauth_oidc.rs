@@ -476,11 +476,11 @@ async fn an_unreachable_provider_is_a_503_and_bad_callbacks_are_400s() {
         .json();
     assert_eq!(
         doc["paths"]["/auth/gone/authorize"]["get"]["operationId"],
-        "oauth:gone.jwt.authorize"
+        "oauth_gone_jwt_authorize_auth_gone_authorize_get"
     );
     assert_eq!(
         doc["paths"]["/auth/gone/callback"]["get"]["operationId"],
-        "oauth:gone.jwt.callback"
+        "oauth_gone_jwt_callback_auth_gone_callback_get"
     );
 }
 

@@ -545,9 +545,9 @@ impl<U: UserModel> WardenBuilder<U> {
         self
     }
 
-    /// Serves the built-in route with FastAPI Users' operation id `operation` (as
-    /// `/docs` shows it: `auth:jwt.login`, `register:register`,
-    /// `users:current_user`, ...) at `path` instead of FastAPI Users' path. The
+    /// Serves the built-in route with FastAPI Users' route name `operation`
+    /// (`auth:jwt.login`, `register:register`, `users:current_user`, ...; `/docs`
+    /// shows it as the summary) at `path` instead of FastAPI Users' path. The
     /// OpenAPI document, and Swagger UI's Authorize (`tokenUrl`) for a login route,
     /// follow. An unknown operation or a path two routes would share stops
     /// [`build`](Self::build).

@@ -10,7 +10,9 @@ use utoipa::openapi::path::{
 };
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::response::{Response, ResponseBuilder};
-use utoipa::openapi::schema::{ObjectBuilder, SchemaFormat, Type};
+use utoipa::openapi::schema::{
+    AnyOfBuilder, ArrayBuilder, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type,
+};
 use utoipa::openapi::security::SecurityRequirement;
 use utoipa::openapi::{Paths, Required};
 
@@ -93,8 +95,19 @@ pub(crate) struct Op {
     id_parameter: Option<bool>,
     /// A `{session_id}` path parameter.
     session_parameter: bool,
+    /// Optional query parameters, in FastAPI Users' order.
+    query: Vec<(&'static str, Query)>,
     /// Whether a request may come without the body.
     body_optional: bool,
+}
+
+/// The type of an optional query parameter, as FastAPI writes it.
+#[derive(Clone, Copy)]
+enum Query {
+    /// `list[str] = Query(None)`: repeatable (`?scopes=a&scopes=b`).
+    Strings,
+    /// `str | None = None`.
+    Text,
 }
 
 impl Op {
@@ -117,7 +130,8 @@ impl Op {
         &self.path
     }
 
-    /// FastAPI Users' operation id, e.g. `auth:jwt.login`.
+    /// FastAPI Users' route name, e.g. `auth:jwt.login`; the document's operation id
+    /// is FastAPI's, made from it ([`operation_id`]).
     pub(crate) fn id(&self) -> &str {
         &self.id
     }
@@ -140,6 +154,7 @@ impl Op {
             security: Vec::new(),
             id_parameter: None,
             session_parameter: false,
+            query: Vec::new(),
             body_optional: false,
         }
     }
@@ -170,6 +185,11 @@ impl Op {
         self
     }
 
+    fn query(mut self, name: &'static str, kind: Query) -> Self {
+        self.query.push((name, kind));
+        self
+    }
+
     fn success(mut self, status: u16, response: Response) -> Self {
         self.success = (status, response);
         self
@@ -194,11 +214,12 @@ impl Op {
     }
 
     pub(crate) fn into_path_item(self) -> (String, PathItem) {
+        let id = operation_id(&self.id, &self.path, self.method());
         let mut operation = OperationBuilder::new()
             .tag(self.tag)
             .summary(Some(summary(&self.id)))
             .description((!self.description.is_empty()).then_some(self.description))
-            .operation_id(Some(self.id));
+            .operation_id(Some(id));
         if let Some(integer) = self.id_parameter {
             let (description, schema) = if integer {
                 (
@@ -238,6 +259,25 @@ impl Op {
                     )),
             );
         }
+        for (name, kind) in self.query {
+            let schema: Schema = match kind {
+                Query::Strings => ArrayBuilder::new()
+                    .items(ObjectBuilder::new().schema_type(Type::String))
+                    .into(),
+                Query::Text => AnyOfBuilder::new()
+                    .item(ObjectBuilder::new().schema_type(Type::String))
+                    .item(ObjectBuilder::new().schema_type(Type::Null))
+                    .into(),
+            };
+            operation = operation.parameter(
+                ParameterBuilder::new()
+                    .name(name)
+                    .parameter_in(ParameterIn::Query)
+                    .required(Required::False)
+                    .schema(Some(schema)),
+            );
+        }
+        let has_body = self.body.is_some();
         if let Some(contents) = self.body {
             let required = if self.body_optional {
                 Required::False
@@ -290,7 +330,8 @@ impl Op {
                         JSON,
                         ContentBuilder::new()
                             .schema(Some(reference(schemas::HTTP_VALIDATION_ERROR)))
-                            .example(Some(json!({
+                            // An example of a body's problem, only where there is a body.
+                            .example(has_body.then(|| json!({
                                 "detail": [
                                     { "type": "missing", "loc": ["body", "password"], "msg": "Field required" }
                                 ]
@@ -304,6 +345,24 @@ impl Op {
         }
         (self.path, PathItem::new(self.method, operation.build()))
     }
+}
+
+/// FastAPI's operation id (`fastapi.utils.generate_unique_id`): the route name and
+/// the path, every character but letters, digits and `_` (Python's `\W`) written
+/// `_`, then `_` and the method: `auth:jwt.login` at `/auth/jwt/login` is
+/// `auth_jwt_login_auth_jwt_login_post`.
+fn operation_id(name: &str, path: &str, method: &str) -> String {
+    let word = |c: char| {
+        if c.is_alphanumeric() || c == '_' {
+            c
+        } else {
+            '_'
+        }
+    };
+    let mut id: String = name.chars().chain(path.chars()).map(word).collect();
+    id.push('_');
+    id.push_str(&method.to_ascii_lowercase());
+    id
 }
 
 /// FastAPI's summary: the route name, `_` as spaces, in Python's `str.title()` case
@@ -336,6 +395,20 @@ fn json_response(description: &str, schema: &str, example: Option<Value>) -> Res
             ContentBuilder::new()
                 .schema(Some(reference(schema)))
                 .example(example)
+                .build(),
+        )
+        .build()
+}
+
+/// A JSON response of any shape: FastAPI's `schema: {}` for a route without a
+/// response model.
+fn any_json_response(description: &str) -> Response {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            JSON,
+            ContentBuilder::new()
+                .schema(Some(ObjectBuilder::new().schema_type(SchemaType::AnyValue)))
                 .build(),
         )
         .build()
@@ -710,7 +783,15 @@ fn users_operations(schemes: &[String], integer_ids: bool) -> Vec<Op> {
             .description("Superusers only. A malformed id is a 404, as an unknown one.")
             .id_parameter(integer_ids)
             .success(200, user())
-            .errors(Errors::new().unauthorized().forbidden().not_found())
+            // FastAPI documents a 422 for every route with a parameter, though a
+            // malformed id is a 404 in FastAPI Users and here.
+            .errors(
+                Errors::new()
+                    .unauthorized()
+                    .forbidden()
+                    .not_found()
+                    .validation(),
+            )
             .security(schemes),
         Op::new(HttpMethod::Patch, "/users/{id}", "users:patch_user")
             .tag(TAG_USERS)
@@ -731,7 +812,13 @@ fn users_operations(schemes: &[String], integer_ids: bool) -> Vec<Op> {
             .description("Superusers only.")
             .id_parameter(integer_ids)
             .success(204, Response::new("Successful Response"))
-            .errors(Errors::new().unauthorized().forbidden().not_found())
+            .errors(
+                Errors::new()
+                    .unauthorized()
+                    .forbidden()
+                    .not_found()
+                    .validation(),
+            )
             .security(schemes),
     ]
 }
@@ -749,6 +836,8 @@ fn oauth_operations(route: &str, backend: &str) -> Vec<Op> {
              nonce), and the CSRF cookie `fastapiusersoauthcsrf`. `scopes` (repeatable) \
              replaces the client's scopes; `openid` is always asked.",
         )
+        .query("scopes", Query::Strings)
+        .errors(Errors::new().validation())
         .success(
             200,
             json_response(
@@ -765,9 +854,14 @@ fn oauth_operations(route: &str, backend: &str) -> Vec<Op> {
         .description(
             "The provider sends the browser here with `code` and `state`. The state and \
              its cookie are checked first, and work once; the identity comes from the \
-             verified ID token. Answers as the backend's login does.",
+             verified ID token. Answers as the backend's login does. A `code_verifier` in \
+             the query is ignored: the PKCE verifier is the server's own.",
         )
-        .success(200, Response::new("The backend's login response"))
+        .query("code", Query::Text)
+        .query("state", Query::Text)
+        .query("error", Query::Text)
+        // FastAPI Users' route has no response model: any JSON, as FastAPI writes it.
+        .success(200, any_json_response("Successful Response: the backend's login response"))
         .errors(
             Errors::new()
                 .code(ErrorCode::AccessTokenDecodeError, "The state is not this application's.")
@@ -775,7 +869,8 @@ fn oauth_operations(route: &str, backend: &str) -> Vec<Op> {
                 .code(ErrorCode::OAuthInvalidState, "The CSRF cookie is missing or differs, or the state was used.")
                 .code(ErrorCode::OAuthNotAvailableEmail, "The provider gives no valid e-mail.")
                 .code(ErrorCode::OAuthUserAlreadyExists, "A local account has this e-mail and may not be linked.")
-                .code(ErrorCode::LoginBadCredentials, "The user is inactive."),
+                .code(ErrorCode::LoginBadCredentials, "The user is inactive.")
+                .validation(),
         ),
     ]
 }
@@ -789,11 +884,12 @@ fn oauth_associate_operations(route: &str, schemes: &[String]) -> Vec<Op> {
             format!("oauth-associate:{route}.authorize"),
         )
         .description("For a logged-in user: the provider's authorization URL and the CSRF cookie.")
+        .query("scopes", Query::Strings)
         .success(
             200,
             json_response("Successful Response", schemas::OAUTH_AUTHORIZE, None),
         )
-        .errors(Errors::new().unauthorized())
+        .errors(Errors::new().unauthorized().validation())
         .security(schemes),
         Op::new(
             HttpMethod::Get,
@@ -804,6 +900,9 @@ fn oauth_associate_operations(route: &str, schemes: &[String]) -> Vec<Op> {
             "Links the provider account to the logged-in user. An account linked to another \
              user is refused.",
         )
+        .query("code", Query::Text)
+        .query("state", Query::Text)
+        .query("error", Query::Text)
         .success(
             200,
             json_response("Successful Response", schemas::USER_READ, None),
@@ -827,7 +926,8 @@ fn oauth_associate_operations(route: &str, schemes: &[String]) -> Vec<Op> {
                     ErrorCode::OAuthAccountAlreadyLinked,
                     "The provider account is linked to another user.",
                 )
-                .unauthorized(),
+                .unauthorized()
+                .validation(),
         )
         .security(schemes),
     ]
@@ -908,6 +1008,28 @@ pub(super) fn paths(ops: Vec<Op>) -> Paths {
 #[cfg(test)]
 mod tests {
     use super::summary;
+
+    #[test]
+    fn operation_ids_are_fastapi_unique_ids() {
+        use super::operation_id;
+        assert_eq!(
+            operation_id("auth:jwt.login", "/auth/jwt/login", "POST"),
+            "auth_jwt_login_auth_jwt_login_post"
+        );
+        assert_eq!(
+            operation_id("users:user", "/users/{id}", "GET"),
+            "users_user_users__id__get"
+        );
+        assert_eq!(
+            operation_id("verify:request-token", "/auth/request-verify-token", "POST"),
+            "verify_request_token_auth_request_verify_token_post"
+        );
+        // A route served at the application's own path: FastAPI would use that path.
+        assert_eq!(
+            operation_id("auth:jwt.login", "/login", "POST"),
+            "auth_jwt_login_login_post"
+        );
+    }
 
     #[test]
     fn summaries_are_fastapi_titles() {

@@ -46,6 +46,9 @@ fn email() -> ObjectBuilder {
     string().format(Some(SchemaFormat::KnownFormat(KnownFormat::Email)))
 }
 
+/// `format: password`, as FastAPI's `OAuth2PasswordRequestForm` marks its secrets.
+/// FastAPI Users' own models (`UserCreate`, `UserUpdate`, the reset body) declare a
+/// plain `str`, so they use [`string`].
 fn password() -> ObjectBuilder {
     string().format(Some(SchemaFormat::KnownFormat(KnownFormat::Password)))
 }
@@ -155,7 +158,7 @@ fn user_create(spec: &ApiSpec) -> Schema {
         schema = schema.property("email", email()).required("email");
     }
     schema = schema
-        .property("password", password())
+        .property("password", string())
         .property("is_active", optional(boolean(), Some(true.into())))
         .property("is_superuser", optional(boolean(), Some(false.into())))
         .property("is_verified", optional(boolean(), Some(false.into())))
@@ -175,13 +178,13 @@ fn user_update(spec: &ApiSpec) -> Schema {
             "Fields to change; absent fields are kept. On `PATCH /users/me` the flags are \
              ignored; a superuser's `PATCH /users/{id}` applies them.",
         ))
-        .property("password", optional(password(), None));
+        .property("password", optional(string(), None));
     if spec.email {
         schema = schema.property("email", optional(email(), None));
     }
     if spec.current_password {
         // Required with a new password, e-mail or login on `PATCH /users/me`.
-        schema = schema.property("current_password", optional(password(), None));
+        schema = schema.property("current_password", optional(string(), None));
     }
     schema = schema
         .property("is_active", optional(boolean(), None))
@@ -383,7 +386,7 @@ fn email_body(name: &str) -> Schema {
 fn reset_password() -> Schema {
     object(RESET_PASSWORD)
         .property("token", string())
-        .property("password", password())
+        .property("password", string())
         .required("token")
         .required("password")
         .build()
