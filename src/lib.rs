@@ -225,9 +225,10 @@ pub use warden_macros::protected;
 /// ```
 pub use warden_macros::user_model;
 pub use warden_runtime::mailer::DevMailer;
+pub use warden_runtime::signin;
 pub use warden_runtime::{
     Access, Active, Algorithm, ApiError, AuthBackend, AuthState, Authenticated, Backend,
-    BackendConfig, BearerTransport, CacheSettings, CachedJwt, ConfigError, CookieSettings,
+    BackendConfig, BearerTransport, CacheSettings, CachedJwt, Clock, ConfigError, CookieSettings,
     CookieTransport, CurrentUser, DefaultEvents, Error, ErrorCode, ErrorTexts, FieldError, Fresh,
     Grant, InvalidPassword, Issued, JwtStrategy, JwtStrategyBuilder, KeySource, Lifetime,
     ManagerError, MemoryStore, OptionalUser, PasswordHasher, PasswordHasherConfig, Policy,

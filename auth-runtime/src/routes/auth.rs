@@ -59,18 +59,21 @@ fn credentials<U: UserModel>(fields: &Fields) -> Result<Credentials<'_>, ApiErro
     let password = reader.string("password", MAX_PASSWORD_BYTES);
     let password_grant = reader.optional_literal("grant_type", "password");
     let (username, password) = reader.finish_with((username, password))?;
-    // The account as throttling counts it: an e-mail in its normalised form, so
-    // its spellings share one count.
-    let account = match U::LOGIN {
-        "email" => normalize_email(username).unwrap_or_else(|_| username.to_owned()),
-        _ => username.to_owned(),
-    };
     Ok(Credentials {
         username,
         password,
-        account,
+        account: account_of::<U>(username),
         password_grant,
     })
+}
+
+/// The account as throttling counts it: an e-mail in its normalised form, so its
+/// spellings share one count.
+fn account_of<U: UserModel>(login: &str) -> String {
+    match U::LOGIN {
+        "email" => normalize_email(login).unwrap_or_else(|_| login.to_owned()),
+        _ => login.to_owned(),
+    }
 }
 
 /// Proves a password: the user it belongs to, or the route's refusal. Each
@@ -165,27 +168,17 @@ pub(crate) async fn reauthenticate<U: UserModel>(
     let password = reader.string("password", MAX_PASSWORD_BYTES);
     let password_grant = reader.optional_literal("grant_type", "password");
     let password = reader.finish_with(password)?;
-    let login = found.user.login().to_owned();
+    // The login named, or the signed-in user's own; whichever it is must prove to
+    // be the session's user: a re-authentication can never switch accounts.
+    let login = username.unwrap_or(found.user.login()).to_owned();
     let credentials = Credentials {
-        // Always the signed-in user's own login: a re-authentication can never
-        // switch accounts. A different username given is a wrong credential.
         username: &login,
         password,
-        account: match U::LOGIN {
-            "email" => normalize_email(&login).unwrap_or_else(|_| login.clone()),
-            _ => login.clone(),
-        },
+        account: account_of::<U>(&login),
         password_grant,
     };
-    let other = username.is_some_and(|given| {
-        let given = match U::LOGIN {
-            "email" => normalize_email(given).unwrap_or_else(|_| given.to_owned()),
-            _ => given.to_owned(),
-        };
-        given != credentials.account
-    });
     let proved = prove_password(&warden, &extensions, &headers, &credentials).await?;
-    if other || proved.id() != found.user.id() {
+    if proved.id() != found.user.id() {
         return Err(login_refusal(
             &warden,
             ErrorCode::LoginBadCredentials,
