@@ -43,6 +43,12 @@ impl warden::UserEvents<User> for Registered {
     async fn on_after_register(&self, user: &User) {
         self.0.lock().unwrap().push(user.email.clone());
     }
+
+    /// The application's policy, asked by the one sign-in step on every way in: a
+    /// provider login included.
+    async fn admit(&self, user: &User, _sign_in: &warden::signin::SignIn<'_>) -> bool {
+        !user.email.starts_with("refused-")
+    }
 }
 
 async fn app_with_events(store: impl UserStore, events: Registered) -> (Http, Warden) {
@@ -205,6 +211,10 @@ async fn flow(store: impl UserStore) {
     let alice = me(&http, &reply).await;
     assert_eq!(alice["email"], "alice@example.com");
     assert_eq!(alice["is_verified"], false);
+    // The sign-in records how: the provider's ID token names no `amr` of its own,
+    // so warden's federated value (RFC 8176 has none for a provider's login).
+    let token = reply.json()["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(common::claims(&token)["amr"], json!(["fed"]));
     // The CSRF cookie is cleared.
     assert!(
         reply
@@ -380,6 +390,13 @@ async fn flow(store: impl UserStore) {
     warden.manager().store().update(inactive).await.unwrap();
     detail(
         &log_in(&http, "oidc-verified", "erin@example.com").await,
+        400,
+        "LOGIN_BAD_CREDENTIALS",
+    );
+    // So is a user the application's policy refuses: the callback's own refusal,
+    // and no session opened.
+    detail(
+        &log_in(&http, "oidc", "refused-gil@example.com").await,
         400,
         "LOGIN_BAD_CREDENTIALS",
     );
