@@ -156,10 +156,7 @@ fn pair(reply: &Reply) -> (String, String) {
 #[track_caller]
 fn assert_reauthentication_required(reply: &Reply) {
     assert_eq!(reply.status, 401, "{}", reply.text);
-    assert_eq!(
-        reply.json(),
-        json!({"detail": "REAUTHENTICATION_REQUIRED"})
-    );
+    assert_eq!(reply.json(), json!({"detail": "REAUTHENTICATION_REQUIRED"}));
     assert_eq!(
         reply.header("www-authenticate"),
         Some(r#"Bearer error="insufficient_user_authentication", max_age=300"#)
@@ -283,7 +280,10 @@ async fn a_re_authentication_cannot_switch_accounts_or_skip_the_token() {
         .form("/auth/jwt/reauthenticate", Some(&token), &[])
         .await;
     assert_eq!(missing.status, 422, "{}", missing.text);
-    assert_eq!(missing.json()["detail"][0]["loc"], json!(["body", "password"]));
+    assert_eq!(
+        missing.json()["detail"][0]["loc"],
+        json!(["body", "password"])
+    );
 }
 
 #[tokio::test]
@@ -329,7 +329,10 @@ async fn every_way_in_obeys_the_applications_policy_with_its_own_refusal() {
         )
         .await;
     assert_eq!(json_login.status, 400);
-    assert_eq!(json_login.json(), json!({"detail": "LOGIN_BAD_CREDENTIALS"}));
+    assert_eq!(
+        json_login.json(),
+        json!({"detail": "LOGIN_BAD_CREDENTIALS"})
+    );
 
     // Refresh by access token: 401, the token refused.
     let recipe = app.form("/auth/jwt/refresh", Some(&token), &[]).await;

@@ -216,7 +216,7 @@ pub async fn authorize<'a, U: UserModel>(
     // A token of an inactive user is a credential refused too.
     let user = access
         .admit(Some(found.user))
-        .map_err(ApiError::as_invalid_token)?;
+        .map_err(ApiError::into_invalid_token)?;
     crate::csrf::check(method, headers, ambient, warden.allowed_origins())?;
     if let Some(max_age) = access.fresh
         && !access.fresh_enough(found.auth_time, warden.manager().sessions().clock().now())

@@ -231,7 +231,7 @@ impl ApiError {
     /// The same 401 for a request that did present a credential: its challenge
     /// names `invalid_token` (RFC 6750 §3.1).
     #[must_use]
-    pub(crate) fn as_invalid_token(self) -> Self {
+    pub(crate) fn into_invalid_token(self) -> Self {
         match self.challenge {
             Challenge::Bearer => Self {
                 challenge: Challenge::InvalidToken,
