@@ -3,6 +3,7 @@
 
 mod events;
 mod flows;
+#[cfg(feature = "oauth")]
 mod oauth;
 mod update;
 
@@ -10,6 +11,7 @@ use std::sync::Arc;
 
 pub use events::{DefaultEvents, InvalidPassword, UserEvents, default_password_rule};
 pub use flows::{ActionTokens, TokenSettings};
+#[cfg(feature = "oauth")]
 pub use oauth::OAuthPolicy;
 pub use update::UserUpdate;
 

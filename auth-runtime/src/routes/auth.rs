@@ -110,6 +110,7 @@ fn route_access<U: UserModel>(warden: &Warden<U>) -> Access {
 
 /// A login of `user` through `backend`, from elsewhere than its password route (an
 /// OAuth callback): a new session, the backend's login response.
+#[cfg(feature = "oauth")]
 pub(crate) async fn login_as<U: UserModel>(
     warden: &Warden<U>,
     backend: &str,
