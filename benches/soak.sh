@@ -24,7 +24,10 @@ if ! command -v wrk >/dev/null; then
     apt-get update -qq >/dev/null && apt-get install -y -qq wrk >/dev/null
 fi
 if [ -z "${QUICKSTART_BIN:-}" ]; then
-    cargo build --release --quiet --example quickstart
+    # PostgreSQL is an opt-in cargo feature of warden; SQLite is on by default.
+    features=()
+    if [[ "${DATABASE_URL:-}" == postgres* ]]; then features=(--features postgres); fi
+    cargo build --release --quiet "${features[@]}" --example quickstart
     QUICKSTART_BIN="$PWD/target/release/examples/quickstart"
 fi
 work="$(mktemp -d)"

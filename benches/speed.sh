@@ -29,7 +29,10 @@ if ! command -v wrk >/dev/null; then
 fi
 
 echo "== building both servers in release"
-cargo build --release --quiet --example quickstart --example bare_axum
+# PostgreSQL is an opt-in cargo feature of warden; SQLite is on by default.
+features=()
+if [[ "${DATABASE_URL:-}" == postgres* ]]; then features=(--features postgres); fi
+cargo build --release --quiet "${features[@]}" --example quickstart --example bare_axum
 QUICKSTART_BIN="${QUICKSTART_BIN:-$PWD/target/release/examples/quickstart}"
 
 work="$(mktemp -d)"

@@ -3,7 +3,7 @@
 //! mailer, a bootstrap superuser and the demo guarded routes.
 //!
 //! ```text
-//! WARDEN_OUTBOX=outbox.jsonl cargo run --example full
+//! WARDEN_OUTBOX=outbox.jsonl cargo run --example full --features redis,oauth
 //! ```
 //!
 //! Environment (all optional): `PORT` (8000), `WARDEN_DATABASE_URL`

@@ -6,7 +6,7 @@
 //! ```
 //!
 //! Environment (all optional): `PORT` (8000), `WARDEN_DATABASE_URL`
-//! (`sqlite://warden.db`), `WARDEN_SECRET` (otherwise a development secret is
+//! (`sqlite://warden.db`; a `postgres://` URL needs `--features postgres`), `WARDEN_SECRET` (otherwise a development secret is
 //! generated into `.warden/secret`), `WARDEN_SUPERUSER_EMAIL` and
 //! `WARDEN_SUPERUSER_PASSWORD` (create or promote a superuser at startup).
 

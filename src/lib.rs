@@ -39,6 +39,9 @@
 //! - [`Transport`] and [`Strategy`] are the seams of a backend: add your own with
 //!   [`WardenBuilder::custom_backend`].
 //! - [`Warden`] holds the backends and the [`UserManager`], and serves the routes.
+//! - Cargo features: `sqlite`, `serve` and `docs` are on by default; `postgres`,
+//!   `redis` and `oauth` are opt-in (the README's "Features" table says what each
+//!   brings).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -232,22 +235,29 @@ pub use warden_runtime::{
     CookieTransport, CurrentUser, DefaultEvents, Error, ErrorCode, ErrorTexts, FieldError, Fresh,
     Grant, InvalidPassword, Issued, JwtStrategy, JwtStrategyBuilder, KeySource, Lifetime,
     ManagerError, MemoryStore, OptionalUser, PasswordHasher, PasswordHasherConfig, Policy,
-    SameSite, Secret, SessionConfig, SqliteStore, StoreError, Strategy, StrategyConfig,
-    StrategyError, Superuser, ThrottleSettings, TokenError, TokenInfo, TokenSettings, Transport,
-    TransportConfig, TransportDoc, TrustedProxies, User, UserCreate, UserEvents, UserId,
-    UserManager, UserModel, UserStore, UserUpdate, Verified, VerifiedClaims, Warden, WardenBuilder,
-    async_trait, not_found,
+    SameSite, Secret, SessionConfig, StoreError, Strategy, StrategyConfig, StrategyError,
+    Superuser, ThrottleSettings, TokenError, TokenInfo, TokenSettings, Transport, TransportConfig,
+    TransportDoc, TrustedProxies, User, UserCreate, UserEvents, UserId, UserManager, UserModel,
+    UserStore, UserUpdate, Verified, VerifiedClaims, Warden, WardenBuilder, async_trait, not_found,
 };
 
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub use warden_runtime::DatabaseStore;
 #[cfg(feature = "postgres")]
 pub use warden_runtime::PostgresStore;
-pub use warden_runtime::oauth::{OAuthClient, OAuthOptions};
-pub use warden_runtime::{DatabaseStore, StoreChange};
+#[cfg(feature = "sqlite")]
+pub use warden_runtime::SqliteStore;
+pub use warden_runtime::StoreChange;
+pub use warden_runtime::oauth::OAuthClient;
+#[cfg(feature = "oauth")]
+pub use warden_runtime::oauth::OAuthOptions;
 
 /// The runtime crate, for what the facade does not re-export.
 pub use warden_runtime as runtime;
 
+#[cfg(feature = "serve")]
 mod serve;
+#[cfg(feature = "serve")]
 pub use serve::{ServeConfig, serve, serve_on, serve_with};
 
 /// What the macros' generated code names. Not public API: it may change in any

@@ -15,37 +15,37 @@ use warden::{Algorithm, ConfigError, JwtStrategy, Lifetime, MemoryStore, Warden,
 pub struct Hs384;
 
 #[auth_backend(name = "hs512", lifetime = 600, algorithm = "HS512",
-               secret = file("tests/fixtures/keys/hs512.secret"))]
+               secret = file("fixtures/keys/hs512.secret"))]
 pub struct Hs512;
 
 #[auth_backend(name = "rs256", lifetime = 600, algorithm = "RS256",
-               secret = file("tests/fixtures/keys/rsa-private.pem"),
-               public_key = file("tests/fixtures/keys/rsa-public.pem"))]
+               secret = file("fixtures/keys/rsa-private.pem"),
+               public_key = file("fixtures/keys/rsa-public.pem"))]
 pub struct Rs256;
 
 #[auth_backend(name = "rs512", lifetime = 600, algorithm = "RS512",
-               secret = file("tests/fixtures/keys/rsa-private.pem"),
-               public_key = file("tests/fixtures/keys/rsa-public.pem"))]
+               secret = file("fixtures/keys/rsa-private.pem"),
+               public_key = file("fixtures/keys/rsa-public.pem"))]
 pub struct Rs512;
 
 #[auth_backend(name = "ps256", lifetime = 600, algorithm = "PS256",
-               secret = file("tests/fixtures/keys/rsa-private.pem"),
-               public_key = file("tests/fixtures/keys/rsa-public.pem"))]
+               secret = file("fixtures/keys/rsa-private.pem"),
+               public_key = file("fixtures/keys/rsa-public.pem"))]
 pub struct Ps256;
 
 #[auth_backend(name = "es256", lifetime = 600, algorithm = "ES256",
-               secret = file("tests/fixtures/keys/p256-private.pem"),
-               public_key = file("tests/fixtures/keys/p256-public.pem"))]
+               secret = file("fixtures/keys/p256-private.pem"),
+               public_key = file("fixtures/keys/p256-public.pem"))]
 pub struct Es256;
 
 #[auth_backend(name = "es384", lifetime = 600, algorithm = "ES384",
-               secret = file("tests/fixtures/keys/p384-private.pem"),
-               public_key = file("tests/fixtures/keys/p384-public.pem"))]
+               secret = file("fixtures/keys/p384-private.pem"),
+               public_key = file("fixtures/keys/p384-public.pem"))]
 pub struct Es384;
 
 #[auth_backend(name = "eddsa", lifetime = 600, algorithm = "EdDSA",
-               secret = file("tests/fixtures/keys/ed25519-private.pem"),
-               public_key = file("tests/fixtures/keys/ed25519-public.pem"),
+               secret = file("fixtures/keys/ed25519-private.pem"),
+               public_key = file("fixtures/keys/ed25519-public.pem"),
                audience = ["my-app:auth", "fastapi-users:auth"])]
 pub struct EdDsa;
 
@@ -143,7 +143,7 @@ async fn every_family_round_trips_through_login_and_a_guarded_route() {
 }
 
 fn pem(name: &str) -> Vec<u8> {
-    std::fs::read(format!("tests/fixtures/keys/{name}.pem")).unwrap()
+    std::fs::read(format!("fixtures/keys/{name}.pem")).unwrap()
 }
 
 fn build(
@@ -228,8 +228,8 @@ fn bad_keys_stop_startup_with_a_message_naming_the_option() {
 pub struct MissingEnv;
 
 #[auth_backend(name = "nofile", lifetime = 60, algorithm = "RS256",
-               secret = file("tests/fixtures/keys/does-not-exist.pem"),
-               public_key = file("tests/fixtures/keys/rsa-public.pem"))]
+               secret = file("fixtures/keys/does-not-exist.pem"),
+               public_key = file("fixtures/keys/rsa-public.pem"))]
 pub struct MissingFile;
 
 #[test]
@@ -246,7 +246,7 @@ fn missing_env_and_files_stop_startup() {
     let err = MissingFile::strategy().unwrap_err().to_string();
     assert!(
         err.starts_with(
-            "backend `nofile`: option `secret`: cannot read tests/fixtures/keys/does-not-exist.pem"
+            "backend `nofile`: option `secret`: cannot read fixtures/keys/does-not-exist.pem"
         ),
         "{err}"
     );

@@ -32,7 +32,7 @@ const EMAIL: &str = "king.arthur@camelot.bt";
 const PASSWORD: &str = "guinevere-rules";
 
 fn browser_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("browser")
 }
 
 /// What is missing to run the browser, if anything.

@@ -439,7 +439,7 @@ async fn a_fastapi_users_database_with_extra_columns_opens_as_is() {
     }
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("fastapi.db");
-    std::fs::copy("tests/fixtures/fastapi_users/fastapi_users.db", &path).unwrap();
+    std::fs::copy("fixtures/fastapi_users/fastapi_users.db", &path).unwrap();
     let url = format!("sqlite://{}", path.display());
     {
         let store = SqliteStore::<User>::open(&url).await.unwrap();
@@ -449,7 +449,7 @@ async fn a_fastapi_users_database_with_extra_columns_opens_as_is() {
             .unwrap();
     }
     let fixtures: Value = serde_json::from_str(
-        &std::fs::read_to_string("tests/fixtures/fastapi_users/fixtures.json").unwrap(),
+        &std::fs::read_to_string("fixtures/fastapi_users/fixtures.json").unwrap(),
     )
     .unwrap();
     let user = &fixtures["users"][0];

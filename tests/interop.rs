@@ -21,14 +21,14 @@ pub struct FastApiJwt;
 pub struct Forever;
 
 fn fixtures() -> Value {
-    let text = std::fs::read_to_string("tests/fixtures/fastapi_users/fixtures.json").unwrap();
+    let text = std::fs::read_to_string("fixtures/fastapi_users/fixtures.json").unwrap();
     serde_json::from_str(&text).unwrap()
 }
 
 /// A copy of FastAPI Users' database, opened by warden (which migrates it).
 async fn server(dir: &tempfile::TempDir) -> common::Server {
     let path = dir.path().join("fastapi_users.db");
-    std::fs::copy("tests/fixtures/fastapi_users/fastapi_users.db", &path).unwrap();
+    std::fs::copy("fixtures/fastapi_users/fastapi_users.db", &path).unwrap();
     let store = SqliteStore::open(&format!("sqlite://{}", path.display()))
         .await
         .unwrap();
@@ -246,7 +246,7 @@ async fn a_fastapi_users_postgres_database_opens_as_is() {
     .await
     .unwrap();
     let sqlite =
-        sqlx::SqlitePool::connect("sqlite://tests/fixtures/fastapi_users/fastapi_users.db?mode=ro")
+        sqlx::SqlitePool::connect("sqlite://fixtures/fastapi_users/fastapi_users.db?mode=ro")
             .await
             .unwrap();
     let rows: Vec<(String, String, String, bool, bool, bool)> = sqlx::query_as(

@@ -7,7 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
 use warden::{JwtStrategy, Lifetime, TokenError};
 
-const VECTORS: &str = "tests/fixtures/jose-test-vectors.json";
+const VECTORS: &str = "fixtures/jose-test-vectors.json";
 const A1: &str = "rfc7515-a1-hs256";
 const RFC7520: &str = "rfc7520-4.4-hs256";
 

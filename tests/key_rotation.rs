@@ -15,28 +15,28 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use warden::{MemoryStore, User, UserStore, Warden, auth_backend};
 
-const KEYS: &str = "tests/fixtures/keys";
+const KEYS: &str = "fixtures/keys";
 
 /// Step 1, publish the next key: the current key signs, the next one is published
 /// and accepted beside it.
 #[auth_backend(name = "rsa", lifetime = 900, algorithm = "RS256",
-               secret = file("tests/fixtures/keys/rsa-private.pem"),
-               public_key = file("tests/fixtures/keys/rsa-public.pem"),
-               verify_keys = [file("tests/fixtures/keys/rsa2-public.pem")])]
+               secret = file("fixtures/keys/rsa-private.pem"),
+               public_key = file("fixtures/keys/rsa-public.pem"),
+               verify_keys = [file("fixtures/keys/rsa2-public.pem")])]
 struct Publish;
 
 /// Step 2, switch signing: the next key signs; the previous one still verifies the
 /// tokens it signed.
 #[auth_backend(name = "rsa", lifetime = 900, algorithm = "RS256",
-               secret = file("tests/fixtures/keys/rsa2-private.pem"),
-               public_key = file("tests/fixtures/keys/rsa2-public.pem"),
-               verify_keys = [file("tests/fixtures/keys/rsa-public.pem")])]
+               secret = file("fixtures/keys/rsa2-private.pem"),
+               public_key = file("fixtures/keys/rsa2-public.pem"),
+               verify_keys = [file("fixtures/keys/rsa-public.pem")])]
 struct Switch;
 
 /// Step 3, retire the previous key, once the longest token it signed has expired.
 #[auth_backend(name = "rsa", lifetime = 900, algorithm = "RS256",
-               secret = file("tests/fixtures/keys/rsa2-private.pem"),
-               public_key = file("tests/fixtures/keys/rsa2-public.pem"))]
+               secret = file("fixtures/keys/rsa2-private.pem"),
+               public_key = file("fixtures/keys/rsa2-public.pem"))]
 struct Retire;
 
 async fn server<B: warden::AuthBackend>(store: &Arc<dyn UserStore<User>>) -> Http {

@@ -68,10 +68,7 @@ async fn a_sqlite_database_of_the_first_release_upgrades_in_place() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("warden.db");
     std::fs::copy(
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/schema_v1/warden.db"
-        ),
+        concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/schema_v1/warden.db"),
         &file,
     )
     .unwrap();

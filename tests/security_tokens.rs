@@ -26,8 +26,8 @@ use common::{SECRET, Server};
     name = "rsa",
     lifetime = 3600,
     algorithm = "RS256",
-    secret = file("tests/fixtures/keys/rsa-private.pem"),
-    public_key = file("tests/fixtures/keys/rsa-public.pem")
+    secret = file("fixtures/keys/rsa-private.pem"),
+    public_key = file("fixtures/keys/rsa-public.pem")
 )]
 pub struct Rsa;
 
@@ -36,8 +36,8 @@ pub struct Rsa;
     name = "es",
     lifetime = 3600,
     algorithm = "ES256",
-    secret = file("tests/fixtures/keys/p256-private.pem"),
-    public_key = file("tests/fixtures/keys/p256-public.pem")
+    secret = file("fixtures/keys/p256-private.pem"),
+    public_key = file("fixtures/keys/p256-public.pem")
 )]
 pub struct Es;
 
@@ -64,7 +64,7 @@ fn b64(bytes: impl AsRef<[u8]>) -> String {
 }
 
 fn key_file(name: &str) -> Vec<u8> {
-    std::fs::read(format!("tests/fixtures/keys/{name}")).unwrap()
+    std::fs::read(format!("fixtures/keys/{name}")).unwrap()
 }
 
 /// The signature segment of `signing_input` under `key` and `alg`.
@@ -620,7 +620,7 @@ async fn item_03_kid_never_selects_or_fetches_a_key() {
         "../../../../../../dev/null".to_owned(),
         "/dev/null".to_owned(),
         "' OR '1'='1".to_owned(),
-        "tests/fixtures/keys/rsa-public.pem".to_owned(),
+        "fixtures/keys/rsa-public.pem".to_owned(),
     ];
     for kid in &kids {
         let header = json!({"alg": "HS256", "typ": "JWT", "kid": kid}).to_string();

@@ -69,11 +69,14 @@ pub use manager::{
 pub use model::{Account, Field, FieldKind, FieldValue, UserId, UserModel};
 pub use password::{PasswordHasher, PasswordHasherConfig};
 pub use routes::not_found;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub use store::DatabaseStore;
 #[cfg(feature = "postgres")]
 pub use store::PostgresStore;
+#[cfg(feature = "sqlite")]
+pub use store::SqliteStore;
 pub use store::{
-    CacheSettings, DatabaseStore, MemoryStore, OAuthAccount, OAuthAccountStore, SqliteStore,
-    StoreChange, StoreError, UserStore,
+    CacheSettings, MemoryStore, OAuthAccount, OAuthAccountStore, StoreChange, StoreError, UserStore,
 };
 pub use strategy::{CachedJwt, Grant, Issued, Strategy, StrategyError, TokenInfo};
 pub use throttle::{ThrottleSettings, TrustedProxies};
@@ -107,4 +110,39 @@ pub mod __private {
     pub use uuid::Uuid;
     /// A JSON object, as request bodies are read.
     pub type JsonMap = serde_json::Map<String, serde_json::Value>;
+
+    /// The cargo features that declarations need: `#[auth_backend(strategy =
+    /// "redis")]` expands to `feature::redis::<Enabled>()` and `#[oauth_client]` to
+    /// `feature::oauth::<Enabled>()`, so with the feature off the build fails with
+    /// one message naming it, rather than with a missing item.
+    pub mod feature {
+        /// This build: implements the trait of each feature that is on.
+        #[derive(Debug)]
+        pub struct Enabled;
+
+        /// Warden's `redis` cargo feature is on.
+        #[diagnostic::on_unimplemented(
+            message = "`strategy = \"redis\"` needs warden's `redis` cargo feature",
+            label = "the `redis` feature of warden is off",
+            note = "enable it in Cargo.toml: warden = {{ version = \"...\", features = [\"redis\"] }}"
+        )]
+        pub trait Redis {}
+        #[cfg(feature = "redis")]
+        impl Redis for Enabled {}
+
+        /// Warden's `oauth` cargo feature is on.
+        #[diagnostic::on_unimplemented(
+            message = "`#[oauth_client]` needs warden's `oauth` cargo feature",
+            label = "the `oauth` feature of warden is off",
+            note = "enable it in Cargo.toml: warden = {{ version = \"...\", features = [\"oauth\"] }}"
+        )]
+        pub trait OAuth {}
+        #[cfg(feature = "oauth")]
+        impl OAuth for Enabled {}
+
+        /// Builds only when `T` (always [`Enabled`]) has the `redis` feature.
+        pub const fn redis<T: Redis>() {}
+        /// Builds only when `T` (always [`Enabled`]) has the `oauth` feature.
+        pub const fn oauth<T: OAuth>() {}
+    }
 }

@@ -13,13 +13,16 @@ use crate::dev::{DevSecretOrigin, load_or_create_secret};
 use crate::error::{ApiError, ConfigError, ErrorCode, ErrorTexts};
 use crate::manager::{ActionTokens, DefaultEvents, TokenSettings, UserEvents, UserManager};
 use crate::model::{UserId as _, UserModel};
+#[cfg(feature = "oauth")]
 use crate::oauth::{
     Endpoints, OAuthClient, OAuthOptions, OAuthProvider, OAuthRoute, ProviderClient, Sealer,
     StateCodec,
 };
 use crate::password::PasswordHasher;
 use crate::store::{CacheSettings, CachedStore, UserStore};
-use crate::strategy::{CachedJwt, DatabaseStrategy, RedisStrategy, Strategy};
+#[cfg(feature = "redis")]
+use crate::strategy::RedisStrategy;
+use crate::strategy::{CachedJwt, DatabaseStrategy, Strategy};
 use crate::throttle::{MemoryCounters, Throttle, ThrottleSettings, TrustedProxies};
 use crate::token::JwtStrategy;
 use crate::transport::{BearerTransport, Transport};
@@ -54,7 +57,9 @@ struct Inner<U: UserModel> {
     current_password: bool,
     throttle: Option<Throttle>,
     proxies: TrustedProxies,
+    #[cfg(feature = "oauth")]
     oauth: Vec<OAuthRoute>,
+    #[cfg(feature = "oauth")]
     oauth_extra: Option<fn() -> U::Create>,
 }
 
@@ -214,6 +219,7 @@ impl<U: UserModel> Warden<U> {
 
     /// The OAuth login router served at `/auth/{route}`, or with `associate` the
     /// associate router at `/auth/associate/{route}`.
+    #[cfg(feature = "oauth")]
     pub(crate) fn oauth_route(&self, route: &str, associate: bool) -> Option<&OAuthRoute> {
         self.inner
             .oauth
@@ -226,6 +232,7 @@ impl<U: UserModel> Warden<U> {
     /// ([`OAuthOptions::store_provider_tokens`]): for the application's own calls to
     /// the provider. `None` when the user has no such account, or its tokens were
     /// not kept.
+    #[cfg(feature = "oauth")]
     pub async fn provider_tokens(
         &self,
         route: &str,
@@ -262,6 +269,7 @@ impl<U: UserModel> Warden<U> {
     }
 
     /// The extra fields of a user created through a provider.
+    #[cfg(feature = "oauth")]
     pub(crate) fn oauth_extra(&self) -> Option<fn() -> U::Create> {
         self.inner.oauth_extra
     }
@@ -355,12 +363,15 @@ impl<U: UserModel> Warden<U> {
             error_texts: self.inner.routers.error_texts.clone(),
             jwks: !self.jwks().keys.is_empty(),
             current_password: self.inner.current_password,
+            #[cfg(feature = "oauth")]
             oauth: self
                 .inner
                 .oauth
                 .iter()
                 .map(|route| (route.route.clone(), route.backend.clone()))
                 .collect(),
+            #[cfg(not(feature = "oauth"))]
+            oauth: Vec::new(),
         }
     }
 
@@ -396,7 +407,9 @@ pub struct WardenBuilder<U: UserModel = User> {
     current_password: bool,
     throttle: Option<ThrottleSettings>,
     proxies: TrustedProxies,
+    #[cfg(feature = "oauth")]
     oauth: Vec<PendingOAuth>,
+    #[cfg(feature = "oauth")]
     oauth_extra: Option<fn() -> U::Create>,
     clock: crate::clock::Clock,
     /// `.clock(...)` came after a backend, whose strategy has the other clock.
@@ -404,6 +417,7 @@ pub struct WardenBuilder<U: UserModel = User> {
 }
 
 /// An OAuth router as added: its provider client is built at `build()`.
+#[cfg(feature = "oauth")]
 struct PendingOAuth {
     route: String,
     backend: Option<String>,
@@ -432,7 +446,9 @@ impl<U: UserModel> Default for WardenBuilder<U> {
             current_password: false,
             throttle: Some(ThrottleSettings::default()),
             proxies: TrustedProxies::default(),
+            #[cfg(feature = "oauth")]
             oauth: Vec::new(),
+            #[cfg(feature = "oauth")]
             oauth_extra: None,
             clock: crate::clock::Clock::system(),
             late_clock: false,
@@ -652,7 +668,8 @@ impl<U: UserModel> WardenBuilder<U> {
     }
 
     /// Whether [`Warden::routes`] serves the OpenAPI document at `/openapi.json` and
-    /// Swagger UI at `/docs` (default: yes, as FastAPI does).
+    /// Swagger UI at `/docs` (default: yes, as FastAPI does; Swagger UI needs the
+    /// cargo feature `docs`, on by default).
     pub fn docs(mut self, serve: bool) -> Self {
         self.no_docs = !serve;
         self
@@ -691,6 +708,19 @@ impl<U: UserModel> WardenBuilder<U> {
                 VERIFIED_TOKENS,
             ))),
             StrategyConfig::Database => Pending::Database(config.lifetime),
+            // `#[auth_backend]` refuses this at compile time; a hand-written config
+            // gets the same advice at startup.
+            #[cfg(not(feature = "redis"))]
+            StrategyConfig::Redis { .. } => {
+                return Err(ConfigError::BadOption {
+                    backend: config.name.to_owned(),
+                    option: "strategy",
+                    problem: "\"redis\" needs warden's `redis` cargo feature \
+                              (warden = { version = \"...\", features = [\"redis\"] })"
+                        .into(),
+                });
+            }
+            #[cfg(feature = "redis")]
             StrategyConfig::Redis { url } => {
                 let url = url.read(config.name, "redis_url")?;
                 let url =
@@ -779,6 +809,7 @@ impl<U: UserModel> WardenBuilder<U> {
     ///     .build()?;
     /// # Ok::<(), ConfigError>(())
     /// ```
+    #[cfg(feature = "oauth")]
     pub fn oauth<C: OAuthClient, B: AuthBackend>(
         mut self,
         options: OAuthOptions,
@@ -794,6 +825,7 @@ impl<U: UserModel> WardenBuilder<U> {
     /// Serves FastAPI Users' OAuth associate router for client `C` at
     /// `/auth/associate/{name}/authorize` and `/callback`: a logged-in user links a
     /// provider account to themself (an account linked to another user is refused).
+    #[cfg(feature = "oauth")]
     pub fn oauth_associate<C: OAuthClient>(
         mut self,
         options: OAuthOptions,
@@ -803,6 +835,7 @@ impl<U: UserModel> WardenBuilder<U> {
     }
 
     /// Reads client `C`'s settings now and adds its router.
+    #[cfg(feature = "oauth")]
     fn push_oauth<C: OAuthClient>(
         &mut self,
         backend: Option<String>,
@@ -986,7 +1019,9 @@ impl<U: UserModel> WardenBuilder<U> {
                 sessions: slot.sessions,
             });
         }
+        #[cfg(feature = "oauth")]
         let mut oauth = Vec::with_capacity(self.oauth.len());
+        #[cfg(feature = "oauth")]
         for pending in self.oauth {
             if let Some(backend) = &pending.backend
                 && !backends.iter().any(|entry| entry.name == *backend)
@@ -1074,7 +1109,9 @@ impl<U: UserModel> WardenBuilder<U> {
                 current_password: self.current_password,
                 throttle,
                 proxies: self.proxies,
+                #[cfg(feature = "oauth")]
                 oauth,
+                #[cfg(feature = "oauth")]
                 oauth_extra: self.oauth_extra,
             }),
         };

@@ -65,6 +65,14 @@ pub(crate) fn expand(item: &syn::ItemStruct, model: &Backend) -> TokenStream {
             quote!(#private::StrategyConfig::Redis { url: #url })
         }
     };
+    // The Redis strategy is compiled only with warden's `redis` feature: without it,
+    // this fails to build with a message naming the feature.
+    let feature_check = match &model.strategy {
+        Strategy::Redis(_) => quote! {
+            const _: () = #private::feature::redis::<#private::feature::Enabled>();
+        },
+        Strategy::Jwt | Strategy::Database => TokenStream::new(),
+    };
     let option = |value: Option<u64>| match value {
         Some(seconds) => quote!(::core::option::Option::Some(#seconds)),
         None => quote!(::core::option::Option::None),
@@ -79,6 +87,8 @@ pub(crate) fn expand(item: &syn::ItemStruct, model: &Backend) -> TokenStream {
     );
     quote! {
         #item
+
+        #feature_check
 
         #[automatically_derived]
         impl #private::AuthBackend for #ident {

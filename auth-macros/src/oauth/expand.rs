@@ -38,6 +38,10 @@ pub(crate) fn expand(item: &syn::ItemStruct, model: &Client) -> TokenStream {
     quote! {
         #item
 
+        // The client that talks to providers is compiled only with warden's `oauth`
+        // feature: without it, this fails to build with a message naming the feature.
+        const _: () = #private::feature::oauth::<#private::feature::Enabled>();
+
         #[automatically_derived]
         impl #private::OAuthClient for #ident {
             const CONFIG: #private::OAuthClientConfig = #private::OAuthClientConfig {

@@ -3,6 +3,7 @@
 
 mod events;
 mod flows;
+#[cfg(feature = "oauth")]
 mod oauth;
 mod update;
 
@@ -12,6 +13,7 @@ pub use events::{
     DefaultEvents, InvalidPassword, SignIn, SignInKind, UserEvents, default_password_rule,
 };
 pub use flows::{ActionTokens, TokenSettings};
+#[cfg(feature = "oauth")]
 pub use oauth::OAuthPolicy;
 pub use update::UserUpdate;
 

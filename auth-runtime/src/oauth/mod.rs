@@ -5,18 +5,33 @@
 //! verified, single-use state, one provider account per user, and a 4xx (never a 500)
 //! for every provider failure.
 
+//!
+//! The declarations ([`OAuthClient`], [`OAuthClientConfig`], [`OAuthProvider`]) are
+//! always here, so `#[oauth_client]` expands to one clear error when the cargo
+//! feature `oauth` is off; the client that talks to providers (reqwest with rustls,
+//! AES-GCM for their tokens) and the routers need the feature.
+
+#[cfg(feature = "oauth")]
 mod provider;
+#[cfg(feature = "oauth")]
 mod sealed;
+#[cfg(feature = "oauth")]
 pub(crate) mod state;
 
+#[cfg(feature = "oauth")]
 use std::sync::Arc;
 
+#[cfg(feature = "oauth")]
 pub(crate) use provider::{Endpoints, ProviderClient};
+#[cfg(feature = "oauth")]
 pub use provider::{Identity, OAuthError, ProviderTokens};
+#[cfg(feature = "oauth")]
 pub(crate) use sealed::Sealer;
+#[cfg(feature = "oauth")]
 pub(crate) use state::StateCodec;
 
 use crate::backend::KeySource;
+#[cfg(feature = "oauth")]
 use crate::token::Secret;
 
 /// Which kind of provider a client talks to.
@@ -67,6 +82,7 @@ pub trait OAuthClient: Send + Sync + 'static {
     const CONFIG: OAuthClientConfig;
 }
 
+#[cfg(feature = "oauth")]
 /// How one OAuth login router behaves (FastAPI Users' `get_oauth_router` options).
 ///
 /// ```
@@ -90,6 +106,7 @@ pub struct OAuthOptions {
     pub(crate) token_key: Option<Secret>,
 }
 
+#[cfg(feature = "oauth")]
 impl OAuthOptions {
     /// The application's public URL (`https://app.example.com`, as the provider
     /// sees it: the callback URL is built from it, never from a request's `Host`)
@@ -160,6 +177,7 @@ impl OAuthOptions {
 }
 
 /// One login router as the warden serves it.
+#[cfg(feature = "oauth")]
 pub(crate) struct OAuthRoute {
     /// The route segment.
     pub(crate) route: String,
@@ -175,6 +193,7 @@ pub(crate) struct OAuthRoute {
     pub(crate) sealer: Option<Sealer>,
 }
 
+#[cfg(feature = "oauth")]
 impl OAuthRoute {
     /// The provider's tokens as stored: sealed, or nothing (`""`, as FastAPI Users'
     /// non-null column needs) when the application does not keep them.

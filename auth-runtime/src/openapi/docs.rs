@@ -1,4 +1,7 @@
 //! `GET /openapi.json` and the Swagger UI at `GET /docs`, served from embedded bytes.
+//! Swagger UI (1.9 MB of assets in the binary) comes with the cargo feature `docs`;
+//! the document is always served, as it is built from the very operations the
+//! router mounts.
 
 use axum::Router;
 use axum::body::Bytes;
@@ -16,16 +19,20 @@ pub(crate) const DOCUMENT_PATH: &str = "/openapi.json";
 /// Where Swagger UI is served (its assets below it).
 pub(crate) const DOCS_PATH: &str = "/docs";
 
+#[cfg(feature = "docs")]
 /// The vendored `swagger-ui-dist` version (`assets/swagger-ui/README.md`); it also
 /// busts browser caches of the assets when it changes.
 const SWAGGER_UI_VERSION: &str = "5.35.0";
+#[cfg(feature = "docs")]
 const SWAGGER_UI_BUNDLE: &[u8] = include_bytes!("../../assets/swagger-ui/swagger-ui-bundle.js");
+#[cfg(feature = "docs")]
 const SWAGGER_UI_CSS: &[u8] = include_bytes!("../../assets/swagger-ui/swagger-ui.css");
 
 /// Starts Swagger UI on `openapi.json` beside the page. A file rather than an inline
 /// script, so the page's Content-Security-Policy can forbid inline scripts. Every
 /// URL of the page is relative, so the docs work wherever the routes are mounted
 /// (`Router::nest("/api", warden.routes())` serves them at `/api/docs`).
+#[cfg(feature = "docs")]
 const INITIALIZER: &str = r##"window.ui = SwaggerUIBundle({
   url: "openapi.json",
   dom_id: "#swagger-ui",
@@ -41,13 +48,17 @@ const INITIALIZER: &str = r##"window.ui = SwaggerUIBundle({
 "##;
 
 /// Only this origin: no external script, style, image or connection.
+#[cfg(feature = "docs")]
 const DOCS_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
      img-src 'self' data:; font-src 'self' data:; connect-src 'self'; base-uri 'none'; \
      form-action 'none'; frame-ancestors 'none'";
 
+#[cfg(feature = "docs")]
 const JS: &str = "text/javascript; charset=utf-8";
+#[cfg(feature = "docs")]
 const ASSET_CACHE: &str = "public, max-age=86400";
 
+#[cfg(feature = "docs")]
 fn html_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -63,6 +74,7 @@ fn html_escape(text: &str) -> String {
     out
 }
 
+#[cfg(feature = "docs")]
 fn page(title: &str) -> String {
     let title = html_escape(title);
     let v = SWAGGER_UI_VERSION;
@@ -99,6 +111,7 @@ fn prefixed(document: &Value, prefix: &str) -> Value {
 }
 
 /// A `GET` route answering fixed bytes with fixed headers.
+#[cfg(feature = "docs")]
 fn fixed<S>(body: Bytes, headers: Vec<(HeaderName, HeaderValue)>) -> axum::routing::MethodRouter<S>
 where
     S: Clone + Send + Sync + 'static,
@@ -126,8 +139,8 @@ fn headers(content_type: &'static str, cache: &'static str) -> Vec<(HeaderName, 
 }
 
 /// `GET /openapi.json` (the document of `spec`, serialised once, here), `GET /docs`
-/// (Swagger UI) and its assets under `/docs/`, all from bytes embedded in the binary.
-/// Merge it into the application's router; it needs no state.
+/// (Swagger UI, cargo feature `docs`) and its assets under `/docs/`, all from bytes
+/// embedded in the binary. Merge it into the application's router; it needs no state.
 pub fn router<S>(spec: &ApiSpec) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
@@ -156,6 +169,45 @@ where
     let json = super::app::merged(spec, ops, app);
     let plain = Bytes::from(json.to_string());
     let json = std::sync::Arc::new(json);
+    let router = Router::new().route(
+        DOCUMENT_PATH,
+        get(move |request: Request| {
+            let (json, plain) = (std::sync::Arc::clone(&json), plain.clone());
+            async move {
+                // Under `Router::nest`, every path carries the mount prefix.
+                let prefix = request
+                    .extensions()
+                    .get::<NestedPath>()
+                    .map(|nested| nested.as_str().trim_end_matches('/').to_owned())
+                    .filter(|prefix| !prefix.is_empty());
+                let body = match prefix {
+                    None => plain,
+                    Some(prefix) => Bytes::from(prefixed(&json, &prefix).to_string()),
+                };
+                let mut response = body.into_response();
+                response
+                    .headers_mut()
+                    .extend(headers("application/json", "no-cache"));
+                response
+            }
+        }),
+    );
+    #[cfg(feature = "docs")]
+    let router = swagger_ui(router, &spec.title);
+    router.method_not_allowed_fallback(|| async {
+        ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            Value::from("Method Not Allowed"),
+        )
+    })
+}
+
+/// `router` with Swagger UI at `GET /docs` and its assets under `/docs/`.
+#[cfg(feature = "docs")]
+fn swagger_ui<S>(router: Router<S>, title: &str) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
     let mut page_headers = headers("text/html; charset=utf-8", "no-cache");
     page_headers.push((
         header::CONTENT_SECURITY_POLICY,
@@ -165,31 +217,8 @@ where
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
     ));
-    Router::new()
-        .route(
-            DOCUMENT_PATH,
-            get(move |request: Request| {
-                let (json, plain) = (std::sync::Arc::clone(&json), plain.clone());
-                async move {
-                    // Under `Router::nest`, every path carries the mount prefix.
-                    let prefix = request
-                        .extensions()
-                        .get::<NestedPath>()
-                        .map(|nested| nested.as_str().trim_end_matches('/').to_owned())
-                        .filter(|prefix| !prefix.is_empty());
-                    let body = match prefix {
-                        None => plain,
-                        Some(prefix) => Bytes::from(prefixed(&json, &prefix).to_string()),
-                    };
-                    let mut response = body.into_response();
-                    response
-                        .headers_mut()
-                        .extend(headers("application/json", "no-cache"));
-                    response
-                }
-            }),
-        )
-        .route(DOCS_PATH, fixed(page(&spec.title).into(), page_headers))
+    router
+        .route(DOCS_PATH, fixed(page(title).into(), page_headers))
         .route(
             "/docs/swagger-ui-bundle.js",
             fixed(
@@ -211,15 +240,9 @@ where
                 headers(JS, "no-cache"),
             ),
         )
-        .method_not_allowed_fallback(|| async {
-            ApiError::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                Value::from("Method Not Allowed"),
-            )
-        })
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "docs"))]
 mod tests {
     use super::*;
 

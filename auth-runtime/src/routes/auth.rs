@@ -270,6 +270,7 @@ fn ongoing_of<U: UserModel>(
 /// OAuth callback): the sign-in step with the provider's proof; its refusals as
 /// the callback words them (FastAPI Users: 400 `LOGIN_BAD_CREDENTIALS` for an
 /// inactive user).
+#[cfg(feature = "oauth")]
 pub(crate) async fn login_as<U: UserModel>(
     warden: &Warden<U>,
     backend: &str,

@@ -2,6 +2,7 @@
 
 mod auth;
 mod body;
+#[cfg(feature = "oauth")]
 mod oauth;
 mod register;
 mod reset;
@@ -37,6 +38,7 @@ pub(crate) struct Route<U: UserModel> {
 /// The handler of an operation, by FastAPI Users' operation id, and what it does.
 fn handler<U: UserModel>(id: &str) -> Option<(&'static str, MethodRouter<Warden<U>>)> {
     // `oauth:{route}.{backend}.{action}` and `oauth-associate:{route}.{action}`.
+    #[cfg(feature = "oauth")]
     let oauth_route = id
         .strip_prefix("oauth:")
         .and_then(|rest| rest.rsplit_once('.'))
@@ -46,6 +48,7 @@ fn handler<U: UserModel>(id: &str) -> Option<(&'static str, MethodRouter<Warden<
                 .and_then(|rest| rest.rsplit_once('.'))
                 .map(|(route, action)| (route, action, true))
         });
+    #[cfg(feature = "oauth")]
     if let Some((route, action, associate)) = oauth_route {
         let route: Arc<str> = Arc::from(route);
         return match (action, associate) {
@@ -220,7 +223,8 @@ pub(crate) fn check_paths<U: UserModel>(warden: &Warden<U>) -> Result<(), Config
                 "route_path(\"{id}\", \"{path}\"): a path starts with `/`: write \"/{path}\""
             )));
         }
-        let docs = path == DOCUMENT_PATH || path == DOCS_PATH || path.starts_with("/docs/");
+        let docs = path == DOCUMENT_PATH
+            || (cfg!(feature = "docs") && (path == DOCS_PATH || path.starts_with("/docs/")));
         if warden.serves_docs() && docs {
             return Err(ConfigError::Mismatch(format!(
                 "route_path(\"{id}\", \"{path}\"): the API documentation is served there: choose another path, or turn the docs off with .docs(false)"
@@ -264,7 +268,9 @@ pub(crate) fn table<U: UserModel>(warden: &Warden<U>) -> Vec<(&'static str, Stri
         .collect();
     if warden.serves_docs() {
         table.push(("GET", DOCUMENT_PATH.to_owned(), "the OpenAPI document"));
-        table.push(("GET", DOCS_PATH.to_owned(), "Swagger UI"));
+        if cfg!(feature = "docs") {
+            table.push(("GET", DOCS_PATH.to_owned(), "Swagger UI"));
+        }
     }
     table
 }

@@ -11,6 +11,7 @@
 
 mod book;
 mod memory;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub(crate) mod sql;
 
 use async_trait::async_trait;
@@ -270,6 +271,7 @@ pub(crate) mod contract {
         check(&super::MemorySessions::default()).await;
     }
 
+    #[cfg(feature = "sqlite")]
     #[tokio::test]
     async fn sqlite() {
         let store = crate::SqliteStore::<crate::User>::in_memory()

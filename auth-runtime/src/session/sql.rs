@@ -34,6 +34,7 @@ CREATE TABLE IF NOT EXISTS warden_token_cutoff (
 ";
 
 /// The channel PostgreSQL instances announce ended sessions on.
+#[cfg(feature = "postgres")]
 pub(crate) const CHANNEL: &str = "warden_session";
 
 fn db(error: sqlx::Error) -> StoreError {
@@ -359,12 +360,15 @@ macro_rules! sql_sessions {
 }
 
 /// Numbered, so that a statement may use one value twice (`?1 ... ?1`).
+#[cfg(feature = "sqlite")]
 fn question(n: usize) -> String {
     format!("?{n}")
 }
 
+#[cfg(feature = "sqlite")]
 sql_sessions!(SqliteSessions, sqlx::SqlitePool, question, None::<&str>);
 
+#[cfg(feature = "sqlite")]
 impl SqliteSessions {
     /// One SQLite file has one writer process: nothing to follow.
     fn feed(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<crate::store::StoreChange>> {

@@ -9,11 +9,14 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 
 use super::StoreError;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 use super::sql::db;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 use crate::model::IdKind;
 use crate::strategy::AccessTokenStore;
 
 /// The table and its index, for a user id of `kind`.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub(crate) fn table(postgres: bool, kind: IdKind) -> String {
     let (created_at, user_id) = match (postgres, kind) {
         (true, IdKind::Uuid) => ("TIMESTAMP WITH TIME ZONE", "UUID"),
@@ -27,6 +30,7 @@ pub(crate) fn table(postgres: bool, kind: IdKind) -> String {
 }
 
 /// An `accesstoken` table in a SQL database: the statements differ, the steps not.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 macro_rules! sql_access_tokens {
     ($name:ident, $pool:ty, insert: $insert:expr, find: $find:expr, delete: $delete:expr) => {
         /// `accesstoken` in the store's database.
@@ -79,6 +83,7 @@ macro_rules! sql_access_tokens {
     };
 }
 
+#[cfg(feature = "sqlite")]
 sql_access_tokens!(
     SqliteAccessTokens,
     sqlx::SqlitePool,

@@ -4,13 +4,14 @@
 use async_trait::async_trait;
 use tokio::sync::mpsc;
 
-use super::{SqliteStore, StoreChange, StoreError, UserStore};
+use super::{StoreChange, StoreError, UserStore};
 use crate::model::UserModel;
 use crate::user::User;
 
-/// The store at a database URL: `sqlite://path.db` (or a plain path) for SQLite,
-/// `postgres://...` or `postgresql://...` for PostgreSQL (cargo feature `postgres`,
-/// on by default).
+/// The store at a database URL: `sqlite://path.db` (or a plain path) for SQLite
+/// (cargo feature `sqlite`, on by default), `postgres://...` or `postgresql://...`
+/// for PostgreSQL (cargo feature `postgres`). A URL whose feature is off is an error
+/// naming the feature.
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), warden_runtime::StoreError> {
@@ -22,7 +23,8 @@ use crate::user::User;
 #[non_exhaustive]
 pub enum DatabaseStore<U: UserModel = User> {
     /// SQLite.
-    Sqlite(SqliteStore<U>),
+    #[cfg(feature = "sqlite")]
+    Sqlite(super::SqliteStore<U>),
     /// PostgreSQL.
     #[cfg(feature = "postgres")]
     Postgres(super::PostgresStore<U>),
@@ -33,6 +35,16 @@ fn is_postgres(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
 
+/// The one-line error for a URL whose database support is compiled out: it names
+/// the cargo feature, since the fix is in Cargo.toml, not in the URL.
+#[cfg(not(all(feature = "sqlite", feature = "postgres")))]
+fn feature_off(database: &str, feature: &str) -> StoreError {
+    StoreError::Database(format!(
+        "{database} support is off: enable warden's `{feature}` cargo feature \
+         (warden = {{ version = \"...\", features = [\"{feature}\"] }})"
+    ))
+}
+
 impl<U: UserModel> DatabaseStore<U> {
     /// Opens the database at `url`, creating the user table or checking the existing
     /// one.
@@ -41,11 +53,12 @@ impl<U: UserModel> DatabaseStore<U> {
             #[cfg(feature = "postgres")]
             return Ok(Self::Postgres(super::PostgresStore::open(url).await?));
             #[cfg(not(feature = "postgres"))]
-            return Err(StoreError::Database(
-                "PostgreSQL support is off: enable warden's `postgres` feature".into(),
-            ));
+            return Err(feature_off("PostgreSQL", "postgres"));
         }
-        Ok(Self::Sqlite(SqliteStore::open(url).await?))
+        #[cfg(feature = "sqlite")]
+        return Ok(Self::Sqlite(super::SqliteStore::open(url).await?));
+        #[cfg(not(feature = "sqlite"))]
+        Err(feature_off("SQLite", "sqlite"))
     }
 
     /// What is wrong with the user table at `url` for model `U`, without changing
@@ -55,17 +68,19 @@ impl<U: UserModel> DatabaseStore<U> {
             #[cfg(feature = "postgres")]
             return super::PostgresStore::<U>::inspect(url).await;
             #[cfg(not(feature = "postgres"))]
-            return Err(StoreError::Database(
-                "PostgreSQL support is off: enable warden's `postgres` feature".into(),
-            ));
+            return Err(feature_off("PostgreSQL", "postgres"));
         }
-        SqliteStore::<U>::inspect(url).await
+        #[cfg(feature = "sqlite")]
+        return super::SqliteStore::<U>::inspect(url).await;
+        #[cfg(not(feature = "sqlite"))]
+        Err(feature_off("SQLite", "sqlite"))
     }
 
     /// Closes the connections (a SQLite file then has no `-wal` / `-shm` left beside
     /// it); for command-line tools that exit right after.
     pub async fn close(&self) {
         match self {
+            #[cfg(feature = "sqlite")]
             Self::Sqlite(store) => store.pool().close().await,
             #[cfg(feature = "postgres")]
             Self::Postgres(store) => store.pool().close().await,
@@ -74,6 +89,7 @@ impl<U: UserModel> DatabaseStore<U> {
 
     fn inner(&self) -> &dyn UserStore<U> {
         match self {
+            #[cfg(feature = "sqlite")]
             Self::Sqlite(store) => store,
             #[cfg(feature = "postgres")]
             Self::Postgres(store) => store,

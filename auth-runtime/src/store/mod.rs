@@ -3,14 +3,19 @@
 
 mod access_tokens;
 mod cache;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod database;
 mod memory;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub(crate) mod migrate;
 mod oauth_accounts;
 #[cfg(feature = "postgres")]
 mod postgres;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod sql;
+#[cfg(feature = "sqlite")]
 mod sqlite;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod table;
 
 use async_trait::async_trait;
@@ -26,6 +31,7 @@ use crate::user::User;
 
 pub use cache::CacheSettings;
 pub(crate) use cache::CachedStore;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub use database::DatabaseStore;
 pub use memory::MemoryStore;
 pub use oauth_accounts::{OAuthAccount, OAuthAccountStore};
@@ -33,6 +39,7 @@ pub use oauth_accounts::{OAuthAccount, OAuthAccountStore};
 pub use postgres::PostgresStore;
 #[cfg(feature = "postgres")]
 pub(crate) use postgres::listen;
+#[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 
 /// A store failure.

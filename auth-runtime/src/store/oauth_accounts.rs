@@ -10,7 +10,9 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 
 use super::StoreError;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 use super::sql::db;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 use crate::model::IdKind;
 
 /// A provider account linked to a user.
@@ -89,6 +91,7 @@ pub trait OAuthAccountStore: Send + Sync + 'static {
 }
 
 /// The table, its indexes, and the unique index warden adds.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub(crate) fn table(postgres: bool, kind: IdKind) -> String {
     let (id, user_id) = match (postgres, kind) {
         (true, IdKind::Uuid) => ("UUID", "UUID"),
@@ -101,6 +104,7 @@ pub(crate) fn table(postgres: bool, kind: IdKind) -> String {
     )
 }
 
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 fn link_error(error: sqlx::Error) -> StoreError {
     match &error {
         sqlx::Error::Database(db_error) if db_error.is_unique_violation() => StoreError::Duplicate,
@@ -108,6 +112,7 @@ fn link_error(error: sqlx::Error) -> StoreError {
     }
 }
 
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 macro_rules! sql_oauth_accounts {
     ($name:ident, $pool:ty, user_of: $user_of:expr, link: $link:expr, update: $update:expr, of_user: $of_user:expr) => {
         /// `oauth_account` in the store's database.
@@ -192,6 +197,7 @@ macro_rules! sql_oauth_accounts {
     };
 }
 
+#[cfg(feature = "sqlite")]
 sql_oauth_accounts!(
     SqliteOAuthAccounts,
     sqlx::SqlitePool,

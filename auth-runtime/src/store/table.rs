@@ -31,7 +31,10 @@ pub(crate) const CHANGES_CHANNEL: &str = "warden_user";
 /// The SQL dialect of a store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Dialect {
+    // Each is built only by its store; the SQL generation covers both regardless.
+    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
     Sqlite,
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     Postgres,
 }
 

@@ -12,9 +12,11 @@ use moka::sync::Cache;
 use crate::token::{JwtStrategy, Lifetime, TokenError};
 
 mod database;
+#[cfg(feature = "redis")]
 mod redis;
 
 pub use database::{AccessTokenStore, DatabaseStrategy};
+#[cfg(feature = "redis")]
 pub use redis::{KEY_PREFIX, RedisStrategy};
 
 /// A new opaque token: 256 random bits, base64url (43 characters), as FastAPI

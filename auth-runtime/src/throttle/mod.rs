@@ -9,6 +9,7 @@
 
 mod address;
 mod memory;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub(crate) mod sql;
 
 use std::net::IpAddr;

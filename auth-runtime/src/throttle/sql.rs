@@ -83,6 +83,7 @@ macro_rules! sql_counters {
     };
 }
 
+#[cfg(feature = "sqlite")]
 sql_counters!(SqliteCounters, sqlx::SqlitePool, "?", "?");
 #[cfg(feature = "postgres")]
 sql_counters!(PostgresCounters, sqlx::PgPool, "$1", "$2");
