@@ -139,8 +139,12 @@ async fn main() -> Result<(), warden::Error> {
             .oauth_associate::<Oidc>(options())?;
     }
     if let Ok(outbox) = std::env::var("WARDEN_OUTBOX") {
-        tracing::info!("development mailer: reset and verify tokens go to {outbox}");
-        builder = builder.events(DevMailer::new(outbox));
+        tracing::info!(
+            "development mailer: reset and verify tokens, and account notices, go to {outbox}"
+        );
+        builder = builder
+            .events(DevMailer::new(&outbox))
+            .security_events(DevMailer::new(outbox));
     }
     let warden = builder.build()?;
 

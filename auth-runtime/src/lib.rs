@@ -22,6 +22,7 @@ compile_error!(
      or the `aws-lc` feature"
 );
 
+pub mod audit;
 pub mod authn;
 pub mod backend;
 mod clock;

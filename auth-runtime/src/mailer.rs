@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use serde_json::json;
 use tokio::io::AsyncWriteExt;
 
+use crate::audit::{SecurityEvent, SecuritySink};
 use crate::manager::UserEvents;
 use crate::model::UserModel;
 
@@ -40,13 +41,18 @@ impl DevMailer {
     }
 
     async fn append<U: UserModel>(&self, event: &str, user: &U, token: &str) {
-        let mut line = json!({
+        let line = json!({
             "event": event,
             "user_id": user.id(),
             "email": user.email(),
             "token": token,
-        })
-        .to_string();
+        });
+        self.write(event, &user.id().to_string(), line).await;
+    }
+
+    /// Appends one JSON line.
+    async fn write(&self, event: &str, user_id: &str, line: serde_json::Value) {
+        let mut line = line.to_string();
         line.push('\n');
         let _guard = self.lock.lock().await;
         let written = async {
@@ -61,7 +67,7 @@ impl DevMailer {
         .await;
         match written {
             Ok(()) => {
-                tracing::info!(event, user_id = %user.id(), path = %self.path.display(), "development mailer wrote a message")
+                tracing::info!(event, user_id, path = %self.path.display(), "development mailer wrote a message")
             }
             Err(error) => {
                 tracing::error!(%error, path = %self.path.display(), "development mailer could not write")
@@ -78,5 +84,40 @@ impl<U: UserModel> UserEvents<U> for DevMailer {
 
     async fn on_after_request_verify(&self, user: &U, token: &str) {
         self.append("request_verify", user, token).await;
+    }
+}
+
+/// The notices a user should get about their account, as messages in the file:
+/// `{"event": "password_changed" | "password_reset" | "email_changed" |
+/// "refresh_token_reused", "user_id", "email", ...}` (an e-mail change is told to the
+/// old address, where its owner still reads). Pass it to
+/// `WardenBuilder::security_events` beside `.events(...)`.
+#[async_trait]
+impl SecuritySink for DevMailer {
+    async fn record(&self, _at: i64, event: &SecurityEvent) {
+        let (name, user_id, line) = match event {
+            SecurityEvent::PasswordChanged { user_id, email } => (
+                "password_changed",
+                user_id,
+                json!({"event": "password_changed", "user_id": user_id, "email": email}),
+            ),
+            SecurityEvent::PasswordReset { user_id, email } => (
+                "password_reset",
+                user_id,
+                json!({"event": "password_reset", "user_id": user_id, "email": email}),
+            ),
+            SecurityEvent::EmailChanged { user_id, from, to } => (
+                "email_changed",
+                user_id,
+                json!({"event": "email_changed", "user_id": user_id, "email": from, "new_email": to}),
+            ),
+            SecurityEvent::RefreshTokenReused { user_id, .. } => (
+                "refresh_token_reused",
+                user_id,
+                json!({"event": "refresh_token_reused", "user_id": user_id}),
+            ),
+            _ => return,
+        };
+        self.write(name, user_id, line).await;
     }
 }

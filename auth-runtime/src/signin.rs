@@ -12,6 +12,7 @@
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
+use crate::audit::{Client, SecurityEvent};
 use crate::error::ApiError;
 pub use crate::manager::{SignIn, SignInKind};
 use crate::model::UserModel;
@@ -164,8 +165,61 @@ pub(crate) async fn sign_in<U: UserModel>(
     backend: &str,
     user: &U,
     step: Step,
-    headers: &HeaderMap,
+    request: &Request<'_>,
 ) -> Result<Response, Failure> {
+    let kind = step.kind();
+    let result = grant(warden, backend, user, step, request).await;
+    let audit = warden.manager().audit();
+    match &result {
+        Ok((_, amr)) => audit.emit(|| SecurityEvent::SignIn {
+            user_id: user.id().to_string(),
+            backend: backend.to_owned(),
+            kind: match kind {
+                SignInKind::Start => "start",
+                SignInKind::Continue => "continue",
+                SignInKind::Reauthenticate => "reauthenticate",
+            },
+            amr: amr.clone(),
+            client: request.client(),
+        }),
+        Err(Failure::Refused(why)) => audit.emit(|| SecurityEvent::SignInRefused {
+            user_id: Some(user.id().to_string()),
+            backend: backend.to_owned(),
+            reason: match why {
+                Refusal::Inactive => "inactive",
+                Refusal::Unverified => "unverified",
+                Refusal::Denied => "denied",
+            },
+            client: request.client(),
+        }),
+        Err(Failure::Error(_)) => {}
+    }
+    result.map(|(response, _)| response)
+}
+
+/// The request a sign-in comes from: its headers and the client's address.
+#[derive(Clone, Copy)]
+pub(crate) struct Request<'a> {
+    pub(crate) headers: &'a HeaderMap,
+    pub(crate) address: Option<std::net::IpAddr>,
+}
+
+impl Request<'_> {
+    /// Who sent it, for security events.
+    pub(crate) fn client(&self) -> Client {
+        Client::new(self.address, user_agent(self.headers))
+    }
+}
+
+/// The step proper: the response, and the `amr` it recorded.
+async fn grant<U: UserModel>(
+    warden: &Warden<U>,
+    backend: &str,
+    user: &U,
+    step: Step,
+    request: &Request<'_>,
+) -> Result<(Response, Vec<String>), Failure> {
+    let headers = request.headers;
     if !user.is_active() {
         return Err(Failure::Refused(Refusal::Inactive));
     }
@@ -289,7 +343,7 @@ pub(crate) async fn sign_in<U: UserModel>(
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-    Ok(response)
+    Ok((response, amr))
 }
 
 /// The request's `User-Agent`, for the sessions list.

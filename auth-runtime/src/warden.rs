@@ -412,6 +412,7 @@ pub struct WardenBuilder<U: UserModel = User> {
     #[cfg(feature = "oauth")]
     oauth_extra: Option<fn() -> U::Create>,
     clock: crate::clock::Clock,
+    security_events: Option<Arc<dyn crate::audit::SecuritySink>>,
     /// `.clock(...)` came after a backend, whose strategy has the other clock.
     late_clock: bool,
 }
@@ -451,12 +452,41 @@ impl<U: UserModel> Default for WardenBuilder<U> {
             #[cfg(feature = "oauth")]
             oauth_extra: None,
             clock: crate::clock::Clock::system(),
+            security_events: None,
             late_clock: false,
         }
     }
 }
 
 impl<U: UserModel> WardenBuilder<U> {
+    /// Sends security events (sign-ins and their refusals, logouts, ended sessions,
+    /// password and e-mail changes, refresh-token reuse, linked accounts, throttled
+    /// logins) to `sink`, off the request: a slow or failing sink never slows or
+    /// fails one. They carry personal data (addresses, user agents, e-mails).
+    ///
+    /// ```
+    /// use warden_runtime::audit::{SecurityEvent, SecuritySink};
+    /// use warden_runtime::{async_trait, JwtStrategy, Lifetime, MemoryStore, User, Warden};
+    /// struct Log;
+    /// #[async_trait]
+    /// impl SecuritySink for Log {
+    ///     async fn record(&self, at: i64, event: &SecurityEvent) {
+    ///         tracing::info!(at, event = ?event, "security event");
+    ///     }
+    /// }
+    /// let jwt = JwtStrategy::builder("a-secret-of-at-least-thirty-two-bytes", Lifetime::Seconds(60)).build()?;
+    /// let warden = Warden::<User>::builder()
+    ///     .store(MemoryStore::new())
+    ///     .strategy("jwt", jwt)
+    ///     .security_events(Log)
+    ///     .build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn security_events(mut self, sink: impl crate::audit::SecuritySink) -> Self {
+        self.security_events = Some(Arc::new(sink));
+        self
+    }
+
     /// Measures every expiry (tokens, sessions, refresh tokens, re-authentication)
     /// on `clock`, so that a test moves time instead of sleeping. Only with the
     /// `test-clock` feature; call it before adding backends.
@@ -1099,6 +1129,10 @@ impl<U: UserModel> WardenBuilder<U> {
         let warden = Warden {
             inner: Arc::new(Inner {
                 manager: UserManager::with_tokens(store, hasher, events, tokens)
+                    .audited(match self.security_events {
+                        Some(sink) => crate::audit::Audit::new(sink, self.clock.clone()),
+                        None => crate::audit::Audit::default(),
+                    })
                     .clocked(self.clock),
                 backends,
                 requires_verification: self.requires_verification,

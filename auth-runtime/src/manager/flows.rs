@@ -165,6 +165,17 @@ impl<U: UserModel> UserManager<U> {
                 Ok(updated) => {
                     // Whoever held the account's tokens is out (ASVS 7.4.1).
                     self.end_sessions(&updated).await?;
+                    let user_id = updated.id().to_string();
+                    self.audit
+                        .emit(|| crate::audit::SecurityEvent::PasswordReset {
+                            user_id: user_id.clone(),
+                            email: updated.email().map(str::to_owned),
+                        });
+                    self.audit
+                        .emit(|| crate::audit::SecurityEvent::SessionsEnded {
+                            user_id,
+                            reason: "password_reset",
+                        });
                     self.events.on_after_reset_password(&updated).await;
                     return Ok(updated);
                 }

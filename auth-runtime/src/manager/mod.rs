@@ -7,6 +7,7 @@ mod flows;
 mod oauth;
 mod update;
 
+use crate::audit::Audit;
 use std::sync::Arc;
 
 pub use events::{
@@ -96,6 +97,7 @@ pub struct UserManager<U: UserModel = User> {
     events: Arc<dyn UserEvents<U>>,
     tokens: Arc<ActionTokens>,
     sessions: Arc<Sessions>,
+    audit: Audit,
 }
 
 impl<U: UserModel> Clone for UserManager<U> {
@@ -106,6 +108,7 @@ impl<U: UserModel> Clone for UserManager<U> {
             events: Arc::clone(&self.events),
             tokens: Arc::clone(&self.tokens),
             sessions: Arc::clone(&self.sessions),
+            audit: self.audit.clone(),
         }
     }
 }
@@ -152,6 +155,7 @@ impl<U: UserModel> UserManager<U> {
             events,
             tokens: Arc::new(tokens),
             sessions: Arc::new(sessions),
+            audit: Audit::default(),
         }
     }
 
@@ -162,6 +166,21 @@ impl<U: UserModel> UserManager<U> {
             sessions.set_clock(clock);
         }
         self
+    }
+
+    /// The same manager, telling `audit` what happens to accounts (before any
+    /// clone of it is taken).
+    pub(crate) fn audited(mut self, audit: Audit) -> Self {
+        if let Some(sessions) = Arc::get_mut(&mut self.sessions) {
+            sessions.set_audit(audit.clone());
+        }
+        self.audit = audit;
+        self
+    }
+
+    /// Where security events go.
+    pub(crate) fn audit(&self) -> &Audit {
+        &self.audit
     }
 
     /// The sessions: every login's, with their tokens.

@@ -1,6 +1,7 @@
 //! Updating and deleting users (FastAPI Users' `update`, `_update` and `delete`).
 
 use super::{ManagerError, UserManager, WRITE_ATTEMPTS};
+use crate::audit::SecurityEvent;
 use crate::model::UserModel;
 use crate::store::StoreError;
 use crate::user::{check_username, normalize_email};
@@ -130,6 +131,32 @@ impl<U: UserModel> UserManager<U> {
                     if hashed_password.is_some() || deactivated {
                         self.end_sessions(&updated).await?;
                     }
+                    let user_id = updated.id().to_string();
+                    if hashed_password.is_some() {
+                        self.audit.emit(|| SecurityEvent::PasswordChanged {
+                            user_id: user_id.clone(),
+                            email: updated.email().map(str::to_owned),
+                        });
+                    }
+                    if let (Some(from), Some(to)) = (current.email(), updated.email())
+                        && from != to
+                    {
+                        self.audit.emit(|| SecurityEvent::EmailChanged {
+                            user_id: user_id.clone(),
+                            from: from.to_owned(),
+                            to: to.to_owned(),
+                        });
+                    }
+                    if hashed_password.is_some() || deactivated {
+                        self.audit.emit(|| SecurityEvent::SessionsEnded {
+                            user_id,
+                            reason: if deactivated {
+                                "deactivated"
+                            } else {
+                                "password_changed"
+                            },
+                        });
+                    }
                     self.events.on_after_update(&updated, &update).await;
                     return Ok(updated);
                 }
@@ -151,6 +178,10 @@ impl<U: UserModel> UserManager<U> {
         self.events.on_before_delete(user).await;
         self.store.delete(user.id()).await?;
         self.end_sessions(user).await?;
+        self.audit.emit(|| SecurityEvent::SessionsEnded {
+            user_id: user.id().to_string(),
+            reason: "deleted",
+        });
         self.events.on_after_delete(user).await;
         Ok(())
     }

@@ -8,13 +8,14 @@ use axum::http::{HeaderMap, Method};
 use axum::response::Response;
 
 use super::body::{Fields, Reader};
+use crate::audit::SecurityEvent;
 use crate::authn::{Access, Authenticated, authorize};
 use crate::error::{ApiError, ErrorCode};
 use crate::model::UserId;
 use crate::model::UserModel;
 use crate::password::MAX_PASSWORD_BYTES;
 use crate::session::Admission;
-use crate::signin::{Ongoing, Proof, Refusal, Step, sign_in};
+use crate::signin::{Ongoing, Proof, Refusal, Request, Step, sign_in};
 use crate::user::{MAX_EMAIL_LEN, normalize_email};
 use crate::warden::Warden;
 
@@ -81,13 +82,22 @@ fn account_of<U: UserModel>(login: &str) -> String {
 /// concurrent guesses meet the limit exactly; a right password clears the count.
 async fn prove_password<U: UserModel>(
     warden: &Warden<U>,
-    extensions: &axum::http::Extensions,
-    headers: &HeaderMap,
+    backend: &str,
+    request: &Request<'_>,
     credentials: &Credentials<'_>,
 ) -> Result<U, ApiError> {
-    let address = warden.client_address(extensions, headers);
-    if let Some(throttle) = warden.throttle() {
-        throttle.check_login(&credentials.account, address).await?;
+    let address = request.address;
+    let audit = warden.manager().audit();
+    if let Some(throttle) = warden.throttle()
+        && let Err(refused) = throttle.check_login(&credentials.account, address).await
+    {
+        if refused.status() == axum::http::StatusCode::TOO_MANY_REQUESTS {
+            audit.emit(|| SecurityEvent::Throttled {
+                login: credentials.account.clone(),
+                client: request.client(),
+            });
+        }
+        return Err(refused);
     }
     let user = warden
         .manager()
@@ -102,6 +112,12 @@ async fn prove_password<U: UserModel>(
             Ok(user)
         }
         _ => {
+            audit.emit(|| SecurityEvent::SignInRefused {
+                user_id: None,
+                backend: backend.to_owned(),
+                reason: "bad_credentials",
+                client: request.client(),
+            });
             if let Some(throttle) = warden.throttle() {
                 throttle.failed_login(address).await?;
             }
@@ -135,13 +151,17 @@ pub(crate) async fn login<U: UserModel>(
         warden.allowed_origins(),
     )?;
     let credentials = credentials::<U>(&fields)?;
-    let user = prove_password(&warden, &extensions, &headers, &credentials).await?;
+    let request = Request {
+        headers: &headers,
+        address: warden.client_address(&extensions, &headers),
+    };
+    let user = prove_password(&warden, &backend, &request, &credentials).await?;
     sign_in(
         &warden,
         &backend,
         &user,
         Step::Start(Proof::Password),
-        &headers,
+        &request,
     )
     .await
     .map_err(|failure| {
@@ -177,7 +197,11 @@ pub(crate) async fn reauthenticate<U: UserModel>(
         account: account_of::<U>(&login),
         password_grant,
     };
-    let proved = prove_password(&warden, &extensions, &headers, &credentials).await?;
+    let request = Request {
+        headers: &headers,
+        address: warden.client_address(&extensions, &headers),
+    };
+    let proved = prove_password(&warden, &backend, &request, &credentials).await?;
     if proved.id() != found.user.id() {
         return Err(login_refusal(
             &warden,
@@ -191,7 +215,7 @@ pub(crate) async fn reauthenticate<U: UserModel>(
         &backend,
         &proved,
         Step::Reauthenticate(ongoing, Proof::Password),
-        &headers,
+        &request,
     )
     .await
     .map_err(|failure| failure.answer(|why| login_refused(&warden, why, password_grant)))
@@ -276,9 +300,9 @@ pub(crate) async fn login_as<U: UserModel>(
     backend: &str,
     user: &U,
     proof: Proof,
-    headers: &HeaderMap,
+    request: &Request<'_>,
 ) -> Result<Response, ApiError> {
-    sign_in(warden, backend, user, Step::Start(proof), headers)
+    sign_in(warden, backend, user, Step::Start(proof), request)
         .await
         .map_err(|failure| failure.answer(|why| login_refused(warden, why, false)))
 }
@@ -311,6 +335,10 @@ pub(crate) async fn logout<U: UserModel>(
         // Neither session nor issue time: the strategy's destroy_token ended it.
         _ => {}
     }
+    warden.manager().audit().emit(|| SecurityEvent::Logout {
+        user_id: found.user.id().to_string(),
+        backend: backend.to_string(),
+    });
     Ok(entry.transport.logout_response())
 }
 
@@ -323,9 +351,14 @@ pub(crate) async fn logout<U: UserModel>(
 pub(crate) async fn refresh<U: UserModel>(
     warden: Warden<U>,
     backend: Arc<str>,
+    extensions: axum::http::Extensions,
     headers: HeaderMap,
     fields: Fields,
 ) -> Result<Response, ApiError> {
+    let request = Request {
+        headers: &headers,
+        address: warden.client_address(&extensions, &headers),
+    };
     let mut reader = Reader::new(&fields);
     let grant_type = reader.optional_string("grant_type", 64);
     let refresh_token = reader.optional_string("refresh_token", 256);
@@ -334,7 +367,7 @@ pub(crate) async fn refresh<U: UserModel>(
         if grant_type.is_some_and(|grant| grant != "refresh_token") {
             return Err(oauth_error("unsupported_grant_type"));
         }
-        return refresh_grant(&warden, &backend, refresh_token, &headers).await;
+        return refresh_grant(&warden, &backend, refresh_token, &request).await;
     }
     if grant_type.is_some_and(|grant| grant == "refresh_token") {
         return Err(oauth_error("invalid_request"));
@@ -346,7 +379,7 @@ pub(crate) async fn refresh<U: UserModel>(
         &backend,
         &found.user,
         Step::Continue(ongoing),
-        &headers,
+        &request,
     )
     .await
     .map_err(|failure| failure.answer(|_| ApiError::invalid_token()))
@@ -357,7 +390,7 @@ async fn refresh_grant<U: UserModel>(
     warden: &Warden<U>,
     backend: &str,
     refresh_token: &str,
-    headers: &HeaderMap,
+    request: &Request<'_>,
 ) -> Result<Response, ApiError> {
     let entry = warden.backend(backend).ok_or_else(ApiError::internal)?;
     if entry.sessions.refresh.is_none() {
@@ -384,7 +417,7 @@ async fn refresh_grant<U: UserModel>(
         backend,
         &user,
         Step::Continue(Ongoing::of(&session)),
-        headers,
+        request,
     )
     .await
     .map_err(|failure| failure.answer(|_| oauth_error("invalid_grant")))

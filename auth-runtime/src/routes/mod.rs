@@ -109,9 +109,10 @@ fn handler<U: UserModel>(id: &str) -> Option<(&'static str, MethodRouter<Warden<
                 "trade a refresh token, or a valid access token, for fresh tokens",
                 post(
                     move |State(warden): State<Warden<U>>,
+                          extensions: axum::http::Extensions,
                           headers: HeaderMap,
                           fields: body::Fields| {
-                        auth::refresh(warden, Arc::clone(&name), headers, fields)
+                        auth::refresh(warden, Arc::clone(&name), extensions, headers, fields)
                     },
                 ),
             )),

@@ -230,6 +230,7 @@ pub(crate) async fn callback<U: UserModel>(
     warden: Warden<U>,
     route: &str,
     query: HashMap<String, String>,
+    extensions: axum::http::Extensions,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let oauth = warden
@@ -261,7 +262,11 @@ pub(crate) async fn callback<U: UserModel>(
         provider: oauth.client.name.clone(),
         amr: identity.amr.clone(),
     };
-    let mut response = super::auth::login_as(&warden, &backend, &user, proof, &headers).await?;
+    let request = crate::signin::Request {
+        headers: &headers,
+        address: warden.client_address(&extensions, &headers),
+    };
+    let mut response = super::auth::login_as(&warden, &backend, &user, proof, &request).await?;
     clear_cookie(oauth, &mut response);
     Ok(response)
 }
@@ -291,6 +296,13 @@ pub(crate) async fn associate_callback<U: UserModel>(
         )
         .await
         .map_err(|error| refused(&warden, error, ErrorCode::OAuthAccountAlreadyLinked))?;
+    warden
+        .manager()
+        .audit()
+        .emit(|| crate::audit::SecurityEvent::AccountLinked {
+            user_id: user.id().to_string(),
+            provider: oauth.client.name.clone(),
+        });
     let mut response = Json(user).into_response();
     clear_cookie(oauth, &mut response);
     Ok(response)
@@ -324,14 +336,17 @@ pub(crate) fn callback_handler<U: UserModel>(
     associate: bool,
 ) -> axum::routing::MethodRouter<Warden<U>> {
     axum::routing::get(
-        move |State(warden): State<Warden<U>>, RawQuery(query): RawQuery, headers: HeaderMap| {
+        move |State(warden): State<Warden<U>>,
+              RawQuery(query): RawQuery,
+              extensions: axum::http::Extensions,
+              headers: HeaderMap| {
             let route = std::sync::Arc::clone(&route);
             let query: HashMap<String, String> = pairs(query).into_iter().collect();
             async move {
                 if associate {
                     associate_callback(warden, &route, query, headers).await
                 } else {
-                    callback(warden, &route, query, headers).await
+                    callback(warden, &route, query, extensions, headers).await
                 }
             }
         },

@@ -1,6 +1,7 @@
 //! warden's sessions routes (FastAPI Users has none): a user lists their logins and
 //! ends one, or all ("log out everywhere").
 
+use crate::audit::SecurityEvent;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode};
@@ -87,13 +88,19 @@ pub(crate) async fn end<U: UserModel>(
     let found = current(&warden, &Method::DELETE, &headers).await?;
     let sessions = warden.manager().sessions();
     let user_id = found.user.id().to_string();
-    let owned =
-        sessions.store().get(&id).await?.is_some_and(|session| {
-            session.user_id == user_id && session.is_live(crate::token::now())
-        });
+    let owned = sessions.store().get(&id).await?.is_some_and(|session| {
+        session.user_id == user_id && session.is_live(sessions.clock().now())
+    });
     if !owned || !sessions.end(&id).await? {
         return Err(ApiError::not_found());
     }
+    warden
+        .manager()
+        .audit()
+        .emit(|| SecurityEvent::SessionEnded {
+            user_id,
+            session: id,
+        });
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -105,5 +112,12 @@ pub(crate) async fn end_all<U: UserModel>(
 ) -> Result<StatusCode, ApiError> {
     let found = current(&warden, &Method::DELETE, &headers).await?;
     warden.manager().end_sessions(&found.user).await?;
+    warden
+        .manager()
+        .audit()
+        .emit(|| SecurityEvent::SessionsEnded {
+            user_id: found.user.id().to_string(),
+            reason: "logout_everywhere",
+        });
     Ok(StatusCode::NO_CONTENT)
 }

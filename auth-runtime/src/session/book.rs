@@ -89,6 +89,7 @@ pub enum Admission {
 pub struct Sessions {
     store: Arc<dyn SessionStore>,
     clock: crate::clock::Clock,
+    audit: crate::audit::Audit,
     state: Arc<State>,
     purged: AtomicI64,
 }
@@ -209,9 +210,15 @@ impl Sessions {
         Self {
             store,
             clock: crate::clock::Clock::system(),
+            audit: crate::audit::Audit::default(),
             state,
             purged: AtomicI64::new(i64::MIN),
         }
+    }
+
+    /// Tells `audit` of refresh-token reuse from now on.
+    pub(crate) fn set_audit(&mut self, audit: crate::audit::Audit) {
+        self.audit = audit;
     }
 
     /// Measures time on `clock` from now on.
@@ -402,12 +409,19 @@ impl Sessions {
         let session = self.store.get(&owner).await?;
         match self.store.use_refresh(&hash, now).await? {
             RefreshUse::Fresh { .. } => Ok(session.filter(|session| session.is_live(now))),
-            RefreshUse::Reused { session } => {
+            RefreshUse::Reused { session: id } => {
                 tracing::warn!(
-                    session = %session,
+                    session = %id,
                     "a used refresh token was presented again: its session is ended"
                 );
-                self.end(&session).await?;
+                self.end(&id).await?;
+                if let Some(record) = session {
+                    self.audit
+                        .emit(|| crate::audit::SecurityEvent::RefreshTokenReused {
+                            user_id: record.user_id,
+                            session: id,
+                        });
+                }
                 Ok(None)
             }
             RefreshUse::Unknown => Ok(None),
