@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::ConfigError;
 use crate::token::{Algorithm, JwtStrategy, Secret};
 use crate::transport::{BearerTransport, CookieTransport, Transport};
+pub use crate::transport::{CookieSettings, SameSite};
 
 pub use crate::token::Lifetime;
 
@@ -84,57 +85,6 @@ impl TransportConfig {
             Self::Cookie(settings) => Arc::new(CookieTransport::new(settings)),
         }
     }
-}
-
-/// The cookie of a cookie transport. Defaults are FastAPI Users':
-/// `fastapiusersauth`, session cookie, `/`, `Secure`, `HttpOnly`, `SameSite=Lax`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CookieSettings {
-    /// Cookie name.
-    pub name: &'static str,
-    /// `Max-Age` in seconds; `None`: a session cookie.
-    pub max_age: Option<u64>,
-    /// `Path`.
-    pub path: &'static str,
-    /// `Domain`; `None`: the host that set it.
-    pub domain: Option<&'static str>,
-    /// `Secure`: sent over HTTPS only.
-    pub secure: bool,
-    /// `HttpOnly`: invisible to scripts.
-    pub http_only: bool,
-    /// `SameSite`.
-    pub same_site: SameSite,
-}
-
-impl CookieSettings {
-    /// FastAPI Users' defaults.
-    pub const DEFAULT: Self = Self {
-        name: "fastapiusersauth",
-        max_age: None,
-        path: "/",
-        domain: None,
-        secure: true,
-        http_only: true,
-        same_site: SameSite::Lax,
-    };
-}
-
-impl Default for CookieSettings {
-    fn default() -> Self {
-        Self::DEFAULT
-    }
-}
-
-/// The `SameSite` attribute.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SameSite {
-    /// Sent on top-level navigations from other sites, not on their POSTs: the
-    /// default, and a CSRF defence for the cookie's state-changing uses.
-    Lax,
-    /// Never sent from other sites.
-    Strict,
-    /// Always sent (requires `Secure`).
-    None,
 }
 
 /// Which of FastAPI Users' strategies a backend's tokens come from.

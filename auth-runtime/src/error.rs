@@ -1,11 +1,11 @@
-//! Errors: FastAPI Users' error codes as HTTP responses, configuration errors that
-//! stop startup, and the crate-level [`Error`].
+//! Errors: FastAPI Users' error codes as HTTP responses and configuration errors
+//! that stop startup. A leaf: each conversion from a lower layer's error lives
+//! beside that error (`StoreError`, `StrategyError`), so nothing here imports
+//! upward.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
-
-use crate::store::StoreError;
 
 /// FastAPI Users' `ErrorCode` (`router/common.py`), sent as `{"detail": "<CODE>"}`
 /// unless the application gives a code a text of its own ([`ErrorTexts`]).
@@ -349,28 +349,6 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<StoreError> for ApiError {
-    /// A database out of reach is 503 (the client may retry); anything else the
-    /// store reports is 500. The cause is logged, never sent.
-    fn from(error: StoreError) -> Self {
-        tracing::error!(%error, "user store failed");
-        match error {
-            StoreError::Database(_) => Self::unavailable(),
-            _ => Self::internal(),
-        }
-    }
-}
-
-impl From<crate::strategy::StrategyError> for ApiError {
-    fn from(error: crate::strategy::StrategyError) -> Self {
-        tracing::error!(%error, "token strategy failed");
-        match error {
-            crate::strategy::StrategyError::Unavailable(_) => Self::unavailable(),
-            _ => Self::internal(),
-        }
-    }
-}
-
 /// One entry of a 422 body, as FastAPI (pydantic) lays it out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {
@@ -478,31 +456,4 @@ pub enum ConfigError {
         /// What went wrong.
         reason: String,
     },
-}
-
-/// Everything that can stop a warden application: configuration, storage, I/O.
-///
-/// `Debug` prints the same single line as `Display`, so `fn main() -> Result<(),
-/// warden::Error>` ends with a readable message.
-#[derive(thiserror::Error)]
-#[non_exhaustive]
-pub enum Error {
-    /// A configuration mistake.
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-    /// The user store failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// A user could not be created at startup (seeding, a superuser).
-    #[error(transparent)]
-    Manager(#[from] crate::manager::ManagerError),
-    /// Binding or serving failed.
-    #[error("I/O error: {0}")]
-    Io(#[from] std::io::Error),
-}
-
-impl std::fmt::Debug for Error {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Display::fmt(self, f)
-    }
 }

@@ -29,6 +29,7 @@ mod clock;
 mod csrf;
 pub mod dev;
 pub mod error;
+mod fatal;
 pub mod guard;
 pub mod mailer;
 pub mod manager;
@@ -57,7 +58,8 @@ pub use backend::{
     StrategyConfig, TransportConfig,
 };
 pub use clock::Clock;
-pub use error::{ApiError, ConfigError, Error, ErrorCode, ErrorTexts, FieldError};
+pub use error::{ApiError, ConfigError, ErrorCode, ErrorTexts, FieldError};
+pub use fatal::Error;
 pub use guard::{
     Active, AuthState, Authenticated, Backend, CurrentUser, Fresh, OptionalUser, Policy, Superuser,
     Verified,

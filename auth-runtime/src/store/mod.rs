@@ -215,3 +215,15 @@ mod tests {
         assert_eq!(redact_url("warden.db"), "warden.db");
     }
 }
+
+impl From<StoreError> for crate::error::ApiError {
+    /// A database out of reach is 503 (the client may retry); anything else the
+    /// store reports is 500. The cause is logged, never sent.
+    fn from(error: StoreError) -> Self {
+        tracing::error!(%error, "user store failed");
+        match error {
+            StoreError::Database(_) => Self::unavailable(),
+            _ => Self::internal(),
+        }
+    }
+}

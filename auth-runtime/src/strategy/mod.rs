@@ -402,3 +402,13 @@ mod tests {
         assert!(strategy.read(&token).is_none());
     }
 }
+
+impl From<StrategyError> for crate::error::ApiError {
+    fn from(error: StrategyError) -> Self {
+        tracing::error!(%error, "token strategy failed");
+        match error {
+            StrategyError::Unavailable(_) => Self::unavailable(),
+            _ => Self::internal(),
+        }
+    }
+}

@@ -4,7 +4,6 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::{Transport, TransportDoc, cookie_token, set_cookie};
-use crate::backend::CookieSettings;
 use crate::error::ApiError;
 
 /// The token travels in a cookie; login answers 204 with `Set-Cookie`, logout 204
@@ -50,4 +49,55 @@ impl Transport for CookieTransport {
     fn openapi(&self) -> TransportDoc {
         TransportDoc::Cookie(self.settings.name.to_owned())
     }
+}
+
+/// The cookie of a cookie transport. Defaults are FastAPI Users':
+/// `fastapiusersauth`, session cookie, `/`, `Secure`, `HttpOnly`, `SameSite=Lax`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CookieSettings {
+    /// Cookie name.
+    pub name: &'static str,
+    /// `Max-Age` in seconds; `None`: a session cookie.
+    pub max_age: Option<u64>,
+    /// `Path`.
+    pub path: &'static str,
+    /// `Domain`; `None`: the host that set it.
+    pub domain: Option<&'static str>,
+    /// `Secure`: sent over HTTPS only.
+    pub secure: bool,
+    /// `HttpOnly`: invisible to scripts.
+    pub http_only: bool,
+    /// `SameSite`.
+    pub same_site: SameSite,
+}
+
+impl CookieSettings {
+    /// FastAPI Users' defaults.
+    pub const DEFAULT: Self = Self {
+        name: "fastapiusersauth",
+        max_age: None,
+        path: "/",
+        domain: None,
+        secure: true,
+        http_only: true,
+        same_site: SameSite::Lax,
+    };
+}
+
+impl Default for CookieSettings {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+/// The `SameSite` attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SameSite {
+    /// Sent on top-level navigations from other sites, not on their POSTs: the
+    /// default, and a CSRF defence for the cookie's state-changing uses.
+    Lax,
+    /// Never sent from other sites.
+    Strict,
+    /// Always sent (requires `Secure`).
+    None,
 }

@@ -2,7 +2,7 @@
 
 use axum::http::{HeaderMap, HeaderValue, header};
 
-use crate::backend::{CookieSettings, SameSite};
+use super::cookie::{CookieSettings, SameSite};
 
 /// The bearer token of a request: the one `Authorization` header, scheme `Bearer`
 /// (any case, as RFC 7235 and FastAPI's `OAuth2PasswordBearer` allow), one space,

@@ -10,7 +10,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 
 pub use bearer::BearerTransport;
-pub use cookie::CookieTransport;
+pub use cookie::{CookieSettings, CookieTransport, SameSite};
 pub(crate) use extract::set_cookie;
 pub use extract::{bearer_token, cookie_token};
 
