@@ -176,6 +176,9 @@ pub trait SecuritySink: Send + Sync + 'static {
 
 type Queued = (i64, SecurityEvent);
 
+/// The delivery task's half, kept until the first event starts it.
+type Delivery = (mpsc::Receiver<Queued>, Arc<dyn SecuritySink>);
+
 /// The queue in front of the sink: cheap to clone, never blocks.
 #[derive(Clone, Default)]
 pub(crate) struct Audit {
@@ -186,7 +189,7 @@ struct Inner {
     sender: mpsc::Sender<Queued>,
     /// The receiving end until the first event starts the delivery task (the
     /// builder may run outside a Tokio runtime).
-    pending: Mutex<Option<(mpsc::Receiver<Queued>, Arc<dyn SecuritySink>)>>,
+    pending: Mutex<Option<Delivery>>,
     dropped: AtomicU64,
     clock: crate::clock::Clock,
 }

@@ -204,7 +204,20 @@ pub(crate) struct Request<'a> {
     pub(crate) address: Option<std::net::IpAddr>,
 }
 
-impl Request<'_> {
+impl<'a> Request<'a> {
+    /// The request with these headers, from the client address the warden reads
+    /// off it (through trusted proxies).
+    pub(crate) fn new<U: UserModel>(
+        warden: &Warden<U>,
+        extensions: &axum::http::Extensions,
+        headers: &'a HeaderMap,
+    ) -> Self {
+        Self {
+            headers,
+            address: warden.client_address(extensions, headers),
+        }
+    }
+
     /// Who sent it, for security events.
     pub(crate) fn client(&self) -> Client {
         Client::new(self.address, user_agent(self.headers))

@@ -151,10 +151,7 @@ pub(crate) async fn login<U: UserModel>(
         warden.allowed_origins(),
     )?;
     let credentials = credentials::<U>(&fields)?;
-    let request = Request {
-        headers: &headers,
-        address: warden.client_address(&extensions, &headers),
-    };
+    let request = Request::new(&warden, &extensions, &headers);
     let user = prove_password(&warden, &backend, &request, &credentials).await?;
     sign_in(
         &warden,
@@ -197,10 +194,7 @@ pub(crate) async fn reauthenticate<U: UserModel>(
         account: account_of::<U>(&login),
         password_grant,
     };
-    let request = Request {
-        headers: &headers,
-        address: warden.client_address(&extensions, &headers),
-    };
+    let request = Request::new(&warden, &extensions, &headers);
     let proved = prove_password(&warden, &backend, &request, &credentials).await?;
     if proved.id() != found.user.id() {
         return Err(login_refusal(
@@ -355,10 +349,7 @@ pub(crate) async fn refresh<U: UserModel>(
     headers: HeaderMap,
     fields: Fields,
 ) -> Result<Response, ApiError> {
-    let request = Request {
-        headers: &headers,
-        address: warden.client_address(&extensions, &headers),
-    };
+    let request = Request::new(&warden, &extensions, &headers);
     let mut reader = Reader::new(&fields);
     let grant_type = reader.optional_string("grant_type", 64);
     let refresh_token = reader.optional_string("refresh_token", 256);

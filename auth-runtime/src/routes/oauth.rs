@@ -262,10 +262,7 @@ pub(crate) async fn callback<U: UserModel>(
         provider: oauth.client.name.clone(),
         amr: identity.amr.clone(),
     };
-    let request = crate::signin::Request {
-        headers: &headers,
-        address: warden.client_address(&extensions, &headers),
-    };
+    let request = crate::signin::Request::new(&warden, &extensions, &headers);
     let mut response = super::auth::login_as(&warden, &backend, &user, proof, &request).await?;
     clear_cookie(oauth, &mut response);
     Ok(response)

@@ -189,6 +189,18 @@ pub enum StoreChange {
     Session(String),
 }
 
+impl From<StoreError> for crate::error::ApiError {
+    /// A database out of reach is 503 (the client may retry); anything else the
+    /// store reports is 500. The cause is logged, never sent.
+    fn from(error: StoreError) -> Self {
+        tracing::error!(%error, "user store failed");
+        match error {
+            StoreError::Database(_) => Self::unavailable(),
+            _ => Self::internal(),
+        }
+    }
+}
+
 #[cfg(any(test, feature = "store-contract"))]
 pub mod contract;
 
@@ -213,17 +225,5 @@ mod tests {
         assert_eq!(redact_url("postgres://host/db"), "postgres://host/db");
         assert_eq!(redact_url("sqlite://warden.db"), "sqlite://warden.db");
         assert_eq!(redact_url("warden.db"), "warden.db");
-    }
-}
-
-impl From<StoreError> for crate::error::ApiError {
-    /// A database out of reach is 503 (the client may retry); anything else the
-    /// store reports is 500. The cause is logged, never sent.
-    fn from(error: StoreError) -> Self {
-        tracing::error!(%error, "user store failed");
-        match error {
-            StoreError::Database(_) => Self::unavailable(),
-            _ => Self::internal(),
-        }
     }
 }

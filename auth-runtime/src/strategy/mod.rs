@@ -354,6 +354,16 @@ impl Strategy for JwtStrategy {
     }
 }
 
+impl From<StrategyError> for crate::error::ApiError {
+    fn from(error: StrategyError) -> Self {
+        tracing::error!(%error, "token strategy failed");
+        match error {
+            StrategyError::Unavailable(_) => Self::unavailable(),
+            _ => Self::internal(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -400,15 +410,5 @@ mod tests {
             }),
         );
         assert!(strategy.read(&token).is_none());
-    }
-}
-
-impl From<StrategyError> for crate::error::ApiError {
-    fn from(error: StrategyError) -> Self {
-        tracing::error!(%error, "token strategy failed");
-        match error {
-            StrategyError::Unavailable(_) => Self::unavailable(),
-            _ => Self::internal(),
-        }
     }
 }
