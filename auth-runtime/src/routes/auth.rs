@@ -251,24 +251,21 @@ fn ongoing_of<U: UserModel>(
 ) -> Result<Ongoing, ApiError> {
     let entry = warden.backend(backend).ok_or_else(ApiError::internal)?;
     Ok(match &found.session {
+        // `found` already holds the token's own sign-in time and `amr`, falling back
+        // to the session's (`authn::authenticate`): an older token of a session that
+        // was re-authenticated since does not become fresh by refreshing.
         Admission::Session {
             id,
             created_at,
             authenticated_at,
-            amr,
             expires_at,
+            ..
         } => Ongoing {
             id: Some(id.clone()),
             created_at: *created_at,
             expires_at: *expires_at,
-            // The token's own sign-in time: an older token of a session that was
-            // re-authenticated since does not become fresh by refreshing.
             authenticated_at: found.auth_time.unwrap_or(*authenticated_at),
-            amr: if found.amr.is_empty() {
-                amr.to_vec()
-            } else {
-                found.amr.clone()
-            },
+            amr: found.amr.clone(),
         },
         _ => {
             let now = warden.manager().sessions().clock().now();
