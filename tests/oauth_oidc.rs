@@ -8,6 +8,7 @@ mod common;
 
 use std::collections::HashMap;
 
+use common::events::Collect;
 use common::{Http, Jwt, Reply, serve};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -51,10 +52,15 @@ impl warden::UserEvents<User> for Registered {
     }
 }
 
-async fn app_with_events(store: impl UserStore, events: Registered) -> (Http, Warden) {
+async fn app_with_events(
+    store: impl UserStore,
+    events: Registered,
+    security: Collect,
+) -> (Http, Warden) {
     let warden: Warden = Warden::builder()
         .store(store)
         .events(events)
+        .security_events(security)
         .backend::<Jwt>()
         .unwrap()
         .oauth::<Oidc, Jwt>(options())
@@ -187,7 +193,8 @@ async fn register(http: &Http, email: &str) -> String {
 
 async fn flow(store: impl UserStore) {
     let registered = Registered::default();
-    let (http, warden) = app_with_events(store, registered.clone()).await;
+    let security = Collect::default();
+    let (http, warden) = app_with_events(store, registered.clone(), security.clone()).await;
 
     // The authorization request: code flow, PKCE S256, a nonce, the state; the
     // verifier never in the URL.
@@ -295,6 +302,11 @@ async fn flow(store: impl UserStore) {
     // ...linked with it when the provider verified the e-mail...
     let linked = me(&http, &log_in(&http, "oidc-link", "dave@example.com").await).await;
     assert_eq!(linked["id"], dave.as_str());
+    // ...and its owner hears of it: a way into the account was added.
+    assert_eq!(
+        security.named("account_linked").await,
+        [json!({"event": "account_linked", "user_id": dave, "provider": "oidc"})]
+    );
     // ...and never for an e-mail the provider did not verify (FastAPI Users links it:
     // whoever controls that provider account would take Bob's over).
     register(&http, "bob@example.com").await;

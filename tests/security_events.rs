@@ -4,7 +4,6 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use reqwest::Method;
@@ -12,37 +11,10 @@ use serde_json::{Value, json};
 use warden::runtime::audit::{SecurityEvent, SecuritySink};
 use warden::{DevMailer, MemoryStore, Warden, async_trait};
 
+use common::events::Collect;
 use common::{Http, Jwt};
 
 const PASSWORD: &str = "correct-horse-battery";
-
-/// Every event, as JSON with its name.
-#[derive(Clone, Default)]
-struct Collect(Arc<Mutex<Vec<Value>>>);
-
-#[async_trait]
-impl SecuritySink for Collect {
-    async fn record(&self, at: i64, event: &SecurityEvent) {
-        assert!(at > 0);
-        self.0
-            .lock()
-            .unwrap()
-            .push(serde_json::to_value(event).unwrap());
-    }
-}
-
-impl Collect {
-    /// Waits (at most 2 s) until `n` events arrived, and returns them.
-    async fn first(&self, n: usize) -> Vec<Value> {
-        for _ in 0..400 {
-            if self.0.lock().unwrap().len() >= n {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-        self.0.lock().unwrap().clone()
-    }
-}
 
 /// A sink that never finishes its first event.
 struct Stuck;

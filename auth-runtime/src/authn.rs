@@ -1,13 +1,73 @@
 //! The one authentication pipeline: transport → strategy → store → policy. The
 //! guards ([`CurrentUser`](crate::CurrentUser), `#[protected]`, a model parameter)
-//! and every built-in route go through [`authenticate`] and [`Access::admit`].
+//! and every built-in route go through [`Authenticator::authenticate`] and
+//! [`Access::admit`]. The [`Authenticator`] is a value the
+//! [`Warden`](crate::Warden) holds: the backends, the manager and the origins,
+//! nothing of routing or documentation, so the pipeline depends on no route.
+
+use std::sync::Arc;
 
 use axum::http::{HeaderMap, Method};
 
+use crate::backend::SessionConfig;
 use crate::error::ApiError;
+use crate::manager::UserManager;
 use crate::model::{UserId, UserModel};
 use crate::session::Admission;
-use crate::warden::Warden;
+use crate::strategy::Strategy;
+use crate::transport::Transport;
+
+/// A backend as the pipeline runs it: a name, a strategy, a transport and how long
+/// its logins last.
+pub(crate) struct BackendEntry {
+    pub(crate) name: String,
+    pub(crate) strategy: Arc<dyn Strategy>,
+    pub(crate) transport: Arc<dyn Transport>,
+    pub(crate) sessions: SessionConfig,
+}
+
+impl BackendEntry {
+    /// The end of a session that starts at `created_at`.
+    pub(crate) fn max_age(&self, created_at: i64) -> Option<i64> {
+        self.sessions
+            .max_age
+            .map(|age| created_at.saturating_add(i64::try_from(age).unwrap_or(i64::MAX)))
+    }
+}
+
+/// The request pipeline: the backends in the order they are tried, the user manager
+/// that reads their users and sessions, and the origins allowed to send
+/// cookie-authenticated requests that change state. Reach it through
+/// [`Warden::authenticator`](crate::Warden::authenticator).
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// use axum::http::HeaderMap;
+/// use warden_runtime::{JwtStrategy, Lifetime, MemoryStore, User, Warden};
+/// let jwt = JwtStrategy::builder("a-secret-of-at-least-thirty-two-bytes", Lifetime::Seconds(60)).build()?;
+/// let warden = Warden::<User>::builder().store(MemoryStore::new()).strategy("jwt", jwt).build()?;
+/// // No credential: no user, and no error.
+/// let found = warden.authenticator().authenticate(&HeaderMap::new(), None).await;
+/// assert!(matches!(found, Ok(None)));
+/// # Ok::<(), Box<dyn std::error::Error>>(()) }).unwrap();
+/// ```
+pub struct Authenticator<U: UserModel> {
+    pub(crate) backends: Vec<BackendEntry>,
+    pub(crate) manager: UserManager<U>,
+    pub(crate) allowed_origins: Vec<String>,
+}
+
+impl<U: UserModel> std::fmt::Debug for Authenticator<U> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authenticator")
+            .field(
+                "backends",
+                &self.backends.iter().map(|b| &b.name).collect::<Vec<_>>(),
+            )
+            .field("allowed_origins", &self.allowed_origins)
+            .finish_non_exhaustive()
+    }
+}
 
 /// What a route demands of its user: the one form of the access rule, which the
 /// static [`Policy`](crate::Policy) markers compile down to.
@@ -122,106 +182,129 @@ pub struct Authenticated<'a, U> {
     /// without a session was issued at its login).
     pub auth_time: Option<i64>,
     /// How they proved it (RFC 8176), as the token or its session says.
-    pub amr: Vec<String>,
+    pub amr: Arc<[String]>,
 }
 
-/// The user a request authenticates as, trying the backends in order (or only the
-/// one named `only`): the first backend whose transport finds a token that its
-/// strategy accepts and whose subject names a stored user. A missing, malformed,
-/// expired or foreign token, or a subject naming nobody, is `Ok(None)`; a store or
-/// token storage out of reach is a 503.
-pub async fn authenticate<'a, U: UserModel>(
-    warden: &'a Warden<U>,
-    headers: &'a HeaderMap,
-    only: Option<&str>,
-) -> Result<Option<Authenticated<'a, U>>, ApiError> {
-    for backend in warden
-        .backends()
-        .iter()
-        .filter(|b| only.is_none_or(|name| b.name == name))
-    {
-        let Some(token) = backend.transport.token(headers) else {
-            continue;
-        };
-        let Some(info) = backend.strategy.read_token(token).await? else {
-            continue;
-        };
-        // Checked wherever a token is accepted: guards, refresh, logout, the users
-        // routes all come through here.
-        let session = warden.manager().sessions().admit(&info).await?;
-        if session == Admission::Refused {
-            tracing::debug!(backend = %backend.name, "token of an ended session refused");
-            continue;
-        }
-        let Some(id) = U::Id::parse(&info.subject) else {
-            tracing::debug!(backend = %backend.name, "token subject is not a user id");
-            continue;
-        };
-        if let Some(user) = warden.manager().get(&id).await? {
-            let (auth_time, amr) = match &session {
-                Admission::Session {
-                    authenticated_at,
-                    amr,
-                    ..
-                } => (
-                    info.auth_time.unwrap_or(*authenticated_at),
-                    if info.amr.is_empty() {
-                        amr.to_vec()
-                    } else {
-                        info.amr
-                    },
-                ),
-                _ => (info.auth_time.or(info.issued_at).unwrap_or(0), info.amr),
-            };
-            return Ok(Some(Authenticated {
-                user,
-                backend: &backend.name,
-                token,
-                ambient: backend.transport.ambient(),
-                session,
-                issued_at: info.issued_at,
-                auth_time: (auth_time > 0).then_some(auth_time),
-                amr,
-            }));
-        }
+impl<U: UserModel> Authenticator<U> {
+    /// The user manager.
+    pub fn manager(&self) -> &UserManager<U> {
+        &self.manager
     }
-    Ok(None)
-}
 
-/// [`authenticate`], then `access`: the user of a guarded request, or its 401/403.
-/// A state-changing request (by `method`) authenticated by a cookie must come from
-/// the application's own origin or an allowed one: 403 otherwise (CSRF).
-pub async fn authorize<'a, U: UserModel>(
-    warden: &'a Warden<U>,
-    method: &Method,
-    headers: &'a HeaderMap,
-    only: Option<&str>,
-    access: Access,
-) -> Result<Authenticated<'a, U>, ApiError> {
-    let Some(found) = authenticate(warden, headers, only).await? else {
-        // No user at all: 401 whatever the rule; `invalid_token` when the request
-        // did carry a credential (RFC 6750 §3.1), so a client signs in again.
-        let presented = warden
-            .backends()
+    /// The backends, in the order they are tried.
+    pub(crate) fn backends(&self) -> &[BackendEntry] {
+        &self.backends
+    }
+
+    /// The backend named `name`.
+    pub(crate) fn backend(&self, name: &str) -> Option<&BackendEntry> {
+        self.backends.iter().find(|b| b.name == name)
+    }
+
+    /// The other origins whose pages may send cookie-authenticated requests that
+    /// change state.
+    pub fn allowed_origins(&self) -> &[String] {
+        &self.allowed_origins
+    }
+
+    /// The user a request authenticates as, trying the backends in order (or only the
+    /// one named `only`): the first backend whose transport finds a token that its
+    /// strategy accepts and whose subject names a stored user. A missing, malformed,
+    /// expired or foreign token, or a subject naming nobody, is `Ok(None)`; a store or
+    /// token storage out of reach is a 503.
+    pub async fn authenticate<'a>(
+        &'a self,
+        headers: &'a HeaderMap,
+        only: Option<&str>,
+    ) -> Result<Option<Authenticated<'a, U>>, ApiError> {
+        for backend in self
+            .backends
             .iter()
             .filter(|b| only.is_none_or(|name| b.name == name))
-            .any(|b| b.transport.token(headers).is_some());
-        return Err(if presented {
-            ApiError::invalid_token()
-        } else {
-            ApiError::unauthorized()
-        });
-    };
-    let ambient = found.ambient;
-    // A token of an inactive user is a credential refused too.
-    let user = access
-        .admit(Some(found.user))
-        .map_err(ApiError::into_invalid_token)?;
-    crate::csrf::check(method, headers, ambient, warden.allowed_origins())?;
-    if let Some(max_age) = access.fresh
-        && !access.fresh_enough(found.auth_time, warden.manager().sessions().clock().now())
-    {
-        return Err(ApiError::reauthentication_required(max_age));
+        {
+            let Some(token) = backend.transport.token(headers) else {
+                continue;
+            };
+            let Some(info) = backend.strategy.read_token(token).await? else {
+                continue;
+            };
+            // Checked wherever a token is accepted: guards, refresh, logout, the users
+            // routes all come through here.
+            let session = self.manager.sessions().admit(&info).await?;
+            if session == Admission::Refused {
+                tracing::debug!(backend = %backend.name, "token of an ended session refused");
+                continue;
+            }
+            let Some(id) = U::Id::parse(&info.subject) else {
+                tracing::debug!(backend = %backend.name, "token subject is not a user id");
+                continue;
+            };
+            if let Some(user) = self.manager.get(&id).await? {
+                let (auth_time, amr) = match &session {
+                    Admission::Session {
+                        authenticated_at,
+                        amr,
+                        ..
+                    } => (
+                        info.auth_time.unwrap_or(*authenticated_at),
+                        if info.amr.is_empty() {
+                            Arc::clone(amr)
+                        } else {
+                            info.amr
+                        },
+                    ),
+                    _ => (info.auth_time.or(info.issued_at).unwrap_or(0), info.amr),
+                };
+                return Ok(Some(Authenticated {
+                    user,
+                    backend: &backend.name,
+                    token,
+                    ambient: backend.transport.ambient(),
+                    session,
+                    issued_at: info.issued_at,
+                    auth_time: (auth_time > 0).then_some(auth_time),
+                    amr,
+                }));
+            }
+        }
+        Ok(None)
     }
-    Ok(Authenticated { user, ..found })
+
+    /// [`authenticate`](Self::authenticate), then `access`: the user of a guarded request, or its 401/403.
+    /// A state-changing request (by `method`) authenticated by a cookie must come from
+    /// the application's own origin or an allowed one: 403 otherwise (CSRF).
+    pub async fn authorize<'a>(
+        &'a self,
+        method: &Method,
+        headers: &'a HeaderMap,
+        only: Option<&str>,
+        access: Access,
+    ) -> Result<Authenticated<'a, U>, ApiError> {
+        let Some(found) = self.authenticate(headers, only).await? else {
+            // No user at all: 401 whatever the rule; `invalid_token` when the request
+            // did carry a credential (RFC 6750 §3.1), so a client signs in again.
+            let presented = self
+                .backends
+                .iter()
+                .filter(|b| only.is_none_or(|name| b.name == name))
+                .any(|b| b.transport.token(headers).is_some());
+            return Err(if presented {
+                ApiError::invalid_token()
+            } else {
+                ApiError::unauthorized()
+            });
+        };
+        let ambient = found.ambient;
+        // A token of an inactive user is a credential refused too.
+        let user = access
+            .admit(Some(found.user))
+            .map_err(ApiError::into_invalid_token)?;
+        crate::csrf::check(method, headers, ambient, &self.allowed_origins)?;
+        if let Some(max_age) = access.fresh
+            && !access.fresh_enough(found.auth_time, self.manager.sessions().clock().now())
+        {
+            return Err(ApiError::reauthentication_required(max_age));
+        }
+        Ok(Authenticated { user, ..found })
+    }
 }

@@ -9,7 +9,7 @@ use std::marker::PhantomData;
 use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum::http::request::Parts;
 
-use crate::authn::{Access, authorize};
+use crate::authn::Access;
 use crate::backend::AuthBackend;
 use crate::error::ApiError;
 use crate::model::UserModel;
@@ -242,14 +242,11 @@ async fn policy_user<S: AuthState, P: Policy>(
     parts: &Parts,
     state: &S,
 ) -> Result<S::User, ApiError> {
-    let found = authorize(
-        state.warden(),
-        &parts.method,
-        &parts.headers,
-        P::backend(),
-        P::ACCESS,
-    )
-    .await?;
+    let found = state
+        .warden()
+        .authenticator()
+        .authorize(&parts.method, &parts.headers, P::backend(), P::ACCESS)
+        .await?;
     Ok(found.user)
 }
 
@@ -347,15 +344,12 @@ pub async fn model_from_parts<S: AuthState>(
     match parts.extensions.get::<Admitted<S::User>>() {
         Some(Admitted(Some(user))) => Ok(user.clone()),
         Some(Admitted(None)) => Err(ApiError::unauthorized()),
-        None => Ok(authorize(
-            state.warden(),
-            &parts.method,
-            &parts.headers,
-            None,
-            Access::ACTIVE,
-        )
-        .await?
-        .user),
+        None => Ok(state
+            .warden()
+            .authenticator()
+            .authorize(&parts.method, &parts.headers, None, Access::ACTIVE)
+            .await?
+            .user),
     }
 }
 

@@ -25,6 +25,7 @@ compile_error!(
 pub mod audit;
 pub mod authn;
 pub mod backend;
+mod builder;
 mod clock;
 mod csrf;
 pub mod dev;
@@ -52,11 +53,12 @@ pub mod user;
 mod warden;
 
 pub use async_trait::async_trait;
-pub use authn::Access;
+pub use authn::{Access, Authenticator};
 pub use backend::{
     AuthBackend, BackendConfig, CookieSettings, KeySource, Lifetime, SameSite, SessionConfig,
     StrategyConfig, TransportConfig,
 };
+pub use builder::WardenBuilder;
 pub use clock::Clock;
 pub use error::{ApiError, ConfigError, ErrorCode, ErrorTexts, FieldError};
 pub use fatal::Error;
@@ -86,7 +88,7 @@ pub use throttle::{ThrottleSettings, TrustedProxies};
 pub use token::{Algorithm, JwtStrategy, JwtStrategyBuilder, Secret, TokenError, VerifiedClaims};
 pub use transport::{BearerTransport, CookieTransport, Transport, TransportDoc};
 pub use user::{User, UserCreate};
-pub use warden::{Warden, WardenBuilder};
+pub use warden::Warden;
 
 /// What the macros' generated code names. Not public API: it may change in any
 /// release.

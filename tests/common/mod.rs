@@ -1,6 +1,8 @@
 //! Shared test support: a real server on 127.0.0.1 with an ephemeral port.
 #![allow(dead_code)]
 
+pub mod events;
+
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};

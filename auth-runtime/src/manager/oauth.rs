@@ -70,7 +70,12 @@ impl<U: UserModel> UserManager<U> {
                     return Err(ManagerError::UserAlreadyExists);
                 }
                 match accounts.link(&link(&user)).await {
-                    Ok(()) => return Ok(user),
+                    Ok(()) => {
+                        // A provider account now opens an account that existed
+                        // before it: its owner hears of it (OWASP ASVS 2.2.3).
+                        self.account_linked(&user, oauth_name);
+                        return Ok(user);
+                    }
                     Err(StoreError::Duplicate) => continue,
                     Err(error) => return Err(error.into()),
                 }
@@ -132,7 +137,7 @@ impl<U: UserModel> UserManager<U> {
         )
         .tokens(access, refresh, expires);
         match accounts.link(&link).await {
-            Ok(()) => {}
+            Ok(()) => self.account_linked(user, oauth_name),
             Err(StoreError::Duplicate) => {
                 let owner = accounts.user_of(oauth_name, &identity.account_id).await?;
                 if owner.as_deref() != Some(user_id.as_str()) {
@@ -147,5 +152,14 @@ impl<U: UserModel> UserManager<U> {
             .on_after_update(user, &super::UserUpdate::default())
             .await;
         Ok(())
+    }
+
+    /// Records that `user` can now sign in through `provider`.
+    fn account_linked(&self, user: &U, provider: &str) {
+        self.audit()
+            .emit(|| crate::audit::SecurityEvent::AccountLinked {
+                user_id: user.id().to_string(),
+                provider: provider.to_owned(),
+            });
     }
 }

@@ -12,6 +12,8 @@
 //! AES-GCM for their tokens) and the routers need the feature.
 
 #[cfg(feature = "oauth")]
+mod assemble;
+#[cfg(feature = "oauth")]
 mod provider;
 #[cfg(feature = "oauth")]
 mod sealed;
@@ -21,6 +23,8 @@ pub(crate) mod state;
 #[cfg(feature = "oauth")]
 use std::sync::Arc;
 
+#[cfg(feature = "oauth")]
+pub(crate) use assemble::PendingOAuth;
 #[cfg(feature = "oauth")]
 pub(crate) use provider::{Endpoints, ProviderClient};
 #[cfg(feature = "oauth")]

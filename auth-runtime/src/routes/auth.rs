@@ -9,7 +9,7 @@ use axum::response::Response;
 
 use super::body::{Fields, Reader};
 use crate::audit::SecurityEvent;
-use crate::authn::{Access, Authenticated, authorize};
+use crate::authn::{Access, Authenticated};
 use crate::error::{ApiError, ErrorCode};
 use crate::model::UserId;
 use crate::model::UserModel;
@@ -223,14 +223,10 @@ async fn backend_user<'a, U: UserModel>(
     backend: &str,
     headers: &'a HeaderMap,
 ) -> Result<Authenticated<'a, U>, ApiError> {
-    authorize(
-        warden,
-        &Method::POST,
-        headers,
-        Some(backend),
-        route_access(warden),
-    )
-    .await
+    warden
+        .authenticator()
+        .authorize(&Method::POST, headers, Some(backend), route_access(warden))
+        .await
 }
 
 /// What logout and refresh demand of their user.
@@ -265,7 +261,7 @@ fn ongoing_of<U: UserModel>(
             created_at: *created_at,
             expires_at: *expires_at,
             authenticated_at: found.auth_time.unwrap_or(*authenticated_at),
-            amr: found.amr.clone(),
+            amr: found.amr.to_vec(),
         },
         _ => {
             let now = warden.manager().sessions().clock().now();
@@ -275,7 +271,7 @@ fn ongoing_of<U: UserModel>(
                 created_at,
                 expires_at: entry.max_age(created_at),
                 authenticated_at: created_at,
-                amr: found.amr.clone(),
+                amr: found.amr.to_vec(),
             }
         }
     })

@@ -20,7 +20,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{MethodRouter, delete, get, patch, post};
 use serde_json::Value;
 
-use crate::authn::{Access, authorize};
+use crate::authn::Access;
 use crate::error::{ApiError, ConfigError};
 use crate::guard::Policy;
 use crate::model::UserModel;
@@ -301,14 +301,10 @@ impl<U: UserModel, P: Policy> FromRequestParts<Warden<U>> for RouteUser<U, P> {
             verified: warden.requires_verification(),
             ..Access::ANY
         };
-        let found = authorize(
-            warden,
-            &parts.method,
-            &parts.headers,
-            None,
-            P::ACCESS.and(verified),
-        )
-        .await?;
+        let found = warden
+            .authenticator()
+            .authorize(&parts.method, &parts.headers, None, P::ACCESS.and(verified))
+            .await?;
         Ok(Self(found.user, PhantomData))
     }
 }

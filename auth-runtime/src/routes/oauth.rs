@@ -86,11 +86,11 @@ async fn current<U: UserModel>(warden: &Warden<U>, headers: &HeaderMap) -> Resul
         verified: warden.requires_verification(),
         ..crate::authn::Access::ANY
     });
-    Ok(
-        crate::authn::authorize(warden, &axum::http::Method::GET, headers, None, access)
-            .await?
-            .user,
-    )
+    Ok(warden
+        .authenticator()
+        .authorize(&axum::http::Method::GET, headers, None, access)
+        .await?
+        .user)
 }
 
 /// A provider failure: logged, answered 400 (503 when it is out of reach).
@@ -293,13 +293,6 @@ pub(crate) async fn associate_callback<U: UserModel>(
         )
         .await
         .map_err(|error| refused(&warden, error, ErrorCode::OAuthAccountAlreadyLinked))?;
-    warden
-        .manager()
-        .audit()
-        .emit(|| crate::audit::SecurityEvent::AccountLinked {
-            user_id: user.id().to_string(),
-            provider: oauth.client.name.clone(),
-        });
     let mut response = Json(user).into_response();
     clear_cookie(oauth, &mut response);
     Ok(response)

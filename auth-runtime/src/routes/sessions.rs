@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::authn::{Access, Authenticated, authorize};
+use crate::authn::{Access, Authenticated};
 use crate::error::ApiError;
 use crate::model::UserModel;
 use crate::session::{Admission, Session};
@@ -23,7 +23,10 @@ async fn current<'a, U: UserModel>(
         verified: warden.requires_verification(),
         ..Access::ANY
     });
-    authorize(warden, method, headers, None, access).await
+    warden
+        .authenticator()
+        .authorize(method, headers, None, access)
+        .await
 }
 
 /// A Unix time as RFC 3339 (UTC), as FastAPI renders datetimes.

@@ -7,14 +7,11 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use moka::sync::Cache;
-use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 
 use super::{RefreshUse, Session, SessionStore};
-use crate::store::{StoreChange, StoreError};
+use crate::store::{StoreChange, StoreError, token_hash};
 use crate::strategy::TokenInfo;
 
 /// A use of a session is written at most this often (seconds): `last_used_at` is
@@ -164,11 +161,6 @@ async fn follow(state: Weak<State>, mut changes: mpsc::UnboundedReceiver<StoreCh
 /// A new random session id (128 bits, base64url).
 pub(crate) fn random_id() -> Result<String, StoreError> {
     crate::random::urlsafe::<16>().map_err(StoreError::Database)
-}
-
-/// The SHA-256 of a secret token, base64url: what is stored instead of it.
-pub(crate) fn token_hash(token: &str) -> String {
-    URL_SAFE_NO_PAD.encode(Sha256::digest(token.as_bytes()))
 }
 
 impl Sessions {

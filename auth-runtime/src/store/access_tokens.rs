@@ -13,7 +13,23 @@ use super::StoreError;
 use super::sql::db;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 use crate::model::IdKind;
-use crate::strategy::AccessTokenStore;
+
+/// The `accesstoken` table of a store.
+#[async_trait]
+pub trait AccessTokenStore: Send + Sync + 'static {
+    /// Stores `token` for the user whose id reads `user_id`, created at `created_at`
+    /// (Unix seconds).
+    async fn insert(&self, token: &str, user_id: &str, created_at: i64) -> Result<(), StoreError>;
+    /// The user id and creation time of `token`, if it was created at
+    /// `not_before` or later (FastAPI Users' `max_age`).
+    async fn find(
+        &self,
+        token: &str,
+        not_before: Option<i64>,
+    ) -> Result<Option<(String, i64)>, StoreError>;
+    /// Deletes `token`.
+    async fn delete(&self, token: &str) -> Result<(), StoreError>;
+}
 
 /// The table and its index, for a user id of `kind`.
 #[cfg(any(feature = "sqlite", feature = "postgres"))]

@@ -183,15 +183,15 @@ impl<U: UserModel> UserStore<U> for CachedStore<U> {
         self.inner.get_by_login(login).await
     }
 
-    fn counters(&self) -> Option<Arc<dyn crate::throttle::Counters>> {
+    fn counters(&self) -> Option<Arc<dyn super::Counters>> {
         self.inner.counters()
     }
 
-    fn sessions(&self) -> Option<Arc<dyn crate::session::SessionStore>> {
+    fn sessions(&self) -> Option<Arc<dyn super::SessionStore>> {
         self.inner.sessions()
     }
 
-    fn access_tokens(&self) -> Option<Arc<dyn crate::strategy::AccessTokenStore>> {
+    fn access_tokens(&self) -> Option<Arc<dyn super::AccessTokenStore>> {
         self.inner.access_tokens()
     }
 

@@ -111,15 +111,15 @@ impl<U: UserModel> UserStore<U> for DatabaseStore<U> {
         self.inner().get_by_login(login).await
     }
 
-    fn counters(&self) -> Option<std::sync::Arc<dyn crate::throttle::Counters>> {
+    fn counters(&self) -> Option<std::sync::Arc<dyn super::Counters>> {
         self.inner().counters()
     }
 
-    fn sessions(&self) -> Option<std::sync::Arc<dyn crate::session::SessionStore>> {
+    fn sessions(&self) -> Option<std::sync::Arc<dyn super::SessionStore>> {
         self.inner().sessions()
     }
 
-    fn access_tokens(&self) -> Option<std::sync::Arc<dyn crate::strategy::AccessTokenStore>> {
+    fn access_tokens(&self) -> Option<std::sync::Arc<dyn super::AccessTokenStore>> {
         self.inner().access_tokens()
     }
 

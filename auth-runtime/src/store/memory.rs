@@ -5,13 +5,13 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 
+use super::AccessTokenStore;
 use super::access_tokens::MemoryAccessTokens;
 use super::oauth_accounts::MemoryOAuthAccounts;
+use super::{Counters, MemoryCounters};
+use super::{MemorySessions, SessionStore};
 use super::{StoreError, UserStore};
 use crate::model::{IdKind, UserId, UserModel};
-use crate::session::{MemorySessions, SessionStore};
-use crate::strategy::AccessTokenStore;
-use crate::throttle::{Counters, MemoryCounters};
 use crate::user::User;
 
 /// Users in a map behind a mutex; the unique index (e-mails and logins) is kept in

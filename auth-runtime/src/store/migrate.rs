@@ -49,8 +49,8 @@ pub(crate) const LATEST: i64 = STEPS[STEPS.len() - 1].version;
 /// database that release made is left as it is).
 fn baseline(postgres: bool, kind: IdKind) -> String {
     [
-        crate::throttle::sql::TABLE.to_owned(),
-        crate::session::sql::TABLES.to_owned(),
+        crate::store::counters::sql::TABLE.to_owned(),
+        crate::store::sessions::sql::TABLES.to_owned(),
         super::access_tokens::table(postgres, kind),
         super::oauth_accounts::table(postgres, kind),
     ]

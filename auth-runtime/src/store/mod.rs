@@ -3,6 +3,7 @@
 
 mod access_tokens;
 mod cache;
+pub(crate) mod counters;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod database;
 mod memory;
@@ -11,6 +12,7 @@ pub(crate) mod migrate;
 mod oauth_accounts;
 #[cfg(feature = "postgres")]
 mod postgres;
+pub(crate) mod sessions;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod sql;
 #[cfg(feature = "sqlite")]
@@ -23,14 +25,13 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
-use crate::session::SessionStore;
-use crate::throttle::Counters;
-
 use crate::model::UserModel;
 use crate::user::User;
 
+pub use access_tokens::AccessTokenStore;
 pub use cache::CacheSettings;
 pub(crate) use cache::CachedStore;
+pub use counters::{Counters, MemoryCounters};
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub use database::DatabaseStore;
 pub use memory::MemoryStore;
@@ -39,6 +40,7 @@ pub use oauth_accounts::{OAuthAccount, OAuthAccountStore};
 pub use postgres::PostgresStore;
 #[cfg(feature = "postgres")]
 pub(crate) use postgres::listen;
+pub use sessions::{MemorySessions, SessionStore};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 
@@ -127,7 +129,7 @@ pub trait UserStore<U: UserModel = User>: Send + Sync + 'static {
     /// FastAPI Users' `accesstoken` table, for backends declared with
     /// `strategy = "database"`. `None` (the default): such backends cannot use
     /// this store.
-    fn access_tokens(&self) -> Option<Arc<dyn crate::strategy::AccessTokenStore>> {
+    fn access_tokens(&self) -> Option<Arc<dyn AccessTokenStore>> {
         None
     }
 
@@ -136,6 +138,15 @@ pub trait UserStore<U: UserModel = User>: Send + Sync + 'static {
     fn oauth_accounts(&self) -> Option<Arc<dyn OAuthAccountStore>> {
         None
     }
+}
+
+/// The SHA-256 of a secret token, base64url: what is stored instead of it (refresh
+/// tokens, opaque access tokens in Redis), so a read of the database yields no
+/// usable token.
+pub(crate) fn token_hash(token: &str) -> String {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(token.as_bytes()))
 }
 
 /// `url` with its password (in the user-info part or a `password=` parameter)

@@ -232,19 +232,19 @@ sql_store!(PostgresStore, PgArguments, {
         Some(receiver)
     }
 
-    fn counters(&self) -> Option<Arc<dyn crate::throttle::Counters>> {
-        Some(Arc::new(crate::throttle::sql::PostgresCounters(
+    fn counters(&self) -> Option<Arc<dyn super::Counters>> {
+        Some(Arc::new(crate::store::counters::sql::PostgresCounters(
             self.pool.clone(),
         )))
     }
 
-    fn sessions(&self) -> Option<Arc<dyn crate::session::SessionStore>> {
-        Some(Arc::new(crate::session::sql::PostgresSessions(
+    fn sessions(&self) -> Option<Arc<dyn super::SessionStore>> {
+        Some(Arc::new(crate::store::sessions::sql::PostgresSessions(
             self.pool.clone(),
         )))
     }
 
-    fn access_tokens(&self) -> Option<Arc<dyn crate::strategy::AccessTokenStore>> {
+    fn access_tokens(&self) -> Option<Arc<dyn super::AccessTokenStore>> {
         Some(Arc::new(super::access_tokens::PostgresAccessTokens {
             pool: self.pool.clone(),
             kind: U::Id::KIND,

@@ -141,19 +141,19 @@ async fn migrate<U: UserModel>(pool: &SqlitePool, table: &Table) -> Result<(), S
 }
 
 sql_store!(SqliteStore, SqliteArguments<'_>, {
-    fn counters(&self) -> Option<Arc<dyn crate::throttle::Counters>> {
-        Some(Arc::new(crate::throttle::sql::SqliteCounters(
+    fn counters(&self) -> Option<Arc<dyn super::Counters>> {
+        Some(Arc::new(crate::store::counters::sql::SqliteCounters(
             self.pool.clone(),
         )))
     }
 
-    fn sessions(&self) -> Option<Arc<dyn crate::session::SessionStore>> {
-        Some(Arc::new(crate::session::sql::SqliteSessions(
+    fn sessions(&self) -> Option<Arc<dyn super::SessionStore>> {
+        Some(Arc::new(crate::store::sessions::sql::SqliteSessions(
             self.pool.clone(),
         )))
     }
 
-    fn access_tokens(&self) -> Option<Arc<dyn crate::strategy::AccessTokenStore>> {
+    fn access_tokens(&self) -> Option<Arc<dyn super::AccessTokenStore>> {
         Some(Arc::new(super::access_tokens::SqliteAccessTokens {
             pool: self.pool.clone(),
             kind: U::Id::KIND,

@@ -8,26 +8,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use super::{Grant, Issued, Strategy, StrategyError, TokenInfo, opaque_token, plausible_token};
-use crate::session::token_hash;
-use crate::store::StoreError;
+use crate::store::{AccessTokenStore, StoreError, token_hash};
 use crate::token::Lifetime;
-
-/// The `accesstoken` table of a store.
-#[async_trait]
-pub trait AccessTokenStore: Send + Sync + 'static {
-    /// Stores `token` for the user whose id reads `user_id`, created at `created_at`
-    /// (Unix seconds).
-    async fn insert(&self, token: &str, user_id: &str, created_at: i64) -> Result<(), StoreError>;
-    /// The user id and creation time of `token`, if it was created at
-    /// `not_before` or later (FastAPI Users' `max_age`).
-    async fn find(
-        &self,
-        token: &str,
-        not_before: Option<i64>,
-    ) -> Result<Option<(String, i64)>, StoreError>;
-    /// Deletes `token`.
-    async fn delete(&self, token: &str) -> Result<(), StoreError>;
-}
 
 /// Opaque tokens in the store's `accesstoken` table.
 ///

@@ -15,7 +15,8 @@ mod database;
 #[cfg(feature = "redis")]
 mod redis;
 
-pub use database::{AccessTokenStore, DatabaseStrategy};
+pub use crate::store::AccessTokenStore;
+pub use database::DatabaseStrategy;
 #[cfg(feature = "redis")]
 pub use redis::{KEY_PREFIX, RedisStrategy};
 
@@ -50,8 +51,9 @@ pub struct TokenInfo {
     /// When the user last proved who they are, if the token says (the JWT
     /// `auth_time`): what `fresh = N` guards measure.
     pub auth_time: Option<i64>,
-    /// How they proved it, if the token says (the JWT `amr`, RFC 8176).
-    pub amr: Vec<String>,
+    /// How they proved it, if the token says (the JWT `amr`, RFC 8176). Shared,
+    /// so that a token read from the verified-token cache is not copied.
+    pub amr: Arc<[String]>,
 }
 
 impl TokenInfo {
@@ -62,7 +64,7 @@ impl TokenInfo {
             session: None,
             issued_at: None,
             auth_time: None,
-            amr: Vec::new(),
+            amr: Arc::from([]),
         }
     }
 
@@ -188,7 +190,7 @@ impl From<TokenError> for StrategyError {
 /// }
 /// ```
 #[async_trait]
-pub trait Strategy: std::any::Any + Send + Sync {
+pub trait Strategy: Send + Sync + 'static {
     /// The token's subject and session if the token is valid now; `Ok(None)` for a
     /// malformed, expired, foreign or destroyed one.
     async fn read_token(&self, token: &str) -> Result<Option<TokenInfo>, StrategyError>;
@@ -206,6 +208,20 @@ pub trait Strategy: std::any::Any + Send + Sync {
     /// Seconds a new token lives, for `expires_in` (RFC 6749 §5.1); `None`: unknown
     /// or unbounded.
     fn lifetime(&self) -> Option<u64> {
+        None
+    }
+
+    /// The public keys that verify this strategy's tokens, as `GET
+    /// /.well-known/jwks.json` serves them (RFC 7517): none for opaque tokens or an
+    /// HMAC secret, which is never published.
+    fn public_jwks(&self) -> Vec<jsonwebtoken::jwk::Jwk> {
+        Vec::new()
+    }
+
+    /// The JWT strategy that signs this strategy's tokens, if it is one:
+    /// [`Warden::strategy`](crate::Warden::strategy) hands it out to issue tokens by
+    /// hand.
+    fn as_jwt(&self) -> Option<&JwtStrategy> {
         None
     }
 }
@@ -300,7 +316,7 @@ fn info_of(claims: crate::token::VerifiedClaims, lifetime: Lifetime) -> TokenInf
         session: claims.sid,
         issued_at,
         auth_time: claims.auth_time,
-        amr: claims.amr,
+        amr: claims.amr.into(),
     }
 }
 
@@ -326,10 +342,15 @@ impl Strategy for CachedJwt {
     }
 
     fn lifetime(&self) -> Option<u64> {
-        match self.jwt.lifetime() {
-            Lifetime::Seconds(seconds) => Some(seconds),
-            Lifetime::Forever => None,
-        }
+        Strategy::lifetime(&self.jwt)
+    }
+
+    fn public_jwks(&self) -> Vec<jsonwebtoken::jwk::Jwk> {
+        self.jwt.public_jwks()
+    }
+
+    fn as_jwt(&self) -> Option<&JwtStrategy> {
+        Some(&self.jwt)
     }
 }
 
@@ -351,6 +372,14 @@ impl Strategy for JwtStrategy {
             Lifetime::Seconds(seconds) => Some(seconds),
             Lifetime::Forever => None,
         }
+    }
+
+    fn public_jwks(&self) -> Vec<jsonwebtoken::jwk::Jwk> {
+        JwtStrategy::public_jwks(self)
+    }
+
+    fn as_jwt(&self) -> Option<&JwtStrategy> {
+        Some(self)
     }
 }
 

@@ -10,7 +10,7 @@ use redis::AsyncCommands;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use super::{Grant, Issued, Strategy, StrategyError, TokenInfo, opaque_token, plausible_token};
-use crate::session::token_hash;
+use crate::store::token_hash;
 use crate::token::Lifetime;
 
 /// FastAPI Users' key prefix.

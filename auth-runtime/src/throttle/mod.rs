@@ -8,37 +8,17 @@
 //! this raises `per_account` or adds a second factor.)
 
 mod address;
-mod memory;
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
-pub(crate) mod sql;
 
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::Duration;
 
-use async_trait::async_trait;
-
+pub use crate::store::counters::{Counters, MemoryCounters};
 pub use address::TrustedProxies;
 pub(crate) use address::client_address;
-pub use memory::MemoryCounters;
 
 use crate::error::ApiError;
-use crate::store::StoreError;
-
-/// Counters in fixed windows, kept where every instance sees them.
-#[async_trait]
-pub trait Counters: Send + Sync + 'static {
-    /// Adds one to `key` in the window that starts at `window` (Unix seconds),
-    /// starting afresh if its count is of an earlier window; the new count.
-    async fn hit(&self, key: &str, window: i64) -> Result<u64, StoreError>;
-    /// The count of `key` in the window that starts at `window`.
-    async fn count(&self, key: &str, window: i64) -> Result<u64, StoreError>;
-    /// Forgets `key`.
-    async fn clear(&self, key: &str) -> Result<(), StoreError>;
-    /// Forgets every count of a window that started before `window`.
-    async fn purge(&self, window: i64) -> Result<(), StoreError>;
-}
 
 /// The limits of [`WardenBuilder::throttle`](crate::WardenBuilder::throttle).
 ///
