@@ -47,7 +47,8 @@ impl BackendEntry {
 /// let jwt = JwtStrategy::builder("a-secret-of-at-least-thirty-two-bytes", Lifetime::Seconds(60)).build()?;
 /// let warden = Warden::<User>::builder().store(MemoryStore::new()).strategy("jwt", jwt).build()?;
 /// // No credential: no user, and no error.
-/// let found = warden.authenticator().authenticate(&HeaderMap::new(), None).await;
+/// let headers = HeaderMap::new();
+/// let found = warden.authenticator().authenticate(&headers, None).await;
 /// assert!(matches!(found, Ok(None)));
 /// # Ok::<(), Box<dyn std::error::Error>>(()) }).unwrap();
 /// ```
