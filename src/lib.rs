@@ -257,6 +257,12 @@ pub use warden_runtime::oauth::OAuthClient;
 #[cfg(feature = "oauth")]
 pub use warden_runtime::oauth::OAuthOptions;
 
+// Every Rust block of the README compiles (`cargo test --doc`); the servers are
+// `no_run`. A README whose examples drift from the API fails the build.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 /// The runtime crate, for what the facade does not re-export.
 pub use warden_runtime as runtime;
 

@@ -32,6 +32,25 @@ impl std::fmt::Debug for KeySource {
     }
 }
 
+/// What an unset variable of `option` should hold.
+fn hint(option: &str) -> &'static str {
+    match option {
+        "secret" => {
+            "set it to a random secret, e.g. `export WARDEN_SECRET=$(openssl rand -base64 32)`, or to the PEM private key for asymmetric algorithms"
+        }
+        "public_key" | "verify_keys" => {
+            "set it to the PEM public key (`-----BEGIN PUBLIC KEY-----...`)"
+        }
+        "redis_url" => "set it to the Redis URL, e.g. `redis://127.0.0.1:6379/0`",
+        "issuer" => "set it to the provider's issuer URL, e.g. `https://accounts.google.com`",
+        "github_url" | "github_api_url" => "set it to the GitHub (Enterprise) web or API URL",
+        "client_id" | "client_secret" => {
+            "set it to what the provider gave when you registered the application"
+        }
+        _ => "set it",
+    }
+}
+
 impl KeySource {
     /// Reads the secret. Errors name the backend, the option and the fix.
     pub fn read(&self, backend: &str, option: &'static str) -> Result<Secret, ConfigError> {
@@ -43,11 +62,7 @@ impl KeySource {
                     backend: backend.to_owned(),
                     option,
                     var: var.to_owned(),
-                    hint: if option == "secret" {
-                        "set it to a random secret, e.g. `export WARDEN_SECRET=$(openssl rand -base64 32)`, or to the PEM private key for asymmetric algorithms"
-                    } else {
-                        "set it to the PEM public key (`-----BEGIN PUBLIC KEY-----...`)"
-                    },
+                    hint: hint(option),
                 }),
             },
             Self::File(path) => {
