@@ -30,6 +30,7 @@ mod csrf;
 pub mod dev;
 pub mod error;
 mod fatal;
+mod keyring;
 pub mod guard;
 pub mod mailer;
 pub mod manager;
