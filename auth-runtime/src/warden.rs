@@ -15,8 +15,7 @@ use crate::manager::{ActionTokens, DefaultEvents, TokenSettings, UserEvents, Use
 use crate::model::{UserId as _, UserModel};
 #[cfg(feature = "oauth")]
 use crate::oauth::{
-    Endpoints, OAuthClient, OAuthOptions, OAuthProvider, OAuthRoute, ProviderClient, Sealer,
-    StateCodec,
+    Endpoints, OAuthClient, OAuthOptions, OAuthProvider, OAuthRoute, ProviderClient,
 };
 use crate::password::PasswordHasher;
 use crate::store::{CacheSettings, CachedStore, UserStore};
@@ -1098,23 +1097,12 @@ impl<U: UserModel> WardenBuilder<U> {
             let spent = store
                 .counters()
                 .unwrap_or_else(|| Arc::new(MemoryCounters::default()));
-            let sealer = match &pending.options.token_key {
-                Some(key) => Some(Sealer::new(key).ok_or_else(|| {
-                    ConfigError::Mismatch(format!(
-                        "oauth router `{}`: store_provider_tokens needs a 32-byte key (AES-256), this one has {} bytes",
-                        pending.route,
-                        key.expose().len()
-                    ))
-                })?),
-                None => None,
+            let unusable = |problem| {
+                ConfigError::Mismatch(format!("oauth router `{}`: {problem}", pending.route))
             };
+            let sealer = pending.options.sealer().map_err(unusable)?;
             oauth.push(OAuthRoute {
-                state: StateCodec::new(pending.options.state_secret.clone()).ok_or_else(|| {
-                    ConfigError::Mismatch(format!(
-                        "oauth router `{}`: the state secret is not a usable HMAC key",
-                        pending.route
-                    ))
-                })?,
+                state: pending.options.state_codec().map_err(unusable)?,
                 route: pending.route,
                 backend: pending.backend,
                 client: pending.client,
@@ -1124,7 +1112,7 @@ impl<U: UserModel> WardenBuilder<U> {
             });
         }
         let events = self.events.unwrap_or_else(|| Arc::new(DefaultEvents));
-        let tokens = ActionTokens::new(self.reset, self.verify)?;
+        let tokens = ActionTokens::new(self.reset, self.verify)?.with_clock(self.clock.clone());
         let store: Arc<dyn UserStore<U>> = Arc::new(CachedStore::new(store, self.cache));
         let warden = Warden {
             inner: Arc::new(Inner {
