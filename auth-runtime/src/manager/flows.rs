@@ -359,3 +359,111 @@ impl<U: UserModel> UserManager<U> {
         Err(ManagerError::Store(StoreError::Conflict))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+    use crate::manager::UserEvents;
+    use crate::password::PasswordHasher;
+    use crate::store::{MemoryStore, UserStore};
+    use crate::user::{User, UserCreate};
+
+    const OLD: &str = "the-old-action-secret-of-32-bytes!!";
+    const NEW: &str = "the-new-action-secret-of-32-bytes!!";
+    const PASSWORD: &str = "correct horse battery";
+
+    /// The last token each flow handed to the application.
+    #[derive(Default)]
+    struct Outbox(Mutex<Vec<String>>);
+
+    #[async_trait::async_trait]
+    impl UserEvents<User> for Outbox {
+        async fn on_after_forgot_password(&self, _user: &User, token: &str) {
+            self.0.lock().unwrap().push(token.to_owned());
+        }
+        async fn on_after_request_verify(&self, _user: &User, token: &str) {
+            self.0.lock().unwrap().push(token.to_owned());
+        }
+    }
+
+    /// A manager of `store` whose reset and verify tokens are `settings`.
+    fn manager(
+        store: &Arc<dyn UserStore<User>>,
+        outbox: &Arc<Outbox>,
+        settings: TokenSettings,
+    ) -> UserManager<User> {
+        let events: Arc<dyn UserEvents<User>> = outbox.clone();
+        UserManager::with_tokens(
+            Arc::clone(store),
+            PasswordHasher::new().unwrap(),
+            events,
+            ActionTokens::new(Some(settings.clone()), Some(settings)).unwrap(),
+        )
+    }
+
+    fn last(outbox: &Outbox) -> String {
+        outbox.0.lock().unwrap().last().cloned().unwrap()
+    }
+
+    #[tokio::test]
+    async fn tokens_from_before_a_rotation_work_until_the_old_secret_goes() {
+        let store: Arc<dyn UserStore<User>> = Arc::new(MemoryStore::new());
+        let outbox = Arc::new(Outbox::default());
+        let before = manager(&store, &outbox, TokenSettings::new(OLD));
+        let rotated = manager(
+            &store,
+            &outbox,
+            TokenSettings::new(NEW).previous_secret(OLD),
+        );
+        let after = manager(&store, &outbox, TokenSettings::new(NEW));
+        let email = "ann@example.com";
+        before
+            .register(UserCreate {
+                email: Some(email.into()),
+                password: PASSWORD.into(),
+                is_active: None,
+                is_superuser: None,
+                is_verified: None,
+                extra: (),
+            })
+            .await
+            .unwrap();
+
+        before.forgot_password(email).await.unwrap();
+        let old_reset = last(&outbox);
+        before.request_verify(email).await.unwrap();
+        let old_verify = last(&outbox);
+        // Removed: the old secret's tokens are refused.
+        assert!(matches!(
+            after
+                .reset_password(&old_reset, "a new password".into())
+                .await,
+            Err(ManagerError::BadToken)
+        ));
+        assert!(matches!(
+            after.verify(&old_verify).await,
+            Err(ManagerError::BadToken)
+        ));
+        // Rotated: they are still accepted, fingerprint included.
+        rotated
+            .reset_password(&old_reset, "a new password".into())
+            .await
+            .unwrap();
+        assert!(rotated.verify(&old_verify).await.unwrap().is_verified);
+        // New tokens are signed with the new secret only.
+        rotated.forgot_password(email).await.unwrap();
+        let new_reset = last(&outbox);
+        assert!(matches!(
+            before
+                .reset_password(&new_reset, "a third password".into())
+                .await,
+            Err(ManagerError::BadToken)
+        ));
+        after
+            .reset_password(&new_reset, "a third password".into())
+            .await
+            .unwrap();
+    }
+}
