@@ -47,11 +47,14 @@ pub(crate) const MIN_SECRET_BYTES: usize = 32;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum KeyPurpose {
     /// The HS256 key of the OAuth state JWT.
+    #[cfg_attr(not(feature = "oauth"), allow(dead_code))]
     OAuthState,
     /// The HMAC key that derives an OAuth state's PKCE verifier and OpenID Connect
     /// nonce from its CSRF value.
+    #[cfg_attr(not(feature = "oauth"), allow(dead_code))]
     OAuthChallenge,
     /// The AES-256-GCM key that seals provider tokens at rest.
+    #[cfg_attr(not(feature = "oauth"), allow(dead_code))]
     OAuthTokenSealing,
     /// The HMAC key of a reset token's password fingerprint (`password_fgpt`).
     ResetFingerprint,
@@ -168,6 +171,7 @@ impl Keyring {
     /// The same ring still accepting what `secret` made (a secret rotated out, newest
     /// first); `None` when it is too short. A secret already in the ring is not
     /// added twice.
+    #[cfg_attr(not(feature = "oauth"), allow(dead_code))]
     pub(crate) fn previous(mut self, secret: &Secret) -> Option<Self> {
         let key = RingKey::new(secret)?;
         if !self.keys.iter().any(|other| other.kid == key.kid) {
@@ -186,6 +190,7 @@ impl Keyring {
     /// The keys that may have made material for `purpose`: the one `kid` names
     /// (none when no key of the ring has that id: a removed or forged one), or
     /// every key, the current first, when the material names none.
+    #[cfg_attr(not(feature = "oauth"), allow(dead_code))]
     pub(crate) fn candidates(&self, purpose: KeyPurpose, kid: Option<&str>) -> Vec<DerivedKey> {
         self.keys
             .iter()
@@ -195,6 +200,7 @@ impl Keyring {
     }
 
     /// Every key for `purpose`, the current first.
+    #[cfg_attr(not(feature = "oauth"), allow(dead_code))]
     pub(crate) fn all(&self, purpose: KeyPurpose) -> Vec<DerivedKey> {
         self.candidates(purpose, None)
     }
