@@ -140,7 +140,7 @@ fn base64_url(bytes: &[u8]) -> String {
 /// A current secret and the previous ones still accepted, each giving one key per
 /// [`KeyPurpose`].
 ///
-/// ```ignore
+/// ```text
 /// let ring = Keyring::new(&Secret::from("the-new-secret-of-at-least-32-bytes"))?
 ///     .previous(&Secret::from("the-old-secret-of-at-least-32-bytes"))?;
 /// let current = ring.current(KeyPurpose::OAuthState)?; // signs, with current.kid
