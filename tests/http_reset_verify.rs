@@ -8,17 +8,16 @@ mod common;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use reqwest::Method;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
 use serde_json::{Value, json};
 use uuid::Uuid;
 use warden::{
-    InvalidPassword, MemoryStore, TokenSettings, User, UserEvents, UserStore, UserUpdate, Warden,
+    Clock, InvalidPassword, MemoryStore, TokenSettings, User, UserEvents, UserStore, UserUpdate,
+    Warden,
 };
 
-use common::{Reply, Server};
+use common::{Reply, Server, claims, now};
 
 const PASSWORD: &str = "correct horse battery";
 const NEW_PASSWORD: &str = "another long password";
@@ -198,19 +197,6 @@ fn reset_invalid_password(reason: &str) -> Value {
     json!({"detail": {"code": "RESET_PASSWORD_INVALID_PASSWORD", "reason": reason}})
 }
 
-/// The claims of a token, unverified.
-fn claims(token: &str) -> Value {
-    let payload = token.split('.').nth(1).unwrap();
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
-}
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
-
 /// Signs `claims` with HS256 and `secret`, as an attacker or another issuer would.
 fn sign(claims: &Value, secret: &str) -> String {
     jsonwebtoken::encode(
@@ -309,19 +295,37 @@ async fn spawn_mail_with(
     verify: Option<&str>,
     requires_verification: bool,
 ) -> Mail {
+    spawn_mail_on(
+        Clock::system(),
+        reset.map(TokenSettings::new),
+        verify.map(TokenSettings::new),
+        requires_verification,
+    )
+    .await
+}
+
+/// A warden with the [`common::Jwt`] backend and a development mailer, measuring
+/// time on `clock`, with the given token settings.
+async fn spawn_mail_on(
+    clock: Clock,
+    reset: Option<TokenSettings>,
+    verify: Option<TokenSettings>,
+    requires_verification: bool,
+) -> Mail {
     let dir = tempfile::tempdir().unwrap();
     let outbox = dir.path().join("outbox.jsonl");
     let mut builder = Warden::<warden::User>::builder()
+        .clock(clock)
         .store(MemoryStore::new())
         .backend::<common::Jwt>()
         .unwrap()
         .events(warden::DevMailer::new(&outbox))
         .requires_verification(requires_verification);
-    if let Some(secret) = reset {
-        builder = builder.reset_password(TokenSettings::new(secret));
+    if let Some(settings) = reset {
+        builder = builder.reset_password(settings);
     }
-    if let Some(secret) = verify {
-        builder = builder.verification(TokenSettings::new(secret));
+    if let Some(settings) = verify {
+        builder = builder.verification(settings);
     }
     Mail {
         server: common::spawn_with(builder.build().unwrap()).await,
@@ -556,33 +560,43 @@ async fn reset_password_refuses_every_other_token() {
     assert_reset_bad_token(&reset(server, &token, PASSWORD).await);
 }
 
+/// Reset and verify tokens are issued and checked on the warden's clock: moving a
+/// manual clock past their lifetime expires them, without sleeping.
 #[tokio::test]
-async fn reset_password_expired_token_from_a_short_lifetime() {
-    let dir = tempfile::tempdir().unwrap();
-    let outbox = dir.path().join("outbox.jsonl");
-    let warden: Warden = Warden::builder()
-        .store(MemoryStore::new())
-        .backend::<common::Jwt>()
-        .unwrap()
-        .events(warden::DevMailer::new(&outbox))
-        .reset_password(TokenSettings::new(RESET_SECRET).lifetime(1))
-        .build()
-        .unwrap();
-    let mail = Mail {
-        server: common::spawn_with(warden).await,
-        outbox,
-        _dir: dir,
-    };
-    let id = register(&mail.server, "eli@example.com").await;
-    let token = mail.reset_token(id, "eli@example.com").await;
-    let claims = claims(&token);
-    assert_eq!(
-        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
-        1
-    );
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
-    assert_reset_bad_token(&reset(&mail.server, &token, NEW_PASSWORD).await);
-    login_token(&mail.server, "eli@example.com", PASSWORD).await;
+async fn reset_and_verify_tokens_expire_on_the_warden_clock() {
+    let clock = Clock::manual(now());
+    let mail = spawn_mail_on(
+        clock.clone(),
+        Some(TokenSettings::new(RESET_SECRET).lifetime(60)),
+        Some(TokenSettings::new(VERIFY_SECRET).lifetime(60)),
+        false,
+    )
+    .await;
+    let server = &mail.server;
+    let email = "eli@example.com";
+    let id = register(server, email).await;
+    let issued = clock.now();
+    let old_reset = mail.reset_token(id, email).await;
+    let old_verify = mail.verify_token(id, email).await;
+    for token in [&old_reset, &old_verify] {
+        let claims = claims(token);
+        assert_eq!(claims["iat"].as_i64(), Some(issued), "iat from the clock");
+        assert_eq!(claims["exp"].as_i64(), Some(issued + 60));
+    }
+    clock.advance(30);
+    let reset_token = mail.reset_token(id, email).await;
+    let verify_token = mail.verify_token(id, email).await;
+    // 61 s after the first pair, 31 s after the second.
+    clock.advance(31);
+    assert_reset_bad_token(&reset(server, &old_reset, NEW_PASSWORD).await);
+    assert_verify_bad_token(&verify(server, &old_verify).await);
+    login_token(server, email, PASSWORD).await;
+
+    assert_ok_null(&reset(server, &reset_token, NEW_PASSWORD).await);
+    let reply = verify(server, &verify_token).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(reply.json()["is_verified"], json!(true));
+    login_token(server, email, NEW_PASSWORD).await;
 }
 
 #[tokio::test]

@@ -342,11 +342,11 @@ async fn flow(store: impl UserStore) {
         .await
         .unwrap()
         .unwrap();
-    assert!(row.access_token.starts_with("v1."), "{}", row.access_token);
+    assert!(row.access_token.starts_with("v2."), "{}", row.access_token);
     assert!(
         row.refresh_token
             .as_deref()
-            .is_some_and(|t| t.starts_with("v1."))
+            .is_some_and(|t| t.starts_with("v2."))
     );
     assert!(row.expires_at.is_some());
     let tokens = warden

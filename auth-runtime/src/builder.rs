@@ -659,7 +659,7 @@ impl<U: UserModel> WardenBuilder<U> {
             oauth.push(route);
         }
         let events = self.events.unwrap_or_else(|| Arc::new(DefaultEvents));
-        let tokens = ActionTokens::new(self.reset, self.verify)?;
+        let tokens = ActionTokens::new(self.reset, self.verify)?.with_clock(self.clock.clone());
         let store: Arc<dyn UserStore<U>> = Arc::new(CachedStore::new(store, self.cache));
         let warden = Warden::assemble(Inner {
             authn: Authenticator {

@@ -32,6 +32,7 @@ pub mod dev;
 pub mod error;
 mod fatal;
 pub mod guard;
+mod keyring;
 pub mod mailer;
 pub mod manager;
 pub mod model;

@@ -4,10 +4,7 @@
 
 use std::sync::Arc;
 
-use super::{
-    Endpoints, OAuthClient, OAuthOptions, OAuthProvider, OAuthRoute, ProviderClient, Sealer,
-    StateCodec,
-};
+use super::{Endpoints, OAuthClient, OAuthOptions, OAuthProvider, OAuthRoute, ProviderClient};
 use crate::backend::KeySource;
 use crate::error::ConfigError;
 use crate::model::UserModel;
@@ -142,23 +139,11 @@ impl PendingOAuth {
         let spent = store
             .counters()
             .unwrap_or_else(|| Arc::new(MemoryCounters::default()));
-        let sealer = match &self.options.token_key {
-            Some(key) => Some(Sealer::new(key).ok_or_else(|| {
-                ConfigError::Mismatch(format!(
-                    "oauth router `{}`: store_provider_tokens needs a 32-byte key (AES-256), this one has {} bytes",
-                    self.route,
-                    key.expose().len()
-                ))
-            })?),
-            None => None,
-        };
+        let unusable =
+            |problem| ConfigError::Mismatch(format!("oauth router `{}`: {problem}", self.route));
+        let sealer = self.options.sealer().map_err(unusable)?;
         Ok(OAuthRoute {
-            state: StateCodec::new(self.options.state_secret.clone()).ok_or_else(|| {
-                ConfigError::Mismatch(format!(
-                    "oauth router `{}`: the state secret is not a usable HMAC key",
-                    self.route
-                ))
-            })?,
+            state: self.options.state_codec().map_err(unusable)?,
             route: self.route,
             backend: self.backend,
             client: self.client,

@@ -36,6 +36,8 @@ pub(crate) use state::StateCodec;
 
 use crate::backend::KeySource;
 #[cfg(feature = "oauth")]
+use crate::keyring::Keyring;
+#[cfg(feature = "oauth")]
 use crate::token::Secret;
 
 /// Which kind of provider a client talks to.
@@ -103,28 +105,35 @@ pub trait OAuthClient: Send + Sync + 'static {
 pub struct OAuthOptions {
     pub(crate) public_url: String,
     pub(crate) state_secret: Secret,
+    /// State secrets rotated out, newest first.
+    pub(crate) previous_state_secrets: Vec<Secret>,
     pub(crate) route: Option<String>,
     pub(crate) redirect_url: Option<String>,
     pub(crate) associate_by_email: bool,
     pub(crate) is_verified_by_default: bool,
     pub(crate) token_key: Option<Secret>,
+    /// Token keys rotated out, newest first.
+    pub(crate) previous_token_keys: Vec<Secret>,
 }
 
 #[cfg(feature = "oauth")]
 impl OAuthOptions {
     /// The application's public URL (`https://app.example.com`, as the provider
     /// sees it: the callback URL is built from it, never from a request's `Host`)
-    /// and the secret that signs the state (HS256, at least 32 bytes; use one of its
-    /// own).
+    /// and the state secret (at least 32 bytes). The state is signed (HS256), and its
+    /// PKCE verifier and nonce derived, with keys derived from that secret
+    /// (HKDF-SHA256, RFC 5869, one label per use), never with the secret itself.
     pub fn new(public_url: impl Into<String>, state_secret: impl Into<Secret>) -> Self {
         Self {
             public_url: public_url.into().trim_end_matches('/').to_owned(),
             state_secret: state_secret.into(),
+            previous_state_secrets: Vec::new(),
             route: None,
             redirect_url: None,
             associate_by_email: false,
             is_verified_by_default: false,
             token_key: None,
+            previous_token_keys: Vec::new(),
         }
     }
 
@@ -156,13 +165,79 @@ impl OAuthOptions {
         self
     }
 
+    /// Rotates the state secret: states signed under `secret` (the one
+    /// [`new`](Self::new) was given before) still read, while new ones are signed
+    /// under the new secret. States live ten minutes: remove it after that. Call
+    /// again for each older secret still accepted, newest first.
+    ///
+    /// ```
+    /// use warden_runtime::oauth::OAuthOptions;
+    /// let options = OAuthOptions::new("https://app.example.com", "the-new-state-secret-of-32-bytes!!")
+    ///     .previous_state_secret("the-old-state-secret-of-32-bytes!!");
+    /// # let _ = options;
+    /// ```
+    pub fn previous_state_secret(mut self, secret: impl Into<Secret>) -> Self {
+        self.previous_state_secrets.push(secret.into());
+        self
+    }
+
     /// Keeps the provider's access and refresh tokens in `oauth_account`, sealed with
-    /// AES-256-GCM under `key` (32 bytes), for the application's calls to the
-    /// provider ([`Warden::provider_tokens`](crate::Warden::provider_tokens)).
+    /// AES-256-GCM under a key derived from `key` (at least 32 bytes; HKDF-SHA256,
+    /// RFC 5869), for the application's calls to the provider
+    /// ([`Warden::provider_tokens`](crate::Warden::provider_tokens)).
     /// Without it no provider token is stored (FastAPI Users stores them in clear).
+    ///
+    /// ```
+    /// use warden_runtime::oauth::OAuthOptions;
+    /// let options = OAuthOptions::new("https://app.example.com", "a-state-secret-of-at-least-32-bytes!!")
+    ///     .store_provider_tokens("a-token-key-of-at-least-32-bytes!!");
+    /// # let _ = options;
+    /// ```
     pub fn store_provider_tokens(mut self, key: impl Into<Secret>) -> Self {
         self.token_key = Some(key.into());
         self
+    }
+
+    /// Rotates the provider token key: tokens sealed under `key` (the one
+    /// [`store_provider_tokens`](Self::store_provider_tokens) was given before)
+    /// still open, while new ones are sealed under the new key. Tokens stay sealed
+    /// under the old key until the provider's are next stored (a login through it):
+    /// keep it while such rows remain. Call again for each older key, newest first.
+    ///
+    /// ```
+    /// use warden_runtime::oauth::OAuthOptions;
+    /// let options = OAuthOptions::new("https://app.example.com", "a-state-secret-of-at-least-32-bytes!!")
+    ///     .store_provider_tokens("the-new-token-key-of-32-bytes-or-more")
+    ///     .previous_provider_token_key("the-old-token-key-of-32-bytes-or-more");
+    /// # let _ = options;
+    /// ```
+    pub fn previous_provider_token_key(mut self, key: impl Into<Secret>) -> Self {
+        self.previous_token_keys.push(key.into());
+        self
+    }
+
+    /// The state codec of these options' state secrets; why not, when one is
+    /// shorter than 32 bytes.
+    pub(crate) fn state_codec(&self) -> Result<StateCodec, String> {
+        let ring = ring(&self.state_secret, &self.previous_state_secrets)
+            .ok_or("a state secret (or a previous one) has fewer than 32 bytes")?;
+        StateCodec::new(&ring).ok_or_else(|| "the state secret is not a usable key".to_owned())
+    }
+
+    /// The sealer of these options' token keys, when provider tokens are stored;
+    /// why not, when a key is shorter than 32 bytes.
+    pub(crate) fn sealer(&self) -> Result<Option<Sealer>, String> {
+        let Some(key) = &self.token_key else {
+            return Ok(None);
+        };
+        let ring = ring(key, &self.previous_token_keys)
+            .ok_or("store_provider_tokens needs a key of at least 32 bytes (a previous key too)")?;
+        let raw: Vec<&Secret> = std::iter::once(key)
+            .chain(&self.previous_token_keys)
+            .collect();
+        Sealer::new(&ring, &raw)
+            .map(Some)
+            .ok_or_else(|| "the provider token key is not a usable key".to_owned())
     }
 
     /// Whether the CSRF cookie is `Secure`: when the application is served over
@@ -178,6 +253,14 @@ impl OAuthOptions {
             .clone()
             .unwrap_or_else(|| format!("{}/auth/{route}/callback", self.public_url))
     }
+}
+
+/// The keyring of `current` and the `previous` secrets; `None` when one is short.
+#[cfg(feature = "oauth")]
+fn ring(current: &Secret, previous: &[Secret]) -> Option<Keyring> {
+    previous
+        .iter()
+        .try_fold(Keyring::new(current)?, |ring, old| ring.previous(old))
 }
 
 /// One login router as the warden serves it.

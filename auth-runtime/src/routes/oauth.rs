@@ -172,8 +172,8 @@ async fn identity_of<U: UserModel>(
         .identity(
             code,
             &oauth.callback_url(),
-            &oauth.state.verifier(&state.csrf),
-            &oauth.state.nonce(&state.csrf),
+            &oauth.state.verifier(&state),
+            &oauth.state.nonce_of(&state),
         )
         .await
         .map_err(|error| provider_error(&oauth.client.name, error))?;
