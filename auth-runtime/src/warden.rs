@@ -1,24 +1,23 @@
 //! [`Warden`]: the application state that holds the backends and the manager, and
 //! serves the routes.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use axum::Router;
 use axum::http::HeaderMap;
 
 use crate::backend::{AuthBackend, KeySource, SessionConfig, StrategyConfig};
 use crate::dev::{DevSecretOrigin, load_or_create_secret};
-use crate::error::{ApiError, ConfigError, ErrorCode, ErrorTexts};
+use crate::error::{ApiError, ConfigError, ErrorCode};
 use crate::manager::{ActionTokens, DefaultEvents, TokenSettings, UserEvents, UserManager};
-use crate::model::{UserId as _, UserModel};
+use crate::model::UserModel;
 #[cfg(feature = "oauth")]
 use crate::oauth::{
     Endpoints, OAuthClient, OAuthOptions, OAuthProvider, OAuthRoute, ProviderClient, Sealer,
     StateCodec,
 };
 use crate::password::PasswordHasher;
+use crate::routes::Routers;
 use crate::store::{CacheSettings, CachedStore, UserStore};
 #[cfg(feature = "redis")]
 use crate::strategy::RedisStrategy;
@@ -35,7 +34,7 @@ const VERIFIED_TOKENS: u64 = 10_000;
 /// to clone; give it to axum with `.with_state(warden)`, or put it in your own state
 /// and implement [`AuthState`](crate::AuthState) for that.
 pub struct Warden<U: UserModel = User> {
-    inner: Arc<Inner<U>>,
+    pub(crate) inner: Arc<Inner<U>>,
 }
 
 impl<U: UserModel> Clone for Warden<U> {
@@ -46,41 +45,21 @@ impl<U: UserModel> Clone for Warden<U> {
     }
 }
 
-struct Inner<U: UserModel> {
+pub(crate) struct Inner<U: UserModel> {
     manager: UserManager<U>,
     backends: Vec<BackendEntry>,
     requires_verification: bool,
-    docs: bool,
-    app_api: Option<utoipa::openapi::OpenApi>,
-    routers: Routers,
+    pub(crate) docs: bool,
+    pub(crate) app_api: Option<utoipa::openapi::OpenApi>,
+    pub(crate) routers: Routers,
     allowed_origins: Vec<String>,
     current_password: bool,
     throttle: Option<Throttle>,
     proxies: TrustedProxies,
     #[cfg(feature = "oauth")]
-    oauth: Vec<OAuthRoute>,
+    pub(crate) oauth: Vec<OAuthRoute>,
     #[cfg(feature = "oauth")]
     oauth_extra: Option<fn() -> U::Create>,
-}
-
-/// Which of FastAPI Users' routers are served, where, and what their errors say.
-#[derive(Clone)]
-struct Routers {
-    register: bool,
-    users: bool,
-    paths: BTreeMap<String, String>,
-    error_texts: ErrorTexts,
-}
-
-impl Default for Routers {
-    fn default() -> Self {
-        Self {
-            register: true,
-            users: true,
-            paths: BTreeMap::new(),
-            error_texts: ErrorTexts::default(),
-        }
-    }
 }
 
 /// A backend as the warden runs it: a name, a strategy, a transport and how long
@@ -305,87 +284,6 @@ impl<U: UserModel> Warden<U> {
     /// `requires_verification`).
     pub fn requires_verification(&self) -> bool {
         self.inner.requires_verification
-    }
-
-    /// FastAPI Users' routes for every backend: `POST /auth/register`,
-    /// `POST /auth/{name}/login | logout | refresh`, `GET /users/me`. Merge them into
-    /// your router.
-    pub fn routes<S>(&self) -> Router<S>
-    where
-        S: Clone + Send + Sync + 'static,
-    {
-        let (routes, ops) = crate::routes::mount(self.clone(), crate::routes::list(self));
-        if self.inner.docs {
-            routes.merge(crate::openapi::router_of(
-                &self.api_spec("warden"),
-                ops,
-                self.inner.app_api.as_ref(),
-            ))
-        } else {
-            routes
-        }
-    }
-
-    /// Only the login, logout and refresh routes of the backend named `name` (empty
-    /// for an unknown name): for mounting one backend alone.
-    pub fn backend_routes<S>(&self, name: &str) -> Router<S>
-    where
-        S: Clone + Send + Sync + 'static,
-    {
-        crate::routes::mount(self.clone(), crate::routes::backend_list(self, name)).0
-    }
-
-    /// Whether [`routes`](Self::routes) serves `/openapi.json` and `/docs`.
-    pub fn serves_docs(&self) -> bool {
-        self.inner.docs
-    }
-
-    /// The description of the routes this warden serves, for
-    /// [`openapi::document`](crate::openapi::document).
-    pub fn api_spec(&self, title: impl Into<String>) -> crate::openapi::ApiSpec {
-        use crate::openapi::{ApiSpec, BackendSpec};
-        ApiSpec {
-            title: title.into(),
-            backends: self
-                .inner
-                .backends
-                .iter()
-                .map(|b| BackendSpec::new(&b.name, b.transport.openapi()))
-                .collect(),
-            register: self.inner.routers.register,
-            users: self.inner.routers.users,
-            reset_password: self.inner.manager.tokens().has_reset(),
-            verify: self.inner.manager.tokens().has_verify(),
-            fields: U::FIELDS.to_vec(),
-            integer_ids: U::Id::KIND == crate::model::IdKind::Integer,
-            email: U::HAS_EMAIL,
-            paths: self.inner.routers.paths.clone(),
-            error_texts: self.inner.routers.error_texts.clone(),
-            jwks: !self.jwks().keys.is_empty(),
-            current_password: self.inner.current_password,
-            #[cfg(feature = "oauth")]
-            oauth: self
-                .inner
-                .oauth
-                .iter()
-                .map(|route| (route.route.clone(), route.backend.clone()))
-                .collect(),
-            #[cfg(not(feature = "oauth"))]
-            oauth: Vec::new(),
-        }
-    }
-
-    /// Every route [`routes`](Self::routes) serves, then the application's own
-    /// documented ones ([`WardenBuilder::openapi`]): `(method, path, what it does)`.
-    pub fn route_table(&self) -> Vec<(String, String, String)> {
-        let mut table: Vec<_> = crate::routes::table(self)
-            .into_iter()
-            .map(|(method, path, what)| (method.to_owned(), path, what.to_owned()))
-            .collect();
-        if let Some(api) = &self.inner.app_api {
-            table.extend(crate::openapi::app_routes(api));
-        }
-        table
     }
 }
 
