@@ -356,3 +356,177 @@ impl<U: UserModel> Warden<U> {
         table
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+    use crate::user::User;
+
+    /// Every router on: two backends, JWKS and, with the feature, both OAuth routers.
+    fn spec() -> ApiSpec {
+        ApiSpec {
+            title: "t".into(),
+            backends: vec![BackendSpec::bearer("jwt"), BackendSpec::cookie("c", "k")],
+            register: true,
+            users: true,
+            reset_password: true,
+            verify: true,
+            fields: Vec::new(),
+            integer_ids: false,
+            email: true,
+            paths: BTreeMap::new(),
+            error_texts: ErrorTexts::default(),
+            jwks: true,
+            current_password: false,
+            oauth: vec![
+                ("google".into(), Some("jwt".into())),
+                ("google".into(), None),
+            ],
+        }
+    }
+
+    /// `(METHOD, path)` of each of the document's operations, and their ids.
+    fn documented(spec: &ApiSpec) -> (BTreeSet<(String, String)>, Vec<String>) {
+        let doc = serde_json::to_value(openapi::document(spec)).unwrap_or_default();
+        let mut routes = BTreeSet::new();
+        let mut ids = Vec::new();
+        for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+            for (method, op) in item.as_object().into_iter().flatten() {
+                routes.insert((method.to_ascii_uppercase(), path.clone()));
+                ids.extend(op["operationId"].as_str().map(str::to_owned));
+            }
+        }
+        (routes, ids)
+    }
+
+    /// The router's, the table's and the document's routes are one set.
+    fn assert_one_list(spec: &ApiSpec) -> BTreeSet<(String, String)> {
+        let routes = entries::<User>(spec);
+        let served: BTreeSet<(String, String)> = routes
+            .iter()
+            .map(|route| (route.op.method().to_owned(), route.op.path().to_owned()))
+            .collect();
+        assert_eq!(
+            served.len(),
+            routes.len(),
+            "two routes share a method and path"
+        );
+        let table: BTreeSet<(String, String)> = table(&routes, false)
+            .into_iter()
+            .map(|(method, path, _)| (method, path))
+            .collect();
+        assert_eq!(table, served);
+        let (documented, ids) = documented(spec);
+        assert_eq!(documented, served);
+        let unique: BTreeSet<&String> = ids.iter().collect();
+        assert_eq!(unique.len(), routes.len(), "operation ids: {ids:?}");
+        // What `mount` does, without a warden for the state: axum panics on a
+        // route mounted twice.
+        let _router = routes
+            .into_iter()
+            .fold(Router::<Warden<User>>::new(), |router, route| {
+                router.route(route.op.path(), route.handler)
+            });
+        served
+    }
+
+    #[test]
+    fn every_operation_has_one_route_handler_and_document_entry() {
+        let routes = entries::<User>(&spec());
+        let oauth = if cfg!(feature = "oauth") { 4 } else { 0 };
+        assert_eq!(routes.len(), 2 * 4 + oauth + 1 + 2 + 2 + 8 + 1);
+        let names: BTreeSet<String> = routes
+            .iter()
+            .map(|route| route.op.operation().to_string())
+            .collect();
+        assert_eq!(names.len(), routes.len());
+        assert!(routes.iter().all(|route| !route.what.is_empty()));
+        assert_one_list(&spec());
+    }
+
+    #[test]
+    fn a_switch_removes_its_routes_from_router_table_and_document_alike() {
+        use crate::openapi::Switch;
+        let all = assert_one_list(&spec());
+        let cases: [(Switch, fn(&mut ApiSpec)); 5] = [
+            (Switch::Register, |spec| spec.register = false),
+            (Switch::Users, |spec| spec.users = false),
+            (Switch::ResetPassword, |spec| spec.reset_password = false),
+            (Switch::Verify, |spec| spec.verify = false),
+            (Switch::Jwks, |spec| spec.jwks = false),
+        ];
+        for (switch, off) in cases {
+            let mut spec = spec();
+            off(&mut spec);
+            let left = assert_one_list(&spec);
+            let removed: BTreeSet<(String, String)> = entries::<User>(&self::spec())
+                .iter()
+                .filter(|route| route.op.operation().switch() == switch)
+                .map(|route| (route.op.method().to_owned(), route.op.path().to_owned()))
+                .collect();
+            assert!(!removed.is_empty(), "{switch:?}");
+            assert_eq!(
+                left,
+                all.difference(&removed).cloned().collect(),
+                "{switch:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn route_path_names_resolve_to_served_operations_at_build() {
+        let mut renamed = spec();
+        renamed
+            .paths
+            .insert("auth:jwt.login".into(), "/login".into());
+        renamed
+            .paths
+            .insert("users:user".into(), "/members/{id}".into());
+        assert!(check_spec(&renamed, true).is_ok());
+        let served = assert_one_list(&renamed);
+        assert!(served.contains(&("POST".into(), "/login".into())));
+        assert!(served.contains(&("GET".into(), "/members/{id}".into())));
+        assert!(!served.contains(&("POST".into(), "/auth/jwt/login".into())));
+
+        let unknown = |name: &str, spec: &mut ApiSpec| {
+            spec.paths.insert(name.into(), "/x".into());
+            let error = check_spec(spec, true).err().map(|e| e.to_string());
+            assert!(
+                error
+                    .as_deref()
+                    .is_some_and(|e| e.contains("no route has this operation id")),
+                "{name}: {error:?}"
+            );
+        };
+        unknown("auth:jwt.logn", &mut spec());
+        unknown("auth:nobody.login", &mut spec());
+        // A route whose router is off is no route.
+        unknown(
+            "register:register",
+            &mut ApiSpec {
+                register: false,
+                ..spec()
+            },
+        );
+    }
+
+    #[test]
+    fn backend_routes_are_the_backends_sign_in_routes() {
+        let backend: Vec<String> = entries::<User>(&spec())
+            .iter()
+            .filter(|route| route.op.operation().backend() == Some("c"))
+            .map(|route| route.op.operation().to_string())
+            .collect();
+        assert_eq!(
+            backend,
+            [
+                "auth:c.login",
+                "auth:c.logout",
+                "auth:c.refresh",
+                "auth:c.reauthenticate"
+            ]
+        );
+    }
+}
