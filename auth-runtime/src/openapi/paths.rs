@@ -13,7 +13,7 @@ use utoipa::openapi::path::{
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::response::{Response, ResponseBuilder};
 use utoipa::openapi::schema::{
-    AnyOfBuilder, ArrayBuilder, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type,
+    AnyOfBuilder, ArrayBuilder, ObjectBuilder, Schema, SchemaFormat, Type,
 };
 use utoipa::openapi::security::SecurityRequirement;
 use utoipa::openapi::{Paths, Required};
@@ -413,7 +413,9 @@ fn any_json_response(description: &str) -> Response {
         .content(
             JSON,
             ContentBuilder::new()
-                .schema(Some(ObjectBuilder::new().schema_type(SchemaType::AnyValue)))
+                .schema(Some(
+                    ObjectBuilder::new().schema_type(utoipa::openapi::schema::SchemaType::AnyValue),
+                ))
                 .build(),
         )
         .build()
