@@ -450,7 +450,9 @@ mod tests {
     fn a_switch_removes_its_routes_from_router_table_and_document_alike() {
         use crate::openapi::Switch;
         let all = assert_one_list(&spec());
-        let cases: [(Switch, fn(&mut ApiSpec)); 5] = [
+        /// Turns one switch off.
+        type Off = fn(&mut ApiSpec);
+        let cases: [(Switch, Off); 5] = [
             (Switch::Register, |spec| spec.register = false),
             (Switch::Users, |spec| spec.users = false),
             (Switch::ResetPassword, |spec| spec.reset_password = false),
