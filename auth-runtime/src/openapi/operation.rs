@@ -2,11 +2,7 @@
 //! [`Operation`], which knows its method, FastAPI Users' path and route name, and
 //! the router switch that serves it. The route inventory
 //! ([`crate::routes`]) pairs each with its handler; the document, with its
-//! description.
-//!
-//! Where a new route goes: managing one's own credentials under `/users/me/...`
-//! (sessions, and whatever joins them), sign-in ceremonies under `/auth/{name}/...`
-//! (`name` a backend or an OAuth route). Existing routes keep FastAPI Users' paths.
+//! description. Where a new route's path goes: see the inventory's rule.
 
 use std::fmt;
 use std::sync::Arc;

@@ -7,9 +7,12 @@
 //! `users_router(false)`, no reset or verify tokens, ...) leaves all of them at
 //! once.
 //!
-//! New routes: managing one's own credentials goes under `/users/me/...` (as the
-//! sessions do), sign-in ceremonies under `/auth/{name}/...` (`name` a backend or an
-//! OAuth route). Existing routes keep FastAPI Users' paths.
+//! Where a new route goes: managing one's own credentials under `/users/me/...`
+//! (as the sessions do), sign-in ceremonies under `/auth/{name}/...` (`name` a
+//! backend or an OAuth route). Existing routes keep FastAPI Users' paths, so that
+//! FastAPI Users' clients and its operation ids keep working. A new route is a new
+//! [`Operation`] variant: the compiler then asks for its method, path, name, switch
+//! and handler, and the document for its description.
 
 use std::collections::BTreeMap;
 use std::future::Future;

@@ -1,5 +1,5 @@
 //! FastAPI Users' routes, served by [`Warden::routes`](crate::Warden::routes): their
-//! handlers, and the [`inventory`] that lists them.
+//! handlers, and the inventory that lists them.
 
 mod auth;
 mod body;
