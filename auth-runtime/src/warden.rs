@@ -4,13 +4,12 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use axum::Router;
 use axum::http::HeaderMap;
 
 use crate::authn::{Authenticator, BackendEntry};
 use crate::error::{ApiError, ErrorCode, ErrorTexts};
 use crate::manager::UserManager;
-use crate::model::{UserId as _, UserModel};
+use crate::model::UserModel;
 #[cfg(feature = "oauth")]
 use crate::oauth::OAuthRoute;
 use crate::throttle::{Throttle, TrustedProxies};
@@ -21,7 +20,7 @@ use crate::user::User;
 /// to clone; give it to axum with `.with_state(warden)`, or put it in your own state
 /// and implement [`AuthState`](crate::AuthState) for that.
 pub struct Warden<U: UserModel = User> {
-    inner: Arc<Inner<U>>,
+    pub(crate) inner: Arc<Inner<U>>,
 }
 
 impl<U: UserModel> Clone for Warden<U> {
@@ -48,12 +47,18 @@ pub(crate) struct Inner<U: UserModel> {
     pub(crate) oauth_extra: Option<fn() -> U::Create>,
 }
 
-/// Which of FastAPI Users' routers are served, where, and what their errors say.
+/// Which of FastAPI Users' routers are served, where, and what their errors say:
+/// the builder's settings the inventory reads.
 #[derive(Clone)]
 pub(crate) struct Routers {
+    /// `register_router`.
     pub(crate) register: bool,
+    /// `users_router`.
     pub(crate) users: bool,
+    /// `route_path`: FastAPI Users' route name to path, as the application wrote
+    /// them; `build()` checks that each names a served [`Operation`](crate::openapi::Operation).
     pub(crate) paths: BTreeMap<String, String>,
+    /// `error_text`.
     pub(crate) error_texts: ErrorTexts,
 }
 
@@ -254,85 +259,5 @@ impl<U: UserModel> Warden<U> {
     /// `requires_verification`).
     pub fn requires_verification(&self) -> bool {
         self.inner.requires_verification
-    }
-
-    /// FastAPI Users' routes for every backend: `POST /auth/register`,
-    /// `POST /auth/{name}/login | logout | refresh`, `GET /users/me`. Merge them into
-    /// your router.
-    pub fn routes<S>(&self) -> Router<S>
-    where
-        S: Clone + Send + Sync + 'static,
-    {
-        let (routes, ops) = crate::routes::mount(self.clone(), crate::routes::list(self));
-        if self.inner.docs {
-            routes.merge(crate::openapi::router_of(
-                &self.api_spec("warden"),
-                ops,
-                self.inner.app_api.as_ref(),
-            ))
-        } else {
-            routes
-        }
-    }
-
-    /// Only the login, logout and refresh routes of the backend named `name` (empty
-    /// for an unknown name): for mounting one backend alone.
-    pub fn backend_routes<S>(&self, name: &str) -> Router<S>
-    where
-        S: Clone + Send + Sync + 'static,
-    {
-        crate::routes::mount(self.clone(), crate::routes::backend_list(self, name)).0
-    }
-
-    /// Whether [`routes`](Self::routes) serves `/openapi.json` and `/docs`.
-    pub fn serves_docs(&self) -> bool {
-        self.inner.docs
-    }
-
-    /// The description of the routes this warden serves, for
-    /// [`openapi::document`](crate::openapi::document).
-    pub fn api_spec(&self, title: impl Into<String>) -> crate::openapi::ApiSpec {
-        use crate::openapi::{ApiSpec, BackendSpec};
-        ApiSpec {
-            title: title.into(),
-            backends: self
-                .backends()
-                .iter()
-                .map(|b| BackendSpec::new(&b.name, b.transport.openapi()))
-                .collect(),
-            register: self.inner.routers.register,
-            users: self.inner.routers.users,
-            reset_password: self.manager().tokens().has_reset(),
-            verify: self.manager().tokens().has_verify(),
-            fields: U::FIELDS.to_vec(),
-            integer_ids: U::Id::KIND == crate::model::IdKind::Integer,
-            email: U::HAS_EMAIL,
-            paths: self.inner.routers.paths.clone(),
-            error_texts: self.inner.routers.error_texts.clone(),
-            jwks: !self.jwks().keys.is_empty(),
-            current_password: self.inner.current_password,
-            #[cfg(feature = "oauth")]
-            oauth: self
-                .inner
-                .oauth
-                .iter()
-                .map(|route| (route.route.clone(), route.backend.clone()))
-                .collect(),
-            #[cfg(not(feature = "oauth"))]
-            oauth: Vec::new(),
-        }
-    }
-
-    /// Every route [`routes`](Self::routes) serves, then the application's own
-    /// documented ones ([`WardenBuilder::openapi`]): `(method, path, what it does)`.
-    pub fn route_table(&self) -> Vec<(String, String, String)> {
-        let mut table: Vec<_> = crate::routes::table(self)
-            .into_iter()
-            .map(|(method, path, what)| (method.to_owned(), path, what.to_owned()))
-            .collect();
-        if let Some(api) = &self.inner.app_api {
-            table.extend(crate::openapi::app_routes(api));
-        }
-        table
     }
 }

@@ -29,6 +29,7 @@
 
 mod app;
 mod docs;
+mod operation;
 mod paths;
 mod schemas;
 
@@ -43,6 +44,7 @@ use utoipa::openapi::{OpenApi, OpenApiBuilder};
 pub(crate) use app::app_routes;
 pub(crate) use docs::{DOCS_PATH, DOCUMENT_PATH, router_of};
 pub use docs::{router, router_with};
+pub(crate) use operation::{Operation, Switch};
 pub(crate) use paths::Op;
 
 use std::collections::BTreeMap;
@@ -86,7 +88,8 @@ pub struct ApiSpec {
     pub current_password: bool,
     /// The OAuth routers: `(route, Some(backend))` for a login router at
     /// `GET /auth/{route}/authorize | callback`, `(route, None)` for an associate
-    /// router at `GET /auth/associate/{route}/authorize | callback`.
+    /// router at `GET /auth/associate/{route}/authorize | callback`. Documented with
+    /// the cargo feature `oauth` only, which serves them.
     pub oauth: Vec<(String, Option<String>)>,
 }
 
@@ -123,6 +126,22 @@ impl BackendSpec {
         match &self.transport {
             TransportDoc::Cookie(name) => Some(name),
             _ => None,
+        }
+    }
+}
+
+impl ApiSpec {
+    /// Whether the routes `switch` governs are served.
+    pub(crate) fn serves(&self, switch: Switch) -> bool {
+        match switch {
+            Switch::Backend => true,
+            #[cfg(feature = "oauth")]
+            Switch::OAuth => true,
+            Switch::Register => self.register,
+            Switch::ResetPassword => self.reset_password,
+            Switch::Verify => self.verify,
+            Switch::Users => self.users,
+            Switch::Jwks => self.jwks,
         }
     }
 }

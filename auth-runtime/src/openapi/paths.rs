@@ -1,6 +1,8 @@
 //! The document's operations: FastAPI Users' routes with their operation ids, request
 //! bodies, responses and error codes.
 
+use std::sync::Arc;
+
 use serde_json::{Value, json};
 use utoipa::openapi::content::ContentBuilder;
 use utoipa::openapi::example::ExampleBuilder;
@@ -11,11 +13,12 @@ use utoipa::openapi::path::{
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::response::{Response, ResponseBuilder};
 use utoipa::openapi::schema::{
-    AnyOfBuilder, ArrayBuilder, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type,
+    AnyOfBuilder, ArrayBuilder, ObjectBuilder, Schema, SchemaFormat, Type,
 };
 use utoipa::openapi::security::SecurityRequirement;
 use utoipa::openapi::{Paths, Required};
 
+use super::operation::Operation;
 use super::schemas::{self, reference};
 use super::{ApiSpec, BackendSpec, TransportDoc};
 use crate::error::ErrorCode;
@@ -78,13 +81,11 @@ impl Errors {
     }
 }
 
-/// One operation, before it becomes a utoipa `Operation`.
-/// One documented operation: the route list takes its method, path and id from here,
-/// so each route's path is written once.
+/// One documented operation, before it becomes a utoipa `Operation`: the typed
+/// [`Operation`] (its method, name and switch) at its path, and its description.
 pub(crate) struct Op {
-    method: HttpMethod,
+    operation: Operation,
     path: String,
-    id: String,
     tag: &'static str,
     description: String,
     body: Option<Vec<(&'static str, &'static str)>>,
@@ -101,8 +102,10 @@ pub(crate) struct Op {
     body_optional: bool,
 }
 
-/// The type of an optional query parameter, as FastAPI writes it.
+/// The type of an optional query parameter, as FastAPI writes it (the OAuth routes
+/// have them).
 #[derive(Clone, Copy)]
+#[cfg_attr(not(feature = "oauth"), allow(dead_code))]
 enum Query {
     /// `list[str] = Query(None)`: repeatable (`?scopes=a&scopes=b`).
     Strings,
@@ -113,7 +116,7 @@ enum Query {
 impl Op {
     /// `GET`, `POST`, ...
     pub(crate) fn method(&self) -> &'static str {
-        match self.method {
+        match self.operation.method() {
             HttpMethod::Get => "GET",
             HttpMethod::Post => "POST",
             HttpMethod::Put => "PUT",
@@ -130,22 +133,18 @@ impl Op {
         &self.path
     }
 
-    /// FastAPI Users' route name, e.g. `auth:jwt.login`; the document's operation id
-    /// is FastAPI's, made from it ([`operation_id`]).
-    pub(crate) fn id(&self) -> &str {
-        &self.id
+    /// The route it documents; its name (`Display`) is FastAPI Users' route name,
+    /// e.g. `auth:jwt.login`, from which the document's operation id is made
+    /// ([`operation_id`]).
+    pub(crate) fn operation(&self) -> &Operation {
+        &self.operation
     }
 
-    /// Whether the handler reads a `{id}` from the path.
-    pub(crate) fn needs_id(&self) -> bool {
-        self.id_parameter.is_some()
-    }
-
-    fn new(method: HttpMethod, path: impl Into<String>, id: impl Into<String>) -> Self {
+    /// An operation at its FastAPI Users path.
+    fn new(operation: Operation) -> Self {
         Self {
-            method,
-            path: path.into(),
-            id: id.into(),
+            path: operation.default_path(),
+            operation,
             tag: TAG_AUTH,
             description: String::new(),
             body: None,
@@ -185,6 +184,7 @@ impl Op {
         self
     }
 
+    #[cfg(feature = "oauth")]
     fn query(mut self, name: &'static str, kind: Query) -> Self {
         self.query.push((name, kind));
         self
@@ -214,10 +214,11 @@ impl Op {
     }
 
     pub(crate) fn into_path_item(self) -> (String, PathItem) {
-        let id = operation_id(&self.id, &self.path, self.method());
+        let name = self.operation.to_string();
+        let id = operation_id(&name, &self.path, self.method());
         let mut operation = OperationBuilder::new()
             .tag(self.tag)
-            .summary(Some(summary(&self.id)))
+            .summary(Some(summary(&name)))
             .description((!self.description.is_empty()).then_some(self.description))
             .operation_id(Some(id));
         if let Some(integer) = self.id_parameter {
@@ -343,7 +344,10 @@ impl Op {
         if !self.security.is_empty() {
             operation = operation.securities(Some(self.security));
         }
-        (self.path, PathItem::new(self.method, operation.build()))
+        (
+            self.path,
+            PathItem::new(self.operation.method(), operation.build()),
+        )
     }
 }
 
@@ -402,13 +406,16 @@ fn json_response(description: &str, schema: &str, example: Option<Value>) -> Res
 
 /// A JSON response of any shape: FastAPI's `schema: {}` for a route without a
 /// response model.
+#[cfg(feature = "oauth")]
 fn any_json_response(description: &str) -> Response {
     ResponseBuilder::new()
         .description(description)
         .content(
             JSON,
             ContentBuilder::new()
-                .schema(Some(ObjectBuilder::new().schema_type(SchemaType::AnyValue)))
+                .schema(Some(
+                    ObjectBuilder::new().schema_type(utoipa::openapi::schema::SchemaType::AnyValue),
+                ))
                 .build(),
         )
         .build()
@@ -515,16 +522,19 @@ pub(super) fn scheme_names(spec: &ApiSpec) -> Vec<String> {
 /// FastAPI's `OAuth2PasswordBearer(tokenUrl="login")` write it; Swagger UI resolves
 /// it against the page.
 pub(super) fn token_url(spec: &ApiSpec, backend: &BackendSpec) -> String {
-    let default = format!("/auth/{}/login", backend.name);
+    let login = Operation::Login {
+        backend: Arc::from(backend.name.as_str()),
+    };
     let path = spec
         .paths
-        .get(&format!("auth:{}.login", backend.name))
-        .unwrap_or(&default);
+        .get(&login.to_string())
+        .cloned()
+        .unwrap_or_else(|| login.default_path());
     path.trim_start_matches('/').to_owned()
 }
 
 fn auth_operations(backend: &BackendSpec, scheme: &str) -> Vec<Op> {
-    let name = &backend.name;
+    let name: Arc<str> = Arc::from(backend.name.as_str());
     let login_success = |what: &str| match backend.cookie_name() {
         None => (
             200,
@@ -549,11 +559,9 @@ fn auth_operations(backend: &BackendSpec, scheme: &str) -> Vec<Op> {
     };
     let scheme = [scheme.to_owned()];
     vec![
-        Op::new(
-            HttpMethod::Post,
-            format!("/auth/{name}/login"),
-            format!("auth:{name}.login"),
-        )
+        Op::new(Operation::Login {
+            backend: Arc::clone(&name),
+        })
         .description(
             "Log in with the OAuth2 password form (`username` is the login: the e-mail, or \
                  the username) or the same two fields as JSON. An unknown user, a wrong \
@@ -570,19 +578,15 @@ fn auth_operations(backend: &BackendSpec, scheme: &str) -> Vec<Op> {
                 .code(ErrorCode::LoginUserNotVerified, "The user is not verified.")
                 .validation(),
         ),
-        Op::new(
-            HttpMethod::Post,
-            format!("/auth/{name}/logout"),
-            format!("auth:{name}.logout"),
-        )
+        Op::new(Operation::Logout {
+            backend: Arc::clone(&name),
+        })
         .success(204, logout_response)
         .errors(Errors::new().unauthorized())
         .security(&scheme),
-        Op::new(
-            HttpMethod::Post,
-            format!("/auth/{name}/refresh"),
-            format!("auth:{name}.refresh"),
-        )
+        Op::new(Operation::Refresh {
+            backend: Arc::clone(&name),
+        })
         .description(
             "With a refresh token in the body (form `grant_type=refresh_token&refresh_token=...`, \
              or JSON), on a backend that issues them: a new access and refresh token; the \
@@ -598,39 +602,35 @@ fn auth_operations(backend: &BackendSpec, scheme: &str) -> Vec<Op> {
         .success(refresh_status, refresh_response)
         .errors(Errors::new().unauthorized())
         .security(&scheme),
-        Op::new(
-            HttpMethod::Post,
-            format!("/auth/{name}/reauthenticate"),
-            format!("auth:{name}.reauthenticate"),
-        )
-        .description(
-            "Step-up (RFC 9470): the signed-in user gives the password again and the same \
+        Op::new(Operation::Reauthenticate { backend: name })
+            .description(
+                "Step-up (RFC 9470): the signed-in user gives the password again and the same \
              session is signed anew; the answer is the login response, with tokens that \
              routes guarded with `fresh = N` accept for N seconds. They answer a stale \
              sign-in with 401 `REAUTHENTICATION_REQUIRED` and `WWW-Authenticate: Bearer \
              error=\"insufficient_user_authentication\", max_age=N`.",
-        )
-        .body(&[
-            (FORM, schemas::REAUTHENTICATE_REQUEST),
-            (JSON, schemas::REAUTHENTICATE_REQUEST),
-        ])
-        .success(reauth_status, reauth_response)
-        .errors(
-            Errors::new()
-                .code(
-                    ErrorCode::LoginBadCredentials,
-                    "The password is wrong, or the username is not the user's own.",
-                )
-                .unauthorized()
-                .validation(),
-        )
-        .security(&scheme),
+            )
+            .body(&[
+                (FORM, schemas::REAUTHENTICATE_REQUEST),
+                (JSON, schemas::REAUTHENTICATE_REQUEST),
+            ])
+            .success(reauth_status, reauth_response)
+            .errors(
+                Errors::new()
+                    .code(
+                        ErrorCode::LoginBadCredentials,
+                        "The password is wrong, or the username is not the user's own.",
+                    )
+                    .unauthorized()
+                    .validation(),
+            )
+            .security(&scheme),
     ]
 }
 
 fn register_operations() -> Vec<Op> {
     vec![
-        Op::new(HttpMethod::Post, "/auth/register", "register:register")
+        Op::new(Operation::Register)
             .body(&[(JSON, schemas::USER_CREATE)])
             .success(
                 201,
@@ -653,40 +653,32 @@ fn register_operations() -> Vec<Op> {
 
 fn reset_operations() -> Vec<Op> {
     vec![
-        Op::new(
-            HttpMethod::Post,
-            "/auth/forgot-password",
-            "reset:forgot_password",
-        )
-        .description(
-            "Always 202, whether or not the e-mail belongs to an active user; the reset \
+        Op::new(Operation::ForgotPassword)
+            .description(
+                "Always 202, whether or not the e-mail belongs to an active user; the reset \
                  token goes to the application's `on_after_forgot_password` hook.",
-        )
-        .body(&[(JSON, schemas::FORGOT_PASSWORD)])
-        .success(202, null_response("Successful Response"))
-        .errors(Errors::new().validation()),
-        Op::new(
-            HttpMethod::Post,
-            "/auth/reset-password",
-            "reset:reset_password",
-        )
-        .body(&[(JSON, schemas::RESET_PASSWORD)])
-        .success(200, null_response("Successful Response"))
-        .errors(
-            Errors::new()
-                .code(ErrorCode::ResetPasswordBadToken, "Bad or expired token.")
-                .code_with_reason(
-                    ErrorCode::ResetPasswordInvalidPassword,
-                    "Password validation failed.",
-                )
-                .validation(),
-        ),
+            )
+            .body(&[(JSON, schemas::FORGOT_PASSWORD)])
+            .success(202, null_response("Successful Response"))
+            .errors(Errors::new().validation()),
+        Op::new(Operation::ResetPassword)
+            .body(&[(JSON, schemas::RESET_PASSWORD)])
+            .success(200, null_response("Successful Response"))
+            .errors(
+                Errors::new()
+                    .code(ErrorCode::ResetPasswordBadToken, "Bad or expired token.")
+                    .code_with_reason(
+                        ErrorCode::ResetPasswordInvalidPassword,
+                        "Password validation failed.",
+                    )
+                    .validation(),
+            ),
     ]
 }
 
 fn verify_operations() -> Vec<Op> {
     vec![
-        Op::new(HttpMethod::Post, "/auth/request-verify-token", "verify:request-token")
+        Op::new(Operation::RequestVerifyToken)
             .description(
                 "Always 202; a token goes to the application's `on_after_request_verify` hook \
                  only for an active, unverified user.",
@@ -694,7 +686,7 @@ fn verify_operations() -> Vec<Op> {
             .body(&[(JSON, schemas::REQUEST_VERIFY_TOKEN)])
             .success(202, null_response("Successful Response"))
             .errors(Errors::new().validation()),
-        Op::new(HttpMethod::Post, "/auth/verify", "verify:verify")
+        Op::new(Operation::Verify)
             .body(&[(JSON, schemas::VERIFY)])
             .success(
                 200,
@@ -730,19 +722,19 @@ fn update_errors() -> Errors {
 fn users_operations(schemes: &[String], integer_ids: bool) -> Vec<Op> {
     let user = || json_response("Successful Response", schemas::USER_READ, None);
     vec![
-        Op::new(HttpMethod::Get, "/users/me", "users:current_user")
+        Op::new(Operation::CurrentUser)
             .tag(TAG_USERS)
             .success(200, user())
             .errors(Errors::new().unauthorized())
             .security(schemes),
-        Op::new(HttpMethod::Patch, "/users/me", "users:patch_current_user")
+        Op::new(Operation::PatchCurrentUser)
             .tag(TAG_USERS)
             .description("Flags in the body are ignored; changing the e-mail unverifies the user.")
             .body(&[(JSON, schemas::USER_UPDATE)])
             .success(200, user())
             .errors(update_errors().unauthorized().validation())
             .security(schemes),
-        Op::new(HttpMethod::Get, "/users/me/sessions", "users:sessions")
+        Op::new(Operation::Sessions)
             .tag(TAG_USERS)
             .description("The current user's live sessions (logins), newest first.")
             .success(
@@ -751,34 +743,26 @@ fn users_operations(schemes: &[String], integer_ids: bool) -> Vec<Op> {
             )
             .errors(Errors::new().unauthorized())
             .security(schemes),
-        Op::new(
-            HttpMethod::Delete,
-            "/users/me/sessions",
-            "users:delete_sessions",
-        )
-        .tag(TAG_USERS)
-        .description(
-            "Log out everywhere: every session and token of the current user ends, on \
+        Op::new(Operation::DeleteSessions)
+            .tag(TAG_USERS)
+            .description(
+                "Log out everywhere: every session and token of the current user ends, on \
                  every instance, this request's own included.",
-        )
-        .success(204, Response::new("Successful Response"))
-        .errors(Errors::new().unauthorized())
-        .security(schemes),
-        Op::new(
-            HttpMethod::Delete,
-            "/users/me/sessions/{session_id}",
-            "users:delete_session",
-        )
-        .tag(TAG_USERS)
-        .description(
-            "Ends one of the current user's sessions and its tokens, on every instance. \
+            )
+            .success(204, Response::new("Successful Response"))
+            .errors(Errors::new().unauthorized())
+            .security(schemes),
+        Op::new(Operation::DeleteSession)
+            .tag(TAG_USERS)
+            .description(
+                "Ends one of the current user's sessions and its tokens, on every instance. \
              Anyone else's, an ended or an unknown session: 404.",
-        )
-        .session_parameter()
-        .success(204, Response::new("Successful Response"))
-        .errors(Errors::new().unauthorized().not_found())
-        .security(schemes),
-        Op::new(HttpMethod::Get, "/users/{id}", "users:user")
+            )
+            .session_parameter()
+            .success(204, Response::new("Successful Response"))
+            .errors(Errors::new().unauthorized().not_found())
+            .security(schemes),
+        Op::new(Operation::User)
             .tag(TAG_USERS)
             .description("Superusers only. A malformed id is a 404, as an unknown one.")
             .id_parameter(integer_ids)
@@ -793,7 +777,7 @@ fn users_operations(schemes: &[String], integer_ids: bool) -> Vec<Op> {
                     .validation(),
             )
             .security(schemes),
-        Op::new(HttpMethod::Patch, "/users/{id}", "users:patch_user")
+        Op::new(Operation::PatchUser)
             .tag(TAG_USERS)
             .description("Superusers only; the flags are applied.")
             .id_parameter(integer_ids)
@@ -807,7 +791,7 @@ fn users_operations(schemes: &[String], integer_ids: bool) -> Vec<Op> {
                     .validation(),
             )
             .security(schemes),
-        Op::new(HttpMethod::Delete, "/users/{id}", "users:delete_user")
+        Op::new(Operation::DeleteUser)
             .tag(TAG_USERS)
             .description("Superusers only.")
             .id_parameter(integer_ids)
@@ -824,13 +808,10 @@ fn users_operations(schemes: &[String], integer_ids: bool) -> Vec<Op> {
 }
 
 /// FastAPI Users' OAuth login router for one route and backend.
-fn oauth_operations(route: &str, backend: &str) -> Vec<Op> {
+#[cfg(feature = "oauth")]
+fn oauth_operations(route: Arc<str>, backend: Arc<str>) -> Vec<Op> {
     vec![
-        Op::new(
-            HttpMethod::Get,
-            format!("/auth/{route}/authorize"),
-            format!("oauth:{route}.{backend}.authorize"),
-        )
+        Op::new(Operation::OAuthAuthorize { route: Arc::clone(&route), backend: Arc::clone(&backend) })
         .description(
             "The provider's authorization URL (authorization code flow with PKCE S256 and a \
              nonce), and the CSRF cookie `fastapiusersoauthcsrf`. `scopes` (repeatable) \
@@ -846,11 +827,7 @@ fn oauth_operations(route: &str, backend: &str) -> Vec<Op> {
                 Some(json!({"authorization_url": "https://idp.example.com/authorize?response_type=code&..."})),
             ),
         ),
-        Op::new(
-            HttpMethod::Get,
-            format!("/auth/{route}/callback"),
-            format!("oauth:{route}.{backend}.callback"),
-        )
+        Op::new(Operation::OAuthCallback { route, backend })
         .description(
             "The provider sends the browser here with `code` and `state`. The state and \
              its cookie are checked first, and work once; the identity comes from the \
@@ -876,13 +853,12 @@ fn oauth_operations(route: &str, backend: &str) -> Vec<Op> {
 }
 
 /// FastAPI Users' OAuth associate router for one route.
-fn oauth_associate_operations(route: &str, schemes: &[String]) -> Vec<Op> {
+#[cfg(feature = "oauth")]
+fn oauth_associate_operations(route: Arc<str>, schemes: &[String]) -> Vec<Op> {
     vec![
-        Op::new(
-            HttpMethod::Get,
-            format!("/auth/associate/{route}/authorize"),
-            format!("oauth-associate:{route}.authorize"),
-        )
+        Op::new(Operation::AssociateAuthorize {
+            route: Arc::clone(&route),
+        })
         .description("For a logged-in user: the provider's authorization URL and the CSRF cookie.")
         .query("scopes", Query::Strings)
         .success(
@@ -891,52 +867,48 @@ fn oauth_associate_operations(route: &str, schemes: &[String]) -> Vec<Op> {
         )
         .errors(Errors::new().unauthorized().validation())
         .security(schemes),
-        Op::new(
-            HttpMethod::Get,
-            format!("/auth/associate/{route}/callback"),
-            format!("oauth-associate:{route}.callback"),
-        )
-        .description(
-            "Links the provider account to the logged-in user. An account linked to another \
+        Op::new(Operation::AssociateCallback { route })
+            .description(
+                "Links the provider account to the logged-in user. An account linked to another \
              user is refused.",
-        )
-        .query("code", Query::Text)
-        .query("state", Query::Text)
-        .query("error", Query::Text)
-        .success(
-            200,
-            json_response("Successful Response", schemas::USER_READ, None),
-        )
-        .errors(
-            Errors::new()
-                .code(
-                    ErrorCode::AccessTokenDecodeError,
-                    "The state is not this application's.",
-                )
-                .code(ErrorCode::AccessTokenAlreadyExpired, "The state expired.")
-                .code(
-                    ErrorCode::OAuthInvalidState,
-                    "The CSRF cookie is missing or differs, or the state was used.",
-                )
-                .code(
-                    ErrorCode::OAuthNotAvailableEmail,
-                    "The provider gives no valid e-mail.",
-                )
-                .code(
-                    ErrorCode::OAuthAccountAlreadyLinked,
-                    "The provider account is linked to another user.",
-                )
-                .unauthorized()
-                .validation(),
-        )
-        .security(schemes),
+            )
+            .query("code", Query::Text)
+            .query("state", Query::Text)
+            .query("error", Query::Text)
+            .success(
+                200,
+                json_response("Successful Response", schemas::USER_READ, None),
+            )
+            .errors(
+                Errors::new()
+                    .code(
+                        ErrorCode::AccessTokenDecodeError,
+                        "The state is not this application's.",
+                    )
+                    .code(ErrorCode::AccessTokenAlreadyExpired, "The state expired.")
+                    .code(
+                        ErrorCode::OAuthInvalidState,
+                        "The CSRF cookie is missing or differs, or the state was used.",
+                    )
+                    .code(
+                        ErrorCode::OAuthNotAvailableEmail,
+                        "The provider gives no valid e-mail.",
+                    )
+                    .code(
+                        ErrorCode::OAuthAccountAlreadyLinked,
+                        "The provider account is linked to another user.",
+                    )
+                    .unauthorized()
+                    .validation(),
+            )
+            .security(schemes),
     ]
 }
 
 /// `GET /.well-known/jwks.json`: warden's own, where FastAPI Users has none.
 fn jwks_operations() -> Vec<Op> {
     vec![
-        Op::new(HttpMethod::Get, "/.well-known/jwks.json", "jwks:keys")
+        Op::new(Operation::Jwks)
             .description(
                 "The public keys that verify this service's tokens (RFC 7517), each with its \
                  `kid`, the RFC 7638 thumbprint that tokens name in their header: the signing \
@@ -949,37 +921,31 @@ fn jwks_operations() -> Vec<Op> {
     ]
 }
 
-/// Every operation of `spec`, in FastAPI Users' order: auth per backend, register,
-/// reset, verify, users, then warden's JWKS. The one place that decides which routes
-/// exist.
+/// Every operation of `spec`, in FastAPI Users' order: auth per backend, OAuth,
+/// register, reset, verify, users, then warden's JWKS; those whose
+/// [`Switch`](super::operation::Switch) `spec` turns off are left out. The one
+/// place that decides which routes exist, and at which path.
 pub(crate) fn operations(spec: &ApiSpec, schemes: &[String]) -> Vec<Op> {
     let mut ops = Vec::new();
     for (backend, scheme) in spec.backends.iter().zip(schemes) {
         ops.extend(auth_operations(backend, scheme));
     }
+    #[cfg(feature = "oauth")]
     for (route, backend) in &spec.oauth {
+        let route: Arc<str> = Arc::from(route.as_str());
         ops.extend(match backend {
-            Some(backend) => oauth_operations(route, backend),
+            Some(backend) => oauth_operations(route, Arc::from(backend.as_str())),
             None => oauth_associate_operations(route, schemes),
         });
     }
-    if spec.register {
-        ops.extend(register_operations());
-    }
-    if spec.reset_password {
-        ops.extend(reset_operations());
-    }
-    if spec.verify {
-        ops.extend(verify_operations());
-    }
-    if spec.users {
-        ops.extend(users_operations(schemes, spec.integer_ids));
-    }
-    if spec.jwks {
-        ops.extend(jwks_operations());
-    }
+    ops.extend(register_operations());
+    ops.extend(reset_operations());
+    ops.extend(verify_operations());
+    ops.extend(users_operations(schemes, spec.integer_ids));
+    ops.extend(jwks_operations());
+    ops.retain(|op| spec.serves(op.operation.switch()));
     for op in &mut ops {
-        if let Some(path) = spec.paths.get(&op.id) {
+        if let Some(path) = spec.paths.get(&op.operation.to_string()) {
             op.path.clone_from(path);
         }
         for (code, _, detail) in &mut op.errors.bad_request {

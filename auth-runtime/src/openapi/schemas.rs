@@ -6,6 +6,7 @@ use utoipa::openapi::schema::{
     AnyOfBuilder, ArrayBuilder, KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type,
 };
 use utoipa::openapi::{Ref, RefOr};
+use utoipa::{PartialSchema, ToSchema};
 
 use super::ApiSpec;
 use crate::model::{Field, FieldKind};
@@ -196,104 +197,6 @@ fn user_update(spec: &ApiSpec) -> Schema {
     schema.build().into()
 }
 
-fn bearer_response() -> Schema {
-    object(BEARER_RESPONSE)
-        .property("access_token", string())
-        .property("token_type", string())
-        .property(
-            "refresh_token",
-            string().description(Some(
-                "On backends with refresh tokens: opaque, single use (RFC 6749 §6).",
-            )),
-        )
-        .property(
-            "expires_in",
-            typed(Type::Integer).description(Some("Seconds the access token lives.")),
-        )
-        .required("access_token")
-        .required("token_type")
-        .build()
-        .into()
-}
-
-fn error_model() -> Schema {
-    let detail = AnyOfBuilder::new().item(string()).item(
-        object("ErrorDetail")
-            .property("code", string())
-            .property("reason", string())
-            .required("code")
-            .required("reason"),
-    );
-    object(ERROR_MODEL)
-        .description(Some(
-            "`{\"detail\": \"<ERROR_CODE>\"}`, or `{\"detail\": {\"code\", \"reason\"}}` \
-             for a refused password.",
-        ))
-        .property("detail", detail)
-        .required("detail")
-        .build()
-        .into()
-}
-
-fn validation_error() -> Schema {
-    let loc_item = AnyOfBuilder::new()
-        .item(string())
-        .item(typed(Type::Integer));
-    object(VALIDATION_ERROR)
-        .property("loc", ArrayBuilder::new().items(loc_item))
-        .property("msg", string())
-        .property("type", string())
-        .required("loc")
-        .required("msg")
-        .required("type")
-        .build()
-        .into()
-}
-
-/// RFC 7517 §5: `{"keys": [JWK, ...]}`; each key public, with `kid`, `alg`, `use`.
-fn session_read() -> Schema {
-    let time = || string().format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)));
-    object(SESSION_READ)
-        .description(Some(
-            "A login: its tokens end with it. `current` marks the request's own.",
-        ))
-        .property("id", string())
-        .property("backend", string())
-        .property("created_at", time())
-        .property("last_used_at", time())
-        .property("expires_at", time())
-        .property("user_agent", string())
-        .property("current", boolean())
-        .required("id")
-        .required("backend")
-        .required("created_at")
-        .required("last_used_at")
-        .required("current")
-        .build()
-        .into()
-}
-
-fn oauth_authorize() -> Schema {
-    object(OAUTH_AUTHORIZE)
-        .property("authorization_url", string())
-        .required("authorization_url")
-        .build()
-        .into()
-}
-
-fn refresh_request() -> Schema {
-    object(REFRESH_REQUEST)
-        .description(Some(
-            "RFC 6749 §6: a refresh token for a new pair (form or JSON). Without it, a \
-             valid access token in `Authorization` buys a fresh one of the same login.",
-        ))
-        .property("grant_type", string())
-        .property("refresh_token", string())
-        .required("refresh_token")
-        .build()
-        .into()
-}
-
 fn reauthenticate_request() -> Schema {
     object(REAUTHENTICATE_REQUEST)
         .description(Some(
@@ -307,38 +210,6 @@ fn reauthenticate_request() -> Schema {
         .property("username", optional(string(), None))
         .property("password", password())
         .required("password")
-        .build()
-        .into()
-}
-
-fn jwk_set() -> Schema {
-    let jwk = object("Jwk")
-        .description(Some(
-            "A public key (RFC 7517): `kty` and its public parameters (`n`, `e` for RSA; \
-             `crv`, `x`, `y` for EC; `crv`, `x` for OKP), never a private one.",
-        ))
-        .property("kty", string())
-        .property("kid", string())
-        .property("alg", string())
-        .property("use", string())
-        .required("kty")
-        .required("kid");
-    object(JWK_SET)
-        .property("keys", ArrayBuilder::new().items(jwk))
-        .required("keys")
-        .build()
-        .into()
-}
-
-fn http_validation_error() -> Schema {
-    object(HTTP_VALIDATION_ERROR)
-        .description(Some(
-            "One entry per problem. The submitted input is never echoed.",
-        ))
-        .property(
-            "detail",
-            ArrayBuilder::new().items(reference(VALIDATION_ERROR)),
-        )
         .build()
         .into()
 }
@@ -364,82 +235,232 @@ fn login_form() -> Schema {
         .into()
 }
 
-fn login_json() -> Schema {
-    object(LOGIN_JSON)
-        .description(Some("The login form's two required fields, as JSON."))
-        .property("username", string())
-        .property("password", password())
-        .required("username")
-        .required("password")
-        .build()
-        .into()
+// The bodies that do not depend on the user model or the configuration, derived.
+// They document the wire format only (the handlers read the bodies themselves), so
+// their fields are never read; [`named`] gives each its document name as title.
+
+// `BearerResponse`: what a bearer login answers.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct BearerResponse {
+    access_token: String,
+    token_type: String,
+    /// On backends with refresh tokens: opaque, single use (RFC 6749 §6).
+    #[schema(required = false)]
+    refresh_token: String,
+    /// Seconds the access token lives.
+    #[schema(required = false)]
+    expires_in: isize,
 }
 
-fn email_body(name: &str) -> Schema {
-    object(name)
-        .property("email", email())
-        .required("email")
-        .build()
-        .into()
+// FastAPI Users' `ErrorModel`.
+#[derive(ToSchema)]
+#[schema(
+    description = "`{\"detail\": \"<ERROR_CODE>\"}`, or `{\"detail\": {\"code\", \"reason\"}}` for a refused password."
+)]
+#[allow(dead_code)]
+struct ErrorModel {
+    #[schema(schema_with = error_detail)]
+    detail: (),
 }
 
-fn reset_password() -> Schema {
-    object(RESET_PASSWORD)
-        .property("token", string())
-        .property("password", string())
-        .required("token")
-        .required("password")
-        .build()
-        .into()
+/// `detail`: a code, or a code and the reason a password was refused.
+fn error_detail() -> AnyOfBuilder {
+    AnyOfBuilder::new().item(string()).item(
+        object("ErrorDetail")
+            .property("code", string())
+            .property("reason", string())
+            .required("code")
+            .required("reason"),
+    )
 }
 
-fn verify() -> Schema {
-    object(VERIFY)
-        .property("token", string())
-        .required("token")
-        .build()
-        .into()
+// FastAPI's `HTTPValidationError`.
+#[derive(ToSchema)]
+#[schema(description = "One entry per problem. The submitted input is never echoed.")]
+#[allow(dead_code)]
+struct HTTPValidationError {
+    #[schema(required = false)]
+    detail: Vec<ValidationError>,
+}
+
+// FastAPI's `ValidationError`: one problem of a request.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct ValidationError {
+    #[schema(schema_with = location)]
+    loc: (),
+    msg: String,
+    r#type: String,
+}
+
+/// Where the problem is: `["body", "password"]`, or an index in a list.
+fn location() -> ArrayBuilder {
+    ArrayBuilder::new().items(
+        AnyOfBuilder::new()
+            .item(string())
+            .item(typed(Type::Integer)),
+    )
+}
+
+// The login form's two required fields, as JSON.
+#[derive(ToSchema)]
+#[schema(description = "The login form's two required fields, as JSON.")]
+#[allow(dead_code)]
+struct LoginCredentials {
+    username: String,
+    #[schema(format = Password)]
+    password: String,
+}
+
+// `ForgotPasswordRequest` and `RequestVerifyTokenRequest`: an e-mail address.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct EmailRequest {
+    #[schema(format = Email)]
+    email: String,
+}
+
+// `ResetPasswordRequest`.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct ResetPasswordRequest {
+    token: String,
+    password: String,
+}
+
+// `VerifyRequest`.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct VerifyRequest {
+    token: String,
+}
+
+// `OAuth2AuthorizeResponse`: where to send the browser.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct OAuth2AuthorizeResponse {
+    authorization_url: String,
+}
+
+// `SessionRead`: one of the current user's logins.
+#[derive(ToSchema)]
+#[schema(description = "A login: its tokens end with it. `current` marks the request's own.")]
+#[allow(dead_code)]
+struct SessionRead {
+    id: String,
+    backend: String,
+    #[schema(format = DateTime)]
+    created_at: String,
+    #[schema(format = DateTime)]
+    last_used_at: String,
+    #[schema(format = DateTime, required = false)]
+    expires_at: String,
+    #[schema(required = false)]
+    user_agent: String,
+    current: bool,
+}
+
+// `RefreshTokenRequest`.
+#[derive(ToSchema)]
+#[schema(
+    description = "RFC 6749 §6: a refresh token for a new pair (form or JSON). Without it, a valid access token in `Authorization` buys a fresh one of the same login."
+)]
+#[allow(dead_code)]
+struct RefreshTokenRequest {
+    #[schema(required = false)]
+    grant_type: String,
+    refresh_token: String,
+}
+
+// RFC 7517 §5: `{"keys": [JWK, ...]}`.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct JwkSet {
+    #[schema(inline)]
+    keys: Vec<Jwk>,
+}
+
+// One public key of the set.
+#[derive(ToSchema)]
+#[schema(
+    title = "Jwk",
+    description = "A public key (RFC 7517): `kty` and its public parameters (`n`, `e` for RSA; `crv`, `x`, `y` for EC; `crv`, `x` for OKP), never a private one."
+)]
+#[allow(dead_code)]
+struct Jwk {
+    kty: String,
+    kid: String,
+    #[schema(required = false)]
+    alg: String,
+    #[schema(required = false)]
+    r#use: String,
+}
+
+/// `T`'s derived schema, titled `name` as pydantic titles its models (the derive
+/// leaves the title out, and names the schema after the Rust type).
+fn named<T: PartialSchema>(name: &str) -> RefOr<Schema> {
+    let mut schema = T::schema();
+    if let RefOr::T(Schema::Object(object)) = &mut schema {
+        object.title = Some(name.to_owned());
+    }
+    schema
 }
 
 /// Every schema the document refers to, by name.
-pub(super) fn components(spec: &ApiSpec) -> Vec<(&'static str, Schema)> {
+pub(super) fn components(spec: &ApiSpec) -> Vec<(&'static str, RefOr<Schema>)> {
     let (reset_password_router, verify_router) = (spec.reset_password, spec.verify);
     let mut schemas = vec![
-        (BEARER_RESPONSE, bearer_response()),
-        (ERROR_MODEL, error_model()),
-        (HTTP_VALIDATION_ERROR, http_validation_error()),
-        (LOGIN_FORM, login_form()),
-        (LOGIN_JSON, login_json()),
-        (VALIDATION_ERROR, validation_error()),
+        (BEARER_RESPONSE, named::<BearerResponse>(BEARER_RESPONSE)),
+        (ERROR_MODEL, named::<ErrorModel>(ERROR_MODEL)),
+        (
+            HTTP_VALIDATION_ERROR,
+            named::<HTTPValidationError>(HTTP_VALIDATION_ERROR),
+        ),
+        (LOGIN_FORM, login_form().into()),
+        (LOGIN_JSON, named::<LoginCredentials>(LOGIN_JSON)),
+        (VALIDATION_ERROR, named::<ValidationError>(VALIDATION_ERROR)),
     ];
     // The user schemas only with a router that uses them.
     if spec.register {
-        schemas.push((USER_CREATE, user_create(spec)));
+        schemas.push((USER_CREATE, user_create(spec).into()));
     }
     if spec.register || spec.users || spec.oauth.iter().any(|(_, backend)| backend.is_none()) {
-        schemas.push((USER_READ, user_read(spec)));
+        schemas.push((USER_READ, user_read(spec).into()));
     }
     if spec.users {
-        schemas.push((USER_UPDATE, user_update(spec)));
+        schemas.push((USER_UPDATE, user_update(spec).into()));
     }
     if spec.jwks {
-        schemas.push((JWK_SET, jwk_set()));
+        schemas.push((JWK_SET, named::<JwkSet>(JWK_SET)));
     }
     if spec.users {
-        schemas.push((SESSION_READ, session_read()));
+        schemas.push((SESSION_READ, named::<SessionRead>(SESSION_READ)));
     }
-    schemas.push((REFRESH_REQUEST, refresh_request()));
-    schemas.push((REAUTHENTICATE_REQUEST, reauthenticate_request()));
+    schemas.push((
+        REFRESH_REQUEST,
+        named::<RefreshTokenRequest>(REFRESH_REQUEST),
+    ));
+    schemas.push((REAUTHENTICATE_REQUEST, reauthenticate_request().into()));
     if !spec.oauth.is_empty() {
-        schemas.push((OAUTH_AUTHORIZE, oauth_authorize()));
+        schemas.push((
+            OAUTH_AUTHORIZE,
+            named::<OAuth2AuthorizeResponse>(OAUTH_AUTHORIZE),
+        ));
     }
     if reset_password_router {
-        schemas.push((FORGOT_PASSWORD, email_body(FORGOT_PASSWORD)));
-        schemas.push((RESET_PASSWORD, reset_password()));
+        schemas.push((FORGOT_PASSWORD, named::<EmailRequest>(FORGOT_PASSWORD)));
+        schemas.push((
+            RESET_PASSWORD,
+            named::<ResetPasswordRequest>(RESET_PASSWORD),
+        ));
     }
     if verify_router {
-        schemas.push((REQUEST_VERIFY_TOKEN, email_body(REQUEST_VERIFY_TOKEN)));
-        schemas.push((VERIFY, verify()));
+        schemas.push((
+            REQUEST_VERIFY_TOKEN,
+            named::<EmailRequest>(REQUEST_VERIFY_TOKEN),
+        ));
+        schemas.push((VERIFY, named::<VerifyRequest>(VERIFY)));
     }
     schemas
 }
