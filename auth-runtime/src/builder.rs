@@ -40,6 +40,44 @@ enum Pending {
     Database(crate::token::Lifetime),
 }
 
+/// Device cookies keyed by `secrets` (the current first), or by a random secret of
+/// this process when none is configured.
+fn device_cookies(
+    secrets: &[crate::token::Secret],
+    settings: &ThrottleSettings,
+    shared: bool,
+) -> Result<crate::throttle::DeviceCookies, ConfigError> {
+    use crate::keyring::Keyring;
+    let short = || {
+        ConfigError::Mismatch(
+            "device_cookie_secret needs at least 32 bytes (a previous secret too)".into(),
+        )
+    };
+    let ring = match secrets.split_first() {
+        Some((current, previous)) => previous
+            .iter()
+            .try_fold(Keyring::new(current).ok_or_else(short)?, |ring, old| {
+                ring.previous(old)
+            })
+            .ok_or_else(short)?,
+        None => {
+            if shared {
+                tracing::info!(
+                    "no device_cookie_secret: each instance keys device cookies with its own random secret, so one set by another instance or before a restart is ignored"
+                );
+            }
+            let random = crate::random::urlsafe::<32>().map_err(ConfigError::Mismatch)?;
+            Keyring::new(&crate::token::Secret::from(random)).ok_or_else(short)?
+        }
+    };
+    let lifetime = i64::try_from(settings.device_lifetime.as_secs()).unwrap_or(i64::MAX);
+    Ok(crate::throttle::DeviceCookies::new(
+        ring,
+        lifetime,
+        settings.device_cookie_secure,
+    ))
+}
+
 /// Sessions of a backend built by hand: 7 days at most, unless its tokens never
 /// expire.
 fn sessions_for(lifetime: Option<u64>) -> SessionConfig {
@@ -75,6 +113,8 @@ pub struct WardenBuilder<U: UserModel = User> {
     allowed_origins: Vec<String>,
     current_password: bool,
     throttle: Option<ThrottleSettings>,
+    /// The device cookies' secret, then the ones rotated out.
+    device_secrets: Vec<crate::token::Secret>,
     proxies: TrustedProxies,
     #[cfg(feature = "oauth")]
     oauth: Vec<PendingOAuth>,
@@ -104,6 +144,7 @@ impl<U: UserModel> Default for WardenBuilder<U> {
             allowed_origins: Vec::new(),
             current_password: false,
             throttle: Some(ThrottleSettings::default()),
+            device_secrets: Vec::new(),
             proxies: TrustedProxies::default(),
             #[cfg(feature = "oauth")]
             oauth: Vec::new(),
@@ -314,6 +355,32 @@ impl<U: UserModel> WardenBuilder<U> {
     /// ```
     pub fn throttle(mut self, settings: impl Into<Option<ThrottleSettings>>) -> Self {
         self.throttle = settings.into();
+        self
+    }
+
+    /// The secret that device cookies' MAC key derives from (HKDF-SHA256, label
+    /// `warden/device-cookie`; at least 32 bytes), the same on every instance, like
+    /// [`TokenSettings`]' secret. A browser that signed in with its password gets a
+    /// device cookie, and a login presenting it is not refused by others' failures
+    /// ([`ThrottleSettings::per_device`]). Without one, each process makes a random
+    /// secret: device cookies then work on the instance that set them and end with
+    /// it (a login elsewhere is throttled as without one).
+    pub fn device_cookie_secret(mut self, secret: impl Into<crate::token::Secret>) -> Self {
+        match self.device_secrets.first_mut() {
+            Some(current) => *current = secret.into(),
+            None => self.device_secrets.push(secret.into()),
+        }
+        self
+    }
+
+    /// Rotates the device cookie secret: cookies made with `secret` (the previous
+    /// [`device_cookie_secret`](Self::device_cookie_secret)) still verify until it is
+    /// removed. Call after `device_cookie_secret`, newest first.
+    pub fn previous_device_cookie_secret(
+        mut self,
+        secret: impl Into<crate::token::Secret>,
+    ) -> Self {
+        self.device_secrets.push(secret.into());
         self
     }
 
@@ -618,17 +685,21 @@ impl<U: UserModel> WardenBuilder<U> {
                 U::LOGIN
             )));
         }
-        let throttle = self.throttle.map(|settings| {
-            let counters = store.counters().unwrap_or_else(|| {
-                if store.shared() {
-                    tracing::warn!(
-                        "the user store is shared but keeps no throttling counters: each instance counts failed logins alone"
-                    );
-                }
-                Arc::new(MemoryCounters::default())
-            });
-            Throttle::new(counters, settings)
-        });
+        let throttle = match self.throttle {
+            Some(settings) => {
+                let counters = store.counters().unwrap_or_else(|| {
+                    if store.shared() {
+                        tracing::warn!(
+                            "the user store is shared but keeps no throttling counters: each instance counts failed logins alone"
+                        );
+                    }
+                    Arc::new(MemoryCounters::default())
+                });
+                let devices = device_cookies(&self.device_secrets, &settings, store.shared())?;
+                Some(Throttle::new(counters, settings, devices))
+            }
+            None => None,
+        };
         let mut backends = Vec::with_capacity(self.backends.len());
         for slot in self.backends {
             let strategy: Arc<dyn Strategy> = match slot.strategy {

@@ -58,9 +58,8 @@ pub(crate) enum KeyPurpose {
     OAuthTokenSealing,
     /// The HMAC key of a reset token's password fingerprint (`password_fgpt`).
     ResetFingerprint,
-    /// Reserved: the MAC key of remembered-device cookies (second-factor skipping on
-    /// a known device). Not used yet; listed so its label is fixed up front.
-    #[allow(dead_code)]
+    /// The MAC key of device cookies (OWASP's device cookies: a known browser is not
+    /// refused by others' failed logins; the second factor may skip one too).
     DeviceCookie,
     /// Reserved: the AEAD key that encrypts second-factor secrets (TOTP seeds) at
     /// rest. Not used yet; listed so its label is fixed up front.
@@ -171,7 +170,6 @@ impl Keyring {
     /// The same ring still accepting what `secret` made (a secret rotated out, newest
     /// first); `None` when it is too short. A secret already in the ring is not
     /// added twice.
-    #[cfg_attr(not(feature = "oauth"), allow(dead_code))]
     pub(crate) fn previous(mut self, secret: &Secret) -> Option<Self> {
         let key = RingKey::new(secret)?;
         if !self.keys.iter().any(|other| other.kid == key.kid) {
@@ -190,7 +188,6 @@ impl Keyring {
     /// The keys that may have made material for `purpose`: the one `kid` names
     /// (none when no key of the ring has that id: a removed or forged one), or
     /// every key, the current first, when the material names none.
-    #[cfg_attr(not(feature = "oauth"), allow(dead_code))]
     pub(crate) fn candidates(&self, purpose: KeyPurpose, kid: Option<&str>) -> Vec<DerivedKey> {
         self.keys
             .iter()

@@ -376,7 +376,19 @@ impl<U: UserModel> UserManager<U> {
         login: &str,
         password: String,
     ) -> Result<Option<U>, ManagerError> {
-        let Some(mut user) = self.find_login(login).await? else {
+        let found = self.find_login(login).await?;
+        self.check_password(found, password).await
+    }
+
+    /// [`authenticate`](Self::authenticate) for a user already looked up with
+    /// [`find_login`](Self::find_login) (`None`: the login named no one, and a dummy
+    /// verification pays the same time).
+    pub(crate) async fn check_password(
+        &self,
+        found: Option<U>,
+        password: String,
+    ) -> Result<Option<U>, ManagerError> {
+        let Some(mut user) = found else {
             self.hasher.verify_dummy(password).await?;
             return Ok(None);
         };
@@ -407,7 +419,7 @@ impl<U: UserModel> UserManager<U> {
     /// The user who logs in with `login`: an e-mail is looked up as registration
     /// normalises it (so `a@xn--mnchen-3ya.de` finds `a@münchen.de`), then as typed
     /// (a row stored before normalisation changed keeps logging in).
-    async fn find_login(&self, login: &str) -> Result<Option<U>, StoreError> {
+    pub(crate) async fn find_login(&self, login: &str) -> Result<Option<U>, StoreError> {
         // A username no one can have is looked up by no one: the database's lower()
         // may fold characters outside ASCII onto a real name (a Kelvin sign onto `k`).
         if U::LOGIN != "email" && check_username(login).is_err() {

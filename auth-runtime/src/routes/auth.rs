@@ -16,6 +16,7 @@ use crate::model::UserModel;
 use crate::password::MAX_PASSWORD_BYTES;
 use crate::session::Admission;
 use crate::signin::{Ongoing, Proof, Refusal, Request, Step, sign_in};
+use crate::throttle::{Account, Attempt};
 use crate::user::{MAX_EMAIL_LEN, normalize_email};
 use crate::warden::Warden;
 
@@ -77,39 +78,66 @@ fn account_of<U: UserModel>(login: &str) -> String {
     }
 }
 
-/// Proves a password: the user it belongs to, or the route's refusal. Each
-/// attempt counts against the account before the password is checked, so that
-/// concurrent guesses meet the limit exactly; a right password clears the count.
+/// Proves a password: the user it belongs to and the throttle's record of the
+/// attempt, or the route's refusal. The login is looked up first, so that the
+/// attempt counts against the user it finds (every spelling of one account shares
+/// one count) or, for no user, against the login as typed; each attempt counts
+/// before the password is checked, so that concurrent guesses meet the limit
+/// exactly. A client holding a device cookie of that user is judged by its own
+/// failures only (OWASP's device cookies).
 async fn prove_password<U: UserModel>(
     warden: &Warden<U>,
     backend: &str,
     request: &Request<'_>,
     credentials: &Credentials<'_>,
-) -> Result<U, ApiError> {
+) -> Result<(U, Option<Attempt>), ApiError> {
     let address = request.address;
     let audit = warden.manager().audit();
-    if let Some(throttle) = warden.throttle()
-        && let Err(refused) = throttle.check_login(&credentials.account, address).await
-    {
-        if refused.status() == axum::http::StatusCode::TOO_MANY_REQUESTS {
-            audit.emit(|| SecurityEvent::Throttled {
-                login: credentials.account.clone(),
-                client: request.client(),
-            });
+    let found = warden
+        .manager()
+        .find_login(credentials.username)
+        .await?;
+    let attempt = match warden.throttle() {
+        Some(throttle) => {
+            let id = found.as_ref().map(|user| user.id().to_string());
+            let (account, device) = match &id {
+                Some(id) => {
+                    let sessions = warden.manager().sessions();
+                    let cutoff = sessions.cutoff(id).await?;
+                    let now = sessions.clock().now();
+                    (
+                        Account::User(id),
+                        throttle.device(request.headers, id, cutoff, now),
+                    )
+                }
+                None => (Account::Unknown(&credentials.account), None),
+            };
+            match throttle.check_login(account, device, address).await {
+                Ok(attempt) => Some(attempt),
+                Err(refused) => {
+                    if refused.status() == axum::http::StatusCode::TOO_MANY_REQUESTS {
+                        audit.emit(|| SecurityEvent::Throttled {
+                            login: credentials.account.clone(),
+                            client: request.client(),
+                        });
+                    }
+                    return Err(refused);
+                }
+            }
         }
-        return Err(refused);
-    }
+        None => None,
+    };
     let user = warden
         .manager()
-        .authenticate(credentials.username, credentials.password.to_owned())
+        .check_password(found, credentials.password.to_owned())
         .await
         .map_err(super::users::internal)?;
     match user {
         Some(user) if user.is_active() => {
-            if let Some(throttle) = warden.throttle() {
-                throttle.clear_account(&credentials.account).await?;
+            if let (Some(throttle), Some(attempt)) = (warden.throttle(), &attempt) {
+                throttle.succeeded(attempt).await?;
             }
-            Ok(user)
+            Ok((user, attempt))
         }
         _ => {
             audit.emit(|| SecurityEvent::SignInRefused {
@@ -118,8 +146,8 @@ async fn prove_password<U: UserModel>(
                 reason: "bad_credentials",
                 client: request.client(),
             });
-            if let Some(throttle) = warden.throttle() {
-                throttle.failed_login(address).await?;
+            if let (Some(throttle), Some(attempt)) = (warden.throttle(), &attempt) {
+                throttle.failed_login(attempt).await?;
             }
             Err(login_refusal(
                 warden,
@@ -128,6 +156,26 @@ async fn prove_password<U: UserModel>(
             ))
         }
     }
+}
+
+/// The signed-in response with a device cookie for `user` (OWASP's device cookies;
+/// on every backend, bearer ones too: a browser keeps it whatever carries the
+/// token, and a client without a cookie jar ignores it).
+async fn with_device_cookie<U: UserModel>(
+    warden: &Warden<U>,
+    user: &U,
+    attempt: Option<&Attempt>,
+    mut response: Response,
+) -> Response {
+    if let (Some(throttle), Some(attempt)) = (warden.throttle(), attempt) {
+        let now = warden.manager().sessions().clock().now();
+        if let Some(cookie) = throttle.device_cookie(&user.id().to_string(), attempt, now) {
+            response
+                .headers_mut()
+                .append(axum::http::header::SET_COOKIE, cookie);
+        }
+    }
+    response
 }
 
 /// `POST /auth/{name}/login`: OAuth2 password form fields `username` and `password`
@@ -152,8 +200,8 @@ pub(crate) async fn login<U: UserModel>(
     )?;
     let credentials = credentials::<U>(&fields)?;
     let request = Request::new(&warden, &extensions, &headers);
-    let user = prove_password(&warden, &backend, &request, &credentials).await?;
-    sign_in(
+    let (user, attempt) = prove_password(&warden, &backend, &request, &credentials).await?;
+    let response = sign_in(
         &warden,
         &backend,
         &user,
@@ -163,7 +211,8 @@ pub(crate) async fn login<U: UserModel>(
     .await
     .map_err(|failure| {
         failure.answer(|why| login_refused(&warden, why, credentials.password_grant))
-    })
+    })?;
+    Ok(with_device_cookie(&warden, &user, attempt.as_ref(), response).await)
 }
 
 /// `POST /auth/{name}/reauthenticate`: the signed-in user proves the password again
@@ -195,7 +244,7 @@ pub(crate) async fn reauthenticate<U: UserModel>(
         password_grant,
     };
     let request = Request::new(&warden, &extensions, &headers);
-    let proved = prove_password(&warden, &backend, &request, &credentials).await?;
+    let (proved, _) = prove_password(&warden, &backend, &request, &credentials).await?;
     if proved.id() != found.user.id() {
         return Err(login_refusal(
             &warden,

@@ -55,7 +55,7 @@ pub(crate) async fn reset_password<U: UserModel>(
         Ok(user) => {
             // The owner proved it: failed logins no longer hold the account back.
             if let Some(throttle) = warden.throttle() {
-                throttle.clear_account(user.login()).await?;
+                throttle.clear_account(&user.id().to_string()).await?;
             }
             Ok(Json(Value::Null))
         }

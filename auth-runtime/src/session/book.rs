@@ -257,7 +257,9 @@ impl Sessions {
         Ok(entry)
     }
 
-    async fn cutoff(&self, user_id: &str) -> Result<Option<i64>, StoreError> {
+    /// The time up to which the user's session-less tokens (and device cookies) are
+    /// refused: the last password change, reset or "log out everywhere".
+    pub(crate) async fn cutoff(&self, user_id: &str) -> Result<Option<i64>, StoreError> {
         if self.trusted()
             && let Some(cutoff) = self.state.cutoffs.get(user_id)
         {

@@ -2,6 +2,7 @@
 //! the application declares, the address they forwarded.
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::extract::ConnectInfo;
 use axum::http::{Extensions, HeaderMap};
@@ -95,6 +96,12 @@ pub(crate) fn client_address(
 ) -> Option<IpAddr> {
     let peer = extensions.get::<ConnectInfo<SocketAddr>>()?.0.ip();
     if !proxies.contains(peer) {
+        if undeclared_proxy(peer, headers, proxies) && !PROXY_SAID.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                peer = %peer,
+                "requests from a loopback or private address carry X-Forwarded-For, but no trusted proxies are declared: every client behind that proxy shares its address, and one client's failed logins throttle them all (declare it with WardenBuilder::trusted_proxies)"
+            );
+        }
         return Some(peer);
     }
     let entries: Vec<&str> = headers
@@ -114,6 +121,23 @@ pub(crate) fn client_address(
         }
     }
     Some(peer)
+}
+
+/// Whether the undeclared-proxy warning was logged (once per process).
+static PROXY_SAID: AtomicBool = AtomicBool::new(false);
+
+/// Whether `peer` looks like a proxy nobody declared: a loopback or private
+/// address (RFC 1918, RFC 4193 unique-local) forwarding `X-Forwarded-For` while no
+/// trusted proxies are configured.
+fn undeclared_proxy(peer: IpAddr, headers: &HeaderMap, proxies: &TrustedProxies) -> bool {
+    let private = match peer {
+        IpAddr::V4(v4) => v4.is_loopback() || v4.is_private(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.is_loopback() || v4.is_private(),
+            None => v6.is_loopback() || (v6.segments()[0] & 0xfe00) == 0xfc00,
+        },
+    };
+    private && proxies.0.is_empty() && headers.contains_key("x-forwarded-for")
 }
 
 /// An `X-Forwarded-For` entry: an address, or an address with a port
@@ -186,6 +210,22 @@ mod tests {
         );
         assert!(TrustedProxies::parse(["10.0.0.0/33"]).is_err());
         assert!(TrustedProxies::parse(["proxy.local"]).is_err());
+    }
+
+    #[test]
+    fn forwarded_headers_from_a_private_peer_without_proxies_are_noticed() {
+        let none = TrustedProxies::default();
+        let (_, forwarded) = request("127.0.0.1:1", Some("198.51.100.1"));
+        let (_, plain) = request("127.0.0.1:1", None);
+        for peer in ["127.0.0.1", "10.1.2.3", "192.168.0.9", "::1", "fd00::1"] {
+            assert!(undeclared_proxy(peer.parse().unwrap(), &forwarded, &none), "{peer}");
+        }
+        // A public peer's header is its own invention; no header, nothing to say;
+        // declared proxies, nothing either.
+        assert!(!undeclared_proxy("203.0.113.9".parse().unwrap(), &forwarded, &none));
+        assert!(!undeclared_proxy("127.0.0.1".parse().unwrap(), &plain, &none));
+        let declared = TrustedProxies::parse(["10.9.9.9"]).unwrap();
+        assert!(!undeclared_proxy("127.0.0.1".parse().unwrap(), &forwarded, &declared));
     }
 
     #[test]

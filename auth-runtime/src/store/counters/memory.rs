@@ -9,6 +9,10 @@ use async_trait::async_trait;
 use super::Counters;
 use crate::store::StoreError;
 
+/// Keys past which a new key first drops the counts of earlier windows, whatever
+/// the purge timer has done: the map stays bounded by what one window can hold.
+const SWEEP_AT: usize = 10_000;
+
 /// Counters in a map behind a mutex.
 #[derive(Debug, Default)]
 pub struct MemoryCounters {
@@ -28,6 +32,9 @@ impl MemoryCounters {
 impl Counters for MemoryCounters {
     async fn hit(&self, key: &str, window: i64) -> Result<u64, StoreError> {
         let mut counts = self.lock();
+        if counts.len() >= SWEEP_AT && !counts.contains_key(key) {
+            counts.retain(|_, (start, _)| *start >= window);
+        }
         let entry = counts.entry(key.to_owned()).or_insert((window, 0));
         if window > entry.0 {
             *entry = (window, 0);
@@ -52,5 +59,9 @@ impl Counters for MemoryCounters {
     async fn purge(&self, window: i64) -> Result<(), StoreError> {
         self.lock().retain(|_, (start, _)| *start >= window);
         Ok(())
+    }
+
+    async fn key_count(&self) -> Result<u64, StoreError> {
+        Ok(u64::try_from(self.lock().len()).unwrap_or(u64::MAX))
     }
 }

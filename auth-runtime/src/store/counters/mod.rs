@@ -24,4 +24,6 @@ pub trait Counters: Send + Sync + 'static {
     async fn clear(&self, key: &str) -> Result<(), StoreError>;
     /// Forgets every count of a window that started before `window`.
     async fn purge(&self, window: i64) -> Result<(), StoreError>;
+    /// How many keys are kept (for monitoring: the throttle keeps it bounded).
+    async fn key_count(&self) -> Result<u64, StoreError>;
 }
