@@ -260,6 +260,17 @@ impl Http {
         }
     }
 
+    /// A client for the app at `base` that keeps cookies, as a browser does.
+    pub fn browser(base: impl Into<String>) -> Self {
+        Self {
+            base: base.into(),
+            client: reqwest::Client::builder()
+                .cookie_store(true)
+                .build()
+                .unwrap(),
+        }
+    }
+
     /// `method path`, with a bearer token and a JSON body if given.
     pub async fn send(
         &self,
