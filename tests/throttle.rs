@@ -15,8 +15,8 @@ use reqwest::Method;
 use serde_json::json;
 use tokio::net::TcpListener;
 use warden::{
-    Clock, MemoryStore, ServeConfig, ThrottleSettings, TokenSettings, TrustedProxies, User, UserEvents,
-    UserStore, Warden, async_trait,
+    Clock, MemoryStore, ServeConfig, ThrottleSettings, TokenSettings, TrustedProxies, User,
+    UserEvents, UserStore, Warden, async_trait,
 };
 
 const RESET_SECRET: &str = "a-reset-secret-of-at-least-thirty-two-bytes";
@@ -518,7 +518,9 @@ async fn a_device_cookie_of_another_account_does_not_exempt_a_login() {
         Outbox::default(),
     )
     .await;
-    attacker.register("bedivere@camelot.org", "one-armed!").await;
+    attacker
+        .register("bedivere@camelot.org", "one-armed!")
+        .await;
     attacker.register("kay@camelot.org", "seneschal!").await;
     let signed_in = login(&attacker, "kay@camelot.org", "seneschal!", None).await;
     assert_eq!(signed_in.status, 200);
@@ -532,13 +534,26 @@ async fn a_device_cookie_of_another_account_does_not_exempt_a_login() {
         );
     }
     assert_throttled(
-        &login_with(&attacker, "bedivere@camelot.org", "one-armed!", None, Some(&kays)).await,
+        &login_with(
+            &attacker,
+            "bedivere@camelot.org",
+            "one-armed!",
+            None,
+            Some(&kays),
+        )
+        .await,
     );
     // Kay's own login with it still passes (not throttled for Kay's account anyway).
     assert_eq!(
-        login_with(&attacker, "kay@camelot.org", "seneschal!", None, Some(&kays))
-            .await
-            .status,
+        login_with(
+            &attacker,
+            "kay@camelot.org",
+            "seneschal!",
+            None,
+            Some(&kays)
+        )
+        .await
+        .status,
         200
     );
 }
@@ -561,7 +576,10 @@ async fn after_a_password_change_the_old_device_cookie_no_longer_exempts() {
     let signed_in = login(&http, "lancelot@camelot.org", "guinevere!", None).await;
     assert_eq!(signed_in.status, 200);
     let old = device_cookie(&signed_in);
-    let token = signed_in.json()["access_token"].as_str().unwrap().to_owned();
+    let token = signed_in.json()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     // The cookie is good before the change…
     for _ in 0..3 {
         assert_eq!(
@@ -572,9 +590,15 @@ async fn after_a_password_change_the_old_device_cookie_no_longer_exempts() {
         );
     }
     assert_eq!(
-        login_with(&http, "lancelot@camelot.org", "guinevere!", None, Some(&old))
-            .await
-            .status,
+        login_with(
+            &http,
+            "lancelot@camelot.org",
+            "guinevere!",
+            None,
+            Some(&old)
+        )
+        .await
+        .status,
         200
     );
     // …and not after it.

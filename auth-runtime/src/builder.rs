@@ -729,6 +729,17 @@ impl<U: UserModel> WardenBuilder<U> {
             let route = pending.assemble(&names, store.as_ref(), &oauth)?;
             oauth.push(route);
         }
+        // Spent OAuth states are rows of the counters too: purged on the throttle's
+        // window (so no live count is dropped), or hourly without a throttle.
+        #[cfg(feature = "oauth")]
+        for route in &oauth {
+            let window = self
+                .throttle
+                .map_or(std::time::Duration::from_secs(3600), |settings| {
+                    settings.window
+                });
+            crate::throttle::purge_on_timer(&route.spent, window);
+        }
         let events = self.events.unwrap_or_else(|| Arc::new(DefaultEvents));
         let tokens = ActionTokens::new(self.reset, self.verify)?.with_clock(self.clock.clone());
         let store: Arc<dyn UserStore<U>> = Arc::new(CachedStore::new(store, self.cache));

@@ -93,10 +93,7 @@ async fn prove_password<U: UserModel>(
 ) -> Result<(U, Option<Attempt>), ApiError> {
     let address = request.address;
     let audit = warden.manager().audit();
-    let found = warden
-        .manager()
-        .find_login(credentials.username)
-        .await?;
+    let found = warden.manager().find_login(credentials.username).await?;
     let attempt = match warden.throttle() {
         Some(throttle) => {
             let id = found.as_ref().map(|user| user.id().to_string());

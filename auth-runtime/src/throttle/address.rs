@@ -218,14 +218,29 @@ mod tests {
         let (_, forwarded) = request("127.0.0.1:1", Some("198.51.100.1"));
         let (_, plain) = request("127.0.0.1:1", None);
         for peer in ["127.0.0.1", "10.1.2.3", "192.168.0.9", "::1", "fd00::1"] {
-            assert!(undeclared_proxy(peer.parse().unwrap(), &forwarded, &none), "{peer}");
+            assert!(
+                undeclared_proxy(peer.parse().unwrap(), &forwarded, &none),
+                "{peer}"
+            );
         }
         // A public peer's header is its own invention; no header, nothing to say;
         // declared proxies, nothing either.
-        assert!(!undeclared_proxy("203.0.113.9".parse().unwrap(), &forwarded, &none));
-        assert!(!undeclared_proxy("127.0.0.1".parse().unwrap(), &plain, &none));
+        assert!(!undeclared_proxy(
+            "203.0.113.9".parse().unwrap(),
+            &forwarded,
+            &none
+        ));
+        assert!(!undeclared_proxy(
+            "127.0.0.1".parse().unwrap(),
+            &plain,
+            &none
+        ));
         let declared = TrustedProxies::parse(["10.9.9.9"]).unwrap();
-        assert!(!undeclared_proxy("127.0.0.1".parse().unwrap(), &forwarded, &declared));
+        assert!(!undeclared_proxy(
+            "127.0.0.1".parse().unwrap(),
+            &forwarded,
+            &declared
+        ));
     }
 
     #[test]

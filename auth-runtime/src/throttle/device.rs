@@ -45,7 +45,12 @@ pub(crate) struct DeviceCookies {
 fn mac(key: &[u8], kid: &str, id: &str, issued: i64, user_id: &str) -> Option<Hmac<Sha256>> {
     let mut mac = Hmac::<Sha256>::new_from_slice(key).ok()?;
     // Length-prefixed fields: no two field lists MAC the same bytes.
-    for field in [kid.as_bytes(), id.as_bytes(), issued.to_string().as_bytes(), user_id.as_bytes()] {
+    for field in [
+        kid.as_bytes(),
+        id.as_bytes(),
+        issued.to_string().as_bytes(),
+        user_id.as_bytes(),
+    ] {
         mac.update(&u64::try_from(field.len()).unwrap_or(u64::MAX).to_be_bytes());
         mac.update(field);
     }
@@ -168,7 +173,13 @@ mod tests {
         let set = jar.issue("u1", None, 100).unwrap();
         let text = set.to_str().unwrap();
         assert!(text.starts_with("__Host-warden_device="), "{text}");
-        for attribute in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/", "Max-Age=1000"] {
+        for attribute in [
+            "HttpOnly",
+            "Secure",
+            "SameSite=Strict",
+            "Path=/",
+            "Max-Age=1000",
+        ] {
             assert!(text.contains(attribute), "{text}");
         }
         let sent = headers(&set);

@@ -114,11 +114,45 @@ impl Account<'_> {
 /// one length whatever the client typed (a login of 320 characters is a 49-byte
 /// key) and names no e-mail address in the table.
 fn hashed(kind: &str, value: &str) -> String {
-    format!("{kind}:{}", URL_SAFE_NO_PAD.encode(Sha256::digest(value.as_bytes())))
+    format!(
+        "{kind}:{}",
+        URL_SAFE_NO_PAD.encode(Sha256::digest(value.as_bytes()))
+    )
 }
 
 fn address_key(kind: &str, address: IpAddr) -> String {
     hashed(kind, &address::bucket(address))
+}
+
+/// Spawns the timer that drops the counts of windows (of length `window`) past:
+/// off every request (a purge scans the window index and, on SQLite, holds the
+/// write lock for its statement), and ending with the counters (it holds only a
+/// weak reference). Spent OAuth states, whose window is their expiry, go with
+/// them once expired. `false` outside a Tokio runtime.
+pub(crate) fn purge_on_timer(counters: &Arc<dyn Counters>, window: Duration) -> bool {
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        return false;
+    };
+    let counters: Weak<dyn Counters> = Arc::downgrade(counters);
+    let length = window.max(Duration::from_secs(1));
+    // Several times a window, so a past window's counts go soon after it ends.
+    let every = (length / 4).clamp(Duration::from_secs(1), Duration::from_secs(300));
+    let length = i64::try_from(length.as_secs()).unwrap_or(i64::MAX);
+    runtime.spawn(async move {
+        let mut ticks = tokio::time::interval(every);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            let Some(counters) = counters.upgrade() else {
+                return;
+            };
+            let now = crate::token::now();
+            if let Err(error) = counters.purge(now - now.rem_euclid(length)).await {
+                tracing::warn!(%error, "could not purge past throttling counts");
+            }
+        }
+    });
+    true
 }
 
 /// A login admitted past the throttle: what its outcome is counted against.
@@ -137,13 +171,15 @@ impl Throttle {
         settings: ThrottleSettings,
         devices: DeviceCookies,
     ) -> Self {
-        Self {
+        let throttle = Self {
             counters,
             settings,
             devices,
             purging: AtomicBool::new(false),
             no_address_said: AtomicBool::new(false),
-        }
+        };
+        throttle.start_purging();
+        throttle
     }
 
     /// The current window's start and the seconds until it ends.
@@ -165,37 +201,15 @@ impl Throttle {
         .retry_after(retry_after)
     }
 
-    /// Starts, once, the timer that drops the counts of past windows: off every
-    /// request (a purge scans the window index and, on SQLite, holds the write lock
-    /// for its statement), and ending with the throttle (it holds only a weak
-    /// reference to the counters).
+    /// Starts, once, the timer that drops the counts of past windows (see
+    /// [`purge_on_timer`]); the first request starts it when the builder ran
+    /// outside a runtime.
     fn start_purging(&self) {
-        if self.purging.swap(true, Ordering::Relaxed) {
-            return;
-        }
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        if !self.purging.swap(true, Ordering::Relaxed)
+            && !purge_on_timer(&self.counters, self.settings.window)
+        {
             self.purging.store(false, Ordering::Relaxed);
-            return;
-        };
-        let counters: Weak<dyn Counters> = Arc::downgrade(&self.counters);
-        let length = self.settings.window.max(Duration::from_secs(1));
-        // Several times a window, so a past window's counts go soon after it ends.
-        let every = (length / 4).clamp(Duration::from_secs(1), Duration::from_secs(300));
-        let window = i64::try_from(length.as_secs()).unwrap_or(i64::MAX);
-        runtime.spawn(async move {
-            let mut ticks = tokio::time::interval(every);
-            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                ticks.tick().await;
-                let Some(counters) = counters.upgrade() else {
-                    return;
-                };
-                let now = crate::token::now();
-                if let Err(error) = counters.purge(now - now.rem_euclid(window)).await {
-                    tracing::warn!(%error, "could not purge past throttling counts");
-                }
-            }
-        });
+        }
     }
 
     /// The device cookie of `headers` that verifies for the user `user_id` (issued
