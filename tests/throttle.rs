@@ -386,6 +386,22 @@ async fn a_login_flood_past_the_address_limit_leaves_a_bounded_table_on_sqlite()
 }
 
 #[tokio::test]
+async fn a_login_flood_past_the_address_limit_leaves_a_bounded_table_on_postgres() {
+    let Some((url, options)) =
+        common::postgres("a_login_flood_past_the_address_limit_leaves_a_bounded_table_on_postgres")
+            .await
+    else {
+        return;
+    };
+    flood_leaves_a_bounded_table(Arc::new(
+        warden::PostgresStore::connect_with(options, &url)
+            .await
+            .unwrap(),
+    ))
+    .await;
+}
+
+#[tokio::test]
 async fn a_login_flood_past_the_address_limit_leaves_bounded_memory_counters() {
     flood_leaves_a_bounded_table(Arc::new(MemoryStore::new())).await;
 }
@@ -558,10 +574,10 @@ async fn a_device_cookie_of_another_account_does_not_exempt_a_login() {
     );
 }
 
-/// A password change ends the device cookies issued before it, as "log out
-/// everywhere" does: an old one no longer exempts a login past the account limit.
+/// A password change ends the device cookies issued before it, and so does "log
+/// out everywhere": an old one no longer exempts a login past the account limit.
 #[tokio::test]
-async fn after_a_password_change_the_old_device_cookie_no_longer_exempts() {
+async fn after_a_password_change_or_logout_everywhere_the_old_device_cookie_no_longer_exempts() {
     let store: Arc<dyn UserStore<User>> = Arc::new(MemoryStore::new());
     let clock = Clock::manual(common::now());
     let http = instance_on(
@@ -614,4 +630,24 @@ async fn after_a_password_change_the_old_device_cookie_no_longer_exempts() {
         )
         .await,
     );
+
+    // "Log out everywhere" ends them too: a cookie issued after the change works
+    // until the owner ends every session.
+    let tristan = "tristan@camelot.org";
+    http.register(tristan, "isolde-isolde").await;
+    let signed_in = login(&http, tristan, "isolde-isolde", None).await;
+    let cookie = device_cookie(&signed_in);
+    let token = signed_in.json()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for _ in 0..3 {
+        assert_eq!(login(&http, tristan, "guess-guess", None).await.status, 400);
+    }
+    clock.advance(1);
+    let ended = http
+        .send(Method::DELETE, "/users/me/sessions", Some(&token), None)
+        .await;
+    assert_eq!(ended.status, 204, "{}", ended.text);
+    assert_throttled(&login_with(&http, tristan, "isolde-isolde", None, Some(&cookie)).await);
 }

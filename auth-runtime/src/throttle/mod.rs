@@ -4,7 +4,7 @@
 //! checking the password. The limit is temporary, never a permanent lockout: it
 //! ends with the window, and a successful password reset clears the account's
 //! count. An attacker who fails in every window cannot lock the owner out: a
-//! browser that signed in before holds a device cookie ([`device`]) and is judged
+//! browser that signed in before holds a device cookie (module `device`) and is judged
 //! by its own failures only (OWASP's device cookies).
 //!
 //! The counters stay bounded (issue 18, item 6): a request the address limit
