@@ -234,16 +234,15 @@ pub use warden_macros::protected;
 pub use warden_macros::user_model;
 pub use warden_runtime::mailer::DevMailer;
 pub use warden_runtime::signin;
+
+// The root holds what the quickstart, the tutorial and a custom model name; the
+// seams (strategies, transports, stores, tokens, the pipeline) live in the modules
+// below, as in the runtime.
 pub use warden_runtime::{
-    Access, Active, Algorithm, ApiError, AuthBackend, AuthState, Authenticated, Backend,
-    BackendConfig, BearerTransport, CacheSettings, CachedJwt, Clock, ConfigError, CookieSettings,
-    CookieTransport, CurrentUser, DefaultEvents, Error, ErrorCode, ErrorTexts, FieldError, Fresh,
-    Grant, InvalidPassword, Issued, JwtStrategy, JwtStrategyBuilder, KeySource, Lifetime,
-    ManagerError, MemoryStore, OptionalUser, PasswordHasher, PasswordHasherConfig, Policy,
-    SameSite, Secret, SessionConfig, StoreError, Strategy, StrategyConfig, StrategyError,
-    Superuser, ThrottleSettings, TokenError, TokenInfo, TokenSettings, Transport, TransportConfig,
-    TransportDoc, TrustedProxies, User, UserCreate, UserEvents, UserId, UserManager, UserModel,
-    UserStore, UserUpdate, Verified, VerifiedClaims, Warden, WardenBuilder, async_trait, not_found,
+    Active, ApiError, Clock, ConfigError, CurrentUser, DefaultEvents, Error, ErrorCode, Fresh,
+    MemoryStore, OptionalUser, Superuser, ThrottleSettings, TokenSettings, TrustedProxies, User,
+    UserCreate, UserEvents, UserId, UserModel, UserStore, Verified, Warden, WardenBuilder,
+    async_trait, not_found,
 };
 
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
@@ -252,10 +251,54 @@ pub use warden_runtime::DatabaseStore;
 pub use warden_runtime::PostgresStore;
 #[cfg(feature = "sqlite")]
 pub use warden_runtime::SqliteStore;
-pub use warden_runtime::StoreChange;
-pub use warden_runtime::oauth::OAuthClient;
 #[cfg(feature = "oauth")]
 pub use warden_runtime::oauth::OAuthOptions;
+
+/// Security events and their sink ([`WardenBuilder::security_events`]).
+pub use warden_runtime::audit;
+/// The request pipeline ([`Authenticator`](authn::Authenticator)) and the access rule.
+pub use warden_runtime::authn;
+/// Backends as declared by `#[auth_backend]`: [`AuthBackend`](backend::AuthBackend),
+/// its configuration and key sources.
+pub use warden_runtime::backend;
+/// Errors: [`ApiError`], the texts of FastAPI Users' codes, field errors.
+pub use warden_runtime::error;
+/// Guards: [`CurrentUser`], the [`Policy`](guard::Policy) markers,
+/// [`AuthState`](guard::AuthState) for an application's own state.
+pub use warden_runtime::guard;
+/// The user manager: registration, login, updates, reset and verification tokens.
+pub use warden_runtime::manager;
+/// Declaring users: [`UserModel`] and its fields.
+pub use warden_runtime::model;
+/// "Log in with ...": `#[oauth_client]` declarations and the routers' options.
+pub use warden_runtime::oauth;
+/// Password hashing (Argon2id on a bounded pool; bcrypt and FastAPI Users' hashes
+/// verified and upgraded).
+pub use warden_runtime::password;
+/// Sessions: every login's, with its refresh tokens.
+pub use warden_runtime::session;
+/// Stores: the [`UserStore`] trait, its implementations, and every persistence
+/// trait a third-party store implements.
+pub use warden_runtime::store;
+/// The strategy seam: how a backend writes, reads and destroys tokens.
+pub use warden_runtime::strategy;
+/// JWTs: [`JwtStrategy`](token::JwtStrategy), algorithms, keys and claims.
+pub use warden_runtime::token;
+/// The transport seam: where a token travels (bearer header, cookie).
+pub use warden_runtime::transport;
+
+// Names the root held before 0.2, now in their modules: still here so that code
+// written against them compiles, hidden from the documentation.
+#[doc(hidden)]
+pub use warden_runtime::{
+    Access, Algorithm, AuthBackend, AuthState, Authenticated, Backend, BackendConfig,
+    BearerTransport, CacheSettings, CachedJwt, CookieSettings, CookieTransport, ErrorTexts,
+    FieldError, Grant, InvalidPassword, Issued, JwtStrategy, JwtStrategyBuilder, KeySource,
+    Lifetime, ManagerError, PasswordHasher, PasswordHasherConfig, Policy, SameSite, Secret,
+    SessionConfig, StoreChange, StoreError, Strategy, StrategyConfig, StrategyError, TokenError,
+    TokenInfo, Transport, TransportConfig, TransportDoc, UserManager, UserUpdate, VerifiedClaims,
+    oauth::OAuthClient,
+};
 
 // Every Rust block of the README compiles (`cargo test --doc`); the servers are
 // `no_run`. A README whose examples drift from the API fails the build.

@@ -131,6 +131,37 @@ impl BackendSpec {
 }
 
 impl ApiSpec {
+    /// FastAPI Users' full set for `backends`: every router on (register, users,
+    /// reset, verify), FastAPI Users' texts and paths, UUID ids with an e-mail, no
+    /// extra fields, no JWKS and no OAuth. Change what differs with struct update
+    /// syntax.
+    ///
+    /// ```
+    /// use warden_runtime::openapi::{document, ApiSpec, BackendSpec};
+    /// let spec = ApiSpec { register: false, ..ApiSpec::new("app", vec![BackendSpec::bearer("jwt")]) };
+    /// let doc = serde_json::to_value(document(&spec)).unwrap();
+    /// assert!(doc["paths"]["/auth/jwt/login"].is_object());
+    /// assert!(doc["paths"]["/auth/register"].is_null());
+    /// ```
+    pub fn new(title: impl Into<String>, backends: Vec<BackendSpec>) -> Self {
+        Self {
+            title: title.into(),
+            backends,
+            register: true,
+            users: true,
+            reset_password: true,
+            verify: true,
+            fields: Vec::new(),
+            integer_ids: false,
+            email: true,
+            paths: BTreeMap::new(),
+            error_texts: ErrorTexts::default(),
+            jwks: false,
+            current_password: false,
+            oauth: Vec::new(),
+        }
+    }
+
     /// Whether the routes `switch` governs are served.
     pub(crate) fn serves(&self, switch: Switch) -> bool {
         match switch {
@@ -229,25 +260,13 @@ mod tests {
     use serde_json::{Value, json};
 
     fn spec() -> ApiSpec {
-        ApiSpec {
-            title: "warden".into(),
-            backends: vec![
+        ApiSpec::new(
+            "warden",
+            vec![
                 BackendSpec::bearer("jwt"),
                 BackendSpec::cookie("cookie", "wardenauth"),
             ],
-            register: true,
-            users: true,
-            reset_password: true,
-            verify: true,
-            fields: Vec::new(),
-            integer_ids: false,
-            email: true,
-            paths: BTreeMap::new(),
-            error_texts: ErrorTexts::default(),
-            jwks: false,
-            current_password: false,
-            oauth: Vec::new(),
-        }
+        )
     }
 
     fn json_of(spec: &ApiSpec) -> Value {

@@ -337,32 +337,21 @@ impl<U: UserModel> Warden<U> {
 mod tests {
     use std::collections::BTreeSet;
 
-    use std::collections::BTreeMap;
-
     use super::*;
-    use crate::error::ErrorTexts;
     use crate::user::User;
 
     /// Every router on: two backends, JWKS and, with the feature, both OAuth routers.
     fn spec() -> ApiSpec {
         ApiSpec {
-            title: "t".into(),
-            backends: vec![BackendSpec::bearer("jwt"), BackendSpec::cookie("c", "k")],
-            register: true,
-            users: true,
-            reset_password: true,
-            verify: true,
-            fields: Vec::new(),
-            integer_ids: false,
-            email: true,
-            paths: BTreeMap::new(),
-            error_texts: ErrorTexts::default(),
             jwks: true,
-            current_password: false,
             oauth: vec![
                 ("google".into(), Some("jwt".into())),
                 ("google".into(), None),
             ],
+            ..ApiSpec::new(
+                "t",
+                vec![BackendSpec::bearer("jwt"), BackendSpec::cookie("c", "k")],
+            )
         }
     }
 
