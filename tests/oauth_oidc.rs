@@ -74,6 +74,16 @@ async fn app_with_events(
                 .store_provider_tokens(TOKEN_KEY),
         )
         .unwrap()
+        // A second router whose provider redirects to the first one's callback URL
+        // (a single-page app's page serving both): the provider redeems either's code
+        // at either, so only the state can tell them apart.
+        .oauth::<Oidc, Jwt>(
+            options()
+                .route("oidc-spa")
+                .redirect_url(format!("{PUBLIC_URL}/auth/oidc/callback"))
+                .associate_by_email(true),
+        )
+        .unwrap()
         .build()
         .unwrap();
     (Http::new(serve(common::app(&warden)).await), warden)
@@ -156,12 +166,23 @@ async fn callback(
     params: &HashMap<String, String>,
     csrf: Option<&str>,
 ) -> Reply {
+    let cookie = csrf.map(|csrf| format!("fastapiusersoauthcsrf={csrf}"));
+    callback_with_cookies(http, route, params, cookie.as_deref()).await
+}
+
+/// The callback with `cookies` as the whole `Cookie` header.
+async fn callback_with_cookies(
+    http: &Http,
+    route: &str,
+    params: &HashMap<String, String>,
+    cookies: Option<&str>,
+) -> Reply {
     let query = serde_urlencoded::to_string(params).unwrap();
     let mut request = http
         .client
         .get(format!("{}/auth/{route}/callback?{query}", http.base));
-    if let Some(csrf) = csrf {
-        request = request.header("cookie", format!("fastapiusersoauthcsrf={csrf}"));
+    if let Some(cookies) = cookies {
+        request = request.header("cookie", cookies);
     }
     Reply::read(request.send().await.unwrap()).await
 }
@@ -605,7 +626,7 @@ async fn associate_flow(store: impl UserStore) {
             .unwrap(),
     )
     .await;
-    detail(&reply, 400, "Bad Request");
+    detail(&reply, 400, "OAUTH_INVALID_STATE");
 }
 
 async fn app_with_associate(store: impl UserStore) -> (Http, Warden) {
@@ -620,4 +641,203 @@ async fn app_with_associate(store: impl UserStore) -> (Http, Warden) {
         .build()
         .unwrap();
     (Http::new(serve(common::app(&warden)).await), warden)
+}
+
+/// The claims of a state, as anyone who sees the authorization response's URL reads
+/// them (a Referer, a proxy's log, the browser's history).
+fn state_claims(state: &str) -> Value {
+    use base64::Engine;
+    let payload = state.split('.').nth(1).unwrap();
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap()
+}
+
+/// The app of `flow`, on a SQLite file, when the provider runs.
+async fn sqlite_app(test: &str) -> Option<(Http, Warden, tempfile::TempDir)> {
+    common::oidc(test)?;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("oauth.db").display());
+    let store = warden::SqliteStore::<User>::open(&url).await.unwrap();
+    let (http, warden) = app_with_events(store, Registered::default(), Collect::default()).await;
+    Some((http, warden, dir))
+}
+
+/// RFC 9700 §4.5: whoever obtains a victim's `code` and `state` and puts in the
+/// cookie what the state shows (FastAPI Users' `csrftoken` is the cookie's value)
+/// is refused; the victim's own browser still logs in.
+#[tokio::test]
+async fn a_leaked_code_and_state_do_not_log_the_attacker_in() {
+    let Some((http, _warden, _dir)) =
+        sqlite_app("a_leaked_code_and_state_do_not_log_the_attacker_in").await
+    else {
+        return;
+    };
+    let victim = authorize(&http, "oidc").await;
+    let params = at_provider(&victim.url, "alice@example.com").await;
+    let claims = state_claims(&params["state"]);
+    let shown: Vec<&str> = claims
+        .as_object()
+        .unwrap()
+        .values()
+        .filter_map(Value::as_str)
+        .collect();
+    for &value in &shown {
+        detail(
+            &callback(&http, "oidc", &params, Some(value)).await,
+            400,
+            "OAUTH_INVALID_STATE",
+        );
+    }
+    assert!(!shown.contains(&victim.csrf.as_str()), "{claims}");
+    // Refused before the code was redeemed or the state spent.
+    let alice = me(
+        &http,
+        &callback(&http, "oidc", &params, Some(&victim.csrf)).await,
+    )
+    .await;
+    assert_eq!(alice["email"], "alice@example.com");
+}
+
+/// A state made by one router is refused at another's callback, even when the
+/// provider would redeem the code there (both redirect to one URL): the other
+/// router's policy (here `associate_by_email`) never applies to it.
+#[tokio::test]
+async fn a_state_of_one_router_is_refused_at_another() {
+    let Some((http, _warden, _dir)) =
+        sqlite_app("a_state_of_one_router_is_refused_at_another").await
+    else {
+        return;
+    };
+    let victim = authorize(&http, "oidc").await;
+    let params = at_provider(&victim.url, "alice@example.com").await;
+    detail(
+        &callback(&http, "oidc-spa", &params, Some(&victim.csrf)).await,
+        400,
+        "OAUTH_INVALID_STATE",
+    );
+    let alice = me(
+        &http,
+        &callback(&http, "oidc", &params, Some(&victim.csrf)).await,
+    )
+    .await;
+    assert_eq!(alice["email"], "alice@example.com");
+}
+
+/// RFC 9207: an authorization response naming another issuer is refused (a mix-up
+/// attack), and so is one naming none from a provider whose metadata sets
+/// `authorization_response_iss_parameter_supported` (the test provider does).
+#[tokio::test]
+async fn an_authorization_response_of_another_issuer_is_refused() {
+    let Some((http, _warden, _dir)) =
+        sqlite_app("an_authorization_response_of_another_issuer_is_refused").await
+    else {
+        return;
+    };
+    let victim = authorize(&http, "oidc").await;
+    let params = at_provider(&victim.url, "alice@example.com").await;
+    assert_eq!(
+        params["iss"],
+        std::env::var("WARDEN_TEST_OIDC_ISSUER").unwrap()
+    );
+    let mut other = params.clone();
+    other.insert("iss".into(), "https://attacker.example".into());
+    detail(
+        &callback(&http, "oidc", &other, Some(&victim.csrf)).await,
+        400,
+        "Bad Request",
+    );
+    let mut none = params.clone();
+    none.remove("iss");
+    detail(
+        &callback(&http, "oidc", &none, Some(&victim.csrf)).await,
+        400,
+        "Bad Request",
+    );
+    let alice = me(
+        &http,
+        &callback(&http, "oidc", &params, Some(&victim.csrf)).await,
+    )
+    .await;
+    assert_eq!(alice["email"], "alice@example.com");
+}
+
+/// Two CSRF cookies in one request (one planted beside ours: cookie tossing) are
+/// refused, whichever comes first.
+#[tokio::test]
+async fn a_request_with_two_csrf_cookies_is_refused() {
+    let Some((http, _warden, _dir)) =
+        sqlite_app("a_request_with_two_csrf_cookies_is_refused").await
+    else {
+        return;
+    };
+    let victim = authorize(&http, "oidc").await;
+    let params = at_provider(&victim.url, "alice@example.com").await;
+    let csrf = &victim.csrf;
+    for cookies in [
+        format!("fastapiusersoauthcsrf={csrf}; fastapiusersoauthcsrf=planted"),
+        format!("fastapiusersoauthcsrf=planted; fastapiusersoauthcsrf={csrf}"),
+    ] {
+        detail(
+            &callback_with_cookies(&http, "oidc", &params, Some(&cookies)).await,
+            400,
+            "OAUTH_INVALID_STATE",
+        );
+    }
+    let alice = me(&http, &callback(&http, "oidc", &params, Some(csrf)).await).await;
+    assert_eq!(alice["email"], "alice@example.com");
+}
+
+/// Over HTTPS the CSRF cookie is `__Host-`-prefixed (Secure, Path=/, no Domain: a
+/// sibling subdomain cannot plant one), and a cookie of FastAPI Users' plain name
+/// is not read.
+#[tokio::test]
+async fn over_https_the_csrf_cookie_is_host_prefixed() {
+    let Some(issuer) = common::oidc("over_https_the_csrf_cookie_is_host_prefixed") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("oauth.db").display());
+    let warden: Warden = Warden::builder()
+        .store(warden::SqliteStore::<User>::open(&url).await.unwrap())
+        .backend::<Jwt>()
+        .unwrap()
+        .oauth::<Oidc, Jwt>(OAuthOptions::new("https://app.example.com", STATE_SECRET))
+        .unwrap()
+        .build()
+        .unwrap();
+    let http = Http::new(serve(common::app(&warden)).await);
+    let reply = http
+        .send(Method::GET, "/auth/oidc/authorize", None, None)
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let cookie = reply.header("set-cookie").unwrap().to_owned();
+    let prefix = "__Host-fastapiusersoauthcsrf=";
+    assert!(cookie.starts_with(prefix), "{cookie}");
+    assert!(
+        cookie.contains("; Secure") && cookie.contains("; Path=/") && !cookie.contains("Domain"),
+        "{cookie}"
+    );
+    let csrf = cookie[prefix.len()..].split(';').next().unwrap().to_owned();
+    let state = query(reply.json()["authorization_url"].as_str().unwrap())["state"].clone();
+    let params: HashMap<String, String> = [
+        ("code".to_owned(), "not-a-code".to_owned()),
+        ("state".to_owned(), state),
+        ("iss".to_owned(), issuer),
+    ]
+    .into();
+    detail(
+        &callback(&http, "oidc", &params, Some(&csrf)).await,
+        400,
+        "OAUTH_INVALID_STATE",
+    );
+    // The prefixed cookie passes the state check: the provider then refuses the code.
+    detail(
+        &callback_with_cookies(&http, "oidc", &params, Some(&format!("{prefix}{csrf}"))).await,
+        400,
+        "Bad Request",
+    );
 }

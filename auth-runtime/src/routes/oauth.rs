@@ -15,14 +15,21 @@ use crate::error::{ApiError, ErrorCode};
 use crate::manager::{ManagerError, OAuthPolicy};
 use crate::model::UserModel;
 use crate::oauth::OAuthError;
-use crate::oauth::state::{CSRF_COOKIE, STATE_LIFETIME};
+use crate::oauth::state::STATE_LIFETIME;
 use crate::signin::Proof;
 use crate::warden::Warden;
 
-fn csrf_cookie(value: &str, max_age: i64, secure: bool) -> HeaderValue {
-    let secure = if secure { "; Secure" } else { "" };
+/// The CSRF cookie of `oauth`'s router holding `value`: `__Host-`-prefixed when
+/// `Secure` (see [`OAuthOptions::csrf_cookie_name`](crate::oauth::OAuthOptions)).
+fn csrf_cookie(oauth: &crate::oauth::OAuthRoute, value: &str, max_age: i64) -> HeaderValue {
+    let name = oauth.options.csrf_cookie_name();
+    let secure = if oauth.options.secure_cookie() {
+        "; Secure"
+    } else {
+        ""
+    };
     HeaderValue::from_str(&format!(
-        "{CSRF_COOKIE}={value}; HttpOnly; Max-Age={max_age}; Path=/; SameSite=lax{secure}"
+        "{name}={value}; HttpOnly; Max-Age={max_age}; Path=/; SameSite=lax{secure}"
     ))
     .unwrap_or_else(|_| HeaderValue::from_static("fastapiusersoauthcsrf=; Max-Age=0; Path=/"))
 }
@@ -59,22 +66,24 @@ pub(crate) async fn authorize<U: UserModel>(
     if oauth.client.is_oidc() && !scopes.iter().any(|scope| scope == "openid") {
         scopes.insert(0, "openid".into());
     }
-    let (state, csrf) = oauth.state.issue(sub)?;
+    let (state, secret) = oauth.state.issue(sub)?;
     let url = oauth
         .client
         .authorization_url(
             &oauth.callback_url(),
             &state,
-            &oauth.state.challenge(&csrf),
-            &oauth.state.nonce(&csrf),
+            &oauth.state.challenge(&secret),
+            &oauth.state.nonce(&secret),
             &scopes,
         )
         .await
         .map_err(|error| provider_error(&oauth.client.name, error))?;
+    // The cookie's secret is base64url text (`random::urlsafe`).
+    let secret = std::str::from_utf8(secret.expose()).map_err(|_| ApiError::internal())?;
     let mut response = Json(json!({ "authorization_url": url })).into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
-        csrf_cookie(&csrf, STATE_LIFETIME, oauth.options.secure_cookie()),
+        csrf_cookie(oauth, secret, STATE_LIFETIME),
     );
     Ok(response)
 }
@@ -105,16 +114,28 @@ fn provider_error(client: &str, error: OAuthError) -> ApiError {
     }
 }
 
-/// The value of the CSRF cookie.
-fn cookie(headers: &HeaderMap) -> Option<&str> {
-    headers
+/// The value of the cookie `name`; `Err` when the request carries it more than once:
+/// a browser sends two only when someone else (a sibling subdomain, a script, a
+/// man in the middle over plain HTTP) planted one beside ours (cookie tossing),
+/// and which of the two the browser lists first is up to it (RFC 6265 §5.4).
+fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Result<Option<&'h str>, ApiError> {
+    let mut found = headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == CSRF_COOKIE)
-        .map(|(_, value)| value)
+        .filter(|(cookie, _)| *cookie == name)
+        .map(|(_, value)| value);
+    let first = found.next();
+    if found.next().is_some() {
+        tracing::warn!(
+            cookie = name,
+            "a request carries the OAuth CSRF cookie twice"
+        );
+        return Err(ApiError::code(ErrorCode::OAuthInvalidState));
+    }
+    Ok(first)
 }
 
 /// The state, the cookie and the provider's answer, checked in that order (the code
@@ -151,17 +172,26 @@ async fn identity_of<U: UserModel>(
     let state = query
         .get("state")
         .ok_or_else(|| ApiError::code(ErrorCode::AccessTokenDecodeError))?;
-    let state = oauth.state.read(state, cookie(headers))?;
+    let state = oauth
+        .state
+        .read(state, cookie(headers, oauth.options.csrf_cookie_name())?)?;
     // A login state at the associate callback, another user's state, or an
     // associate state at the login callback: 400 (FastAPI Users: a 500 or a login).
     let expected = user.map(|user| user.id().to_string());
     if state.sub != expected {
         return Err(bad_request());
     }
-    // Each state works once, on whichever instance it comes back to.
+    // RFC 9207: the response comes from the provider the request went to.
+    oauth
+        .client
+        .check_issuer(query.get("iss").map(String::as_str))
+        .await
+        .map_err(|error| provider_error(&oauth.client.name, error))?;
+    // Each state works once, on whichever instance it comes back to (keyed by the
+    // public hash: the cookie's secret is never stored).
     if oauth
         .spent
-        .hit(&format!("oauth-state:{}", state.csrf), state.exp)
+        .hit(&format!("oauth-state:{}", state.binding), state.exp)
         .await?
         > 1
     {
@@ -218,10 +248,9 @@ fn oauth_accounts<U: UserModel>(
 
 /// Appends the header that clears the CSRF cookie: a state works once.
 fn clear_cookie(oauth: &crate::oauth::OAuthRoute, response: &mut Response) {
-    response.headers_mut().append(
-        header::SET_COOKIE,
-        csrf_cookie("", 0, oauth.options.secure_cookie()),
-    );
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, csrf_cookie(oauth, "", 0));
 }
 
 /// `GET /auth/{name}/callback?code=...&state=...`: the backend's login response (a
