@@ -207,6 +207,15 @@ async fn me(http: &Http, reply: &Reply) -> Value {
     me.json()
 }
 
+/// Marks a stored user's e-mail verified, as following the verification e-mail
+/// would.
+async fn mark_verified(warden: &Warden, email: &str) {
+    let store = warden.manager().store();
+    let mut user = store.get_by_email(email).await.unwrap().unwrap();
+    user.is_verified = true;
+    store.update(user).await.unwrap();
+}
+
 /// Registers with the test password; the new user's id.
 async fn register(http: &Http, email: &str) -> String {
     http.register(email, PASSWORD).await
@@ -320,7 +329,15 @@ async fn flow(store: impl UserStore) {
         400,
         "OAUTH_USER_ALREADY_EXISTS",
     );
-    // ...linked with it when the provider verified the e-mail...
+    // ...nor with it while the local account has not verified its e-mail (whoever
+    // registered it first may not own the mailbox: a pre-account takeover)...
+    detail(
+        &log_in(&http, "oidc-link", "dave@example.com").await,
+        400,
+        "OAUTH_USER_ALREADY_EXISTS",
+    );
+    // ...linked with it once the provider and the local account both verified it...
+    mark_verified(&warden, "dave@example.com").await;
     let linked = me(&http, &log_in(&http, "oidc-link", "dave@example.com").await).await;
     assert_eq!(linked["id"], dave.as_str());
     // ...and its owner hears of it: a way into the account was added.
@@ -840,4 +857,47 @@ async fn over_https_the_csrf_cookie_is_host_prefixed() {
         400,
         "Bad Request",
     );
+}
+
+/// A pre-account takeover: the attacker registers the victim's address first (and
+/// cannot verify it), or changes their own verified account's address into it
+/// (which unverifies it); the victim's later login through an `associate_by_email`
+/// router is refused, and the attacker's account is not linked to her provider
+/// account.
+#[tokio::test]
+async fn an_unverified_account_with_the_victims_email_is_not_linked() {
+    let Some((http, warden, _dir)) =
+        sqlite_app("an_unverified_account_with_the_victims_email_is_not_linked").await
+    else {
+        return;
+    };
+    let accounts = warden.manager().store().oauth_accounts().unwrap();
+    let squatter = register(&http, "alice@example.com").await;
+    detail(
+        &log_in(&http, "oidc-link", "alice@example.com").await,
+        400,
+        "OAUTH_USER_ALREADY_EXISTS",
+    );
+    assert!(accounts.of_user("oidc", &squatter).await.unwrap().is_none());
+
+    // A verified account of the attacker's own, its address changed into Carla's.
+    let mallory = register(&http, "mallory@example.com").await;
+    mark_verified(&warden, "mallory@example.com").await;
+    let token = http.login("jwt", "mallory@example.com", PASSWORD).await;
+    let changed = http
+        .send(
+            Method::PATCH,
+            "/users/me",
+            Some(&token),
+            Some(&json!({"email": "carla@example.com"})),
+        )
+        .await;
+    assert_eq!(changed.status, 200, "{}", changed.text);
+    assert_eq!(changed.json()["is_verified"], false);
+    detail(
+        &log_in(&http, "oidc-link", "carla@example.com").await,
+        400,
+        "OAUTH_USER_ALREADY_EXISTS",
+    );
+    assert!(accounts.of_user("oidc", &mallory).await.unwrap().is_none());
 }

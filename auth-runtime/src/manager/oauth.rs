@@ -1,8 +1,10 @@
 //! FastAPI Users' `oauth_callback`: the local user of a provider account, linked,
-//! found by a verified e-mail, or created; safer in two places: an e-mail the
+//! found by a verified e-mail, or created; safer in three places: an e-mail the
 //! provider did not verify never links to an existing account nor makes a user
 //! verified (FastAPI Users' `associate_by_email` and `is_verified_by_default` trust
-//! it, an account takeover), and one provider account belongs to one user.
+//! it, an account takeover), a local account that did not verify its e-mail is
+//! never linked by e-mail (a pre-account takeover), and one provider account
+//! belongs to one user.
 
 use super::{ManagerError, UserManager};
 use crate::model::{Account, UserId, UserModel};
@@ -17,7 +19,7 @@ const NO_PASSWORD: &str = "!oauth";
 /// What a login through a provider may do besides finding a linked account.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct OAuthPolicy {
-    /// Link to the local account of the same, provider-verified e-mail.
+    /// Link to the verified local account of the same, provider-verified e-mail.
     pub associate_by_email: bool,
     /// Make users created through the provider verified, if the provider verified
     /// their e-mail.
@@ -26,8 +28,9 @@ pub struct OAuthPolicy {
 
 impl<U: UserModel> UserManager<U> {
     /// The local user of `identity` at the provider `oauth_name`: the linked one; or
-    /// the one with its e-mail, linked now if `policy` allows and the provider
-    /// verified the e-mail ([`ManagerError::UserAlreadyExists`] otherwise); or a new
+    /// the one with its e-mail, linked now if `policy` allows, the provider
+    /// verified the e-mail and the local account is verified
+    /// ([`ManagerError::UserAlreadyExists`] otherwise); or a new
     /// one of `extra`'s fields, linked
     /// ([`on_after_register`](super::UserEvents::on_after_register)).
     pub async fn oauth_callback(
@@ -66,7 +69,14 @@ impl<U: UserModel> UserManager<U> {
                 return Ok(user);
             }
             if let Some(user) = self.store.get_by_email(&email).await? {
-                if !(policy.associate_by_email && identity.email_verified) {
+                // Linked only when both sides proved the mailbox: the provider
+                // verified the e-mail, and so did the local account. An unverified
+                // local account may be anyone's (registered first with the victim's
+                // address, or changed into it, which unverifies it): linking would
+                // hand the victim's provider login to an account whose password and
+                // sessions the attacker holds (pre-account takeover). FastAPI Users
+                // links either way.
+                if !(policy.associate_by_email && identity.email_verified && user.is_verified()) {
                     return Err(ManagerError::UserAlreadyExists);
                 }
                 match accounts.link(&link(&user)).await {

@@ -152,7 +152,10 @@ impl OAuthOptions {
     }
 
     /// A provider account whose e-mail is a local account's is linked to it, only if
-    /// the provider says the e-mail is verified (FastAPI Users links it either way).
+    /// the provider says the e-mail is verified and the local account is verified
+    /// (FastAPI Users links it either way); otherwise the callback answers 400
+    /// `OAUTH_USER_ALREADY_EXISTS`, and the user signs in with their password and
+    /// links the provider through the associate router.
     pub fn associate_by_email(mut self, on: bool) -> Self {
         self.associate_by_email = on;
         self
