@@ -901,3 +901,64 @@ async fn an_unverified_account_with_the_victims_email_is_not_linked() {
     );
     assert!(accounts.of_user("oidc", &mallory).await.unwrap().is_none());
 }
+
+/// A briefly stolen token cannot link the thief's provider account (which would
+/// outlive a password reset): with `require_current_password`, the associate
+/// authorize route needs a sign-in of the last five minutes, and answers a stale
+/// one as any step-up refusal (RFC 9470).
+#[tokio::test]
+async fn linking_a_provider_account_needs_a_fresh_sign_in() {
+    if common::oidc("linking_a_provider_account_needs_a_fresh_sign_in").is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("oauth.db").display());
+    let clock = warden::Clock::manual(common::now());
+    let warden: Warden = Warden::builder()
+        .clock(clock.clone())
+        .store(warden::SqliteStore::<User>::open(&url).await.unwrap())
+        .require_current_password(true)
+        .backend::<Jwt>()
+        .unwrap()
+        .oauth_associate::<Oidc>(options())
+        .unwrap()
+        .build()
+        .unwrap();
+    let http = Http::new(serve(common::app(&warden)).await);
+    register(&http, "gwen@example.com").await;
+    let token = http.login("jwt", "gwen@example.com", PASSWORD).await;
+    let authorize = async |token: &str| {
+        http.send(
+            Method::GET,
+            "/auth/associate/oidc/authorize",
+            Some(token),
+            None,
+        )
+        .await
+    };
+    assert_eq!(authorize(&token).await.status, 200);
+
+    clock.advance(301);
+    let stale = authorize(&token).await;
+    detail(&stale, 401, "REAUTHENTICATION_REQUIRED");
+    assert_eq!(
+        stale.header("www-authenticate"),
+        Some(r#"Bearer error="insufficient_user_authentication", max_age=300"#)
+    );
+    assert!(stale.header("set-cookie").is_none());
+
+    // The password again (never in a URL): the same session, fresh.
+    let again = Reply::read(
+        http.client
+            .post(format!("{}/auth/jwt/reauthenticate", http.base))
+            .bearer_auth(&token)
+            .form(&[("password", PASSWORD)])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(again.status, 200, "{}", again.text);
+    let fresh = again.json()["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(authorize(&fresh).await.status, 200);
+}

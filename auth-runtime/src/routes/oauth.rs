@@ -46,9 +46,16 @@ pub(crate) async fn authorize<U: UserModel>(
     let oauth = warden
         .oauth_route(route, associate)
         .ok_or_else(ApiError::internal)?;
-    // The associate router's state names the user it was asked for.
+    // The associate router's state names the user it was asked for. Linking adds
+    // a way into the account that outlives a password reset and "log out
+    // everywhere": where credential changes need the current password, it needs a
+    // fresh sign-in (ASVS 6.2.3; RFC 9470's step-up, answered like any refusal of
+    // it), so that a briefly stolen token cannot plant one.
     let sub = if associate {
-        Some(current(&warden, &headers).await?.id().to_string())
+        let fresh = warden
+            .requires_current_password()
+            .then_some(ASSOCIATE_FRESH_SECONDS);
+        Some(current(&warden, &headers, fresh).await?.id().to_string())
     } else {
         None
     };
@@ -88,11 +95,22 @@ pub(crate) async fn authorize<U: UserModel>(
     Ok(response)
 }
 
-/// The associate router's user: active, and verified when the warden requires it
-/// (FastAPI Users' `requires_verification`).
-async fn current<U: UserModel>(warden: &Warden<U>, headers: &HeaderMap) -> Result<U, ApiError> {
+/// How recent a sign-in the associate authorize route needs with
+/// [`require_current_password`](crate::WardenBuilder::require_current_password):
+/// five minutes, as a step-up guard's usual `fresh = 300`.
+pub(crate) const ASSOCIATE_FRESH_SECONDS: u32 = 300;
+
+/// The associate router's user: active, verified when the warden requires it
+/// (FastAPI Users' `requires_verification`), signed in within `fresh` seconds when
+/// given.
+async fn current<U: UserModel>(
+    warden: &Warden<U>,
+    headers: &HeaderMap,
+    fresh: Option<u32>,
+) -> Result<U, ApiError> {
     let access = crate::authn::Access::ACTIVE.and(crate::authn::Access {
         verified: warden.requires_verification(),
+        fresh,
         ..crate::authn::Access::ANY
     });
     Ok(warden
@@ -308,7 +326,7 @@ pub(crate) async fn associate_callback<U: UserModel>(
     let oauth = warden
         .oauth_route(route, true)
         .ok_or_else(ApiError::internal)?;
-    let user = current(&warden, &headers).await?;
+    let user = current(&warden, &headers, None).await?;
     let identity = identity_of(oauth, &query, &headers, Some(&user)).await?;
     let accounts = oauth_accounts(&warden)?;
     warden
