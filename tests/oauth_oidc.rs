@@ -563,46 +563,7 @@ async fn associate_flow(store: impl UserStore) {
         .await;
     detail(&reply, 401, "Unauthorized");
 
-    let associate = async |token: &str, login: &str| {
-        let reply = http
-            .send(
-                Method::GET,
-                "/auth/associate/oidc/authorize",
-                Some(token),
-                None,
-            )
-            .await;
-        assert_eq!(reply.status, 200, "{}", reply.text);
-        let cookie = reply.header("set-cookie").unwrap().to_owned();
-        let csrf = cookie["fastapiusersoauthcsrf=".len()..]
-            .split(';')
-            .next()
-            .unwrap()
-            .to_owned();
-        let url = reply.json()["authorization_url"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        assert_eq!(
-            query(&url)["redirect_uri"],
-            format!("{PUBLIC_URL}/auth/associate/oidc/callback")
-        );
-        let params = at_provider(&url, login).await;
-        let query = serde_urlencoded::to_string(&params).unwrap();
-        Reply::read(
-            http.client
-                .get(format!(
-                    "{}/auth/associate/oidc/callback?{query}",
-                    http.base
-                ))
-                .bearer_auth(token)
-                .header("cookie", format!("fastapiusersoauthcsrf={csrf}"))
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await
-    };
+    let associate = async |token: &str, login: &str| associate(&http, token, login).await;
 
     // Any provider account, whatever its e-mail: the user proves both sides.
     let reply = associate(&token, "gwen.work@example.com").await;
@@ -644,6 +605,49 @@ async fn associate_flow(store: impl UserStore) {
     )
     .await;
     detail(&reply, 400, "OAUTH_INVALID_STATE");
+}
+
+/// The associate router's whole dance for the user of `token`, who logs in at the
+/// provider as `login`: the callback's reply.
+async fn associate(http: &Http, token: &str, login: &str) -> Reply {
+    let reply = http
+        .send(
+            Method::GET,
+            "/auth/associate/oidc/authorize",
+            Some(token),
+            None,
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let cookie = reply.header("set-cookie").unwrap().to_owned();
+    let csrf = cookie["fastapiusersoauthcsrf=".len()..]
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let url = reply.json()["authorization_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        query(&url)["redirect_uri"],
+        format!("{PUBLIC_URL}/auth/associate/oidc/callback")
+    );
+    let params = at_provider(&url, login).await;
+    let query = serde_urlencoded::to_string(&params).unwrap();
+    Reply::read(
+        http.client
+            .get(format!(
+                "{}/auth/associate/oidc/callback?{query}",
+                http.base
+            ))
+            .bearer_auth(token)
+            .header("cookie", format!("fastapiusersoauthcsrf={csrf}"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
 }
 
 async fn app_with_associate(store: impl UserStore) -> (Http, Warden) {
@@ -961,4 +965,127 @@ async fn linking_a_provider_account_needs_a_fresh_sign_in() {
     assert_eq!(again.status, 200, "{}", again.text);
     let fresh = again.json()["access_token"].as_str().unwrap().to_owned();
     assert_eq!(authorize(&fresh).await.status, 200);
+}
+
+/// `GET /users/me/oauth-accounts` lists the user's linked provider accounts without
+/// their tokens; `DELETE /users/me/oauth-accounts/{oauth_name}/{account_id}` unlinks
+/// one of the user's own, never another user's, and never a user's last way in.
+#[tokio::test]
+async fn linked_accounts_are_listed_without_tokens_and_the_last_way_in_stays() {
+    if common::oidc("linked_accounts_are_listed_without_tokens_and_the_last_way_in_stays").is_none()
+    {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("oauth.db").display());
+    let security = Collect::default();
+    let warden: Warden = Warden::builder()
+        .store(warden::SqliteStore::<User>::open(&url).await.unwrap())
+        .security_events(security.clone())
+        .backend::<Jwt>()
+        .unwrap()
+        .oauth::<Oidc, Jwt>(options().store_provider_tokens(TOKEN_KEY))
+        .unwrap()
+        .oauth_associate::<Oidc>(options().store_provider_tokens(TOKEN_KEY))
+        .unwrap()
+        .build()
+        .unwrap();
+    let http = Http::new(serve(common::app(&warden)).await);
+    let list = async |token: &str| {
+        http.send(Method::GET, "/users/me/oauth-accounts", Some(token), None)
+            .await
+    };
+    let unlink = async |token: &str, account: &str| {
+        http.send(
+            Method::DELETE,
+            &format!(
+                "/users/me/oauth-accounts/oidc/{}",
+                common::urlencode(account)
+            ),
+            Some(token),
+            None,
+        )
+        .await
+    };
+    let entry = |account: &str| json!({"oauth_name": "oidc", "account_id": account, "account_email": account});
+
+    detail(&list("not-a-token").await, 401, "Unauthorized");
+
+    // Erin signs up through the provider: no password, one linked account (whose
+    // tokens the row keeps, sealed).
+    let login = log_in(&http, "oidc", "erin@example.com").await;
+    assert_eq!(login.status, 200, "{}", login.text);
+    let erin = login.json()["access_token"].as_str().unwrap().to_owned();
+    let listed = list(&erin).await;
+    assert_eq!(listed.status, 200, "{}", listed.text);
+    assert_eq!(listed.json(), json!([entry("erin@example.com")]));
+    assert!(!listed.text.contains("token"), "{}", listed.text);
+
+    // Her only way in: refused, still linked.
+    detail(
+        &unlink(&erin, "erin@example.com").await,
+        400,
+        "OAUTH_ACCOUNT_LAST_SIGN_IN",
+    );
+    assert_eq!(list(&erin).await.json(), json!([entry("erin@example.com")]));
+
+    // With a second account linked, the first can go; it no longer opens hers.
+    assert_eq!(
+        associate(&http, &erin, "erin.work@example.com")
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        list(&erin).await.json(),
+        json!([entry("erin.work@example.com"), entry("erin@example.com")])
+    );
+    let done = unlink(&erin, "erin@example.com").await;
+    assert_eq!(done.status, 204, "{}", done.text);
+    assert_eq!(
+        list(&erin).await.json(),
+        json!([entry("erin.work@example.com")])
+    );
+    detail(
+        &log_in(&http, "oidc", "erin@example.com").await,
+        400,
+        "OAUTH_USER_ALREADY_EXISTS",
+    );
+    let erin_id = common::claims(&erin)["sub"].clone();
+    assert_eq!(
+        security.named("account_unlinked").await,
+        [json!({"event": "account_unlinked", "user_id": erin_id, "provider": "oidc"})]
+    );
+    // The one left is her last way in again.
+    detail(
+        &unlink(&erin, "erin.work@example.com").await,
+        400,
+        "OAUTH_ACCOUNT_LAST_SIGN_IN",
+    );
+    // Gone already, or never linked: 404.
+    detail(&unlink(&erin, "erin@example.com").await, 404, "Not Found");
+
+    // Someone else's account: 404, and it stays linked.
+    register(&http, "gwen@example.com").await;
+    let gwen = http.login("jwt", "gwen@example.com", PASSWORD).await;
+    assert_eq!(list(&gwen).await.json(), json!([]));
+    detail(
+        &unlink(&gwen, "erin.work@example.com").await,
+        404,
+        "Not Found",
+    );
+    assert_eq!(
+        list(&erin).await.json(),
+        json!([entry("erin.work@example.com")])
+    );
+
+    // A user with a password may unlink their only account.
+    assert_eq!(
+        associate(&http, &gwen, "gwen.work@example.com")
+            .await
+            .status,
+        200
+    );
+    assert_eq!(unlink(&gwen, "gwen.work@example.com").await.status, 204);
+    assert_eq!(list(&gwen).await.json(), json!([]));
 }

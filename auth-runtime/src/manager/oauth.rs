@@ -13,8 +13,22 @@ use crate::store::{OAuthAccount, OAuthAccountStore, StoreError};
 use crate::user::normalize_email;
 
 /// The hash of a user created through a provider: no password matches it (they log
-/// in through the provider, or set one with a password reset).
+/// in through the provider, or set one with a password reset). A hash starting
+/// with `!` is no usable password (the convention of `/etc/shadow` and Django).
 const NO_PASSWORD: &str = "!oauth";
+
+/// What [`UserManager::oauth_unlink`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Unlinked {
+    /// The provider account is no longer linked to the user.
+    Done,
+    /// No such provider account is linked to the user.
+    NotFound,
+    /// Refused: it is the user's last way in (no usable password, no other
+    /// linked account); they would be locked out.
+    LastSignIn,
+}
 
 /// What a login through a provider may do besides finding a linked account.
 #[derive(Debug, Clone, Copy, Default)]
@@ -162,6 +176,49 @@ impl<U: UserModel> UserManager<U> {
             .on_after_update(user, &super::UserUpdate::default())
             .await;
         Ok(())
+    }
+
+    /// Unlinks the provider account `account_id` at `oauth_name` from `user`,
+    /// unless it is the user's last way in: a user without a usable password (one
+    /// created through a provider that never set one) keeps at least one linked
+    /// account. A concurrent unlink of the other account is caught by checking
+    /// again afterwards and linking this one back.
+    pub async fn oauth_unlink(
+        &self,
+        accounts: &dyn OAuthAccountStore,
+        user: &U,
+        oauth_name: &str,
+        account_id: &str,
+    ) -> Result<Unlinked, ManagerError> {
+        let user_id = user.id().to_string();
+        let linked = accounts.all_of_user(&user_id).await?;
+        let Some(target) = linked
+            .iter()
+            .find(|account| account.oauth_name == oauth_name && account.account_id == account_id)
+            .cloned()
+        else {
+            return Ok(Unlinked::NotFound);
+        };
+        let password = !user.hashed_password().starts_with('!');
+        if !password && linked.len() < 2 {
+            return Ok(Unlinked::LastSignIn);
+        }
+        if !accounts.unlink(oauth_name, account_id, &user_id).await? {
+            return Ok(Unlinked::NotFound);
+        }
+        if !password && accounts.all_of_user(&user_id).await?.is_empty() {
+            // Another request unlinked the other one meanwhile.
+            match accounts.link(&target).await {
+                Ok(()) | Err(StoreError::Duplicate) => return Ok(Unlinked::LastSignIn),
+                Err(error) => return Err(error.into()),
+            }
+        }
+        self.audit()
+            .emit(|| crate::audit::SecurityEvent::AccountUnlinked {
+                user_id,
+                provider: oauth_name.to_owned(),
+            });
+        Ok(Unlinked::Done)
     }
 
     /// Records that `user` can now sign in through `provider`.

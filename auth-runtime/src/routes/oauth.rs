@@ -345,6 +345,71 @@ pub(crate) async fn associate_callback<U: UserModel>(
     Ok(response)
 }
 
+/// The current active user of the `/users/me/oauth-accounts` routes (verified too
+/// when the warden requires it), as the sessions routes read it.
+async fn me<U: UserModel>(
+    warden: &Warden<U>,
+    method: &axum::http::Method,
+    headers: &HeaderMap,
+) -> Result<U, ApiError> {
+    let access = crate::authn::Access::ACTIVE.and(crate::authn::Access {
+        verified: warden.requires_verification(),
+        ..crate::authn::Access::ANY
+    });
+    Ok(warden
+        .authenticator()
+        .authorize(method, headers, None, access)
+        .await?
+        .user)
+}
+
+/// `GET /users/me/oauth-accounts`: the provider accounts linked to the current
+/// user, by provider and account id, never with the provider's tokens.
+pub(crate) async fn linked_accounts<U: UserModel>(
+    State(warden): State<Warden<U>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let user = me(&warden, &axum::http::Method::GET, &headers).await?;
+    let accounts = oauth_accounts(&warden)?
+        .all_of_user(&user.id().to_string())
+        .await?;
+    let listed: Vec<serde_json::Value> = accounts
+        .iter()
+        .map(|account| {
+            json!({
+                "oauth_name": account.oauth_name,
+                "account_id": account.account_id,
+                "account_email": account.account_email,
+            })
+        })
+        .collect();
+    Ok(Json(listed).into_response())
+}
+
+/// `DELETE /users/me/oauth-accounts/{oauth_name}/{account_id}`: 204; 404 for an
+/// account not linked to the current user (another user's included: whose it is
+/// is not told); 400 `OAUTH_ACCOUNT_LAST_SIGN_IN` for the user's last way in.
+pub(crate) async fn unlink_account<U: UserModel>(
+    State(warden): State<Warden<U>>,
+    axum::extract::Path((oauth_name, account_id)): axum::extract::Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let user = me(&warden, &axum::http::Method::DELETE, &headers).await?;
+    let accounts = oauth_accounts(&warden)?;
+    match warden
+        .manager()
+        .oauth_unlink(accounts.as_ref(), &user, &oauth_name, &account_id)
+        .await
+        .map_err(super::users::internal)?
+    {
+        crate::manager::Unlinked::Done => Ok(axum::http::StatusCode::NO_CONTENT.into_response()),
+        crate::manager::Unlinked::LastSignIn => {
+            Err(warden.error(ErrorCode::OAuthAccountLastSignIn))
+        }
+        _ => Err(ApiError::not_found()),
+    }
+}
+
 /// A query string's pairs; an unreadable one reads as empty (the route then answers
 /// its own 400).
 fn pairs(query: Option<String>) -> Vec<(String, String)> {
