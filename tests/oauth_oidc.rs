@@ -489,6 +489,11 @@ on_both_stores!(
     oidc_associate_on_sqlite,
     oidc_associate_on_postgres
 );
+on_both_stores!(
+    linked_accounts_flow,
+    linked_accounts_are_listed_without_tokens_and_the_last_way_in_stays_on_sqlite,
+    linked_accounts_are_listed_without_tokens_and_the_last_way_in_stays_on_postgres
+);
 
 /// A provider that cannot be reached: the app starts, and the authorize route
 /// answers 503 (FastAPI Users cannot start while its provider is down).
@@ -970,17 +975,10 @@ async fn linking_a_provider_account_needs_a_fresh_sign_in() {
 /// `GET /users/me/oauth-accounts` lists the user's linked provider accounts without
 /// their tokens; `DELETE /users/me/oauth-accounts/{oauth_name}/{account_id}` unlinks
 /// one of the user's own, never another user's, and never a user's last way in.
-#[tokio::test]
-async fn linked_accounts_are_listed_without_tokens_and_the_last_way_in_stays() {
-    if common::oidc("linked_accounts_are_listed_without_tokens_and_the_last_way_in_stays").is_none()
-    {
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("oauth.db").display());
+async fn linked_accounts_flow(store: impl UserStore) {
     let security = Collect::default();
     let warden: Warden = Warden::builder()
-        .store(warden::SqliteStore::<User>::open(&url).await.unwrap())
+        .store(store)
         .security_events(security.clone())
         .backend::<Jwt>()
         .unwrap()
