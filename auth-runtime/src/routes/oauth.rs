@@ -55,7 +55,12 @@ pub(crate) async fn authorize<U: UserModel>(
         let fresh = warden
             .requires_current_password()
             .then_some(ASSOCIATE_FRESH_SECONDS);
-        Some(current(&warden, &headers, fresh).await?.id().to_string())
+        Some(
+            current(&warden, &axum::http::Method::GET, &headers, fresh)
+                .await?
+                .id()
+                .to_string(),
+        )
     } else {
         None
     };
@@ -100,11 +105,13 @@ pub(crate) async fn authorize<U: UserModel>(
 /// five minutes, as a step-up guard's usual `fresh = 300`.
 pub(crate) const ASSOCIATE_FRESH_SECONDS: u32 = 300;
 
-/// The associate router's user: active, verified when the warden requires it
-/// (FastAPI Users' `requires_verification`), signed in within `fresh` seconds when
-/// given.
+/// The current user of the associate router and of `/users/me/oauth-accounts`:
+/// active, verified when the warden requires it (FastAPI Users'
+/// `requires_verification`), signed in within `fresh` seconds when given; a cookie
+/// transport's request that changes state (`method`) passes the CSRF check.
 async fn current<U: UserModel>(
     warden: &Warden<U>,
+    method: &axum::http::Method,
     headers: &HeaderMap,
     fresh: Option<u32>,
 ) -> Result<U, ApiError> {
@@ -115,7 +122,7 @@ async fn current<U: UserModel>(
     });
     Ok(warden
         .authenticator()
-        .authorize(&axum::http::Method::GET, headers, None, access)
+        .authorize(method, headers, None, access)
         .await?
         .user)
 }
@@ -326,7 +333,7 @@ pub(crate) async fn associate_callback<U: UserModel>(
     let oauth = warden
         .oauth_route(route, true)
         .ok_or_else(ApiError::internal)?;
-    let user = current(&warden, &headers, None).await?;
+    let user = current(&warden, &axum::http::Method::GET, &headers, None).await?;
     let identity = identity_of(oauth, &query, &headers, Some(&user)).await?;
     let accounts = oauth_accounts(&warden)?;
     warden
@@ -345,31 +352,13 @@ pub(crate) async fn associate_callback<U: UserModel>(
     Ok(response)
 }
 
-/// The current active user of the `/users/me/oauth-accounts` routes (verified too
-/// when the warden requires it), as the sessions routes read it.
-async fn me<U: UserModel>(
-    warden: &Warden<U>,
-    method: &axum::http::Method,
-    headers: &HeaderMap,
-) -> Result<U, ApiError> {
-    let access = crate::authn::Access::ACTIVE.and(crate::authn::Access {
-        verified: warden.requires_verification(),
-        ..crate::authn::Access::ANY
-    });
-    Ok(warden
-        .authenticator()
-        .authorize(method, headers, None, access)
-        .await?
-        .user)
-}
-
 /// `GET /users/me/oauth-accounts`: the provider accounts linked to the current
 /// user, by provider and account id, never with the provider's tokens.
 pub(crate) async fn linked_accounts<U: UserModel>(
     State(warden): State<Warden<U>>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let user = me(&warden, &axum::http::Method::GET, &headers).await?;
+    let user = current(&warden, &axum::http::Method::GET, &headers, None).await?;
     let accounts = oauth_accounts(&warden)?
         .all_of_user(&user.id().to_string())
         .await?;
@@ -394,7 +383,7 @@ pub(crate) async fn unlink_account<U: UserModel>(
     axum::extract::Path((oauth_name, account_id)): axum::extract::Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let user = me(&warden, &axum::http::Method::DELETE, &headers).await?;
+    let user = current(&warden, &axum::http::Method::DELETE, &headers, None).await?;
     let accounts = oauth_accounts(&warden)?;
     match warden
         .manager()
