@@ -861,7 +861,7 @@ fn oauth_operations(route: Arc<str>, backend: Arc<str>) -> Vec<Op> {
             Errors::new()
                 .code(ErrorCode::AccessTokenDecodeError, "The state is not this application's.")
                 .code(ErrorCode::AccessTokenAlreadyExpired, "The state expired.")
-                .code(ErrorCode::OAuthInvalidState, "The CSRF cookie is missing or differs, or the state was used.")
+                .code(ErrorCode::OAuthInvalidState, "The CSRF cookie is missing, sent twice or not the one the state was made with (by this router), or the state was used.")
                 .code(ErrorCode::OAuthNotAvailableEmail, "The provider gives no valid e-mail.")
                 .code(ErrorCode::OAuthUserAlreadyExists, "A local account has this e-mail and may not be linked.")
                 .code(ErrorCode::LoginBadCredentials, "The user is inactive.")
@@ -910,7 +910,7 @@ fn oauth_associate_operations(route: Arc<str>, schemes: &[String]) -> Vec<Op> {
                     .code(ErrorCode::AccessTokenAlreadyExpired, "The state expired.")
                     .code(
                         ErrorCode::OAuthInvalidState,
-                        "The CSRF cookie is missing or differs, or the state was used.",
+                        "The CSRF cookie is missing, sent twice or not the one the state was made with (by this router), or the state was used.",
                     )
                     .code(
                         ErrorCode::OAuthNotAvailableEmail,
