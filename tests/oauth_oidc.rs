@@ -74,6 +74,16 @@ async fn app_with_events(
                 .store_provider_tokens(TOKEN_KEY),
         )
         .unwrap()
+        // A second router whose provider redirects to the first one's callback URL
+        // (a single-page app's page serving both): the provider redeems either's code
+        // at either, so only the state can tell them apart.
+        .oauth::<Oidc, Jwt>(
+            options()
+                .route("oidc-spa")
+                .redirect_url(format!("{PUBLIC_URL}/auth/oidc/callback"))
+                .associate_by_email(true),
+        )
+        .unwrap()
         .build()
         .unwrap();
     (Http::new(serve(common::app(&warden)).await), warden)
@@ -156,12 +166,23 @@ async fn callback(
     params: &HashMap<String, String>,
     csrf: Option<&str>,
 ) -> Reply {
+    let cookie = csrf.map(|csrf| format!("fastapiusersoauthcsrf={csrf}"));
+    callback_with_cookies(http, route, params, cookie.as_deref()).await
+}
+
+/// The callback with `cookies` as the whole `Cookie` header.
+async fn callback_with_cookies(
+    http: &Http,
+    route: &str,
+    params: &HashMap<String, String>,
+    cookies: Option<&str>,
+) -> Reply {
     let query = serde_urlencoded::to_string(params).unwrap();
     let mut request = http
         .client
         .get(format!("{}/auth/{route}/callback?{query}", http.base));
-    if let Some(csrf) = csrf {
-        request = request.header("cookie", format!("fastapiusersoauthcsrf={csrf}"));
+    if let Some(cookies) = cookies {
+        request = request.header("cookie", cookies);
     }
     Reply::read(request.send().await.unwrap()).await
 }
@@ -184,6 +205,15 @@ async fn me(http: &Http, reply: &Reply) -> Value {
     let me = http.me(&token).await;
     assert_eq!(me.status, 200, "{}", me.text);
     me.json()
+}
+
+/// Marks a stored user's e-mail verified, as following the verification e-mail
+/// would.
+async fn mark_verified(warden: &Warden, email: &str) {
+    let store = warden.manager().store();
+    let mut user = store.get_by_email(email).await.unwrap().unwrap();
+    user.is_verified = true;
+    store.update(user).await.unwrap();
 }
 
 /// Registers with the test password; the new user's id.
@@ -299,7 +329,15 @@ async fn flow(store: impl UserStore) {
         400,
         "OAUTH_USER_ALREADY_EXISTS",
     );
-    // ...linked with it when the provider verified the e-mail...
+    // ...nor with it while the local account has not verified its e-mail (whoever
+    // registered it first may not own the mailbox: a pre-account takeover)...
+    detail(
+        &log_in(&http, "oidc-link", "dave@example.com").await,
+        400,
+        "OAUTH_USER_ALREADY_EXISTS",
+    );
+    // ...linked with it once the provider and the local account both verified it...
+    mark_verified(&warden, "dave@example.com").await;
     let linked = me(&http, &log_in(&http, "oidc-link", "dave@example.com").await).await;
     assert_eq!(linked["id"], dave.as_str());
     // ...and its owner hears of it: a way into the account was added.
@@ -451,6 +489,11 @@ on_both_stores!(
     oidc_associate_on_sqlite,
     oidc_associate_on_postgres
 );
+on_both_stores!(
+    linked_accounts_flow,
+    linked_accounts_are_listed_without_tokens_and_the_last_way_in_stays_on_sqlite,
+    linked_accounts_are_listed_without_tokens_and_the_last_way_in_stays_on_postgres
+);
 
 /// A provider that cannot be reached: the app starts, and the authorize route
 /// answers 503 (FastAPI Users cannot start while its provider is down).
@@ -525,46 +568,7 @@ async fn associate_flow(store: impl UserStore) {
         .await;
     detail(&reply, 401, "Unauthorized");
 
-    let associate = async |token: &str, login: &str| {
-        let reply = http
-            .send(
-                Method::GET,
-                "/auth/associate/oidc/authorize",
-                Some(token),
-                None,
-            )
-            .await;
-        assert_eq!(reply.status, 200, "{}", reply.text);
-        let cookie = reply.header("set-cookie").unwrap().to_owned();
-        let csrf = cookie["fastapiusersoauthcsrf=".len()..]
-            .split(';')
-            .next()
-            .unwrap()
-            .to_owned();
-        let url = reply.json()["authorization_url"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        assert_eq!(
-            query(&url)["redirect_uri"],
-            format!("{PUBLIC_URL}/auth/associate/oidc/callback")
-        );
-        let params = at_provider(&url, login).await;
-        let query = serde_urlencoded::to_string(&params).unwrap();
-        Reply::read(
-            http.client
-                .get(format!(
-                    "{}/auth/associate/oidc/callback?{query}",
-                    http.base
-                ))
-                .bearer_auth(token)
-                .header("cookie", format!("fastapiusersoauthcsrf={csrf}"))
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await
-    };
+    let associate = async |token: &str, login: &str| associate(&http, token, login).await;
 
     // Any provider account, whatever its e-mail: the user proves both sides.
     let reply = associate(&token, "gwen.work@example.com").await;
@@ -605,7 +609,50 @@ async fn associate_flow(store: impl UserStore) {
             .unwrap(),
     )
     .await;
-    detail(&reply, 400, "Bad Request");
+    detail(&reply, 400, "OAUTH_INVALID_STATE");
+}
+
+/// The associate router's whole dance for the user of `token`, who logs in at the
+/// provider as `login`: the callback's reply.
+async fn associate(http: &Http, token: &str, login: &str) -> Reply {
+    let reply = http
+        .send(
+            Method::GET,
+            "/auth/associate/oidc/authorize",
+            Some(token),
+            None,
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let cookie = reply.header("set-cookie").unwrap().to_owned();
+    let csrf = cookie["fastapiusersoauthcsrf=".len()..]
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let url = reply.json()["authorization_url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        query(&url)["redirect_uri"],
+        format!("{PUBLIC_URL}/auth/associate/oidc/callback")
+    );
+    let params = at_provider(&url, login).await;
+    let query = serde_urlencoded::to_string(&params).unwrap();
+    Reply::read(
+        http.client
+            .get(format!(
+                "{}/auth/associate/oidc/callback?{query}",
+                http.base
+            ))
+            .bearer_auth(token)
+            .header("cookie", format!("fastapiusersoauthcsrf={csrf}"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
 }
 
 async fn app_with_associate(store: impl UserStore) -> (Http, Warden) {
@@ -620,4 +667,423 @@ async fn app_with_associate(store: impl UserStore) -> (Http, Warden) {
         .build()
         .unwrap();
     (Http::new(serve(common::app(&warden)).await), warden)
+}
+
+/// The claims of a state, as anyone who sees the authorization response's URL reads
+/// them (a Referer, a proxy's log, the browser's history).
+fn state_claims(state: &str) -> Value {
+    use base64::Engine;
+    let payload = state.split('.').nth(1).unwrap();
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap()
+}
+
+/// The app of `flow`, on a SQLite file, when the provider runs.
+async fn sqlite_app(test: &str) -> Option<(Http, Warden, tempfile::TempDir)> {
+    common::oidc(test)?;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("oauth.db").display());
+    let store = warden::SqliteStore::<User>::open(&url).await.unwrap();
+    let (http, warden) = app_with_events(store, Registered::default(), Collect::default()).await;
+    Some((http, warden, dir))
+}
+
+/// RFC 9700 §4.5: whoever obtains a victim's `code` and `state` and puts in the
+/// cookie what the state shows (FastAPI Users' `csrftoken` is the cookie's value)
+/// is refused; the victim's own browser still logs in.
+#[tokio::test]
+async fn a_leaked_code_and_state_do_not_log_the_attacker_in() {
+    let Some((http, _warden, _dir)) =
+        sqlite_app("a_leaked_code_and_state_do_not_log_the_attacker_in").await
+    else {
+        return;
+    };
+    let victim = authorize(&http, "oidc").await;
+    let params = at_provider(&victim.url, "alice@example.com").await;
+    let claims = state_claims(&params["state"]);
+    let shown: Vec<&str> = claims
+        .as_object()
+        .unwrap()
+        .values()
+        .filter_map(Value::as_str)
+        .collect();
+    for &value in &shown {
+        detail(
+            &callback(&http, "oidc", &params, Some(value)).await,
+            400,
+            "OAUTH_INVALID_STATE",
+        );
+    }
+    assert!(!shown.contains(&victim.csrf.as_str()), "{claims}");
+    // Refused before the code was redeemed or the state spent.
+    let alice = me(
+        &http,
+        &callback(&http, "oidc", &params, Some(&victim.csrf)).await,
+    )
+    .await;
+    assert_eq!(alice["email"], "alice@example.com");
+}
+
+/// A state made by one router is refused at another's callback, even when the
+/// provider would redeem the code there (both redirect to one URL): the other
+/// router's policy (here `associate_by_email`) never applies to it.
+#[tokio::test]
+async fn a_state_of_one_router_is_refused_at_another() {
+    let Some((http, _warden, _dir)) =
+        sqlite_app("a_state_of_one_router_is_refused_at_another").await
+    else {
+        return;
+    };
+    let victim = authorize(&http, "oidc").await;
+    let params = at_provider(&victim.url, "alice@example.com").await;
+    detail(
+        &callback(&http, "oidc-spa", &params, Some(&victim.csrf)).await,
+        400,
+        "OAUTH_INVALID_STATE",
+    );
+    let alice = me(
+        &http,
+        &callback(&http, "oidc", &params, Some(&victim.csrf)).await,
+    )
+    .await;
+    assert_eq!(alice["email"], "alice@example.com");
+}
+
+/// RFC 9207: an authorization response naming another issuer is refused (a mix-up
+/// attack), and so is one naming none from a provider whose metadata sets
+/// `authorization_response_iss_parameter_supported` (the test provider does).
+#[tokio::test]
+async fn an_authorization_response_of_another_issuer_is_refused() {
+    let Some((http, _warden, _dir)) =
+        sqlite_app("an_authorization_response_of_another_issuer_is_refused").await
+    else {
+        return;
+    };
+    let victim = authorize(&http, "oidc").await;
+    let params = at_provider(&victim.url, "alice@example.com").await;
+    assert_eq!(
+        params["iss"],
+        std::env::var("WARDEN_TEST_OIDC_ISSUER").unwrap()
+    );
+    let mut other = params.clone();
+    other.insert("iss".into(), "https://attacker.example".into());
+    detail(
+        &callback(&http, "oidc", &other, Some(&victim.csrf)).await,
+        400,
+        "Bad Request",
+    );
+    let mut none = params.clone();
+    none.remove("iss");
+    detail(
+        &callback(&http, "oidc", &none, Some(&victim.csrf)).await,
+        400,
+        "Bad Request",
+    );
+    let alice = me(
+        &http,
+        &callback(&http, "oidc", &params, Some(&victim.csrf)).await,
+    )
+    .await;
+    assert_eq!(alice["email"], "alice@example.com");
+}
+
+/// Two CSRF cookies in one request (one planted beside ours: cookie tossing) are
+/// refused, whichever comes first.
+#[tokio::test]
+async fn a_request_with_two_csrf_cookies_is_refused() {
+    let Some((http, _warden, _dir)) =
+        sqlite_app("a_request_with_two_csrf_cookies_is_refused").await
+    else {
+        return;
+    };
+    let victim = authorize(&http, "oidc").await;
+    let params = at_provider(&victim.url, "alice@example.com").await;
+    let csrf = &victim.csrf;
+    for cookies in [
+        format!("fastapiusersoauthcsrf={csrf}; fastapiusersoauthcsrf=planted"),
+        format!("fastapiusersoauthcsrf=planted; fastapiusersoauthcsrf={csrf}"),
+    ] {
+        detail(
+            &callback_with_cookies(&http, "oidc", &params, Some(&cookies)).await,
+            400,
+            "OAUTH_INVALID_STATE",
+        );
+    }
+    let alice = me(&http, &callback(&http, "oidc", &params, Some(csrf)).await).await;
+    assert_eq!(alice["email"], "alice@example.com");
+}
+
+/// Over HTTPS the CSRF cookie is `__Host-`-prefixed (Secure, Path=/, no Domain: a
+/// sibling subdomain cannot plant one), and a cookie of FastAPI Users' plain name
+/// is not read.
+#[tokio::test]
+async fn over_https_the_csrf_cookie_is_host_prefixed() {
+    let Some(issuer) = common::oidc("over_https_the_csrf_cookie_is_host_prefixed") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("oauth.db").display());
+    let warden: Warden = Warden::builder()
+        .store(warden::SqliteStore::<User>::open(&url).await.unwrap())
+        .backend::<Jwt>()
+        .unwrap()
+        .oauth::<Oidc, Jwt>(OAuthOptions::new("https://app.example.com", STATE_SECRET))
+        .unwrap()
+        .build()
+        .unwrap();
+    let http = Http::new(serve(common::app(&warden)).await);
+    let reply = http
+        .send(Method::GET, "/auth/oidc/authorize", None, None)
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let cookie = reply.header("set-cookie").unwrap().to_owned();
+    let prefix = "__Host-fastapiusersoauthcsrf=";
+    assert!(cookie.starts_with(prefix), "{cookie}");
+    assert!(
+        cookie.contains("; Secure") && cookie.contains("; Path=/") && !cookie.contains("Domain"),
+        "{cookie}"
+    );
+    let csrf = cookie[prefix.len()..].split(';').next().unwrap().to_owned();
+    let state = query(reply.json()["authorization_url"].as_str().unwrap())["state"].clone();
+    let params: HashMap<String, String> = [
+        ("code".to_owned(), "not-a-code".to_owned()),
+        ("state".to_owned(), state),
+        ("iss".to_owned(), issuer),
+    ]
+    .into();
+    detail(
+        &callback(&http, "oidc", &params, Some(&csrf)).await,
+        400,
+        "OAUTH_INVALID_STATE",
+    );
+    // The prefixed cookie passes the state check: the provider then refuses the code.
+    detail(
+        &callback_with_cookies(&http, "oidc", &params, Some(&format!("{prefix}{csrf}"))).await,
+        400,
+        "Bad Request",
+    );
+}
+
+/// A pre-account takeover: the attacker registers the victim's address first (and
+/// cannot verify it), or changes their own verified account's address into it
+/// (which unverifies it); the victim's later login through an `associate_by_email`
+/// router is refused, and the attacker's account is not linked to her provider
+/// account.
+#[tokio::test]
+async fn an_unverified_account_with_the_victims_email_is_not_linked() {
+    let Some((http, warden, _dir)) =
+        sqlite_app("an_unverified_account_with_the_victims_email_is_not_linked").await
+    else {
+        return;
+    };
+    let accounts = warden.manager().store().oauth_accounts().unwrap();
+    let squatter = register(&http, "alice@example.com").await;
+    detail(
+        &log_in(&http, "oidc-link", "alice@example.com").await,
+        400,
+        "OAUTH_USER_ALREADY_EXISTS",
+    );
+    assert!(accounts.of_user("oidc", &squatter).await.unwrap().is_none());
+
+    // A verified account of the attacker's own, its address changed into Carla's.
+    let mallory = register(&http, "mallory@example.com").await;
+    mark_verified(&warden, "mallory@example.com").await;
+    let token = http.login("jwt", "mallory@example.com", PASSWORD).await;
+    let changed = http
+        .send(
+            Method::PATCH,
+            "/users/me",
+            Some(&token),
+            Some(&json!({"email": "carla@example.com"})),
+        )
+        .await;
+    assert_eq!(changed.status, 200, "{}", changed.text);
+    assert_eq!(changed.json()["is_verified"], false);
+    detail(
+        &log_in(&http, "oidc-link", "carla@example.com").await,
+        400,
+        "OAUTH_USER_ALREADY_EXISTS",
+    );
+    assert!(accounts.of_user("oidc", &mallory).await.unwrap().is_none());
+}
+
+/// A briefly stolen token cannot link the thief's provider account (which would
+/// outlive a password reset): with `require_current_password`, the associate
+/// authorize route needs a sign-in of the last five minutes, and answers a stale
+/// one as any step-up refusal (RFC 9470).
+#[tokio::test]
+async fn linking_a_provider_account_needs_a_fresh_sign_in() {
+    if common::oidc("linking_a_provider_account_needs_a_fresh_sign_in").is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("oauth.db").display());
+    let clock = warden::Clock::manual(common::now());
+    let warden: Warden = Warden::builder()
+        .clock(clock.clone())
+        .store(warden::SqliteStore::<User>::open(&url).await.unwrap())
+        .require_current_password(true)
+        .backend::<Jwt>()
+        .unwrap()
+        .oauth_associate::<Oidc>(options())
+        .unwrap()
+        .build()
+        .unwrap();
+    let http = Http::new(serve(common::app(&warden)).await);
+    register(&http, "gwen@example.com").await;
+    let token = http.login("jwt", "gwen@example.com", PASSWORD).await;
+    let authorize = async |token: &str| {
+        http.send(
+            Method::GET,
+            "/auth/associate/oidc/authorize",
+            Some(token),
+            None,
+        )
+        .await
+    };
+    assert_eq!(authorize(&token).await.status, 200);
+
+    clock.advance(301);
+    let stale = authorize(&token).await;
+    detail(&stale, 401, "REAUTHENTICATION_REQUIRED");
+    assert_eq!(
+        stale.header("www-authenticate"),
+        Some(r#"Bearer error="insufficient_user_authentication", max_age=300"#)
+    );
+    assert!(stale.header("set-cookie").is_none());
+
+    // The password again (never in a URL): the same session, fresh.
+    let again = Reply::read(
+        http.client
+            .post(format!("{}/auth/jwt/reauthenticate", http.base))
+            .bearer_auth(&token)
+            .form(&[("password", PASSWORD)])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(again.status, 200, "{}", again.text);
+    let fresh = again.json()["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(authorize(&fresh).await.status, 200);
+}
+
+/// `GET /users/me/oauth-accounts` lists the user's linked provider accounts without
+/// their tokens; `DELETE /users/me/oauth-accounts/{oauth_name}/{account_id}` unlinks
+/// one of the user's own, never another user's, and never a user's last way in.
+async fn linked_accounts_flow(store: impl UserStore) {
+    let security = Collect::default();
+    let warden: Warden = Warden::builder()
+        .store(store)
+        .security_events(security.clone())
+        .backend::<Jwt>()
+        .unwrap()
+        .oauth::<Oidc, Jwt>(options().store_provider_tokens(TOKEN_KEY))
+        .unwrap()
+        .oauth_associate::<Oidc>(options().store_provider_tokens(TOKEN_KEY))
+        .unwrap()
+        .build()
+        .unwrap();
+    let http = Http::new(serve(common::app(&warden)).await);
+    let list = async |token: &str| {
+        http.send(Method::GET, "/users/me/oauth-accounts", Some(token), None)
+            .await
+    };
+    let unlink = async |token: &str, account: &str| {
+        http.send(
+            Method::DELETE,
+            &format!(
+                "/users/me/oauth-accounts/oidc/{}",
+                common::urlencode(account)
+            ),
+            Some(token),
+            None,
+        )
+        .await
+    };
+    let entry = |account: &str| json!({"oauth_name": "oidc", "account_id": account, "account_email": account});
+
+    detail(&list("not-a-token").await, 401, "Unauthorized");
+
+    // Erin signs up through the provider: no password, one linked account (whose
+    // tokens the row keeps, sealed).
+    let login = log_in(&http, "oidc", "erin@example.com").await;
+    assert_eq!(login.status, 200, "{}", login.text);
+    let erin = login.json()["access_token"].as_str().unwrap().to_owned();
+    let listed = list(&erin).await;
+    assert_eq!(listed.status, 200, "{}", listed.text);
+    assert_eq!(listed.json(), json!([entry("erin@example.com")]));
+    assert!(!listed.text.contains("token"), "{}", listed.text);
+
+    // Her only way in: refused, still linked.
+    detail(
+        &unlink(&erin, "erin@example.com").await,
+        400,
+        "OAUTH_ACCOUNT_LAST_SIGN_IN",
+    );
+    assert_eq!(list(&erin).await.json(), json!([entry("erin@example.com")]));
+
+    // With a second account linked, the first can go; it no longer opens hers.
+    assert_eq!(
+        associate(&http, &erin, "erin.work@example.com")
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        list(&erin).await.json(),
+        json!([entry("erin.work@example.com"), entry("erin@example.com")])
+    );
+    let done = unlink(&erin, "erin@example.com").await;
+    assert_eq!(done.status, 204, "{}", done.text);
+    assert_eq!(
+        list(&erin).await.json(),
+        json!([entry("erin.work@example.com")])
+    );
+    detail(
+        &log_in(&http, "oidc", "erin@example.com").await,
+        400,
+        "OAUTH_USER_ALREADY_EXISTS",
+    );
+    let erin_id = common::claims(&erin)["sub"].clone();
+    assert_eq!(
+        security.named("account_unlinked").await,
+        [json!({"event": "account_unlinked", "user_id": erin_id, "provider": "oidc"})]
+    );
+    // The one left is her last way in again.
+    detail(
+        &unlink(&erin, "erin.work@example.com").await,
+        400,
+        "OAUTH_ACCOUNT_LAST_SIGN_IN",
+    );
+    // Gone already, or never linked: 404.
+    detail(&unlink(&erin, "erin@example.com").await, 404, "Not Found");
+
+    // Someone else's account: 404, and it stays linked.
+    register(&http, "gwen@example.com").await;
+    let gwen = http.login("jwt", "gwen@example.com", PASSWORD).await;
+    assert_eq!(list(&gwen).await.json(), json!([]));
+    detail(
+        &unlink(&gwen, "erin.work@example.com").await,
+        404,
+        "Not Found",
+    );
+    assert_eq!(
+        list(&erin).await.json(),
+        json!([entry("erin.work@example.com")])
+    );
+
+    // A user with a password may unlink their only account.
+    assert_eq!(
+        associate(&http, &gwen, "gwen.work@example.com")
+            .await
+            .status,
+        200
+    );
+    assert_eq!(unlink(&gwen, "gwen.work@example.com").await.status, 204);
+    assert_eq!(list(&gwen).await.json(), json!([]));
 }

@@ -160,6 +160,15 @@ const DIVERGENCES: &[Divergence] = &[
         kind: OnlyInWarden,
         why: "warden's sessions: list them, log out everywhere or one session",
     },
+    Divergence {
+        ops: &[
+            "GET /users/me/oauth-accounts",
+            "DELETE /users/me/oauth-accounts/{oauth_name}/{account_id}",
+        ],
+        at: "",
+        kind: OnlyInWarden,
+        why: "warden's linked provider accounts: list them (never their tokens) and unlink one, never the last way in",
+    },
     // More accepted, more answered.
     Divergence {
         ops: LOGINS,

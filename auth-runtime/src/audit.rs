@@ -148,6 +148,13 @@ pub enum SecurityEvent {
         /// The provider (the OAuth client's name).
         provider: String,
     },
+    /// The user unlinked a provider account (`DELETE /users/me/oauth-accounts/...`).
+    AccountUnlinked {
+        /// The user.
+        user_id: String,
+        /// The provider (the OAuth client's name).
+        provider: String,
+    },
 }
 
 /// Where security events go: implement it and pass it to

@@ -397,7 +397,10 @@ impl<U: UserModel> WardenBuilder<U> {
     /// password, e-mail or login (ASVS 6.2.3: re-authentication before changing the
     /// credentials, so a stolen session cannot take the account over). Off by
     /// default, as FastAPI Users has no such field; a superuser's
-    /// `PATCH /users/{id}` never needs it.
+    /// `PATCH /users/{id}` never needs it. With it on, linking a provider account
+    /// (`GET /auth/associate/{name}/authorize`) needs a sign-in of the last five
+    /// minutes (`POST /auth/{backend}/reauthenticate`), else 401
+    /// `REAUTHENTICATION_REQUIRED`: a linked account outlives a password reset.
     pub fn require_current_password(mut self, required: bool) -> Self {
         self.current_password = required;
         self

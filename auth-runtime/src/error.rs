@@ -49,6 +49,9 @@ pub enum ErrorCode {
     /// OAuth associate callback: the provider account is linked to another user
     /// (warden's own code: FastAPI Users links it twice, then answers 500).
     OAuthAccountAlreadyLinked,
+    /// `DELETE /users/me/oauth-accounts/...`: the account is the user's last way in
+    /// (no usable password, no other linked account); warden's own code.
+    OAuthAccountLastSignIn,
     /// A route guarded with `fresh = N` met a sign-in older than N seconds (warden's
     /// own code, 401 with RFC 9470's challenge): sign in again, or
     /// `POST /auth/{name}/reauthenticate`.
@@ -76,6 +79,7 @@ impl ErrorCode {
             Self::OAuthNotAvailableEmail => "OAUTH_NOT_AVAILABLE_EMAIL",
             Self::OAuthUserAlreadyExists => "OAUTH_USER_ALREADY_EXISTS",
             Self::OAuthAccountAlreadyLinked => "OAUTH_ACCOUNT_ALREADY_LINKED",
+            Self::OAuthAccountLastSignIn => "OAUTH_ACCOUNT_LAST_SIGN_IN",
             Self::ReauthenticationRequired => "REAUTHENTICATION_REQUIRED",
         }
     }

@@ -1,11 +1,12 @@
 //! The one derivation of warden's private keys: HKDF-SHA256 (RFC 5869) from a
 //! configured secret, one label per use, and a key id so that keys rotate.
 //!
-//! What warden alone reads (the OAuth state and its PKCE verifier and nonce, sealed
-//! provider tokens, the reset token's password fingerprint) is keyed with a key
-//! derived here, never with the configured secret itself: one secret can then serve
-//! several uses without any two sharing a key (RFC 5869 §3.2, `info` "binds the
-//! derived key material to application- and context-specific information").
+//! What warden alone reads (the OAuth state, the hash of its CSRF cookie, its PKCE
+//! verifier and nonce, sealed provider tokens, the reset token's password
+//! fingerprint) is keyed with a key derived here, never with the configured secret
+//! itself: one secret can then serve several uses without any two sharing a key
+//! (RFC 5869 §3.2, `info` "binds the derived key material to application- and
+//! context-specific information").
 //! Tokens FastAPI Users also reads (reset and verify JWTs) keep the configured
 //! secret as their HS256 key, so that they interoperate.
 //!
@@ -53,6 +54,10 @@ pub(crate) enum KeyPurpose {
     /// nonce from its CSRF value.
     #[cfg_attr(not(feature = "oauth"), allow(dead_code))]
     OAuthChallenge,
+    /// The HMAC key of the hash of an OAuth CSRF cookie that the state carries: the
+    /// state is seen by whoever sees the URL, the cookie's value never is.
+    #[cfg_attr(not(feature = "oauth"), allow(dead_code))]
+    OAuthCsrfBinding,
     /// The AES-256-GCM key that seals provider tokens at rest.
     #[cfg_attr(not(feature = "oauth"), allow(dead_code))]
     OAuthTokenSealing,
@@ -73,6 +78,7 @@ impl KeyPurpose {
         match self {
             Self::OAuthState => b"warden/oauth-state",
             Self::OAuthChallenge => b"warden/oauth-challenge",
+            Self::OAuthCsrfBinding => b"warden/oauth-csrf-binding",
             Self::OAuthTokenSealing => b"warden/oauth-token-sealing",
             Self::ResetFingerprint => b"warden/reset-fingerprint",
             Self::DeviceCookie => b"warden/device-cookie",
@@ -218,9 +224,10 @@ mod tests {
             .collect()
     }
 
-    const ALL: [KeyPurpose; 6] = [
+    const ALL: [KeyPurpose; 7] = [
         KeyPurpose::OAuthState,
         KeyPurpose::OAuthChallenge,
+        KeyPurpose::OAuthCsrfBinding,
         KeyPurpose::OAuthTokenSealing,
         KeyPurpose::ResetFingerprint,
         KeyPurpose::DeviceCookie,

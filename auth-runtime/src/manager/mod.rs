@@ -15,7 +15,7 @@ pub use events::{
 };
 pub use flows::{ActionTokens, TokenSettings};
 #[cfg(feature = "oauth")]
-pub use oauth::OAuthPolicy;
+pub use oauth::{OAuthPolicy, Unlinked};
 pub use update::UserUpdate;
 
 use crate::model::{Account, UserId, UserModel};

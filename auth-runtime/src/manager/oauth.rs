@@ -1,8 +1,10 @@
 //! FastAPI Users' `oauth_callback`: the local user of a provider account, linked,
-//! found by a verified e-mail, or created; safer in two places: an e-mail the
+//! found by a verified e-mail, or created; safer in three places: an e-mail the
 //! provider did not verify never links to an existing account nor makes a user
 //! verified (FastAPI Users' `associate_by_email` and `is_verified_by_default` trust
-//! it, an account takeover), and one provider account belongs to one user.
+//! it, an account takeover), a local account that did not verify its e-mail is
+//! never linked by e-mail (a pre-account takeover), and one provider account
+//! belongs to one user.
 
 use super::{ManagerError, UserManager};
 use crate::model::{Account, UserId, UserModel};
@@ -11,13 +13,27 @@ use crate::store::{OAuthAccount, OAuthAccountStore, StoreError};
 use crate::user::normalize_email;
 
 /// The hash of a user created through a provider: no password matches it (they log
-/// in through the provider, or set one with a password reset).
+/// in through the provider, or set one with a password reset). A hash starting
+/// with `!` is no usable password (the convention of `/etc/shadow` and Django).
 const NO_PASSWORD: &str = "!oauth";
+
+/// What [`UserManager::oauth_unlink`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Unlinked {
+    /// The provider account is no longer linked to the user.
+    Done,
+    /// No such provider account is linked to the user.
+    NotFound,
+    /// Refused: it is the user's last way in (no usable password, no other
+    /// linked account); they would be locked out.
+    LastSignIn,
+}
 
 /// What a login through a provider may do besides finding a linked account.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct OAuthPolicy {
-    /// Link to the local account of the same, provider-verified e-mail.
+    /// Link to the verified local account of the same, provider-verified e-mail.
     pub associate_by_email: bool,
     /// Make users created through the provider verified, if the provider verified
     /// their e-mail.
@@ -26,8 +42,9 @@ pub struct OAuthPolicy {
 
 impl<U: UserModel> UserManager<U> {
     /// The local user of `identity` at the provider `oauth_name`: the linked one; or
-    /// the one with its e-mail, linked now if `policy` allows and the provider
-    /// verified the e-mail ([`ManagerError::UserAlreadyExists`] otherwise); or a new
+    /// the one with its e-mail, linked now if `policy` allows, the provider
+    /// verified the e-mail and the local account is verified
+    /// ([`ManagerError::UserAlreadyExists`] otherwise); or a new
     /// one of `extra`'s fields, linked
     /// ([`on_after_register`](super::UserEvents::on_after_register)).
     pub async fn oauth_callback(
@@ -66,7 +83,14 @@ impl<U: UserModel> UserManager<U> {
                 return Ok(user);
             }
             if let Some(user) = self.store.get_by_email(&email).await? {
-                if !(policy.associate_by_email && identity.email_verified) {
+                // Linked only when both sides proved the mailbox: the provider
+                // verified the e-mail, and so did the local account. An unverified
+                // local account may be anyone's (registered first with the victim's
+                // address, or changed into it, which unverifies it): linking would
+                // hand the victim's provider login to an account whose password and
+                // sessions the attacker holds (pre-account takeover). FastAPI Users
+                // links either way.
+                if !(policy.associate_by_email && identity.email_verified && user.is_verified()) {
                     return Err(ManagerError::UserAlreadyExists);
                 }
                 match accounts.link(&link(&user)).await {
@@ -152,6 +176,49 @@ impl<U: UserModel> UserManager<U> {
             .on_after_update(user, &super::UserUpdate::default())
             .await;
         Ok(())
+    }
+
+    /// Unlinks the provider account `account_id` at `oauth_name` from `user`,
+    /// unless it is the user's last way in: a user without a usable password (one
+    /// created through a provider that never set one) keeps at least one linked
+    /// account. A concurrent unlink of the other account is caught by checking
+    /// again afterwards and linking this one back.
+    pub async fn oauth_unlink(
+        &self,
+        accounts: &dyn OAuthAccountStore,
+        user: &U,
+        oauth_name: &str,
+        account_id: &str,
+    ) -> Result<Unlinked, ManagerError> {
+        let user_id = user.id().to_string();
+        let linked = accounts.all_of_user(&user_id).await?;
+        let Some(target) = linked
+            .iter()
+            .find(|account| account.oauth_name == oauth_name && account.account_id == account_id)
+            .cloned()
+        else {
+            return Ok(Unlinked::NotFound);
+        };
+        let password = !user.hashed_password().starts_with('!');
+        if !password && linked.len() < 2 {
+            return Ok(Unlinked::LastSignIn);
+        }
+        if !accounts.unlink(oauth_name, account_id, &user_id).await? {
+            return Ok(Unlinked::NotFound);
+        }
+        if !password && accounts.all_of_user(&user_id).await?.is_empty() {
+            // Another request unlinked the other one meanwhile.
+            match accounts.link(&target).await {
+                Ok(()) | Err(StoreError::Duplicate) => return Ok(Unlinked::LastSignIn),
+                Err(error) => return Err(error.into()),
+            }
+        }
+        self.audit()
+            .emit(|| crate::audit::SecurityEvent::AccountUnlinked {
+                user_id,
+                provider: oauth_name.to_owned(),
+            });
+        Ok(Unlinked::Done)
     }
 
     /// Records that `user` can now sign in through `provider`.

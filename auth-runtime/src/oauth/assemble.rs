@@ -142,8 +142,17 @@ impl PendingOAuth {
         let unusable =
             |problem| ConfigError::Mismatch(format!("oauth router `{}`: {problem}", self.route));
         let sealer = self.options.sealer().map_err(unusable)?;
+        // The router as the state names it: a login router's and an associate
+        // router's of one route are two routers.
+        let router = match &self.backend {
+            Some(_) => self.route.clone(),
+            None => format!("associate/{}", self.route),
+        };
         Ok(OAuthRoute {
-            state: self.options.state_codec().map_err(unusable)?,
+            state: self
+                .options
+                .state_codec(&self.client.name, &router)
+                .map_err(unusable)?,
             route: self.route,
             backend: self.backend,
             client: self.client,

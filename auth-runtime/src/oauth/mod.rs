@@ -152,7 +152,10 @@ impl OAuthOptions {
     }
 
     /// A provider account whose e-mail is a local account's is linked to it, only if
-    /// the provider says the e-mail is verified (FastAPI Users links it either way).
+    /// the provider says the e-mail is verified and the local account is verified
+    /// (FastAPI Users links it either way); otherwise the callback answers 400
+    /// `OAUTH_USER_ALREADY_EXISTS`, and the user signs in with their password and
+    /// links the provider through the associate router.
     pub fn associate_by_email(mut self, on: bool) -> Self {
         self.associate_by_email = on;
         self
@@ -216,12 +219,14 @@ impl OAuthOptions {
         self
     }
 
-    /// The state codec of these options' state secrets; why not, when one is
-    /// shorter than 32 bytes.
-    pub(crate) fn state_codec(&self) -> Result<StateCodec, String> {
+    /// The state codec, under these options' state secrets, of the router
+    /// `router` (its path under `/auth/`) of the client `client`; why not, when a
+    /// secret is shorter than 32 bytes.
+    pub(crate) fn state_codec(&self, client: &str, router: &str) -> Result<StateCodec, String> {
         let ring = ring(&self.state_secret, &self.previous_state_secrets)
             .ok_or("a state secret (or a previous one) has fewer than 32 bytes")?;
-        StateCodec::new(&ring).ok_or_else(|| "the state secret is not a usable key".to_owned())
+        StateCodec::new(&ring, client, router)
+            .ok_or_else(|| "the state secret is not a usable key".to_owned())
     }
 
     /// The sealer of these options' token keys, when provider tokens are stored;
@@ -244,6 +249,17 @@ impl OAuthOptions {
     /// HTTPS (a plain-http `public_url` is development on localhost).
     pub(crate) fn secure_cookie(&self) -> bool {
         self.public_url.starts_with("https://")
+    }
+
+    /// The CSRF cookie's name: `__Host-`-prefixed when it is `Secure` (a stated
+    /// divergence from FastAPI Users, whose cookie a sibling subdomain can plant),
+    /// FastAPI Users' name over plain HTTP, where browsers refuse the prefix.
+    pub(crate) fn csrf_cookie_name(&self) -> &'static str {
+        if self.secure_cookie() {
+            state::SECURE_CSRF_COOKIE
+        } else {
+            state::CSRF_COOKIE
+        }
     }
 
     /// The callback URL of the router at `/auth/{route}` (a login router) or

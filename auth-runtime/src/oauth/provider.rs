@@ -44,6 +44,10 @@ pub enum OAuthError {
     /// The ID token does not verify.
     #[error("the ID token is invalid: {0}")]
     IdToken(String),
+    /// The authorization response names another issuer, or none where the provider
+    /// says it always names itself (RFC 9207 §2.4): a mix-up attack.
+    #[error("the authorization response's issuer is not this provider: {0}")]
+    Issuer(String),
 }
 
 /// The provider's tokens for the account (never logged: `Debug` hides them).
@@ -97,6 +101,9 @@ struct Discovery {
     jwks_uri: String,
     #[serde(default)]
     token_endpoint_auth_methods_supported: Vec<String>,
+    /// RFC 9207 §3: the provider names itself in every authorization response.
+    #[serde(default)]
+    authorization_response_iss_parameter_supported: bool,
 }
 
 /// What discovery found, with the keys.
@@ -319,6 +326,37 @@ impl ProviderClient {
         let query = serde_urlencoded::to_string(params).map_err(unavailable)?;
         let separator = if endpoint.contains('?') { '&' } else { '?' };
         Ok(format!("{endpoint}{separator}{query}"))
+    }
+
+    /// Checks the `iss` of an authorization response (RFC 9207 §2.4), before its
+    /// code is redeemed: when present it must be this provider's issuer, by simple
+    /// string comparison (for an OpenID Connect provider the discovered `issuer`;
+    /// for GitHub, which names none, its web URL); when the provider's metadata sets
+    /// `authorization_response_iss_parameter_supported` it must be present. A
+    /// response from another provider (a mix-up attack, RFC 9700 §4.4) is refused.
+    pub(crate) async fn check_issuer(&self, iss: Option<&str>) -> Result<(), OAuthError> {
+        let (expected, required) = match &self.endpoints {
+            Endpoints::Oidc { .. } => {
+                let discovered = self.discovered().await?;
+                let discovery = &discovered.discovery;
+                (
+                    discovery.issuer.clone(),
+                    discovery.authorization_response_iss_parameter_supported,
+                )
+            }
+            Endpoints::GitHub { web, .. } => (web.clone(), false),
+        };
+        match iss {
+            Some(iss) if iss == expected => Ok(()),
+            Some(iss) => Err(OAuthError::Issuer(format!(
+                "`{}`, not `{expected}`",
+                iss.chars().take(200).collect::<String>()
+            ))),
+            None if required => Err(OAuthError::Issuer(
+                "none, though the provider's metadata says it always names itself".into(),
+            )),
+            None => Ok(()),
+        }
     }
 
     /// Redeems the code at the token endpoint (RFC 6749 §4.1.3, with the PKCE

@@ -53,6 +53,12 @@ pub(crate) enum Operation {
     DeleteSessions,
     /// `DELETE /users/me/sessions/{session_id}`.
     DeleteSession,
+    /// `GET /users/me/oauth-accounts`: the provider accounts linked to the user.
+    #[cfg(feature = "oauth")]
+    OAuthAccounts,
+    /// `DELETE /users/me/oauth-accounts/{oauth_name}/{account_id}`: unlink one.
+    #[cfg(feature = "oauth")]
+    DeleteOAuthAccount,
     /// `GET /users/{id}`.
     User,
     /// `PATCH /users/{id}`.
@@ -103,6 +109,10 @@ impl Operation {
             | Self::AssociateAuthorize { .. }
             | Self::AssociateCallback { .. } => HttpMethod::Get,
             Self::CurrentUser | Self::Sessions | Self::User | Self::Jwks => HttpMethod::Get,
+            #[cfg(feature = "oauth")]
+            Self::OAuthAccounts => HttpMethod::Get,
+            #[cfg(feature = "oauth")]
+            Self::DeleteOAuthAccount => HttpMethod::Delete,
             Self::PatchCurrentUser | Self::PatchUser => HttpMethod::Patch,
             Self::DeleteSessions | Self::DeleteSession | Self::DeleteUser => HttpMethod::Delete,
         }
@@ -132,6 +142,10 @@ impl Operation {
             Self::CurrentUser | Self::PatchCurrentUser => "/users/me".into(),
             Self::Sessions | Self::DeleteSessions => "/users/me/sessions".into(),
             Self::DeleteSession => "/users/me/sessions/{session_id}".into(),
+            #[cfg(feature = "oauth")]
+            Self::OAuthAccounts => "/users/me/oauth-accounts".into(),
+            #[cfg(feature = "oauth")]
+            Self::DeleteOAuthAccount => "/users/me/oauth-accounts/{oauth_name}/{account_id}".into(),
             Self::User | Self::PatchUser | Self::DeleteUser => "/users/{id}".into(),
             Self::Jwks => "/.well-known/jwks.json".into(),
         }
@@ -160,6 +174,8 @@ impl Operation {
             | Self::User
             | Self::PatchUser
             | Self::DeleteUser => Switch::Users,
+            #[cfg(feature = "oauth")]
+            Self::OAuthAccounts | Self::DeleteOAuthAccount => Switch::Users,
             Self::Jwks => Switch::Jwks,
         }
     }
@@ -212,6 +228,10 @@ impl fmt::Display for Operation {
             Self::Sessions => f.write_str("users:sessions"),
             Self::DeleteSessions => f.write_str("users:delete_sessions"),
             Self::DeleteSession => f.write_str("users:delete_session"),
+            #[cfg(feature = "oauth")]
+            Self::OAuthAccounts => f.write_str("users:oauth_accounts"),
+            #[cfg(feature = "oauth")]
+            Self::DeleteOAuthAccount => f.write_str("users:delete_oauth_account"),
             Self::User => f.write_str("users:user"),
             Self::PatchUser => f.write_str("users:patch_user"),
             Self::DeleteUser => f.write_str("users:delete_user"),

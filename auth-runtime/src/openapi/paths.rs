@@ -94,8 +94,10 @@ pub(crate) struct Op {
     security: Vec<SecurityRequirement>,
     /// `Some(integer)`: a `{id}` path parameter, an integer or a UUID.
     id_parameter: Option<bool>,
-    /// A `{session_id}` path parameter.
-    session_parameter: bool,
+    /// Path parameters other than `{id}`: name, title, description.
+    path_parameters: Vec<(&'static str, &'static str, &'static str)>,
+    /// What a 404 means, when the route has one.
+    not_found: &'static str,
     /// Optional query parameters, in FastAPI Users' order.
     query: Vec<(&'static str, Query)>,
     /// Whether a request may come without the body.
@@ -152,7 +154,8 @@ impl Op {
             errors: Errors::new(),
             security: Vec::new(),
             id_parameter: None,
-            session_parameter: false,
+            path_parameters: Vec::new(),
+            not_found: "The user does not exist.",
             query: Vec::new(),
             body_optional: false,
         }
@@ -180,7 +183,29 @@ impl Op {
     }
 
     fn session_parameter(mut self) -> Self {
-        self.session_parameter = true;
+        self.path_parameters.push((
+            "session_id",
+            "Session Id",
+            "The session's id, as `GET /users/me/sessions` lists it.",
+        ));
+        self.not_found = "No such live session of the current user.";
+        self
+    }
+
+    /// The `{oauth_name}` and `{account_id}` of a linked provider account.
+    #[cfg(feature = "oauth")]
+    fn oauth_account_parameters(mut self) -> Self {
+        self.path_parameters.push((
+            "oauth_name",
+            "Oauth Name",
+            "The provider (the OAuth client's name), as `GET /users/me/oauth-accounts` lists it.",
+        ));
+        self.path_parameters.push((
+            "account_id",
+            "Account Id",
+            "The provider's id of the account, as `GET /users/me/oauth-accounts` lists it.",
+        ));
+        self.not_found = "No such provider account is linked to the current user.";
         self
     }
 
@@ -244,19 +269,17 @@ impl Op {
                     .schema(Some(schema.title(Some("Id")))),
             );
         }
-        if self.session_parameter {
+        for (name, title, description) in self.path_parameters {
             operation = operation.parameter(
                 ParameterBuilder::new()
-                    .name("session_id")
+                    .name(name)
                     .parameter_in(ParameterIn::Path)
                     .required(Required::True)
-                    .description(Some(
-                        "The session's id, as `GET /users/me/sessions` lists it.",
-                    ))
+                    .description(Some(description))
                     .schema(Some(
                         ObjectBuilder::new()
                             .schema_type(Type::String)
-                            .title(Some("Session Id")),
+                            .title(Some(title)),
                     )),
             );
         }
@@ -315,12 +338,7 @@ impl Op {
             operation = operation.response("403", error_response("Not a superuser.", "Forbidden"));
         }
         if errors.not_found {
-            let what = if self.session_parameter {
-                "No such live session of the current user."
-            } else {
-                "The user does not exist."
-            };
-            operation = operation.response("404", error_response(what, "Not Found"));
+            operation = operation.response("404", error_response(self.not_found, "Not Found"));
         }
         if errors.validation {
             operation = operation.response(
@@ -843,7 +861,7 @@ fn oauth_operations(route: Arc<str>, backend: Arc<str>) -> Vec<Op> {
             Errors::new()
                 .code(ErrorCode::AccessTokenDecodeError, "The state is not this application's.")
                 .code(ErrorCode::AccessTokenAlreadyExpired, "The state expired.")
-                .code(ErrorCode::OAuthInvalidState, "The CSRF cookie is missing or differs, or the state was used.")
+                .code(ErrorCode::OAuthInvalidState, "The CSRF cookie is missing, sent twice or not the one the state was made with (by this router), or the state was used.")
                 .code(ErrorCode::OAuthNotAvailableEmail, "The provider gives no valid e-mail.")
                 .code(ErrorCode::OAuthUserAlreadyExists, "A local account has this e-mail and may not be linked.")
                 .code(ErrorCode::LoginBadCredentials, "The user is inactive.")
@@ -859,7 +877,11 @@ fn oauth_associate_operations(route: Arc<str>, schemes: &[String]) -> Vec<Op> {
         Op::new(Operation::AssociateAuthorize {
             route: Arc::clone(&route),
         })
-        .description("For a logged-in user: the provider's authorization URL and the CSRF cookie.")
+        .description(
+            "For a logged-in user: the provider's authorization URL and the CSRF cookie. With \
+             `require_current_password`, a sign-in of the last five minutes: else 401 \
+             `REAUTHENTICATION_REQUIRED` (`POST /auth/{backend}/reauthenticate`).",
+        )
         .query("scopes", Query::Strings)
         .success(
             200,
@@ -888,7 +910,7 @@ fn oauth_associate_operations(route: Arc<str>, schemes: &[String]) -> Vec<Op> {
                     .code(ErrorCode::AccessTokenAlreadyExpired, "The state expired.")
                     .code(
                         ErrorCode::OAuthInvalidState,
-                        "The CSRF cookie is missing or differs, or the state was used.",
+                        "The CSRF cookie is missing, sent twice or not the one the state was made with (by this router), or the state was used.",
                     )
                     .code(
                         ErrorCode::OAuthNotAvailableEmail,
@@ -900,6 +922,44 @@ fn oauth_associate_operations(route: Arc<str>, schemes: &[String]) -> Vec<Op> {
                     )
                     .unauthorized()
                     .validation(),
+            )
+            .security(schemes),
+    ]
+}
+
+/// warden's own routes over the provider accounts linked to the current user.
+#[cfg(feature = "oauth")]
+fn oauth_account_operations(schemes: &[String]) -> Vec<Op> {
+    vec![
+        Op::new(Operation::OAuthAccounts)
+            .tag(TAG_USERS)
+            .description(
+                "The provider accounts linked to the current user: provider, account id and \
+                 the e-mail the provider gave; never the provider's tokens.",
+            )
+            .success(
+                200,
+                json_array_response("Successful Response", schemas::OAUTH_ACCOUNT_READ),
+            )
+            .errors(Errors::new().unauthorized())
+            .security(schemes),
+        Op::new(Operation::DeleteOAuthAccount)
+            .tag(TAG_USERS)
+            .description(
+                "Unlinks one of the current user's provider accounts. Refused while it is the \
+                 user's last way in (no password, no other linked account): set a password \
+                 first (forgot-password). Another user's or an unknown account: 404.",
+            )
+            .oauth_account_parameters()
+            .success(204, Response::new("Successful Response"))
+            .errors(
+                Errors::new()
+                    .code(
+                        ErrorCode::OAuthAccountLastSignIn,
+                        "It is the user's last way in.",
+                    )
+                    .unauthorized()
+                    .not_found(),
             )
             .security(schemes),
     ]
@@ -942,6 +1002,10 @@ pub(crate) fn operations(spec: &ApiSpec, schemes: &[String]) -> Vec<Op> {
     ops.extend(reset_operations());
     ops.extend(verify_operations());
     ops.extend(users_operations(schemes, spec.integer_ids));
+    #[cfg(feature = "oauth")]
+    if !spec.oauth.is_empty() {
+        ops.extend(oauth_account_operations(schemes));
+    }
     ops.extend(jwks_operations());
     ops.retain(|op| spec.serves(op.operation.switch()));
     for op in &mut ops {

@@ -26,6 +26,7 @@ pub(super) const REQUEST_VERIFY_TOKEN: &str = "RequestVerifyTokenRequest";
 pub(super) const VERIFY: &str = "VerifyRequest";
 pub(super) const JWK_SET: &str = "JwkSet";
 pub(super) const SESSION_READ: &str = "SessionRead";
+pub(super) const OAUTH_ACCOUNT_READ: &str = "OAuthAccountRead";
 pub(super) const OAUTH_AUTHORIZE: &str = "OAuth2AuthorizeResponse";
 pub(super) const REFRESH_REQUEST: &str = "RefreshTokenRequest";
 pub(super) const REAUTHENTICATE_REQUEST: &str = "ReauthenticateRequest";
@@ -361,6 +362,18 @@ struct SessionRead {
     current: bool,
 }
 
+// `OAuthAccountRead`: a provider account linked to the current user.
+#[derive(ToSchema)]
+#[schema(
+    description = "A provider account linked to the user: FastAPI Users' `oauth_account` row without the provider's tokens."
+)]
+#[allow(dead_code)]
+struct OAuthAccountRead {
+    oauth_name: String,
+    account_id: String,
+    account_email: String,
+}
+
 // `RefreshTokenRequest`.
 #[derive(ToSchema)]
 #[schema(
@@ -442,6 +455,12 @@ pub(super) fn components(spec: &ApiSpec) -> Vec<(&'static str, RefOr<Schema>)> {
         named::<RefreshTokenRequest>(REFRESH_REQUEST),
     ));
     schemas.push((REAUTHENTICATE_REQUEST, reauthenticate_request().into()));
+    if spec.users && !spec.oauth.is_empty() {
+        schemas.push((
+            OAUTH_ACCOUNT_READ,
+            named::<OAuthAccountRead>(OAUTH_ACCOUNT_READ),
+        ));
+    }
     if !spec.oauth.is_empty() {
         schemas.push((
             OAUTH_AUTHORIZE,

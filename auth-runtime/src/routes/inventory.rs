@@ -127,6 +127,16 @@ fn handler<U: UserModel>(operation: &Operation) -> (&'static str, MethodRouter<W
             "end one of the current user's sessions",
             delete(sessions::end::<U>),
         ),
+        #[cfg(feature = "oauth")]
+        Operation::OAuthAccounts => (
+            "the provider accounts linked to the current user",
+            get(super::oauth::linked_accounts::<U>),
+        ),
+        #[cfg(feature = "oauth")]
+        Operation::DeleteOAuthAccount => (
+            "unlink one of the current user's provider accounts",
+            delete(super::oauth::unlink_account::<U>),
+        ),
         Operation::User => ("a user (superuser)", get(users::get_user::<U>)),
         Operation::PatchUser => ("update a user (superuser)", patch(users::patch_user::<U>)),
         Operation::DeleteUser => ("delete a user (superuser)", delete(users::delete_user::<U>)),
@@ -403,7 +413,8 @@ mod tests {
     #[test]
     fn every_operation_has_one_route_handler_and_document_entry() {
         let routes = entries::<User>(&spec());
-        let oauth = if cfg!(feature = "oauth") { 4 } else { 0 };
+        // Two OAuth routers (4 routes) and the linked-accounts routes (2).
+        let oauth = if cfg!(feature = "oauth") { 4 + 2 } else { 0 };
         assert_eq!(routes.len(), 2 * 4 + oauth + 1 + 2 + 2 + 8 + 1);
         let names: BTreeSet<String> = routes
             .iter()

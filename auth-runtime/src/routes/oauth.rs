@@ -15,14 +15,21 @@ use crate::error::{ApiError, ErrorCode};
 use crate::manager::{ManagerError, OAuthPolicy};
 use crate::model::UserModel;
 use crate::oauth::OAuthError;
-use crate::oauth::state::{CSRF_COOKIE, STATE_LIFETIME};
+use crate::oauth::state::STATE_LIFETIME;
 use crate::signin::Proof;
 use crate::warden::Warden;
 
-fn csrf_cookie(value: &str, max_age: i64, secure: bool) -> HeaderValue {
-    let secure = if secure { "; Secure" } else { "" };
+/// The CSRF cookie of `oauth`'s router holding `value`: `__Host-`-prefixed when
+/// `Secure` (see [`OAuthOptions::csrf_cookie_name`](crate::oauth::OAuthOptions)).
+fn csrf_cookie(oauth: &crate::oauth::OAuthRoute, value: &str, max_age: i64) -> HeaderValue {
+    let name = oauth.options.csrf_cookie_name();
+    let secure = if oauth.options.secure_cookie() {
+        "; Secure"
+    } else {
+        ""
+    };
     HeaderValue::from_str(&format!(
-        "{CSRF_COOKIE}={value}; HttpOnly; Max-Age={max_age}; Path=/; SameSite=lax{secure}"
+        "{name}={value}; HttpOnly; Max-Age={max_age}; Path=/; SameSite=lax{secure}"
     ))
     .unwrap_or_else(|_| HeaderValue::from_static("fastapiusersoauthcsrf=; Max-Age=0; Path=/"))
 }
@@ -39,9 +46,21 @@ pub(crate) async fn authorize<U: UserModel>(
     let oauth = warden
         .oauth_route(route, associate)
         .ok_or_else(ApiError::internal)?;
-    // The associate router's state names the user it was asked for.
+    // The associate router's state names the user it was asked for. Linking adds
+    // a way into the account that outlives a password reset and "log out
+    // everywhere": where credential changes need the current password, it needs a
+    // fresh sign-in (ASVS 6.2.3; RFC 9470's step-up, answered like any refusal of
+    // it), so that a briefly stolen token cannot plant one.
     let sub = if associate {
-        Some(current(&warden, &headers).await?.id().to_string())
+        let fresh = warden
+            .requires_current_password()
+            .then_some(ASSOCIATE_FRESH_SECONDS);
+        Some(
+            current(&warden, &axum::http::Method::GET, &headers, fresh)
+                .await?
+                .id()
+                .to_string(),
+        )
     } else {
         None
     };
@@ -59,36 +78,51 @@ pub(crate) async fn authorize<U: UserModel>(
     if oauth.client.is_oidc() && !scopes.iter().any(|scope| scope == "openid") {
         scopes.insert(0, "openid".into());
     }
-    let (state, csrf) = oauth.state.issue(sub)?;
+    let (state, secret) = oauth.state.issue(sub)?;
     let url = oauth
         .client
         .authorization_url(
             &oauth.callback_url(),
             &state,
-            &oauth.state.challenge(&csrf),
-            &oauth.state.nonce(&csrf),
+            &oauth.state.challenge(&secret),
+            &oauth.state.nonce(&secret),
             &scopes,
         )
         .await
         .map_err(|error| provider_error(&oauth.client.name, error))?;
+    // The cookie's secret is base64url text (`random::urlsafe`).
+    let secret = std::str::from_utf8(secret.expose()).map_err(|_| ApiError::internal())?;
     let mut response = Json(json!({ "authorization_url": url })).into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
-        csrf_cookie(&csrf, STATE_LIFETIME, oauth.options.secure_cookie()),
+        csrf_cookie(oauth, secret, STATE_LIFETIME),
     );
     Ok(response)
 }
 
-/// The associate router's user: active, and verified when the warden requires it
-/// (FastAPI Users' `requires_verification`).
-async fn current<U: UserModel>(warden: &Warden<U>, headers: &HeaderMap) -> Result<U, ApiError> {
+/// How recent a sign-in the associate authorize route needs with
+/// [`require_current_password`](crate::WardenBuilder::require_current_password):
+/// five minutes, as a step-up guard's usual `fresh = 300`.
+pub(crate) const ASSOCIATE_FRESH_SECONDS: u32 = 300;
+
+/// The current user of the associate router and of `/users/me/oauth-accounts`:
+/// active, verified when the warden requires it (FastAPI Users'
+/// `requires_verification`), signed in within `fresh` seconds when given; a cookie
+/// transport's request that changes state (`method`) passes the CSRF check.
+async fn current<U: UserModel>(
+    warden: &Warden<U>,
+    method: &axum::http::Method,
+    headers: &HeaderMap,
+    fresh: Option<u32>,
+) -> Result<U, ApiError> {
     let access = crate::authn::Access::ACTIVE.and(crate::authn::Access {
         verified: warden.requires_verification(),
+        fresh,
         ..crate::authn::Access::ANY
     });
     Ok(warden
         .authenticator()
-        .authorize(&axum::http::Method::GET, headers, None, access)
+        .authorize(method, headers, None, access)
         .await?
         .user)
 }
@@ -105,16 +139,28 @@ fn provider_error(client: &str, error: OAuthError) -> ApiError {
     }
 }
 
-/// The value of the CSRF cookie.
-fn cookie(headers: &HeaderMap) -> Option<&str> {
-    headers
+/// The value of the cookie `name`; `Err` when the request carries it more than once:
+/// a browser sends two only when someone else (a sibling subdomain, a script, a
+/// man in the middle over plain HTTP) planted one beside ours (cookie tossing),
+/// and which of the two the browser lists first is up to it (RFC 6265 §5.4).
+fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Result<Option<&'h str>, ApiError> {
+    let mut found = headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == CSRF_COOKIE)
-        .map(|(_, value)| value)
+        .filter(|(cookie, _)| *cookie == name)
+        .map(|(_, value)| value);
+    let first = found.next();
+    if found.next().is_some() {
+        tracing::warn!(
+            cookie = name,
+            "a request carries the OAuth CSRF cookie twice"
+        );
+        return Err(ApiError::code(ErrorCode::OAuthInvalidState));
+    }
+    Ok(first)
 }
 
 /// The state, the cookie and the provider's answer, checked in that order (the code
@@ -151,17 +197,26 @@ async fn identity_of<U: UserModel>(
     let state = query
         .get("state")
         .ok_or_else(|| ApiError::code(ErrorCode::AccessTokenDecodeError))?;
-    let state = oauth.state.read(state, cookie(headers))?;
+    let state = oauth
+        .state
+        .read(state, cookie(headers, oauth.options.csrf_cookie_name())?)?;
     // A login state at the associate callback, another user's state, or an
     // associate state at the login callback: 400 (FastAPI Users: a 500 or a login).
     let expected = user.map(|user| user.id().to_string());
     if state.sub != expected {
         return Err(bad_request());
     }
-    // Each state works once, on whichever instance it comes back to.
+    // RFC 9207: the response comes from the provider the request went to.
+    oauth
+        .client
+        .check_issuer(query.get("iss").map(String::as_str))
+        .await
+        .map_err(|error| provider_error(&oauth.client.name, error))?;
+    // Each state works once, on whichever instance it comes back to (keyed by the
+    // public hash: the cookie's secret is never stored).
     if oauth
         .spent
-        .hit(&format!("oauth-state:{}", state.csrf), state.exp)
+        .hit(&format!("oauth-state:{}", state.binding), state.exp)
         .await?
         > 1
     {
@@ -218,10 +273,9 @@ fn oauth_accounts<U: UserModel>(
 
 /// Appends the header that clears the CSRF cookie: a state works once.
 fn clear_cookie(oauth: &crate::oauth::OAuthRoute, response: &mut Response) {
-    response.headers_mut().append(
-        header::SET_COOKIE,
-        csrf_cookie("", 0, oauth.options.secure_cookie()),
-    );
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, csrf_cookie(oauth, "", 0));
 }
 
 /// `GET /auth/{name}/callback?code=...&state=...`: the backend's login response (a
@@ -279,7 +333,7 @@ pub(crate) async fn associate_callback<U: UserModel>(
     let oauth = warden
         .oauth_route(route, true)
         .ok_or_else(ApiError::internal)?;
-    let user = current(&warden, &headers).await?;
+    let user = current(&warden, &axum::http::Method::GET, &headers, None).await?;
     let identity = identity_of(oauth, &query, &headers, Some(&user)).await?;
     let accounts = oauth_accounts(&warden)?;
     warden
@@ -296,6 +350,53 @@ pub(crate) async fn associate_callback<U: UserModel>(
     let mut response = Json(user).into_response();
     clear_cookie(oauth, &mut response);
     Ok(response)
+}
+
+/// `GET /users/me/oauth-accounts`: the provider accounts linked to the current
+/// user, by provider and account id, never with the provider's tokens.
+pub(crate) async fn linked_accounts<U: UserModel>(
+    State(warden): State<Warden<U>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let user = current(&warden, &axum::http::Method::GET, &headers, None).await?;
+    let accounts = oauth_accounts(&warden)?
+        .all_of_user(&user.id().to_string())
+        .await?;
+    let listed: Vec<serde_json::Value> = accounts
+        .iter()
+        .map(|account| {
+            json!({
+                "oauth_name": account.oauth_name,
+                "account_id": account.account_id,
+                "account_email": account.account_email,
+            })
+        })
+        .collect();
+    Ok(Json(listed).into_response())
+}
+
+/// `DELETE /users/me/oauth-accounts/{oauth_name}/{account_id}`: 204; 404 for an
+/// account not linked to the current user (another user's included: whose it is
+/// is not told); 400 `OAUTH_ACCOUNT_LAST_SIGN_IN` for the user's last way in.
+pub(crate) async fn unlink_account<U: UserModel>(
+    State(warden): State<Warden<U>>,
+    axum::extract::Path((oauth_name, account_id)): axum::extract::Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let user = current(&warden, &axum::http::Method::DELETE, &headers, None).await?;
+    let accounts = oauth_accounts(&warden)?;
+    match warden
+        .manager()
+        .oauth_unlink(accounts.as_ref(), &user, &oauth_name, &account_id)
+        .await
+        .map_err(super::users::internal)?
+    {
+        crate::manager::Unlinked::Done => Ok(axum::http::StatusCode::NO_CONTENT.into_response()),
+        crate::manager::Unlinked::LastSignIn => {
+            Err(warden.error(ErrorCode::OAuthAccountLastSignIn))
+        }
+        _ => Err(ApiError::not_found()),
+    }
 }
 
 /// A query string's pairs; an unreadable one reads as empty (the route then answers

@@ -11,7 +11,7 @@
 //!
 //! It panics, naming the case, at the first behaviour that differs.
 
-use super::{StoreError, UserStore};
+use super::{OAuthAccount, OAuthAccountStore, StoreError, UserStore};
 use crate::model::{Account, UserId, UserModel};
 
 /// A new user named `name`: it logs in with `name@example.com` (a model logging in
@@ -154,4 +154,64 @@ pub async fn check<U: UserModel>(store: &dyn UserStore<U>, extra: impl Fn(&str) 
         .await
         .expect("a deleted user's login is free again");
     assert_ne!(again.id(), alice.id());
+    if let Some(accounts) = store.oauth_accounts() {
+        oauth_accounts(
+            accounts.as_ref(),
+            &alice.id().to_string(),
+            &again.id().to_string(),
+        )
+        .await;
+    }
+}
+
+/// The `oauth_account` table's behaviour, for a store that keeps one: `alice` and
+/// `bob` are ids of stored users.
+async fn oauth_accounts(accounts: &dyn OAuthAccountStore, alice: &str, bob: &str) {
+    let link = |name: &str, id: &str, user: &str| {
+        OAuthAccount::new(name, id, format!("{id}@example.com"), user)
+    };
+    for (name, id, user) in [
+        ("oidc", "a-2", alice),
+        ("github", "a-1", alice),
+        ("oidc", "b-1", bob),
+    ] {
+        accounts.link(&link(name, id, user)).await.expect("link");
+    }
+    assert!(
+        matches!(
+            accounts.link(&link("oidc", "a-2", bob)).await,
+            Err(StoreError::Duplicate)
+        ),
+        "one provider account, one user"
+    );
+    let listed = async |user: &str| -> Vec<(String, String)> {
+        accounts
+            .all_of_user(user)
+            .await
+            .expect("all_of_user")
+            .into_iter()
+            .map(|account| (account.oauth_name, account.account_id))
+            .collect()
+    };
+    let pair = |name: &str, id: &str| (name.to_owned(), id.to_owned());
+    assert_eq!(
+        listed(alice).await,
+        [pair("github", "a-1"), pair("oidc", "a-2")],
+        "a user's accounts, by provider and account id"
+    );
+    assert!(
+        !accounts.unlink("oidc", "b-1", alice).await.expect("unlink"),
+        "another user's account is not unlinked"
+    );
+    assert_eq!(listed(bob).await, [pair("oidc", "b-1")]);
+    assert!(accounts.unlink("oidc", "a-2", alice).await.expect("unlink"));
+    assert!(
+        !accounts.unlink("oidc", "a-2", alice).await.expect("unlink"),
+        "unlinked once"
+    );
+    assert_eq!(
+        accounts.user_of("oidc", "a-2").await.expect("user_of"),
+        None
+    );
+    assert_eq!(listed(alice).await, [pair("github", "a-1")]);
 }

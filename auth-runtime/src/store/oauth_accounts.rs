@@ -88,6 +88,36 @@ pub trait OAuthAccountStore: Send + Sync + 'static {
         oauth_name: &str,
         user_id: &str,
     ) -> Result<Option<OAuthAccount>, StoreError>;
+    /// Every provider account linked to the user, by provider and account id.
+    async fn all_of_user(&self, user_id: &str) -> Result<Vec<OAuthAccount>, StoreError>;
+    /// Unlinks the provider account `account_id` at `oauth_name` if it is the
+    /// user's; whether it was.
+    async fn unlink(
+        &self,
+        oauth_name: &str,
+        account_id: &str,
+        user_id: &str,
+    ) -> Result<bool, StoreError>;
+}
+
+/// An `oauth_account` row as the SQL stores read it.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+type Row = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<i64>,
+);
+
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+fn from_row(
+    (oauth_name, account_id, account_email, user_id, access, refresh, expires): Row,
+) -> OAuthAccount {
+    OAuthAccount::new(oauth_name, account_id, account_email, user_id)
+        .tokens(access, refresh, expires)
 }
 
 /// The table, its indexes, and the unique index warden adds.
@@ -114,7 +144,7 @@ fn link_error(error: sqlx::Error) -> StoreError {
 
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 macro_rules! sql_oauth_accounts {
-    ($name:ident, $pool:ty, user_of: $user_of:expr, link: $link:expr, update: $update:expr, of_user: $of_user:expr) => {
+    ($name:ident, $pool:ty, user_of: $user_of:expr, link: $link:expr, update: $update:expr, of_user: $of_user:expr, all_of_user: $all_of_user:expr, unlink: $unlink:expr) => {
         /// `oauth_account` in the store's database.
         #[derive(Debug, Clone)]
         pub(crate) struct $name {
@@ -172,26 +202,38 @@ macro_rules! sql_oauth_accounts {
                 oauth_name: &str,
                 user_id: &str,
             ) -> Result<Option<OAuthAccount>, StoreError> {
-                let row: Option<(
-                    String,
-                    String,
-                    String,
-                    String,
-                    String,
-                    Option<String>,
-                    Option<i64>,
-                )> = sqlx::query_as($of_user)
+                let row: Option<Row> = sqlx::query_as($of_user)
                     .bind(oauth_name)
                     .bind(user_id)
                     .fetch_optional(&self.pool)
                     .await
                     .map_err(db)?;
-                Ok(row.map(
-                    |(oauth_name, account_id, account_email, user_id, access, refresh, expires)| {
-                        OAuthAccount::new(oauth_name, account_id, account_email, user_id)
-                            .tokens(access, refresh, expires)
-                    },
-                ))
+                Ok(row.map(from_row))
+            }
+
+            async fn all_of_user(&self, user_id: &str) -> Result<Vec<OAuthAccount>, StoreError> {
+                let rows: Vec<Row> = sqlx::query_as($all_of_user)
+                    .bind(user_id)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(db)?;
+                Ok(rows.into_iter().map(from_row).collect())
+            }
+
+            async fn unlink(
+                &self,
+                oauth_name: &str,
+                account_id: &str,
+                user_id: &str,
+            ) -> Result<bool, StoreError> {
+                let done = sqlx::query($unlink)
+                    .bind(oauth_name)
+                    .bind(account_id)
+                    .bind(user_id)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db)?;
+                Ok(done.rows_affected() > 0)
             }
         }
     };
@@ -209,7 +251,12 @@ sql_oauth_accounts!(
         expires_at = ? WHERE oauth_name = ? AND account_id = ?",
     of_user: "SELECT oauth_name, account_id, account_email, CAST(user_id AS TEXT), access_token, \
         refresh_token, expires_at FROM oauth_account WHERE oauth_name = ? AND CAST(user_id AS TEXT) = ? \
-        LIMIT 1"
+        LIMIT 1",
+    all_of_user: "SELECT oauth_name, account_id, account_email, CAST(user_id AS TEXT), access_token, \
+        refresh_token, expires_at FROM oauth_account WHERE CAST(user_id AS TEXT) = ? \
+        ORDER BY oauth_name, account_id",
+    unlink: "DELETE FROM oauth_account WHERE oauth_name = ? AND account_id = ? \
+        AND CAST(user_id AS TEXT) = ?"
 );
 
 #[cfg(feature = "postgres")]
@@ -229,7 +276,12 @@ sql_oauth_accounts!(
         expires_at = $4 WHERE oauth_name = $5 AND account_id = $6",
     of_user: "SELECT oauth_name, account_id, account_email, user_id::text, access_token, \
         refresh_token, expires_at::bigint FROM oauth_account WHERE oauth_name = $1 \
-        AND user_id::text = $2 LIMIT 1"
+        AND user_id::text = $2 LIMIT 1",
+    all_of_user: "SELECT oauth_name, account_id, account_email, user_id::text, access_token, \
+        refresh_token, expires_at::bigint FROM oauth_account WHERE user_id::text = $1 \
+        ORDER BY oauth_name, account_id",
+    unlink: "DELETE FROM oauth_account WHERE oauth_name = $1 AND account_id = $2 \
+        AND user_id::text = $3"
 );
 
 /// `oauth_account` in memory, for the memory store.
@@ -295,5 +347,35 @@ impl OAuthAccountStore for MemoryOAuthAccounts {
             .values()
             .find(|account| account.oauth_name == oauth_name && account.user_id == user_id)
             .cloned())
+    }
+
+    async fn all_of_user(&self, user_id: &str) -> Result<Vec<OAuthAccount>, StoreError> {
+        let mut accounts: Vec<OAuthAccount> = self
+            .lock()
+            .values()
+            .filter(|account| account.user_id == user_id)
+            .cloned()
+            .collect();
+        accounts
+            .sort_by(|a, b| (&a.oauth_name, &a.account_id).cmp(&(&b.oauth_name, &b.account_id)));
+        Ok(accounts)
+    }
+
+    async fn unlink(
+        &self,
+        oauth_name: &str,
+        account_id: &str,
+        user_id: &str,
+    ) -> Result<bool, StoreError> {
+        let mut accounts = self.lock();
+        let key = (oauth_name.to_owned(), account_id.to_owned());
+        if accounts
+            .get(&key)
+            .is_some_and(|account| account.user_id == user_id)
+        {
+            accounts.remove(&key);
+            return Ok(true);
+        }
+        Ok(false)
     }
 }
