@@ -19,7 +19,7 @@ async fn check_upgraded(db: &Db, store: impl UserStore + Clone) {
     assert_eq!(
         db.strings("SELECT CAST(version AS TEXT) FROM warden_schema ORDER BY version")
             .await,
-        ["1", "2"]
+        ["1", "2", "3"]
     );
     // The first release's session is read with its login as its last sign-in.
     let old = db
@@ -83,7 +83,7 @@ async fn a_sqlite_database_of_the_first_release_upgrades_in_place() {
         Db::Sqlite(again.pool().clone())
             .strings("SELECT CAST(version AS TEXT) FROM warden_schema ORDER BY version")
             .await,
-        ["1", "2"]
+        ["1", "2", "3"]
     );
 }
 
@@ -127,6 +127,6 @@ async fn a_postgres_database_of_the_first_release_upgrades_in_place() {
     assert_eq!(
         db.strings("SELECT CAST(version AS TEXT) FROM warden_schema ORDER BY version")
             .await,
-        ["1", "2"]
+        ["1", "2", "3"]
     );
 }

@@ -141,17 +141,29 @@ impl Ongoing {
 pub(crate) enum Step {
     /// A new login, proved so.
     Start(Proof),
-    /// A refresh of this session.
-    Continue(Ongoing),
+    /// A refresh of this session, by what the client presented.
+    Continue(Ongoing, Via),
     /// A re-authentication of this session, proved so.
     Reauthenticate(Ongoing, Proof),
+}
+
+/// What a refresh presented.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Via {
+    /// A refresh token (RFC 6749 §6): answered with the next one of its chain.
+    RefreshToken,
+    /// A valid access token (FastAPI Users' recipe): answered with an access token
+    /// only. Were it to buy a refresh token too, anyone holding an access token for
+    /// a moment could start a refresh chain of their own beside the client's
+    /// (RFC 9700 §4.14: refresh tokens are issued at the login, then rotated).
+    AccessToken,
 }
 
 impl Step {
     fn kind(&self) -> SignInKind {
         match self {
             Self::Start(_) => SignInKind::Start,
-            Self::Continue(_) => SignInKind::Continue,
+            Self::Continue(..) => SignInKind::Continue,
             Self::Reauthenticate(..) => SignInKind::Reauthenticate,
         }
     }
@@ -243,6 +255,7 @@ async fn grant<U: UserModel>(
     let sessions = warden.manager().sessions();
     let now = sessions.clock().now();
     let kind = step.kind();
+    let chains = !matches!(step, Step::Continue(_, Via::AccessToken));
     // The session the tokens will name, and whether the strategy's session must be
     // recorded (a new one, or an opaque token's own).
     let (ongoing, amr, user_agent) = match step {
@@ -257,7 +270,7 @@ async fn grant<U: UserModel>(
             proof.amr(),
             user_agent(headers),
         ),
-        Step::Continue(ongoing) => {
+        Step::Continue(ongoing, _) => {
             if ongoing.expires_at.is_some_and(|end| end <= now) {
                 return Err(Failure::Refused(Refusal::Denied));
             }
@@ -320,7 +333,7 @@ async fn grant<U: UserModel>(
         sessions.open(record).await?;
     }
     let refresh = match (entry.sessions.refresh, &issued.session) {
-        (Some(seconds), Some(session)) => {
+        (Some(seconds), Some(session)) if chains => {
             let end = now.saturating_add(i64::try_from(seconds).unwrap_or(i64::MAX));
             let end = ongoing.expires_at.map_or(end, |cap| end.min(cap));
             Some(sessions.issue_refresh(session, end).await?)

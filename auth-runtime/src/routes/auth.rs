@@ -15,7 +15,7 @@ use crate::model::UserId;
 use crate::model::UserModel;
 use crate::password::MAX_PASSWORD_BYTES;
 use crate::session::Admission;
-use crate::signin::{Ongoing, Proof, Refusal, Request, Step, sign_in};
+use crate::signin::{Ongoing, Proof, Refusal, Request, Step, Via, sign_in};
 use crate::user::{MAX_EMAIL_LEN, normalize_email};
 use crate::warden::Warden;
 
@@ -334,7 +334,9 @@ pub(crate) async fn logout<U: UserModel>(
 /// `{"refresh_token": ...}`) on a backend that issues them: the token is used up
 /// and a new pair answered; a token used before ends its whole session. Without
 /// one: FastAPI Users' recipe, a valid access token buys a fresh one of the same
-/// login, which keeps its sign-in time and never outlives the maximum session age.
+/// login (on every strategy, opaque ones included: logging out either ends both),
+/// which keeps its sign-in time and never outlives the maximum session age, and
+/// never a refresh token (a parallel chain).
 pub(crate) async fn refresh<U: UserModel>(
     warden: Warden<U>,
     backend: Arc<str>,
@@ -362,7 +364,7 @@ pub(crate) async fn refresh<U: UserModel>(
         &warden,
         &backend,
         &found.user,
-        Step::Continue(ongoing),
+        Step::Continue(ongoing, Via::AccessToken),
         &request,
     )
     .await
@@ -400,7 +402,7 @@ async fn refresh_grant<U: UserModel>(
         warden,
         backend,
         &user,
-        Step::Continue(Ongoing::of(&session)),
+        Step::Continue(Ongoing::of(&session), Via::RefreshToken),
         request,
     )
     .await

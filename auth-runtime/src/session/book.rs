@@ -314,6 +314,10 @@ impl Sessions {
                         expires_at: *expires_at,
                     });
                 }
+                // A session the token names itself and that is not found: its
+                // row was purged or lost (a restored backup), so the session may
+                // have ended; admitting the token would undo that end (fail-open).
+                Entry::Absent if info.session_required => return Ok(Admission::Refused),
                 Entry::Absent => {}
             }
         }

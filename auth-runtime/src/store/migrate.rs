@@ -40,6 +40,12 @@ pub(crate) const STEPS: &[Step] = &[
         },
         hint: "",
     },
+    Step {
+        version: 3,
+        name: "opaque access tokens name their login's session (a refresh continues it)",
+        sql: |_, _| crate::store::access_tokens::SESSION_TABLE.to_owned(),
+        hint: "",
+    },
 ];
 
 /// The newest version this build knows.
@@ -127,8 +133,8 @@ mod tests {
     #[test]
     fn a_database_is_brought_up_from_where_it_is() {
         let versions = |current| pending(current).map(|s| s.version).collect::<Vec<_>>();
-        assert_eq!(versions(None), [1, 2]);
-        assert_eq!(versions(Some(1)), [2]);
+        assert_eq!(versions(None), [1, 2, 3]);
+        assert_eq!(versions(Some(1)), [2, 3]);
         assert!(versions(Some(LATEST)).is_empty());
         assert!(versions(Some(LATEST + 1)).is_empty());
     }

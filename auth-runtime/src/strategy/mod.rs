@@ -18,7 +18,7 @@ mod redis;
 pub use crate::store::AccessTokenStore;
 pub use database::DatabaseStrategy;
 #[cfg(feature = "redis")]
-pub use redis::{KEY_PREFIX, RedisStrategy};
+pub use redis::{KEY_PREFIX, RedisStrategy, SESSION_KEY_PREFIX};
 
 /// A new opaque token: 256 random bits, base64url (43 characters), as FastAPI
 /// Users' `secrets.token_urlsafe()`.
@@ -42,9 +42,16 @@ fn plausible_token(token: &str) -> bool {
 pub struct TokenInfo {
     /// The user id, as text (the JWT `sub`).
     pub subject: String,
-    /// The session the token belongs to (the JWT `sid`; an opaque token's hash):
-    /// ending the session ends the token.
+    /// The session the token belongs to (the JWT `sid`; the login an opaque token
+    /// was issued in, else its own hash): ending the session ends the token.
     pub session: Option<String>,
+    /// Whether the token itself names `session` (a JWT's `sid`, an opaque token
+    /// recorded with its login), so that a session of that id that is not found
+    /// refuses it: an end must not be undone by the row's loss (a purge, a
+    /// restored backup). `false` for a session id warden derived from an opaque
+    /// token it holds no login of (FastAPI Users' own), which is then judged by its
+    /// user's cut-off.
+    pub session_required: bool,
     /// When the token was issued (Unix seconds), if known: a token without a
     /// session is refused if it was issued before its user's tokens were cut off.
     pub issued_at: Option<i64>,
@@ -62,15 +69,27 @@ impl TokenInfo {
         Self {
             subject: subject.into(),
             session: None,
+            session_required: false,
             issued_at: None,
             auth_time: None,
             amr: Arc::from([]),
         }
     }
 
-    /// Belonging to session `id`.
+    /// Belonging to session `id`, which it names itself: refused if no such
+    /// session is found.
     pub fn in_session(mut self, id: impl Into<String>) -> Self {
         self.session = Some(id.into());
+        self.session_required = true;
+        self
+    }
+
+    /// Perhaps belonging to session `id`, derived from the token (an opaque
+    /// token's hash, the session an earlier warden recorded for it): if there is
+    /// none, the token is judged as one without a session.
+    pub fn in_derived_session(mut self, id: impl Into<String>) -> Self {
+        self.session = Some(id.into());
+        self.session_required = false;
         self
     }
 
@@ -313,6 +332,7 @@ fn info_of(claims: crate::token::VerifiedClaims, lifetime: Lifetime) -> TokenInf
     });
     TokenInfo {
         subject: claims.sub,
+        session_required: claims.sid.is_some(),
         session: claims.sid,
         issued_at,
         auth_time: claims.auth_time,
