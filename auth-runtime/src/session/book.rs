@@ -274,7 +274,10 @@ impl Sessions {
     /// Whether a token that its strategy accepted is still good: its session lives
     /// and is the subject's, or it names no session and was not issued before the
     /// subject's last cut-off. A token with neither a session nor an issue time is
-    /// its strategy's alone to end (its storage is its state).
+    /// its strategy's alone to end (its storage is its state). A token that names
+    /// its session itself (a JWT's `sid`) is refused when that session is not
+    /// found, and a token without an issue time of its own (FastAPI Users' JWTs)
+    /// by any cut-off of its user.
     pub async fn admit(&self, info: &TokenInfo) -> Result<Admission, StoreError> {
         let now = self.clock.now();
         if let Some(id) = &info.session {
@@ -321,10 +324,12 @@ impl Sessions {
                 Entry::Absent => {}
             }
         }
-        if info.issued_at.is_none() {
+        if info.issued_at.is_none() && !info.undated {
             return Ok(Admission::Sessionless);
         }
         Ok(match self.cutoff(&info.subject).await? {
+            // An undated token cannot show it was issued after the cut-off.
+            Some(_) if info.undated => Admission::Refused,
             Some(cutoff) if info.issued_at.is_some_and(|issued| issued <= cutoff) => {
                 Admission::Refused
             }

@@ -55,6 +55,12 @@ pub struct TokenInfo {
     /// When the token was issued (Unix seconds), if known: a token without a
     /// session is refused if it was issued before its user's tokens were cut off.
     pub issued_at: Option<i64>,
+    /// The token carries no issue time of its own (FastAPI Users' JWTs have no
+    /// `iat`): `issued_at` is only an estimate (one lifetime of this backend
+    /// before `exp`, while FastAPI Users' lifetime may have been longer), so any
+    /// cut-off of its user refuses it: a token still valid at the cut-off may
+    /// have been issued before it.
+    pub undated: bool,
     /// When the user last proved who they are, if the token says (the JWT
     /// `auth_time`): what `fresh = N` guards measure.
     pub auth_time: Option<i64>,
@@ -71,6 +77,7 @@ impl TokenInfo {
             session: None,
             session_required: false,
             issued_at: None,
+            undated: false,
             auth_time: None,
             amr: Arc::from([]),
         }
@@ -321,8 +328,9 @@ impl CachedJwt {
     }
 }
 
-/// What a verified JWT says. A token without `iat` (FastAPI Users' layout) was
-/// issued one lifetime before its `exp`.
+/// What a verified JWT says. A token without `iat` (FastAPI Users' layout) is
+/// undated: taken as issued one lifetime before its `exp` where a start is needed
+/// (a refresh's session), but cut off by any cut-off of its user.
 fn info_of(claims: crate::token::VerifiedClaims, lifetime: Lifetime) -> TokenInfo {
     let issued_at = claims.iat.or(match (claims.exp, lifetime) {
         (Some(exp), Lifetime::Seconds(seconds)) => {
@@ -334,6 +342,7 @@ fn info_of(claims: crate::token::VerifiedClaims, lifetime: Lifetime) -> TokenInf
         subject: claims.sub,
         session_required: claims.sid.is_some(),
         session: claims.sid,
+        undated: claims.iat.is_none(),
         issued_at,
         auth_time: claims.auth_time,
         amr: claims.amr.into(),
