@@ -55,6 +55,13 @@ pub trait AccessTokenStore: Send + Sync + 'static {
     ) -> Result<Option<StoredToken>, StoreError>;
     /// Deletes `token`.
     async fn delete(&self, token: &str) -> Result<(), StoreError>;
+    /// Deletes the tokens created before `before` (Unix seconds), and what warden
+    /// keeps beside them: FastAPI Users never deletes an expired row. The default
+    /// keeps everything.
+    async fn purge(&self, before: i64) -> Result<(), StoreError> {
+        let _ = before;
+        Ok(())
+    }
 }
 
 /// The table tying warden's access tokens to their login (schema step 3): keyed by
@@ -93,7 +100,8 @@ macro_rules! sql_access_tokens {
         map: $map:expr,
         find: $find:expr,
         delete: $delete:expr,
-        unmap: $unmap:expr
+        unmap: $unmap:expr,
+        purge: $purge:expr
     ) => {
         /// `accesstoken` in the store's database.
         #[derive(Debug, Clone)]
@@ -163,6 +171,22 @@ macro_rules! sql_access_tokens {
                     .map_err(db)?;
                 tx.commit().await.map_err(db)
             }
+
+            async fn purge(&self, before: i64) -> Result<(), StoreError> {
+                // Through `created_at`'s index, in one statement each: no lock is
+                // held across them.
+                sqlx::query($purge)
+                    .bind(before)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db)?;
+                sqlx::query("DELETE FROM warden_access_token_session WHERE created_at < $1")
+                    .bind(before)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db)?;
+                Ok(())
+            }
         }
     };
 }
@@ -181,7 +205,10 @@ sql_access_tokens!(
         LEFT JOIN warden_access_token_session m ON m.hash = ?3 WHERE a.token = ?1 \
         AND (?2 IS NULL OR CAST(strftime('%s', a.created_at) AS INTEGER) >= ?2)",
     delete: "DELETE FROM accesstoken WHERE token = ?",
-    unmap: "DELETE FROM warden_access_token_session WHERE hash = ?"
+    unmap: "DELETE FROM warden_access_token_session WHERE hash = ?",
+    // SQLAlchemy's text layout sorts as time does: compared as text, the index serves.
+    purge: "DELETE FROM accesstoken \
+        WHERE created_at < strftime('%Y-%m-%d %H:%M:%f', ?, 'unixepoch') || '000'"
 );
 
 #[cfg(feature = "postgres")]
@@ -201,7 +228,8 @@ sql_access_tokens!(
         LEFT JOIN warden_access_token_session m ON m.hash = $3 WHERE a.token = $1 \
         AND ($2::bigint IS NULL OR a.created_at >= to_timestamp($2::bigint))",
     delete: "DELETE FROM accesstoken WHERE token = $1",
-    unmap: "DELETE FROM warden_access_token_session WHERE hash = $1"
+    unmap: "DELETE FROM warden_access_token_session WHERE hash = $1",
+    purge: "DELETE FROM accesstoken WHERE created_at < to_timestamp($1)"
 );
 
 /// `accesstoken` in memory, for the memory store.
@@ -255,6 +283,11 @@ impl AccessTokenStore for MemoryAccessTokens {
 
     async fn delete(&self, token: &str) -> Result<(), StoreError> {
         self.lock().remove(token);
+        Ok(())
+    }
+
+    async fn purge(&self, before: i64) -> Result<(), StoreError> {
+        self.lock().retain(|_, token| token.created_at >= before);
         Ok(())
     }
 }
