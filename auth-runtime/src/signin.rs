@@ -257,7 +257,7 @@ async fn grant<U: UserModel>(
     let kind = step.kind();
     let chains = !matches!(step, Step::Continue(_, Via::AccessToken));
     // The session the tokens will name, and whether the strategy's session must be
-    // recorded (a new one, or an opaque token's own).
+    // recorded (a new one, or one a custom strategy ties its token to).
     let (ongoing, amr, user_agent) = match step {
         Step::Start(proof) => (
             Ongoing {
@@ -319,7 +319,8 @@ async fn grant<U: UserModel>(
     if let Some(session) = &issued.session
         && (new || *session != id)
     {
-        // A new login, or an opaque token (its session is its hash): recorded
+        // A new login, or a session a custom strategy made up for its token (the
+        // database and Redis strategies record the grant's own): recorded
         // before the token is handed out, so no instance sees it without one.
         let record = Session::new(
             session.as_str(),
