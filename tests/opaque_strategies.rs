@@ -342,6 +342,31 @@ async fn logging_out_a_refreshed_redis_token_ends_the_token_it_was_refreshed_fro
             .await;
         assert_unauthorized(&reply);
     }
+
+    // A key FastAPI Users set (no login recorded) works, and its refresh's login
+    // adopts it: logging out the refreshed token ends it too.
+    let migrated = fastapi_users_token();
+    let () = redis::cmd("SET")
+        .arg(format!("fastapi_users_token:{migrated}"))
+        .arg(&id)
+        .arg("EX")
+        .arg(3600)
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+    assert_eq!(http.me(&migrated).await.status, 200);
+    let reply = http
+        .send(Method::POST, "/auth/redis/refresh", Some(&migrated), None)
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let refreshed = reply.json()["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(http.me(&migrated).await.status, 200);
+    let reply = http
+        .send(Method::POST, "/auth/redis/logout", Some(&refreshed), None)
+        .await;
+    assert_eq!(reply.status, 204, "{}", reply.text);
+    assert_unauthorized(&http.me(&refreshed).await);
+    assert_unauthorized(&http.me(&migrated).await);
 }
 
 #[tokio::test]

@@ -556,22 +556,33 @@ async fn no_chain_flow(app: &App) {
 on_both_stores!(an_access_token_buys_no_refresh_token, no_chain_flow);
 
 /// FastAPI Users' own `accesstoken` rows (no login recorded beside them) keep
-/// working, and refresh into a login of their own.
+/// working; a refresh of one opens a login that adopts it, so logging out the
+/// refreshed token ends it too, and leaves the user's other rows alone.
 async fn migrated_flow(app: &App) {
     let ann = register(app, "ann@example.com").await;
+    let insert = async |token: &str| {
+        assert_eq!(token.len(), 43);
+        let insert = format!(
+            "INSERT INTO accesstoken (token, created_at, user_id) \
+             VALUES ('{token}', CURRENT_TIMESTAMP, '{ann}')"
+        );
+        assert_eq!(app.db.execute(&insert).await, 1);
+    };
     let migrated = "fastapi-users-token-of-forty-three-chars-xx";
-    assert_eq!(migrated.len(), 43);
-    let insert = format!(
-        "INSERT INTO accesstoken (token, created_at, user_id) \
-         VALUES ('{migrated}', CURRENT_TIMESTAMP, '{ann}')"
-    );
-    assert_eq!(app.db.execute(&insert).await, 1);
+    let untouched = "fastapi-users-token-of-forty-three-chars-yy";
+    insert(migrated).await;
+    insert(untouched).await;
     assert_eq!(me(app, migrated).await, 200);
     let refreshed = access_only(&recipe_on(app, "db", migrated).await);
     assert_eq!(me(app, &refreshed).await, 200);
     assert_eq!(me(app, migrated).await, 200);
     logout(app, "db", &refreshed).await;
     assert_eq!(me(app, &refreshed).await, 401);
+    assert_eq!(me(app, migrated).await, 401);
+    assert_eq!(me(app, untouched).await, 200);
 }
 
-on_both_stores!(fastapi_users_access_token_rows_keep_working, migrated_flow);
+on_both_stores!(
+    fastapi_users_access_token_rows_keep_working_and_join_their_refresh,
+    migrated_flow
+);

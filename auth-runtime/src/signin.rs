@@ -121,6 +121,9 @@ pub(crate) struct Ongoing {
     pub(crate) authenticated_at: i64,
     /// How it was proved.
     pub(crate) amr: Vec<String>,
+    /// The presented token, when it names no session (FastAPI Users' own): the
+    /// session its refresh opens adopts it, so that ending that session ends it.
+    pub(crate) adopt: Option<String>,
 }
 
 impl Ongoing {
@@ -132,6 +135,7 @@ impl Ongoing {
             expires_at: session.expires_at,
             authenticated_at: session.authenticated_at,
             amr: session.amr.clone(),
+            adopt: None,
         }
     }
 }
@@ -266,6 +270,7 @@ async fn grant<U: UserModel>(
                 expires_at: entry.max_age(now),
                 authenticated_at: now,
                 amr: Vec::new(),
+                adopt: None,
             },
             proof.amr(),
             user_agent(headers),
@@ -332,6 +337,9 @@ async fn grant<U: UserModel>(
         .authenticated(ongoing.authenticated_at, &amr)
         .user_agent(user_agent.as_deref());
         sessions.open(record).await?;
+    }
+    if let (Some(token), Some(session)) = (&ongoing.adopt, &issued.session) {
+        entry.strategy.bind_token(token, session).await?;
     }
     let refresh = match (entry.sessions.refresh, &issued.session) {
         (Some(seconds), Some(session)) if chains => {

@@ -262,6 +262,7 @@ fn ongoing_of<U: UserModel>(
             expires_at: *expires_at,
             authenticated_at: found.auth_time.unwrap_or(*authenticated_at),
             amr: found.amr.to_vec(),
+            adopt: None,
         },
         _ => {
             let now = warden.manager().sessions().clock().now();
@@ -272,6 +273,7 @@ fn ongoing_of<U: UserModel>(
                 expires_at: entry.max_age(created_at),
                 authenticated_at: created_at,
                 amr: found.amr.to_vec(),
+                adopt: Some(found.token.to_owned()),
             }
         }
     })

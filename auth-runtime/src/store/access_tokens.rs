@@ -55,6 +55,13 @@ pub trait AccessTokenStore: Send + Sync + 'static {
     ) -> Result<Option<StoredToken>, StoreError>;
     /// Deletes `token`.
     async fn delete(&self, token: &str) -> Result<(), StoreError>;
+    /// Ties an existing `token` that has no login recorded (a row FastAPI Users
+    /// wrote) to `session`, at `at` (Unix seconds); a token already tied keeps its
+    /// login. The default does nothing.
+    async fn bind(&self, token: &str, session: &str, at: i64) -> Result<(), StoreError> {
+        let _ = (token, session, at);
+        Ok(())
+    }
     /// Deletes the tokens created before `before` (Unix seconds), and what warden
     /// keeps beside them: FastAPI Users never deletes an expired row. The default
     /// keeps everything.
@@ -101,6 +108,7 @@ macro_rules! sql_access_tokens {
         find: $find:expr,
         delete: $delete:expr,
         unmap: $unmap:expr,
+        bind: $bind:expr,
         purge: $purge:expr
     ) => {
         /// `accesstoken` in the store's database.
@@ -172,6 +180,17 @@ macro_rules! sql_access_tokens {
                 tx.commit().await.map_err(db)
             }
 
+            async fn bind(&self, token: &str, session: &str, at: i64) -> Result<(), StoreError> {
+                sqlx::query($bind)
+                    .bind(token_hash(token))
+                    .bind(session)
+                    .bind(at)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(db)?;
+                Ok(())
+            }
+
             async fn purge(&self, before: i64) -> Result<(), StoreError> {
                 // Through `created_at`'s index, in one statement each: no lock is
                 // held across them.
@@ -206,6 +225,8 @@ sql_access_tokens!(
         AND (?2 IS NULL OR CAST(strftime('%s', a.created_at) AS INTEGER) >= ?2)",
     delete: "DELETE FROM accesstoken WHERE token = ?",
     unmap: "DELETE FROM warden_access_token_session WHERE hash = ?",
+    bind: "INSERT INTO warden_access_token_session (hash, session_id, created_at) \
+        VALUES (?, ?, ?) ON CONFLICT (hash) DO NOTHING",
     // SQLAlchemy's text layout sorts as time does: compared as text, the index serves.
     purge: "DELETE FROM accesstoken \
         WHERE created_at < strftime('%Y-%m-%d %H:%M:%f', ?, 'unixepoch') || '000'"
@@ -229,6 +250,8 @@ sql_access_tokens!(
         AND ($2::bigint IS NULL OR a.created_at >= to_timestamp($2::bigint))",
     delete: "DELETE FROM accesstoken WHERE token = $1",
     unmap: "DELETE FROM warden_access_token_session WHERE hash = $1",
+    bind: "INSERT INTO warden_access_token_session (hash, session_id, created_at) \
+        VALUES ($1, $2, $3) ON CONFLICT (hash) DO NOTHING",
     purge: "DELETE FROM accesstoken WHERE created_at < to_timestamp($1)"
 );
 
@@ -283,6 +306,13 @@ impl AccessTokenStore for MemoryAccessTokens {
 
     async fn delete(&self, token: &str) -> Result<(), StoreError> {
         self.lock().remove(token);
+        Ok(())
+    }
+
+    async fn bind(&self, token: &str, session: &str, _at: i64) -> Result<(), StoreError> {
+        if let Some(found) = self.lock().get_mut(token) {
+            found.session.get_or_insert_with(|| session.to_owned());
+        }
         Ok(())
     }
 

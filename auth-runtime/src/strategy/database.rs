@@ -107,6 +107,16 @@ impl Strategy for DatabaseStrategy {
         self.tokens.delete(token).await.map_err(unavailable)
     }
 
+    async fn bind_token(&self, token: &str, session: &str) -> Result<(), StrategyError> {
+        if !plausible_token(token) {
+            return Ok(());
+        }
+        self.tokens
+            .bind(token, session, self.clock.now())
+            .await
+            .map_err(unavailable)
+    }
+
     fn lifetime(&self) -> Option<u64> {
         match self.lifetime {
             Lifetime::Seconds(seconds) => Some(seconds),

@@ -231,6 +231,15 @@ pub trait Strategy: Send + Sync + 'static {
         Ok(())
     }
 
+    /// Ties `token`, which named no session of warden's (FastAPI Users' own), to
+    /// `session`: a refresh of it went on in that session, whose end must end it
+    /// too, or logging out the refreshed token would leave it working. The
+    /// default does nothing: a stateless token cannot be tied after the fact.
+    async fn bind_token(&self, token: &str, session: &str) -> Result<(), StrategyError> {
+        let _ = (token, session);
+        Ok(())
+    }
+
     /// Seconds a new token lives, for `expires_in` (RFC 6749 §5.1); `None`: unknown
     /// or unbounded.
     fn lifetime(&self) -> Option<u64> {

@@ -152,6 +152,27 @@ impl Strategy for RedisStrategy {
             .map_err(unavailable)
     }
 
+    async fn bind_token(&self, token: &str, session: &str) -> Result<(), StrategyError> {
+        if !plausible_token(token) {
+            return Ok(());
+        }
+        let mut redis = self.redis.clone();
+        // The binding lives exactly as long as FastAPI Users' key: its remaining
+        // time (-1: none; -2: the key is gone, nothing to bind).
+        let left: i64 = redis.pttl(self.key(token)).await.map_err(unavailable)?;
+        let key = Self::session_key(token);
+        let mut set = redis::cmd("SET");
+        set.arg(&key).arg(session).arg("NX");
+        match left {
+            -2 => return Ok(()),
+            millis if millis > 0 => {
+                set.arg("PX").arg(millis);
+            }
+            _ => {}
+        }
+        set.query_async::<()>(&mut redis).await.map_err(unavailable)
+    }
+
     fn lifetime(&self) -> Option<u64> {
         match self.lifetime {
             Lifetime::Seconds(seconds) => Some(seconds),
