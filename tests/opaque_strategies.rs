@@ -291,6 +291,84 @@ async fn redis_strategy_reads_and_writes_fastapi_users_keys() {
     assert_unauthorized(&http.me(&token).await);
 }
 
+/// A refresh of a Redis token (FastAPI Users' recipe) continues its login: logging
+/// out the new token ends the old one, and neither refreshes after. The login is
+/// kept under a key of warden's own; FastAPI Users' key keeps its value.
+#[tokio::test]
+async fn logging_out_a_refreshed_redis_token_ends_the_token_it_was_refreshed_from() {
+    let Some(url) =
+        common::redis("logging_out_a_refreshed_redis_token_ends_the_token_it_was_refreshed_from")
+    else {
+        return;
+    };
+    let client = redis::Client::open(url.as_str()).unwrap();
+    let mut redis = client.get_multiplexed_async_connection().await.unwrap();
+    let warden: Warden = Warden::builder()
+        .store(warden::MemoryStore::new())
+        .backend::<Redis>()
+        .unwrap()
+        .build()
+        .unwrap();
+    let http = Http::new(serve(common::app(&warden)).await);
+    let id = register(&http, "remy@example.com").await;
+    let first = http.login("redis", "remy@example.com", PASSWORD).await;
+    let reply = http
+        .send(Method::POST, "/auth/redis/refresh", Some(&first), None)
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let second = reply.json()["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        reply.json(),
+        json!({"access_token": second, "token_type": "bearer"})
+    );
+    for token in [&first, &second] {
+        assert_eq!(http.me(token).await.status, 200);
+        let stored: Option<String> = redis::cmd("GET")
+            .arg(format!("fastapi_users_token:{token}"))
+            .query_async(&mut redis)
+            .await
+            .unwrap();
+        assert_eq!(stored.as_deref(), Some(id.as_str()));
+    }
+
+    let reply = http
+        .send(Method::POST, "/auth/redis/logout", Some(&second), None)
+        .await;
+    assert_eq!(reply.status, 204, "{}", reply.text);
+    for token in [&first, &second] {
+        assert_unauthorized(&http.me(token).await);
+        let reply = http
+            .send(Method::POST, "/auth/redis/refresh", Some(token), None)
+            .await;
+        assert_unauthorized(&reply);
+    }
+
+    // A key FastAPI Users set (no login recorded) works, and its refresh's login
+    // adopts it: logging out the refreshed token ends it too.
+    let migrated = fastapi_users_token();
+    let () = redis::cmd("SET")
+        .arg(format!("fastapi_users_token:{migrated}"))
+        .arg(&id)
+        .arg("EX")
+        .arg(3600)
+        .query_async(&mut redis)
+        .await
+        .unwrap();
+    assert_eq!(http.me(&migrated).await.status, 200);
+    let reply = http
+        .send(Method::POST, "/auth/redis/refresh", Some(&migrated), None)
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let refreshed = reply.json()["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(http.me(&migrated).await.status, 200);
+    let reply = http
+        .send(Method::POST, "/auth/redis/logout", Some(&refreshed), None)
+        .await;
+    assert_eq!(reply.status, 204, "{}", reply.text);
+    assert_unauthorized(&http.me(&refreshed).await);
+    assert_unauthorized(&http.me(&migrated).await);
+}
+
 #[tokio::test]
 async fn an_unreachable_redis_is_a_503_never_a_500() {
     let warden: Warden = Warden::builder()

@@ -34,6 +34,21 @@ const PASSWORD: &str = "correct-horse";
 )]
 struct Rt;
 
+/// FastAPI Users' database strategy (opaque tokens in `accesstoken`), with refresh
+/// tokens.
+#[auth_backend(
+    name = "odb",
+    lifetime = 900,
+    strategy = "database",
+    refresh = 604800,
+    max_session_age = 604800
+)]
+struct OpaqueRt;
+
+/// The database strategy as FastAPI Users has it: access tokens only.
+#[auth_backend(name = "db", lifetime = 900, strategy = "database")]
+struct Opaque;
+
 struct App {
     http: Http,
     warden: Warden,
@@ -46,6 +61,10 @@ async fn app_over(store: Arc<dyn UserStore<User>>, db: Db) -> App {
         .backend::<Rt>()
         .unwrap()
         .backend::<Jwt>()
+        .unwrap()
+        .backend::<OpaqueRt>()
+        .unwrap()
+        .backend::<Opaque>()
         .unwrap()
         .build()
         .unwrap();
@@ -409,3 +428,161 @@ async fn recipe_flow(app: &App) {
 }
 
 on_both_stores!(fastapi_users_recipe, recipe_flow);
+
+/// `POST /auth/{backend}/refresh` with only the access token (FastAPI Users'
+/// recipe), on any backend.
+async fn recipe_on(app: &App, backend: &str, token: &str) -> Reply {
+    app.http
+        .send(
+            Method::POST,
+            &format!("/auth/{backend}/refresh"),
+            Some(token),
+            None,
+        )
+        .await
+}
+
+/// The recipe's 200: FastAPI Users' body, an access token only; the token.
+fn access_only(reply: &Reply) -> String {
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(reply.header("cache-control"), Some("no-store"));
+    let body = reply.json();
+    let access = body["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        body,
+        json!({"access_token": access, "token_type": "bearer"})
+    );
+    access
+}
+
+async fn logout(app: &App, backend: &str, token: &str) {
+    let path = format!("/auth/{backend}/logout");
+    let reply = app.http.send(Method::POST, &path, Some(token), None).await;
+    assert_eq!((reply.status, reply.text.as_str()), (204, ""));
+}
+
+/// Item: an opaque token's refresh opened a session of its own, so logging out
+/// the new token left the old one working.
+async fn opaque_recipe_flow(app: &App) {
+    let ann = register(app, "ann@example.com").await;
+    let first = app.http.login("db", "ann@example.com", PASSWORD).await;
+    let second = access_only(&recipe_on(app, "db", &first).await);
+    let third = access_only(&recipe_on(app, "db", &second).await);
+    for token in [&first, &second, &third] {
+        assert_eq!(me(app, token).await, 200);
+    }
+    // One login, one session; FastAPI Users' rows keep their shape beside it.
+    let sessions = format!("SELECT COUNT(*) FROM warden_session WHERE user_id = '{ann}'");
+    assert_eq!(app.db.integer(&sessions).await, Some(1));
+    let rows = format!("SELECT COUNT(*) FROM accesstoken WHERE token IN ('{first}', '{third}')");
+    assert_eq!(app.db.integer(&rows).await, Some(2));
+
+    // Logging out the newest token ends every token of the login.
+    logout(app, "db", &third).await;
+    for token in [&first, &second, &third] {
+        assert_eq!(me(app, token).await, 401);
+        let reply = recipe_on(app, "db", token).await;
+        assert_eq!(reply.status, 401, "{}", reply.text);
+        assert_eq!(reply.json(), json!({"detail": "Unauthorized"}));
+    }
+}
+
+on_both_stores!(
+    logging_out_a_refreshed_opaque_token_ends_the_tokens_it_was_refreshed_from,
+    opaque_recipe_flow
+);
+
+async fn opaque_reuse_flow(app: &App) {
+    register(app, "ann@example.com").await;
+    let (first, spent) = tokens(&login(app, "odb", "ann@example.com").await);
+    let second_reply = post_form(
+        app,
+        "/auth/odb/refresh",
+        &[("grant_type", "refresh_token"), ("refresh_token", &spent)],
+    )
+    .await;
+    let (second, next) = tokens(&second_reply);
+    let third = access_only(&recipe_on(app, "odb", &second).await);
+    for token in [&first, &second, &third] {
+        assert_eq!(me(app, token).await, 200);
+    }
+    // Another login of Ann's, untouched by what follows.
+    let (other, _) = tokens(&login(app, "odb", "ann@example.com").await);
+
+    // The thief replays the spent refresh token: the whole login ends.
+    let form = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", spent.as_str()),
+    ];
+    assert_oauth_error(
+        &post_form(app, "/auth/odb/refresh", &form).await,
+        "invalid_grant",
+    );
+    for token in [&first, &second, &third] {
+        assert_eq!(me(app, token).await, 401);
+    }
+    let form = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", next.as_str()),
+    ];
+    assert_oauth_error(
+        &post_form(app, "/auth/odb/refresh", &form).await,
+        "invalid_grant",
+    );
+    assert_eq!(me(app, &other).await, 200);
+}
+
+on_both_stores!(
+    a_reused_refresh_token_ends_every_opaque_token_of_its_login,
+    opaque_reuse_flow
+);
+
+/// Item: the recipe answered a refresh token too, so a moment's hold of an access
+/// token started a refresh chain of its own.
+async fn no_chain_flow(app: &App) {
+    register(app, "ann@example.com").await;
+    let (access, _) = tokens(&login(app, "rt", "ann@example.com").await);
+    access_only(&recipe_on(app, "rt", &access).await);
+    let (opaque, _) = tokens(&login(app, "odb", "ann@example.com").await);
+    access_only(&recipe_on(app, "odb", &opaque).await);
+    // Only the two logins' refresh tokens exist.
+    let count = app
+        .db
+        .integer("SELECT COUNT(*) FROM warden_refresh_token")
+        .await;
+    assert_eq!(count, Some(2));
+}
+
+on_both_stores!(an_access_token_buys_no_refresh_token, no_chain_flow);
+
+/// FastAPI Users' own `accesstoken` rows (no login recorded beside them) keep
+/// working; a refresh of one opens a login that adopts it, so logging out the
+/// refreshed token ends it too, and leaves the user's other rows alone.
+async fn migrated_flow(app: &App) {
+    let ann = register(app, "ann@example.com").await;
+    let insert = async |token: &str| {
+        assert_eq!(token.len(), 43);
+        let insert = format!(
+            "INSERT INTO accesstoken (token, created_at, user_id) \
+             VALUES ('{token}', CURRENT_TIMESTAMP, '{ann}')"
+        );
+        assert_eq!(app.db.execute(&insert).await, 1);
+    };
+    let migrated = "fastapi-users-token-of-forty-three-chars-xx";
+    let untouched = "fastapi-users-token-of-forty-three-chars-yy";
+    insert(migrated).await;
+    insert(untouched).await;
+    assert_eq!(me(app, migrated).await, 200);
+    let refreshed = access_only(&recipe_on(app, "db", migrated).await);
+    assert_eq!(me(app, &refreshed).await, 200);
+    assert_eq!(me(app, migrated).await, 200);
+    logout(app, "db", &refreshed).await;
+    assert_eq!(me(app, &refreshed).await, 401);
+    assert_eq!(me(app, migrated).await, 401);
+    assert_eq!(me(app, untouched).await, 200);
+}
+
+on_both_stores!(
+    fastapi_users_access_token_rows_keep_working_and_join_their_refresh,
+    migrated_flow
+);

@@ -14,9 +14,8 @@ use warden::{SqliteStore, UserStore, Warden};
 const OLD_USER: &str = "old@example.com";
 const OLD_PASSWORD: &str = "old-password-1";
 
-/// The steps an upgraded database has run (step 3 is another change's, merged
-/// separately).
-const STEPS: [&str; 3] = ["1", "2", "4"];
+/// The steps an upgraded database has run.
+const STEPS: [&str; 4] = ["1", "2", "3", "4"];
 
 /// What every upgraded database shows, on either engine.
 async fn check_upgraded(db: &Db, store: impl UserStore + Clone) {

@@ -173,6 +173,12 @@ fn fastapi_token(user_id: &str) -> String {
     jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &key).unwrap()
 }
 
+/// A JWT signed with the backend's key, of these claims.
+fn signed(claims: &Value) -> String {
+    let key = jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes());
+    jsonwebtoken::encode(&jsonwebtoken::Header::default(), claims, &key).unwrap()
+}
+
 /// `POST path` through A with a JSON body and no token.
 async fn post(p: &Pair, path: &str, body: Value) -> Reply {
     p.a.send(Method::POST, path, None, Some(&body)).await
@@ -381,6 +387,66 @@ async fn password_change_flow(p: &Pair) {
 }
 
 on_every_store!(password_change_ends_every_token, password_change_flow);
+
+/// Item: a JWT whose `sid` names no session was admitted like a token without one,
+/// so an end was undone by the row's loss (a purge, a restored backup).
+async fn no_session_flow(p: &Pair) {
+    let ann = register(p, "ann@example.com").await;
+    let forged = signed(&json!({
+        "sub": ann, "aud": ["fastapi-users:auth"], "iat": now(), "exp": now() + 3600,
+        "sid": "no-such-session",
+    }));
+    assert_ended(p, &forged, "a sid of no session").await;
+    let Some(db) = &p.db else { return };
+    // A logged-out token whose session row is lost afterwards stays out.
+    let token = p.a.login("jwt", "ann@example.com", PASSWORD).await;
+    let reply = send(&p.a, Method::POST, "/auth/jwt/logout", &token, None).await;
+    assert_eq!((reply.status, reply.text.as_str()), (204, ""));
+    let delete = format!("DELETE FROM warden_session WHERE id = '{}'", sid(&token));
+    assert_eq!(db.execute(&delete).await, 1);
+    assert_ended(p, &token, "a logout whose session row was lost").await;
+    // FastAPI Users' tokens (no sid) still work.
+    assert_admitted(p, &fastapi_token(&ann)).await;
+}
+
+on_every_store!(a_jwt_whose_sid_names_no_session_is_refused, no_session_flow);
+
+/// Item: a FastAPI Users token (no `iat`) of a longer lifetime than the backend's
+/// was taken as issued one backend lifetime before its `exp`, after the cut-off,
+/// and survived logout and a password change.
+async fn undated_flow(p: &Pair) {
+    let ann = register(p, "ann@example.com").await;
+    // FastAPI Users issued these with a lifetime of 7 days (the backend's is 1 hour).
+    let week =
+        || signed(&json!({"sub": ann, "aud": ["fastapi-users:auth"], "exp": now() + 604_800}));
+    let (first, second) = (week(), week());
+    assert_admitted(p, &first).await;
+    let reply = send(&p.a, Method::POST, "/auth/jwt/logout", &first, None).await;
+    assert_eq!((reply.status, reply.text.as_str()), (204, ""));
+    assert_ended(p, &first, "a logout of a week-long FastAPI Users token").await;
+    assert_ended(p, &second, "a logout (its sibling)").await;
+
+    register(p, "bob@example.com").await;
+    let bob = p.a.login("jwt", "bob@example.com", PASSWORD).await;
+    let bob_id = claims(&bob)["sub"].as_str().unwrap().to_owned();
+    let legacy =
+        signed(&json!({"sub": bob_id, "aud": ["fastapi-users:auth"], "exp": now() + 604_800}));
+    assert_admitted(p, &legacy).await;
+    let body = json!({"password": NEW_PASSWORD});
+    let reply = send(&p.a, Method::PATCH, "/users/me", &bob, Some(body)).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_ended(
+        p,
+        &legacy,
+        "a password change (week-long FastAPI Users token)",
+    )
+    .await;
+}
+
+on_every_store!(
+    fastapi_users_tokens_of_a_longer_lifetime_are_cut_off,
+    undated_flow
+);
 
 async fn reset_flow(p: &Pair) {
     let ann = register(p, "ann@example.com").await;

@@ -181,7 +181,9 @@ async fn step_up_is_measured_on_the_tokens_own_sign_in() {
     // never makes a session fresh.
     let recipe = app.form("/auth/jwt/refresh", Some(&token), &[]).await;
     assert_eq!(recipe.status, 200, "{}", recipe.text);
-    let (by_access, _) = pair(&recipe);
+    // An access token buys an access token only, never a refresh token.
+    assert_eq!(recipe.json()["refresh_token"], serde_json::Value::Null);
+    let by_access = recipe.json()["access_token"].as_str().unwrap().to_owned();
     assert_reauthentication_required(&app.payout(&by_access).await);
     let granted = app.refresh_grant(&refresh).await;
     assert_eq!(granted.status, 200, "{}", granted.text);

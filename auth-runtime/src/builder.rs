@@ -124,6 +124,7 @@ pub struct WardenBuilder<U: UserModel = User> {
     security_events: Option<Arc<dyn crate::audit::SecuritySink>>,
     /// `.clock(...)` came after a backend, whose strategy has the other clock.
     late_clock: bool,
+    max_sessions: usize,
 }
 
 impl<U: UserModel> Default for WardenBuilder<U> {
@@ -153,6 +154,7 @@ impl<U: UserModel> Default for WardenBuilder<U> {
             clock: crate::clock::Clock::system(),
             security_events: None,
             late_clock: false,
+            max_sessions: crate::session::DEFAULT_MAX_SESSIONS,
         }
     }
 }
@@ -329,6 +331,26 @@ impl<U: UserModel> WardenBuilder<U> {
     /// ```
     pub fn error_text(mut self, code: ErrorCode, text: impl Into<String>) -> Self {
         self.routers.error_texts.set(code, text);
+        self
+    }
+
+    /// At most `sessions` live sessions per user (default
+    /// [`DEFAULT_MAX_SESSIONS`](crate::session::DEFAULT_MAX_SESSIONS), 100); a login
+    /// past it ends that user's oldest sessions, and their tokens with them.
+    /// Refreshes continue their login's session and never count twice. At least 1.
+    ///
+    /// ```
+    /// use warden_runtime::{JwtStrategy, Lifetime, MemoryStore, User, Warden};
+    /// let jwt = JwtStrategy::builder("a-secret-of-at-least-thirty-two-bytes", Lifetime::Seconds(60)).build()?;
+    /// let warden = Warden::<User>::builder()
+    ///     .store(MemoryStore::new())
+    ///     .strategy("jwt", jwt)
+    ///     .max_sessions_per_user(5)
+    ///     .build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn max_sessions_per_user(mut self, sessions: usize) -> Self {
+        self.max_sessions = sessions;
         self
     }
 
@@ -703,6 +725,15 @@ impl<U: UserModel> WardenBuilder<U> {
             }
             None => None,
         };
+        if self.max_sessions == 0 {
+            return Err(ConfigError::Mismatch(
+                "max_sessions_per_user(0) would refuse every login: give 1 or more".into(),
+            ));
+        }
+        // The `accesstoken` rows of every database backend share one table: they
+        // are purged once the longest of their lifetimes has passed, never under
+        // `lifetime = forever`.
+        let mut retention: Option<Option<u64>> = None;
         let mut backends = Vec::with_capacity(self.backends.len());
         for slot in self.backends {
             let strategy: Arc<dyn Strategy> = match slot.strategy {
@@ -713,6 +744,14 @@ impl<U: UserModel> WardenBuilder<U> {
                         option: "strategy",
                         problem: "\"database\" keeps tokens in the user store's database, and this store has none: use SqliteStore, PostgresStore or DatabaseStore".into(),
                     })?;
+                    let seconds = match lifetime {
+                        crate::token::Lifetime::Seconds(seconds) => Some(seconds),
+                        crate::token::Lifetime::Forever => None,
+                    };
+                    retention = Some(match retention {
+                        None => seconds,
+                        Some(longest) => longest.zip(seconds).map(|(a, b)| a.max(b)),
+                    });
                     Arc::new(DatabaseStrategy::new(tokens, lifetime).with_clock(self.clock.clone()))
                 }
             };
@@ -745,6 +784,10 @@ impl<U: UserModel> WardenBuilder<U> {
         }
         let events = self.events.unwrap_or_else(|| Arc::new(DefaultEvents));
         let tokens = ActionTokens::new(self.reset, self.verify)?.with_clock(self.clock.clone());
+        let access_tokens = match retention {
+            Some(Some(seconds)) => store.access_tokens().map(|tokens| (tokens, seconds)),
+            _ => None,
+        };
         let store: Arc<dyn UserStore<U>> = Arc::new(CachedStore::new(store, self.cache));
         let warden = Warden::assemble(Inner {
             authn: Authenticator {
@@ -754,9 +797,11 @@ impl<U: UserModel> WardenBuilder<U> {
                         Some(sink) => crate::audit::Audit::new(sink, self.clock.clone()),
                         None => crate::audit::Audit::default(),
                     })
+                    .capped(self.max_sessions)
                     .clocked(self.clock),
                 allowed_origins: self.allowed_origins,
             },
+            access_tokens,
             requires_verification: self.requires_verification,
             docs: !self.no_docs,
             app_api: self.app_api,
@@ -770,6 +815,7 @@ impl<U: UserModel> WardenBuilder<U> {
             oauth_extra: self.oauth_extra,
         });
         crate::routes::check_paths(&warden)?;
+        warden.purge_hourly();
         Ok(warden)
     }
 }

@@ -121,6 +121,9 @@ pub(crate) struct Ongoing {
     pub(crate) authenticated_at: i64,
     /// How it was proved.
     pub(crate) amr: Vec<String>,
+    /// The presented token, when it names no session (FastAPI Users' own): the
+    /// session its refresh opens adopts it, so that ending that session ends it.
+    pub(crate) adopt: Option<String>,
 }
 
 impl Ongoing {
@@ -132,6 +135,7 @@ impl Ongoing {
             expires_at: session.expires_at,
             authenticated_at: session.authenticated_at,
             amr: session.amr.clone(),
+            adopt: None,
         }
     }
 }
@@ -141,17 +145,29 @@ impl Ongoing {
 pub(crate) enum Step {
     /// A new login, proved so.
     Start(Proof),
-    /// A refresh of this session.
-    Continue(Ongoing),
+    /// A refresh of this session, by what the client presented.
+    Continue(Ongoing, Via),
     /// A re-authentication of this session, proved so.
     Reauthenticate(Ongoing, Proof),
+}
+
+/// What a refresh presented.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Via {
+    /// A refresh token (RFC 6749 §6): answered with the next one of its chain.
+    RefreshToken,
+    /// A valid access token (FastAPI Users' recipe): answered with an access token
+    /// only. Were it to buy a refresh token too, anyone holding an access token for
+    /// a moment could start a refresh chain of their own beside the client's
+    /// (RFC 9700 §4.14: refresh tokens are issued at the login, then rotated).
+    AccessToken,
 }
 
 impl Step {
     fn kind(&self) -> SignInKind {
         match self {
             Self::Start(_) => SignInKind::Start,
-            Self::Continue(_) => SignInKind::Continue,
+            Self::Continue(..) => SignInKind::Continue,
             Self::Reauthenticate(..) => SignInKind::Reauthenticate,
         }
     }
@@ -243,8 +259,9 @@ async fn grant<U: UserModel>(
     let sessions = warden.manager().sessions();
     let now = sessions.clock().now();
     let kind = step.kind();
+    let chains = !matches!(step, Step::Continue(_, Via::AccessToken));
     // The session the tokens will name, and whether the strategy's session must be
-    // recorded (a new one, or an opaque token's own).
+    // recorded (a new one, or one a custom strategy ties its token to).
     let (ongoing, amr, user_agent) = match step {
         Step::Start(proof) => (
             Ongoing {
@@ -253,11 +270,12 @@ async fn grant<U: UserModel>(
                 expires_at: entry.max_age(now),
                 authenticated_at: now,
                 amr: Vec::new(),
+                adopt: None,
             },
             proof.amr(),
             user_agent(headers),
         ),
-        Step::Continue(ongoing) => {
+        Step::Continue(ongoing, _) => {
             if ongoing.expires_at.is_some_and(|end| end <= now) {
                 return Err(Failure::Refused(Refusal::Denied));
             }
@@ -306,7 +324,8 @@ async fn grant<U: UserModel>(
     if let Some(session) = &issued.session
         && (new || *session != id)
     {
-        // A new login, or an opaque token (its session is its hash): recorded
+        // A new login, or a session a custom strategy made up for its token (the
+        // database and Redis strategies record the grant's own): recorded
         // before the token is handed out, so no instance sees it without one.
         let record = Session::new(
             session.as_str(),
@@ -319,8 +338,11 @@ async fn grant<U: UserModel>(
         .user_agent(user_agent.as_deref());
         sessions.open(record).await?;
     }
+    if let (Some(token), Some(session)) = (&ongoing.adopt, &issued.session) {
+        entry.strategy.bind_token(token, session).await?;
+    }
     let refresh = match (entry.sessions.refresh, &issued.session) {
-        (Some(seconds), Some(session)) => {
+        (Some(seconds), Some(session)) if chains => {
             let end = now.saturating_add(i64::try_from(seconds).unwrap_or(i64::MAX));
             let end = ongoing.expires_at.map_or(end, |cap| end.min(cap));
             Some(sessions.issue_refresh(session, end).await?)

@@ -41,6 +41,10 @@ pub(crate) struct Inner<U: UserModel> {
     pub(crate) current_password: bool,
     pub(crate) throttle: Option<Throttle>,
     pub(crate) proxies: TrustedProxies,
+    /// The database backends' `accesstoken` table and how long its rows live (the
+    /// longest lifetime of those backends); `None` without one, or under
+    /// `lifetime = forever`.
+    pub(crate) access_tokens: Option<(Arc<dyn crate::store::AccessTokenStore>, u64)>,
     #[cfg(feature = "oauth")]
     pub(crate) oauth: Vec<OAuthRoute>,
     #[cfg(feature = "oauth")]
@@ -97,6 +101,47 @@ impl<U: UserModel> Warden<U> {
         Self {
             inner: Arc::new(inner),
         }
+    }
+
+    /// Forgets what can no longer be used: sessions and refresh tokens past their
+    /// end, and the database backends' `accesstoken` rows (with what warden keeps
+    /// beside them) older than the longest of those backends' lifetimes. Under
+    /// `lifetime = forever` tokens and sessions have no end and are kept until
+    /// they are ended and (for an ended session) forever, as only its row refuses
+    /// its tokens. The warden runs this every hour by itself.
+    pub async fn purge_expired(&self) -> Result<(), crate::store::StoreError> {
+        let sessions = self.manager().sessions();
+        sessions.purge().await?;
+        if let Some((tokens, lifetime)) = &self.inner.access_tokens {
+            let lifetime = i64::try_from(*lifetime).unwrap_or(i64::MAX);
+            tokens
+                .purge(sessions.clock().now().saturating_sub(lifetime))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Runs [`purge_expired`](Self::purge_expired) every hour for as long as the
+    /// warden lives, when built inside a Tokio runtime (else a login purges
+    /// sessions at most hourly, as before).
+    pub(crate) fn purge_hourly(&self) {
+        if tokio::runtime::Handle::try_current().is_err() {
+            return;
+        }
+        let inner = Arc::downgrade(&self.inner);
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            every.tick().await;
+            loop {
+                every.tick().await;
+                let Some(inner) = inner.upgrade() else { return };
+                let warden = Self { inner };
+                if let Err(error) = warden.purge_expired().await {
+                    tracing::warn!(%error, "could not purge expired sessions and tokens");
+                }
+            }
+        });
     }
 
     /// The user manager.

@@ -168,6 +168,15 @@ impl<U: UserModel> UserManager<U> {
         self
     }
 
+    /// The same manager, its users holding at most `cap` live sessions each
+    /// (before any clone of it is taken).
+    pub(crate) fn capped(mut self, cap: usize) -> Self {
+        if let Some(sessions) = Arc::get_mut(&mut self.sessions) {
+            sessions.set_cap(cap);
+        }
+        self
+    }
+
     /// The same manager, telling `audit` what happens to accounts (before any
     /// clone of it is taken).
     pub(crate) fn audited(mut self, audit: Audit) -> Self {

@@ -15,7 +15,7 @@ use crate::model::UserId;
 use crate::model::UserModel;
 use crate::password::MAX_PASSWORD_BYTES;
 use crate::session::Admission;
-use crate::signin::{Ongoing, Proof, Refusal, Request, Step, sign_in};
+use crate::signin::{Ongoing, Proof, Refusal, Request, Step, Via, sign_in};
 use crate::throttle::{Account, Attempt};
 use crate::user::{MAX_EMAIL_LEN, normalize_email};
 use crate::warden::Warden;
@@ -308,6 +308,7 @@ fn ongoing_of<U: UserModel>(
             expires_at: *expires_at,
             authenticated_at: found.auth_time.unwrap_or(*authenticated_at),
             amr: found.amr.to_vec(),
+            adopt: None,
         },
         _ => {
             let now = warden.manager().sessions().clock().now();
@@ -318,6 +319,7 @@ fn ongoing_of<U: UserModel>(
                 expires_at: entry.max_age(created_at),
                 authenticated_at: created_at,
                 amr: found.amr.to_vec(),
+                adopt: Some(found.token.to_owned()),
             }
         }
     })
@@ -380,7 +382,9 @@ pub(crate) async fn logout<U: UserModel>(
 /// `{"refresh_token": ...}`) on a backend that issues them: the token is used up
 /// and a new pair answered; a token used before ends its whole session. Without
 /// one: FastAPI Users' recipe, a valid access token buys a fresh one of the same
-/// login, which keeps its sign-in time and never outlives the maximum session age.
+/// login (on every strategy, opaque ones included: logging out either ends both),
+/// which keeps its sign-in time and never outlives the maximum session age, and
+/// never a refresh token (a parallel chain).
 pub(crate) async fn refresh<U: UserModel>(
     warden: Warden<U>,
     backend: Arc<str>,
@@ -408,7 +412,7 @@ pub(crate) async fn refresh<U: UserModel>(
         &warden,
         &backend,
         &found.user,
-        Step::Continue(ongoing),
+        Step::Continue(ongoing, Via::AccessToken),
         &request,
     )
     .await
@@ -446,7 +450,7 @@ async fn refresh_grant<U: UserModel>(
         warden,
         backend,
         &user,
-        Step::Continue(Ongoing::of(&session)),
+        Step::Continue(Ongoing::of(&session), Via::RefreshToken),
         request,
     )
     .await

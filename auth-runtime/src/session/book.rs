@@ -21,6 +21,9 @@ const TOUCH_EVERY: i64 = 60;
 const PURGE_EVERY: i64 = 3600;
 /// Sessions held in memory.
 const CAPACITY: u64 = 100_000;
+/// Live sessions one user may hold unless the builder says otherwise
+/// ([`WardenBuilder::max_sessions_per_user`](crate::WardenBuilder::max_sessions_per_user)).
+pub const DEFAULT_MAX_SESSIONS: usize = 100;
 
 /// What the cache knows of a session id.
 enum Entry {
@@ -89,6 +92,7 @@ pub struct Sessions {
     audit: crate::audit::Audit,
     state: Arc<State>,
     purged: AtomicI64,
+    cap: usize,
 }
 
 struct State {
@@ -205,12 +209,18 @@ impl Sessions {
             audit: crate::audit::Audit::default(),
             state,
             purged: AtomicI64::new(i64::MIN),
+            cap: DEFAULT_MAX_SESSIONS,
         }
     }
 
     /// Tells `audit` of refresh-token reuse from now on.
     pub(crate) fn set_audit(&mut self, audit: crate::audit::Audit) {
         self.audit = audit;
+    }
+
+    /// Lets each user hold at most `cap` live sessions from now on.
+    pub(crate) fn set_cap(&mut self, cap: usize) {
+        self.cap = cap.max(1);
     }
 
     /// Measures time on `clock` from now on.
@@ -276,7 +286,10 @@ impl Sessions {
     /// Whether a token that its strategy accepted is still good: its session lives
     /// and is the subject's, or it names no session and was not issued before the
     /// subject's last cut-off. A token with neither a session nor an issue time is
-    /// its strategy's alone to end (its storage is its state).
+    /// its strategy's alone to end (its storage is its state). A token that names
+    /// its session itself (a JWT's `sid`) is refused when that session is not
+    /// found, and a token without an issue time of its own (FastAPI Users' JWTs)
+    /// by any cut-off of its user.
     pub async fn admit(&self, info: &TokenInfo) -> Result<Admission, StoreError> {
         let now = self.clock.now();
         if let Some(id) = &info.session {
@@ -316,13 +329,19 @@ impl Sessions {
                         expires_at: *expires_at,
                     });
                 }
+                // A session the token names itself and that is not found: its
+                // row was purged or lost (a restored backup), so the session may
+                // have ended; admitting the token would undo that end (fail-open).
+                Entry::Absent if info.session_required => return Ok(Admission::Refused),
                 Entry::Absent => {}
             }
         }
-        if info.issued_at.is_none() {
+        if info.issued_at.is_none() && !info.undated {
             return Ok(Admission::Sessionless);
         }
         Ok(match self.cutoff(&info.subject).await? {
+            // An undated token cannot show it was issued after the cut-off.
+            Some(_) if info.undated => Admission::Refused,
             Some(cutoff) if info.issued_at.is_some_and(|issued| issued <= cutoff) => {
                 Admission::Refused
             }
@@ -330,11 +349,34 @@ impl Sessions {
         })
     }
 
-    /// Opens a session (now) and purges expired ones once an hour.
+    /// Opens a session (now), ends the user's oldest live sessions beyond the cap,
+    /// and purges expired ones once an hour.
     pub async fn open(&self, session: Session) -> Result<Session, StoreError> {
         self.store.create(&session).await?;
         self.state.forget(&session.id);
         let now = self.clock.now();
+        // A cap on live sessions per user (ASVS 7.1.2's "number of concurrent
+        // sessions"): a script that logs in in a loop cannot grow the table
+        // without bound, and the oldest login, the likeliest forgotten, goes first.
+        let others: Vec<Session> = self
+            .store
+            .list(&session.user_id, now)
+            .await?
+            .into_iter()
+            .filter(|other| other.id != session.id)
+            .collect();
+        // Newest first: beside the new one, the cap's newest others stay.
+        let keep = self.cap.saturating_sub(1);
+        if others.len() > keep {
+            for old in &others[keep..] {
+                self.end(&old.id).await?;
+            }
+            tracing::info!(
+                user = %session.user_id,
+                ended = others.len() - keep,
+                "a login past the per-user session cap ended the oldest sessions"
+            );
+        }
         let last = self.purged.load(Ordering::Relaxed);
         if now.saturating_sub(last) >= PURGE_EVERY
             && self
@@ -346,6 +388,14 @@ impl Sessions {
             tracing::warn!(%error, "could not purge expired sessions");
         }
         Ok(session)
+    }
+
+    /// Forgets sessions and refresh tokens that expired (now): a session ended
+    /// before its end is kept until then, as its tokens may live until then.
+    pub async fn purge(&self) -> Result<(), StoreError> {
+        let now = self.clock.now();
+        self.purged.store(now, Ordering::Relaxed);
+        self.store.purge(now).await
     }
 
     /// Records a re-authentication of a live session, proved by `amr`: later

@@ -15,4 +15,4 @@ pub use crate::store::sessions::{
     MAX_USER_AGENT, MemorySessions, RefreshUse, Session, SessionStore,
 };
 pub(crate) use book::random_id;
-pub use book::{Admission, Sessions};
+pub use book::{Admission, DEFAULT_MAX_SESSIONS, Sessions};

@@ -8,7 +8,7 @@
 
 use crate::model::IdKind;
 
-/// One step: its version (strictly increasing), what it does, and its SQL.
+/// One step: its version (1, 2, 3, ... in order), what it does, and its SQL.
 pub(crate) struct Step {
     /// Recorded in `warden_schema` once applied.
     pub(crate) version: i64,
@@ -40,7 +40,12 @@ pub(crate) const STEPS: &[Step] = &[
         },
         hint: "",
     },
-    // Step 3 is another change's; versions need only increase.
+    Step {
+        version: 3,
+        name: "opaque access tokens name their login's session (a refresh continues it)",
+        sql: |_, _| crate::store::access_tokens::SESSION_TABLE.to_owned(),
+        hint: "",
+    },
     Step {
         version: 4,
         name: "throttle counters indexed by window, for the timed purge",
@@ -125,21 +130,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn versions_increase_from_one() {
-        // Strictly increasing from 1; a number may be reserved by a change that lands
-        // separately (merged, the steps are contiguous again).
-        assert_eq!(STEPS[0].version, 1);
-        for pair in STEPS.windows(2) {
-            assert!(pair[0].version < pair[1].version, "{}", pair[1].name);
+    fn versions_count_up_from_one() {
+        // Contiguous, so that two changes claiming one number collide here.
+        for (at, step) in STEPS.iter().enumerate() {
+            assert_eq!(step.version, at as i64 + 1, "{}", step.name);
         }
     }
 
     #[test]
     fn a_database_is_brought_up_from_where_it_is() {
         let versions = |current| pending(current).map(|s| s.version).collect::<Vec<_>>();
-        let all: Vec<i64> = STEPS.iter().map(|s| s.version).collect();
-        assert_eq!(versions(None), all);
-        assert_eq!(versions(Some(1)), all[1..]);
+        assert_eq!(versions(None), [1, 2, 3, 4]);
+        assert_eq!(versions(Some(1)), [2, 3, 4]);
         assert!(versions(Some(LATEST)).is_empty());
         assert!(versions(Some(LATEST + 1)).is_empty());
     }

@@ -28,7 +28,7 @@ use tokio::sync::mpsc;
 use crate::model::UserModel;
 use crate::user::User;
 
-pub use access_tokens::AccessTokenStore;
+pub use access_tokens::{AccessTokenStore, StoredToken};
 pub use cache::CacheSettings;
 pub(crate) use cache::CachedStore;
 pub use counters::{Counters, MemoryCounters};

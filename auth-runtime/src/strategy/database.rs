@@ -1,7 +1,9 @@
 //! FastAPI Users' `DatabaseStrategy`: opaque random tokens in the store's database,
 //! in its `accesstoken` table (`token`, `created_at`, `user_id`), so the live tokens
 //! of a database migrated from FastAPI Users keep working, and logout deletes the
-//! row.
+//! row. Each token warden writes is recorded with its login's session (beside the
+//! row, in a warden table), so a refresh continues that login: logging out any of
+//! its tokens, or reusing a spent refresh token, ends them all.
 
 use std::sync::Arc;
 
@@ -81,25 +83,38 @@ impl Strategy for DatabaseStrategy {
             .find(token, not_before)
             .await
             .map_err(unavailable)?;
-        Ok(found.map(|(user_id, created_at)| {
-            TokenInfo::new(user_id)
-                .in_session(token_hash(token))
-                .issued(Some(created_at))
+        Ok(found.map(|found| {
+            let info = TokenInfo::new(found.user_id).issued(Some(found.created_at));
+            match found.session {
+                Some(session) => info.in_session(session),
+                // FastAPI Users' row, or an earlier warden's (whose session was the
+                // token's hash): judged by that session if any, else the cut-off.
+                None => info.in_derived_session(token_hash(token)),
+            }
         }))
     }
 
     async fn write_token(&self, grant: &Grant<'_>) -> Result<Issued, StrategyError> {
         let token = opaque_token()?;
         self.tokens
-            .insert(&token, grant.subject, self.clock.now())
+            .insert(&token, grant.subject, self.clock.now(), grant.session)
             .await
             .map_err(unavailable)?;
-        let session = token_hash(&token);
-        Ok(Issued::new(token).in_session(session))
+        Ok(Issued::new(token).in_session(grant.session))
     }
 
     async fn destroy_token(&self, token: &str, _subject: &str) -> Result<(), StrategyError> {
         self.tokens.delete(token).await.map_err(unavailable)
+    }
+
+    async fn bind_token(&self, token: &str, session: &str) -> Result<(), StrategyError> {
+        if !plausible_token(token) {
+            return Ok(());
+        }
+        self.tokens
+            .bind(token, session, self.clock.now())
+            .await
+            .map_err(unavailable)
     }
 
     fn lifetime(&self) -> Option<u64> {

@@ -18,7 +18,7 @@ mod redis;
 pub use crate::store::AccessTokenStore;
 pub use database::DatabaseStrategy;
 #[cfg(feature = "redis")]
-pub use redis::{KEY_PREFIX, RedisStrategy};
+pub use redis::{KEY_PREFIX, RedisStrategy, SESSION_KEY_PREFIX};
 
 /// A new opaque token: 256 random bits, base64url (43 characters), as FastAPI
 /// Users' `secrets.token_urlsafe()`.
@@ -42,12 +42,25 @@ fn plausible_token(token: &str) -> bool {
 pub struct TokenInfo {
     /// The user id, as text (the JWT `sub`).
     pub subject: String,
-    /// The session the token belongs to (the JWT `sid`; an opaque token's hash):
-    /// ending the session ends the token.
+    /// The session the token belongs to (the JWT `sid`; the login an opaque token
+    /// was issued in, else its own hash): ending the session ends the token.
     pub session: Option<String>,
+    /// Whether the token itself names `session` (a JWT's `sid`, an opaque token
+    /// recorded with its login), so that a session of that id that is not found
+    /// refuses it: an end must not be undone by the row's loss (a purge, a
+    /// restored backup). `false` for a session id warden derived from an opaque
+    /// token it holds no login of (FastAPI Users' own), which is then judged by its
+    /// user's cut-off.
+    pub session_required: bool,
     /// When the token was issued (Unix seconds), if known: a token without a
     /// session is refused if it was issued before its user's tokens were cut off.
     pub issued_at: Option<i64>,
+    /// The token carries no issue time of its own (FastAPI Users' JWTs have no
+    /// `iat`): `issued_at` is only an estimate (one lifetime of this backend
+    /// before `exp`, while FastAPI Users' lifetime may have been longer), so any
+    /// cut-off of its user refuses it: a token still valid at the cut-off may
+    /// have been issued before it.
+    pub undated: bool,
     /// When the user last proved who they are, if the token says (the JWT
     /// `auth_time`): what `fresh = N` guards measure.
     pub auth_time: Option<i64>,
@@ -62,15 +75,28 @@ impl TokenInfo {
         Self {
             subject: subject.into(),
             session: None,
+            session_required: false,
             issued_at: None,
+            undated: false,
             auth_time: None,
             amr: Arc::from([]),
         }
     }
 
-    /// Belonging to session `id`.
+    /// Belonging to session `id`, which it names itself: refused if no such
+    /// session is found.
     pub fn in_session(mut self, id: impl Into<String>) -> Self {
         self.session = Some(id.into());
+        self.session_required = true;
+        self
+    }
+
+    /// Perhaps belonging to session `id`, derived from the token (an opaque
+    /// token's hash, the session an earlier warden recorded for it): if there is
+    /// none, the token is judged as one without a session.
+    pub fn in_derived_session(mut self, id: impl Into<String>) -> Self {
+        self.session = Some(id.into());
+        self.session_required = false;
         self
     }
 
@@ -205,6 +231,15 @@ pub trait Strategy: Send + Sync + 'static {
         Ok(())
     }
 
+    /// Ties `token`, which named no session of warden's (FastAPI Users' own), to
+    /// `session`: a refresh of it went on in that session, whose end must end it
+    /// too, or logging out the refreshed token would leave it working. The
+    /// default does nothing: a stateless token cannot be tied after the fact.
+    async fn bind_token(&self, token: &str, session: &str) -> Result<(), StrategyError> {
+        let _ = (token, session);
+        Ok(())
+    }
+
     /// Seconds a new token lives, for `expires_in` (RFC 6749 §5.1); `None`: unknown
     /// or unbounded.
     fn lifetime(&self) -> Option<u64> {
@@ -302,8 +337,9 @@ impl CachedJwt {
     }
 }
 
-/// What a verified JWT says. A token without `iat` (FastAPI Users' layout) was
-/// issued one lifetime before its `exp`.
+/// What a verified JWT says. A token without `iat` (FastAPI Users' layout) is
+/// undated: taken as issued one lifetime before its `exp` where a start is needed
+/// (a refresh's session), but cut off by any cut-off of its user.
 fn info_of(claims: crate::token::VerifiedClaims, lifetime: Lifetime) -> TokenInfo {
     let issued_at = claims.iat.or(match (claims.exp, lifetime) {
         (Some(exp), Lifetime::Seconds(seconds)) => {
@@ -313,7 +349,9 @@ fn info_of(claims: crate::token::VerifiedClaims, lifetime: Lifetime) -> TokenInf
     });
     TokenInfo {
         subject: claims.sub,
+        session_required: claims.sid.is_some(),
         session: claims.sid,
+        undated: claims.iat.is_none(),
         issued_at,
         auth_time: claims.auth_time,
         amr: claims.amr.into(),

@@ -1,7 +1,9 @@
 //! FastAPI Users' `RedisStrategy`: opaque random tokens as Redis keys
 //! `fastapi_users_token:<token>` holding the user id, expiring with the token
 //! (`SET ... EX lifetime`), so FastAPI Users and warden read each other's tokens;
-//! logout deletes the key.
+//! logout deletes the key. Beside each token warden writes, a key of its own
+//! (`warden_token_session:<token hash>`, same expiry) names the login's session, so a
+//! refresh continues that login and its end ends every token of it.
 
 use std::time::Duration;
 
@@ -15,6 +17,10 @@ use crate::token::Lifetime;
 
 /// FastAPI Users' key prefix.
 pub const KEY_PREFIX: &str = "fastapi_users_token:";
+
+/// The prefix of warden's own keys naming a token's login session; the token's
+/// hash follows, so no second copy of a live token is stored.
+pub const SESSION_KEY_PREFIX: &str = "warden_token_session:";
 
 /// How long a Redis command may take before the request is answered 503.
 const TIMEOUT: Duration = Duration::from_secs(2);
@@ -78,6 +84,10 @@ impl RedisStrategy {
     fn key(&self, token: &str) -> String {
         format!("{}{token}", self.prefix)
     }
+
+    fn session_key(token: &str) -> String {
+        format!("{SESSION_KEY_PREFIX}{}", token_hash(token))
+    }
 }
 
 fn unavailable(error: redis::RedisError) -> StrategyError {
@@ -91,34 +101,76 @@ impl Strategy for RedisStrategy {
             return Ok(None);
         }
         let mut redis = self.redis.clone();
-        let user_id: Option<String> = redis.get(self.key(token)).await.map_err(unavailable)?;
-        Ok(user_id.map(|user_id| TokenInfo::new(user_id).in_session(token_hash(token))))
+        let (user_id, session): (Option<String>, Option<String>) = redis::pipe()
+            .get(self.key(token))
+            .get(Self::session_key(token))
+            .query_async(&mut redis)
+            .await
+            .map_err(unavailable)?;
+        Ok(user_id.map(|user_id| {
+            let info = TokenInfo::new(user_id);
+            match session {
+                Some(session) => info.in_session(session),
+                // FastAPI Users' key, or an earlier warden's (whose session was the
+                // token's hash).
+                None => info.in_derived_session(token_hash(token)),
+            }
+        }))
     }
 
     async fn write_token(&self, grant: &Grant<'_>) -> Result<Issued, StrategyError> {
         let token = opaque_token()?;
         let mut redis = self.redis.clone();
         let key = self.key(&token);
+        let session_key = Self::session_key(&token);
+        // MULTI/EXEC: no token is ever read without its login.
+        let mut pipe = redis::pipe();
+        pipe.atomic();
         match self.lifetime {
-            Lifetime::Seconds(seconds) => redis
-                .set_ex::<_, _, ()>(key, grant.subject, seconds)
-                .await
-                .map_err(unavailable)?,
-            Lifetime::Forever => redis
-                .set::<_, _, ()>(key, grant.subject)
-                .await
-                .map_err(unavailable)?,
-        }
-        let session = token_hash(&token);
-        Ok(Issued::new(token).in_session(session))
+            Lifetime::Seconds(seconds) => pipe
+                .set_ex(key, grant.subject, seconds)
+                .ignore()
+                .set_ex(session_key, grant.session, seconds)
+                .ignore(),
+            Lifetime::Forever => pipe
+                .set(key, grant.subject)
+                .ignore()
+                .set(session_key, grant.session)
+                .ignore(),
+        };
+        pipe.query_async::<()>(&mut redis)
+            .await
+            .map_err(unavailable)?;
+        Ok(Issued::new(token).in_session(grant.session))
     }
 
     async fn destroy_token(&self, token: &str, _subject: &str) -> Result<(), StrategyError> {
         let mut redis = self.redis.clone();
         redis
-            .del::<_, ()>(self.key(token))
+            .del::<_, ()>(&[self.key(token), Self::session_key(token)])
             .await
             .map_err(unavailable)
+    }
+
+    async fn bind_token(&self, token: &str, session: &str) -> Result<(), StrategyError> {
+        if !plausible_token(token) {
+            return Ok(());
+        }
+        let mut redis = self.redis.clone();
+        // The binding lives exactly as long as FastAPI Users' key: its remaining
+        // time (-1: none; -2: the key is gone, nothing to bind).
+        let left: i64 = redis.pttl(self.key(token)).await.map_err(unavailable)?;
+        let key = Self::session_key(token);
+        let mut set = redis::cmd("SET");
+        set.arg(&key).arg(session).arg("NX");
+        match left {
+            -2 => return Ok(()),
+            millis if millis > 0 => {
+                set.arg("PX").arg(millis);
+            }
+            _ => {}
+        }
+        set.query_async::<()>(&mut redis).await.map_err(unavailable)
     }
 
     fn lifetime(&self) -> Option<u64> {

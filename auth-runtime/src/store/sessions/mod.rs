@@ -148,7 +148,10 @@ pub trait SessionStore: Send + Sync + 'static {
     /// Uses a refresh token at `at`, atomically: only one of several concurrent uses
     /// finds it [`Fresh`](RefreshUse::Fresh).
     async fn use_refresh(&self, hash: &str, at: i64) -> Result<RefreshUse, StoreError>;
-    /// Forgets sessions and refresh tokens that expired before `before`.
+    /// Forgets sessions and refresh tokens that expired before `before`. An ended
+    /// session is kept until its own end (`expires_at`), which caps every token it
+    /// issued, and forever without one: a token naming a session that is not found
+    /// is refused, but only its row tells an ended login from a lost one.
     async fn purge(&self, before: i64) -> Result<(), StoreError>;
     /// Ends announced by other instances: a session id, or `user:<id>` for all of
     /// a user's. `None`: no such feed (this process is the only writer).
@@ -251,8 +254,12 @@ pub(crate) mod contract {
         assert!(store.list("u1", 500).await.unwrap().is_empty());
         assert_eq!(ids(store.list("u2", 500).await.unwrap()), ["s3"]);
 
-        // Purge forgets what expired, never a session without an end.
+        // Purge forgets what expired, never a session without an end, nor an
+        // ended one whose tokens may still be unexpired.
+        store.purge(900).await.unwrap();
+        assert_eq!(store.get("s1").await.unwrap().unwrap().ended_at, Some(700));
         store.purge(2000).await.unwrap();
+        assert!(store.get("s1").await.unwrap().is_none());
         assert!(store.get("s3").await.unwrap().is_none());
         assert!(store.get("s2").await.unwrap().is_some());
         assert_eq!(store.refresh_session("h1").await.unwrap(), None);
