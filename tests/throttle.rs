@@ -35,6 +35,7 @@ fn limits(per_account: u64, per_address: u64, requests: u64) -> ThrottleSettings
         per_account,
         per_address,
         requests_per_address: requests,
+        register_per_address: 2,
         ..ThrottleSettings::default()
     }
 }
@@ -317,4 +318,41 @@ async fn concurrent_guesses_meet_the_account_limit_exactly() {
         15,
         "{statuses:?}"
     );
+}
+
+/// Registrations are counted per client address: past the limit (2 here) the
+/// next one is refused 429 with `Retry-After` before any password is hashed;
+/// another client (a forwarded address behind a trusted proxy) still registers.
+#[tokio::test]
+async fn registrations_past_the_limit_per_address_are_refused_429() {
+    let store: Arc<dyn UserStore<User>> = Arc::new(MemoryStore::new());
+    let proxied = instance(
+        store,
+        limits(100, 300, 30),
+        TrustedProxies::parse(["127.0.0.0/8"]).unwrap(),
+        Outbox::default(),
+    )
+    .await;
+    let register = |email: &str, from: &str| {
+        proxied
+            .client
+            .post(format!("{}/auth/register", proxied.base))
+            .header("x-forwarded-for", from)
+            .json(&json!({"email": email, "password": "round-table"}))
+            .send()
+    };
+    for email in ["bors@camelot.org", "bedivere@camelot.org"] {
+        let reply = common::Reply::read(register(email, "198.51.100.4").await.unwrap()).await;
+        assert_eq!(reply.status, 201, "{}", reply.text);
+    }
+    let third = common::Reply::read(
+        register("kay@camelot.org", "198.51.100.4").await.unwrap(),
+    )
+    .await;
+    assert_throttled(&third);
+    let elsewhere = common::Reply::read(
+        register("kay@camelot.org", "198.51.100.5").await.unwrap(),
+    )
+    .await;
+    assert_eq!(elsewhere.status, 201, "{}", elsewhere.text);
 }

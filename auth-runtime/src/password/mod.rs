@@ -49,7 +49,7 @@ pub struct PasswordHasherConfig {
     /// verifications (logins) may take, and workers take verifications before new
     /// hashes: a flood of registrations, which each hash a new password, fills its
     /// own share and is refused (503) while real users' logins are still admitted
-    /// and run next. Must leave new hashes at least one slot. Default 8.
+    /// and run next. Capped so that new hashes keep at least one slot. Default 8.
     pub reserved_for_logins: usize,
 }
 
@@ -176,12 +176,8 @@ impl PasswordHasher {
             return Err(bad("max_concurrent must be at least 1".into()));
         }
         let admitted = config.max_concurrent.saturating_add(config.max_waiting);
-        if config.reserved_for_logins >= admitted {
-            return Err(bad(
-                "reserved_for_logins must be below max_concurrent + max_waiting".into(),
-            ));
-        }
-        let reserved = config.reserved_for_logins;
+        // New hashes keep at least one slot, whatever the reserve asks for.
+        let reserved = config.reserved_for_logins.min(admitted - 1);
         let params = Params::new(
             config.memory_kib,
             config.iterations,
