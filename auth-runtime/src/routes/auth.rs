@@ -99,6 +99,7 @@ async fn prove_password<U: UserModel>(
         }
         return Err(refused);
     }
+    let started = std::time::Instant::now();
     let user = warden
         .manager()
         .authenticate(credentials.username, credentials.password.to_owned())
@@ -111,7 +112,13 @@ async fn prove_password<U: UserModel>(
             }
             Ok(user)
         }
-        _ => {
+        refused => {
+            // The right password of an inactive account was not padded as a wrong
+            // one is: without this its quicker 400 says the password was right
+            // (ASVS 6.3.8). A wrong password's wait has passed already: no-op.
+            if refused.is_some() {
+                warden.manager().hasher().pad_refusal(started).await;
+            }
             audit.emit(|| SecurityEvent::SignInRefused {
                 user_id: None,
                 backend: backend.to_owned(),
