@@ -300,7 +300,10 @@ mod tests {
     #[test]
     fn an_ipv6_client_is_its_slash_64() {
         let client = |address: &str| client_of(address.parse().unwrap());
-        assert_eq!(client("2001:db8:1:2:aaaa::1"), client("2001:db8:1:2:bbbb::9"));
+        assert_eq!(
+            client("2001:db8:1:2:aaaa::1"),
+            client("2001:db8:1:2:bbbb::9")
+        );
         assert_ne!(client("2001:db8:1:2::1"), client("2001:db8:1:3::1"));
         assert_eq!(client("::ffff:192.0.2.1"), client("192.0.2.1"));
         let per_client = PerClient::new(1);

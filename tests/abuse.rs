@@ -60,14 +60,21 @@ async fn a_registration_flood_leaves_logins_admitted() {
         }
         flood.push(registration);
     }
-    assert_eq!(flood.len(), 2, "new hashes take only their share of the slots");
+    assert_eq!(
+        flood.len(),
+        2,
+        "new hashes take only their share of the slots"
+    );
 
     let login = {
         let http = Http::new(http.base.clone());
         tokio::spawn(async move {
             http.client
                 .post(format!("{}/auth/jwt/login", http.base))
-                .form(&[("username", "gawain@camelot.org"), ("password", "green-knight")])
+                .form(&[
+                    ("username", "gawain@camelot.org"),
+                    ("password", "green-knight"),
+                ])
                 .send()
                 .await
                 .unwrap()

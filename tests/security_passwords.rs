@@ -241,7 +241,9 @@ async fn an_inactive_accounts_right_password_is_refused_as_slowly_as_a_wrong_one
         .build()
         .unwrap();
     let server = common::spawn_with(warden).await;
-    server.register("alice@example.com", "correct-horse-battery").await;
+    server
+        .register("alice@example.com", "correct-horse-battery")
+        .await;
     server
         .set_flags("alice@example.com", false, false, false)
         .await;
@@ -249,7 +251,11 @@ async fn an_inactive_accounts_right_password_is_refused_as_slowly_as_a_wrong_one
     assert_eq!(hasher.refusals_padded(), 1, "a wrong password is padded");
     let inactive = login_raw(&server, "alice@example.com", "correct-horse-battery").await;
     assert_eq!(inactive, wrong);
-    assert_eq!(hasher.refusals_padded(), 2, "so is an inactive account's right one");
+    assert_eq!(
+        hasher.refusals_padded(),
+        2,
+        "so is an inactive account's right one"
+    );
 }
 
 // ---------------------------------------------------------------------------------

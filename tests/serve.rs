@@ -146,9 +146,7 @@ async fn connections_beyond_the_cap_wait_for_a_free_one() {
 /// A connection from `from` (a loopback address: Linux routes all of 127/8 to lo).
 async fn connect_from(from: &str, addr: SocketAddr) -> TcpStream {
     let socket = TcpSocket::new_v4().unwrap();
-    socket
-        .bind(format!("{from}:0").parse().unwrap())
-        .unwrap();
+    socket.bind(format!("{from}:0").parse().unwrap()).unwrap();
     socket.connect(addr).await.unwrap()
 }
 

@@ -345,14 +345,10 @@ async fn registrations_past_the_limit_per_address_are_refused_429() {
         let reply = common::Reply::read(register(email, "198.51.100.4").await.unwrap()).await;
         assert_eq!(reply.status, 201, "{}", reply.text);
     }
-    let third = common::Reply::read(
-        register("kay@camelot.org", "198.51.100.4").await.unwrap(),
-    )
-    .await;
+    let third =
+        common::Reply::read(register("kay@camelot.org", "198.51.100.4").await.unwrap()).await;
     assert_throttled(&third);
-    let elsewhere = common::Reply::read(
-        register("kay@camelot.org", "198.51.100.5").await.unwrap(),
-    )
-    .await;
+    let elsewhere =
+        common::Reply::read(register("kay@camelot.org", "198.51.100.5").await.unwrap()).await;
     assert_eq!(elsewhere.status, 201, "{}", elsewhere.text);
 }

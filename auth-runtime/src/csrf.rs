@@ -124,13 +124,25 @@ mod tests {
         ));
         assert!(check(Method::POST, &[host], true), "not a browser");
         assert!(
-            !check(Method::POST, &[host, ("origin", "http://app.example.com")], true),
+            !check(
+                Method::POST,
+                &[host, ("origin", "http://app.example.com")],
+                true
+            ),
             "a plain-http page of the same host is another origin"
         );
         let local = ("host", "127.0.0.1:8000");
-        assert!(check(Method::POST, &[local, ("origin", "http://127.0.0.1:8000")], true));
+        assert!(check(
+            Method::POST,
+            &[local, ("origin", "http://127.0.0.1:8000")],
+            true
+        ));
         let local = ("host", "localhost:8000");
-        assert!(check(Method::POST, &[local, ("origin", "http://localhost:8000")], true));
+        assert!(check(
+            Method::POST,
+            &[local, ("origin", "http://localhost:8000")],
+            true
+        ));
         assert!(check(
             Method::POST,
             &[host, ("sec-fetch-site", "same-origin")],

@@ -137,7 +137,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("outbox.jsonl");
         let mailer = DevMailer::new(&path);
-        mailer.write("forgot_password", "id", json!({"token": "t"})).await;
+        mailer
+            .write("forgot_password", "id", json!({"token": "t"}))
+            .await;
         let mode = std::fs::metadata(&path).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
     }

@@ -216,7 +216,7 @@ impl PasswordHasher {
             hash_with(&inner.params, password.as_bytes(), scratch)
         })
         .await?
-            .map_err(PasswordError::Failed)
+        .map_err(PasswordError::Failed)
     }
 
     /// Verifies a password against a stored hash; on success with an outdated hash,
@@ -300,7 +300,10 @@ impl PasswordHasher {
     /// [padded](Self::pad_refusal) to the refusal floor.
     #[cfg(feature = "test-clock")]
     pub fn refusals_padded(&self) -> usize {
-        self.inner.probe.padded.load(std::sync::atomic::Ordering::SeqCst)
+        self.inner
+            .probe
+            .padded
+            .load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Hashes running or waiting for a worker now.

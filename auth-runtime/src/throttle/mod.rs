@@ -185,7 +185,10 @@ impl Throttle {
             return Ok(());
         };
         let (window, retry_after) = self.window();
-        let hits = self.counters.hit(&address_key(kind, address), window).await?;
+        let hits = self
+            .counters
+            .hit(&address_key(kind, address), window)
+            .await?;
         if hits > limit {
             return Err(Self::too_many(retry_after));
         }
