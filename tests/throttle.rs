@@ -352,3 +352,45 @@ async fn registrations_past_the_limit_per_address_are_refused_429() {
         common::Reply::read(register("kay@camelot.org", "198.51.100.5").await.unwrap()).await;
     assert_eq!(elsewhere.status, 201, "{}", elsewhere.text);
 }
+
+/// Guesses of the current password on `PATCH /users/me` count like failed logins:
+/// a stolen session is no unthrottled password oracle. Past the account limit
+/// (3 here) even the right password is refused 429.
+#[tokio::test]
+async fn current_password_guesses_meet_the_account_limit() {
+    let warden = Warden::<User>::builder()
+        .store(MemoryStore::new())
+        .backend::<Jwt>()
+        .unwrap()
+        .throttle(limits(3, 1000, 1000))
+        .require_current_password(true)
+        .build()
+        .unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let http = Http::new(format!("http://{}", listener.local_addr().unwrap()));
+    let app = warden.routes().with_state(warden);
+    tokio::spawn(warden::serve_on(
+        listener,
+        app,
+        ServeConfig::default(),
+        std::future::pending(),
+    ));
+    http.register("lamorak@camelot.org", "gales-knight").await;
+    let token = http
+        .login("jwt", "lamorak@camelot.org", "gales-knight")
+        .await;
+    let change = async |current: &str| {
+        let body = json!({"password": "new-password!", "current_password": current});
+        http.send(Method::PATCH, "/users/me", Some(&token), Some(&body))
+            .await
+    };
+    for _ in 0..3 {
+        let reply = change("a-guess-guess").await;
+        assert_eq!(reply.status, 400, "{}", reply.text);
+        assert_eq!(
+            reply.json(),
+            json!({"detail": "UPDATE_USER_BAD_CURRENT_PASSWORD"})
+        );
+    }
+    assert_throttled(&change("gales-knight").await);
+}

@@ -29,10 +29,11 @@ pub(crate) async fn patch_me<U: UserModel>(
     RouteUser(user, _): RouteUser<U, Active>,
     request: Request,
 ) -> Result<Json<U>, ApiError> {
+    let address = warden.client_address(request.extensions(), request.headers());
     let fields = Fields::read(request).await?;
     let update = read_update::<U>(&fields)?;
     if warden.requires_current_password() {
-        reauthenticate(&warden, &user, &update, &fields).await?;
+        reauthenticate(&warden, &user, &update, &fields, address).await?;
     }
     apply(&warden, user, update, true).await
 }
@@ -40,12 +41,15 @@ pub(crate) async fn patch_me<U: UserModel>(
 /// With [`WardenBuilder::require_current_password`](crate::WardenBuilder::require_current_password),
 /// a change of password, e-mail or login needs the current password beside it
 /// (ASVS 6.2.3): a stolen session alone cannot take the account over. 422 without
-/// it, 400 `UPDATE_USER_BAD_CURRENT_PASSWORD` when it is wrong.
+/// it, 400 `UPDATE_USER_BAD_CURRENT_PASSWORD` when it is wrong. Each guess counts
+/// against the account and the address as a login does (429 past the limits): a
+/// stolen session must not become an unthrottled password oracle (ASVS 2.2.1).
 async fn reauthenticate<U: UserModel>(
     warden: &Warden<U>,
     user: &U,
     update: &UserUpdate<U::Update>,
     fields: &Fields,
+    address: Option<std::net::IpAddr>,
 ) -> Result<(), ApiError> {
     let mut renamed = user.clone();
     renamed.apply(update.extra.clone());
@@ -58,6 +62,9 @@ async fn reauthenticate<U: UserModel>(
     let mut reader = Reader::new(fields);
     let current = reader.string("current_password", MAX_PASSWORD_BYTES);
     let current = reader.finish_with(current)?;
+    if let Some(throttle) = warden.throttle() {
+        throttle.check_login(user.login(), address).await?;
+    }
     let verification = warden
         .manager()
         .hasher()
@@ -65,8 +72,14 @@ async fn reauthenticate<U: UserModel>(
         .await
         .map_err(|error| internal(error.into()))?;
     if verification.valid {
+        if let Some(throttle) = warden.throttle() {
+            throttle.clear_account(user.login()).await?;
+        }
         Ok(())
     } else {
+        if let Some(throttle) = warden.throttle() {
+            throttle.failed_login(address).await?;
+        }
         Err(warden.error(ErrorCode::UpdateUserBadCurrentPassword))
     }
 }
