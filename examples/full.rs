@@ -51,9 +51,16 @@ pub struct Redis;
 )]
 pub struct Oidc;
 
-/// The same tokens in an HttpOnly cookie, for browsers. `secure = false` so that it
-/// works over plain http on localhost; keep the default (`true`) in production.
-#[auth_backend(name = "cookie", lifetime = 3600, transport = cookie(secure = false))]
+/// Tokens in an HttpOnly cookie, for browsers. `secure = false` so that it works
+/// over plain http on localhost; keep the default (`true`) in production. Its own
+/// audience: a bearer token of `jwt` (same secret) is then no cookie token, and a
+/// cookie token read out of a browser is no bearer token (RFC 8725 §3.9).
+#[auth_backend(
+    name = "cookie",
+    lifetime = 3600,
+    audience = ["fastapi-users:auth:cookie"],
+    transport = cookie(secure = false)
+)]
 pub struct Cookie;
 
 #[protected(active)]

@@ -1,13 +1,15 @@
 //! [`serve`]: axum served with the limits a public server needs, which
 //! `axum::serve` leaves out: a deadline for request headers (which is also the
 //! keep-alive idle timeout, and the limit for a connection that sends nothing), one
-//! for the whole request, body included, a cap on open connections, and a graceful
+//! for the whole request, body included, a cap on open connections and one per
+//! client address, and a graceful
 //! shutdown that does not wait for ever. HTTP/1.1; put a TLS terminator in front for
 //! HTTP/2.
 
+use std::collections::HashMap;
 use std::future::Future;
-use std::net::SocketAddr;
-use std::sync::Arc;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
@@ -23,7 +25,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower::ServiceExt;
 
-use crate::{ApiError, Error};
+use crate::{ApiError, Error, TrustedProxies};
 
 /// The limits [`serve`] applies. The defaults suit an API behind a load balancer or
 /// exposed directly; every one can be changed.
@@ -36,7 +38,7 @@ use crate::{ApiError, Error};
 /// };
 /// assert_eq!(limits.header_read_timeout, Duration::from_secs(10));
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServeConfig {
     /// A client has this long to send a request's headers, counted from when the
     /// connection is ready for one: a new connection, or a kept-alive one after its
@@ -48,6 +50,17 @@ pub struct ServeConfig {
     /// Connections open at once; beyond, new ones wait in the listen backlog until
     /// one closes. Default 1024.
     pub max_connections: usize,
+    /// Connections open at once from one client address (an IPv6 /64 counts as
+    /// one: a subscriber's allocation); beyond, a new one is closed at once, so one
+    /// client cannot hold every slot of `max_connections`. The
+    /// [`trusted_proxies`](Self::trusted_proxies) are exempt. Default 64.
+    pub max_connections_per_address: usize,
+    /// The proxies (load balancers, TLS terminators) in front of the server: every
+    /// client behind them shares their address, so they are exempt from
+    /// `max_connections_per_address`. The same list as
+    /// [`WardenBuilder::trusted_proxies`](crate::WardenBuilder::trusted_proxies).
+    /// Default none.
+    pub trusted_proxies: TrustedProxies,
     /// On Ctrl-C or SIGTERM, how long in-flight requests may finish. Default 30 s.
     pub shutdown_grace: Duration,
 }
@@ -58,6 +71,8 @@ impl Default for ServeConfig {
             header_read_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(30),
             max_connections: 1024,
+            max_connections_per_address: 64,
+            trusted_proxies: TrustedProxies::default(),
             shutdown_grace: Duration::from_secs(30),
         }
     }
@@ -108,6 +123,7 @@ pub async fn serve_on(
         .timer(TokioTimer::new())
         .header_read_timeout(config.header_read_timeout);
     let connections = Arc::new(Semaphore::new(config.max_connections.max(1)));
+    let per_client = PerClient::new(config.max_connections_per_address.max(1));
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
@@ -130,6 +146,20 @@ pub async fn serve_on(
             },
             () = &mut shutdown => break,
         };
+        let client = if config.trusted_proxies.contains(peer.ip()) {
+            None
+        } else {
+            match per_client.open(peer.ip()) {
+                Some(client) => Some(client),
+                None => {
+                    // Closed at once: waiting would let one client queue ahead of
+                    // everyone else for the slots it already holds.
+                    tracing::debug!(%peer, "connection refused: too many open from this client");
+                    drop(stream);
+                    continue;
+                }
+            }
+        };
         let service = app
             .clone()
             .map_request(move |mut request: axum::http::Request<_>| {
@@ -142,6 +172,7 @@ pub async fn serve_on(
         let first_byte = config.header_read_timeout;
         tokio::spawn(async move {
             let _permit = permit;
+            let _client = client;
             // hyper's header deadline starts with the first byte: a connection that
             // sends none would hold its slot for ever.
             let mut first = [0u8; 1];
@@ -167,6 +198,67 @@ pub async fn serve_on(
         }
     }
     Ok(())
+}
+
+/// Open connections per client: an IPv4 address, or an IPv6 /64.
+struct PerClient {
+    limit: usize,
+    open: Arc<Mutex<HashMap<IpAddr, usize>>>,
+}
+
+/// One open connection of a client; closing it (dropping this) frees its place.
+struct ClientSlot {
+    client: IpAddr,
+    open: Arc<Mutex<HashMap<IpAddr, usize>>>,
+}
+
+impl PerClient {
+    fn new(limit: usize) -> Self {
+        Self {
+            limit,
+            open: Arc::default(),
+        }
+    }
+
+    /// A place for one more connection of `address`'s client, if it has room.
+    fn open(&self, address: IpAddr) -> Option<ClientSlot> {
+        let client = client_of(address);
+        let mut open = self.open.lock().ok()?;
+        let count = open.entry(client).or_insert(0);
+        if *count >= self.limit {
+            return None;
+        }
+        *count += 1;
+        Some(ClientSlot {
+            client,
+            open: Arc::clone(&self.open),
+        })
+    }
+}
+
+impl Drop for ClientSlot {
+    fn drop(&mut self) {
+        if let Ok(mut open) = self.open.lock()
+            && let Some(count) = open.get_mut(&self.client)
+        {
+            *count -= 1;
+            if *count == 0 {
+                open.remove(&self.client);
+            }
+        }
+    }
+}
+
+/// What one client is: its IPv4 address (an IPv4-mapped IPv6 one read as IPv4), or
+/// its IPv6 /64, which one subscriber can cycle through freely.
+fn client_of(address: IpAddr) -> IpAddr {
+    match address {
+        IpAddr::V4(_) => address,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6((u128::from(v6) & !u128::from(u64::MAX)).into()),
+        },
+    }
 }
 
 fn request_timeout() -> Response {
@@ -198,5 +290,27 @@ async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {},
         () = terminate => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_ipv6_client_is_its_slash_64() {
+        let client = |address: &str| client_of(address.parse().unwrap());
+        assert_eq!(
+            client("2001:db8:1:2:aaaa::1"),
+            client("2001:db8:1:2:bbbb::9")
+        );
+        assert_ne!(client("2001:db8:1:2::1"), client("2001:db8:1:3::1"));
+        assert_eq!(client("::ffff:192.0.2.1"), client("192.0.2.1"));
+        let per_client = PerClient::new(1);
+        let first = per_client.open("2001:db8::1".parse().unwrap());
+        assert!(first.is_some());
+        assert!(per_client.open("2001:db8::2".parse().unwrap()).is_none());
+        drop(first);
+        assert!(per_client.open("2001:db8::2".parse().unwrap()).is_some());
     }
 }

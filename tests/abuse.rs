@@ -8,6 +8,91 @@ use reqwest::Method;
 use serde_json::json;
 use warden::{MemoryStore, PasswordHasher, PasswordHasherConfig, User, Warden};
 
+/// A registration flood fills the hash queue (its hashes held, so nothing depends
+/// on how fast a hash is): the next registration is refused 503, but a real
+/// user's login is still admitted to a slot reserved for verifications and
+/// answered 200 (before this, it met the same full queue: 503).
+#[tokio::test]
+async fn a_registration_flood_leaves_logins_admitted() {
+    let hasher = PasswordHasher::with_config(PasswordHasherConfig {
+        max_concurrent: 1,
+        max_waiting: 3,
+        reserved_for_logins: 2,
+        ..Default::default()
+    })
+    .unwrap();
+    let warden = Warden::<User>::builder()
+        .store(MemoryStore::new())
+        .backend::<Jwt>()
+        .unwrap()
+        .password_hasher(hasher.clone())
+        .build()
+        .unwrap();
+    let http = Http::new(serve(warden.routes().with_state(warden)).await);
+    http.register("gawain@camelot.org", "green-knight").await;
+
+    hasher.hold_hashes(true);
+    let register = |email: String| {
+        let http = Http::new(http.base.clone());
+        tokio::spawn(async move {
+            http.send(
+                Method::POST,
+                "/auth/register",
+                None,
+                Some(&json!({"email": email, "password": "flooding-pass"})),
+            )
+            .await
+            .status
+        })
+    };
+    // Registrations until one is refused: the queue is full for them.
+    let mut flood = Vec::new();
+    loop {
+        let registration = register(format!("flood{}@camelot.org", flood.len()));
+        let before = flood.len();
+        common::until_seen("the registration admitted or refused", async || {
+            hasher.in_flight() > before || registration.is_finished()
+        })
+        .await;
+        if registration.is_finished() {
+            assert_eq!(registration.await.unwrap(), 503);
+            break;
+        }
+        flood.push(registration);
+    }
+    assert_eq!(
+        flood.len(),
+        2,
+        "new hashes take only their share of the slots"
+    );
+
+    let login = {
+        let http = Http::new(http.base.clone());
+        tokio::spawn(async move {
+            http.client
+                .post(format!("{}/auth/jwt/login", http.base))
+                .form(&[
+                    ("username", "gawain@camelot.org"),
+                    ("password", "green-knight"),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        })
+    };
+    common::until_seen("the login admitted or answered", async || {
+        hasher.in_flight() == 3 || login.is_finished()
+    })
+    .await;
+    hasher.hold_hashes(false);
+    assert_eq!(login.await.unwrap(), 200, "the login was admitted");
+    for registration in flood {
+        assert_eq!(registration.await.unwrap(), 201);
+    }
+}
+
 /// Beyond the hasher's slots and queue, logins are refused at once with 503 and
 /// `Retry-After` instead of waiting behind the flood; the queue drains and logins
 /// work again; guarded routes never wait for the hasher.

@@ -226,6 +226,38 @@ async fn item_12_inactive_user_gets_the_same_400() {
     assert_eq!(inactive, unknown);
 }
 
+/// The right password of an inactive account is refused as slowly as a wrong one:
+/// its refusal is padded to the hasher's refusal floor like every wrong password's
+/// (counted by the hasher, not timed, so the test is deterministic). Before, it
+/// answered at the speed of one verification, ~10× faster than a wrong password.
+#[tokio::test]
+async fn an_inactive_accounts_right_password_is_refused_as_slowly_as_a_wrong_one() {
+    let hasher = PasswordHasher::new().unwrap();
+    let warden = warden::Warden::<User>::builder()
+        .store(warden::MemoryStore::new())
+        .backend::<common::Jwt>()
+        .unwrap()
+        .password_hasher(hasher.clone())
+        .build()
+        .unwrap();
+    let server = common::spawn_with(warden).await;
+    server
+        .register("alice@example.com", "correct-horse-battery")
+        .await;
+    server
+        .set_flags("alice@example.com", false, false, false)
+        .await;
+    let wrong = login_raw(&server, "alice@example.com", "wrong-password-here").await;
+    assert_eq!(hasher.refusals_padded(), 1, "a wrong password is padded");
+    let inactive = login_raw(&server, "alice@example.com", "correct-horse-battery").await;
+    assert_eq!(inactive, wrong);
+    assert_eq!(
+        hasher.refusals_padded(),
+        2,
+        "so is an inactive account's right one"
+    );
+}
+
 // ---------------------------------------------------------------------------------
 // Item 13: passwords exactly as typed
 // ---------------------------------------------------------------------------------

@@ -9,8 +9,8 @@ use axum::Router;
 use axum::extract::ConnectInfo;
 use axum::routing::{get, post};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-use warden::{ServeConfig, serve_on};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use warden::{ServeConfig, TrustedProxies, serve_on};
 
 fn app() -> Router {
     Router::new()
@@ -141,4 +141,79 @@ async fn connections_beyond_the_cap_wait_for_a_free_one() {
     assert_eq!(served.status(), 200);
     // Shutdown returns once in-flight requests are done.
     stop.send(()).unwrap();
+}
+
+/// A connection from `from` (a loopback address: Linux routes all of 127/8 to lo).
+async fn connect_from(from: &str, addr: SocketAddr) -> TcpStream {
+    let socket = TcpSocket::new_v4().unwrap();
+    socket.bind(format!("{from}:0").parse().unwrap()).unwrap();
+    socket.connect(addr).await.unwrap()
+}
+
+/// Sends `GET /peer` on a kept-alive connection; the answer, or `None` when the
+/// server closed the connection without one.
+async fn get_peer(stream: &mut TcpStream) -> Option<String> {
+    stream
+        .write_all(b"GET /peer HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await
+        .ok()?;
+    let mut buffer = vec![0u8; 1024];
+    let read = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buffer))
+        .await
+        .ok()?
+        .ok()?;
+    (read > 0).then(|| String::from_utf8_lossy(&buffer[..read]).into_owned())
+}
+
+/// With two connections per address, a client holding two open connections has
+/// its third closed unanswered, while another address is still served; once it
+/// closes one, it is served again.
+#[tokio::test]
+async fn one_client_cannot_hold_more_than_its_connections() {
+    let (addr, _stop) = start(ServeConfig {
+        max_connections_per_address: 2,
+        ..ServeConfig::default()
+    })
+    .await;
+    let mut first = connect_from("127.0.0.1", addr).await;
+    let mut second = connect_from("127.0.0.1", addr).await;
+    for held in [&mut first, &mut second] {
+        let answer = get_peer(held).await.unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    }
+    let mut third = connect_from("127.0.0.1", addr).await;
+    assert_eq!(get_peer(&mut third).await, None, "the third is closed");
+    let mut other = connect_from("127.0.0.2", addr).await;
+    let answer = get_peer(&mut other).await.unwrap();
+    assert!(answer.ends_with("127.0.0.2"), "{answer}");
+
+    drop(first);
+    let mut again = None;
+    for _ in 0..100 {
+        let mut stream = connect_from("127.0.0.1", addr).await;
+        if let Some(answer) = get_peer(&mut stream).await {
+            again = Some(answer);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(again.unwrap().starts_with("HTTP/1.1 200"));
+}
+
+/// Behind a TLS terminator every client is the proxy: its address is exempt.
+#[tokio::test]
+async fn trusted_proxies_are_exempt_from_the_per_address_cap() {
+    let (addr, _stop) = start(ServeConfig {
+        max_connections_per_address: 1,
+        trusted_proxies: TrustedProxies::parse(["127.0.0.1"]).unwrap(),
+        ..ServeConfig::default()
+    })
+    .await;
+    let mut streams = Vec::new();
+    for _ in 0..3 {
+        let mut stream = connect_from("127.0.0.1", addr).await;
+        let answer = get_peer(&mut stream).await.unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        streams.push(stream);
+    }
 }

@@ -41,6 +41,7 @@ fn limits(per_account: u64, per_address: u64, requests: u64) -> ThrottleSettings
         per_device: 2,
         // Plain http://127.0.0.1: a Secure cookie would not come back.
         device_cookie_secure: false,
+        register_per_address: 2,
         ..ThrottleSettings::default()
     }
 }
@@ -650,4 +651,79 @@ async fn after_a_password_change_or_logout_everywhere_the_old_device_cookie_no_l
         .await;
     assert_eq!(ended.status, 204, "{}", ended.text);
     assert_throttled(&login_with(&http, tristan, "isolde-isolde", None, Some(&cookie)).await);
+}
+
+/// Registrations are counted per client address: past the limit (2 here) the
+/// next one is refused 429 with `Retry-After` before any password is hashed;
+/// another client (a forwarded address behind a trusted proxy) still registers.
+#[tokio::test]
+async fn registrations_past_the_limit_per_address_are_refused_429() {
+    let store: Arc<dyn UserStore<User>> = Arc::new(MemoryStore::new());
+    let proxied = instance(
+        store,
+        limits(100, 300, 30),
+        TrustedProxies::parse(["127.0.0.0/8"]).unwrap(),
+        Outbox::default(),
+    )
+    .await;
+    let register = |email: &str, from: &str| {
+        proxied
+            .client
+            .post(format!("{}/auth/register", proxied.base))
+            .header("x-forwarded-for", from)
+            .json(&json!({"email": email, "password": "round-table"}))
+            .send()
+    };
+    for email in ["bors@camelot.org", "bedivere@camelot.org"] {
+        let reply = common::Reply::read(register(email, "198.51.100.4").await.unwrap()).await;
+        assert_eq!(reply.status, 201, "{}", reply.text);
+    }
+    let third =
+        common::Reply::read(register("kay@camelot.org", "198.51.100.4").await.unwrap()).await;
+    assert_throttled(&third);
+    let elsewhere =
+        common::Reply::read(register("kay@camelot.org", "198.51.100.5").await.unwrap()).await;
+    assert_eq!(elsewhere.status, 201, "{}", elsewhere.text);
+}
+
+/// Guesses of the current password on `PATCH /users/me` count like failed logins:
+/// a stolen session is no unthrottled password oracle. Past the account limit
+/// (3 here) even the right password is refused 429.
+#[tokio::test]
+async fn current_password_guesses_meet_the_account_limit() {
+    let warden = Warden::<User>::builder()
+        .store(MemoryStore::new())
+        .backend::<Jwt>()
+        .unwrap()
+        .throttle(limits(3, 1000, 1000))
+        .require_current_password(true)
+        .build()
+        .unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let http = Http::new(format!("http://{}", listener.local_addr().unwrap()));
+    let app = warden.routes().with_state(warden);
+    tokio::spawn(warden::serve_on(
+        listener,
+        app,
+        ServeConfig::default(),
+        std::future::pending(),
+    ));
+    http.register("lamorak@camelot.org", "gales-knight").await;
+    let token = http
+        .login("jwt", "lamorak@camelot.org", "gales-knight")
+        .await;
+    let change = async |current: &str| {
+        let body = json!({"password": "new-password!", "current_password": current});
+        http.send(Method::PATCH, "/users/me", Some(&token), Some(&body))
+            .await
+    };
+    for _ in 0..3 {
+        let reply = change("a-guess-guess").await;
+        assert_eq!(reply.status, 400, "{}", reply.text);
+        assert_eq!(
+            reply.json(),
+            json!({"detail": "UPDATE_USER_BAD_CURRENT_PASSWORD"})
+        );
+    }
+    assert_throttled(&change("gales-knight").await);
 }

@@ -356,7 +356,7 @@ impl<U: UserModel> WardenBuilder<U> {
 
     /// Login throttling's limits (on by default with [`ThrottleSettings::default`]:
     /// 100 failed logins per account and 300 per client address an hour, 30
-    /// forgot-password or verify requests per address). Past a limit the route
+    /// forgot-password or verify requests and 30 registrations per address). Past a limit the route
     /// answers 429 `{"detail": "Too Many Requests"}` with `Retry-After`, without
     /// checking the password; the counts live in the store's database, so they hold
     /// across instances. `None` turns throttling off.

@@ -20,10 +20,27 @@ fn unsafe_method(method: &Method) -> bool {
     )
 }
 
-/// The `host[:port]` of an origin such as `https://app.example.com:8443`.
+/// The `host[:port]` of an origin such as `https://app.example.com:8443`, when it
+/// is the request's own origin as far as the server can tell: an `https` one. A
+/// page at `http://app` is another origin than `https://app` (RFC 6454 §4: the
+/// scheme is part of it), and whoever sits on the network path can write it, so
+/// the host alone must not admit it; list it in `allowed_origins` to admit it. A
+/// loopback host is its own machine's development server, admitted over `http`.
 fn authority(origin: &str) -> Option<&str> {
-    let (_, rest) = origin.split_once("://")?;
-    Some(rest.trim_end_matches('/'))
+    let (scheme, rest) = origin.split_once("://")?;
+    let authority = rest.trim_end_matches('/');
+    let host = match authority.rsplit_once(':') {
+        Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => host,
+        _ => authority,
+    };
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    (scheme.eq_ignore_ascii_case("https") || (scheme.eq_ignore_ascii_case("http") && loopback))
+        .then_some(authority)
 }
 
 /// Admits a request authenticated by a cookie (`ambient`) when its method is safe,
@@ -106,6 +123,26 @@ mod tests {
             true
         ));
         assert!(check(Method::POST, &[host], true), "not a browser");
+        assert!(
+            !check(
+                Method::POST,
+                &[host, ("origin", "http://app.example.com")],
+                true
+            ),
+            "a plain-http page of the same host is another origin"
+        );
+        let local = ("host", "127.0.0.1:8000");
+        assert!(check(
+            Method::POST,
+            &[local, ("origin", "http://127.0.0.1:8000")],
+            true
+        ));
+        let local = ("host", "localhost:8000");
+        assert!(check(
+            Method::POST,
+            &[local, ("origin", "http://localhost:8000")],
+            true
+        ));
         assert!(check(
             Method::POST,
             &[host, ("sec-fetch-site", "same-origin")],

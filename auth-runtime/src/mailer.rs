@@ -32,7 +32,7 @@ pub struct DevMailer {
 }
 
 impl DevMailer {
-    /// Appends to `path` (created if missing).
+    /// Appends to `path` (created if missing, readable by its owner only).
     pub fn new(path: impl Into<PathBuf>) -> Self {
         Self {
             path: path.into(),
@@ -56,11 +56,13 @@ impl DevMailer {
         line.push('\n');
         let _guard = self.lock.lock().await;
         let written = async {
-            let mut file = tokio::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&self.path)
-                .await?;
+            let mut options = tokio::fs::OpenOptions::new();
+            options.create(true).append(true);
+            // It holds reset and verify tokens: readable by its owner only, not
+            // whatever the umask allows (ASVS 14.2: sensitive data at rest).
+            #[cfg(unix)]
+            options.mode(0o600);
+            let mut file = options.open(&self.path).await?;
             file.write_all(line.as_bytes()).await?;
             file.flush().await
         }
@@ -119,5 +121,26 @@ impl SecuritySink for DevMailer {
             _ => return,
         };
         self.write(name, user_id, line).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The outbox holds reset and verify tokens: its owner's only, whatever the
+    /// umask would have made it.
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn the_outbox_is_readable_by_its_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("outbox.jsonl");
+        let mailer = DevMailer::new(&path);
+        mailer
+            .write("forgot_password", "id", json!({"token": "t"}))
+            .await;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
     }
 }

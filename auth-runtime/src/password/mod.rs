@@ -13,7 +13,7 @@ use subtle::ConstantTimeEq;
 use tokio::sync::Semaphore;
 use zeroize::Zeroizing;
 
-use workers::{Scratch, Workers};
+use workers::{Lane, Scratch, Workers};
 
 use crate::ConfigError;
 
@@ -45,6 +45,12 @@ pub struct PasswordHasherConfig {
     /// ([`PasswordError::Busy`], answered 503 with `Retry-After`) instead of queueing
     /// behind a flood: a real user's login either starts soon or is told to retry.
     pub max_waiting: usize,
+    /// Of the `max_concurrent + max_waiting` admitted hashes, this many only
+    /// verifications (logins) may take, and workers take verifications before new
+    /// hashes: a flood of registrations, which each hash a new password, fills its
+    /// own share and is refused (503) while real users' logins are still admitted
+    /// and run next. Capped so that new hashes keep at least one slot. Default 8.
+    pub reserved_for_logins: usize,
 }
 
 impl Default for PasswordHasherConfig {
@@ -58,6 +64,7 @@ impl Default for PasswordHasherConfig {
             // About a second of work per slot at OWASP's cost: a queue that long
             // still answers a person promptly.
             max_waiting: 32,
+            reserved_for_logins: 8,
         }
     }
 }
@@ -107,12 +114,17 @@ struct Inner {
     workers: Workers,
     /// One per hash running or waiting; none left means the queue is full.
     admission: Arc<Semaphore>,
+    /// The slots only verifications take once `admission` has none left.
+    reserve: Arc<Semaphore>,
     admitted: usize,
+    reserved: usize,
     /// A hash of a random password with the current parameters: unknown users are
     /// verified against it, so they cost what a real user costs (ASVS 6.3.8).
     dummy_hash: String,
     /// What verifying the dummy hash costs: this hasher's own parameters.
     own_cost: Duration,
+    #[cfg(feature = "test-clock")]
+    probe: probe::Probe,
 }
 
 /// What verifying the hashes FastAPI Users writes costs on this machine: pwdlib's
@@ -164,6 +176,8 @@ impl PasswordHasher {
             return Err(bad("max_concurrent must be at least 1".into()));
         }
         let admitted = config.max_concurrent.saturating_add(config.max_waiting);
+        // New hashes keep at least one slot, whatever the reserve asks for.
+        let reserved = config.reserved_for_logins.min(admitted - 1);
         let params = Params::new(
             config.memory_kib,
             config.iterations,
@@ -181,10 +195,14 @@ impl PasswordHasher {
             inner: Arc::new(Inner {
                 params,
                 workers,
-                admission: Arc::new(Semaphore::new(admitted)),
+                admission: Arc::new(Semaphore::new(admitted - reserved)),
+                reserve: Arc::new(Semaphore::new(reserved)),
                 admitted,
+                reserved,
                 dummy_hash,
                 own_cost,
+                #[cfg(feature = "test-clock")]
+                probe: probe::Probe::default(),
             }),
         })
     }
@@ -192,9 +210,13 @@ impl PasswordHasher {
     /// Hashes a password with Argon2id.
     pub async fn hash(&self, password: String) -> Result<String, PasswordError> {
         let password = Zeroizing::new(password);
-        self.run(move |inner, scratch| hash_with(&inner.params, password.as_bytes(), scratch))
-            .await?
-            .map_err(PasswordError::Failed)
+        self.run(Lane::Hash, move |inner, scratch| {
+            #[cfg(feature = "test-clock")]
+            inner.probe.wait_while_held();
+            hash_with(&inner.params, password.as_bytes(), scratch)
+        })
+        .await?
+        .map_err(PasswordError::Failed)
     }
 
     /// Verifies a password against a stored hash; on success with an outdated hash,
@@ -208,7 +230,7 @@ impl PasswordHasher {
         let password = Zeroizing::new(password);
         let started = Instant::now();
         let verification = self
-            .run(move |inner, scratch| {
+            .run(Lane::Verify, move |inner, scratch| {
                 measure_legacy_cost(scratch);
                 let valid = verify_any(password.as_str(), &hash, scratch).unwrap_or_else(|| {
                     verify_any(password.as_str(), &inner.dummy_hash, scratch);
@@ -223,7 +245,7 @@ impl PasswordHasher {
             })
             .await?;
         if !verification.valid {
-            self.pad(started).await;
+            self.pad_refusal(started).await;
         }
         Ok(verification)
     }
@@ -232,12 +254,12 @@ impl PasswordHasher {
     pub async fn verify_dummy(&self, password: String) -> Result<(), PasswordError> {
         let password = Zeroizing::new(password);
         let started = Instant::now();
-        self.run(move |inner, scratch| {
+        self.run(Lane::Verify, move |inner, scratch| {
             measure_legacy_cost(scratch);
             verify_any(password.as_str(), &inner.dummy_hash, scratch);
         })
         .await?;
-        self.pad(started).await;
+        self.pad_refusal(started).await;
         Ok(())
     }
 
@@ -254,30 +276,107 @@ impl PasswordHasher {
         self.inner.own_cost.max(legacy)
     }
 
-    /// Waits until `started + floor`.
-    async fn pad(&self, started: Instant) {
+    /// Waits until `started` plus the [refusal floor](Self::refusal_floor): a
+    /// refusal whose password was right (an inactive account's, say) then takes as
+    /// long as a wrong password's, so the time does not tell that the password was
+    /// right (ASVS 6.3.8). Returns at once when the floor has passed.
+    pub async fn pad_refusal(&self, started: Instant) {
+        #[cfg(feature = "test-clock")]
+        self.inner.probe.padded();
         let until = started + self.refusal_floor();
         tokio::time::sleep_until(until.into()).await;
     }
 
-    /// Runs `work` on a hashing worker, if the queue has room.
-    async fn run<T, F>(&self, work: F) -> Result<T, PasswordError>
+    /// Test-only (`test-clock` feature): while `held`, every new hash (not a
+    /// verification) waits on its worker before hashing, so a test can fill the
+    /// queue with registrations without depending on how fast a hash is. Release
+    /// it before the test ends: a held hash holds its worker thread.
+    #[cfg(feature = "test-clock")]
+    pub fn hold_hashes(&self, held: bool) {
+        self.inner.probe.hold(held);
+    }
+
+    /// Test-only (`test-clock` feature): how many refusals were
+    /// [padded](Self::pad_refusal) to the refusal floor.
+    #[cfg(feature = "test-clock")]
+    pub fn refusals_padded(&self) -> usize {
+        self.inner
+            .probe
+            .padded
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Hashes running or waiting for a worker now.
+    pub fn in_flight(&self) -> usize {
+        let inner = &self.inner;
+        (inner.admitted - inner.reserved - inner.admission.available_permits())
+            + (inner.reserved - inner.reserve.available_permits())
+    }
+
+    /// Runs `work` on a hashing worker, if the queue has room: a verification may
+    /// take one of the slots reserved for logins, a new hash may not.
+    async fn run<T, F>(&self, lane: Lane, work: F) -> Result<T, PasswordError>
     where
         T: Send + 'static,
         F: FnOnce(&Inner, &mut Scratch) -> T + Send + 'static,
     {
-        let admitted = Arc::clone(&self.inner.admission)
-            .try_acquire_owned()
-            .map_err(|_| PasswordError::Busy(self.inner.admitted))?;
+        let busy = |_| PasswordError::Busy(self.inner.admitted);
+        let admitted = match Arc::clone(&self.inner.admission).try_acquire_owned() {
+            Ok(admitted) => admitted,
+            Err(_) if lane == Lane::Verify => Arc::clone(&self.inner.reserve)
+                .try_acquire_owned()
+                .map_err(busy)?,
+            Err(full) => return Err(busy(full)),
+        };
         let inner = Arc::clone(&self.inner);
         self.inner
             .workers
-            .run(move |scratch| {
+            .run(lane, move |scratch| {
                 // Held until the work ends, even if the request that asked is dropped.
                 let _admitted = admitted;
                 work(&inner, scratch)
             })
             .await
+    }
+}
+
+/// What tests observe and control of a hasher (`test-clock` feature).
+#[cfg(feature = "test-clock")]
+mod probe {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Condvar, Mutex};
+
+    #[derive(Default)]
+    pub(super) struct Probe {
+        held: Mutex<bool>,
+        released: Condvar,
+        pub(super) padded: AtomicUsize,
+    }
+
+    impl Probe {
+        pub(super) fn hold(&self, held: bool) {
+            if let Ok(mut state) = self.held.lock() {
+                *state = held;
+            }
+            self.released.notify_all();
+        }
+
+        /// Blocks the worker while hashes are held.
+        pub(super) fn wait_while_held(&self) {
+            let Ok(mut held) = self.held.lock() else {
+                return;
+            };
+            while *held {
+                held = match self.released.wait(held) {
+                    Ok(held) => held,
+                    Err(_) => return,
+                };
+            }
+        }
+
+        pub(super) fn padded(&self) {
+            self.padded.fetch_add(1, Ordering::SeqCst);
+        }
     }
 }
 

@@ -7,10 +7,14 @@
 //! A hash whose stored parameters need more memory than this hasher's (FastAPI
 //! Users' Argon2 takes 64 MiB) borrows a larger block for that one hash and gives it
 //! back at once.
+//!
+//! Verifications (logins) are taken before new hashes (registrations, password
+//! changes): a flood of registrations delays a login by at most the hash a worker
+//! is running, instead of queueing it behind the whole flood.
 
+use std::collections::VecDeque;
 use std::panic::AssertUnwindSafe;
-use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 
 use argon2::Block;
 
@@ -50,18 +54,58 @@ impl Scratch {
 
 type Job = Box<dyn FnOnce(&mut Scratch) + Send>;
 
+/// Which queue a job joins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Lane {
+    /// Checking a password someone typed (a login): taken first.
+    Verify,
+    /// Hashing a new password (registration, password change, reset).
+    Hash,
+}
+
+/// The jobs waiting for a worker, by lane.
+#[derive(Default)]
+struct Queues {
+    verify: VecDeque<Job>,
+    hash: VecDeque<Job>,
+    /// Set when the hasher is dropped: workers finish what is queued, then stop.
+    closed: bool,
+}
+
+impl Queues {
+    fn next(&mut self) -> Option<Job> {
+        self.verify.pop_front().or_else(|| self.hash.pop_front())
+    }
+}
+
+struct Shared {
+    queues: Mutex<Queues>,
+    ready: Condvar,
+}
+
 /// The workers of one hasher; they stop when the last clone of it is dropped.
 pub(super) struct Workers {
-    jobs: mpsc::Sender<Job>,
+    shared: Arc<Shared>,
+}
+
+impl Drop for Workers {
+    fn drop(&mut self) {
+        if let Ok(mut queues) = self.shared.queues.lock() {
+            queues.closed = true;
+        }
+        self.shared.ready.notify_all();
+    }
 }
 
 impl Workers {
     /// Starts `count` workers keeping `keep` blocks each.
     pub(super) fn start(count: usize, keep: usize) -> Result<Self, String> {
-        let (sender, receiver) = mpsc::channel::<Job>();
-        let receiver = Arc::new(Mutex::new(receiver));
+        let shared = Arc::new(Shared {
+            queues: Mutex::new(Queues::default()),
+            ready: Condvar::new(),
+        });
         for index in 0..count {
-            let receiver = Arc::clone(&receiver);
+            let shared = Arc::clone(&shared);
             std::thread::Builder::new()
                 .name(format!("warden-hash-{index}"))
                 .spawn(move || {
@@ -70,12 +114,22 @@ impl Workers {
                         // One worker at a time takes the next job; the lock is
                         // released before the job runs.
                         let job = {
-                            let Ok(receiver) = receiver.lock() else {
+                            let Ok(mut queues) = shared.queues.lock() else {
                                 return;
                             };
-                            receiver.recv()
+                            loop {
+                                if let Some(job) = queues.next() {
+                                    break job;
+                                }
+                                if queues.closed {
+                                    return;
+                                }
+                                queues = match shared.ready.wait(queues) {
+                                    Ok(queues) => queues,
+                                    Err(_) => return,
+                                };
+                            }
                         };
-                        let Ok(job) = job else { return };
                         // A panicking job fails its caller (its result channel is
                         // dropped), not the worker.
                         let _ = std::panic::catch_unwind(AssertUnwindSafe(|| job(&mut scratch)));
@@ -84,11 +138,16 @@ impl Workers {
                 })
                 .map_err(|error| format!("cannot start a hashing worker: {error}"))?;
         }
-        Ok(Self { jobs: sender })
+        Ok(Self { shared })
     }
 
-    /// Runs `work` on a worker and waits for it without blocking the executor.
-    pub(super) async fn run<T, F>(&self, work: F) -> Result<T, PasswordError>
+    /// Queues `work` at once (so jobs queue in the order `run` is called) and
+    /// returns its result's future, which waits without blocking the executor.
+    pub(super) fn run<T, F>(
+        &self,
+        lane: Lane,
+        work: F,
+    ) -> impl Future<Output = Result<T, PasswordError>> + use<T, F>
     where
         T: Send + 'static,
         F: FnOnce(&mut Scratch) -> T + Send + 'static,
@@ -97,11 +156,55 @@ impl Workers {
         let job: Job = Box::new(move |scratch| {
             let _ = done.send(work(scratch));
         });
-        self.jobs
-            .send(job)
-            .map_err(|_| PasswordError::Failed("hashing workers stopped".into()))?;
-        result
-            .await
-            .map_err(|_| PasswordError::Failed("a hashing worker failed".into()))
+        let queued = match self.shared.queues.lock() {
+            Ok(mut queues) => {
+                match lane {
+                    Lane::Verify => queues.verify.push_back(job),
+                    Lane::Hash => queues.hash.push_back(job),
+                }
+                true
+            }
+            Err(_) => false,
+        };
+        self.shared.ready.notify_one();
+        async move {
+            if !queued {
+                return Err(PasswordError::Failed("hashing workers stopped".into()));
+            }
+            result
+                .await
+                .map_err(|_| PasswordError::Failed("a hashing worker failed".into()))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A worker busy with a hash, a registration's hash queued, then a login's
+    /// verification: the verification runs first.
+    #[tokio::test]
+    async fn a_verification_runs_before_queued_hashes() {
+        let workers = Workers::start(1, 0).unwrap();
+        let (release, gate) = std::sync::mpsc::channel::<()>();
+        let (started, running) = tokio::sync::oneshot::channel();
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let busy = workers.run(Lane::Hash, move |_| {
+            let _ = started.send(());
+            let _ = gate.recv();
+        });
+        running.await.unwrap();
+        let job = |lane: Lane, name: &'static str| {
+            let order = Arc::clone(&order);
+            workers.run(lane, move |_| order.lock().unwrap().push(name))
+        };
+        let hash = job(Lane::Hash, "hash");
+        let verify = job(Lane::Verify, "verify");
+        release.send(()).unwrap();
+        busy.await.unwrap();
+        hash.await.unwrap();
+        verify.await.unwrap();
+        assert_eq!(*order.lock().unwrap(), ["verify", "hash"]);
     }
 }

@@ -124,6 +124,7 @@ async fn prove_password<U: UserModel>(
         }
         None => None,
     };
+    let started = std::time::Instant::now();
     let user = warden
         .manager()
         .check_password(found, credentials.password.to_owned())
@@ -136,7 +137,13 @@ async fn prove_password<U: UserModel>(
             }
             Ok((user, attempt))
         }
-        _ => {
+        refused => {
+            // The right password of an inactive account was not padded as a wrong
+            // one is: without this its quicker 400 says the password was right
+            // (ASVS 6.3.8). A wrong password's wait has passed already: no-op.
+            if refused.is_some() {
+                warden.manager().hasher().pad_refusal(started).await;
+            }
             audit.emit(|| SecurityEvent::SignInRefused {
                 user_id: None,
                 backend: backend.to_owned(),

@@ -13,12 +13,23 @@ use crate::user::{MAX_EMAIL_LEN, UserCreate, normalize_email};
 use crate::warden::Warden;
 
 /// 201 `UserRead`; 400 `REGISTER_INVALID_PASSWORD` (with the hook's reason) or
-/// `REGISTER_USER_ALREADY_EXISTS`; 422 for a malformed body.
+/// `REGISTER_USER_ALREADY_EXISTS`; 422 for a malformed body; 429 with
+/// `Retry-After` past the throttle's registrations per address (FastAPI Users has
+/// no such limit).
 pub(crate) async fn register<U: UserModel>(
     State(warden): State<Warden<U>>,
+    extensions: axum::http::Extensions,
+    headers: axum::http::HeaderMap,
     fields: Fields,
 ) -> Result<(StatusCode, Json<U>), ApiError> {
     let create = read::<U>(&fields)?;
+    // Each registration hashes a new password: unthrottled, one client's flood
+    // would hold the hashing workers (OWASP ASVS 2.2.1, anti-automation).
+    if let Some(throttle) = warden.throttle() {
+        throttle
+            .register(warden.client_address(&extensions, &headers))
+            .await?;
+    }
     match warden.manager().register(create).await {
         Ok(user) => Ok((StatusCode::CREATED, Json(user))),
         Err(ManagerError::InvalidPassword(invalid)) => {

@@ -13,6 +13,7 @@ use crate::manager::{ManagerError, UserUpdate};
 use crate::model::{UserId, UserModel};
 use crate::password::{MAX_PASSWORD_BYTES, PasswordError};
 use crate::store::StoreError;
+use crate::throttle::Account;
 use crate::warden::Warden;
 
 type Admin = (Active, Superuser);
@@ -29,10 +30,11 @@ pub(crate) async fn patch_me<U: UserModel>(
     RouteUser(user, _): RouteUser<U, Active>,
     request: Request,
 ) -> Result<Json<U>, ApiError> {
+    let address = warden.client_address(request.extensions(), request.headers());
     let fields = Fields::read(request).await?;
     let update = read_update::<U>(&fields)?;
     if warden.requires_current_password() {
-        reauthenticate(&warden, &user, &update, &fields).await?;
+        reauthenticate(&warden, &user, &update, &fields, address).await?;
     }
     apply(&warden, user, update, true).await
 }
@@ -40,12 +42,15 @@ pub(crate) async fn patch_me<U: UserModel>(
 /// With [`WardenBuilder::require_current_password`](crate::WardenBuilder::require_current_password),
 /// a change of password, e-mail or login needs the current password beside it
 /// (ASVS 6.2.3): a stolen session alone cannot take the account over. 422 without
-/// it, 400 `UPDATE_USER_BAD_CURRENT_PASSWORD` when it is wrong.
+/// it, 400 `UPDATE_USER_BAD_CURRENT_PASSWORD` when it is wrong. Each guess counts
+/// against the account and the address as a login does (429 past the limits): a
+/// stolen session must not become an unthrottled password oracle (ASVS 2.2.1).
 async fn reauthenticate<U: UserModel>(
     warden: &Warden<U>,
     user: &U,
     update: &UserUpdate<U::Update>,
     fields: &Fields,
+    address: Option<std::net::IpAddr>,
 ) -> Result<(), ApiError> {
     let mut renamed = user.clone();
     renamed.apply(update.extra.clone());
@@ -58,6 +63,17 @@ async fn reauthenticate<U: UserModel>(
     let mut reader = Reader::new(fields);
     let current = reader.string("current_password", MAX_PASSWORD_BYTES);
     let current = reader.finish_with(current)?;
+    // Guesses of the current password count as failed logins of the account
+    // (keyed on its id, as login counts them once the user is found).
+    let id = user.id().to_string();
+    let attempt = match warden.throttle() {
+        Some(throttle) => Some(
+            throttle
+                .check_login(Account::User(&id), None, address)
+                .await?,
+        ),
+        None => None,
+    };
     let verification = warden
         .manager()
         .hasher()
@@ -65,8 +81,14 @@ async fn reauthenticate<U: UserModel>(
         .await
         .map_err(|error| internal(error.into()))?;
     if verification.valid {
+        if let (Some(throttle), Some(attempt)) = (warden.throttle(), &attempt) {
+            throttle.succeeded(attempt).await?;
+        }
         Ok(())
     } else {
+        if let (Some(throttle), Some(attempt)) = (warden.throttle(), &attempt) {
+            throttle.failed_login(attempt).await?;
+        }
         Err(warden.error(ErrorCode::UpdateUserBadCurrentPassword))
     }
 }

@@ -35,6 +35,25 @@ pub struct SqliteStore<U: UserModel = User> {
     model: PhantomData<fn() -> U>,
 }
 
+/// Creates a missing database file readable by its owner only (it holds password
+/// hashes and tokens), rather than letting SQLite create it under the umask;
+/// SQLite gives its `-wal` and `-shm` files the database file's mode. An existing
+/// file, or an in-memory database, is left as it is.
+fn create_private(path: &std::path::Path) -> std::io::Result<()> {
+    if path.as_os_str().is_empty() || path == std::path::Path::new(":memory:") {
+        return Ok(());
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(error) => Err(error),
+    }
+}
+
 impl<U: UserModel> SqliteStore<U> {
     /// Opens (creating if missing) the database at `url` (`sqlite://path.db`, or a
     /// plain path), creates or checks the table.
@@ -46,6 +65,8 @@ impl<U: UserModel> SqliteStore<U> {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(5))
             .foreign_keys(true);
+        create_private(options.get_filename())
+            .map_err(|e| StoreError::Database(format!("cannot create {url:?}: {e}")))?;
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(options)
@@ -171,6 +192,23 @@ sql_store!(SqliteStore, SqliteArguments<'_>, {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The database holds password hashes: a new file is its owner's only, whatever
+    /// the umask (0644 typically) would have made it.
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_new_database_file_is_readable_by_its_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("users.db");
+        SqliteStore::<User>::open(&format!("sqlite://{}", path.display()))
+            .await
+            .unwrap();
+        for file in [path.clone(), dir.path().join("users.db-wal")] {
+            let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "{}", file.display());
+        }
+    }
 
     #[tokio::test]
     async fn contract_in_memory() {

@@ -55,6 +55,9 @@ pub struct ThrottleSettings {
     /// `POST /auth/forgot-password` and `/auth/request-verify-token` per client
     /// address per window: each may send an e-mail. Default 30.
     pub requests_per_address: u64,
+    /// `POST /auth/register` per client address per window: each hashes a new
+    /// password, so a flood would hold the hashing workers. Default 30.
+    pub register_per_address: u64,
     /// Failed logins per device cookie per window (OWASP's device lockout): a
     /// browser holding one is refused after these, whatever others do. Default 10.
     pub per_device: u64,
@@ -72,6 +75,7 @@ impl Default for ThrottleSettings {
             per_account: 100,
             per_address: 300,
             requests_per_address: 30,
+            register_per_address: 30,
             per_device: 10,
             device_lifetime: Duration::from_secs(30 * 24 * 3600),
             device_cookie_secure: true,
@@ -334,6 +338,22 @@ impl Throttle {
 
     /// A request that may send an e-mail: counted per address, 429 past the limit.
     pub(crate) async fn request(&self, address: Option<IpAddr>) -> Result<(), ApiError> {
+        self.per_address("request", self.settings.requests_per_address, address)
+            .await
+    }
+
+    /// A registration: counted per address, 429 past the limit.
+    pub(crate) async fn register(&self, address: Option<IpAddr>) -> Result<(), ApiError> {
+        self.per_address("register", self.settings.register_per_address, address)
+            .await
+    }
+
+    async fn per_address(
+        &self,
+        kind: &str,
+        limit: u64,
+        address: Option<IpAddr>,
+    ) -> Result<(), ApiError> {
         self.start_purging();
         let Some(address) = address else {
             return Ok(());
@@ -341,9 +361,9 @@ impl Throttle {
         let (window, retry_after) = self.window();
         let hits = self
             .counters
-            .hit(&address_key("request", address), window)
+            .hit(&address_key(kind, address), window)
             .await?;
-        if hits > self.settings.requests_per_address {
+        if hits > limit {
             return Err(Self::too_many(retry_after));
         }
         Ok(())
