@@ -11,7 +11,7 @@ use moka::sync::Cache;
 use tokio::sync::mpsc;
 
 use super::{RefreshUse, Session, SessionStore};
-use crate::store::{StoreChange, StoreError, token_hash};
+use crate::store::{FEED_SILENT_AFTER, StoreChange, StoreError, token_hash};
 use crate::strategy::TokenInfo;
 
 /// A use of a session is written at most this often (seconds): `last_used_at` is
@@ -102,6 +102,15 @@ struct State {
     generation: AtomicU64,
     /// Whether cached entries may be served.
     trusted: AtomicBool,
+    /// Whether a change feed is followed: the cache is then served only while it
+    /// is heard from.
+    watched: bool,
+    /// When the feed was last heard from (the clock's seconds).
+    heard_at: AtomicI64,
+    /// Whether the feed's silence was noticed (and logged) since it was last heard.
+    silent: AtomicBool,
+    /// The clock sessions are measured on (the feed's silence too).
+    clock: std::sync::RwLock<crate::clock::Clock>,
 }
 
 impl State {
@@ -127,6 +136,45 @@ impl State {
         }
     }
 
+    fn now(&self) -> i64 {
+        match self.clock.read() {
+            Ok(clock) => clock.now(),
+            Err(poisoned) => poisoned.into_inner().now(),
+        }
+    }
+
+    /// The feed spoke. After a silence the cache starts afresh: ends announced
+    /// meanwhile were lost (the bump of the generation also keeps reads begun
+    /// during the silence out of the cache).
+    fn heard(&self) {
+        if self.silent.swap(false, Ordering::SeqCst) || !self.heard_lately() {
+            self.forget_all();
+            tracing::info!("the session change feed is heard again; the cache is back on");
+        }
+        self.heard_at.store(self.now(), Ordering::SeqCst);
+    }
+
+    /// Whether the feed (if any) was heard from within [`FEED_SILENT_AFTER`]. A
+    /// LISTEN connection can die without an error, and then nothing says so but
+    /// the silence of its pings: served meanwhile, the cache would keep admitting
+    /// sessions other instances ended.
+    fn heard_lately(&self) -> bool {
+        if !self.watched {
+            return true;
+        }
+        let silent_for = self
+            .now()
+            .saturating_sub(self.heard_at.load(Ordering::SeqCst));
+        let lately = silent_for < FEED_SILENT_AFTER.as_secs() as i64;
+        if !lately && !self.silent.swap(true, Ordering::SeqCst) {
+            tracing::warn!(
+                silent_for,
+                "the session change feed went silent; sessions are read from the database until it is heard again"
+            );
+        }
+        lately
+    }
+
     fn forget_all(&self) {
         self.generation.fetch_add(1, Ordering::SeqCst);
         self.entries.invalidate_all();
@@ -141,9 +189,15 @@ impl std::fmt::Debug for Sessions {
 }
 
 /// Follows another instance's ends for as long as the sessions live.
+///
+/// Every message is a sign of life (the feed's pings are [`StoreChange::Alive`]):
+/// [`State::heard_lately`] bypasses the cache once none came for
+/// [`FEED_SILENT_AFTER`], and a message after such a silence empties the cache,
+/// since whatever was announced meanwhile is unknown.
 async fn follow(state: Weak<State>, mut changes: mpsc::UnboundedReceiver<StoreChange>) {
     while let Some(change) = changes.recv().await {
         let Some(state) = state.upgrade() else { return };
+        state.heard();
         match change {
             StoreChange::Session(key) => state.forget(&key),
             StoreChange::Lost => {
@@ -199,6 +253,10 @@ impl Sessions {
                 .build(),
             generation: AtomicU64::new(0),
             trusted: AtomicBool::new(!shared),
+            watched: changes.is_some(),
+            heard_at: AtomicI64::new(crate::clock::Clock::system().now()),
+            silent: AtomicBool::new(false),
+            clock: std::sync::RwLock::new(crate::clock::Clock::system()),
         });
         if let Some(changes) = changes {
             tokio::spawn(follow(Arc::downgrade(&state), changes));
@@ -225,6 +283,11 @@ impl Sessions {
 
     /// Measures time on `clock` from now on.
     pub(crate) fn set_clock(&mut self, clock: crate::clock::Clock) {
+        self.state.heard_at.store(clock.now(), Ordering::SeqCst);
+        match self.state.clock.write() {
+            Ok(mut shared) => *shared = clock.clone(),
+            Err(poisoned) => *poisoned.into_inner() = clock.clone(),
+        }
         self.clock = clock;
     }
 
@@ -239,7 +302,7 @@ impl Sessions {
     }
 
     fn trusted(&self) -> bool {
-        self.state.trusted.load(Ordering::SeqCst)
+        self.state.trusted.load(Ordering::SeqCst) && self.state.heard_lately()
     }
 
     async fn entry(&self, id: &str) -> Result<Arc<Entry>, StoreError> {
@@ -470,5 +533,137 @@ impl Sessions {
             }
             RefreshUse::Unknown => Ok(None),
         }
+    }
+}
+
+#[cfg(all(test, feature = "test-clock"))]
+mod tests {
+    use std::sync::Mutex;
+
+    use async_trait::async_trait;
+
+    use super::*;
+    use crate::session::MemorySessions;
+
+    /// Sessions in memory with a change feed the test drives, standing for
+    /// PostgreSQL's: what it ends directly is what another instance ends.
+    struct Fed {
+        inner: Arc<MemorySessions>,
+        feed: Mutex<Option<mpsc::UnboundedReceiver<StoreChange>>>,
+    }
+
+    #[async_trait]
+    impl SessionStore for Fed {
+        async fn create(&self, session: &Session) -> Result<(), StoreError> {
+            self.inner.create(session).await
+        }
+        async fn get(&self, id: &str) -> Result<Option<Session>, StoreError> {
+            self.inner.get(id).await
+        }
+        async fn list(&self, user_id: &str, now: i64) -> Result<Vec<Session>, StoreError> {
+            self.inner.list(user_id, now).await
+        }
+        async fn touch(&self, id: &str, at: i64) -> Result<(), StoreError> {
+            self.inner.touch(id, at).await
+        }
+        async fn renew(&self, id: &str, at: i64, amr: &[String]) -> Result<bool, StoreError> {
+            self.inner.renew(id, at, amr).await
+        }
+        async fn end(&self, id: &str, at: i64) -> Result<bool, StoreError> {
+            self.inner.end(id, at).await
+        }
+        async fn end_user(&self, user_id: &str, at: i64) -> Result<(), StoreError> {
+            self.inner.end_user(user_id, at).await
+        }
+        async fn cutoff(&self, user_id: &str) -> Result<Option<i64>, StoreError> {
+            self.inner.cutoff(user_id).await
+        }
+        async fn add_refresh(
+            &self,
+            hash: &str,
+            session: &str,
+            expires_at: i64,
+        ) -> Result<(), StoreError> {
+            self.inner.add_refresh(hash, session, expires_at).await
+        }
+        async fn refresh_session(&self, hash: &str) -> Result<Option<String>, StoreError> {
+            self.inner.refresh_session(hash).await
+        }
+        async fn use_refresh(&self, hash: &str, at: i64) -> Result<RefreshUse, StoreError> {
+            self.inner.use_refresh(hash, at).await
+        }
+        async fn purge(&self, before: i64) -> Result<(), StoreError> {
+            self.inner.purge(before).await
+        }
+        fn changes(&self) -> Option<mpsc::UnboundedReceiver<StoreChange>> {
+            self.feed.lock().ok()?.take()
+        }
+    }
+
+    /// Lets the feed's follower run (it runs on this test's thread).
+    async fn settle() {
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+    }
+
+    #[tokio::test]
+    async fn a_feed_gone_silent_without_an_error_stops_the_cache_hiding_ends() {
+        let (feed, receiver) = mpsc::unbounded_channel();
+        let other_instance = Arc::new(MemorySessions::default());
+        let clock = crate::clock::Clock::manual(1_000_000);
+        let mut sessions = Sessions::new(
+            Arc::new(Fed {
+                inner: Arc::clone(&other_instance),
+                feed: Mutex::new(Some(receiver)),
+            }),
+            true,
+        );
+        sessions.set_clock(clock.clone());
+        feed.send(StoreChange::Restored).unwrap();
+        settle().await;
+        let now = sessions.clock().now();
+        for id in ["s1", "s2"] {
+            sessions
+                .open(Session::new(id, "u1", "jwt", now, Some(now + 86_400)))
+                .await
+                .unwrap();
+        }
+        let s1 = TokenInfo::new("u1").in_session("s1");
+        assert!(matches!(
+            sessions.admit(&s1).await.unwrap(),
+            Admission::Session { .. }
+        ));
+
+        // Another instance ends the session; its announcement never arrives (the
+        // LISTEN connection died without a word), and the feed stays open.
+        other_instance.end("s1", now).await.unwrap();
+        clock.advance(FEED_SILENT_AFTER.as_secs() as i64 - 1);
+        settle().await;
+        assert!(
+            matches!(
+                sessions.admit(&s1).await.unwrap(),
+                Admission::Session { .. }
+            ),
+            "within the deadline the cache is still trusted"
+        );
+        clock.advance(1);
+        settle().await;
+        assert_eq!(sessions.admit(&s1).await.unwrap(), Admission::Refused);
+
+        // Pings resume: the cache is trusted again (an end behind its back hides
+        // again, until the next silence).
+        feed.send(StoreChange::Alive).unwrap();
+        settle().await;
+        let s2 = TokenInfo::new("u1").in_session("s2");
+        assert!(matches!(
+            sessions.admit(&s2).await.unwrap(),
+            Admission::Session { .. }
+        ));
+        other_instance.end("s2", now).await.unwrap();
+        assert!(matches!(
+            sessions.admit(&s2).await.unwrap(),
+            Admission::Session { .. }
+        ));
     }
 }

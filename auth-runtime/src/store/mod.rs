@@ -198,7 +198,21 @@ pub enum StoreChange {
     Restored,
     /// A session (by id) ended, or every session of a user (`user:<id>`).
     Session(String),
+    /// The feed's own ping came back: it still delivers. A feed that pings stays
+    /// trusted only while it is heard from every few seconds.
+    Alive,
 }
+
+/// How often a change feed pings its own channel (PostgreSQL's `LISTEN`): a
+/// connection that died without an error (a dropped TCP path, a proxy's idle
+/// timeout) reports nothing, so only silence tells.
+#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+pub(crate) const FEED_PING_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// A change feed not heard from for this long (three missed pings) is taken as
+/// broken: caches that trust it are bypassed until it is heard again, and the
+/// listener reconnects.
+pub(crate) const FEED_SILENT_AFTER: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl From<StoreError> for crate::error::ApiError {
     /// A database out of reach is 503 (the client may retry); anything else the

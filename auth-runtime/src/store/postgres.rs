@@ -15,7 +15,9 @@ use tokio::sync::mpsc;
 
 use super::sql::{bind, bind_fields, db, decode, sql_store, write_error};
 use super::table::{CHANGES_CHANNEL, Dialect, Table, inspection, migration};
-use super::{StoreChange, StoreError, UserStore, redact_url as redact};
+use super::{
+    FEED_PING_EVERY, FEED_SILENT_AFTER, StoreChange, StoreError, UserStore, redact_url as redact,
+};
 use crate::model::{FieldValue, UserId, UserModel};
 use crate::user::User;
 
@@ -161,9 +163,19 @@ async fn migrate<U: UserModel>(pool: &PgPool, table: &Table) -> Result<(), Store
     tx.commit().await.map_err(db)
 }
 
+/// Payloads that start with this are pings, never a change: user ids are UUIDs or
+/// integers and session keys are base64url or `user:<id>`, none with this prefix.
+const PING_PREFIX: &str = "warden-ping:";
+
 /// Listens on `channel` and forwards what it hears as `change(payload)`; when the
 /// connection drops it says so, reconnects with a growing pause, and says when it
 /// is back.
+///
+/// A connection can also die without a word (a dropped network path, a proxy's
+/// idle timeout): `try_recv` then waits forever and every end announced meanwhile
+/// is missed. So the listener pings its own channel every [`FEED_PING_EVERY`],
+/// reports each ping it hears as [`StoreChange::Alive`], and takes a channel that
+/// stays silent for [`FEED_SILENT_AFTER`] as lost: it says so and reconnects.
 pub(crate) async fn listen(
     pool: PgPool,
     channel: &'static str,
@@ -171,6 +183,13 @@ pub(crate) async fn listen(
     changes: mpsc::UnboundedSender<StoreChange>,
 ) {
     let mut pause = Duration::from_millis(100);
+    let ping = match crate::random::urlsafe::<16>() {
+        Ok(nonce) => format!("{PING_PREFIX}{nonce}"),
+        Err(error) => {
+            tracing::warn!(%error, channel, "cannot name this listener's pings");
+            format!("{PING_PREFIX}{}", std::process::id())
+        }
+    };
     loop {
         let listener = async {
             let mut listener = PgListener::connect_with(&pool).await?;
@@ -191,26 +210,57 @@ pub(crate) async fn listen(
         if changes.send(StoreChange::Restored).is_err() {
             return;
         }
+        let pinger = tokio::spawn(ping_every(pool.clone(), channel, ping.clone()));
+        let mut heard = tokio::time::Instant::now();
         loop {
-            match listener.try_recv().await {
-                Ok(Some(notification)) => {
-                    let payload = notification.payload().to_owned();
-                    if changes.send(change(payload)).is_err() {
+            // Cancelling `try_recv` only ever drops this connection with it.
+            let deadline = heard + FEED_SILENT_AFTER;
+            match tokio::time::timeout_at(deadline, listener.try_recv()).await {
+                Ok(Ok(Some(notification))) => {
+                    // Anything heard proves the connection delivers.
+                    heard = tokio::time::Instant::now();
+                    let payload = notification.payload();
+                    let sent = if payload.starts_with(PING_PREFIX) {
+                        changes.send(StoreChange::Alive)
+                    } else {
+                        changes.send(change(payload.to_owned()))
+                    };
+                    if sent.is_err() {
+                        pinger.abort();
                         return;
                     }
                 }
-                // The connection dropped: whatever was announced meanwhile is lost.
-                Ok(None) | Err(_) => {
+                // The connection dropped, or went silent: whatever was announced
+                // meanwhile is lost.
+                Ok(Ok(None)) | Ok(Err(_)) | Err(_) => {
                     tracing::warn!(
                         channel,
                         "lost the change notifications; the cache is off until they are back"
                     );
+                    pinger.abort();
                     if changes.send(StoreChange::Lost).is_err() {
                         return;
                     }
                     break;
                 }
             }
+        }
+    }
+}
+
+/// Pings `channel` with `payload` every [`FEED_PING_EVERY`], through the pool
+/// (not the listening connection, whose silence is what is measured).
+async fn ping_every(pool: PgPool, channel: &'static str, payload: String) {
+    let mut every = tokio::time::interval(FEED_PING_EVERY);
+    loop {
+        every.tick().await;
+        if let Err(error) = sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(channel)
+            .bind(&payload)
+            .execute(&pool)
+            .await
+        {
+            tracing::debug!(%error, channel, "could not ping the change channel");
         }
     }
 }

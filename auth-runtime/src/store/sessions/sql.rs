@@ -83,24 +83,10 @@ where
 
 /// `$1`-style placeholders for PostgreSQL, `?` for SQLite.
 macro_rules! sql_sessions {
-    ($name:ident, $pool:ty, $p:expr, $notify:expr) => {
+    ($name:ident, $pool:ty, $p:expr, $announced:expr, $notify:expr) => {
         /// Sessions in the store's database.
         #[derive(Debug, Clone)]
         pub(crate) struct $name(pub(crate) $pool);
-
-        impl $name {
-            /// Tells the other instances (PostgreSQL only).
-            async fn announce(&self, what: &str) -> Result<(), StoreError> {
-                if let Some(notify) = $notify {
-                    sqlx::query(notify)
-                        .bind(what)
-                        .execute(&self.0)
-                        .await
-                        .map_err(db)?;
-                }
-                Ok(())
-            }
-        }
 
         #[async_trait]
         impl SessionStore for $name {
@@ -203,18 +189,19 @@ macro_rules! sql_sessions {
 
             async fn end(&self, id: &str, at: i64) -> Result<bool, StoreError> {
                 let p = $p;
-                let ended = sqlx::query(&format!(
+                // One statement ends the session and (on PostgreSQL) announces it:
+                // an end is never committed unannounced.
+                let ended = sqlx::query(&$announced(&format!(
                     "UPDATE warden_session SET ended_at = {} WHERE id = {} AND ended_at IS NULL",
                     p(1),
                     p(2)
-                ))
+                )))
                 .bind(at)
                 .bind(id)
-                .execute(&self.0)
+                .fetch_all(&self.0)
                 .await
                 .map_err(db)?
-                .rows_affected();
-                self.announce(id).await?;
+                .len();
                 Ok(ended > 0)
             }
 
@@ -244,8 +231,16 @@ macro_rules! sql_sessions {
                 .execute(&mut *tx)
                 .await
                 .map_err(db)?;
-                tx.commit().await.map_err(db)?;
-                self.announce(&format!("user:{user_id}")).await
+                // Announced in the transaction that ends them: PostgreSQL delivers
+                // it at the commit, and only if the ends commit.
+                if let Some(notify) = $notify {
+                    sqlx::query(notify)
+                        .bind(format!("user:{user_id}"))
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db)?;
+                }
+                tx.commit().await.map_err(db)
             }
 
             async fn cutoff(&self, user_id: &str) -> Result<Option<i64>, StoreError> {
@@ -365,8 +360,20 @@ fn question(n: usize) -> String {
     format!("?{n}")
 }
 
+/// SQLite has no other instance to tell: the statement returns what it ended.
 #[cfg(feature = "sqlite")]
-sql_sessions!(SqliteSessions, sqlx::SqlitePool, question, None::<&str>);
+fn returning(statement: &str) -> String {
+    format!("{statement} RETURNING id")
+}
+
+#[cfg(feature = "sqlite")]
+sql_sessions!(
+    SqliteSessions,
+    sqlx::SqlitePool,
+    question,
+    returning,
+    None::<&str>
+);
 
 #[cfg(feature = "sqlite")]
 impl SqliteSessions {
@@ -381,11 +388,20 @@ fn dollar(n: usize) -> String {
     format!("${n}")
 }
 
+/// `statement` (an UPDATE of sessions) that also announces each session it ended
+/// on [`CHANNEL`], as the user table's writes announce theirs: the announcement
+/// goes out exactly when the end commits, never one without the other.
+#[cfg(feature = "postgres")]
+fn announced(statement: &str) -> String {
+    format!("WITH ended AS ({statement} RETURNING id) SELECT pg_notify('{CHANNEL}', id) FROM ended")
+}
+
 #[cfg(feature = "postgres")]
 sql_sessions!(
     PostgresSessions,
     sqlx::PgPool,
     dollar,
+    announced,
     Some("SELECT pg_notify('warden_session', $1)")
 );
 
