@@ -250,6 +250,8 @@ impl Mail {
     ) -> String {
         let before = self.lines().len();
         assert_accepted(&action.await);
+        // The hook runs off the request (the 202 does not wait for the mail).
+        common::until_seen(event, async || self.lines().len() > before).await;
         let lines = self.lines();
         assert_eq!(lines.len(), before + 1, "{lines:?}");
         let mut line = lines[before].clone();
@@ -387,6 +389,49 @@ async fn forgot_password_is_202_null_and_mails_only_existing_active_users() {
         .await;
     mail.assert_silent(forgot(server, "ina@example.com")).await;
     assert_eq!(mail.lines().len(), 2);
+}
+
+/// A mail hook as slow as a mail server that does not answer.
+struct StalledMail;
+
+#[warden::async_trait]
+impl UserEvents for StalledMail {
+    async fn on_after_forgot_password(&self, _user: &User, _token: &str) {
+        tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+    }
+
+    async fn on_after_request_verify(&self, _user: &User, _token: &str) {
+        tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+    }
+}
+
+/// Awaited inline, the mail hook made an existing account's answer as slow as the
+/// mail and an unknown one's immediate: whoever times the 202 learns which
+/// addresses have accounts (user enumeration). Both now answer without the mail.
+#[tokio::test]
+async fn forgot_password_and_request_verify_do_not_wait_for_the_mail() {
+    let warden: Warden = Warden::builder()
+        .store(MemoryStore::new())
+        .backend::<common::Jwt>()
+        .unwrap()
+        .events(StalledMail)
+        .reset_password(TokenSettings::new(RESET_SECRET))
+        .verification(TokenSettings::new(VERIFY_SECRET))
+        .build()
+        .unwrap();
+    let server = &common::spawn_with(warden).await;
+    register(server, "ann@example.com").await;
+    let within = std::time::Duration::from_secs(5);
+    for email in ["ann@example.com", "nobody@example.com"] {
+        let reply = tokio::time::timeout(within, forgot(server, email))
+            .await
+            .unwrap_or_else(|_| panic!("forgot-password for {email} waited for the mail"));
+        assert_accepted(&reply);
+        let reply = tokio::time::timeout(within, request_verify(server, email))
+            .await
+            .unwrap_or_else(|_| panic!("request-verify-token for {email} waited for the mail"));
+        assert_accepted(&reply);
+    }
 }
 
 #[tokio::test]
@@ -1206,6 +1251,13 @@ impl Hooked {
     fn take(&self) -> Vec<Hook> {
         std::mem::take(&mut *self.log.lock().unwrap())
     }
+
+    /// The hooks called since the last call, once one was: the forgot-password and
+    /// request-verify hooks run off the request.
+    async fn take_delivered(&self) -> Vec<Hook> {
+        common::until_seen("the hook", async || !self.log.lock().unwrap().is_empty()).await;
+        self.take()
+    }
 }
 
 async fn spawn_hooked() -> Hooked {
@@ -1341,7 +1393,7 @@ async fn hooks_are_called_in_fastapi_users_order() {
     // Verification: on_after_request_verify with the token, then on_after_verify
     // with the verified user, and no on_after_update.
     assert_accepted(&request_verify(server, "ann.new@example.com").await);
-    let hooks = hooked.take();
+    let hooks = hooked.take_delivered().await;
     let [Hook::RequestVerify(seen, verify_token)] = hooks.as_slice() else {
         panic!("{hooks:?}");
     };
@@ -1410,7 +1462,7 @@ async fn reset_password_hooks_are_forgot_then_rule_then_reset() {
     hooked.take();
 
     assert_accepted(&forgot(server, "dot@example.com").await);
-    let hooks = hooked.take();
+    let hooks = hooked.take_delivered().await;
     let [Hook::ForgotPassword(seen, token)] = hooks.as_slice() else {
         panic!("{hooks:?}");
     };

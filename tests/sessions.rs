@@ -460,6 +460,11 @@ async fn reset_flow(p: &Pair) {
     )
     .await;
     assert_eq!(reply.status, 202, "{}", reply.text);
+    // The mail hook runs off the request.
+    common::until_seen("the reset mail", async || {
+        !p.outbox.0.lock().unwrap().is_empty()
+    })
+    .await;
     let reset = p.outbox.0.lock().unwrap().last().cloned().unwrap();
     let body = json!({"token": reset, "password": NEW_PASSWORD});
     let reply = post(p, "/auth/reset-password", body).await;

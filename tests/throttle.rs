@@ -184,6 +184,11 @@ async fn account_limit_across_instances(
         )
         .await;
     assert_eq!(forgot.status, 202);
+    // The mail hook runs off the request.
+    common::until_seen("the reset mail", async || {
+        !outbox.0.lock().unwrap().is_empty()
+    })
+    .await;
     let token = outbox.0.lock().unwrap().last().cloned().unwrap();
     let reset = b
         .send(
