@@ -521,3 +521,59 @@ on_every_store!(
     deactivation_and_deletion_end_every_token,
     deactivate_delete_flow
 );
+
+/// What a PostgreSQL session feed says next, skipping what other tests on the same
+/// database announce, for at most 5 s.
+async fn heard(
+    feed: &mut tokio::sync::mpsc::UnboundedReceiver<warden::StoreChange>,
+    wanted: &warden::StoreChange,
+) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let change = tokio::time::timeout_at(deadline, feed.recv())
+            .await
+            .unwrap_or_else(|_| panic!("not heard within 5 s: {wanted:?}"))
+            .unwrap();
+        if change == *wanted {
+            return;
+        }
+    }
+}
+
+/// On PostgreSQL a session's end reaches the other instances' feed (the statement
+/// that ends it announces it), and the feed hears its own pings: their silence is
+/// what tells a LISTEN connection that died without an error, so without them such
+/// a feed would keep the cache serving sessions other instances ended.
+#[tokio::test]
+async fn postgres_session_feed_hears_its_pings_and_other_instances_ends() {
+    let test = "postgres_session_feed_hears_its_pings_and_other_instances_ends";
+    let Some((url, options)) = common::postgres(test).await else {
+        return;
+    };
+    let here = warden::PostgresStore::<User>::connect_with(options.clone(), &url)
+        .await
+        .unwrap();
+    let there = warden::PostgresStore::<User>::connect_with(options, &url)
+        .await
+        .unwrap();
+    let mut feed = here.sessions().unwrap().changes().unwrap();
+    heard(&mut feed, &warden::StoreChange::Restored).await;
+    heard(&mut feed, &warden::StoreChange::Alive).await;
+
+    let there = there.sessions().unwrap();
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    there
+        .create(&warden::session::Session::new(
+            id.as_str(),
+            "u1",
+            "jwt",
+            now(),
+            Some(now() + 3600),
+        ))
+        .await
+        .unwrap();
+    assert!(there.end(&id, now()).await.unwrap());
+    heard(&mut feed, &warden::StoreChange::Session(id.clone())).await;
+    // Ending it again ends nothing, and says so.
+    assert!(!there.end(&id, now()).await.unwrap());
+}
