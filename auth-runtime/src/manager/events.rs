@@ -93,12 +93,18 @@ pub trait UserEvents<U: UserModel = User>: Send + Sync + 'static {
     async fn on_after_update(&self, _user: &U, _update: &UserUpdate<U::Update>) {}
 
     /// After a verification was requested: deliver `token` to the user (by e-mail).
+    /// Runs in a task of its own: the request answers 202 without waiting for it (so
+    /// that an existing account's answer takes no longer than an unknown one's); a panic
+    /// is logged.
     async fn on_after_request_verify(&self, _user: &U, _token: &str) {}
 
     /// After a user verified their e-mail.
     async fn on_after_verify(&self, _user: &U) {}
 
     /// After a password reset was requested: deliver `token` to the user (by e-mail).
+    /// Runs in a task of its own: the request answers 202 without waiting for it (so
+    /// that an existing account's answer takes no longer than an unknown one's); a panic
+    /// is logged.
     async fn on_after_forgot_password(&self, _user: &U, _token: &str) {}
 
     /// After a user reset their password.

@@ -1,7 +1,8 @@
 //! [`Sessions`]: the session store with a cache in front, so that checking a token's
 //! session on every request costs a memory lookup. Ends made here drop the entry at
 //! once; ends made by other instances arrive through the store's change feed, and
-//! while that feed is down the cache is bypassed (as the user cache is).
+//! while that feed is down, or silent (its pings unheard), the cache is bypassed (as
+//! the user cache is while its feed is down).
 
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
