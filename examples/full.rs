@@ -23,8 +23,9 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
 use warden::runtime::dev::load_or_create_secret;
+use warden::token::Secret;
 use warden::{
-    DatabaseStore, DevMailer, OAuthOptions, Secret, TokenSettings, User, Warden, auth_backend,
+    DatabaseStore, DevMailer, OAuthOptions, TokenSettings, User, Warden, auth_backend,
     oauth_client, protected,
 };
 
