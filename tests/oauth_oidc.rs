@@ -1087,3 +1087,73 @@ async fn linked_accounts_flow(store: impl UserStore) {
     assert_eq!(unlink(&gwen, "gwen.work@example.com").await.status, 204);
     assert_eq!(list(&gwen).await.json(), json!([]));
 }
+
+/// With `unlink_providers_on_recovery`, "log out everywhere" unlinks the provider
+/// accounts of a user who has a password: one an attacker linked with a stolen
+/// session does not outlive the owner's recovery. A user whose only way in is the
+/// provider keeps it.
+#[tokio::test]
+async fn log_out_everywhere_unlinks_providers_but_never_the_only_way_in() {
+    if common::oidc("log_out_everywhere_unlinks_providers_but_never_the_only_way_in").is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("oauth.db").display());
+    let security = Collect::default();
+    let warden: Warden = Warden::builder()
+        .store(warden::SqliteStore::<User>::open(&url).await.unwrap())
+        .security_events(security.clone())
+        .unlink_providers_on_recovery(true)
+        .backend::<Jwt>()
+        .unwrap()
+        .oauth::<Oidc, Jwt>(options())
+        .unwrap()
+        .oauth_associate::<Oidc>(options())
+        .unwrap()
+        .build()
+        .unwrap();
+    let http = Http::new(serve(common::app(&warden)).await);
+    let list = async |token: &str| {
+        let reply = http
+            .send(Method::GET, "/users/me/oauth-accounts", Some(token), None)
+            .await;
+        assert_eq!(reply.status, 200, "{}", reply.text);
+        reply.json()
+    };
+    let everywhere = async |token: &str| {
+        let reply = http
+            .send(Method::DELETE, "/users/me/sessions", Some(token), None)
+            .await;
+        assert_eq!(reply.status, 204, "{}", reply.text);
+    };
+
+    // Frank has a password; an account at the provider gets linked to him.
+    let frank = register(&http, "frank@example.com").await;
+    let token = http.login("jwt", "frank@example.com", PASSWORD).await;
+    assert_eq!(
+        associate(&http, &token, "mallory@example.com").await.status,
+        200
+    );
+    assert_eq!(list(&token).await.as_array().map(Vec::len), Some(1));
+    // He logs out everywhere: the link goes with the sessions.
+    everywhere(&token).await;
+    let token = http.login("jwt", "frank@example.com", PASSWORD).await;
+    assert_eq!(list(&token).await, json!([]));
+    assert_eq!(
+        security.named("account_unlinked").await,
+        [json!({"event": "account_unlinked", "user_id": frank, "provider": "oidc"})]
+    );
+    // The provider account no longer opens Frank's.
+    let reply = log_in(&http, "oidc", "mallory@example.com").await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_ne!(me(&http, &reply).await["id"], frank.as_str());
+
+    // Erin signed up through the provider: no password, so her link stays.
+    let erin = log_in(&http, "oidc", "erin@example.com").await;
+    let erin = erin.json()["access_token"].as_str().unwrap().to_owned();
+    everywhere(&erin).await;
+    let again = log_in(&http, "oidc", "erin@example.com").await;
+    assert_eq!(again.status, 200, "{}", again.text);
+    let again = again.json()["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(list(&again).await.as_array().map(Vec::len), Some(1));
+}

@@ -112,6 +112,7 @@ pub struct WardenBuilder<U: UserModel = User> {
     routers: Routers,
     allowed_origins: Vec<String>,
     current_password: bool,
+    unlink_on_recovery: bool,
     throttle: Option<ThrottleSettings>,
     /// The device cookies' secret, then the ones rotated out.
     device_secrets: Vec<crate::token::Secret>,
@@ -144,6 +145,7 @@ impl<U: UserModel> Default for WardenBuilder<U> {
             routers: Routers::default(),
             allowed_origins: Vec::new(),
             current_password: false,
+            unlink_on_recovery: false,
             throttle: Some(ThrottleSettings::default()),
             device_secrets: Vec::new(),
             proxies: TrustedProxies::default(),
@@ -425,6 +427,28 @@ impl<U: UserModel> WardenBuilder<U> {
     /// `REAUTHENTICATION_REQUIRED`: a linked account outlives a password reset.
     pub fn require_current_password(mut self, required: bool) -> Self {
         self.current_password = required;
+        self
+    }
+
+    /// Whether a password reset and "log out everywhere" (`DELETE
+    /// /users/me/sessions`) also unlink the user's provider accounts, each with an
+    /// `account_unlinked` security event: a provider account linked through a
+    /// briefly stolen session would otherwise outlive the owner's recovery. A user
+    /// without a password keeps them (they are the only way in). Off by default:
+    /// the owner links their accounts again through the associate router.
+    ///
+    /// ```
+    /// use warden_runtime::{JwtStrategy, Lifetime, MemoryStore, User, Warden};
+    /// let jwt = JwtStrategy::builder("a-secret-of-at-least-thirty-two-bytes", Lifetime::Seconds(60)).build()?;
+    /// let warden = Warden::<User>::builder()
+    ///     .store(MemoryStore::new())
+    ///     .strategy("jwt", jwt)
+    ///     .unlink_providers_on_recovery(true)
+    ///     .build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn unlink_providers_on_recovery(mut self, unlink: bool) -> Self {
+        self.unlink_on_recovery = unlink;
         self
     }
 
@@ -807,6 +831,7 @@ impl<U: UserModel> WardenBuilder<U> {
             app_api: self.app_api,
             routers: self.routers,
             current_password: self.current_password,
+            unlink_on_recovery: self.unlink_on_recovery,
             throttle,
             proxies: self.proxies,
             #[cfg(feature = "oauth")]

@@ -39,6 +39,10 @@ pub(crate) struct Inner<U: UserModel> {
     pub(crate) app_api: Option<utoipa::openapi::OpenApi>,
     pub(crate) routers: Routers,
     pub(crate) current_password: bool,
+    /// A password reset and "log out everywhere" unlink the user's provider accounts
+    /// (read only with the `oauth` feature, which links them).
+    #[cfg_attr(not(feature = "oauth"), allow(dead_code))]
+    pub(crate) unlink_on_recovery: bool,
     pub(crate) throttle: Option<Throttle>,
     pub(crate) proxies: TrustedProxies,
     /// The database backends' `accesstoken` table and how long its rows live (the
@@ -292,6 +296,27 @@ impl<U: UserModel> Warden<U> {
     /// e-mail or the login ([`WardenBuilder::require_current_password`]).
     pub fn requires_current_password(&self) -> bool {
         self.inner.current_password
+    }
+
+    /// After a password reset or "log out everywhere", the user's provider accounts
+    /// are unlinked ([`WardenBuilder::unlink_providers_on_recovery`]), unless they
+    /// are the only way in. Nothing without the `oauth` feature.
+    pub(crate) async fn after_recovery(&self, user: &U) -> Result<(), ApiError> {
+        #[cfg(feature = "oauth")]
+        if self.inner.unlink_on_recovery
+            && let Some(accounts) = self.manager().store().oauth_accounts()
+        {
+            self.manager()
+                .oauth_unlink_all(accounts.as_ref(), user)
+                .await
+                .map_err(|error| {
+                    tracing::error!(%error, "unlinking provider accounts after a recovery failed");
+                    ApiError::internal()
+                })?;
+        }
+        #[cfg(not(feature = "oauth"))]
+        let _ = user;
+        Ok(())
     }
 
     /// The other origins whose pages may send cookie-authenticated requests that

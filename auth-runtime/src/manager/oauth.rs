@@ -221,6 +221,37 @@ impl<U: UserModel> UserManager<U> {
         Ok(Unlinked::Done)
     }
 
+    /// Unlinks every provider account of `user` after the account was recovered
+    /// (a password reset, "log out everywhere"): a provider account an attacker
+    /// linked with a stolen session would otherwise outlive the recovery. A user
+    /// without a usable password keeps them (they are the only way in). How many
+    /// were unlinked.
+    pub async fn oauth_unlink_all(
+        &self,
+        accounts: &dyn OAuthAccountStore,
+        user: &U,
+    ) -> Result<usize, ManagerError> {
+        if user.hashed_password().starts_with('!') {
+            return Ok(0);
+        }
+        let user_id = user.id().to_string();
+        let mut unlinked = 0;
+        for account in accounts.all_of_user(&user_id).await? {
+            if accounts
+                .unlink(&account.oauth_name, &account.account_id, &user_id)
+                .await?
+            {
+                unlinked += 1;
+                self.audit()
+                    .emit(|| crate::audit::SecurityEvent::AccountUnlinked {
+                        user_id: user_id.clone(),
+                        provider: account.oauth_name.clone(),
+                    });
+            }
+        }
+        Ok(unlinked)
+    }
+
     /// Records that `user` can now sign in through `provider`.
     fn account_linked(&self, user: &U, provider: &str) {
         self.audit()

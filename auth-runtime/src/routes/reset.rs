@@ -57,6 +57,7 @@ pub(crate) async fn reset_password<U: UserModel>(
             if let Some(throttle) = warden.throttle() {
                 throttle.clear_account(&user.id().to_string()).await?;
             }
+            warden.after_recovery(&user).await?;
             Ok(Json(Value::Null))
         }
         Err(ManagerError::BadToken) => Err(warden.error(ErrorCode::ResetPasswordBadToken)),

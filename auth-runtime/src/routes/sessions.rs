@@ -115,6 +115,7 @@ pub(crate) async fn end_all<U: UserModel>(
 ) -> Result<StatusCode, ApiError> {
     let found = current(&warden, &Method::DELETE, &headers).await?;
     warden.manager().end_sessions(&found.user).await?;
+    warden.after_recovery(&found.user).await?;
     warden
         .manager()
         .audit()
