@@ -7,6 +7,7 @@
 //! Each flow runs on a SQLite file and on PostgreSQL (needs
 //! `WARDEN_TEST_POSTGRES_URL`, else "skipped").
 
+#[macro_use]
 mod common;
 
 use std::sync::Arc;
@@ -86,31 +87,6 @@ async fn postgres(test: &str) -> Option<App> {
         .unwrap();
     let db = Db::Postgres(sqlx::PgPool::connect_with(options).await.unwrap());
     Some(app_over(Arc::new(store), db).await)
-}
-
-/// Runs a flow on a SQLite file and on PostgreSQL: the tests `$name::sqlite` and
-/// `$name::postgres`.
-macro_rules! on_both_stores {
-    ($name:ident, $flow:ident) => {
-        mod $name {
-            use super::*;
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let dir = tempfile::tempdir().unwrap();
-                $flow(&super::sqlite(&dir).await).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                let test = concat!(stringify!($name), "::postgres");
-                let Some(app) = super::postgres(test).await else {
-                    return;
-                };
-                $flow(&app).await;
-            }
-        }
-    };
 }
 
 /// What the store keeps of a refresh token: base64url(SHA-256(token)).

@@ -5,6 +5,7 @@
 //! Each flow runs on the memory store, a SQLite file and PostgreSQL (needs
 //! `WARDEN_TEST_POSTGRES_URL`, else "skipped"), on a manual clock.
 
+#[macro_use]
 mod common;
 
 use std::sync::Arc;
@@ -73,35 +74,6 @@ async fn postgres(test: &str) -> Option<App> {
         .unwrap();
     let db = Db::Postgres(sqlx::PgPool::connect_with(options).await.unwrap());
     Some(app_over(Arc::new(store), Some(db)).await)
-}
-
-/// Runs a flow on every store: `$name::memory`, `$name::sqlite`, `$name::postgres`.
-macro_rules! on_every_store {
-    ($name:ident, $flow:ident) => {
-        mod $name {
-            use super::*;
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn memory() {
-                $flow(&super::memory().await).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let dir = tempfile::tempdir().unwrap();
-                $flow(&super::sqlite(&dir).await).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                let test = concat!(stringify!($name), "::postgres");
-                let Some(app) = super::postgres(test).await else {
-                    return;
-                };
-                $flow(&app).await;
-            }
-        }
-    };
 }
 
 async fn status(app: &App, token: &str) -> u16 {

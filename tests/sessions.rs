@@ -7,6 +7,7 @@
 //! PostgreSQL database (changes made through A, checked on B; needs
 //! `WARDEN_TEST_POSTGRES_URL`, else "skipped").
 
+#[macro_use]
 mod common;
 
 use std::sync::{Arc, Mutex};
@@ -114,36 +115,6 @@ async fn postgres(test: &str) -> Option<Pair> {
         outbox,
         db,
     })
-}
-
-/// Runs a flow on the memory store, a SQLite file and two PostgreSQL instances: the
-/// tests `$name::memory`, `$name::sqlite` and `$name::postgres`.
-macro_rules! on_every_store {
-    ($name:ident, $flow:ident) => {
-        mod $name {
-            use super::*;
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn memory() {
-                $flow(&super::memory().await).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let dir = tempfile::tempdir().unwrap();
-                $flow(&super::sqlite(&dir).await).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                let test = concat!(stringify!($name), "::postgres");
-                let Some(pair) = super::postgres(test).await else {
-                    return;
-                };
-                $flow(&pair).await;
-            }
-        }
-    };
 }
 
 fn sid(token: &str) -> String {

@@ -1,5 +1,56 @@
 //! Shared test support: a real server on 127.0.0.1 with an ephemeral port.
-#![allow(dead_code)]
+#![allow(dead_code, unused_macros)]
+
+/// Runs a flow on every store a test file can open: `on_every_store!(name, flow)`
+/// makes the tests `name::memory`, `name::sqlite` and `name::postgres`;
+/// `on_both_stores!(name, flow)` only the last two. The file defines `memory()`,
+/// `sqlite(&dir)` and `postgres(test)` (`None` when no PostgreSQL is configured),
+/// each answering what `flow` takes by reference. Needs `#[macro_use] mod common;`.
+macro_rules! on_every_store {
+    ($name:ident, $flow:ident) => {
+        mod $name {
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn memory() {
+                $flow(&super::memory().await).await;
+            }
+
+            on_database_stores!($name, $flow);
+        }
+    };
+}
+
+/// [`on_every_store`] without the memory store.
+macro_rules! on_both_stores {
+    ($name:ident, $flow:ident) => {
+        mod $name {
+            use super::*;
+
+            on_database_stores!($name, $flow);
+        }
+    };
+}
+
+/// The SQLite and PostgreSQL tests of [`on_every_store`], inside its module.
+macro_rules! on_database_stores {
+    ($name:ident, $flow:ident) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn sqlite() {
+            let dir = tempfile::tempdir().unwrap();
+            $flow(&super::sqlite(&dir).await).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn postgres() {
+            let test = concat!(stringify!($name), "::postgres");
+            let Some(app) = super::postgres(test).await else {
+                return;
+            };
+            $flow(&app).await;
+        }
+    };
+}
 
 pub mod events;
 
