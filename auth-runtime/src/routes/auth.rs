@@ -99,13 +99,16 @@ async fn prove_password<U: UserModel>(
             let id = found.as_ref().map(|user| user.id().to_string());
             let (account, device) = match &id {
                 Some(id) => {
-                    let sessions = warden.manager().sessions();
-                    let cutoff = sessions.cutoff(id).await?;
-                    let now = sessions.clock().now();
-                    (
-                        Account::User(id),
-                        throttle.device(request.headers, id, cutoff, now),
-                    )
+                    // The cut-off is read only for a request with a device cookie:
+                    // most logins carry none, and pay no extra query.
+                    let device = if throttle.presents_device(request.headers) {
+                        let sessions = warden.manager().sessions();
+                        let cutoff = sessions.cutoff(id).await?;
+                        throttle.device(request.headers, id, cutoff, sessions.clock().now())
+                    } else {
+                        None
+                    };
+                    (Account::User(id), device)
                 }
                 None => (Account::Unknown(&credentials.account), None),
             };

@@ -144,14 +144,7 @@ fn provider_error(client: &str, error: OAuthError) -> ApiError {
 /// man in the middle over plain HTTP) planted one beside ours (cookie tossing),
 /// and which of the two the browser lists first is up to it (RFC 6265 §5.4).
 fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Result<Option<&'h str>, ApiError> {
-    let mut found = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .filter(|(cookie, _)| *cookie == name)
-        .map(|(_, value)| value);
+    let mut found = crate::transport::cookie_values(headers, name);
     let first = found.next();
     if found.next().is_some() {
         tracing::warn!(

@@ -82,15 +82,16 @@ impl DeviceCookies {
         cutoff: Option<i64>,
         now: i64,
     ) -> Option<Device> {
-        let name = self.name();
-        headers
-            .get_all(axum::http::header::COOKIE)
-            .iter()
-            .filter_map(|value| value.to_str().ok())
-            .flat_map(|value| value.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='))
-            .filter(|(key, _)| *key == name)
-            .find_map(|(_, value)| self.verify(value, user_id, cutoff, now))
+        crate::transport::cookie_values(headers, self.name())
+            .find_map(|value| self.verify(value, user_id, cutoff, now))
+    }
+
+    /// Whether `headers` carry a device cookie at all: only then is it worth
+    /// reading the user's cut-off to verify one.
+    pub(crate) fn presented(&self, headers: &HeaderMap) -> bool {
+        crate::transport::cookie_values(headers, self.name())
+            .next()
+            .is_some()
     }
 
     fn verify(&self, value: &str, user_id: &str, cutoff: Option<i64>, now: i64) -> Option<Device> {

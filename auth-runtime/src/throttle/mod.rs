@@ -216,6 +216,11 @@ impl Throttle {
         }
     }
 
+    /// Whether the request carries a device cookie to verify.
+    pub(crate) fn presents_device(&self, headers: &HeaderMap) -> bool {
+        self.devices.presented(headers)
+    }
+
     /// The device cookie of `headers` that verifies for the user `user_id` (issued
     /// after the user's `cutoff`, alive at `now`).
     pub(crate) fn device(

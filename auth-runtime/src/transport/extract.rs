@@ -21,25 +21,32 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
+/// Every value of the cookie `name` the request carries, in the order sent (RFC 6265
+/// §5.4): one parser for the token cookies, the OAuth CSRF cookie and device
+/// cookies, each deciding what two of them mean.
+pub(crate) fn cookie_values<'a, 'n>(
+    headers: &'a HeaderMap,
+    name: &'n str,
+) -> impl Iterator<Item = &'a str> + use<'a, 'n> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .filter(move |(key, _)| *key == name)
+        .map(|(_, value)| value)
+}
+
 /// The value of the cookie `name`: `None` when absent, or when the request carries
 /// it more than once (the same ambiguity as two `Authorization` headers).
 pub fn cookie_token<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    let mut found = None;
-    for value in headers.get_all(header::COOKIE) {
-        let Ok(value) = value.to_str() else { continue };
-        for pair in value.split(';') {
-            let Some((key, token)) = pair.trim().split_once('=') else {
-                continue;
-            };
-            if key == name {
-                if found.is_some() {
-                    return None;
-                }
-                found = Some(token);
-            }
-        }
+    let mut found = cookie_values(headers, name);
+    let first = found.next();
+    if found.next().is_some() {
+        return None;
     }
-    found.filter(|token| !token.is_empty())
+    first.filter(|token| !token.is_empty())
 }
 
 /// `Set-Cookie` carrying `token` (or clearing the cookie when `token` is `None`).

@@ -11,8 +11,8 @@ use axum::response::Response;
 
 pub use bearer::BearerTransport;
 pub use cookie::{CookieSettings, CookieTransport, SameSite};
-pub(crate) use extract::set_cookie;
 pub use extract::{bearer_token, cookie_token};
+pub(crate) use extract::{cookie_values, set_cookie};
 
 use crate::error::ApiError;
 
