@@ -240,8 +240,8 @@ pub use warden_runtime::signin;
 // below, as in the runtime.
 pub use warden_runtime::{
     Active, ApiError, Clock, ConfigError, CurrentUser, DefaultEvents, Error, ErrorCode, Fresh,
-    MemoryStore, OptionalUser, Superuser, ThrottleSettings, TokenSettings, TrustedProxies, User,
-    UserCreate, UserEvents, UserId, UserModel, UserStore, Verified, Warden, WardenBuilder,
+    MemoryStore, Mfa, OptionalUser, Superuser, ThrottleSettings, TokenSettings, TrustedProxies,
+    User, UserCreate, UserEvents, UserId, UserModel, UserStore, Verified, Warden, WardenBuilder,
     async_trait, not_found,
 };
 
@@ -324,7 +324,7 @@ pub mod __private {
     pub use warden_runtime::oauth::{OAuthClient, OAuthClientConfig, OAuthProvider};
     pub use warden_runtime::{
         Active, Algorithm, AuthBackend, BackendConfig, ConfigError, CookieSettings, CurrentUser,
-        Fresh, JwtStrategy, KeySource, Lifetime, OptionalUser, SameSite, SessionConfig,
+        Fresh, JwtStrategy, KeySource, Lifetime, Mfa, OptionalUser, SameSite, SessionConfig,
         StrategyConfig, Superuser, TransportConfig, Verified, Warden,
     };
 }

@@ -83,6 +83,11 @@ pub struct Access {
     /// A sign-in older than this many seconds is refused with 401 and RFC 9470's
     /// `insufficient_user_authentication` challenge (`fresh = N`).
     pub fresh: Option<u32>,
+    /// A session whose sign-in had no second factor (its `amr` lacks RFC 8176's
+    /// `mfa`: a password alone, a provider that did not say it checked one) is
+    /// refused with 401 and RFC 9470's `insufficient_user_authentication`
+    /// challenge naming the warden's `acr_values` (`mfa`).
+    pub mfa: bool,
 }
 
 impl Access {
@@ -92,6 +97,7 @@ impl Access {
         verified: false,
         superuser: false,
         fresh: None,
+        mfa: false,
     };
     /// An active user (`current_user(active=True)`).
     pub const ACTIVE: Self = Self {
@@ -111,6 +117,7 @@ impl Access {
             active: self.active || other.active,
             verified: self.verified || other.verified,
             superuser: self.superuser || other.superuser,
+            mfa: self.mfa || other.mfa,
             // The stricter of two freshness rules.
             fresh: match (self.fresh, other.fresh) {
                 (Some(a), Some(b)) => Some(if a < b { a } else { b }),

@@ -57,7 +57,7 @@ impl<U: UserModel> AuthState for Warden<U> {
 /// `(Active, Verified)`, `(Active, Superuser, Backend<Jwt>)`.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a warden guard policy",
-    note = "use `Active`, `Verified`, `Superuser`, `Fresh<N>`, `Backend<B>` or a tuple of them, e.g. `CurrentUser<(Active, Verified)>`"
+    note = "use `Active`, `Verified`, `Superuser`, `Fresh<N>`, `Mfa`, `Backend<B>` or a tuple of them, e.g. `CurrentUser<(Active, Verified)>`"
 )]
 pub trait Policy: Send + Sync + 'static {
     /// The rule.
@@ -97,6 +97,21 @@ pub struct Superuser;
 #[derive(Debug, Clone, Copy)]
 pub struct Fresh<const SECONDS: u32>;
 
+/// The session must have passed a second factor (its `amr` holds RFC 8176's `mfa`:
+/// a TOTP or recovery code after the password, a passkey with user verification, a
+/// provider that says it checked one). Others are refused with 401
+/// `{"detail": "REAUTHENTICATION_REQUIRED"}` and `WWW-Authenticate: Bearer
+/// error="insufficient_user_authentication", acr_values="..."` (RFC 9470), which a
+/// re-authentication with a code answers.
+///
+/// ```
+/// use warden_runtime::{Active, CurrentUser, Mfa, User};
+/// // What `#[protected(active, mfa)]` means.
+/// async fn export_all_customers(user: CurrentUser<(Active, Mfa), User>) {}
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct Mfa;
+
 /// Only backend `B` is consulted: its transport is read and its strategy verifies.
 /// Backends that share a secret and an audience accept each other's tokens (as
 /// FastAPI Users' do); give `B` its own secret or audience to keep them apart.
@@ -128,6 +143,13 @@ impl Policy for Superuser {
 impl<const SECONDS: u32> Policy for Fresh<SECONDS> {
     const ACCESS: Access = Access {
         fresh: Some(SECONDS),
+        ..Access::ANY
+    };
+}
+
+impl Policy for Mfa {
+    const ACCESS: Access = Access {
+        mfa: true,
         ..Access::ANY
     };
 }

@@ -64,8 +64,8 @@ pub use clock::Clock;
 pub use error::{ApiError, ConfigError, ErrorCode, ErrorTexts, FieldError};
 pub use fatal::Error;
 pub use guard::{
-    Active, AuthState, Authenticated, Backend, CurrentUser, Fresh, OptionalUser, Policy, Superuser,
-    Verified,
+    Active, AuthState, Authenticated, Backend, CurrentUser, Fresh, Mfa, OptionalUser, Policy,
+    Superuser, Verified,
 };
 pub use jsonwebtoken::jwk::{Jwk, JwkSet};
 pub use manager::{
