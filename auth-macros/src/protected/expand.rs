@@ -27,13 +27,20 @@ pub(crate) fn expand(mut item: syn::ItemFn, guard: &Guard) -> TokenStream {
         let seconds = proc_macro2::Literal::u32_unsuffixed(seconds);
         markers.push(quote_spanned!(span=> #private::Fresh<#seconds>));
     }
+    if let Some(span) = guard.mfa {
+        markers.push(quote_spanned!(span=> #private::Mfa));
+    }
     if let Some(backend) = &guard.backend {
         markers.push(quote_spanned!(backend.span()=> #private::Backend<#backend>));
     }
-    let policy = if markers.is_empty() {
-        quote!(())
-    } else {
+    // The runtime implements `Policy` for tuples of up to four, and a tuple of
+    // policies is a policy (its rules combine the same way), so more flags than four
+    // (`active, verified, superuser, fresh = N, mfa, backend = B`) nest.
+    let policy = if markers.len() <= 4 {
         quote!((#(#markers,)*))
+    } else {
+        let groups = markers.chunks(4).map(|group| quote!((#(#group,)*)));
+        quote!((#(#groups,)*))
     };
 
     // With `backend = B`, the whole guard type is spanned at `B`, so a `B` that is

@@ -4,7 +4,7 @@
 use darling::Error;
 use syn::{FnArg, Type};
 
-use super::parse::ProtectedArgs;
+use super::parse::Written;
 
 pub(crate) struct Guard {
     pub active: bool,
@@ -13,6 +13,8 @@ pub(crate) struct Guard {
     pub optional: bool,
     /// `fresh = N`: the most seconds since the last sign-in, and where it was written.
     pub fresh: Option<(u32, proc_macro2::Span)>,
+    /// `mfa`: the session must have passed a second factor; where it was written.
+    pub mfa: Option<proc_macro2::Span>,
     pub backend: Option<syn::Path>,
     pub krate: syn::Path,
     /// The parameter types to check against the model: with `optional`, exactly one
@@ -25,8 +27,37 @@ pub(crate) struct Guard {
 }
 
 impl Guard {
-    pub(crate) fn validate(args: ProtectedArgs, item: &syn::ItemFn) -> darling::Result<Self> {
+    pub(crate) fn validate(Written(args): Written, item: &syn::ItemFn) -> darling::Result<Self> {
         let mut errors = Error::accumulator();
+        // A step-up requirement's refusal is a challenge the client answers (RFC 9470);
+        // an optional guard turns every refusal into "no user", so the challenge would
+        // never be sent and a signed-in user would read as anonymous.
+        if args.optional.is_present() {
+            if let Some(fresh) = &args.fresh {
+                errors.push(
+                    Error::custom(
+                        "`fresh` cannot go with `optional`: an optional guard admits a request \
+                         with no user, so a stale sign-in would read as no user and never get \
+                         the re-authentication challenge. Drop `optional` (and take the user \
+                         model, not `Option<...>`) to require a recent sign-in, or drop `fresh` \
+                         to admit anonymous requests",
+                    )
+                    .with_span(&fresh.keyword),
+                );
+            }
+            if let Some(mfa) = args.mfa.span() {
+                errors.push(
+                    Error::custom(
+                        "`mfa` cannot go with `optional`: an optional guard admits a request \
+                         with no user, so a session without a second factor would read as no \
+                         user and never get the step-up challenge. Drop `optional` (and take \
+                         the user model, not `Option<...>`) to require a second factor, or drop \
+                         `mfa` to admit anonymous requests",
+                    )
+                    .with_span(&mfa),
+                );
+            }
+        }
         if item.sig.asyncness.is_none() {
             errors.push(
                 Error::custom("#[protected] handlers must be `async fn`: axum handlers are async")
@@ -61,6 +92,7 @@ impl Guard {
             superuser: args.superuser.is_present(),
             optional: args.optional.is_present(),
             fresh: args.fresh.map(|fresh| (fresh.seconds, fresh.span)),
+            mfa: args.mfa.span(),
             backend: args.backend,
             krate,
             checked,
@@ -84,5 +116,53 @@ fn contains_impl_trait(ty: &Type) -> bool {
             _ => false,
         }),
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use darling::FromMeta;
+    use darling::ast::NestedMeta;
+
+    use super::*;
+
+    fn validate(args: &str, item: &str) -> darling::Result<Guard> {
+        let items = NestedMeta::parse_meta_list(args.parse().map_err(darling::Error::custom)?)?;
+        let item = syn::parse_str(item).map_err(darling::Error::from)?;
+        Guard::validate(Written::from_list(&items)?, &item)
+    }
+
+    #[test]
+    fn mfa_is_read_with_fresh() {
+        let Ok(guard) = validate("active, mfa, fresh = 300", "async fn f(user: User) {}") else {
+            panic!("refused");
+        };
+        assert!(guard.active && guard.mfa.is_some() && !guard.optional);
+        assert_eq!(guard.fresh.map(|(seconds, _)| seconds), Some(300));
+    }
+
+    #[test]
+    fn step_up_does_not_go_with_optional() {
+        let item = "async fn f(user: Option<User>) {}";
+        for (args, errors, starts) in [
+            ("optional, mfa", 1, "`mfa` cannot go with `optional`"),
+            (
+                "optional, fresh = 300",
+                1,
+                "`fresh` cannot go with `optional`",
+            ),
+            (
+                "mfa, optional, fresh = 60",
+                2,
+                "Multiple errors: (`fresh` cannot go",
+            ),
+        ] {
+            let Err(error) = validate(args, item) else {
+                panic!("`{args}` accepted");
+            };
+            assert_eq!(error.len(), errors, "{args}");
+            assert!(error.to_string().starts_with(starts), "{args}: {error}");
+        }
+        assert!(validate("optional, active, verified", item).is_ok());
     }
 }

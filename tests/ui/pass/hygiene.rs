@@ -16,7 +16,7 @@ pub struct Rsa;
 #[::warden::auth_backend(lifetime = forever, secret = "0123456789abcdef0123456789abcdef")]
 pub struct Jwt;
 
-#[::warden::protected(active, verified, backend = Rsa)]
+#[::warden::protected(active, verified, mfa, fresh = 300, backend = Rsa)]
 async fn me(user: ::warden::User) -> ::std::string::String {
     user.email
 }

@@ -5,7 +5,7 @@ use warden::{User, auth_backend, protected};
 #[auth_backend(lifetime = 3600)]
 pub struct Jwt;
 
-#[protected(active, verified, superuser, backend = Jwt)]
+#[protected(active, verified, superuser, fresh = 300, mfa, backend = Jwt)]
 async fn admin(user: User) -> Json<User> {
     Json(user)
 }

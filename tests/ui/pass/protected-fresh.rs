@@ -1,6 +1,6 @@
 use axum::Router;
 use axum::routing::post;
-use warden::{Active, CurrentUser, Fresh, User, Warden, protected};
+use warden::{Active, CurrentUser, Fresh, OptionalUser, User, Warden, protected};
 
 /// Step-up: at most five minutes since the last sign-in.
 #[protected(active, fresh = 300)]
@@ -13,9 +13,9 @@ async fn by_hand(user: CurrentUser<(Active, Fresh<300>, Fresh<60>)>) -> String {
     user.into_inner().email
 }
 
-/// With `optional`: a stale sign-in reads as no user.
-#[protected(optional, fresh = 1)]
-async fn maybe(user: Option<User>) -> String {
+/// Named by hand, a stale sign-in may read as no user (`#[protected(optional,
+/// fresh = N)]` is refused: it reads as a step-up that never challenges).
+async fn maybe(OptionalUser { user, .. }: OptionalUser<(Active, Fresh<1>)>) -> String {
     user.map(|user| user.email).unwrap_or_default()
 }
 

@@ -1,0 +1,8 @@
+use warden::{User, protected};
+
+#[protected(active, two_factor)]
+async fn export(user: User) -> String {
+    user.email
+}
+
+fn main() {}
