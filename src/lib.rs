@@ -117,7 +117,8 @@ pub use warden_macros::oauth_client;
 
 /// Guards an async axum handler and hands it the current user.
 ///
-/// Flags: `active`, `verified`, `superuser`, `optional`, `backend = Type`. The macro
+/// Flags: `active`, `verified`, `superuser`, `optional`, `fresh = N`, `mfa`,
+/// `backend = Type`. The macro
 /// adds a guard in front of the handler's parameters, which runs the request through
 /// the pipeline (transport → strategy → store → policy); a parameter whose type is
 /// the warden's user model (`User`, or your `#[user_model]`, whatever it is called)
@@ -129,6 +130,13 @@ pub use warden_macros::oauth_client;
 /// `{"detail": "Unauthorized"}`. A failed `verified` or `superuser` check: 403
 /// `{"detail": "Forbidden"}`. A model parameter under `optional`, or an
 /// `Option<Model>` without it, is a compile error at that parameter.
+///
+/// Step-up ([`Fresh`], [`Mfa`]; RFC 9470): `fresh = N` admits a sign-in at most `N`
+/// seconds old; `mfa` admits a session that passed a second factor (a TOTP or
+/// recovery code, a passkey, a provider that checked one). Others get 401 and the
+/// `insufficient_user_authentication` challenge, which a re-authentication answers.
+/// Neither goes with `optional`, which would read a refusal as no user and never
+/// send the challenge (a compile error).
 ///
 /// ```
 /// use axum::{Json, Router, routing::get};
@@ -144,6 +152,11 @@ pub use warden_macros::oauth_client;
 ///     "hello"
 /// }
 ///
+/// #[protected(active, mfa, fresh = 300)]
+/// async fn change_payout_account(user: User) -> String {
+///     user.email
+/// }
+///
 /// #[protected(optional)]
 /// async fn greet(user: Option<User>) -> String {
 ///     user.map_or("Hello anonymous!".into(), |u| format!("Hello {}!", u.email))
@@ -152,6 +165,7 @@ pub use warden_macros::oauth_client;
 /// let app: Router<Warden> = Router::new()
 ///     .route("/admin", get(admin))
 ///     .route("/verified", get(verified_only))
+///     .route("/payout", get(change_payout_account))
 ///     .route("/greet", get(greet));
 /// ```
 pub use warden_macros::protected;

@@ -72,8 +72,10 @@ pub fn oauth_client(args: TokenStream, item: TokenStream) -> TokenStream {
     oauth::run(args.into(), item.into()).into()
 }
 
-/// Guards an async axum handler and hands it the current user. See the `warden`
-/// crate.
+/// Guards an async axum handler and hands it the current user: `active`,
+/// `verified`, `superuser`, `optional`, `fresh = N`, `backend = Type`, and `mfa`,
+/// which admits only a session that passed a second factor (anything else gets 401
+/// and RFC 9470's challenge). See the `warden` crate.
 #[proc_macro_attribute]
 pub fn protected(args: TokenStream, item: TokenStream) -> TokenStream {
     protected::run(args.into(), item.into()).into()
