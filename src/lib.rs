@@ -300,6 +300,9 @@ pub use warden_runtime::strategy;
 pub use warden_runtime::token;
 /// The transport seam: where a token travels (bearer header, cookie).
 pub use warden_runtime::transport;
+/// Two-factor authentication's cryptography: TOTP codes and `otpauth://` URIs, the
+/// QR code (feature `qr`), recovery codes.
+pub use warden_runtime::two_factor;
 
 // Names the root held before 0.2, now in their modules: still here so that code
 // written against them compiles, hidden from the documentation.

@@ -46,6 +46,45 @@ async fn the_store_keeps_the_contract() {
     warden_runtime::store::contract::check(&store, |_| ()).await;
 }
 
+/// Concurrent uses of one TOTP step, recovery code, pending secret and sign-in
+/// challenge, from two stores (two instances' pools) on one database: one wins each,
+/// and a challenge's tries stop at the limit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_factor_races_have_one_winner_across_instances() {
+    let Some((url, options)) =
+        common::postgres("two_factor_races_have_one_winner_across_instances").await
+    else {
+        return;
+    };
+    let a = PostgresStore::<User>::connect_with(options.clone(), &url)
+        .await
+        .unwrap();
+    let b = PostgresStore::<User>::connect_with(options, &url)
+        .await
+        .unwrap();
+    warden_runtime::store::contract::two_factor_races(
+        warden::UserStore::two_factor(&a).unwrap(),
+        "racer",
+    )
+    .await;
+    // A step accepted through one instance is refused through the other.
+    let (a, b) = (
+        warden::UserStore::two_factor(&a).unwrap(),
+        warden::UserStore::two_factor(&b).unwrap(),
+    );
+    a.set_pending("ann", "sealed").await.unwrap();
+    assert!(!b.confirm("ann", "stale", 1, 100, &[]).await.unwrap());
+    assert!(
+        b.confirm("ann", "sealed", 1, 100, &["code".into()])
+            .await
+            .unwrap()
+    );
+    assert!(a.advance_step("ann", 2).await.unwrap());
+    assert!(!b.advance_step("ann", 2).await.unwrap());
+    assert!(b.use_recovery_code("ann", "code").await.unwrap());
+    assert!(!a.use_recovery_code("ann", "code").await.unwrap());
+}
+
 #[tokio::test]
 async fn instances_starting_together_migrate_once() {
     let Some((url, options)) = common::postgres("instances_starting_together_migrate_once").await

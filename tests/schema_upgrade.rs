@@ -15,7 +15,7 @@ const OLD_USER: &str = "old@example.com";
 const OLD_PASSWORD: &str = "old-password-1";
 
 /// The steps an upgraded database has run.
-const STEPS: [&str; 4] = ["1", "2", "3", "4"];
+const STEPS: [&str; 5] = ["1", "2", "3", "4", "5"];
 
 /// What every upgraded database shows, on either engine.
 async fn check_upgraded(db: &Db, store: impl UserStore + Clone) {
@@ -34,6 +34,29 @@ async fn check_upgraded(db: &Db, store: impl UserStore + Clone) {
         }
     };
     assert_eq!(db.strings(index).await, ["warden_throttle_window"]);
+    // Step 5: two-factor state, its challenges' purge by an index.
+    let index = match db {
+        Db::Sqlite(_) => {
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'warden_mfa_challenge_expiry'"
+        }
+        Db::Postgres(_) => {
+            "SELECT indexname FROM pg_indexes WHERE indexname = 'warden_mfa_challenge_expiry' AND schemaname = current_schema()"
+        }
+    };
+    assert_eq!(db.strings(index).await, ["warden_mfa_challenge_expiry"]);
+    let two_factor = store
+        .two_factor()
+        .expect("a database store keeps two-factor state");
+    two_factor.set_pending("1", "sealed").await.unwrap();
+    assert!(
+        two_factor
+            .confirm("1", "sealed", 1, 100, &["code".into()])
+            .await
+            .unwrap()
+    );
+    assert!(two_factor.use_recovery_code("1", "code").await.unwrap());
+    assert_eq!(two_factor.purge_expired(0).await.unwrap(), 0);
+    assert!(two_factor.disable("1").await.unwrap());
     // The first release's session is read with its login as its last sign-in.
     let old = db
         .strings("SELECT id FROM warden_session ORDER BY created_at")

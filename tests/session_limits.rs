@@ -1,6 +1,7 @@
 //! Bounds on what logins leave behind (issue 18, item 9): a per-user cap on live
 //! sessions, the oldest ended first (and its tokens with it), and a purge of
-//! expired sessions, refresh tokens and FastAPI Users' `accesstoken` rows.
+//! expired sessions, refresh tokens, FastAPI Users' `accesstoken` rows and
+//! two-factor sign-in challenges.
 //!
 //! Each flow runs on the memory store, a SQLite file and PostgreSQL (needs
 //! `WARDEN_TEST_POSTGRES_URL`, else "skipped"), on a manual clock.
@@ -155,13 +156,42 @@ async fn purge_flow(app: &App) {
         assert_eq!(count("warden_refresh_token").await, Some(1));
     }
 
-    // Within the tokens' lifetime nothing goes.
+    // Two-factor sign-in challenges: one of five minutes, one of three days.
+    let two_factor = app.warden.manager().store().two_factor().unwrap();
+    let challenge = |token: &str, lifetime: i64| warden_runtime::store::MfaChallenge {
+        token_hash: token.to_owned(),
+        user_id: ann.clone(),
+        backend: "jwt".to_owned(),
+        amr: vec!["pwd".to_owned()],
+        binding: None,
+        expires_at: app.clock.now() + lifetime,
+        tries: 0,
+    };
+    two_factor
+        .open_challenge(&challenge("short", 300))
+        .await
+        .unwrap();
+    two_factor
+        .open_challenge(&challenge("long", 3 * 86_400))
+        .await
+        .unwrap();
+
+    // Within the tokens' lifetime nothing goes but the expired challenge.
     app.clock.advance(3000);
     app.warden.purge_expired().await.unwrap();
     assert_eq!(status(app, &token).await, 200);
     if app.db.is_some() {
         assert_eq!(count("accesstoken").await, Some(2));
+        assert_eq!(count("warden_mfa_challenge").await, Some(1));
     }
+    assert!(!two_factor.take_challenge("short").await.unwrap());
+    assert!(
+        two_factor
+            .try_challenge("long", app.clock.now(), 5)
+            .await
+            .unwrap()
+            .is_some()
+    );
 
     // Past it, the rows go; past the session's end, the session and its refresh
     // token too.

@@ -3,7 +3,7 @@
 //!
 //! What warden alone reads (the OAuth state, the hash of its CSRF cookie, its PKCE
 //! verifier and nonce, sealed provider tokens, the reset token's password
-//! fingerprint) is keyed with a key derived here, never with the configured secret
+//! fingerprint, device cookies, sealed TOTP secrets, recovery codes' hashes) is keyed with a key derived here, never with the configured secret
 //! itself: one secret can then serve several uses without any two sharing a key
 //! (RFC 5869 §3.2, `info` "binds the derived key material to application- and
 //! context-specific information").
@@ -66,10 +66,11 @@ pub(crate) enum KeyPurpose {
     /// The MAC key of device cookies (OWASP's device cookies: a known browser is not
     /// refused by others' failed logins; the second factor may skip one too).
     DeviceCookie,
-    /// Reserved: the AEAD key that encrypts second-factor secrets (TOTP seeds) at
-    /// rest. Not used yet; listed so its label is fixed up front.
-    #[allow(dead_code)]
+    /// The AES-256-GCM key that seals second-factor secrets (TOTP seeds) at rest.
     SecondFactorSecret,
+    /// The HMAC key of recovery codes' lookup hashes: a code is stored and found by
+    /// its keyed hash, so a read of the database yields no usable code.
+    RecoveryCode,
 }
 
 impl KeyPurpose {
@@ -83,6 +84,7 @@ impl KeyPurpose {
             Self::ResetFingerprint => b"warden/reset-fingerprint",
             Self::DeviceCookie => b"warden/device-cookie",
             Self::SecondFactorSecret => b"warden/second-factor-secret",
+            Self::RecoveryCode => b"warden/recovery-code",
         }
     }
 }
@@ -224,7 +226,7 @@ mod tests {
             .collect()
     }
 
-    const ALL: [KeyPurpose; 7] = [
+    const ALL: [KeyPurpose; 8] = [
         KeyPurpose::OAuthState,
         KeyPurpose::OAuthChallenge,
         KeyPurpose::OAuthCsrfBinding,
@@ -232,6 +234,7 @@ mod tests {
         KeyPurpose::ResetFingerprint,
         KeyPurpose::DeviceCookie,
         KeyPurpose::SecondFactorSecret,
+        KeyPurpose::RecoveryCode,
     ];
 
     fn ring(secret: &str) -> Keyring {
@@ -277,6 +280,26 @@ mod tests {
             .unwrap();
         assert_eq!(again.kid, key.kid);
         assert_eq!(again.key.expose(), key.key.expose());
+    }
+
+    #[test]
+    fn labels_never_change() {
+        // A shipped label is part of every deployment's keys: changing one makes
+        // what its key sealed or MACed unreadable. New purposes append.
+        let labels: Vec<&[u8]> = ALL.iter().map(|purpose| purpose.label()).collect();
+        assert_eq!(
+            labels,
+            [
+                b"warden/oauth-state".as_slice(),
+                b"warden/oauth-challenge",
+                b"warden/oauth-csrf-binding",
+                b"warden/oauth-token-sealing",
+                b"warden/reset-fingerprint",
+                b"warden/device-cookie",
+                b"warden/second-factor-secret",
+                b"warden/recovery-code",
+            ]
+        );
     }
 
     #[test]

@@ -22,6 +22,7 @@ compile_error!(
      or the `aws-lc` feature"
 );
 
+mod aead;
 pub mod audit;
 pub mod authn;
 pub mod backend;
@@ -50,6 +51,7 @@ pub mod strategy;
 pub mod throttle;
 pub mod token;
 pub mod transport;
+pub mod two_factor;
 pub mod user;
 mod warden;
 

@@ -108,8 +108,9 @@ impl<U: UserModel> Warden<U> {
     }
 
     /// Forgets what can no longer be used: sessions and refresh tokens past their
-    /// end, and the database backends' `accesstoken` rows (with what warden keeps
-    /// beside them) older than the longest of those backends' lifetimes. Under
+    /// end, the database backends' `accesstoken` rows (with what warden keeps
+    /// beside them) older than the longest of those backends' lifetimes, and
+    /// two-factor sign-in challenges past their expiry. Under
     /// `lifetime = forever` tokens and sessions have no end and are kept until
     /// they are ended and (for an ended session) forever, as only its row refuses
     /// its tokens. The warden runs this every hour by itself.
@@ -121,6 +122,9 @@ impl<U: UserModel> Warden<U> {
             tokens
                 .purge(sessions.clock().now().saturating_sub(lifetime))
                 .await?;
+        }
+        if let Some(two_factor) = self.manager().store().two_factor() {
+            two_factor.purge_expired(sessions.clock().now()).await?;
         }
         Ok(())
     }

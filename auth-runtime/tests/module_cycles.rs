@@ -3,9 +3,10 @@
 //! naming the modules it involves. The layers today, bottom up: `error`, `clock`,
 //! `random`, `password`, `user`; `model`, `token`, `transport`, `audit`; `store`
 //! (every persistence trait and its memory/SQLite/PostgreSQL implementations),
-//! `backend`, `keyring`, `openapi`; `strategy`, `throttle`; `session`, `oauth`;
-//! `manager`; `authn` (the request pipeline); `warden` (the state); `guard`,
-//! `signin`; `routes`; `builder`.
+//! `backend`, `keyring`, `openapi`; `aead` (values sealed at rest); `two_factor`
+//! (TOTP, recovery codes), `strategy`, `throttle`; `session`, `oauth`; `manager`;
+//! `authn` (the request pipeline); `warden` (the state); `guard`, `signin`;
+//! `routes`; `builder`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;

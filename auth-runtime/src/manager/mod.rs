@@ -644,4 +644,45 @@ mod tests {
         assert_eq!(promoted.id, user.id);
         assert!(promoted.is_superuser);
     }
+
+    #[tokio::test]
+    async fn deleting_a_user_forgets_its_second_factor() {
+        let manager = manager();
+        let ann = manager
+            .register(create("ann@example.com", "s3cret-pass"))
+            .await
+            .unwrap();
+        let bob = manager
+            .register(create("bob@example.com", "s3cret-pass"))
+            .await
+            .unwrap();
+        let two_factor = manager.store().two_factor().unwrap();
+        for user in [&ann, &bob] {
+            let id = user.id.to_string();
+            two_factor.set_pending(&id, "sealed").await.unwrap();
+            assert!(
+                two_factor
+                    .confirm(&id, "sealed", 1, 100, &["code".into()])
+                    .await
+                    .unwrap()
+            );
+        }
+        manager.delete(&ann).await.unwrap();
+        assert_eq!(two_factor.get(&ann.id.to_string()).await.unwrap(), None);
+        assert_eq!(
+            two_factor
+                .recovery_codes_left(&ann.id.to_string())
+                .await
+                .unwrap(),
+            0
+        );
+        assert!(
+            two_factor
+                .get(&bob.id.to_string())
+                .await
+                .unwrap()
+                .unwrap()
+                .is_enabled()
+        );
+    }
 }

@@ -173,11 +173,16 @@ impl<U: UserModel> UserManager<U> {
         Err(ManagerError::Store(StoreError::Conflict))
     }
 
-    /// Deletes a user, with the before and after hooks.
+    /// Deletes a user, with the before and after hooks. Its sessions end and its
+    /// two-factor state goes with it: an integer id may be given to a new user,
+    /// who must not inherit a second factor.
     pub async fn delete(&self, user: &U) -> Result<(), ManagerError> {
         self.events.on_before_delete(user).await;
         self.store.delete(user.id()).await?;
         self.end_sessions(user).await?;
+        if let Some(two_factor) = self.store.two_factor() {
+            two_factor.forget_user(&user.id().to_string()).await?;
+        }
         self.audit.emit(|| SecurityEvent::SessionsEnded {
             user_id: user.id().to_string(),
             reason: "deleted",

@@ -1,19 +1,18 @@
-//! Provider tokens at rest: AES-256-GCM under a key derived from the application's
-//! token key ([`KeyPurpose::OAuthTokenSealing`]), a fresh random nonce per value,
-//! stored as `v2.` + kid + `.` + base64url(nonce ‖ ciphertext ‖ tag), and bound to
-//! its row (the provider account) as associated data, so a value copied to another
-//! row does not open. The kid names the secret it was sealed under, so a value
-//! sealed before a rotation opens while that secret is in the ring.
+//! Provider tokens at rest, sealed as [`crate::aead`] seals values: AES-256-GCM
+//! under a key derived from the application's token key
+//! ([`KeyPurpose::OAuthTokenSealing`]), a fresh random nonce per value, stored as
+//! `v2.` + kid + `.` + base64url(nonce ‖ ciphertext ‖ tag), and bound to its row
+//! (the provider account) as associated data, so a value copied to another row does
+//! not open. The kid names the secret it was sealed under, so a value sealed before
+//! a rotation opens while that secret is in the ring.
 //!
 //! Values of the first format, `v1.` + base64url(...), were sealed under the raw
 //! 32-byte token key: they still open (under each configured key of 32 bytes), and
 //! are never written again.
 
-use aes_gcm::aead::{Aead, KeyInit, Payload};
-use aes_gcm::{Aes256Gcm, Nonce};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use aes_gcm::Aes256Gcm;
 
+use crate::aead::{self, KeyedCipher};
 use crate::keyring::{KeyPurpose, Keyring};
 use crate::token::Secret;
 
@@ -22,10 +21,10 @@ const LEGACY_PREFIX: &str = "v1.";
 
 /// Seals and opens provider tokens.
 pub(crate) struct Sealer {
-    /// The current key's id and cipher.
-    current: (String, Aes256Gcm),
-    /// The previous secrets' ids and ciphers.
-    previous: Vec<(String, Aes256Gcm)>,
+    /// The current key's cipher.
+    current: KeyedCipher,
+    /// The previous secrets' ciphers.
+    previous: Vec<KeyedCipher>,
     /// Ciphers of the raw 32-byte secrets, for `v1.` values.
     legacy: Vec<Aes256Gcm>,
 }
@@ -36,83 +35,49 @@ impl std::fmt::Debug for Sealer {
     }
 }
 
-fn cipher(key: &Secret) -> Option<Aes256Gcm> {
-    Aes256Gcm::new_from_slice(key.expose()).ok()
-}
-
 impl Sealer {
     /// A sealer of `ring`, opening `v1.` values with those of `raw` (the ring's
     /// configured secrets) that are 32 bytes; `None` only if a derived key is
     /// refused (they are 32 bytes, AES-256's length).
     pub(crate) fn new(ring: &Keyring, raw: &[&Secret]) -> Option<Self> {
-        let mut keys = ring
-            .all(KeyPurpose::OAuthTokenSealing)
-            .into_iter()
-            .map(|derived| Some((derived.kid, cipher(&derived.key)?)))
-            .collect::<Option<Vec<_>>>()?
-            .into_iter();
+        let mut keys = KeyedCipher::all(ring, KeyPurpose::OAuthTokenSealing)?.into_iter();
         Some(Self {
             current: keys.next()?,
             previous: keys.collect(),
-            legacy: raw.iter().filter_map(|key| cipher(key)).collect(),
+            legacy: raw
+                .iter()
+                .filter_map(|key| aead::raw(key.expose()))
+                .collect(),
         })
     }
 
     /// `value` sealed for the row `context`.
     pub(crate) fn seal(&self, value: &str, context: &str) -> Result<String, String> {
-        let (kid, cipher) = &self.current;
-        let mut nonce = [0u8; 12];
-        getrandom::fill(&mut nonce).map_err(|error| format!("no randomness: {error}"))?;
-        let sealed = cipher
-            .encrypt(
-                &Nonce::from(nonce),
-                Payload {
-                    msg: value.as_bytes(),
-                    aad: context.as_bytes(),
-                },
-            )
-            .map_err(|_| "sealing failed".to_owned())?;
-        let mut bytes = nonce.to_vec();
-        bytes.extend(sealed);
-        Ok(format!("{PREFIX}{kid}.{}", URL_SAFE_NO_PAD.encode(bytes)))
+        let sealed = self
+            .current
+            .seal(value.as_bytes(), context.as_bytes())
+            .map_err(|error| error.to_string())?;
+        Ok(format!("{PREFIX}{sealed}"))
     }
 
     /// The value `sealed` holds for the row `context`; `None` if it was sealed under
     /// a key no longer (or never) in the ring or for another row, or is not a sealed
     /// value (FastAPI Users' clear tokens).
     pub(crate) fn open(&self, sealed: &str, context: &str) -> Option<String> {
-        if let Some(rest) = sealed.strip_prefix(PREFIX) {
-            let (kid, body) = rest.split_once('.')?;
-            let (_, cipher) = std::iter::once(&self.current)
-                .chain(&self.previous)
-                .find(|(other, _)| other == kid)?;
-            return open_with(cipher, body, context);
-        }
-        let body = sealed.strip_prefix(LEGACY_PREFIX)?;
-        self.legacy
-            .iter()
-            .find_map(|cipher| open_with(cipher, body, context))
+        let opened = if let Some(rest) = sealed.strip_prefix(PREFIX) {
+            aead::open(
+                std::iter::once(&self.current).chain(&self.previous),
+                rest,
+                context.as_bytes(),
+            )?
+        } else {
+            let body = sealed.strip_prefix(LEGACY_PREFIX)?;
+            self.legacy
+                .iter()
+                .find_map(|cipher| aead::open_body(cipher, body, context.as_bytes()))?
+        };
+        String::from_utf8(opened).ok()
     }
-}
-
-/// Opens base64url(nonce ‖ ciphertext ‖ tag) under `cipher` for the row `context`.
-fn open_with(cipher: &Aes256Gcm, body: &str, context: &str) -> Option<String> {
-    let bytes = URL_SAFE_NO_PAD.decode(body).ok()?;
-    if bytes.len() < 12 {
-        return None;
-    }
-    let (nonce, ciphertext) = bytes.split_at(12);
-    let nonce: [u8; 12] = nonce.try_into().ok()?;
-    let opened = cipher
-        .decrypt(
-            &Nonce::from(nonce),
-            Payload {
-                msg: ciphertext,
-                aad: context.as_bytes(),
-            },
-        )
-        .ok()?;
-    String::from_utf8(opened).ok()
 }
 
 #[cfg(test)]
@@ -176,8 +141,13 @@ mod tests {
 
     #[test]
     fn first_format_values_still_open_under_the_raw_key() {
+        use aes_gcm::Nonce;
+        use aes_gcm::aead::{Aead, Payload};
+        use base64::Engine;
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
         let key = "k".repeat(32);
-        let raw = cipher(&Secret::from(key.as_str())).unwrap();
+        let raw = aead::raw(key.as_bytes()).unwrap();
         let mut nonce = [7u8; 12];
         nonce[0] = 1;
         let mut bytes = nonce.to_vec();

@@ -9,9 +9,14 @@
 //! }
 //! ```
 //!
-//! It panics, naming the case, at the first behaviour that differs.
+//! It panics, naming the case, at the first behaviour that differs. A store that
+//! keeps two-factor state ([`UserStore::two_factor`]) also runs [`two_factor`]
+//! from `check`, and should run [`two_factor_races`] on a database several
+//! connections share.
 
-use super::{OAuthAccount, OAuthAccountStore, StoreError, UserStore};
+use std::sync::Arc;
+
+use super::{MfaChallenge, OAuthAccount, OAuthAccountStore, StoreError, TwoFactorStore, UserStore};
 use crate::model::{Account, UserId, UserModel};
 
 /// A new user named `name`: it logs in with `name@example.com` (a model logging in
@@ -162,6 +167,14 @@ pub async fn check<U: UserModel>(store: &dyn UserStore<U>, extra: impl Fn(&str) 
         )
         .await;
     }
+    if let Some(two_factor) = store.two_factor() {
+        self::two_factor(
+            two_factor.as_ref(),
+            &alice.id().to_string(),
+            &again.id().to_string(),
+        )
+        .await;
+    }
 }
 
 /// The `oauth_account` table's behaviour, for a store that keeps one: `alice` and
@@ -214,4 +227,446 @@ async fn oauth_accounts(accounts: &dyn OAuthAccountStore, alice: &str, bob: &str
         None
     );
     assert_eq!(listed(alice).await, [pair("github", "a-1")]);
+}
+
+/// A challenge of `user` named `token`, expiring at `expires_at`.
+fn challenge(token: &str, user: &str, expires_at: i64) -> MfaChallenge {
+    MfaChallenge {
+        token_hash: token.to_owned(),
+        user_id: user.to_owned(),
+        backend: "jwt".to_owned(),
+        amr: vec!["pwd".to_owned(), "hwk".to_owned()],
+        binding: Some(format!("binding-of-{token}")),
+        expires_at,
+        tries: 0,
+    }
+}
+
+/// Recovery code lookup hashes named `prefix-0`, `prefix-1`, ...
+fn codes(prefix: &str, count: usize) -> Vec<String> {
+    (0..count).map(|at| format!("{prefix}-{at}")).collect()
+}
+
+/// Two-factor state's behaviour, for a store that keeps it: `alice` and `bob` are
+/// ids of users without any two-factor state yet.
+pub async fn two_factor(store: &dyn TwoFactorStore, alice: &str, bob: &str) {
+    // Nothing yet.
+    assert_eq!(store.get(alice).await.expect("get"), None, "no record yet");
+    assert_eq!(store.recovery_codes_left(alice).await.expect("left"), 0);
+    assert!(
+        !store.advance_step(alice, 1).await.expect("advance_step"),
+        "no step is accepted without a secret"
+    );
+    assert!(!store.disable(alice).await.expect("disable"), "was off");
+    assert!(
+        !store
+            .confirm(alice, "p0", 1, 100, &[])
+            .await
+            .expect("confirm"),
+        "nothing pending"
+    );
+
+    // Enrolment: a pending secret, replaced by a new enrolment, confirmed once.
+    store.set_pending(alice, "p1").await.expect("set_pending");
+    let record = store.get(alice).await.expect("get").expect("a record");
+    assert_eq!(record.user_id, alice);
+    assert_eq!(record.pending.as_deref(), Some("p1"));
+    assert_eq!(
+        (record.secret, record.last_step, record.enabled_at),
+        (None, None, None)
+    );
+    assert_eq!(record.devices_trusted_after, 0);
+    assert!(
+        !store.advance_step(alice, 1).await.expect("advance_step"),
+        "a pending secret accepts no step"
+    );
+    store.set_pending(alice, "p2").await.expect("set_pending");
+    assert!(
+        !store
+            .confirm(alice, "p1", 10, 1000, &codes("a", 3))
+            .await
+            .expect("confirm"),
+        "a stale pending secret is not confirmed"
+    );
+    assert_eq!(
+        store
+            .get(alice)
+            .await
+            .expect("get")
+            .expect("a record")
+            .secret,
+        None
+    );
+    assert_eq!(store.recovery_codes_left(alice).await.expect("left"), 0);
+    assert!(
+        store
+            .confirm(alice, "p2", 10, 1000, &codes("a", 3))
+            .await
+            .expect("confirm"),
+        "the pending secret is confirmed"
+    );
+    let record = store.get(alice).await.expect("get").expect("a record");
+    assert_eq!(record.secret.as_deref(), Some("p2"));
+    assert_eq!(record.pending, None);
+    assert_eq!(record.last_step, Some(10));
+    assert_eq!(record.enabled_at, Some(1000));
+    assert_eq!(record.devices_trusted_after, 1000);
+    assert!(record.is_enabled());
+    assert!(
+        !store
+            .confirm(alice, "p2", 11, 1001, &[])
+            .await
+            .expect("confirm"),
+        "confirmed once"
+    );
+    assert_eq!(store.recovery_codes_left(alice).await.expect("left"), 3);
+
+    // Time steps only move forward.
+    assert!(
+        !store.advance_step(alice, 10).await.expect("advance_step"),
+        "the step of the confirmation is used"
+    );
+    assert!(
+        !store.advance_step(alice, 9).await.expect("advance_step"),
+        "an earlier step is refused"
+    );
+    assert!(store.advance_step(alice, 11).await.expect("advance_step"));
+    assert!(
+        !store.advance_step(alice, 11).await.expect("advance_step"),
+        "a step is accepted once"
+    );
+    assert!(store.advance_step(alice, 13).await.expect("advance_step"));
+    assert!(
+        !store.advance_step(alice, 12).await.expect("advance_step"),
+        "an earlier step after a later one"
+    );
+    assert_eq!(
+        store
+            .get(alice)
+            .await
+            .expect("get")
+            .expect("a record")
+            .last_step,
+        Some(13)
+    );
+    assert!(
+        !store.advance_step(bob, 100).await.expect("advance_step"),
+        "another user's steps are their own"
+    );
+
+    // Recovery codes: single use, per user, replaced as a whole.
+    assert!(
+        !store.use_recovery_code(bob, "a-0").await.expect("use"),
+        "another user's code"
+    );
+    assert!(store.use_recovery_code(alice, "a-0").await.expect("use"));
+    assert!(
+        !store.use_recovery_code(alice, "a-0").await.expect("use"),
+        "a code is used once"
+    );
+    assert!(!store.use_recovery_code(alice, "zz").await.expect("use"));
+    assert_eq!(store.recovery_codes_left(alice).await.expect("left"), 2);
+    store
+        .replace_recovery_codes(alice, &codes("b", 10))
+        .await
+        .expect("replace_recovery_codes");
+    assert_eq!(store.recovery_codes_left(alice).await.expect("left"), 10);
+    assert!(
+        !store.use_recovery_code(alice, "a-1").await.expect("use"),
+        "replaced codes are gone"
+    );
+    assert!(store.use_recovery_code(alice, "b-9").await.expect("use"));
+    assert_eq!(store.recovery_codes_left(alice).await.expect("left"), 9);
+
+    // Re-enrolment while on: the secret stays until the new one is confirmed.
+    store.set_pending(alice, "p3").await.expect("set_pending");
+    let record = store.get(alice).await.expect("get").expect("a record");
+    assert_eq!(record.secret.as_deref(), Some("p2"));
+    assert_eq!(record.pending.as_deref(), Some("p3"));
+    assert!(
+        store.advance_step(alice, 14).await.expect("advance_step"),
+        "the confirmed secret still works"
+    );
+    assert!(
+        store
+            .confirm(alice, "p3", 5, 2000, &codes("c", 2))
+            .await
+            .expect("confirm"),
+        "the new secret is confirmed"
+    );
+    let record = store.get(alice).await.expect("get").expect("a record");
+    assert_eq!(record.secret.as_deref(), Some("p3"));
+    assert_eq!(record.pending, None);
+    assert_eq!(
+        record.last_step,
+        Some(5),
+        "a new secret starts from its own step"
+    );
+    assert_eq!(record.enabled_at, Some(2000));
+    assert_eq!(record.devices_trusted_after, 2000);
+    assert_eq!(store.recovery_codes_left(alice).await.expect("left"), 2);
+    assert!(!store.use_recovery_code(alice, "b-0").await.expect("use"));
+
+    // Remembered devices: the cut-off only moves forward, and only for a record.
+    store
+        .set_devices_trusted_after(alice, 5000)
+        .await
+        .expect("set_devices_trusted_after");
+    store
+        .set_devices_trusted_after(alice, 4000)
+        .await
+        .expect("set_devices_trusted_after");
+    assert_eq!(
+        store
+            .get(alice)
+            .await
+            .expect("get")
+            .expect("a record")
+            .devices_trusted_after,
+        5000
+    );
+    store
+        .set_devices_trusted_after(bob, 5000)
+        .await
+        .expect("set_devices_trusted_after");
+    assert!(
+        store
+            .get(bob)
+            .await
+            .expect("get")
+            .is_none_or(|r| !r.is_enabled()),
+        "a user without two-factor authentication does not get it"
+    );
+
+    // Disabling removes the secrets and the codes.
+    store.set_pending(alice, "p4").await.expect("set_pending");
+    assert!(store.disable(alice).await.expect("disable"), "was on");
+    let record = store.get(alice).await.expect("get");
+    assert!(
+        record
+            .as_ref()
+            .is_none_or(|r| r.secret.is_none() && r.pending.is_none()),
+        "secrets removed: {record:?}"
+    );
+    assert_eq!(store.recovery_codes_left(alice).await.expect("left"), 0);
+    assert!(!store.advance_step(alice, 100).await.expect("advance_step"));
+    assert!(
+        !store
+            .confirm(alice, "p4", 100, 3000, &[])
+            .await
+            .expect("confirm"),
+        "the pending secret went too"
+    );
+    assert!(!store.disable(alice).await.expect("disable"), "was off");
+    // Disabling an enrolment never confirmed: it was off.
+    store.set_pending(bob, "q1").await.expect("set_pending");
+    assert!(!store.disable(bob).await.expect("disable"));
+    assert!(
+        store
+            .get(bob)
+            .await
+            .expect("get")
+            .is_none_or(|r| r.pending.is_none())
+    );
+
+    // Challenges: tries counted up to the limit, refused once expired, taken once.
+    store
+        .open_challenge(&challenge("t1", alice, 1000))
+        .await
+        .expect("open_challenge");
+    let mut bound = challenge("t2", bob, 1000);
+    bound.binding = None;
+    bound.amr = Vec::new();
+    store.open_challenge(&bound).await.expect("open_challenge");
+    for tries in 1..=3 {
+        let now = store
+            .try_challenge("t1", 900, 3)
+            .await
+            .expect("try_challenge");
+        let mut expected = challenge("t1", alice, 1000);
+        expected.tries = tries;
+        assert_eq!(now, Some(expected), "try {tries} counted and returned");
+    }
+    assert_eq!(
+        store
+            .try_challenge("t1", 900, 3)
+            .await
+            .expect("try_challenge"),
+        None,
+        "out of tries"
+    );
+    assert_eq!(
+        store
+            .try_challenge("t1", 900, 3)
+            .await
+            .expect("try_challenge"),
+        None,
+        "still out of tries"
+    );
+    let mut expected = bound.clone();
+    expected.tries = 1;
+    assert_eq!(
+        store
+            .try_challenge("t2", 999, 5)
+            .await
+            .expect("try_challenge"),
+        Some(expected),
+        "no binding and no amr read back as such"
+    );
+    assert_eq!(
+        store
+            .try_challenge("t2", 1000, 5)
+            .await
+            .expect("try_challenge"),
+        None,
+        "expired at its expiry"
+    );
+    assert_eq!(
+        store
+            .try_challenge("nope", 0, 5)
+            .await
+            .expect("try_challenge"),
+        None,
+        "unknown"
+    );
+    assert!(store.take_challenge("t1").await.expect("take_challenge"));
+    assert!(
+        !store.take_challenge("t1").await.expect("take_challenge"),
+        "taken once"
+    );
+    assert!(!store.take_challenge("nope").await.expect("take_challenge"));
+    assert_eq!(
+        store
+            .try_challenge("t1", 0, 5)
+            .await
+            .expect("try_challenge"),
+        None,
+        "a taken challenge is gone"
+    );
+
+    // The purge drops what expired, and only that.
+    store
+        .open_challenge(&challenge("t3", alice, 500))
+        .await
+        .expect("open_challenge");
+    store
+        .open_challenge(&challenge("t4", alice, 2000))
+        .await
+        .expect("open_challenge");
+    assert_eq!(
+        store.purge_expired(1000).await.expect("purge_expired"),
+        2,
+        "t2 (at its expiry) and t3"
+    );
+    assert_eq!(store.purge_expired(1000).await.expect("purge_expired"), 0);
+    assert!(
+        store
+            .try_challenge("t4", 1000, 5)
+            .await
+            .expect("try_challenge")
+            .is_some(),
+        "an unexpired challenge stays"
+    );
+    assert!(!store.take_challenge("t3").await.expect("take_challenge"));
+
+    // A deleted user's state goes whole, and only theirs.
+    store.set_pending(alice, "p5").await.expect("set_pending");
+    assert!(
+        store
+            .confirm(alice, "p5", 1, 4000, &codes("d", 2))
+            .await
+            .expect("confirm")
+    );
+    store.set_pending(bob, "q2").await.expect("set_pending");
+    store
+        .open_challenge(&challenge("t5", bob, 9000))
+        .await
+        .expect("open_challenge");
+    store.forget_user(alice).await.expect("forget_user");
+    assert_eq!(store.get(alice).await.expect("get"), None);
+    assert_eq!(store.recovery_codes_left(alice).await.expect("left"), 0);
+    assert!(!store.take_challenge("t4").await.expect("take_challenge"));
+    assert_eq!(
+        store
+            .get(bob)
+            .await
+            .expect("get")
+            .and_then(|r| r.pending)
+            .as_deref(),
+        Some("q2")
+    );
+    assert!(store.take_challenge("t5").await.expect("take_challenge"));
+    store.forget_user(bob).await.expect("forget_user");
+    assert_eq!(store.get(bob).await.expect("get"), None);
+}
+
+/// Concurrent uses of one time step, recovery code, pending secret and challenge:
+/// exactly one wins each, and a challenge's tries stop at the limit, however the
+/// calls interleave. Run it on a store whose database several connections share
+/// (a SQLite file, PostgreSQL), in a multi-threaded runtime; `user` is an id without
+/// two-factor state.
+pub async fn two_factor_races(store: Arc<dyn TwoFactorStore>, user: &str) {
+    const RACERS: usize = 16;
+    async fn race<F, Fut>(call: F) -> Vec<bool>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<bool, StoreError>> + Send + 'static,
+    {
+        let tasks: Vec<_> = (0..RACERS).map(|_| tokio::spawn(call())).collect();
+        let mut results = Vec::with_capacity(RACERS);
+        for task in tasks {
+            results.push(task.await.expect("task").expect("store call"));
+        }
+        results
+    }
+    let winners = |results: &[bool]| results.iter().filter(|won| **won).count();
+
+    store
+        .set_pending(user, "race-1")
+        .await
+        .expect("set_pending");
+    let confirms = race(|| {
+        let (store, user) = (store.clone(), user.to_owned());
+        async move {
+            store
+                .confirm(&user, "race-1", 10, 1000, &codes("r", 5))
+                .await
+        }
+    })
+    .await;
+    assert_eq!(winners(&confirms), 1, "one confirmation wins: {confirms:?}");
+    assert_eq!(store.recovery_codes_left(user).await.expect("left"), 5);
+
+    let steps = race(|| {
+        let (store, user) = (store.clone(), user.to_owned());
+        async move { store.advance_step(&user, 11).await }
+    })
+    .await;
+    assert_eq!(winners(&steps), 1, "one use of a step wins: {steps:?}");
+
+    let uses = race(|| {
+        let (store, user) = (store.clone(), user.to_owned());
+        async move { store.use_recovery_code(&user, "r-0").await }
+    })
+    .await;
+    assert_eq!(winners(&uses), 1, "one use of a code wins: {uses:?}");
+    assert_eq!(store.recovery_codes_left(user).await.expect("left"), 4);
+
+    store
+        .open_challenge(&challenge("race-token", user, 5000))
+        .await
+        .expect("open_challenge");
+    let tries = race(|| {
+        let store = store.clone();
+        async move { Ok(store.try_challenge("race-token", 100, 5).await?.is_some()) }
+    })
+    .await;
+    assert_eq!(winners(&tries), 5, "tries stop at the limit: {tries:?}");
+    let takes = race(|| {
+        let store = store.clone();
+        async move { store.take_challenge("race-token").await }
+    })
+    .await;
+    assert_eq!(winners(&takes), 1, "one take wins: {takes:?}");
+    store.forget_user(user).await.expect("forget_user");
 }

@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use super::AccessTokenStore;
 use super::access_tokens::MemoryAccessTokens;
 use super::oauth_accounts::MemoryOAuthAccounts;
+use super::two_factor::{MemoryTwoFactor, TwoFactorStore};
 use super::{Counters, MemoryCounters};
 use super::{MemorySessions, SessionStore};
 use super::{StoreError, UserStore};
@@ -23,6 +24,7 @@ pub struct MemoryStore<U: UserModel = User> {
     sessions: Arc<MemorySessions>,
     access_tokens: Arc<MemoryAccessTokens>,
     oauth_accounts: Arc<MemoryOAuthAccounts>,
+    two_factor: Arc<MemoryTwoFactor>,
 }
 
 struct State<U: UserModel> {
@@ -44,6 +46,7 @@ impl<U: UserModel> Default for MemoryStore<U> {
             sessions: Arc::default(),
             access_tokens: Arc::default(),
             oauth_accounts: Arc::default(),
+            two_factor: Arc::default(),
         }
     }
 }
@@ -205,6 +208,10 @@ impl<U: UserModel> UserStore<U> for MemoryStore<U> {
 
     fn oauth_accounts(&self) -> Option<Arc<dyn super::OAuthAccountStore>> {
         Some(self.oauth_accounts.clone())
+    }
+
+    fn two_factor(&self) -> Option<Arc<dyn TwoFactorStore>> {
+        Some(self.two_factor.clone())
     }
 }
 

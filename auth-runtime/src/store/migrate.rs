@@ -52,6 +52,12 @@ pub(crate) const STEPS: &[Step] = &[
         sql: |_, _| crate::store::counters::sql::WINDOW_INDEX.to_owned(),
         hint: "",
     },
+    Step {
+        version: 5,
+        name: "two-factor authentication: TOTP secrets, recovery codes, sign-in challenges",
+        sql: |_, _| crate::store::two_factor::sql::TABLES.to_owned(),
+        hint: "",
+    },
 ];
 
 /// The newest version this build knows.
@@ -140,8 +146,9 @@ mod tests {
     #[test]
     fn a_database_is_brought_up_from_where_it_is() {
         let versions = |current| pending(current).map(|s| s.version).collect::<Vec<_>>();
-        assert_eq!(versions(None), [1, 2, 3, 4]);
-        assert_eq!(versions(Some(1)), [2, 3, 4]);
+        assert_eq!(versions(None), [1, 2, 3, 4, 5]);
+        assert_eq!(versions(Some(1)), [2, 3, 4, 5]);
+        assert_eq!(versions(Some(4)), [5]);
         assert!(versions(Some(LATEST)).is_empty());
         assert!(versions(Some(LATEST + 1)).is_empty());
     }

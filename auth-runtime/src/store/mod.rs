@@ -19,6 +19,7 @@ mod sql;
 mod sqlite;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod table;
+pub(crate) mod two_factor;
 
 use async_trait::async_trait;
 use std::sync::Arc;
@@ -43,6 +44,7 @@ pub(crate) use postgres::listen;
 pub use sessions::{MemorySessions, SessionStore};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
+pub use two_factor::{MemoryTwoFactor, MfaChallenge, TwoFactorRecord, TwoFactorStore};
 
 /// A store failure.
 #[derive(Debug, thiserror::Error)]
@@ -136,6 +138,14 @@ pub trait UserStore<U: UserModel = User>: Send + Sync + 'static {
     /// FastAPI Users' `oauth_account` table, for "log in with ..." routers. `None`
     /// (the default): such routers cannot use this store.
     fn oauth_accounts(&self) -> Option<Arc<dyn OAuthAccountStore>> {
+        None
+    }
+
+    /// Where two-factor authentication keeps its secrets, recovery codes and
+    /// sign-in challenges, in the same database so every instance agrees (a time
+    /// step or a recovery code accepted on one is refused on the others). `None`
+    /// (the default): two-factor authentication cannot use this store.
+    fn two_factor(&self) -> Option<Arc<dyn TwoFactorStore>> {
         None
     }
 }

@@ -307,4 +307,10 @@ sql_store!(PostgresStore, PgArguments, {
             kind: U::Id::KIND,
         }))
     }
+
+    fn two_factor(&self) -> Option<Arc<dyn super::TwoFactorStore>> {
+        Some(Arc::new(super::two_factor::sql::PostgresTwoFactor(
+            self.pool.clone(),
+        )))
+    }
 });

@@ -187,6 +187,12 @@ sql_store!(SqliteStore, SqliteArguments<'_>, {
             kind: U::Id::KIND,
         }))
     }
+
+    fn two_factor(&self) -> Option<Arc<dyn super::TwoFactorStore>> {
+        Some(Arc::new(super::two_factor::sql::SqliteTwoFactor(
+            self.pool.clone(),
+        )))
+    }
 });
 
 #[cfg(test)]
