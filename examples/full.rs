@@ -17,12 +17,17 @@
 //! `/auth/oidc-link` (`associate_by_email`), `/auth/oidc-verified`
 //! (`is_verified_by_default`) and the associate router at `/auth/associate/oidc`,
 //! all on the `jwt` backend; the provider's callback URLs are under
-//! `WARDEN_PUBLIC_URL`, default `http://localhost:{PORT}`), `WARDEN_OAUTH_STATE_SECRET`.
+//! `WARDEN_PUBLIC_URL`, default `http://localhost:{PORT}`), `WARDEN_OAUTH_STATE_SECRET`,
+//! `WARDEN_TWO_FACTOR_SECRET` (the key of the users' TOTP secrets at rest).
+//!
+//! Two-factor authentication (TOTP) is on for users who enrol, and required of
+//! superusers; `/mfa-route` wants a session that passed it.
 
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
 use warden::runtime::dev::load_or_create_secret;
+use warden::second_factor::{TwoFactor, TwoFactorPolicy};
 use warden::token::Secret;
 use warden::{
     DatabaseStore, DevMailer, OAuthOptions, TokenSettings, User, Warden, auth_backend,
@@ -79,6 +84,12 @@ async fn superuser_route(user: User) -> Json<Value> {
     Json(json!({ "message": format!("Hello {}, you are a superuser!", user.email) }))
 }
 
+/// Step-up: a session that passed a second factor (a TOTP or recovery code).
+#[protected(active, mfa)]
+async fn mfa_route(user: User) -> Json<Value> {
+    Json(json!({ "message": format!("Hello {}, you passed a second factor!", user.email) }))
+}
+
 #[protected(optional)]
 async fn optional_route(user: Option<User>) -> Json<Value> {
     let message = match user {
@@ -128,7 +139,15 @@ async fn main() -> Result<(), warden::Error> {
         .verification(TokenSettings::new(secret(
             "WARDEN_VERIFY_SECRET",
             "verify-secret",
-        )?));
+        )?))
+        .two_factor(
+            TwoFactor::totp("warden full example")
+                .secret(secret("WARDEN_TWO_FACTOR_SECRET", "two-factor-secret")?)
+                .policy(TwoFactorPolicy::Superusers)
+                .remember_device(30)
+                // Plain http on localhost, as the cookie backend.
+                .cookie_secure(false),
+        );
     if std::env::var_os("WARDEN_REDIS_URL").is_some_and(|url| !url.is_empty()) {
         builder = builder.backend::<Redis>()?;
     }
@@ -177,6 +196,7 @@ async fn main() -> Result<(), warden::Error> {
         .route("/verified-route", get(verified_route))
         .route("/superuser-route", get(superuser_route))
         .route("/optional-route", get(optional_route))
+        .route("/mfa-route", get(mfa_route))
         .merge(warden.routes())
         .fallback(warden::not_found)
         .with_state(warden);

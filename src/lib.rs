@@ -247,6 +247,7 @@ pub use warden_macros::protected;
 /// ```
 pub use warden_macros::user_model;
 pub use warden_runtime::mailer::DevMailer;
+pub use warden_runtime::second_factor;
 pub use warden_runtime::signin;
 
 // The root holds what the quickstart, the tutorial and a custom model name; the

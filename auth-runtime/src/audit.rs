@@ -141,6 +141,61 @@ pub enum SecurityEvent {
         /// The session that was ended.
         session: String,
     },
+    /// A first factor was right and the user has a second: an `mfa_token` was
+    /// answered instead of tokens.
+    SecondFactorRequested {
+        /// The user.
+        user_id: String,
+        /// The backend.
+        backend: String,
+        /// Who asked.
+        client: Client,
+    },
+    /// A second-factor code, or a recovery code, did not check (at the second step,
+    /// a re-authentication, or a 2FA change).
+    SecondFactorFailed {
+        /// The user.
+        user_id: String,
+        /// Who asked.
+        client: Client,
+    },
+    /// The user turned two-factor authentication on (or replaced its secret).
+    TwoFactorEnabled {
+        /// The user.
+        user_id: String,
+        /// Their e-mail, to tell them (none for a model without one).
+        email: Option<String>,
+    },
+    /// Two-factor authentication was turned off, by the user or an operator.
+    TwoFactorDisabled {
+        /// The user.
+        user_id: String,
+        /// Their e-mail, to tell them (none for a model without one).
+        email: Option<String>,
+        /// `user`, `superuser` (`DELETE /users/{id}/2fa`) or `operator` (the CLI).
+        by: &'static str,
+    },
+    /// A recovery code was used up.
+    RecoveryCodeUsed {
+        /// The user.
+        user_id: String,
+        /// Their e-mail, to tell them (none for a model without one).
+        email: Option<String>,
+        /// How many are left.
+        left: usize,
+    },
+    /// New recovery codes replaced the old ones.
+    RecoveryCodesRegenerated {
+        /// The user.
+        user_id: String,
+        /// Their e-mail, to tell them (none for a model without one).
+        email: Option<String>,
+    },
+    /// The user forgot every remembered device.
+    TrustedDevicesForgotten {
+        /// The user.
+        user_id: String,
+    },
     /// A provider account was linked to the user.
     AccountLinked {
         /// The user.

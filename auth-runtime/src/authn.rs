@@ -10,9 +10,10 @@ use std::sync::Arc;
 use axum::http::{HeaderMap, Method};
 
 use crate::backend::SessionConfig;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::manager::UserManager;
 use crate::model::{UserId, UserModel};
+use crate::second_factor::{SecondFactor, has_second_factor};
 use crate::session::Admission;
 use crate::strategy::Strategy;
 use crate::transport::Transport;
@@ -56,6 +57,20 @@ pub struct Authenticator<U: UserModel> {
     pub(crate) backends: Vec<BackendEntry>,
     pub(crate) manager: UserManager<U>,
     pub(crate) allowed_origins: Vec<String>,
+    /// The second factor, when configured: its policy limits sessions without one.
+    pub(crate) second_factor: Option<Arc<SecondFactor>>,
+}
+
+/// Whether a route serves a session the two-factor policy limits (a user who must
+/// enrol and has not): only enrolment, `GET /users/me`, `GET /users/me/2fa` and
+/// logout do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Enrolling {
+    /// Refused with 403 `TWO_FACTOR_ENROLMENT_REQUIRED`: every other route, the
+    /// application's guarded ones included.
+    Refused,
+    /// Served.
+    Served,
 }
 
 impl<U: UserModel> std::fmt::Debug for Authenticator<U> {
@@ -199,6 +214,11 @@ impl<U: UserModel> Authenticator<U> {
         &self.manager
     }
 
+    /// The second factor, when configured.
+    pub(crate) fn second_factor(&self) -> Option<&SecondFactor> {
+        self.second_factor.as_deref()
+    }
+
     /// The backends, in the order they are tried.
     pub(crate) fn backends(&self) -> &[BackendEntry] {
         &self.backends
@@ -255,10 +275,17 @@ impl<U: UserModel> Authenticator<U> {
                         ..
                     } => (
                         info.auth_time.unwrap_or(*authenticated_at),
+                        // The token's own proof, and what its session proved since:
+                        // a second factor confirmed in this session (enrolment)
+                        // counts for the tokens it already holds.
                         if info.amr.is_empty() {
                             Arc::clone(amr)
-                        } else {
+                        } else if amr.iter().all(|value| info.amr.contains(value)) {
                             info.amr
+                        } else {
+                            let mut both = info.amr.to_vec();
+                            both.extend(amr.iter().filter(|v| !info.amr.contains(v)).cloned());
+                            both.into()
                         },
                     ),
                     _ => (info.auth_time.or(info.issued_at).unwrap_or(0), info.amr),
@@ -281,12 +308,30 @@ impl<U: UserModel> Authenticator<U> {
     /// [`authenticate`](Self::authenticate), then `access`: the user of a guarded request, or its 401/403.
     /// A state-changing request (by `method`) authenticated by a cookie must come from
     /// the application's own origin or an allowed one: 403 otherwise (CSRF).
+    ///
+    /// A session of a user the two-factor policy requires a second factor of, signed
+    /// in without one, is refused with 403 `TWO_FACTOR_ENROLMENT_REQUIRED`; `access.mfa`
+    /// refuses any session without one with RFC 9470's challenge.
     pub async fn authorize<'a>(
         &'a self,
         method: &Method,
         headers: &'a HeaderMap,
         only: Option<&str>,
         access: Access,
+    ) -> Result<Authenticated<'a, U>, ApiError> {
+        self.authorize_in(method, headers, only, access, Enrolling::Refused)
+            .await
+    }
+
+    /// [`authorize`](Self::authorize), for a route that also serves (`Served`) or
+    /// does not serve a session the two-factor policy limits.
+    pub(crate) async fn authorize_in<'a>(
+        &'a self,
+        method: &Method,
+        headers: &'a HeaderMap,
+        only: Option<&str>,
+        access: Access,
+        enrolling: Enrolling,
     ) -> Result<Authenticated<'a, U>, ApiError> {
         let Some(found) = self.authenticate(headers, only).await? else {
             // No user at all: 401 whatever the rule; `invalid_token` when the request
@@ -312,6 +357,24 @@ impl<U: UserModel> Authenticator<U> {
             && !access.fresh_enough(found.auth_time, self.manager.sessions().clock().now())
         {
             return Err(ApiError::reauthentication_required(max_age));
+        }
+        let second = has_second_factor(&found.amr);
+        if let Some(factor) = &self.second_factor
+            && !second
+            && enrolling == Enrolling::Refused
+            && factor.required_for(&user)
+        {
+            return Err(ApiError::new(
+                axum::http::StatusCode::FORBIDDEN,
+                ErrorCode::TwoFactorEnrolmentRequired.as_str().into(),
+            ));
+        }
+        if access.mfa && !second {
+            let acr = self
+                .second_factor
+                .as_ref()
+                .map_or(crate::second_factor::DEFAULT_ACR, |factor| factor.acr());
+            return Err(ApiError::second_factor_required(acr, access.fresh));
         }
         Ok(Authenticated { user, ..found })
     }

@@ -126,6 +126,7 @@ pub struct WardenBuilder<U: UserModel = User> {
     /// `.clock(...)` came after a backend, whose strategy has the other clock.
     late_clock: bool,
     max_sessions: usize,
+    two_factor: Option<crate::second_factor::TwoFactor>,
 }
 
 impl<U: UserModel> Default for WardenBuilder<U> {
@@ -157,6 +158,7 @@ impl<U: UserModel> Default for WardenBuilder<U> {
             security_events: None,
             late_clock: false,
             max_sessions: crate::session::DEFAULT_MAX_SESSIONS,
+            two_factor: None,
         }
     }
 }
@@ -689,6 +691,35 @@ impl<U: UserModel> WardenBuilder<U> {
         self
     }
 
+    /// Turns on a second factor: TOTP codes from an authenticator app, with
+    /// recovery codes (`POST /users/me/2fa/totp` and the routes beside it; a user
+    /// who turned it on answers a code after the password, at
+    /// `POST /auth/{name}/login/2fa`). Every way in obeys it: password logins on
+    /// every backend, provider logins (unless the provider did MFA) and
+    /// re-authentication; a refresh continues a session that passed it.
+    ///
+    /// ```
+    /// use warden_runtime::second_factor::{TwoFactor, TwoFactorPolicy};
+    /// use warden_runtime::{JwtStrategy, Lifetime, MemoryStore, User, Warden};
+    /// let jwt = JwtStrategy::builder("a-secret-of-at-least-thirty-two-bytes", Lifetime::Seconds(900)).build()?;
+    /// let warden = Warden::<User>::builder()
+    ///     .store(MemoryStore::new())
+    ///     .strategy("jwt", jwt)
+    ///     .two_factor(
+    ///         TwoFactor::totp("MyApp")
+    ///             .secret("another-secret-of-at-least-32-bytes!")
+    ///             .policy(TwoFactorPolicy::Superusers),
+    ///     )
+    ///     .build()?;
+    /// # let _ = warden;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn two_factor(mut self, two_factor: crate::second_factor::TwoFactor) -> Self {
+        self.two_factor = Some(two_factor);
+        self
+    }
+
     /// Checks the whole configuration and builds.
     pub fn build(self) -> Result<Warden<U>, ConfigError> {
         if self.late_clock {
@@ -806,6 +837,21 @@ impl<U: UserModel> WardenBuilder<U> {
                 });
             crate::throttle::purge_on_timer(&route.spent, window);
         }
+        let second_factor = match self.two_factor {
+            Some(config) => {
+                let kept = store.two_factor().ok_or_else(|| {
+                    ConfigError::Mismatch(
+                        "two_factor: this user store keeps no second factors: use MemoryStore, SqliteStore, PostgresStore or DatabaseStore, or implement UserStore::two_factor".into(),
+                    )
+                })?;
+                Some(Arc::new(crate::second_factor::SecondFactor::new(
+                    config,
+                    kept,
+                    self.clock.clone(),
+                )?))
+            }
+            None => None,
+        };
         let events = self.events.unwrap_or_else(|| Arc::new(DefaultEvents));
         let tokens = ActionTokens::new(self.reset, self.verify)?.with_clock(self.clock.clone());
         let access_tokens = match retention {
@@ -824,6 +870,7 @@ impl<U: UserModel> WardenBuilder<U> {
                     .capped(self.max_sessions)
                     .clocked(self.clock),
                 allowed_origins: self.allowed_origins,
+                second_factor,
             },
             access_tokens,
             requires_verification: self.requires_verification,

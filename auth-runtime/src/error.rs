@@ -56,6 +56,22 @@ pub enum ErrorCode {
     /// own code, 401 with RFC 9470's challenge): sign in again, or
     /// `POST /auth/{name}/reauthenticate`.
     ReauthenticationRequired,
+    /// Login: the password (or provider) was right and the user has a second
+    /// factor: answered 403 with an `mfa_token` for the second step (warden's own).
+    Login2faRequired,
+    /// The second step: the `mfa_token` is unknown, expired, used, out of tries,
+    /// of another backend or of another browser (warden's own).
+    Login2faBadToken,
+    /// The second step: the code or recovery code does not check (warden's own).
+    Login2faBadCode,
+    /// A user the policy requires a second factor of, signed in without one: only
+    /// enrolment and a few reads are served (403; warden's own).
+    TwoFactorEnrolmentRequired,
+    /// Managing the second factor: the code does not check (warden's own).
+    TwoFactorBadCode,
+    /// Managing the second factor: it is not on, or nothing awaits confirmation
+    /// (warden's own).
+    TwoFactorNotEnabled,
 }
 
 impl ErrorCode {
@@ -81,6 +97,12 @@ impl ErrorCode {
             Self::OAuthAccountAlreadyLinked => "OAUTH_ACCOUNT_ALREADY_LINKED",
             Self::OAuthAccountLastSignIn => "OAUTH_ACCOUNT_LAST_SIGN_IN",
             Self::ReauthenticationRequired => "REAUTHENTICATION_REQUIRED",
+            Self::Login2faRequired => "LOGIN_2FA_REQUIRED",
+            Self::Login2faBadToken => "LOGIN_2FA_BAD_TOKEN",
+            Self::Login2faBadCode => "LOGIN_2FA_BAD_CODE",
+            Self::TwoFactorEnrolmentRequired => "TWO_FACTOR_ENROLMENT_REQUIRED",
+            Self::TwoFactorBadCode => "TWO_FACTOR_BAD_CODE",
+            Self::TwoFactorNotEnabled => "TWO_FACTOR_NOT_ENABLED",
         }
     }
 }
@@ -133,7 +155,7 @@ impl std::fmt::Display for ErrorCode {
 }
 
 /// The `WWW-Authenticate` challenge a 401 carries (RFC 6750 §3, RFC 9470 §3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Challenge {
     /// No header.
     None,
@@ -144,6 +166,18 @@ enum Challenge {
     /// `Bearer error="insufficient_user_authentication", max_age=N` (RFC 9470 §3):
     /// the sign-in is older than the route allows.
     Reauthenticate(u32),
+    /// `Bearer error="insufficient_user_authentication", acr_values="..."` (RFC
+    /// 9470 §3), with `max_age` too when the route also wants a recent sign-in:
+    /// the session lacks a second factor.
+    StepUp(Box<StepUp>),
+}
+
+/// What a second-factor challenge names (boxed: errors travel by value, and most
+/// carry no challenge).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct StepUp {
+    acr: String,
+    max_age: Option<u32>,
 }
 
 /// An error answered to a client, always as JSON `{"detail": ...}` like FastAPI.
@@ -216,6 +250,34 @@ impl ApiError {
     pub fn reauthentication_required(max_age: u32) -> Self {
         Self {
             challenge: Challenge::Reauthenticate(max_age),
+            ..Self::new(
+                StatusCode::UNAUTHORIZED,
+                Value::from(ErrorCode::ReauthenticationRequired.as_str()),
+            )
+        }
+    }
+
+    /// 401 `{"detail": "REAUTHENTICATION_REQUIRED"}` with `WWW-Authenticate: Bearer
+    /// error="insufficient_user_authentication", acr_values="<acr>"` (RFC 9470 §3):
+    /// the route wants a sign-in that passed a second factor, which a
+    /// re-authentication with a code (or a new sign-in) gives. `max_age` too when
+    /// the route also wants a recent one.
+    ///
+    /// ```
+    /// use warden_runtime::ApiError;
+    /// use axum::response::IntoResponse;
+    /// let response = ApiError::second_factor_required("urn:example:mfa", None).into_response();
+    /// assert_eq!(
+    ///     response.headers()["www-authenticate"],
+    ///     r#"Bearer error="insufficient_user_authentication", acr_values="urn:example:mfa""#
+    /// );
+    /// ```
+    pub fn second_factor_required(acr: &str, max_age: Option<u32>) -> Self {
+        Self {
+            challenge: Challenge::StepUp(Box::new(StepUp {
+                acr: acr.to_owned(),
+                max_age,
+            })),
             ..Self::new(
                 StatusCode::UNAUTHORIZED,
                 Value::from(ErrorCode::ReauthenticationRequired.as_str()),
@@ -338,6 +400,19 @@ impl IntoResponse for ApiError {
                 r#"Bearer error="insufficient_user_authentication", max_age={max_age}"#
             ))
             .ok(),
+            // RFC 9470 §3: a quoted string; the ACR is the application's own
+            // configuration, and a quote or backslash in it is escaped.
+            Challenge::StepUp(step_up) => {
+                let StepUp { acr, max_age } = *step_up;
+                let acr = acr.replace('\\', "\\\\").replace('"', "\\\"");
+                let max_age = max_age
+                    .map(|age| format!(", max_age={age}"))
+                    .unwrap_or_default();
+                HeaderValue::from_str(&format!(
+                    r#"Bearer error="insufficient_user_authentication", acr_values="{acr}"{max_age}"#
+                ))
+                .ok()
+            }
         };
         if let Some(challenge) = challenge {
             response

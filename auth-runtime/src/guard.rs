@@ -175,6 +175,8 @@ tuple_policy!(A);
 tuple_policy!(A, B);
 tuple_policy!(A, B, C);
 tuple_policy!(A, B, C, D);
+tuple_policy!(A, B, C, D, E);
+tuple_policy!(A, B, C, D, E, F);
 
 /// The user a `#[protected]` guard admitted, handed to the handler's model-typed
 /// parameter through the request's extensions.

@@ -71,6 +71,9 @@ pub(crate) enum KeyPurpose {
     /// The HMAC key of recovery codes' lookup hashes: a code is stored and found by
     /// its keyed hash, so a read of the database yields no usable code.
     RecoveryCode,
+    /// The MAC key of remembered-device cookies (a second factor skipped on a
+    /// browser the user asked to remember).
+    TrustedDevice,
 }
 
 impl KeyPurpose {
@@ -85,6 +88,7 @@ impl KeyPurpose {
             Self::DeviceCookie => b"warden/device-cookie",
             Self::SecondFactorSecret => b"warden/second-factor-secret",
             Self::RecoveryCode => b"warden/recovery-code",
+            Self::TrustedDevice => b"warden/trusted-device",
         }
     }
 }
@@ -137,6 +141,24 @@ impl RingKey {
             key: Secret::new(key),
         })
     }
+}
+
+/// HMAC-SHA256 under `key` of `fields`, each length-prefixed so that no two field
+/// lists MAC the same bytes, then `context` (a format's name and version, so that
+/// another format never verifies as this one): what warden's signed cookies carry.
+pub(crate) fn fields_mac(
+    key: &[u8],
+    fields: &[&[u8]],
+    context: &[u8],
+) -> Option<hmac::Hmac<Sha256>> {
+    use hmac::Mac;
+    let mut mac = hmac::Hmac::<Sha256>::new_from_slice(key).ok()?;
+    for field in fields {
+        mac.update(&u64::try_from(field.len()).unwrap_or(u64::MAX).to_be_bytes());
+        mac.update(field);
+    }
+    mac.update(context);
+    Some(mac)
 }
 
 fn base64_url(bytes: &[u8]) -> String {
@@ -226,7 +248,7 @@ mod tests {
             .collect()
     }
 
-    const ALL: [KeyPurpose; 8] = [
+    const ALL: [KeyPurpose; 9] = [
         KeyPurpose::OAuthState,
         KeyPurpose::OAuthChallenge,
         KeyPurpose::OAuthCsrfBinding,
@@ -235,6 +257,7 @@ mod tests {
         KeyPurpose::DeviceCookie,
         KeyPurpose::SecondFactorSecret,
         KeyPurpose::RecoveryCode,
+        KeyPurpose::TrustedDevice,
     ];
 
     fn ring(secret: &str) -> Keyring {

@@ -44,6 +44,7 @@ pub mod password;
 pub mod probe;
 mod random;
 pub mod routes;
+pub mod second_factor;
 pub mod session;
 pub mod signin;
 pub mod store;

@@ -91,7 +91,8 @@ impl<U: UserModel> UserEvents<U> for DevMailer {
 
 /// The notices a user should get about their account, as messages in the file:
 /// `{"event": "password_changed" | "password_reset" | "email_changed" |
-/// "refresh_token_reused", "user_id", "email", ...}` (an e-mail change is told to the
+/// "refresh_token_reused" | "two_factor_enabled" | "two_factor_disabled" |
+/// "recovery_code_used" | "recovery_codes_regenerated", "user_id", "email", ...}` (an e-mail change is told to the
 /// old address, where its owner still reads). Pass it to
 /// `WardenBuilder::security_events` beside `.events(...)`.
 #[async_trait]
@@ -112,6 +113,30 @@ impl SecuritySink for DevMailer {
                 "email_changed",
                 user_id,
                 json!({"event": "email_changed", "user_id": user_id, "email": from, "new_email": to}),
+            ),
+            SecurityEvent::TwoFactorEnabled { user_id, email } => (
+                "two_factor_enabled",
+                user_id,
+                json!({"event": "two_factor_enabled", "user_id": user_id, "email": email}),
+            ),
+            SecurityEvent::TwoFactorDisabled { user_id, email, by } => (
+                "two_factor_disabled",
+                user_id,
+                json!({"event": "two_factor_disabled", "user_id": user_id, "email": email, "by": by}),
+            ),
+            SecurityEvent::RecoveryCodeUsed {
+                user_id,
+                email,
+                left,
+            } => (
+                "recovery_code_used",
+                user_id,
+                json!({"event": "recovery_code_used", "user_id": user_id, "email": email, "left": left}),
+            ),
+            SecurityEvent::RecoveryCodesRegenerated { user_id, email } => (
+                "recovery_codes_regenerated",
+                user_id,
+                json!({"event": "recovery_codes_regenerated", "user_id": user_id, "email": email}),
             ),
             SecurityEvent::RefreshTokenReused { user_id, .. } => (
                 "refresh_token_reused",

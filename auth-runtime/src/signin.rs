@@ -38,6 +38,14 @@ pub const FEDERATED_AMR: &str = "fed";
 pub enum Proof {
     /// A password: RFC 8176 `pwd`.
     Password,
+    /// A second factor after a first one: the second step of a sign-in, answering
+    /// the `mfa_token` the first factor got.
+    SecondFactor {
+        /// What the first factor proved (the `mfa_token` kept it).
+        first: Vec<String>,
+        /// The second factor.
+        factor: crate::second_factor::Factor,
+    },
     /// An identity provider's login.
     Provider {
         /// The provider's name (the OAuth client's).
@@ -53,6 +61,15 @@ impl Proof {
     pub fn amr(&self) -> Vec<String> {
         match self {
             Self::Password => vec!["pwd".to_owned()],
+            Self::SecondFactor { first, factor } => {
+                let mut amr = first.clone();
+                for value in factor.amr() {
+                    if !amr.iter().any(|known| known == value) {
+                        amr.push(value.to_owned());
+                    }
+                }
+                amr
+            }
             Self::Provider { amr, .. } if !amr.is_empty() => amr.clone(),
             Self::Provider { .. } => vec![FEDERATED_AMR.to_owned()],
         }
@@ -187,7 +204,12 @@ pub(crate) async fn sign_in<U: UserModel>(
     let result = grant(warden, backend, user, step, request).await;
     let audit = warden.manager().audit();
     match &result {
-        Ok((_, amr)) => audit.emit(|| SecurityEvent::SignIn {
+        Ok(Granted::Challenged(_)) => audit.emit(|| SecurityEvent::SecondFactorRequested {
+            user_id: user.id().to_string(),
+            backend: backend.to_owned(),
+            client: request.client(),
+        }),
+        Ok(Granted::Session(_, amr)) => audit.emit(|| SecurityEvent::SignIn {
             user_id: user.id().to_string(),
             backend: backend.to_owned(),
             kind: match kind {
@@ -210,7 +232,16 @@ pub(crate) async fn sign_in<U: UserModel>(
         }),
         Err(Failure::Error(_)) => {}
     }
-    result.map(|(response, _)| response)
+    result.map(|granted| match granted {
+        Granted::Session(response, _) | Granted::Challenged(response) => response,
+    })
+}
+
+/// What the step granted: a session (its response and the `amr` it recorded), or,
+/// for a user with a second factor whose first factor alone came, a challenge.
+enum Granted {
+    Session(Response, Vec<String>),
+    Challenged(Response),
 }
 
 /// The request a sign-in comes from: its headers and the client's address.
@@ -240,14 +271,14 @@ impl<'a> Request<'a> {
     }
 }
 
-/// The step proper: the response, and the `amr` it recorded.
+/// The step proper.
 async fn grant<U: UserModel>(
     warden: &Warden<U>,
     backend: &str,
     user: &U,
     step: Step,
     request: &Request<'_>,
-) -> Result<(Response, Vec<String>), Failure> {
+) -> Result<Granted, Failure> {
     let headers = request.headers;
     if !user.is_active() {
         return Err(Failure::Refused(Refusal::Inactive));
@@ -272,7 +303,10 @@ async fn grant<U: UserModel>(
                 amr: Vec::new(),
                 adopt: None,
             },
-            proof.amr(),
+            match second_factor(warden, backend, user, &proof, request).await? {
+                Second::Satisfied(amr) => amr,
+                Second::Challenge(response) => return Ok(Granted::Challenged(response)),
+            },
             user_agent(headers),
         ),
         Step::Continue(ongoing, _) => {
@@ -319,7 +353,10 @@ async fn grant<U: UserModel>(
         Some(id) => (id.clone(), false),
         None => (random_id()?, true),
     };
-    let grant = Grant::new(&subject, &id, ongoing.authenticated_at, ongoing.expires_at).amr(&amr);
+    let acr = crate::second_factor::has_second_factor(&amr).then(|| warden.acr());
+    let grant = Grant::new(&subject, &id, ongoing.authenticated_at, ongoing.expires_at)
+        .amr(&amr)
+        .acr(acr);
     let issued = entry.strategy.write_token(&grant).await?;
     if let Some(session) = &issued.session
         && (new || *session != id)
@@ -378,7 +415,86 @@ async fn grant<U: UserModel>(
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-    Ok((response, amr))
+    Ok(Granted::Session(response, amr))
+}
+
+/// Where a new sign-in stands with the second factor.
+enum Second {
+    /// No second factor is asked (none configured, the user has none, the proof
+    /// had one, or the browser is remembered): the sign-in records this `amr`.
+    Satisfied(Vec<String>),
+    /// The user has one and it has yet to come: the `mfa_token` answer.
+    Challenge(Response),
+}
+
+/// Whether a new sign-in proved by `proof` must answer a second factor first; when
+/// it must, opens the challenge and words the answer: 403
+/// `{"detail": "LOGIN_2FA_REQUIRED", "error": "mfa_required", "mfa_token"}` (the
+/// `mfa_required` error OAuth2 clients know from Auth0's password grant), so a
+/// FastAPI Users client sees a refused login, never a token it cannot use.
+async fn second_factor<U: UserModel>(
+    warden: &Warden<U>,
+    backend: &str,
+    user: &U,
+    proof: &Proof,
+    request: &Request<'_>,
+) -> Result<Second, Failure> {
+    let amr = proof.amr();
+    let Some(second) = warden.authenticator().second_factor() else {
+        return Ok(Second::Satisfied(amr));
+    };
+    // A provider's own `mfa` counts unless the application said otherwise.
+    let proved = crate::second_factor::has_second_factor(&amr)
+        && (second.trusts_provider_mfa() || !matches!(proof, Proof::Provider { .. }));
+    if proved {
+        return Ok(Second::Satisfied(amr));
+    }
+    let user_id = user.id().to_string();
+    if !second.enabled(&user_id).await? {
+        return Ok(Second::Satisfied(amr));
+    }
+    let sessions = warden.manager().sessions();
+    if second
+        .remembered(request.headers, &user_id, sessions.cutoff(&user_id).await?)
+        .await?
+    {
+        let mut amr = amr;
+        amr.extend(
+            [
+                crate::second_factor::TRUSTED_DEVICE_AMR,
+                crate::second_factor::MFA_AMR,
+            ]
+            .map(str::to_owned),
+        );
+        return Ok(Second::Satisfied(amr));
+    }
+    let entry = warden.backend(backend).ok_or_else(ApiError::internal)?;
+    let opened = second
+        .challenges()
+        .open(
+            &user_id,
+            backend,
+            &amr,
+            entry.transport.ambient(),
+            sessions.clock().now(),
+        )
+        .await?;
+    let mut response = (
+        axum::http::StatusCode::FORBIDDEN,
+        axum::Json(serde_json::json!({
+            "detail": warden.error_text(crate::error::ErrorCode::Login2faRequired),
+            "error": "mfa_required",
+            "mfa_token": opened.token,
+        })),
+    )
+        .into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    if let Some(cookie) = opened.cookie {
+        headers.append(header::SET_COOKIE, cookie);
+    }
+    Ok(Second::Challenge(response))
 }
 
 /// The request's `User-Agent`, for the sessions list.

@@ -202,6 +202,18 @@ impl<U: UserModel> Warden<U> {
         self.inner.routers.error_texts.error(code)
     }
 
+    /// `code`'s text: FastAPI Users' code, or the application's.
+    pub(crate) fn error_text(&self, code: ErrorCode) -> &str {
+        self.inner.routers.error_texts.text(code)
+    }
+
+    /// The `acr` of a sign-in that passed a second factor.
+    pub(crate) fn acr(&self) -> &str {
+        self.authenticator()
+            .second_factor()
+            .map_or(crate::second_factor::DEFAULT_ACR, |factor| factor.acr())
+    }
+
     /// 400 with `code`'s text and the reason, FastAPI Users' form for refused
     /// passwords.
     pub(crate) fn error_with_reason(&self, code: ErrorCode, reason: impl Into<String>) -> ApiError {

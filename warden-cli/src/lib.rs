@@ -8,6 +8,7 @@
 //! | `warden check [--database-url URL]` | checks the user table without changing anything; exit 1 on a mismatch |
 //! | `warden create-superuser --email E [--username U] [--database-url URL]` | creates an active, verified superuser, or promotes the user who owns the password; `--username` for a model that logs in with one |
 //! | `warden keygen [--algorithm ALG] [--out DIR]` | prints an HMAC secret, or writes a PEM key pair |
+//! | `warden 2fa reset --email E [--username U] [--database-url URL]` | turns a user's second factor off and ends their sessions on every instance |
 //!
 //! The database URL is `--database-url`, else the environment variable
 //! `WARDEN_DATABASE_URL`, else `sqlite://warden.db`. Errors are printed on stderr,
@@ -42,6 +43,7 @@
 mod database;
 mod keygen;
 mod superuser;
+mod two_factor;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -74,6 +76,9 @@ enum Command {
     CreateSuperuser(superuser::SuperuserArgs),
     /// Generate a signing secret (HS*) or a PEM key pair (RS*, PS*, ES*, EdDSA).
     Keygen(keygen::KeygenArgs),
+    /// Manage users' second factors.
+    #[command(name = "2fa", subcommand)]
+    TwoFactor(two_factor::TwoFactorCommand),
 }
 
 /// Runs the `warden` command line for user model `U`: parses the arguments, runs the
@@ -145,6 +150,7 @@ fn execute<U: UserModel>(
         Command::Migrate(args) => block_on(database::migrate::<U>(&args.url())),
         Command::Check(args) => block_on(database::check::<U>(&args.url())),
         Command::CreateSuperuser(args) => block_on(superuser::run::<U>(&args, extra)),
+        Command::TwoFactor(command) => block_on(two_factor::run::<U>(&command)),
     }
 }
 

@@ -28,7 +28,16 @@ pub(crate) struct SuperuserArgs {
 /// The login the arguments give for model `U` (its e-mail, or its username), checked,
 /// before the password is typed.
 fn login<U: UserModel>(args: &SuperuserArgs) -> Result<String, Failure> {
-    let email = match (&args.email, U::HAS_EMAIL) {
+    login_of::<U>(args.email.as_ref(), args.username.as_ref())
+}
+
+/// The login `--email` and `--username` give for model `U` (its e-mail, or its
+/// username), checked.
+pub(crate) fn login_of<U: UserModel>(
+    email: Option<&String>,
+    username: Option<&String>,
+) -> Result<String, Failure> {
+    let email = match (email, U::HAS_EMAIL) {
         (Some(email), true) => Some(
             normalize_email(email).map_err(|reason| Failure::new(format!("--email: {reason}")))?,
         ),
@@ -47,7 +56,7 @@ fn login<U: UserModel>(args: &SuperuserArgs) -> Result<String, Failure> {
         (None, false) => None,
     };
     if U::LOGIN == "email" {
-        if args.username.is_some() {
+        if username.is_some() {
             return Err(Failure::new(format!(
                 "--username: {} users log in with their e-mail: give only --email",
                 U::NAME
@@ -55,7 +64,7 @@ fn login<U: UserModel>(args: &SuperuserArgs) -> Result<String, Failure> {
         }
         return email.ok_or_else(|| Failure::new("--email: give the superuser's e-mail"));
     }
-    let username = args.username.clone().ok_or_else(|| {
+    let username = username.cloned().ok_or_else(|| {
         Failure::new(format!(
             "--username: {} users log in with a {}: give --username",
             U::NAME,

@@ -91,6 +91,10 @@ pub struct ApiSpec {
     /// router at `GET /auth/associate/{route}/authorize | callback`. Documented with
     /// the cargo feature `oauth` only, which serves them.
     pub oauth: Vec<(String, Option<String>)>,
+    /// A second factor is configured: `POST /auth/{name}/login/2fa`, the
+    /// `/users/me/2fa/...` routes and `DELETE /users/{id}/2fa`, and the login's 403
+    /// `LOGIN_2FA_REQUIRED`.
+    pub two_factor: bool,
 }
 
 /// One authentication backend as the document shows it.
@@ -159,6 +163,7 @@ impl ApiSpec {
             jwks: false,
             current_password: false,
             oauth: Vec::new(),
+            two_factor: false,
         }
     }
 
@@ -173,6 +178,7 @@ impl ApiSpec {
             Switch::Verify => self.verify,
             Switch::Users => self.users,
             Switch::Jwks => self.jwks,
+            Switch::TwoFactor => self.two_factor,
         }
     }
 }

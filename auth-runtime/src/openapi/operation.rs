@@ -59,6 +59,22 @@ pub(crate) enum Operation {
     /// `DELETE /users/me/oauth-accounts/{oauth_name}/{account_id}`: unlink one.
     #[cfg(feature = "oauth")]
     DeleteOAuthAccount,
+    /// `POST /auth/{backend}/login/2fa`: the second step of a sign-in.
+    LoginSecondFactor { backend: Arc<str> },
+    /// `GET /users/me/2fa`: where the user's second factor stands.
+    TwoFactor,
+    /// `POST /users/me/2fa/totp`: a new TOTP secret, pending.
+    EnrolTotp,
+    /// `POST /users/me/2fa/totp/confirm`: a code from it turns 2FA on.
+    ConfirmTotp,
+    /// `POST /users/me/2fa/recovery-codes`: new recovery codes.
+    RecoveryCodes,
+    /// `POST /users/me/2fa/disable`.
+    DisableTwoFactor,
+    /// `POST /users/me/2fa/forget-devices`.
+    ForgetDevices,
+    /// `DELETE /users/{id}/2fa`: a superuser turns a user's 2FA off.
+    ResetTwoFactor,
     /// `GET /users/{id}`.
     User,
     /// `PATCH /users/{id}`.
@@ -88,6 +104,8 @@ pub(crate) enum Switch {
     Users,
     /// Served while a backend signs with a public-key algorithm.
     Jwks,
+    /// Served with a second factor configured (`WardenBuilder::two_factor`).
+    TwoFactor,
 }
 
 impl Operation {
@@ -102,19 +120,30 @@ impl Operation {
             | Self::ForgotPassword
             | Self::ResetPassword
             | Self::RequestVerifyToken
-            | Self::Verify => HttpMethod::Post,
+            | Self::Verify
+            | Self::LoginSecondFactor { .. }
+            | Self::EnrolTotp
+            | Self::ConfirmTotp
+            | Self::RecoveryCodes
+            | Self::DisableTwoFactor
+            | Self::ForgetDevices => HttpMethod::Post,
             #[cfg(feature = "oauth")]
             Self::OAuthAuthorize { .. }
             | Self::OAuthCallback { .. }
             | Self::AssociateAuthorize { .. }
             | Self::AssociateCallback { .. } => HttpMethod::Get,
-            Self::CurrentUser | Self::Sessions | Self::User | Self::Jwks => HttpMethod::Get,
+            Self::CurrentUser | Self::Sessions | Self::User | Self::Jwks | Self::TwoFactor => {
+                HttpMethod::Get
+            }
             #[cfg(feature = "oauth")]
             Self::OAuthAccounts => HttpMethod::Get,
             #[cfg(feature = "oauth")]
             Self::DeleteOAuthAccount => HttpMethod::Delete,
             Self::PatchCurrentUser | Self::PatchUser => HttpMethod::Patch,
-            Self::DeleteSessions | Self::DeleteSession | Self::DeleteUser => HttpMethod::Delete,
+            Self::DeleteSessions
+            | Self::DeleteSession
+            | Self::DeleteUser
+            | Self::ResetTwoFactor => HttpMethod::Delete,
         }
     }
 
@@ -148,6 +177,14 @@ impl Operation {
             Self::DeleteOAuthAccount => "/users/me/oauth-accounts/{oauth_name}/{account_id}".into(),
             Self::User | Self::PatchUser | Self::DeleteUser => "/users/{id}".into(),
             Self::Jwks => "/.well-known/jwks.json".into(),
+            Self::LoginSecondFactor { backend } => format!("/auth/{backend}/login/2fa"),
+            Self::TwoFactor => "/users/me/2fa".into(),
+            Self::EnrolTotp => "/users/me/2fa/totp".into(),
+            Self::ConfirmTotp => "/users/me/2fa/totp/confirm".into(),
+            Self::RecoveryCodes => "/users/me/2fa/recovery-codes".into(),
+            Self::DisableTwoFactor => "/users/me/2fa/disable".into(),
+            Self::ForgetDevices => "/users/me/2fa/forget-devices".into(),
+            Self::ResetTwoFactor => "/users/{id}/2fa".into(),
         }
     }
 
@@ -177,6 +214,14 @@ impl Operation {
             #[cfg(feature = "oauth")]
             Self::OAuthAccounts | Self::DeleteOAuthAccount => Switch::Users,
             Self::Jwks => Switch::Jwks,
+            Self::LoginSecondFactor { .. }
+            | Self::TwoFactor
+            | Self::EnrolTotp
+            | Self::ConfirmTotp
+            | Self::RecoveryCodes
+            | Self::DisableTwoFactor
+            | Self::ForgetDevices
+            | Self::ResetTwoFactor => Switch::TwoFactor,
         }
     }
 
@@ -187,14 +232,18 @@ impl Operation {
             Self::Login { backend }
             | Self::Logout { backend }
             | Self::Refresh { backend }
-            | Self::Reauthenticate { backend } => Some(backend),
+            | Self::Reauthenticate { backend }
+            | Self::LoginSecondFactor { backend } => Some(backend),
             _ => None,
         }
     }
 
     /// Whether the handler reads the user id from the path (`{id}`).
     pub(crate) fn needs_id(&self) -> bool {
-        matches!(self, Self::User | Self::PatchUser | Self::DeleteUser)
+        matches!(
+            self,
+            Self::User | Self::PatchUser | Self::DeleteUser | Self::ResetTwoFactor
+        )
     }
 }
 
@@ -236,6 +285,14 @@ impl fmt::Display for Operation {
             Self::PatchUser => f.write_str("users:patch_user"),
             Self::DeleteUser => f.write_str("users:delete_user"),
             Self::Jwks => f.write_str("jwks:keys"),
+            Self::LoginSecondFactor { backend } => write!(f, "auth:{backend}.login_2fa"),
+            Self::TwoFactor => f.write_str("users:two_factor"),
+            Self::EnrolTotp => f.write_str("users:enrol_totp"),
+            Self::ConfirmTotp => f.write_str("users:confirm_totp"),
+            Self::RecoveryCodes => f.write_str("users:recovery_codes"),
+            Self::DisableTwoFactor => f.write_str("users:disable_two_factor"),
+            Self::ForgetDevices => f.write_str("users:forget_devices"),
+            Self::ResetTwoFactor => f.write_str("users:reset_two_factor"),
         }
     }
 }

@@ -38,6 +38,8 @@ struct Errors {
     forbidden: bool,
     not_found: bool,
     validation: bool,
+    /// 403 `LOGIN_2FA_REQUIRED` with an `mfa_token`: the user has a second factor.
+    mfa_required: bool,
 }
 
 impl Errors {
@@ -77,6 +79,11 @@ impl Errors {
 
     fn validation(mut self) -> Self {
         self.validation = true;
+        self
+    }
+
+    fn mfa_required(mut self) -> Self {
+        self.mfa_required = true;
         self
     }
 }
@@ -337,6 +344,23 @@ impl Op {
         if errors.forbidden {
             operation = operation.response("403", error_response("Not a superuser.", "Forbidden"));
         }
+        if errors.mfa_required {
+            operation = operation.response(
+                "403",
+                json_response(
+                    "The first factor was right and the user has a second: finish at \
+                     `POST /auth/{name}/login/2fa` (or this route with Auth0's MFA grant \
+                     types) with the `mfa_token` within 5 minutes. warden's own answer: \
+                     FastAPI Users has no second factor, so its clients see a refused login.",
+                    schemas::MFA_REQUIRED,
+                    Some(json!({
+                        "detail": "LOGIN_2FA_REQUIRED",
+                        "error": "mfa_required",
+                        "mfa_token": "Wq3nO0b9..."
+                    })),
+                ),
+            );
+        }
         if errors.not_found {
             operation = operation.response("404", error_response(self.not_found, "Not Found"));
         }
@@ -551,7 +575,7 @@ pub(super) fn token_url(spec: &ApiSpec, backend: &BackendSpec) -> String {
     path.trim_start_matches('/').to_owned()
 }
 
-fn auth_operations(backend: &BackendSpec, scheme: &str) -> Vec<Op> {
+fn auth_operations(backend: &BackendSpec, scheme: &str, two_factor: bool) -> Vec<Op> {
     let name: Arc<str> = Arc::from(backend.name.as_str());
     let login_success = |what: &str| match backend.cookie_name() {
         None => (
@@ -586,14 +610,47 @@ fn auth_operations(backend: &BackendSpec, scheme: &str) -> Vec<Op> {
                  password and an inactive user all get `LOGIN_BAD_CREDENTIALS`.",
         )
         .body(&[(FORM, schemas::LOGIN_FORM), (JSON, schemas::LOGIN_JSON)])
-        .success(login_status, login_response)
-        .errors(
-            Errors::new()
+        .success(login_status, login_response.clone())
+        .errors({
+            let errors = Errors::new()
                 .code(
                     ErrorCode::LoginBadCredentials,
                     "Bad credentials or the user is inactive.",
                 )
                 .code(ErrorCode::LoginUserNotVerified, "The user is not verified.")
+                .validation();
+            if two_factor {
+                errors
+                    .code(ErrorCode::Login2faBadToken, "With an MFA grant type: the `mfa_token` is unknown, used, expired, out of tries, or another backend's or browser's.")
+                    .code(ErrorCode::Login2faBadCode, "With an MFA grant type: the code does not check.")
+                    .mfa_required()
+            } else {
+                errors
+            }
+        }),
+        Op::new(Operation::LoginSecondFactor {
+            backend: Arc::clone(&name),
+        })
+        .description(
+            "The second step of a sign-in: the `mfa_token` a correct first factor got \
+             (403 `LOGIN_2FA_REQUIRED`) and a code from the authenticator app (`code`, or \
+             `otp`) or a recovery code (`recovery_code`), form or JSON; the same as the \
+             login route with Auth0's grant types `http://auth0.com/oauth/grant-type/mfa-otp` \
+             and `.../mfa-recovery-code`. The token is single use, lives 5 minutes, allows \
+             5 tries and, on a cookie backend, only works in the browser it was given to. \
+             `remember_device: true` on a cookie backend (when the application allows it) \
+             skips the code on this browser's next sign-ins.",
+        )
+        .body(&[(FORM, schemas::SECOND_FACTOR), (JSON, schemas::SECOND_FACTOR)])
+        .success(login_status, login_response)
+        .errors(
+            Errors::new()
+                .code(
+                    ErrorCode::Login2faBadToken,
+                    "The `mfa_token` is unknown, used, expired, out of tries, or another backend's or browser's.",
+                )
+                .code(ErrorCode::Login2faBadCode, "The code does not check.")
+                .code(ErrorCode::LoginBadCredentials, "The user became inactive.")
                 .validation(),
         ),
         Op::new(Operation::Logout {
@@ -965,6 +1022,120 @@ fn oauth_account_operations(schemes: &[String]) -> Vec<Op> {
     ]
 }
 
+/// warden's own routes over the current user's second factor, and a superuser's
+/// reset of a user's.
+fn two_factor_operations(schemes: &[String], integer_ids: bool) -> Vec<Op> {
+    let codes = || json_response("Successful Response", schemas::RECOVERY_CODES, None);
+    vec![
+        Op::new(Operation::TwoFactor)
+            .tag(TAG_USERS)
+            .description(
+                "Where the current user's second factor stands: on or off, a new secret \
+                 awaiting confirmation, recovery codes left, and whether the application \
+                 requires one of this user. Served to a session that must enrol first.",
+            )
+            .success(
+                200,
+                json_response("Successful Response", schemas::TWO_FACTOR_STATUS, None),
+            )
+            .errors(Errors::new().unauthorized())
+            .security(schemes),
+        Op::new(Operation::EnrolTotp)
+            .tag(TAG_USERS)
+            .description(
+                "A new TOTP secret (RFC 6238: SHA-1, 6 digits, 30 s), shown once: base32 \
+                 `secret`, the `otpauth_uri` an authenticator app scans, and the QR code as \
+                 `qr_svg`. Nothing changes until a code from it is confirmed; an enabled \
+                 secret keeps working meanwhile. Needs a sign-in of the last 5 minutes \
+                 (401 `REAUTHENTICATION_REQUIRED` otherwise).",
+            )
+            .success(
+                200,
+                json_response("Successful Response", schemas::TOTP_ENROLMENT, None),
+            )
+            .errors(Errors::new().unauthorized())
+            .security(schemes),
+        Op::new(Operation::ConfirmTotp)
+            .tag(TAG_USERS)
+            .description(
+                "A code from the new secret turns two-factor authentication on and answers \
+                 ten single-use recovery codes, shown this once. The session that confirms \
+                 counts as one that passed a second factor.",
+            )
+            .body(&[(JSON, schemas::TWO_FACTOR_CODE)])
+            .success(200, codes())
+            .errors(
+                Errors::new()
+                    .code(ErrorCode::TwoFactorBadCode, "The code does not check.")
+                    .code(
+                        ErrorCode::TwoFactorNotEnabled,
+                        "No secret awaits confirmation.",
+                    )
+                    .unauthorized()
+                    .validation(),
+            )
+            .security(schemes),
+        Op::new(Operation::RecoveryCodes)
+            .tag(TAG_USERS)
+            .description(
+                "New recovery codes replace the old ones; a code from the app is required.",
+            )
+            .body(&[(JSON, schemas::TWO_FACTOR_CODE)])
+            .success(200, codes())
+            .errors(
+                Errors::new()
+                    .code(ErrorCode::TwoFactorBadCode, "The code does not check.")
+                    .code(
+                        ErrorCode::TwoFactorNotEnabled,
+                        "Two-factor authentication is off.",
+                    )
+                    .unauthorized()
+                    .validation(),
+            )
+            .security(schemes),
+        Op::new(Operation::DisableTwoFactor)
+            .tag(TAG_USERS)
+            .description(
+                "Turns two-factor authentication off, with its recovery codes and remembered \
+                 devices. Needs a code or a recovery code, and the `password` or, without \
+                 one, a sign-in of the last 5 minutes.",
+            )
+            .body(&[(JSON, schemas::TWO_FACTOR_DISABLE)])
+            .success(204, Response::new("Successful Response"))
+            .errors(
+                Errors::new()
+                    .code(ErrorCode::TwoFactorBadCode, "The code does not check.")
+                    .code(
+                        ErrorCode::TwoFactorNotEnabled,
+                        "Two-factor authentication is off.",
+                    )
+                    .code(
+                        ErrorCode::UpdateUserBadCurrentPassword,
+                        "The password is wrong.",
+                    )
+                    .unauthorized()
+                    .validation(),
+            )
+            .security(schemes),
+        Op::new(Operation::ForgetDevices)
+            .tag(TAG_USERS)
+            .description("Every browser remembered after a second factor asks for a code again.")
+            .success(204, Response::new("Successful Response"))
+            .errors(Errors::new().unauthorized())
+            .security(schemes),
+        Op::new(Operation::ResetTwoFactor)
+            .tag(TAG_USERS)
+            .description(
+                "Superusers only: turns the user's second factor off (a user who lost both \
+                 the app and the recovery codes) and ends their sessions on every instance.",
+            )
+            .id_parameter(integer_ids)
+            .success(204, Response::new("Successful Response"))
+            .errors(Errors::new().unauthorized().forbidden().not_found())
+            .security(schemes),
+    ]
+}
+
 /// `GET /.well-known/jwks.json`: warden's own, where FastAPI Users has none.
 fn jwks_operations() -> Vec<Op> {
     vec![
@@ -988,7 +1159,7 @@ fn jwks_operations() -> Vec<Op> {
 pub(crate) fn operations(spec: &ApiSpec, schemes: &[String]) -> Vec<Op> {
     let mut ops = Vec::new();
     for (backend, scheme) in spec.backends.iter().zip(schemes) {
-        ops.extend(auth_operations(backend, scheme));
+        ops.extend(auth_operations(backend, scheme, spec.two_factor));
     }
     #[cfg(feature = "oauth")]
     for (route, backend) in &spec.oauth {
@@ -1006,6 +1177,7 @@ pub(crate) fn operations(spec: &ApiSpec, schemes: &[String]) -> Vec<Op> {
     if !spec.oauth.is_empty() {
         ops.extend(oauth_account_operations(schemes));
     }
+    ops.extend(two_factor_operations(schemes, spec.integer_ids));
     ops.extend(jwks_operations());
     ops.retain(|op| spec.serves(op.operation.switch()));
     for op in &mut ops {

@@ -30,6 +30,13 @@ pub(super) const OAUTH_ACCOUNT_READ: &str = "OAuthAccountRead";
 pub(super) const OAUTH_AUTHORIZE: &str = "OAuth2AuthorizeResponse";
 pub(super) const REFRESH_REQUEST: &str = "RefreshTokenRequest";
 pub(super) const REAUTHENTICATE_REQUEST: &str = "ReauthenticateRequest";
+pub(super) const MFA_REQUIRED: &str = "MfaRequired";
+pub(super) const SECOND_FACTOR: &str = "SecondFactorRequest";
+pub(super) const TWO_FACTOR_STATUS: &str = "TwoFactorStatus";
+pub(super) const TOTP_ENROLMENT: &str = "TotpEnrolment";
+pub(super) const TWO_FACTOR_CODE: &str = "TwoFactorCode";
+pub(super) const RECOVERY_CODES: &str = "RecoveryCodes";
+pub(super) const TWO_FACTOR_DISABLE: &str = "TwoFactorDisable";
 
 /// `#/components/schemas/{name}`.
 pub(super) fn reference(name: &str) -> RefOr<Schema> {
@@ -410,6 +417,94 @@ struct Jwk {
     r#use: String,
 }
 
+// The login's 403 when the user has a second factor.
+#[derive(ToSchema)]
+#[schema(
+    description = "Auth0's `mfa_required` convention: the first factor was right; answer the `mfa_token` with a code."
+)]
+#[allow(dead_code)]
+struct MfaRequired {
+    detail: String,
+    error: String,
+    mfa_token: String,
+}
+
+// The second step's body (form or JSON).
+#[derive(ToSchema)]
+#[schema(
+    description = "The `mfa_token` and one of `code` (or `otp`, Auth0's name) and `recovery_code`."
+)]
+#[allow(dead_code)]
+struct SecondFactorRequest {
+    mfa_token: String,
+    #[schema(required = false)]
+    code: String,
+    #[schema(required = false)]
+    otp: String,
+    #[schema(required = false)]
+    recovery_code: String,
+    /// On a cookie backend, when the application allows it: skip the code on this
+    /// browser's next sign-ins.
+    #[schema(required = false)]
+    remember_device: bool,
+}
+
+// Where the current user's second factor stands.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct TwoFactorStatus {
+    enabled: bool,
+    /// `["totp"]` when on.
+    methods: Vec<String>,
+    /// A new secret awaits confirmation.
+    pending: bool,
+    recovery_codes_left: usize,
+    /// The application requires a second factor of this user.
+    required: bool,
+}
+
+// A new TOTP secret, shown once.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct TotpEnrolment {
+    /// Base32 (RFC 4648), for typing into an app.
+    secret: String,
+    /// `otpauth://totp/...`: what a QR code carries.
+    otpauth_uri: String,
+    /// The QR code as an SVG document; null without warden's `qr` feature.
+    #[schema(required = false)]
+    qr_svg: String,
+}
+
+// A code from the authenticator app.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct TwoFactorCode {
+    code: String,
+}
+
+// Recovery codes, shown once.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct RecoveryCodes {
+    recovery_codes: Vec<String>,
+}
+
+// What turning the second factor off takes.
+#[derive(ToSchema)]
+#[schema(
+    description = "`code` or `recovery_code`; `password`, or else a sign-in of the last 5 minutes."
+)]
+#[allow(dead_code)]
+struct TwoFactorDisable {
+    #[schema(required = false)]
+    code: String,
+    #[schema(required = false)]
+    recovery_code: String,
+    #[schema(required = false, format = Password)]
+    password: String,
+}
+
 /// `T`'s derived schema, titled `name` as pydantic titles its models (the derive
 /// leaves the title out, and names the schema after the Rust type).
 fn named<T: PartialSchema>(name: &str) -> RefOr<Schema> {
@@ -465,6 +560,21 @@ pub(super) fn components(spec: &ApiSpec) -> Vec<(&'static str, RefOr<Schema>)> {
         schemas.push((
             OAUTH_AUTHORIZE,
             named::<OAuth2AuthorizeResponse>(OAUTH_AUTHORIZE),
+        ));
+    }
+    if spec.two_factor {
+        schemas.push((MFA_REQUIRED, named::<MfaRequired>(MFA_REQUIRED)));
+        schemas.push((SECOND_FACTOR, named::<SecondFactorRequest>(SECOND_FACTOR)));
+        schemas.push((
+            TWO_FACTOR_STATUS,
+            named::<TwoFactorStatus>(TWO_FACTOR_STATUS),
+        ));
+        schemas.push((TOTP_ENROLMENT, named::<TotpEnrolment>(TOTP_ENROLMENT)));
+        schemas.push((TWO_FACTOR_CODE, named::<TwoFactorCode>(TWO_FACTOR_CODE)));
+        schemas.push((RECOVERY_CODES, named::<RecoveryCodes>(RECOVERY_CODES)));
+        schemas.push((
+            TWO_FACTOR_DISABLE,
+            named::<TwoFactorDisable>(TWO_FACTOR_DISABLE),
         ));
     }
     if reset_password_router {

@@ -9,11 +9,12 @@ use axum::response::Response;
 
 use super::body::{Fields, Reader};
 use crate::audit::SecurityEvent;
-use crate::authn::{Access, Authenticated};
+use crate::authn::{Access, Authenticated, Enrolling};
 use crate::error::{ApiError, ErrorCode};
 use crate::model::UserId;
 use crate::model::UserModel;
 use crate::password::MAX_PASSWORD_BYTES;
+use crate::second_factor::Answer;
 use crate::session::Admission;
 use crate::signin::{Ongoing, Proof, Refusal, Request, Step, Via, sign_in};
 use crate::throttle::{Account, Attempt};
@@ -38,7 +39,11 @@ fn login_refusal<U: UserModel>(
 
 /// How the login routes word the sign-in step's refusals (FastAPI Users: an
 /// inactive user is indistinguishable from a wrong password).
-fn login_refused<U: UserModel>(warden: &Warden<U>, why: Refusal, password_grant: bool) -> ApiError {
+pub(crate) fn login_refused<U: UserModel>(
+    warden: &Warden<U>,
+    why: Refusal,
+    password_grant: bool,
+) -> ApiError {
     let code = match why {
         Refusal::Unverified => ErrorCode::LoginUserNotVerified,
         Refusal::Inactive | Refusal::Denied => ErrorCode::LoginBadCredentials,
@@ -205,6 +210,14 @@ pub(crate) async fn login<U: UserModel>(
         entry.transport.ambient(),
         warden.allowed_origins(),
     )?;
+    // Auth0's MFA grant types finish a sign-in the password began (the second
+    // step's other spelling).
+    if warden.authenticator().second_factor().is_some()
+        && let Some(answered) =
+            super::two_factor::grant(&warden, &backend, &extensions, &headers, &fields).await
+    {
+        return answered;
+    }
     let credentials = credentials::<U>(&fields)?;
     let request = Request::new(&warden, &extensions, &headers);
     let (user, attempt) = prove_password(&warden, &backend, &request, &credentials).await?;
@@ -235,11 +248,15 @@ pub(crate) async fn reauthenticate<U: UserModel>(
     headers: HeaderMap,
     fields: Fields,
 ) -> Result<Response, ApiError> {
-    let found = backend_user(&warden, &backend, &headers).await?;
+    let found = backend_user(&warden, &backend, &headers, Enrolling::Served).await?;
     let mut reader = Reader::new(&fields);
     let username = reader.optional_string("username", MAX_EMAIL_LEN);
     let password = reader.string("password", MAX_PASSWORD_BYTES);
     let password_grant = reader.optional_literal("grant_type", "password");
+    let code = reader
+        .optional_string("code", 64)
+        .or(reader.optional_string("otp", 64));
+    let recovery_code = reader.optional_string("recovery_code", 64);
     let password = reader.finish_with(password)?;
     // The login named, or the signed-in user's own; whichever it is must prove to
     // be the session's user: a re-authentication can never switch accounts.
@@ -259,12 +276,36 @@ pub(crate) async fn reauthenticate<U: UserModel>(
             password_grant,
         ));
     }
+    // A user with a second factor re-authenticates with a code too: a password
+    // alone must not make a session fresh for the routes that change factors.
+    let proof = if super::two_factor::reauthentication_needs_code(&warden, &proved).await? {
+        let answer = match (code, recovery_code) {
+            (Some(code), _) => Answer::Code(code),
+            (None, Some(recovery)) => Answer::RecoveryCode(recovery),
+            (None, None) => return Err(super::two_factor::code_required(&warden)),
+        };
+        let Some(factor) =
+            super::two_factor::check_answer(&warden, &proved, answer, &request).await?
+        else {
+            return Err(login_refusal(
+                &warden,
+                ErrorCode::Login2faBadCode,
+                password_grant,
+            ));
+        };
+        Proof::SecondFactor {
+            first: Proof::Password.amr(),
+            factor,
+        }
+    } else {
+        Proof::Password
+    };
     let ongoing = ongoing_of(&warden, &backend, &found)?;
     sign_in(
         &warden,
         &backend,
         &proved,
-        Step::Reauthenticate(ongoing, Proof::Password),
+        Step::Reauthenticate(ongoing, proof),
         &request,
     )
     .await
@@ -278,10 +319,17 @@ async fn backend_user<'a, U: UserModel>(
     warden: &'a Warden<U>,
     backend: &str,
     headers: &'a HeaderMap,
+    enrolling: Enrolling,
 ) -> Result<Authenticated<'a, U>, ApiError> {
     warden
         .authenticator()
-        .authorize(&Method::POST, headers, Some(backend), route_access(warden))
+        .authorize_in(
+            &Method::POST,
+            headers,
+            Some(backend),
+            route_access(warden),
+            enrolling,
+        )
         .await
 }
 
@@ -361,7 +409,7 @@ pub(crate) async fn logout<U: UserModel>(
     backend: Arc<str>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let found = backend_user(&warden, &backend, &headers).await?;
+    let found = backend_user(&warden, &backend, &headers, Enrolling::Served).await?;
     let entry = warden.backend(&backend).ok_or_else(ApiError::internal)?;
     entry
         .strategy
@@ -416,7 +464,7 @@ pub(crate) async fn refresh<U: UserModel>(
     if grant_type.is_some_and(|grant| grant == "refresh_token") {
         return Err(oauth_error("invalid_request"));
     }
-    let found = backend_user(&warden, &backend, &headers).await?;
+    let found = backend_user(&warden, &backend, &headers, Enrolling::Refused).await?;
     let ongoing = ongoing_of(&warden, &backend, &found)?;
     sign_in(
         &warden,

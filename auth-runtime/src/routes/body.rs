@@ -71,6 +71,12 @@ impl<S: Send + Sync> FromRequest<S> for Fields {
 }
 
 impl Fields {
+    /// The string value of `name`, if the body has one (to choose a route's form
+    /// before reading it, as `grant_type` does).
+    pub(crate) fn text(&self, name: &str) -> Option<&str> {
+        self.map.get(name).and_then(Value::as_str)
+    }
+
     /// Reads the body inside a handler, after the caller was authorised: FastAPI
     /// answers 401/403 before it validates a body.
     pub(crate) async fn read(request: Request) -> Result<Self, ApiError> {

@@ -24,7 +24,7 @@ use axum::response::Response;
 use axum::routing::{MethodRouter, delete, get, patch, post};
 use serde_json::Value;
 
-use super::{auth, body, jwks, register, reset, sessions, users, verify};
+use super::{auth, body, jwks, register, reset, sessions, two_factor, users, verify};
 use crate::error::{ApiError, ConfigError};
 use crate::model::{UserId as _, UserModel};
 use crate::openapi::{self, ApiSpec, BackendSpec, DOCS_PATH, DOCUMENT_PATH, Op, Operation};
@@ -141,6 +141,38 @@ fn handler<U: UserModel>(operation: &Operation) -> (&'static str, MethodRouter<W
         Operation::PatchUser => ("update a user (superuser)", patch(users::patch_user::<U>)),
         Operation::DeleteUser => ("delete a user (superuser)", delete(users::delete_user::<U>)),
         Operation::Jwks => ("the public keys that verify tokens (JWKS)", get(jwks::<U>)),
+        Operation::LoginSecondFactor { backend } => (
+            "finish a sign-in with a TOTP or recovery code (the mfa_token's second step)",
+            form_route(backend, two_factor::second_step::<U>),
+        ),
+        Operation::TwoFactor => (
+            "where the current user's second factor stands",
+            get(two_factor::status::<U>),
+        ),
+        Operation::EnrolTotp => (
+            "a new TOTP secret for the current user, pending confirmation",
+            post(two_factor::enrol::<U>),
+        ),
+        Operation::ConfirmTotp => (
+            "confirm the TOTP secret with a code: 2FA on, recovery codes shown once",
+            post(two_factor::confirm::<U>),
+        ),
+        Operation::RecoveryCodes => (
+            "replace the current user's recovery codes",
+            post(two_factor::regenerate::<U>),
+        ),
+        Operation::DisableTwoFactor => (
+            "turn the current user's second factor off",
+            post(two_factor::disable::<U>),
+        ),
+        Operation::ForgetDevices => (
+            "forget the current user's remembered devices",
+            post(two_factor::forget_devices::<U>),
+        ),
+        Operation::ResetTwoFactor => (
+            "turn a user's second factor off and end their sessions (superuser)",
+            delete(two_factor::reset_user::<U>),
+        ),
     }
 }
 
@@ -328,6 +360,7 @@ impl<U: UserModel> Warden<U> {
                 .collect(),
             #[cfg(not(feature = "oauth"))]
             oauth: Vec::new(),
+            two_factor: self.authenticator().second_factor().is_some(),
         }
     }
 

@@ -9,6 +9,7 @@ mod oauth;
 mod register;
 mod reset;
 mod sessions;
+mod two_factor;
 mod users;
 mod verify;
 
@@ -52,9 +53,16 @@ async fn jwks<U: UserModel>(State(warden): State<Warden<U>>) -> impl axum::respo
 /// The guard of the built-in routes: policy `P` through the one pipeline, plus
 /// verification when the warden requires it (FastAPI Users' `requires_verification`
 /// applies to its users router, not to the application's own guards).
-pub(crate) struct RouteUser<U, P>(pub(crate) U, PhantomData<fn() -> P>);
+/// With `ENROLLING`, it also serves a session the two-factor policy limits (a user
+/// who must enrol and has not): `GET /users/me` does.
+pub(crate) struct RouteUser<U, P, const ENROLLING: bool = false>(
+    pub(crate) U,
+    PhantomData<fn() -> P>,
+);
 
-impl<U: UserModel, P: Policy> FromRequestParts<Warden<U>> for RouteUser<U, P> {
+impl<U: UserModel, P: Policy, const ENROLLING: bool> FromRequestParts<Warden<U>>
+    for RouteUser<U, P, ENROLLING>
+{
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, warden: &Warden<U>) -> Result<Self, ApiError> {
@@ -64,7 +72,17 @@ impl<U: UserModel, P: Policy> FromRequestParts<Warden<U>> for RouteUser<U, P> {
         };
         let found = warden
             .authenticator()
-            .authorize(&parts.method, &parts.headers, None, P::ACCESS.and(verified))
+            .authorize_in(
+                &parts.method,
+                &parts.headers,
+                None,
+                P::ACCESS.and(verified),
+                if ENROLLING {
+                    crate::authn::Enrolling::Served
+                } else {
+                    crate::authn::Enrolling::Refused
+                },
+            )
             .await?;
         Ok(Self(found.user, PhantomData))
     }

@@ -19,7 +19,9 @@ use crate::warden::Warden;
 type Admin = (Active, Superuser);
 
 /// `GET /users/me`: the current active user as `UserRead`.
-pub(crate) async fn me<U: UserModel>(RouteUser(user, _): RouteUser<U, Active>) -> Json<U> {
+/// Served to a session the two-factor policy limits, so an enrolling client can
+/// show who is signed in.
+pub(crate) async fn me<U: UserModel>(RouteUser(user, _): RouteUser<U, Active, true>) -> Json<U> {
     Json(user)
 }
 
@@ -63,8 +65,19 @@ async fn reauthenticate<U: UserModel>(
     let mut reader = Reader::new(fields);
     let current = reader.string("current_password", MAX_PASSWORD_BYTES);
     let current = reader.finish_with(current)?;
-    // Guesses of the current password count as failed logins of the account
-    // (keyed on its id, as login counts them once the user is found).
+    check_current_password(warden, user, current, address).await
+}
+
+/// Checks `user`'s current password, given to confirm a sensitive change: each
+/// guess counts against the account and the address as a login does (429 past the
+/// limits), keyed on its id as login counts it once the user is found; 400
+/// `UPDATE_USER_BAD_CURRENT_PASSWORD` when it is wrong.
+pub(crate) async fn check_current_password<U: UserModel>(
+    warden: &Warden<U>,
+    user: &U,
+    current: &str,
+    address: Option<std::net::IpAddr>,
+) -> Result<(), ApiError> {
     let id = user.id().to_string();
     let attempt = match warden.throttle() {
         Some(throttle) => Some(

@@ -123,6 +123,9 @@ pub struct Grant<'a> {
     pub expires_at: Option<i64>,
     /// How the user proved who they are (RFC 8176 `amr` values).
     pub amr: &'a [String],
+    /// The class of the sign-in (RFC 9470's `acr`): set when it passed a second
+    /// factor.
+    pub acr: Option<&'a str>,
 }
 
 impl<'a> Grant<'a> {
@@ -139,6 +142,7 @@ impl<'a> Grant<'a> {
             auth_time,
             expires_at,
             amr: &[],
+            acr: None,
         }
     }
 
@@ -146,6 +150,13 @@ impl<'a> Grant<'a> {
     #[must_use]
     pub fn amr(mut self, amr: &'a [String]) -> Self {
         self.amr = amr;
+        self
+    }
+
+    /// Of this class (RFC 9470's `acr`).
+    #[must_use]
+    pub fn acr(mut self, acr: Option<&'a str>) -> Self {
+        self.acr = acr;
         self
     }
 }
@@ -365,6 +376,7 @@ fn issue(jwt: &JwtStrategy, grant: &Grant<'_>) -> Result<Issued, StrategyError> 
         auth_time: grant.auth_time,
         expires_at: grant.expires_at,
         amr: grant.amr,
+        acr: grant.acr,
     };
     Ok(Issued::new(jwt.issue_session(grant.subject, &session)?).in_session(grant.session))
 }

@@ -43,19 +43,16 @@ pub(crate) struct DeviceCookies {
 }
 
 fn mac(key: &[u8], kid: &str, id: &str, issued: i64, user_id: &str) -> Option<Hmac<Sha256>> {
-    let mut mac = Hmac::<Sha256>::new_from_slice(key).ok()?;
-    // Length-prefixed fields: no two field lists MAC the same bytes.
-    for field in [
-        kid.as_bytes(),
-        id.as_bytes(),
-        issued.to_string().as_bytes(),
-        user_id.as_bytes(),
-    ] {
-        mac.update(&u64::try_from(field.len()).unwrap_or(u64::MAX).to_be_bytes());
-        mac.update(field);
-    }
-    mac.update(CONTEXT);
-    Some(mac)
+    crate::keyring::fields_mac(
+        key,
+        &[
+            kid.as_bytes(),
+            id.as_bytes(),
+            issued.to_string().as_bytes(),
+            user_id.as_bytes(),
+        ],
+        CONTEXT,
+    )
 }
 
 impl DeviceCookies {

@@ -24,7 +24,7 @@ pub const DEFAULT_AUDIENCE: &str = "fastapi-users:auth";
 
 /// Claims the strategy sets itself; extras may not repeat them (a duplicate name is
 /// read differently by different libraries).
-const RESERVED: [&str; 9] = [
+const RESERVED: [&str; 10] = [
     "sub",
     "aud",
     "exp",
@@ -34,6 +34,7 @@ const RESERVED: [&str; 9] = [
     "sid",
     "auth_time",
     "amr",
+    "acr",
 ];
 
 /// The most clock leeway a strategy accepts (RFC 7519 §4.1.4 allows "a small leeway"; ASVS V9 asks for a bounded one).
@@ -287,6 +288,10 @@ struct Claims<'a, T: Serialize> {
     /// How the user proved who they are (RFC 8176).
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     amr: &'a [String],
+    /// The class of the sign-in (OpenID Connect Core §2, RFC 9470): set when it
+    /// passed a second factor.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    acr: Option<&'a str>,
     #[serde(flatten)]
     extra: &'a T,
 }
@@ -302,6 +307,8 @@ pub struct SessionClaims<'a> {
     pub expires_at: Option<i64>,
     /// The `amr` claim (RFC 8176 values); none when empty.
     pub amr: &'a [String],
+    /// The `acr` claim (RFC 9470): the class of the sign-in; none when `None`.
+    pub acr: Option<&'a str>,
 }
 
 impl JwtStrategy {
@@ -398,7 +405,7 @@ impl JwtStrategy {
     ///     .build()?;
     /// let now = 1_900_000_000;
     /// let amr = ["pwd".to_owned()];
-    /// let session = SessionClaims { sid: "s1", auth_time: now - 10, expires_at: None, amr: &amr };
+    /// let session = SessionClaims { sid: "s1", auth_time: now - 10, expires_at: None, amr: &amr, acr: None };
     /// let token = strategy.issue_session("user-1", &session)?;
     /// assert_eq!(strategy.verify(&token)?.sid.as_deref(), Some("s1"));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -443,6 +450,7 @@ impl JwtStrategy {
             sid: session.map(|session| session.sid),
             auth_time: session.map(|session| session.auth_time),
             amr: session.map_or(&[], |session| session.amr),
+            acr: session.and_then(|session| session.acr),
             extra,
         };
         let payload = serde_json::to_vec(&claims).map_err(|_| TokenError::Signing)?;
