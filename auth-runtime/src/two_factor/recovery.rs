@@ -111,9 +111,7 @@ fn keyed_hash(key: &Secret, user_id: &str, normalized: &str) -> Option<String> {
 /// Every key of a ring derives (HKDF cannot refuse 32 bytes); were the current one
 /// ever refused, the hash falls back to SHA-256 over the same message with this
 /// use's label, still one per code and never a shared value.
-// The two-factor flows (routes, the sign-in step) call it; `Keyring` is
-// crate-private, so it is too.
-#[allow(dead_code)]
+// `Keyring` is crate-private, so it is too.
 pub(crate) fn lookup_hash(ring: &Keyring, user_id: &str, normalized: &str) -> String {
     ring.current(KeyPurpose::RecoveryCode)
         .and_then(|key| keyed_hash(&key.key, user_id, normalized))
@@ -132,9 +130,7 @@ pub(crate) fn lookup_hash(ring: &Keyring, user_id: &str, normalized: &str) -> St
 /// The code's lookup hash under every key of the ring, the current first: codes
 /// hashed before a rotation are found while the previous secret is configured (the
 /// hash names no key, so each is tried; at most one is stored).
-// The two-factor flows (routes, the sign-in step) call it; `Keyring` is
-// crate-private, so it is too.
-#[allow(dead_code)]
+// `Keyring` is crate-private, so it is too.
 pub(crate) fn lookup_hashes(ring: &Keyring, user_id: &str, normalized: &str) -> Vec<String> {
     let mut hashes: Vec<String> = ring
         .all(KeyPurpose::RecoveryCode)

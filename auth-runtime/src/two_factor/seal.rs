@@ -30,9 +30,7 @@ fn aad(user_id: &str) -> Vec<u8> {
 /// let sealed = seal_secret(&ring, "user-1", &secret)?;
 /// assert_eq!(open_secret(&ring, "user-1", &sealed), Some(secret));
 /// ```
-// The two-factor flows (routes, the sign-in step) call it; `Keyring` is
-// crate-private, so it is too.
-#[allow(dead_code)]
+// `Keyring` is crate-private, so it is too.
 pub(crate) fn seal_secret(
     ring: &Keyring,
     user_id: &str,
@@ -47,9 +45,7 @@ pub(crate) fn seal_secret(
 /// ring its kid names (the current one, or a previous one after a rotation).
 /// `None` if that key left the ring, it was sealed for another user, or it was
 /// changed.
-// The two-factor flows (routes, the sign-in step) call it; `Keyring` is
-// crate-private, so it is too.
-#[allow(dead_code)]
+// `Keyring` is crate-private, so it is too.
 pub(crate) fn open_secret(ring: &Keyring, user_id: &str, sealed: &str) -> Option<Vec<u8>> {
     let rest = sealed.strip_prefix(PREFIX)?;
     let (kid, _) = rest.split_once('.')?;
