@@ -199,6 +199,10 @@ impl<U: UserModel> UserStore<U> for CachedStore<U> {
         self.inner.oauth_accounts()
     }
 
+    fn passkeys(&self) -> Option<std::sync::Arc<dyn super::PasskeyStore>> {
+        self.inner.passkeys()
+    }
+
     fn shared(&self) -> bool {
         self.inner.shared()
     }

@@ -127,6 +127,10 @@ impl<U: UserModel> UserStore<U> for DatabaseStore<U> {
         self.inner().oauth_accounts()
     }
 
+    fn passkeys(&self) -> Option<std::sync::Arc<dyn super::PasskeyStore>> {
+        self.inner().passkeys()
+    }
+
     async fn create(&self, user: U) -> Result<U, StoreError> {
         self.inner().create(user).await
     }

@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use super::AccessTokenStore;
 use super::access_tokens::MemoryAccessTokens;
 use super::oauth_accounts::MemoryOAuthAccounts;
+use super::passkeys::MemoryPasskeys;
 use super::{Counters, MemoryCounters};
 use super::{MemorySessions, SessionStore};
 use super::{StoreError, UserStore};
@@ -23,6 +24,7 @@ pub struct MemoryStore<U: UserModel = User> {
     sessions: Arc<MemorySessions>,
     access_tokens: Arc<MemoryAccessTokens>,
     oauth_accounts: Arc<MemoryOAuthAccounts>,
+    passkeys: Arc<MemoryPasskeys>,
 }
 
 struct State<U: UserModel> {
@@ -44,6 +46,7 @@ impl<U: UserModel> Default for MemoryStore<U> {
             sessions: Arc::default(),
             access_tokens: Arc::default(),
             oauth_accounts: Arc::default(),
+            passkeys: Arc::default(),
         }
     }
 }
@@ -188,6 +191,7 @@ impl<U: UserModel> UserStore<U> for MemoryStore<U> {
         drop(state);
         self.access_tokens.delete_user(&id.to_string());
         self.oauth_accounts.delete_user(&id.to_string());
+        self.passkeys.delete_user(&id.to_string());
         Ok(())
     }
 
@@ -205,6 +209,10 @@ impl<U: UserModel> UserStore<U> for MemoryStore<U> {
 
     fn oauth_accounts(&self) -> Option<Arc<dyn super::OAuthAccountStore>> {
         Some(self.oauth_accounts.clone())
+    }
+
+    fn passkeys(&self) -> Option<Arc<dyn super::PasskeyStore>> {
+        Some(self.passkeys.clone())
     }
 }
 

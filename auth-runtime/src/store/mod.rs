@@ -10,6 +10,7 @@ mod memory;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub(crate) mod migrate;
 mod oauth_accounts;
+mod passkeys;
 #[cfg(feature = "postgres")]
 mod postgres;
 pub(crate) mod sessions;
@@ -36,6 +37,7 @@ pub use counters::{Counters, MemoryCounters};
 pub use database::DatabaseStore;
 pub use memory::MemoryStore;
 pub use oauth_accounts::{OAuthAccount, OAuthAccountStore};
+pub use passkeys::{Ceremony, PasskeyStore, StoredPasskey};
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresStore;
 #[cfg(feature = "postgres")]
@@ -136,6 +138,13 @@ pub trait UserStore<U: UserModel = User>: Send + Sync + 'static {
     /// FastAPI Users' `oauth_account` table, for "log in with ..." routers. `None`
     /// (the default): such routers cannot use this store.
     fn oauth_accounts(&self) -> Option<Arc<dyn OAuthAccountStore>> {
+        None
+    }
+
+    /// Passkeys, their users' handles and ceremonies in progress, for
+    /// `WardenBuilder::passkeys`. `None` (the default): passkeys cannot use this
+    /// store.
+    fn passkeys(&self) -> Option<Arc<dyn PasskeyStore>> {
         None
     }
 }

@@ -307,4 +307,11 @@ sql_store!(PostgresStore, PgArguments, {
             kind: U::Id::KIND,
         }))
     }
+
+    fn passkeys(&self) -> Option<Arc<dyn super::PasskeyStore>> {
+        Some(Arc::new(super::passkeys::PostgresPasskeys {
+            pool: self.pool.clone(),
+            kind: U::Id::KIND,
+        }))
+    }
 });

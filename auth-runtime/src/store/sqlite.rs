@@ -187,6 +187,13 @@ sql_store!(SqliteStore, SqliteArguments<'_>, {
             kind: U::Id::KIND,
         }))
     }
+
+    fn passkeys(&self) -> Option<Arc<dyn super::PasskeyStore>> {
+        Some(Arc::new(super::passkeys::SqlitePasskeys {
+            pool: self.pool.clone(),
+            kind: U::Id::KIND,
+        }))
+    }
 });
 
 #[cfg(test)]
