@@ -66,6 +66,10 @@ pub(crate) enum KeyPurpose {
     /// The MAC key of device cookies (OWASP's device cookies: a known browser is not
     /// refused by others' failed logins; the second factor may skip one too).
     DeviceCookie,
+    /// The HMAC key of the decoy credential ids a passkey sign-in offers for a
+    /// login without passkeys (no enumeration of accounts).
+    #[cfg_attr(not(feature = "passkeys"), allow(dead_code))]
+    PasskeyDecoy,
     /// Reserved: the AEAD key that encrypts second-factor secrets (TOTP seeds) at
     /// rest. Not used yet; listed so its label is fixed up front.
     #[allow(dead_code)]
@@ -83,6 +87,7 @@ impl KeyPurpose {
             Self::ResetFingerprint => b"warden/reset-fingerprint",
             Self::DeviceCookie => b"warden/device-cookie",
             Self::SecondFactorSecret => b"warden/second-factor-secret",
+            Self::PasskeyDecoy => b"warden/passkey-decoy",
         }
     }
 }
@@ -224,7 +229,7 @@ mod tests {
             .collect()
     }
 
-    const ALL: [KeyPurpose; 7] = [
+    const ALL: [KeyPurpose; 8] = [
         KeyPurpose::OAuthState,
         KeyPurpose::OAuthChallenge,
         KeyPurpose::OAuthCsrfBinding,
@@ -232,6 +237,7 @@ mod tests {
         KeyPurpose::ResetFingerprint,
         KeyPurpose::DeviceCookie,
         KeyPurpose::SecondFactorSecret,
+        KeyPurpose::PasskeyDecoy,
     ];
 
     fn ring(secret: &str) -> Keyring {

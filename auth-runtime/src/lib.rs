@@ -39,6 +39,8 @@ pub mod model;
 pub mod oauth;
 pub mod openapi;
 pub mod password;
+#[cfg(feature = "passkeys")]
+pub mod passkeys;
 #[doc(hidden)]
 pub mod probe;
 mod random;

@@ -23,6 +23,8 @@
 //!     jwks: false,
 //!     current_password: false,
 //!     oauth: Vec::new(),
+//!     passkeys: false,
+//!     passkey_signup: false,
 //! };
 //! let docs: axum::Router<()> = router(&spec);
 //! ```
@@ -45,6 +47,8 @@ pub(crate) use app::app_routes;
 pub(crate) use docs::{DOCS_PATH, DOCUMENT_PATH, router_of};
 pub use docs::{router, router_with};
 pub(crate) use operation::{Operation, Switch};
+#[cfg(feature = "passkeys")]
+pub(crate) use operation::PasskeyOp;
 pub(crate) use paths::Op;
 
 use std::collections::BTreeMap;
@@ -91,6 +95,13 @@ pub struct ApiSpec {
     /// router at `GET /auth/associate/{route}/authorize | callback`. Documented with
     /// the cargo feature `oauth` only, which serves them.
     pub oauth: Vec<(String, Option<String>)>,
+    /// Passkeys: `/users/me/passkeys...`, `POST /auth/{name}/passkey[/options]`
+    /// per backend, `GET /auth/passkeys/client.js`; with `passkey_signup`, also
+    /// `POST /auth/register/passkey[/options]`. Documented with the cargo feature
+    /// `passkeys` only, which serves them.
+    pub passkeys: bool,
+    /// `POST /auth/register/passkey[/options]`.
+    pub passkey_signup: bool,
 }
 
 /// One authentication backend as the document shows it.
@@ -159,6 +170,8 @@ impl ApiSpec {
             jwks: false,
             current_password: false,
             oauth: Vec::new(),
+            passkeys: false,
+            passkey_signup: false,
         }
     }
 
@@ -173,6 +186,10 @@ impl ApiSpec {
             Switch::Verify => self.verify,
             Switch::Users => self.users,
             Switch::Jwks => self.jwks,
+            #[cfg(feature = "passkeys")]
+            Switch::Passkeys => self.passkeys,
+            #[cfg(feature = "passkeys")]
+            Switch::PasskeySignup => self.passkeys && self.passkey_signup,
         }
     }
 }

@@ -9,6 +9,11 @@ use std::sync::Arc;
 
 use utoipa::openapi::path::HttpMethod;
 
+#[cfg(feature = "passkeys")]
+mod passkeys;
+#[cfg(feature = "passkeys")]
+pub(crate) use passkeys::PasskeyOp;
+
 /// One built-in route, by what it does. Backend and OAuth route names are the ones
 /// the application configured.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -67,6 +72,9 @@ pub(crate) enum Operation {
     DeleteUser,
     /// `GET /.well-known/jwks.json`.
     Jwks,
+    /// A passkey route.
+    #[cfg(feature = "passkeys")]
+    Passkey(PasskeyOp),
 }
 
 /// The switch that serves a group of routes: turning it off removes them from the
@@ -88,6 +96,12 @@ pub(crate) enum Switch {
     Users,
     /// Served while a backend signs with a public-key algorithm.
     Jwks,
+    /// Served with passkeys configured.
+    #[cfg(feature = "passkeys")]
+    Passkeys,
+    /// Served with passkey sign-ups on.
+    #[cfg(feature = "passkeys")]
+    PasskeySignup,
 }
 
 impl Operation {
@@ -115,6 +129,8 @@ impl Operation {
             Self::DeleteOAuthAccount => HttpMethod::Delete,
             Self::PatchCurrentUser | Self::PatchUser => HttpMethod::Patch,
             Self::DeleteSessions | Self::DeleteSession | Self::DeleteUser => HttpMethod::Delete,
+            #[cfg(feature = "passkeys")]
+            Self::Passkey(op) => op.method(),
         }
     }
 
@@ -148,6 +164,8 @@ impl Operation {
             Self::DeleteOAuthAccount => "/users/me/oauth-accounts/{oauth_name}/{account_id}".into(),
             Self::User | Self::PatchUser | Self::DeleteUser => "/users/{id}".into(),
             Self::Jwks => "/.well-known/jwks.json".into(),
+            #[cfg(feature = "passkeys")]
+            Self::Passkey(op) => op.default_path(),
         }
     }
 
@@ -177,6 +195,8 @@ impl Operation {
             #[cfg(feature = "oauth")]
             Self::OAuthAccounts | Self::DeleteOAuthAccount => Switch::Users,
             Self::Jwks => Switch::Jwks,
+            #[cfg(feature = "passkeys")]
+            Self::Passkey(op) => op.switch(),
         }
     }
 
@@ -236,6 +256,8 @@ impl fmt::Display for Operation {
             Self::PatchUser => f.write_str("users:patch_user"),
             Self::DeleteUser => f.write_str("users:delete_user"),
             Self::Jwks => f.write_str("jwks:keys"),
+            #[cfg(feature = "passkeys")]
+            Self::Passkey(op) => op.fmt(f),
         }
     }
 }

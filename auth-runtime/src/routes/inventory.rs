@@ -141,6 +141,8 @@ fn handler<U: UserModel>(operation: &Operation) -> (&'static str, MethodRouter<W
         Operation::PatchUser => ("update a user (superuser)", patch(users::patch_user::<U>)),
         Operation::DeleteUser => ("delete a user (superuser)", delete(users::delete_user::<U>)),
         Operation::Jwks => ("the public keys that verify tokens (JWKS)", get(jwks::<U>)),
+        #[cfg(feature = "passkeys")]
+        other => super::passkeys_handler::<U>(other),
     }
 }
 
@@ -328,6 +330,18 @@ impl<U: UserModel> Warden<U> {
                 .collect(),
             #[cfg(not(feature = "oauth"))]
             oauth: Vec::new(),
+            #[cfg(feature = "passkeys")]
+            passkeys: self.inner.passkeys.is_some(),
+            #[cfg(feature = "passkeys")]
+            passkey_signup: self
+                .inner
+                .passkeys
+                .as_ref()
+                .is_some_and(|enabled| enabled.service.signup),
+            #[cfg(not(feature = "passkeys"))]
+            passkeys: false,
+            #[cfg(not(feature = "passkeys"))]
+            passkey_signup: false,
         }
     }
 
