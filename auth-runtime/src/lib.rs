@@ -38,9 +38,9 @@ pub mod manager;
 pub mod model;
 pub mod oauth;
 pub mod openapi;
-pub mod password;
 #[cfg(feature = "passkeys")]
 pub mod passkeys;
+pub mod password;
 #[doc(hidden)]
 pub mod probe;
 mod random;

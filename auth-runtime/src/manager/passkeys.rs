@@ -13,7 +13,10 @@ pub(crate) const NO_PASSWORD: &str = "!passkey";
 impl<U: UserModel> UserManager<U> {
     /// Checks a passkey sign-up before its ceremony starts, as
     /// [`register`](Self::register) does (the e-mail and login valid and free).
-    pub(crate) async fn check_signup(&self, create: UserCreate<U::Create>) -> Result<U, ManagerError> {
+    pub(crate) async fn check_signup(
+        &self,
+        create: UserCreate<U::Create>,
+    ) -> Result<U, ManagerError> {
         let (user, _) = Self::build(create, Flags::Public)?;
         if self.taken(&user).await? {
             return Err(ManagerError::UserAlreadyExists);

@@ -46,9 +46,9 @@ use utoipa::openapi::{OpenApi, OpenApiBuilder};
 pub(crate) use app::app_routes;
 pub(crate) use docs::{DOCS_PATH, DOCUMENT_PATH, router_of};
 pub use docs::{router, router_with};
-pub(crate) use operation::{Operation, Switch};
 #[cfg(feature = "passkeys")]
 pub(crate) use operation::PasskeyOp;
+pub(crate) use operation::{Operation, Switch};
 pub(crate) use paths::Op;
 
 use std::collections::BTreeMap;

@@ -13,9 +13,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use sha2::Sha256;
 use webauthn_rs::prelude::{
-    AuthenticationResult, CredentialID, DiscoverableAuthentication, Passkey,
-    PasskeyAuthentication, PasskeyRegistration, PublicKeyCredential, RegisterPublicKeyCredential,
-    Uuid, WebauthnError,
+    AuthenticationResult, CredentialID, DiscoverableAuthentication, Passkey, PasskeyAuthentication,
+    PasskeyRegistration, PublicKeyCredential, RegisterPublicKeyCredential, Uuid, WebauthnError,
 };
 
 use super::PasskeyService;
@@ -134,7 +133,10 @@ fn key_of(challenge: &str) -> String {
 /// The store key of the ceremony a credential (`toJSON()` output) answers: the
 /// challenge in its `clientDataJSON`. `None` for a malformed credential.
 pub(crate) fn challenge_key(credential: &Value) -> Option<String> {
-    let data = credential.get("response")?.get("clientDataJSON")?.as_str()?;
+    let data = credential
+        .get("response")?
+        .get("clientDataJSON")?
+        .as_str()?;
     let bytes = decode(data)?;
     let client: Value = serde_json::from_slice(&bytes).ok()?;
     Some(key_of(client.get("challenge")?.as_str()?))
@@ -303,7 +305,9 @@ impl PasskeyService {
     ) -> Result<Finished, CeremonyError> {
         let credential: PublicKeyCredential = parse(credential)?;
         let result = match load(state)? {
-            State::Login { s } => self.webauthn.finish_passkey_authentication(&credential, &s)?,
+            State::Login { s } => self
+                .webauthn
+                .finish_passkey_authentication(&credential, &s)?,
             State::Discoverable { s } => {
                 let (handle, _) = self
                     .webauthn
@@ -345,9 +349,15 @@ mod tests {
     #[test]
     fn decoys_are_stable_per_login_and_look_like_a_users_options() {
         let service = service();
-        let one = service.begin_login(LoginStart::Decoy("nobody@example.com")).unwrap();
-        let again = service.begin_login(LoginStart::Decoy("Nobody@example.com")).unwrap();
-        let other = service.begin_login(LoginStart::Decoy("else@example.com")).unwrap();
+        let one = service
+            .begin_login(LoginStart::Decoy("nobody@example.com"))
+            .unwrap();
+        let again = service
+            .begin_login(LoginStart::Decoy("Nobody@example.com"))
+            .unwrap();
+        let other = service
+            .begin_login(LoginStart::Decoy("else@example.com"))
+            .unwrap();
         let ids = |begun: &Begun| begun.options["publicKey"]["allowCredentials"].clone();
         assert_eq!(ids(&one), ids(&again));
         assert_ne!(ids(&one), ids(&other));
@@ -357,7 +367,13 @@ mod tests {
         fields.sort_unstable();
         assert_eq!(
             fields,
-            ["allowCredentials", "challenge", "rpId", "timeout", "userVerification"]
+            [
+                "allowCredentials",
+                "challenge",
+                "rpId",
+                "timeout",
+                "userVerification"
+            ]
         );
         assert_eq!(one.options.as_object().unwrap().len(), 1, "{}", one.options);
         assert_eq!(public_key["userVerification"], "required");
@@ -370,14 +386,21 @@ mod tests {
             .begin_register(Uuid::new_v4(), "ada", Vec::new(), None)
             .unwrap();
         let public_key = &begun.options["publicKey"];
-        assert_eq!(public_key["authenticatorSelection"]["userVerification"], "required");
+        assert_eq!(
+            public_key["authenticatorSelection"]["userVerification"],
+            "required"
+        );
         assert_eq!(public_key["rp"]["id"], "example.com");
         assert!(public_key["challenge"].is_string());
         assert!(!begun.state.is_empty());
         let client = json!({"challenge": public_key["challenge"], "type": "webauthn.create"});
-        let credential = json!({"response": {"clientDataJSON": URL_SAFE_NO_PAD.encode(client.to_string())}});
+        let credential =
+            json!({"response": {"clientDataJSON": URL_SAFE_NO_PAD.encode(client.to_string())}});
         assert_eq!(challenge_key(&credential), Some(begun.key));
         assert_eq!(challenge_key(&json!({"response": {}})), None);
-        assert_eq!(challenge_key(&json!({"response": {"clientDataJSON": "!!"}})), None);
+        assert_eq!(
+            challenge_key(&json!({"response": {"clientDataJSON": "!!"}})),
+            None
+        );
     }
 }

@@ -117,7 +117,10 @@ impl Passkeys {
         let fail = |problem: String| ConfigError::Mismatch(format!("passkeys: {problem}"));
         let rp_id = self.rp_id.as_str();
         if rp_id.parse::<std::net::IpAddr>().is_ok()
-            || rp_id.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_ok()
+            || rp_id
+                .trim_matches(['[', ']'])
+                .parse::<std::net::IpAddr>()
+                .is_ok()
         {
             return Err(fail(format!(
                 "the RP ID \"{rp_id}\" is an IP address, which WebAuthn never accepts: serve the pages at a domain name (localhost in development) and give that"
@@ -125,9 +128,12 @@ impl Passkeys {
         }
         let domain_like = !rp_id.is_empty()
             && rp_id == rp_id.to_ascii_lowercase()
-            && rp_id
-                .split('.')
-                .all(|label| !label.is_empty() && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
+            && rp_id.split('.').all(|label| {
+                !label.is_empty()
+                    && label
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            });
         if !domain_like || (!rp_id.contains('.') && rp_id != "localhost") {
             return Err(fail(format!(
                 "the RP ID \"{rp_id}\" is not a registrable domain: give the site's domain in lower case, without scheme, port or path (\"example.com\")"
@@ -142,7 +148,9 @@ impl Passkeys {
         for origin in &self.origins {
             let url = Url::parse(origin)
                 .ok()
-                .filter(|url| url.path() == "/" && url.query().is_none() && url.fragment().is_none())
+                .filter(|url| {
+                    url.path() == "/" && url.query().is_none() && url.fragment().is_none()
+                })
                 .filter(|url| url.username().is_empty() && url.password().is_none());
             let Some(url) = url else {
                 return Err(fail(format!(
@@ -176,9 +184,8 @@ impl Passkeys {
                 "no secret for decoy credential ids: add .secret(...) with at least 32 bytes, the same on every instance".into(),
             ));
         };
-        let decoys = Keyring::new(secret).ok_or_else(|| {
-            fail("the secret needs at least 32 bytes".into())
-        })?;
+        let decoys = Keyring::new(secret)
+            .ok_or_else(|| fail("the secret needs at least 32 bytes".into()))?;
         let mut builder = WebauthnBuilder::new(rp_id, &origins[0])
             .map_err(|error| fail(format!("webauthn-rs refused the RP ID and origin: {error}")))?
             .rp_name(&self.rp_name)
@@ -247,9 +254,15 @@ mod tests {
     fn good_configurations_build() {
         for (rp_id, origins) in [
             ("example.com", vec!["https://example.com"]),
-            ("example.com", vec!["https://app.example.com", "https://example.com:8443/"]),
+            (
+                "example.com",
+                vec!["https://app.example.com", "https://example.com:8443/"],
+            ),
             ("localhost", vec!["http://localhost:3000"]),
-            ("app.localhost", vec!["http://app.localhost:3000", "https://app.localhost"]),
+            (
+                "app.localhost",
+                vec!["http://app.localhost:3000", "https://app.localhost"],
+            ),
         ] {
             assert_eq!(error(rp_id, &origins), "", "{rp_id} {origins:?}");
         }
@@ -262,9 +275,21 @@ mod tests {
             ("::1", &["https://[::1]"], "is an IP address"),
             ("example.com", &[], "no origin"),
             ("example.com", &["http://example.com"], "is not https"),
-            ("example.com", &["https://example.org"], "not a registrable suffix"),
-            ("example.com", &["https://badexample.com"], "not a registrable suffix"),
-            ("https://example.com", &["https://example.com"], "not a registrable domain"),
+            (
+                "example.com",
+                &["https://example.org"],
+                "not a registrable suffix",
+            ),
+            (
+                "example.com",
+                &["https://badexample.com"],
+                "not a registrable suffix",
+            ),
+            (
+                "https://example.com",
+                &["https://example.com"],
+                "not a registrable domain",
+            ),
             ("com", &["https://example.com"], "not a registrable domain"),
         ];
         for (rp_id, origins, says) in cases {

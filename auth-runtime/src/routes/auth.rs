@@ -38,7 +38,11 @@ fn login_refusal<U: UserModel>(
 
 /// How the login routes word the sign-in step's refusals (FastAPI Users: an
 /// inactive user is indistinguishable from a wrong password).
-pub(crate) fn login_refused<U: UserModel>(warden: &Warden<U>, why: Refusal, password_grant: bool) -> ApiError {
+pub(crate) fn login_refused<U: UserModel>(
+    warden: &Warden<U>,
+    why: Refusal,
+    password_grant: bool,
+) -> ApiError {
     let code = match why {
         Refusal::Unverified => ErrorCode::LoginUserNotVerified,
         Refusal::Inactive | Refusal::Denied => ErrorCode::LoginBadCredentials,

@@ -42,12 +42,12 @@ fn passkeys_handler<U: UserModel>(
             "creation options for a new passkey (fresh sign-in)",
             post(passkeys::register_options::<U>),
         ),
-        PasskeyOp::Add => (
-            "add a passkey (fresh sign-in)",
-            post(passkeys::add::<U>),
-        ),
+        PasskeyOp::Add => ("add a passkey (fresh sign-in)", post(passkeys::add::<U>)),
         PasskeyOp::List => ("the current user's passkeys", get(passkeys::list::<U>)),
-        PasskeyOp::Rename => ("rename one of the current user's passkeys", patch(passkeys::rename::<U>)),
+        PasskeyOp::Rename => (
+            "rename one of the current user's passkeys",
+            patch(passkeys::rename::<U>),
+        ),
         PasskeyOp::Delete => (
             "delete one of the current user's passkeys (fresh sign-in)",
             delete(passkeys::delete::<U>),
@@ -56,9 +56,11 @@ fn passkeys_handler<U: UserModel>(
             let backend = std::sync::Arc::clone(backend);
             (
                 "request options for a passkey sign-in",
-                post(move |State(warden): State<Warden<U>>, fields: body::Fields| {
-                    passkeys::login_options(warden, std::sync::Arc::clone(&backend), fields)
-                }),
+                post(
+                    move |State(warden): State<Warden<U>>, fields: body::Fields| {
+                        passkeys::login_options(warden, std::sync::Arc::clone(&backend), fields)
+                    },
+                ),
             )
         }
         PasskeyOp::Login { backend } => {
@@ -70,7 +72,13 @@ fn passkeys_handler<U: UserModel>(
                           extensions: axum::http::Extensions,
                           headers: axum::http::HeaderMap,
                           fields: body::Fields| {
-                        passkeys::login(warden, std::sync::Arc::clone(&backend), extensions, headers, fields)
+                        passkeys::login(
+                            warden,
+                            std::sync::Arc::clone(&backend),
+                            extensions,
+                            headers,
+                            fields,
+                        )
                     },
                 ),
             )

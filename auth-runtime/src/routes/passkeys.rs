@@ -373,10 +373,9 @@ pub(crate) async fn login_options<U: UserModel>(
     let username = reader.optional_string("username", MAX_EMAIL_LEN);
     reader.finish()?;
     let (begun, user_id) = match username {
-        None if enabled.service.discoverable => (
-            enabled.service.begin_login(LoginStart::Discoverable),
-            None,
-        ),
+        None if enabled.service.discoverable => {
+            (enabled.service.begin_login(LoginStart::Discoverable), None)
+        }
         None => {
             return Err(ApiError::validation(vec![FieldError::body(
                 "username",
@@ -388,19 +387,13 @@ pub(crate) async fn login_options<U: UserModel>(
             let user = warden.manager().find_login(login).await?;
             let mut passkeys = Vec::new();
             if let Some(user) = &user {
-                for stored in enabled
-                    .store
-                    .all_of_user(&user.id().to_string())
-                    .await?
-                {
+                for stored in enabled.store.all_of_user(&user.id().to_string()).await? {
                     passkeys.push(parsed(&stored)?);
                 }
             }
             match user {
                 Some(user) if !passkeys.is_empty() => (
-                    enabled
-                        .service
-                        .begin_login(LoginStart::Passkeys(&passkeys)),
+                    enabled.service.begin_login(LoginStart::Passkeys(&passkeys)),
                     Some(user.id().to_string()),
                 ),
                 _ => (
@@ -481,12 +474,15 @@ pub(crate) async fn login<U: UserModel>(
     let (user, proof) = match proved {
         Ok(proved) => proved,
         Err((code, reason)) => {
-            warden.manager().audit().emit(|| SecurityEvent::SignInRefused {
-                user_id: None,
-                backend: backend.to_string(),
-                reason,
-                client: request.client(),
-            });
+            warden
+                .manager()
+                .audit()
+                .emit(|| SecurityEvent::SignInRefused {
+                    user_id: None,
+                    backend: backend.to_string(),
+                    reason,
+                    client: request.client(),
+                });
             if let (Some(throttle), Some(attempt)) = (warden.throttle(), &attempt) {
                 throttle.failed_login(attempt).await?;
             }
@@ -559,7 +555,11 @@ async fn prove<U: UserModel>(
             ),
         })?;
     let user = match U::Id::parse(&stored.user_id) {
-        Some(id) => warden.manager().get(&id).await.map_err(|error| passed(error.into()))?,
+        Some(id) => warden
+            .manager()
+            .get(&id)
+            .await
+            .map_err(|error| passed(error.into()))?,
         None => None,
     };
     let user = user.ok_or_else(bad)?;

@@ -11,8 +11,8 @@
 //!
 //! It panics, naming the case, at the first behaviour that differs.
 
-use super::{OAuthAccount, OAuthAccountStore, StoreError, UserStore};
 use super::{Ceremony, PasskeyStore, StoredPasskey};
+use super::{OAuthAccount, OAuthAccountStore, StoreError, UserStore};
 use crate::model::{Account, UserId, UserModel};
 
 /// A new user named `name`: it logs in with `name@example.com` (a model logging in
@@ -184,16 +184,31 @@ pub(crate) async fn passkeys(store: &dyn PasskeyStore, alice: &str, bob: &str) {
         "a user keeps the handle they have"
     );
     assert_eq!(
-        store.user_of_handle("h-alice").await.expect("user_of_handle"),
+        store
+            .user_of_handle("h-alice")
+            .await
+            .expect("user_of_handle"),
         Some(alice.to_owned())
     );
     assert_eq!(store.handle(bob).await.expect("handle"), None);
     store
-        .add(&StoredPasskey::new("cred-2", alice, "phone", "{\"c\":0}", 20))
+        .add(&StoredPasskey::new(
+            "cred-2",
+            alice,
+            "phone",
+            "{\"c\":0}",
+            20,
+        ))
         .await
         .expect("add");
     store
-        .add(&StoredPasskey::new("cred-1", alice, "laptop", "{\"c\":0}", 10))
+        .add(&StoredPasskey::new(
+            "cred-1",
+            alice,
+            "laptop",
+            "{\"c\":0}",
+            10,
+        ))
         .await
         .expect("add");
     assert!(

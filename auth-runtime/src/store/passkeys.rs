@@ -260,9 +260,7 @@ macro_rules! sql_passkeys {
                     .execute(&self.pool)
                     .await
                     .map_err(db)?;
-                self.handle(user_id)
-                    .await?
-                    .ok_or(StoreError::NotFound)
+                self.handle(user_id).await?.ok_or(StoreError::NotFound)
             }
 
             async fn user_of_handle(&self, handle: &str) -> Result<Option<String>, StoreError> {
@@ -326,7 +324,12 @@ macro_rules! sql_passkeys {
                 Ok(done.rows_affected() > 0)
             }
 
-            async fn rename(&self, id: &str, user_id: &str, name: &str) -> Result<bool, StoreError> {
+            async fn rename(
+                &self,
+                id: &str,
+                user_id: &str,
+                name: &str,
+            ) -> Result<bool, StoreError> {
                 let done = sqlx::query($queries.rename)
                     .bind(name)
                     .bind(id)
@@ -435,16 +438,20 @@ sql_passkeys!(
     Queries {
         handle: "SELECT handle FROM warden_passkey_user WHERE user_id::text = $1",
         claim_handle: |kind| match kind {
-            IdKind::Uuid => "INSERT INTO warden_passkey_user (user_id, handle) \
+            IdKind::Uuid =>
+                "INSERT INTO warden_passkey_user (user_id, handle) \
                 VALUES ($1::uuid, $2) ON CONFLICT (user_id) DO NOTHING",
-            IdKind::Integer => "INSERT INTO warden_passkey_user (user_id, handle) \
+            IdKind::Integer =>
+                "INSERT INTO warden_passkey_user (user_id, handle) \
                 VALUES ($1::bigint, $2) ON CONFLICT (user_id) DO NOTHING",
         },
         user_of_handle: "SELECT user_id::text FROM warden_passkey_user WHERE handle = $1",
         add: |kind| match kind {
-            IdKind::Uuid => "INSERT INTO warden_passkey (credential_id, user_id, name, credential, \
+            IdKind::Uuid =>
+                "INSERT INTO warden_passkey (credential_id, user_id, name, credential, \
                 backed_up, created_at, last_used_at) VALUES ($1, $2::uuid, $3, $4, $5, $6, $7)",
-            IdKind::Integer => "INSERT INTO warden_passkey (credential_id, user_id, name, \
+            IdKind::Integer =>
+                "INSERT INTO warden_passkey (credential_id, user_id, name, \
                 credential, backed_up, created_at, last_used_at) \
                 VALUES ($1, $2::bigint, $3, $4, $5, $6, $7)",
         },
@@ -488,7 +495,9 @@ impl MemoryPasskeys {
     /// Forgets a deleted user's passkeys and handle, as `ON DELETE CASCADE` does.
     pub(crate) fn delete_user(&self, user_id: &str) {
         let mut memory = self.lock();
-        memory.passkeys.retain(|_, passkey| passkey.user_id != user_id);
+        memory
+            .passkeys
+            .retain(|_, passkey| passkey.user_id != user_id);
         memory.handles.remove(user_id);
     }
 }

@@ -169,7 +169,10 @@ pub(crate) fn operations(spec: &ApiSpec, schemes: &[String]) -> Vec<Op> {
                  the last five minutes. The user is told (`passkey_added`).",
             )
             .body(&[(JSON, PASSKEY_CREATE)])
-            .success(201, json_response("Successful Response", PASSKEY_READ, None))
+            .success(
+                201,
+                json_response("Successful Response", PASSKEY_READ, None),
+            )
             .errors(
                 ceremony_errors(Errors::new())
                     .code(ErrorCode::PasskeyInvalid, "The credential does not verify.")
@@ -184,14 +187,20 @@ pub(crate) fn operations(spec: &ApiSpec, schemes: &[String]) -> Vec<Op> {
         passkey(PasskeyOp::List)
             .tag(TAG_USERS)
             .description("The current user's passkeys, oldest first.")
-            .success(200, json_array_response("Successful Response", PASSKEY_READ))
+            .success(
+                200,
+                json_array_response("Successful Response", PASSKEY_READ),
+            )
             .errors(Errors::new().unauthorized())
             .security(schemes),
         passkey(PasskeyOp::Rename)
             .tag(TAG_USERS)
             .passkey_parameter()
             .body(&[(JSON, PASSKEY_RENAME)])
-            .success(200, json_response("Successful Response", PASSKEY_READ, None))
+            .success(
+                200,
+                json_response("Successful Response", PASSKEY_READ, None),
+            )
             .errors(Errors::new().unauthorized().not_found().validation())
             .security(schemes),
         passkey(PasskeyOp::Delete)
@@ -205,7 +214,10 @@ pub(crate) fn operations(spec: &ApiSpec, schemes: &[String]) -> Vec<Op> {
             .success(204, Response::new("Successful Response"))
             .errors(
                 Errors::new()
-                    .code(ErrorCode::PasskeyLastSignIn, "It is the user's last way in.")
+                    .code(
+                        ErrorCode::PasskeyLastSignIn,
+                        "It is the user's last way in.",
+                    )
                     .unauthorized()
                     .not_found(),
             )
