@@ -64,6 +64,9 @@ enum State {
     },
 }
 
+/// What a sign-up's ceremony kept: the registration body and the user handle.
+pub(crate) type Signup = (Map<String, Value>, String);
+
 /// A ceremony begun: the options for the browser, the state to store, and the
 /// key it is stored under.
 pub(crate) struct Begun {
@@ -227,7 +230,7 @@ impl PasskeyService {
         &self,
         state: &str,
         credential: &Value,
-    ) -> Result<(Passkey, Option<(Map<String, Value>, String)>), CeremonyError> {
+    ) -> Result<(Passkey, Option<Signup>), CeremonyError> {
         let credential: RegisterPublicKeyCredential = parse(credential)?;
         let (registration, signup) = match load(state)? {
             State::Register { s } => (s, None),

@@ -160,7 +160,8 @@ impl Passkeys {
             let host = url.host_str().unwrap_or_default();
             match url.scheme() {
                 "https" => {}
-                "http" if host == "localhost" => {}
+                // Browsers treat localhost and its subdomains as secure contexts.
+                "http" if host == "localhost" || host.ends_with(".localhost") => {}
                 _ => {
                     return Err(fail(format!(
                         "the origin \"{origin}\" is not https: browsers allow passkeys on https origins and http://localhost only"

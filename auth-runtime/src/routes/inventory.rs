@@ -439,6 +439,25 @@ mod tests {
         assert_one_list(&spec());
     }
 
+    #[cfg(feature = "passkeys")]
+    #[test]
+    fn passkey_routes_are_in_the_one_list_when_on() {
+        let off = assert_one_list(&spec());
+        let on = assert_one_list(&ApiSpec {
+            passkeys: true,
+            passkey_signup: true,
+            ..spec()
+        });
+        // Five to manage, the client, sign-up's two, and two per backend.
+        assert_eq!(on.len(), off.len() + 5 + 1 + 2 + 2 * 2);
+        assert!(on.contains(&("POST".into(), "/auth/c/passkey".into())));
+        let without_signup = assert_one_list(&ApiSpec {
+            passkeys: true,
+            ..spec()
+        });
+        assert_eq!(without_signup.len(), on.len() - 2);
+    }
+
     #[test]
     fn a_switch_removes_its_routes_from_router_table_and_document_alike() {
         use crate::openapi::Switch;
