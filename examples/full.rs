@@ -1,9 +1,10 @@
 //! FastAPI Users' "full example" in warden: every router, bearer (with refresh
 //! tokens), cookie, database and Redis backends, the sessions routes, the development
-//! mailer, a bootstrap superuser and the demo guarded routes.
+//! mailer, a bootstrap superuser, the demo guarded routes, and passkeys with a page
+//! at `/passkeys` that registers, lists, renames, deletes and signs in with them.
 //!
 //! ```text
-//! WARDEN_OUTBOX=outbox.jsonl cargo run --example full --features redis,oauth
+//! WARDEN_OUTBOX=outbox.jsonl cargo run --example full --features redis,oauth,passkeys
 //! ```
 //!
 //! Environment (all optional): `PORT` (8000), `WARDEN_DATABASE_URL`
@@ -17,11 +18,15 @@
 //! `/auth/oidc-link` (`associate_by_email`), `/auth/oidc-verified`
 //! (`is_verified_by_default`) and the associate router at `/auth/associate/oidc`,
 //! all on the `jwt` backend; the provider's callback URLs are under
-//! `WARDEN_PUBLIC_URL`, default `http://localhost:{PORT}`), `WARDEN_OAUTH_STATE_SECRET`.
+//! `WARDEN_PUBLIC_URL`, default `http://localhost:{PORT}`), `WARDEN_OAUTH_STATE_SECRET`,
+//! `WARDEN_PASSKEY_SECRET` (decoy credential ids), `WARDEN_PASSKEY_RP_ID` (`localhost`;
+//! the page's origin is `WARDEN_PUBLIC_URL`: open it there, not at 127.0.0.1).
 
+use axum::response::Html;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
+use warden::passkeys::Passkeys;
 use warden::runtime::dev::load_or_create_secret;
 use warden::token::Secret;
 use warden::{
@@ -115,6 +120,7 @@ async fn main() -> Result<(), warden::Error> {
 
     let database = env_or("WARDEN_DATABASE_URL", "sqlite://warden.db");
     let port = env_or("PORT", "8000");
+    let public_url = env_or("WARDEN_PUBLIC_URL", &format!("http://localhost:{port}"));
     let mut builder = Warden::<User>::builder()
         .store(DatabaseStore::open(&database).await?)
         .dev_secret_file(".warden/secret")
@@ -128,12 +134,16 @@ async fn main() -> Result<(), warden::Error> {
         .verification(TokenSettings::new(secret(
             "WARDEN_VERIFY_SECRET",
             "verify-secret",
-        )?));
+        )?))
+        .passkeys(passkeys(
+            &env_or("WARDEN_PASSKEY_RP_ID", "localhost"),
+            &public_url,
+            secret("WARDEN_PASSKEY_SECRET", "passkey-secret")?,
+        ));
     if std::env::var_os("WARDEN_REDIS_URL").is_some_and(|url| !url.is_empty()) {
         builder = builder.backend::<Redis>()?;
     }
     if std::env::var_os("WARDEN_OIDC_ISSUER").is_some_and(|url| !url.is_empty()) {
-        let public_url = env_or("WARDEN_PUBLIC_URL", &format!("http://localhost:{port}"));
         let state_secret = secret("WARDEN_OAUTH_STATE_SECRET", "oauth-state-secret")?;
         let options = || OAuthOptions::new(public_url.clone(), state_secret.clone());
         builder = builder
@@ -177,10 +187,22 @@ async fn main() -> Result<(), warden::Error> {
         .route("/verified-route", get(verified_route))
         .route("/superuser-route", get(superuser_route))
         .route("/optional-route", get(optional_route))
+        .route("/passkeys", get(passkeys_page))
         .merge(warden.routes())
         .fallback(warden::not_found)
         .with_state(warden);
     warden::serve(app, format!("127.0.0.1:{port}")).await
+}
+
+/// Passkeys for the page's origin (RP ID `localhost` in development).
+pub fn passkeys(rp_id: &str, origin: &str, secret: Secret) -> Passkeys {
+    Passkeys::new(rp_id, [origin], "warden full example").secret(secret)
+}
+
+/// `GET /passkeys`: a page that registers, lists, renames, deletes and signs in with
+/// passkeys, through `/auth/passkeys/client.js`.
+pub async fn passkeys_page() -> Html<&'static str> {
+    Html(include_str!("full/passkeys.html"))
 }
 
 fn env_or(var: &str, default: &str) -> String {
