@@ -1,9 +1,10 @@
 //! FastAPI Users' "full example" in warden: every router, bearer (with refresh
 //! tokens), cookie, database and Redis backends, the sessions routes, the development
-//! mailer, a bootstrap superuser and the demo guarded routes.
+//! mailer, a bootstrap superuser, the demo guarded routes, and passkeys with a page
+//! at `/passkeys` that registers, lists, renames, deletes and signs in with them.
 //!
 //! ```text
-//! WARDEN_OUTBOX=outbox.jsonl cargo run --example full --features redis,oauth
+//! WARDEN_OUTBOX=outbox.jsonl cargo run --example full --features redis,oauth,passkeys
 //! ```
 //!
 //! Environment (all optional): `PORT` (8000), `WARDEN_DATABASE_URL`
@@ -22,10 +23,14 @@
 //!
 //! Two-factor authentication (TOTP) is on for users who enrol, and required of
 //! superusers; `/mfa-route` wants a session that passed it.
+//! `WARDEN_PASSKEY_SECRET` (decoy credential ids), `WARDEN_PASSKEY_RP_ID` (`localhost`;
+//! the page's origin is `WARDEN_PUBLIC_URL`: open it there, not at 127.0.0.1).
 
+use axum::response::Html;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
+use warden::passkeys::Passkeys;
 use warden::runtime::dev::load_or_create_secret;
 use warden::second_factor::{TwoFactor, TwoFactorPolicy};
 use warden::token::Secret;
@@ -126,6 +131,7 @@ async fn main() -> Result<(), warden::Error> {
 
     let database = env_or("WARDEN_DATABASE_URL", "sqlite://warden.db");
     let port = env_or("PORT", "8000");
+    let public_url = env_or("WARDEN_PUBLIC_URL", &format!("http://localhost:{port}"));
     let mut builder = Warden::<User>::builder()
         .store(DatabaseStore::open(&database).await?)
         .dev_secret_file(".warden/secret")
@@ -147,12 +153,16 @@ async fn main() -> Result<(), warden::Error> {
                 .remember_device(30)
                 // Plain http on localhost, as the cookie backend.
                 .cookie_secure(false),
-        );
+        )
+        .passkeys(passkeys(
+            &env_or("WARDEN_PASSKEY_RP_ID", "localhost"),
+            &public_url,
+            secret("WARDEN_PASSKEY_SECRET", "passkey-secret")?,
+        ));
     if std::env::var_os("WARDEN_REDIS_URL").is_some_and(|url| !url.is_empty()) {
         builder = builder.backend::<Redis>()?;
     }
     if std::env::var_os("WARDEN_OIDC_ISSUER").is_some_and(|url| !url.is_empty()) {
-        let public_url = env_or("WARDEN_PUBLIC_URL", &format!("http://localhost:{port}"));
         let state_secret = secret("WARDEN_OAUTH_STATE_SECRET", "oauth-state-secret")?;
         let options = || OAuthOptions::new(public_url.clone(), state_secret.clone());
         builder = builder
@@ -197,10 +207,22 @@ async fn main() -> Result<(), warden::Error> {
         .route("/superuser-route", get(superuser_route))
         .route("/optional-route", get(optional_route))
         .route("/mfa-route", get(mfa_route))
+        .route("/passkeys", get(passkeys_page))
         .merge(warden.routes())
         .fallback(warden::not_found)
         .with_state(warden);
     warden::serve(app, format!("127.0.0.1:{port}")).await
+}
+
+/// Passkeys for the page's origin (RP ID `localhost` in development).
+pub fn passkeys(rp_id: &str, origin: &str, secret: Secret) -> Passkeys {
+    Passkeys::new(rp_id, [origin], "warden full example").secret(secret)
+}
+
+/// `GET /passkeys`: a page that registers, lists, renames, deletes and signs in with
+/// passkeys, through `/auth/passkeys/client.js`.
+pub async fn passkeys_page() -> Html<&'static str> {
+    Html(include_str!("full/passkeys.html"))
 }
 
 fn env_or(var: &str, default: &str) -> String {

@@ -287,6 +287,10 @@ pub use warden_runtime::manager;
 pub use warden_runtime::model;
 /// "Log in with ...": `#[oauth_client]` declarations and the routers' options.
 pub use warden_runtime::oauth;
+/// Passkeys (WebAuthn): [`Passkeys`](passkeys::Passkeys), for
+/// [`WardenBuilder::passkeys`]. Cargo feature `passkeys`.
+#[cfg(feature = "passkeys")]
+pub use warden_runtime::passkeys;
 /// Password hashing (Argon2id on a bounded pool; bcrypt and FastAPI Users' hashes
 /// verified and upgraded).
 pub use warden_runtime::password;

@@ -15,7 +15,7 @@ const OLD_USER: &str = "old@example.com";
 const OLD_PASSWORD: &str = "old-password-1";
 
 /// The steps an upgraded database has run.
-const STEPS: [&str; 5] = ["1", "2", "3", "4", "5"];
+const STEPS: [&str; 6] = ["1", "2", "3", "4", "5", "6"];
 
 /// What every upgraded database shows, on either engine.
 async fn check_upgraded(db: &Db, store: impl UserStore + Clone) {
@@ -57,6 +57,17 @@ async fn check_upgraded(db: &Db, store: impl UserStore + Clone) {
     assert!(two_factor.use_recovery_code("1", "code").await.unwrap());
     assert_eq!(two_factor.purge_expired(0).await.unwrap(), 0);
     assert!(two_factor.disable("1").await.unwrap());
+    // Step 6: the passkey tables, the credential id unique; the old user has none.
+    assert!(
+        db.strings("SELECT credential_id FROM warden_passkey")
+            .await
+            .is_empty()
+    );
+    assert!(
+        db.strings("SELECT handle FROM warden_passkey_user")
+            .await
+            .is_empty()
+    );
     // The first release's session is read with its login as its last sign-in.
     let old = db
         .strings("SELECT id FROM warden_session ORDER BY created_at")

@@ -210,6 +210,24 @@ pub enum SecurityEvent {
         /// The provider (the OAuth client's name).
         provider: String,
     },
+    /// A passkey was added to the account: tell the user.
+    PasskeyAdded {
+        /// The user.
+        user_id: String,
+        /// Their e-mail, to tell them (none for a model without one).
+        email: Option<String>,
+        /// The passkey's name.
+        name: String,
+    },
+    /// A passkey was deleted from the account: tell the user.
+    PasskeyRemoved {
+        /// The user.
+        user_id: String,
+        /// Their e-mail, to tell them (none for a model without one).
+        email: Option<String>,
+        /// The passkey's name.
+        name: String,
+    },
 }
 
 /// Where security events go: implement it and pass it to

@@ -127,6 +127,8 @@ pub struct WardenBuilder<U: UserModel = User> {
     late_clock: bool,
     max_sessions: usize,
     two_factor: Option<crate::second_factor::TwoFactor>,
+    #[cfg(feature = "passkeys")]
+    passkeys: Option<crate::passkeys::Passkeys>,
 }
 
 impl<U: UserModel> Default for WardenBuilder<U> {
@@ -159,6 +161,8 @@ impl<U: UserModel> Default for WardenBuilder<U> {
             late_clock: false,
             max_sessions: crate::session::DEFAULT_MAX_SESSIONS,
             two_factor: None,
+            #[cfg(feature = "passkeys")]
+            passkeys: None,
         }
     }
 }
@@ -720,6 +724,33 @@ impl<U: UserModel> WardenBuilder<U> {
         self
     }
 
+    /// Serves passkeys (WebAuthn): `/users/me/passkeys` to manage them,
+    /// `/auth/{backend}/passkey` to sign in with one, `/auth/passkeys/client.js`
+    /// for the browser (and with [`Passkeys::signup`](crate::passkeys::Passkeys::signup)
+    /// `/auth/register/passkey`). [`build`](Self::build) checks the RP ID and
+    /// origins. Cargo feature `passkeys`.
+    ///
+    /// ```
+    /// use warden_runtime::passkeys::Passkeys;
+    /// use warden_runtime::{JwtStrategy, Lifetime, MemoryStore, User, Warden};
+    /// let jwt = JwtStrategy::builder("a-secret-of-at-least-thirty-two-bytes", Lifetime::Seconds(60)).build()?;
+    /// let warden = Warden::<User>::builder()
+    ///     .store(MemoryStore::new())
+    ///     .strategy("jwt", jwt)
+    ///     .passkeys(
+    ///         Passkeys::new("example.com", ["https://example.com"], "Example")
+    ///             .secret("a-secret-of-at-least-thirty-two-bytes!"),
+    ///     )
+    ///     .build()?;
+    /// assert!(warden.route_table().iter().any(|(_, path, _)| path == "/auth/jwt/passkey"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(feature = "passkeys")]
+    pub fn passkeys(mut self, passkeys: crate::passkeys::Passkeys) -> Self {
+        self.passkeys = Some(passkeys);
+        self
+    }
+
     /// Checks the whole configuration and builds.
     pub fn build(self) -> Result<Warden<U>, ConfigError> {
         if self.late_clock {
@@ -852,6 +883,16 @@ impl<U: UserModel> WardenBuilder<U> {
             }
             None => None,
         };
+        #[cfg(feature = "passkeys")]
+        let passkeys = match &self.passkeys {
+            Some(config) => Some(crate::passkeys::Enabled {
+                service: config.service()?,
+                store: store.passkeys().ok_or(ConfigError::Incomplete(
+                    "passkeys: the user store keeps none: use MemoryStore, SqliteStore, PostgresStore or DatabaseStore, or implement UserStore::passkeys",
+                ))?,
+            }),
+            None => None,
+        };
         let events = self.events.unwrap_or_else(|| Arc::new(DefaultEvents));
         let tokens = ActionTokens::new(self.reset, self.verify)?.with_clock(self.clock.clone());
         let access_tokens = match retention {
@@ -885,6 +926,8 @@ impl<U: UserModel> WardenBuilder<U> {
             oauth,
             #[cfg(feature = "oauth")]
             oauth_extra: self.oauth_extra,
+            #[cfg(feature = "passkeys")]
+            passkeys,
         });
         crate::routes::check_paths(&warden)?;
         warden.purge_hourly();

@@ -72,6 +72,22 @@ pub enum ErrorCode {
     /// Managing the second factor: it is not on, or nothing awaits confirmation
     /// (warden's own).
     TwoFactorNotEnabled,
+    /// Passkeys: the ceremony's challenge is unknown, used, or older than five
+    /// minutes (warden's own code): ask for new options.
+    PasskeyChallengeInvalid,
+    /// Passkeys: the browser's origin is none of the configured origins.
+    PasskeyOriginMismatch,
+    /// Passkeys: the authenticator signed for another RP ID.
+    PasskeyRpIdMismatch,
+    /// Passkeys: the authenticator did not verify the user (PIN or biometric).
+    PasskeyUserVerificationRequired,
+    /// Passkeys: the credential does not verify (a bad signature, a counter that
+    /// went backwards, a malformed credential).
+    PasskeyInvalid,
+    /// Passkeys: this credential is registered already.
+    PasskeyAlreadyRegistered,
+    /// Passkeys: deleting it would leave the user no way in.
+    PasskeyLastSignIn,
 }
 
 impl ErrorCode {
@@ -103,6 +119,13 @@ impl ErrorCode {
             Self::TwoFactorEnrolmentRequired => "TWO_FACTOR_ENROLMENT_REQUIRED",
             Self::TwoFactorBadCode => "TWO_FACTOR_BAD_CODE",
             Self::TwoFactorNotEnabled => "TWO_FACTOR_NOT_ENABLED",
+            Self::PasskeyChallengeInvalid => "PASSKEY_CHALLENGE_INVALID",
+            Self::PasskeyOriginMismatch => "PASSKEY_ORIGIN_MISMATCH",
+            Self::PasskeyRpIdMismatch => "PASSKEY_RP_ID_MISMATCH",
+            Self::PasskeyUserVerificationRequired => "PASSKEY_USER_VERIFICATION_REQUIRED",
+            Self::PasskeyInvalid => "PASSKEY_INVALID",
+            Self::PasskeyAlreadyRegistered => "PASSKEY_ALREADY_REGISTERED",
+            Self::PasskeyLastSignIn => "PASSKEY_LAST_SIGN_IN",
         }
     }
 }

@@ -66,6 +66,10 @@ pub(crate) enum KeyPurpose {
     /// The MAC key of device cookies (OWASP's device cookies: a known browser is not
     /// refused by others' failed logins; the second factor may skip one too).
     DeviceCookie,
+    /// The HMAC key of the decoy credential ids a passkey sign-in offers for a
+    /// login without passkeys (no enumeration of accounts).
+    #[cfg_attr(not(feature = "passkeys"), allow(dead_code))]
+    PasskeyDecoy,
     /// The AES-256-GCM key that seals second-factor secrets (TOTP seeds) at rest.
     SecondFactorSecret,
     /// The HMAC key of recovery codes' lookup hashes: a code is stored and found by
@@ -89,6 +93,7 @@ impl KeyPurpose {
             Self::SecondFactorSecret => b"warden/second-factor-secret",
             Self::RecoveryCode => b"warden/recovery-code",
             Self::TrustedDevice => b"warden/trusted-device",
+            Self::PasskeyDecoy => b"warden/passkey-decoy",
         }
     }
 }
@@ -248,7 +253,7 @@ mod tests {
             .collect()
     }
 
-    const ALL: [KeyPurpose; 9] = [
+    const ALL: [KeyPurpose; 10] = [
         KeyPurpose::OAuthState,
         KeyPurpose::OAuthChallenge,
         KeyPurpose::OAuthCsrfBinding,
@@ -258,6 +263,7 @@ mod tests {
         KeyPurpose::SecondFactorSecret,
         KeyPurpose::RecoveryCode,
         KeyPurpose::TrustedDevice,
+        KeyPurpose::PasskeyDecoy,
     ];
 
     fn ring(secret: &str) -> Keyring {

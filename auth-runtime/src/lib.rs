@@ -39,6 +39,8 @@ pub mod manager;
 pub mod model;
 pub mod oauth;
 pub mod openapi;
+#[cfg(feature = "passkeys")]
+pub mod passkeys;
 pub mod password;
 #[doc(hidden)]
 pub mod probe;

@@ -92,7 +92,8 @@ impl<U: UserModel> UserEvents<U> for DevMailer {
 /// The notices a user should get about their account, as messages in the file:
 /// `{"event": "password_changed" | "password_reset" | "email_changed" |
 /// "refresh_token_reused" | "two_factor_enabled" | "two_factor_disabled" |
-/// "recovery_code_used" | "recovery_codes_regenerated", "user_id", "email", ...}` (an e-mail change is told to the
+/// "recovery_code_used" | "recovery_codes_regenerated" | "passkey_added" |
+/// "passkey_removed", "user_id", "email", ...}` (an e-mail change is told to the
 /// old address, where its owner still reads). Pass it to
 /// `WardenBuilder::security_events` beside `.events(...)`.
 #[async_trait]
@@ -142,6 +143,24 @@ impl SecuritySink for DevMailer {
                 "refresh_token_reused",
                 user_id,
                 json!({"event": "refresh_token_reused", "user_id": user_id}),
+            ),
+            SecurityEvent::PasskeyAdded {
+                user_id,
+                email,
+                name,
+            } => (
+                "passkey_added",
+                user_id,
+                json!({"event": "passkey_added", "user_id": user_id, "email": email, "passkey": name}),
+            ),
+            SecurityEvent::PasskeyRemoved {
+                user_id,
+                email,
+                name,
+            } => (
+                "passkey_removed",
+                user_id,
+                json!({"event": "passkey_removed", "user_id": user_id, "email": email, "passkey": name}),
             ),
             _ => return,
         };

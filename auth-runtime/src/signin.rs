@@ -32,6 +32,8 @@ pub const FEDERATED_AMR: &str = "fed";
 /// assert_eq!(Proof::Password.amr(), ["pwd"]);
 /// let github = Proof::Provider { provider: "github".into(), amr: Vec::new() };
 /// assert_eq!(github.amr(), ["fed"]);
+/// assert_eq!(Proof::Passkey { backup_eligible: true }.amr(), ["swk", "mfa"]);
+/// assert_eq!(Proof::Passkey { backup_eligible: false }.amr(), ["hwk", "mfa"]);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -54,6 +56,13 @@ pub enum Proof {
         /// sign-in then records [`FEDERATED_AMR`].
         amr: Vec<String>,
     },
+    /// A passkey, with user verification (its PIN or biometric): RFC 8176 `hwk`
+    /// (a device-bound key) or `swk` (a backup-eligible, synced one), and `mfa`,
+    /// as the device and what unlocks it are two factors.
+    Passkey {
+        /// The authenticator's backup-eligible flag (WebAuthn Level 3 §6.1).
+        backup_eligible: bool,
+    },
 }
 
 impl Proof {
@@ -72,6 +81,10 @@ impl Proof {
             }
             Self::Provider { amr, .. } if !amr.is_empty() => amr.clone(),
             Self::Provider { .. } => vec![FEDERATED_AMR.to_owned()],
+            Self::Passkey { backup_eligible } => {
+                let key = if *backup_eligible { "swk" } else { "hwk" };
+                vec![key.to_owned(), "mfa".to_owned()]
+            }
         }
     }
 }

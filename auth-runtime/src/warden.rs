@@ -53,6 +53,8 @@ pub(crate) struct Inner<U: UserModel> {
     pub(crate) oauth: Vec<OAuthRoute>,
     #[cfg(feature = "oauth")]
     pub(crate) oauth_extra: Option<fn() -> U::Create>,
+    #[cfg(feature = "passkeys")]
+    pub(crate) passkeys: Option<crate::passkeys::Enabled>,
 }
 
 /// Which of FastAPI Users' routers are served, where, and what their errors say:
@@ -291,6 +293,12 @@ impl<U: UserModel> Warden<U> {
     #[cfg(feature = "oauth")]
     pub(crate) fn oauth_extra(&self) -> Option<fn() -> U::Create> {
         self.inner.oauth_extra
+    }
+
+    /// Passkeys, when configured (their routes are served only then).
+    #[cfg(feature = "passkeys")]
+    pub(crate) fn passkeys(&self) -> Result<&crate::passkeys::Enabled, ApiError> {
+        self.inner.passkeys.as_ref().ok_or_else(ApiError::internal)
     }
 
     /// The login throttle, unless turned off.

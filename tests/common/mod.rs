@@ -52,6 +52,7 @@ macro_rules! on_database_stores {
     };
 }
 
+pub mod authenticator;
 pub mod events;
 
 use axum::routing::get;

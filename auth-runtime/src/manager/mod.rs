@@ -5,6 +5,8 @@ mod events;
 mod flows;
 #[cfg(feature = "oauth")]
 mod oauth;
+#[cfg(feature = "passkeys")]
+mod passkeys;
 mod update;
 
 use crate::audit::Audit;

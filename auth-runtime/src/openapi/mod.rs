@@ -23,6 +23,8 @@
 //!     jwks: false,
 //!     current_password: false,
 //!     oauth: Vec::new(),
+//!     passkeys: false,
+//!     passkey_signup: false,
 //! };
 //! let docs: axum::Router<()> = router(&spec);
 //! ```
@@ -44,6 +46,8 @@ use utoipa::openapi::{OpenApi, OpenApiBuilder};
 pub(crate) use app::app_routes;
 pub(crate) use docs::{DOCS_PATH, DOCUMENT_PATH, router_of};
 pub use docs::{router, router_with};
+#[cfg(feature = "passkeys")]
+pub(crate) use operation::PasskeyOp;
 pub(crate) use operation::{Operation, Switch};
 pub(crate) use paths::Op;
 
@@ -95,6 +99,13 @@ pub struct ApiSpec {
     /// `/users/me/2fa/...` routes and `DELETE /users/{id}/2fa`, and the login's 403
     /// `LOGIN_2FA_REQUIRED`.
     pub two_factor: bool,
+    /// Passkeys: `/users/me/passkeys...`, `POST /auth/{name}/passkey[/options]`
+    /// per backend, `GET /auth/passkeys/client.js`; with `passkey_signup`, also
+    /// `POST /auth/register/passkey[/options]`. Documented with the cargo feature
+    /// `passkeys` only, which serves them.
+    pub passkeys: bool,
+    /// `POST /auth/register/passkey[/options]`.
+    pub passkey_signup: bool,
 }
 
 /// One authentication backend as the document shows it.
@@ -164,6 +175,8 @@ impl ApiSpec {
             current_password: false,
             oauth: Vec::new(),
             two_factor: false,
+            passkeys: false,
+            passkey_signup: false,
         }
     }
 
@@ -179,6 +192,10 @@ impl ApiSpec {
             Switch::Users => self.users,
             Switch::Jwks => self.jwks,
             Switch::TwoFactor => self.two_factor,
+            #[cfg(feature = "passkeys")]
+            Switch::Passkeys => self.passkeys,
+            #[cfg(feature = "passkeys")]
+            Switch::PasskeySignup => self.passkeys && self.passkey_signup,
         }
     }
 }

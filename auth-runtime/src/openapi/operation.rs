@@ -9,6 +9,11 @@ use std::sync::Arc;
 
 use utoipa::openapi::path::HttpMethod;
 
+#[cfg(feature = "passkeys")]
+mod passkeys;
+#[cfg(feature = "passkeys")]
+pub(crate) use passkeys::PasskeyOp;
+
 /// One built-in route, by what it does. Backend and OAuth route names are the ones
 /// the application configured.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -83,6 +88,9 @@ pub(crate) enum Operation {
     DeleteUser,
     /// `GET /.well-known/jwks.json`.
     Jwks,
+    /// A passkey route.
+    #[cfg(feature = "passkeys")]
+    Passkey(PasskeyOp),
 }
 
 /// The switch that serves a group of routes: turning it off removes them from the
@@ -106,6 +114,12 @@ pub(crate) enum Switch {
     Jwks,
     /// Served with a second factor configured (`WardenBuilder::two_factor`).
     TwoFactor,
+    /// Served with passkeys configured.
+    #[cfg(feature = "passkeys")]
+    Passkeys,
+    /// Served with passkey sign-ups on.
+    #[cfg(feature = "passkeys")]
+    PasskeySignup,
 }
 
 impl Operation {
@@ -144,6 +158,8 @@ impl Operation {
             | Self::DeleteSession
             | Self::DeleteUser
             | Self::ResetTwoFactor => HttpMethod::Delete,
+            #[cfg(feature = "passkeys")]
+            Self::Passkey(op) => op.method(),
         }
     }
 
@@ -185,6 +201,8 @@ impl Operation {
             Self::DisableTwoFactor => "/users/me/2fa/disable".into(),
             Self::ForgetDevices => "/users/me/2fa/forget-devices".into(),
             Self::ResetTwoFactor => "/users/{id}/2fa".into(),
+            #[cfg(feature = "passkeys")]
+            Self::Passkey(op) => op.default_path(),
         }
     }
 
@@ -222,6 +240,8 @@ impl Operation {
             | Self::DisableTwoFactor
             | Self::ForgetDevices
             | Self::ResetTwoFactor => Switch::TwoFactor,
+            #[cfg(feature = "passkeys")]
+            Self::Passkey(op) => op.switch(),
         }
     }
 
@@ -293,6 +313,8 @@ impl fmt::Display for Operation {
             Self::DisableTwoFactor => f.write_str("users:disable_two_factor"),
             Self::ForgetDevices => f.write_str("users:forget_devices"),
             Self::ResetTwoFactor => f.write_str("users:reset_two_factor"),
+            #[cfg(feature = "passkeys")]
+            Self::Passkey(op) => op.fmt(f),
         }
     }
 }

@@ -23,6 +23,9 @@ use super::schemas::{self, reference};
 use super::{ApiSpec, BackendSpec, TransportDoc};
 use crate::error::ErrorCode;
 
+#[cfg(feature = "passkeys")]
+pub(super) mod passkeys;
+
 const JSON: &str = "application/json";
 const FORM: &str = "application/x-www-form-urlencoded";
 const TAG_AUTH: &str = "auth";
@@ -196,6 +199,18 @@ impl Op {
             "The session's id, as `GET /users/me/sessions` lists it.",
         ));
         self.not_found = "No such live session of the current user.";
+        self
+    }
+
+    /// The `{passkey_id}` of one of the current user's passkeys.
+    #[cfg(feature = "passkeys")]
+    fn passkey_parameter(mut self) -> Self {
+        self.path_parameters.push((
+            "passkey_id",
+            "Passkey Id",
+            "The passkey's id, as `GET /users/me/passkeys` lists it.",
+        ));
+        self.not_found = "No such passkey of the current user.";
         self
     }
 
@@ -448,7 +463,7 @@ fn json_response(description: &str, schema: &str, example: Option<Value>) -> Res
 
 /// A JSON response of any shape: FastAPI's `schema: {}` for a route without a
 /// response model.
-#[cfg(feature = "oauth")]
+#[cfg(any(feature = "oauth", feature = "passkeys"))]
 fn any_json_response(description: &str) -> Response {
     ResponseBuilder::new()
         .description(description)
@@ -1179,6 +1194,8 @@ pub(crate) fn operations(spec: &ApiSpec, schemes: &[String]) -> Vec<Op> {
     }
     ops.extend(two_factor_operations(schemes, spec.integer_ids));
     ops.extend(jwks_operations());
+    #[cfg(feature = "passkeys")]
+    ops.extend(passkeys::operations(spec, schemes));
     ops.retain(|op| spec.serves(op.operation.switch()));
     for op in &mut ops {
         if let Some(path) = spec.paths.get(&op.operation.to_string()) {

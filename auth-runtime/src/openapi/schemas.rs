@@ -584,6 +584,10 @@ pub(super) fn components(spec: &ApiSpec) -> Vec<(&'static str, RefOr<Schema>)> {
             named::<ResetPasswordRequest>(RESET_PASSWORD),
         ));
     }
+    #[cfg(feature = "passkeys")]
+    if spec.passkeys {
+        schemas.extend(super::paths::passkeys::schemas());
+    }
     if verify_router {
         schemas.push((
             REQUEST_VERIFY_TOKEN,

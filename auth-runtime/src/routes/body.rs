@@ -77,6 +77,21 @@ impl Fields {
         self.map.get(name).and_then(Value::as_str)
     }
 
+    /// A JSON object's fields (a passkey sign-up keeps them until its ceremony ends).
+    #[cfg_attr(not(feature = "passkeys"), allow(dead_code))]
+    pub(crate) fn map(&self) -> &Map<String, Value> {
+        &self.map
+    }
+
+    /// Fields kept from an earlier JSON body.
+    #[cfg_attr(not(feature = "passkeys"), allow(dead_code))]
+    pub(crate) fn from_map(map: Map<String, Value>) -> Self {
+        Self {
+            encoding: Encoding::Json,
+            map,
+        }
+    }
+
     /// Reads the body inside a handler, after the caller was authorised: FastAPI
     /// answers 401/403 before it validates a body.
     pub(crate) async fn read(request: Request) -> Result<Self, ApiError> {

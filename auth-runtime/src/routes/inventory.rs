@@ -173,6 +173,8 @@ fn handler<U: UserModel>(operation: &Operation) -> (&'static str, MethodRouter<W
             "turn a user's second factor off and end their sessions (superuser)",
             delete(two_factor::reset_user::<U>),
         ),
+        #[cfg(feature = "passkeys")]
+        other => super::passkeys_handler::<U>(other),
     }
 }
 
@@ -361,6 +363,18 @@ impl<U: UserModel> Warden<U> {
             #[cfg(not(feature = "oauth"))]
             oauth: Vec::new(),
             two_factor: self.authenticator().second_factor().is_some(),
+            #[cfg(feature = "passkeys")]
+            passkeys: self.inner.passkeys.is_some(),
+            #[cfg(feature = "passkeys")]
+            passkey_signup: self
+                .inner
+                .passkeys
+                .as_ref()
+                .is_some_and(|enabled| enabled.service.signup),
+            #[cfg(not(feature = "passkeys"))]
+            passkeys: false,
+            #[cfg(not(feature = "passkeys"))]
+            passkey_signup: false,
         }
     }
 
@@ -456,6 +470,25 @@ mod tests {
         assert_eq!(names.len(), routes.len());
         assert!(routes.iter().all(|route| !route.what.is_empty()));
         assert_one_list(&spec());
+    }
+
+    #[cfg(feature = "passkeys")]
+    #[test]
+    fn passkey_routes_are_in_the_one_list_when_on() {
+        let off = assert_one_list(&spec());
+        let on = assert_one_list(&ApiSpec {
+            passkeys: true,
+            passkey_signup: true,
+            ..spec()
+        });
+        // Five to manage, the client, sign-up's two, and two per backend.
+        assert_eq!(on.len(), off.len() + 5 + 1 + 2 + 2 * 2);
+        assert!(on.contains(&("POST".into(), "/auth/c/passkey".into())));
+        let without_signup = assert_one_list(&ApiSpec {
+            passkeys: true,
+            ..spec()
+        });
+        assert_eq!(without_signup.len(), on.len() - 2);
     }
 
     #[test]

@@ -6,6 +6,8 @@ mod body;
 mod inventory;
 #[cfg(feature = "oauth")]
 mod oauth;
+#[cfg(feature = "passkeys")]
+mod passkeys;
 mod register;
 mod reset;
 mod sessions;
@@ -25,6 +27,74 @@ use crate::model::UserModel;
 use crate::warden::Warden;
 
 pub(crate) use inventory::check_paths;
+
+/// The handler of a passkey route, and what it does (the route table's words).
+#[cfg(feature = "passkeys")]
+fn passkeys_handler<U: UserModel>(
+    operation: &crate::openapi::Operation,
+) -> (&'static str, axum::routing::MethodRouter<Warden<U>>) {
+    use crate::openapi::{Operation, PasskeyOp};
+    use axum::routing::{delete, get, patch, post};
+    let Operation::Passkey(op) = operation else {
+        return ("not a passkey route", get(not_found));
+    };
+    match op {
+        PasskeyOp::RegisterOptions => (
+            "creation options for a new passkey (fresh sign-in)",
+            post(passkeys::register_options::<U>),
+        ),
+        PasskeyOp::Add => ("add a passkey (fresh sign-in)", post(passkeys::add::<U>)),
+        PasskeyOp::List => ("the current user's passkeys", get(passkeys::list::<U>)),
+        PasskeyOp::Rename => (
+            "rename one of the current user's passkeys",
+            patch(passkeys::rename::<U>),
+        ),
+        PasskeyOp::Delete => (
+            "delete one of the current user's passkeys (fresh sign-in)",
+            delete(passkeys::delete::<U>),
+        ),
+        PasskeyOp::LoginOptions { backend } => {
+            let backend = std::sync::Arc::clone(backend);
+            (
+                "request options for a passkey sign-in",
+                post(
+                    move |State(warden): State<Warden<U>>, fields: body::Fields| {
+                        passkeys::login_options(warden, std::sync::Arc::clone(&backend), fields)
+                    },
+                ),
+            )
+        }
+        PasskeyOp::Login { backend } => {
+            let backend = std::sync::Arc::clone(backend);
+            (
+                "sign in with a passkey",
+                post(
+                    move |State(warden): State<Warden<U>>,
+                          extensions: axum::http::Extensions,
+                          headers: axum::http::HeaderMap,
+                          fields: body::Fields| {
+                        passkeys::login(
+                            warden,
+                            std::sync::Arc::clone(&backend),
+                            extensions,
+                            headers,
+                            fields,
+                        )
+                    },
+                ),
+            )
+        }
+        PasskeyOp::SignupOptions => (
+            "creation options for an account with a passkey alone",
+            post(passkeys::signup_options::<U>),
+        ),
+        PasskeyOp::Signup => (
+            "create an account with a passkey alone",
+            post(passkeys::signup::<U>),
+        ),
+        PasskeyOp::Client => ("the passkeys browser module", get(passkeys::client_js)),
+    }
+}
 
 /// FastAPI's answer to a path no route serves: 404 `{"detail": "Not Found"}` (axum's
 /// own is an empty body). Install it as the application's fallback; warden's routes

@@ -574,3 +574,36 @@ pub(crate) fn code_required<U: UserModel>(warden: &Warden<U>) -> ApiError {
     )
     .with_grant_error("mfa_required")
 }
+
+/// The proof of a passkey sign-in that answers `token`, an `mfa_token` of the same
+/// user and backend (and browser): the first factor's `amr` with the passkey's; the
+/// token is used up. 400 `LOGIN_2FA_BAD_TOKEN` otherwise.
+#[cfg(feature = "passkeys")]
+pub(crate) async fn answered_by_passkey<U: UserModel>(
+    warden: &Warden<U>,
+    backend: &str,
+    headers: &HeaderMap,
+    token: &str,
+    user: &U,
+    proof: Proof,
+) -> Result<Proof, ApiError> {
+    let bad = || warden.error(ErrorCode::Login2faBadToken);
+    let Proof::Passkey { backup_eligible } = proof else {
+        return Err(ApiError::internal());
+    };
+    let second = warden.authenticator().second_factor().ok_or_else(bad)?;
+    let now = warden.manager().sessions().clock().now();
+    let challenge = second
+        .challenges()
+        .attempt(token, backend, headers, now)
+        .await?
+        .filter(|challenge| challenge.user_id == user.id().to_string())
+        .ok_or_else(bad)?;
+    if !second.challenges().take(token).await? {
+        return Err(bad());
+    }
+    Ok(Proof::SecondFactor {
+        first: challenge.amr,
+        factor: Factor::Passkey { backup_eligible },
+    })
+}

@@ -58,6 +58,11 @@ pub enum Factor {
     Otp,
     /// A recovery code (now used up).
     RecoveryCode,
+    /// A passkey with user verification, answering the `mfa_token`.
+    Passkey {
+        /// The authenticator's backup-eligible flag: `swk` when set, else `hwk`.
+        backup_eligible: bool,
+    },
 }
 
 impl Factor {
@@ -66,6 +71,12 @@ impl Factor {
         match self {
             Self::Otp => [OTP_AMR, MFA_AMR],
             Self::RecoveryCode => [RECOVERY_CODE_AMR, MFA_AMR],
+            Self::Passkey {
+                backup_eligible: true,
+            } => ["swk", MFA_AMR],
+            Self::Passkey {
+                backup_eligible: false,
+            } => ["hwk", MFA_AMR],
         }
     }
 }

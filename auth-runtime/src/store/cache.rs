@@ -203,6 +203,10 @@ impl<U: UserModel> UserStore<U> for CachedStore<U> {
         self.inner.two_factor()
     }
 
+    fn passkeys(&self) -> Option<std::sync::Arc<dyn super::PasskeyStore>> {
+        self.inner.passkeys()
+    }
+
     fn shared(&self) -> bool {
         self.inner.shared()
     }

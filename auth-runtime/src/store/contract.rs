@@ -16,7 +16,10 @@
 
 use std::sync::Arc;
 
-use super::{MfaChallenge, OAuthAccount, OAuthAccountStore, StoreError, TwoFactorStore, UserStore};
+use super::{
+    Ceremony, MfaChallenge, OAuthAccount, OAuthAccountStore, PasskeyStore, StoreError,
+    StoredPasskey, TwoFactorStore, UserStore,
+};
 use crate::model::{Account, UserId, UserModel};
 
 /// A new user named `name`: it logs in with `name@example.com` (a model logging in
@@ -175,6 +178,118 @@ pub async fn check<U: UserModel>(store: &dyn UserStore<U>, extra: impl Fn(&str) 
         )
         .await;
     }
+    if let Some(passkeys_of) = store.passkeys() {
+        passkeys(
+            passkeys_of.as_ref(),
+            &alice.id().to_string(),
+            &again.id().to_string(),
+        )
+        .await;
+    }
+}
+
+/// The passkey tables' behaviour, for a store that keeps them: `alice` and `bob`
+/// are ids of stored users.
+pub(crate) async fn passkeys(store: &dyn PasskeyStore, alice: &str, bob: &str) {
+    let handle = store.claim_handle(alice, "h-alice").await.expect("claim");
+    assert_eq!(handle, "h-alice");
+    assert_eq!(
+        store.claim_handle(alice, "h-other").await.expect("claim"),
+        "h-alice",
+        "a user keeps the handle they have"
+    );
+    assert_eq!(
+        store
+            .user_of_handle("h-alice")
+            .await
+            .expect("user_of_handle"),
+        Some(alice.to_owned())
+    );
+    assert_eq!(store.handle(bob).await.expect("handle"), None);
+    store
+        .add(&StoredPasskey::new(
+            "cred-2",
+            alice,
+            "phone",
+            "{\"c\":0}",
+            20,
+        ))
+        .await
+        .expect("add");
+    store
+        .add(&StoredPasskey::new(
+            "cred-1",
+            alice,
+            "laptop",
+            "{\"c\":0}",
+            10,
+        ))
+        .await
+        .expect("add");
+    assert!(
+        matches!(
+            store
+                .add(&StoredPasskey::new("cred-1", bob, "stolen", "{}", 30))
+                .await,
+            Err(StoreError::Duplicate)
+        ),
+        "one credential, one account"
+    );
+    let ids = async |user: &str| -> Vec<String> {
+        store
+            .all_of_user(user)
+            .await
+            .expect("all_of_user")
+            .into_iter()
+            .map(|passkey| passkey.id)
+            .collect()
+    };
+    assert_eq!(ids(alice).await, ["cred-1", "cred-2"], "oldest first");
+    assert!(ids(bob).await.is_empty());
+    assert!(
+        store
+            .used("cred-1", "{\"c\":0}", "{\"c\":1}", true, 40)
+            .await
+            .expect("used")
+    );
+    assert!(
+        !store
+            .used("cred-1", "{\"c\":0}", "{\"c\":2}", false, 41)
+            .await
+            .expect("used"),
+        "a use that read the credential before another's changed it writes nothing"
+    );
+    let used = store.get("cred-1").await.expect("get").expect("stored");
+    assert_eq!(
+        (used.credential.as_str(), used.backed_up, used.last_used_at),
+        ("{\"c\":1}", true, Some(40))
+    );
+    assert!(!store.rename("cred-1", bob, "x").await.expect("rename"));
+    assert!(store.rename("cred-1", alice, "work").await.expect("rename"));
+    assert_eq!(
+        store.get("cred-1").await.expect("get").map(|p| p.name),
+        Some("work".to_owned())
+    );
+    assert!(!store.remove("cred-2", bob).await.expect("remove"));
+    assert!(store.remove("cred-2", alice).await.expect("remove"));
+    assert!(!store.remove("cred-2", alice).await.expect("remove"));
+    let ceremony = Ceremony::new("login", Some(alice.to_owned()), "{}", 100);
+    store.begin("k1", &ceremony, 50).await.expect("begin");
+    store
+        .begin("k0", &Ceremony::new("login", None, "{}", 10), 5)
+        .await
+        .expect("begin");
+    assert_eq!(store.take("k1").await.expect("take"), Some(ceremony));
+    assert_eq!(store.take("k1").await.expect("take"), None, "taken once");
+    store
+        .begin("k2", &Ceremony::new("register", None, "{}", 200), 60)
+        .await
+        .expect("begin");
+    assert_eq!(
+        store.take("k0").await.expect("take"),
+        None,
+        "expired ceremonies are purged as new ones begin"
+    );
 }
 
 /// The `oauth_account` table's behaviour, for a store that keeps one: `alice` and

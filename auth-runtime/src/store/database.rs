@@ -131,6 +131,10 @@ impl<U: UserModel> UserStore<U> for DatabaseStore<U> {
         self.inner().two_factor()
     }
 
+    fn passkeys(&self) -> Option<std::sync::Arc<dyn super::PasskeyStore>> {
+        self.inner().passkeys()
+    }
+
     async fn create(&self, user: U) -> Result<U, StoreError> {
         self.inner().create(user).await
     }

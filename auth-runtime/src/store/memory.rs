@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use super::AccessTokenStore;
 use super::access_tokens::MemoryAccessTokens;
 use super::oauth_accounts::MemoryOAuthAccounts;
+use super::passkeys::MemoryPasskeys;
 use super::two_factor::{MemoryTwoFactor, TwoFactorStore};
 use super::{Counters, MemoryCounters};
 use super::{MemorySessions, SessionStore};
@@ -25,6 +26,7 @@ pub struct MemoryStore<U: UserModel = User> {
     access_tokens: Arc<MemoryAccessTokens>,
     oauth_accounts: Arc<MemoryOAuthAccounts>,
     two_factor: Arc<MemoryTwoFactor>,
+    passkeys: Arc<MemoryPasskeys>,
 }
 
 struct State<U: UserModel> {
@@ -47,6 +49,7 @@ impl<U: UserModel> Default for MemoryStore<U> {
             access_tokens: Arc::default(),
             oauth_accounts: Arc::default(),
             two_factor: Arc::default(),
+            passkeys: Arc::default(),
         }
     }
 }
@@ -191,6 +194,7 @@ impl<U: UserModel> UserStore<U> for MemoryStore<U> {
         drop(state);
         self.access_tokens.delete_user(&id.to_string());
         self.oauth_accounts.delete_user(&id.to_string());
+        self.passkeys.delete_user(&id.to_string());
         Ok(())
     }
 
@@ -212,6 +216,10 @@ impl<U: UserModel> UserStore<U> for MemoryStore<U> {
 
     fn two_factor(&self) -> Option<Arc<dyn TwoFactorStore>> {
         Some(self.two_factor.clone())
+    }
+
+    fn passkeys(&self) -> Option<Arc<dyn super::PasskeyStore>> {
+        Some(self.passkeys.clone())
     }
 }
 

@@ -58,7 +58,16 @@ pub(crate) const STEPS: &[Step] = &[
         sql: |_, _| crate::store::two_factor::sql::TABLES.to_owned(),
         hint: "",
     },
+    Step {
+        version: PASSKEYS_STEP,
+        name: "passkeys, their users' handles and ceremonies in progress",
+        sql: crate::store::passkeys::tables,
+        hint: "",
+    },
 ];
+
+/// The passkey tables' step: its number is here alone.
+const PASSKEYS_STEP: i64 = 6;
 
 /// The newest version this build knows.
 pub(crate) const LATEST: i64 = STEPS[STEPS.len() - 1].version;
@@ -146,9 +155,9 @@ mod tests {
     #[test]
     fn a_database_is_brought_up_from_where_it_is() {
         let versions = |current| pending(current).map(|s| s.version).collect::<Vec<_>>();
-        assert_eq!(versions(None), [1, 2, 3, 4, 5]);
-        assert_eq!(versions(Some(1)), [2, 3, 4, 5]);
-        assert_eq!(versions(Some(4)), [5]);
+        assert_eq!(versions(None), [1, 2, 3, 4, 5, 6]);
+        assert_eq!(versions(Some(1)), [2, 3, 4, 5, 6]);
+        assert_eq!(versions(Some(4)), [5, 6]);
         assert!(versions(Some(LATEST)).is_empty());
         assert!(versions(Some(LATEST + 1)).is_empty());
     }

@@ -10,6 +10,7 @@ mod memory;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub(crate) mod migrate;
 mod oauth_accounts;
+mod passkeys;
 #[cfg(feature = "postgres")]
 mod postgres;
 pub(crate) mod sessions;
@@ -37,6 +38,7 @@ pub use counters::{Counters, MemoryCounters};
 pub use database::DatabaseStore;
 pub use memory::MemoryStore;
 pub use oauth_accounts::{OAuthAccount, OAuthAccountStore};
+pub use passkeys::{Ceremony, PasskeyStore, StoredPasskey};
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresStore;
 #[cfg(feature = "postgres")]
@@ -146,6 +148,13 @@ pub trait UserStore<U: UserModel = User>: Send + Sync + 'static {
     /// step or a recovery code accepted on one is refused on the others). `None`
     /// (the default): two-factor authentication cannot use this store.
     fn two_factor(&self) -> Option<Arc<dyn TwoFactorStore>> {
+        None
+    }
+
+    /// Passkeys, their users' handles and ceremonies in progress, for
+    /// `WardenBuilder::passkeys`. `None` (the default): passkeys cannot use this
+    /// store.
+    fn passkeys(&self) -> Option<Arc<dyn PasskeyStore>> {
         None
     }
 }

@@ -313,4 +313,11 @@ sql_store!(PostgresStore, PgArguments, {
             self.pool.clone(),
         )))
     }
+
+    fn passkeys(&self) -> Option<Arc<dyn super::PasskeyStore>> {
+        Some(Arc::new(super::passkeys::PostgresPasskeys {
+            pool: self.pool.clone(),
+            kind: U::Id::KIND,
+        }))
+    }
 });

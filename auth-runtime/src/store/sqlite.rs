@@ -193,6 +193,13 @@ sql_store!(SqliteStore, SqliteArguments<'_>, {
             self.pool.clone(),
         )))
     }
+
+    fn passkeys(&self) -> Option<Arc<dyn super::PasskeyStore>> {
+        Some(Arc::new(super::passkeys::SqlitePasskeys {
+            pool: self.pool.clone(),
+            kind: U::Id::KIND,
+        }))
+    }
 });
 
 #[cfg(test)]
