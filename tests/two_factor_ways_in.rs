@@ -671,7 +671,7 @@ async fn username_login_needs_the_second_factor() {
     assert_eq!(reply.status, 201, "{}", reply.text);
     let token = access_token(&login_reply(&http, "jwt", "arthur").await);
     let authenticator = enable(&http, &clock, &token).await;
-    // The otpauth URI names the username (the login apps show).
+    // On for this user.
     let reply = http
         .send(Method::GET, "/users/me/2fa", Some(&token), None)
         .await;
