@@ -12,6 +12,7 @@
 //   unverified-bob@example.com  sub unverified-bob@example.com, email bob@example.com, unverified
 //   noemail-carol               sub noemail-carol, no email claims
 //   deny                        the authorization ends with error=access_denied
+//   mfa+LOGIN                   LOGIN, and the ID token's amr is ["pwd", "otp", "mfa"]
 // Every account's `name` is the login name without its prefix.
 //
 // Headless flow (cookie jar, no redirects followed):
@@ -90,7 +91,8 @@ const configuration = {
   cookies: { keys: [crypto.randomBytes(32).toString('base64url')] },
   scopes: ['openid', 'email', 'profile'],
   claims: {
-    openid: ['sub'],
+    // `amr` only for `mfa+` logins (the ID token of any other login has none).
+    openid: ['sub', 'amr'],
     email: ['email', 'email_verified'],
     profile: ['name'],
   },
@@ -207,7 +209,12 @@ async function interaction(req, res, uid, action) {
     if (!login) return send(res, 400, 'text/plain', 'the form field `login` is required\n');
     if (login === 'deny') return deny();
     console.error(`oidc-provider: login ${login}`);
-    return provider.interactionFinished(req, res, { login: { accountId: login } }, { mergeWithLastSubmission: false });
+    // `mfa+LOGIN` signs LOGIN in as having done multi-factor authentication: the ID
+    // token's `amr` (RFC 8176) is then ["pwd", "otp", "mfa"]; otherwise it has none.
+    const mfa = login.startsWith('mfa+');
+    const accountId = mfa ? login.slice('mfa+'.length) : login;
+    const amr = mfa ? { amr: ['pwd', 'otp', 'mfa'] } : {};
+    return provider.interactionFinished(req, res, { login: { accountId, ...amr } }, { mergeWithLastSubmission: false });
   }
   return send(res, 405, 'text/plain', 'method not allowed\n');
 }

@@ -327,6 +327,8 @@ mod tests {
                 b"warden/device-cookie",
                 b"warden/second-factor-secret",
                 b"warden/recovery-code",
+                b"warden/trusted-device",
+                b"warden/passkey-decoy",
             ]
         );
     }

@@ -54,6 +54,7 @@ macro_rules! on_database_stores {
 
 pub mod authenticator;
 pub mod events;
+pub mod totp;
 
 use axum::routing::get;
 use axum::{Json, Router};
