@@ -232,6 +232,11 @@ pub(crate) async fn login<U: UserModel>(
     .map_err(|failure| {
         failure.answer(|why| login_refused(&warden, why, credentials.password_grant))
     })?;
+    // A device becomes known once the whole sign-in succeeded: a password that only
+    // bought an `mfa_token` proves too little to exempt a browser from lockouts.
+    if !response.status().is_success() {
+        return Ok(response);
+    }
     Ok(with_device_cookie(&warden, &user, attempt.as_ref(), response).await)
 }
 

@@ -541,6 +541,18 @@ async fn finish<U: UserModel>(
     {
         set.append(header::SET_COOKIE, clear);
     }
+    // The throttle's device cookie, as a password login that needed no second
+    // factor would have set it (OWASP's device cookies).
+    if response.status().is_success()
+        && let Some(throttle) = warden.throttle()
+    {
+        let user_id = user.id().to_string();
+        let sessions = warden.manager().sessions();
+        let cutoff = sessions.cutoff(&user_id).await?;
+        if let Some(cookie) = throttle.device_cookie_after(headers, &user_id, cutoff, now) {
+            response.headers_mut().append(header::SET_COOKIE, cookie);
+        }
+    }
     // Remembered on cookie backends only: a bearer client has no cookie jar to
     // keep it in, and must not get a credential it cannot protect.
     if remember

@@ -244,6 +244,20 @@ impl Throttle {
         self.devices.issue(user_id, attempt.device.as_ref(), now)
     }
 
+    /// `Set-Cookie` with a device cookie for `user_id`, who just finished a sign-in
+    /// whose password was proved earlier (the second step of a user with 2FA): the
+    /// device the request presents, if it verifies, else a new one.
+    pub(crate) fn device_cookie_after(
+        &self,
+        headers: &HeaderMap,
+        user_id: &str,
+        cutoff: Option<i64>,
+        now: i64,
+    ) -> Option<HeaderValue> {
+        let device = self.devices.read(headers, user_id, cutoff, now);
+        self.devices.issue(user_id, device.as_ref(), now)
+    }
+
     /// Before checking a password. A client whose `device` cookie verified for the
     /// account is judged by its device's failures alone (OWASP's trusted client:
     /// others' failures neither of the account nor of the address refuse it).
