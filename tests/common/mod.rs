@@ -53,6 +53,7 @@ macro_rules! on_database_stores {
 }
 
 pub mod events;
+pub mod totp;
 
 use axum::routing::get;
 use axum::{Json, Router};
