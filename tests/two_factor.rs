@@ -431,6 +431,9 @@ async fn enrolment_flow(app: &App) {
     assert_eq!(body.as_object().unwrap().len(), 3, "{body}");
     assert_eq!(app.status(&token).await, status_json(false, true, 0, false));
 
+    // Another session, signed in with the password alone before 2FA is on.
+    let bystander = app.a.login("jwt", "ann@example.com", PASSWORD).await;
+
     // A wrong code turns nothing on; the right one does, with ten recovery codes.
     let reply = post(
         &app.a,
@@ -473,7 +476,17 @@ async fn enrolment_flow(app: &App) {
     assert_detail(&reply, 400, "TWO_FACTOR_NOT_ENABLED");
     app.next_step();
 
-    // Enrolling again while on: the old secret works until the new one is confirmed.
+    // The session signed in with the password alone (before 2FA was on) may not
+    // replace the secret, fresh as it is: that would change the factor without it
+    // (its re-authentication would need a code).
+    let reply = post(&app.a, "/users/me/2fa/totp", &bystander, json!({})).await;
+    assert_detail(&reply, 401, "REAUTHENTICATION_REQUIRED");
+    assert_eq!(
+        reply.header("www-authenticate"),
+        Some(r#"Bearer error="insufficient_user_authentication", acr_values="urn:example:mfa", max_age=300"#)
+    );
+    assert_eq!(app.status(&bystander).await, status_json(true, false, 10, false));
+
     let token = app.mfa_login(&app.a, "ann@example.com", &secret).await;
     let reply = post(&app.a, "/users/me/2fa/totp", &token, json!({})).await;
     assert_eq!(reply.status, 200, "{}", reply.text);
@@ -513,6 +526,22 @@ async fn login_flow(app: &App) {
     let mfa_token = challenge(&reply);
     assert!(!reply.text.contains("access_token"));
     assert!(cookie_value(&reply, "warden_mfa").is_none(), "a bearer backend binds nothing: {:?}", set_cookies(&reply));
+    // Malformed second steps are clean 4xx, and spend nothing.
+    for body in [
+        json!({"code": "123456"}),
+        json!({"mfa_token": mfa_token}),
+        json!({"mfa_token": mfa_token, "code": "123456", "recovery_code": "abcd-efgh-jkmn"}),
+        json!({"mfa_token": mfa_token, "code": "1".repeat(65)}),
+        json!({"mfa_token": "x".repeat(129), "code": "123456"}),
+        json!({"mfa_token": mfa_token, "code": 123456}),
+    ] {
+        let reply = second(&app.a, "jwt", body.clone()).await;
+        assert_eq!(reply.status, 422, "{body}: {}", reply.text);
+    }
+    for code in ["", "12345", "1234567", "abcdef", "12 345", "\u{0}"] {
+        let reply = second(&app.a, "jwt", json!({"mfa_token": "not-a-token", "code": code})).await;
+        assert!([400, 422].contains(&reply.status), "{code:?}: {}", reply.text);
+    }
     // A wrong password is still the plain refusal.
     let reply = login(&app.a, "jwt", "ann@example.com", "wrong-password").await;
     assert_detail(&reply, 400, "LOGIN_BAD_CREDENTIALS");
@@ -636,6 +665,20 @@ async fn replay_flow(app: &App) {
     bearer(&pass(at(3)).await);
     bearer(&pass(at(4)).await);
     assert_detail(&pass(at(4)).await, 400, "LOGIN_2FA_BAD_CODE");
+
+    // One code raced on two sign-ins (on two instances where there are two): one wins.
+    // (Step + 4 was used, one step early: move past it.)
+    app.clock.advance(2 * 30);
+    let code = app.code(&secret);
+    let first = challenge(&login(&app.a, "jwt", "ann@example.com", PASSWORD).await);
+    let other = challenge(&login(&app.b, "jwt", "ann@example.com", PASSWORD).await);
+    let (x, y) = tokio::join!(
+        second(&app.a, "jwt", json!({"mfa_token": first, "code": code})),
+        second(&app.b, "jwt", json!({"mfa_token": other, "code": code})),
+    );
+    let mut statuses = [x.status, y.status];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 400], "{} / {}", x.text, y.text);
 }
 
 on_every_store!(replayed_and_earlier_codes, replay_flow);
@@ -796,9 +839,20 @@ async fn assert_limited(app: &App, token: &str) {
     assert_eq!(reply.status, 200, "{}", reply.text);
 }
 
-/// Enrolling lifts the limit for that session.
+/// Enrolling lifts the limit for that session (every token of it), even when the
+/// session had to re-authenticate to enrol.
 async fn assert_enrolment_lifts(app: &App, email: &str, token: &str) {
-    let (secret, _) = app.enrol(token).await;
+    app.clock.advance(301);
+    let reply = post(&app.a, "/users/me/2fa/totp", token, json!({})).await;
+    assert_detail(&reply, 401, "REAUTHENTICATION_REQUIRED");
+    let reply = post(&app.a, "/auth/jwt/reauthenticate", token, json!({"password": PASSWORD})).await;
+    let renewed = bearer(&reply);
+    assert_detail(
+        &app.a.send(Method::GET, "/authenticated-route", Some(&renewed), None).await,
+        403,
+        "TWO_FACTOR_ENROLMENT_REQUIRED",
+    );
+    let (secret, _) = app.enrol(&renewed).await;
     let reply = app.a.send(Method::GET, "/authenticated-route", Some(token), None).await;
     assert_eq!(reply.status, 200, "{}", reply.text);
     let reply = app.a.send(Method::GET, "/users/me/sessions", Some(token), None).await;
@@ -927,8 +981,11 @@ async fn remember_flow(app: &App) {
     assert!(cookie_value(&reply, "warden_trusted_device").is_none());
     assert_forgotten(&browser, PASSWORD).await;
     remember(app, &browser, &secret).await;
-    // Another browser is not remembered.
+    // Another browser is not remembered; nor, in this one, another user.
     assert_forgotten(&Http::browser(app.a.base.clone()), PASSWORD).await;
+    let (_, bob) = app.user("bob@example.com").await;
+    let _ = app.enrol(&bob).await;
+    challenge(&login(&browser, "cookie", "bob@example.com", PASSWORD).await);
 
     // A bearer backend never sets it.
     let mfa_token = challenge(&login(&app.a, "jwt", "ann@example.com", PASSWORD).await);
@@ -1204,11 +1261,17 @@ async fn events_flow(app: &App) {
     let reply = app.a.send(Method::DELETE, &format!("/users/{bob_id}/2fa"), Some(&root), None).await;
     assert_eq!(reply.status, 204, "{}", reply.text);
 
-    let one = async |name: &str| {
-        let named = app.events.named(name).await;
-        assert!(!named.is_empty(), "no {name}");
-        named
+    // Events arrive from a background task: wait (at most 2 s) for the last ones.
+    let all_named = async |name: &str, n: usize| {
+        for _ in 0..400 {
+            if app.events.named(name).await.len() >= n {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        app.events.named(name).await
     };
+    let one = async |name: &str| all_named(name, 1).await;
     let requested = one("second_factor_requested").await;
     assert_eq!(requested[0]["user_id"], ann_id);
     assert_eq!(requested[0]["backend"], "jwt");
@@ -1219,7 +1282,7 @@ async fn events_flow(app: &App) {
     assert_eq!(failed.len(), 1, "{failed:?}");
     assert_eq!(failed[0]["user_id"], ann_id);
     assert_eq!(failed[0]["client"], client);
-    let enabled = one("two_factor_enabled").await;
+    let enabled = all_named("two_factor_enabled", 2).await;
     assert_eq!(
         enabled,
         vec![
@@ -1240,7 +1303,7 @@ async fn events_flow(app: &App) {
         vec![json!({"event": "trusted_devices_forgotten", "user_id": ann_id})]
     );
     assert_eq!(
-        one("two_factor_disabled").await,
+        all_named("two_factor_disabled", 2).await,
         vec![
             json!({"event": "two_factor_disabled", "user_id": ann_id, "email": "ann@example.com", "by": "user"}),
             json!({"event": "two_factor_disabled", "user_id": bob_id, "email": "bob@example.com", "by": "superuser"}),
