@@ -987,6 +987,33 @@ async fn remember_flow(app: &App) {
     let _ = app.enrol(&bob).await;
     challenge(&login(&browser, "cookie", "bob@example.com", PASSWORD).await);
 
+    // Asked for in a form (what an HTML page posts), in either spelling.
+    let forget = async || {
+        let token = app.mfa_login(&app.a, "ann@example.com", &secret).await;
+        let reply = post(&app.a, "/users/me/2fa/forget-devices", &token, json!({})).await;
+        assert_eq!(reply.status, 204, "{}", reply.text);
+        app.clock.advance(1);
+        assert_forgotten(&browser, PASSWORD).await;
+    };
+    forget().await;
+    for (path, code_field, extra) in [
+        ("/auth/cookie/login/2fa", "code", None),
+        ("/auth/cookie/login", "otp", Some(("grant_type", MFA_OTP))),
+    ] {
+        let mfa_token = challenge(&login(&browser, "cookie", "ann@example.com", PASSWORD).await);
+        let code = app.code(&secret);
+        let mut pairs = vec![("mfa_token", mfa_token.as_str()), (code_field, code.as_str()), ("remember_device", "true")];
+        pairs.extend(extra);
+        let reply = form(&browser, path, &pairs).await;
+        app.next_step();
+        assert_eq!(reply.status, 204, "{path}: {}", reply.text);
+        assert!(cookie_value(&reply, "warden_trusted_device").is_some(), "{path}");
+        let reply = login(&browser, "cookie", "ann@example.com", PASSWORD).await;
+        assert_eq!(reply.status, 204, "{path}: {}", reply.text);
+        forget().await;
+    }
+    remember(app, &browser, &secret).await;
+
     // A bearer backend never sets it.
     let mfa_token = challenge(&login(&app.a, "jwt", "ann@example.com", PASSWORD).await);
     let reply = second(
