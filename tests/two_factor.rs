@@ -20,7 +20,9 @@ use common::{Http, Jwt, Reply, claims, totp};
 use reqwest::Method;
 use serde_json::{Value, json};
 use warden::second_factor::{TwoFactor, TwoFactorPolicy};
-use warden::{Clock, MemoryStore, User, UserStore, Warden, auth_backend, protected};
+use warden::{
+    Clock, MemoryStore, ThrottleSettings, User, UserStore, Warden, auth_backend, protected,
+};
 
 const PASSWORD: &str = "correct-horse";
 const NEW_PASSWORD: &str = "battery-staple";
@@ -40,6 +42,10 @@ const REMEMBER_DAYS: u32 = 30;
     transport = cookie(secure = false)
 )]
 struct CookieBackend;
+
+/// FastAPI Users' database strategy: an opaque token, a row a login.
+#[auth_backend(name = "db", lifetime = 3600, strategy = "database")]
+struct Opaque;
 
 /// An application route that wants a sign-in that passed a second factor.
 #[protected(active, mfa)]
@@ -61,11 +67,14 @@ struct App {
 struct Config {
     policy: TwoFactorPolicy,
     remember: bool,
+    /// The login throttle's per-account limit, when not the default.
+    per_account: Option<u64>,
 }
 
 const OPTIONAL: Config = Config {
     policy: TwoFactorPolicy::Optional,
     remember: true,
+    per_account: None,
 };
 
 fn warden_over(
@@ -82,17 +91,24 @@ fn warden_over(
     if config.remember {
         two_factor = two_factor.remember_device(REMEMBER_DAYS);
     }
-    Warden::builder()
+    let mut builder = Warden::builder()
         .clock(clock.clone())
         .shared_store(store)
         .backend::<Jwt>()
         .unwrap()
         .backend::<CookieBackend>()
         .unwrap()
-        .two_factor(two_factor)
-        .security_events(events.clone())
-        .build()
+        .backend::<Opaque>()
         .unwrap()
+        .two_factor(two_factor)
+        .security_events(events.clone());
+    if let Some(per_account) = config.per_account {
+        builder = builder.throttle(ThrottleSettings {
+            per_account,
+            ..ThrottleSettings::default()
+        });
+    }
+    builder.build().unwrap()
 }
 
 fn router(warden: &Warden) -> Router {
@@ -616,6 +632,16 @@ async fn login_flow(app: &App) {
     let reply = second(&app.a, "jwt", json!({"mfa_token": mfa_token, "recovery_code": recovery[1]})).await;
     assert_eq!(claims(&bearer(&reply))["amr"], json!(["pwd", "recovery_code", "mfa"]));
 
+    // The database strategy: the same challenge, then an opaque token.
+    app.next_step();
+    let mfa_token = challenge(&login(&app.a, "db", "ann@example.com", PASSWORD).await);
+    let reply = second(&app.a, "db", json!({"mfa_token": mfa_token, "code": app.code(&secret)})).await;
+    let opaque = bearer(&reply);
+    assert!(!opaque.contains('.'), "opaque: {opaque}");
+    assert_eq!(app.a.me(&opaque).await.status, 200);
+    assert_eq!(app.a.send(Method::GET, "/mfa-route", Some(&opaque), None).await.status, 200);
+    app.next_step();
+
     // The cookie backend: the challenge binds the browser; the step sets the cookie.
     let browser = Http::browser(app.a.base.clone());
     let reply = login(&browser, "cookie", "ann@example.com", PASSWORD).await;
@@ -832,6 +858,7 @@ async fn assert_limited(app: &App, token: &str) {
     refused(post(&app.a, "/users/me/2fa/forget-devices", token, json!({})).await);
     refused(post(&app.a, "/users/me/2fa/disable", token, json!({"code": "123456", "password": PASSWORD})).await);
     refused(app.a.send(Method::DELETE, "/users/me/sessions", Some(token), None).await);
+    refused(post(&app.a, "/auth/jwt/refresh", token, json!({})).await);
     // The step-up route says the same: enrol first.
     refused(app.a.send(Method::GET, "/mfa-route", Some(token), None).await);
     // Re-authentication is served (a limited session can make itself fresh to enrol).
@@ -896,6 +923,7 @@ mod everyone {
     const CONFIG: Config = Config {
         policy: TwoFactorPolicy::Everyone,
         remember: false,
+        per_account: None,
     };
     async fn memory() -> App {
         memory_with(CONFIG).await
@@ -916,6 +944,7 @@ mod superusers {
     const CONFIG: Config = Config {
         policy: TwoFactorPolicy::Superusers,
         remember: false,
+        per_account: None,
     };
     async fn memory() -> App {
         memory_with(CONFIG).await
@@ -1075,8 +1104,8 @@ on_every_store!(remembered_devices, remember_flow);
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn remembering_needs_configuring() {
     let app = memory_with(Config {
-        policy: TwoFactorPolicy::Optional,
         remember: false,
+        ..OPTIONAL
     })
     .await;
     let (_, token) = app.user("ann@example.com").await;
@@ -1109,6 +1138,11 @@ async fn step_up_flow(app: &App) {
     let reply = app.a.send(Method::GET, "/mfa-route", Some(&full), None).await;
     assert_eq!(reply.status, 200, "{}", reply.text);
     assert_eq!(reply.json(), json!({"message": "Hello ann@example.com, second factor seen!"}));
+    // A refresh continues the session as it was proved.
+    let refreshed = bearer(&post(&app.a, "/auth/jwt/refresh", &full, json!({})).await);
+    assert_eq!(claims(&refreshed)["amr"], json!(["pwd", "otp", "mfa"]));
+    assert_eq!(claims(&refreshed)["acr"], ACR);
+    assert_eq!(app.a.send(Method::GET, "/mfa-route", Some(&refreshed), None).await.status, 200);
 
     // Re-authenticating the old session: the password alone is not enough.
     let reauth = async |body: Value| post(&app.a, "/auth/jwt/reauthenticate", &old, body).await;
@@ -1353,3 +1387,25 @@ async fn events_flow(app: &App) {
 }
 
 on_every_store!(security_events, events_flow);
+
+/// Wrong codes count in the account's login throttle: past its limit even the
+/// right code is refused with 429.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_codes_count_in_the_login_throttle() {
+    let app = memory_with(Config {
+        per_account: Some(3),
+        ..OPTIONAL
+    })
+    .await;
+    let (_, token) = app.user("ann@example.com").await;
+    let (secret, _) = app.enrol(&token).await;
+    let mfa_token = challenge(&login(&app.a, "jwt", "ann@example.com", PASSWORD).await);
+    for _ in 0..3 {
+        let body = json!({"mfa_token": mfa_token, "code": app.wrong_code(&secret)});
+        assert_detail(&second(&app.a, "jwt", body).await, 400, "LOGIN_2FA_BAD_CODE");
+    }
+    let body = json!({"mfa_token": mfa_token, "code": app.code(&secret)});
+    let reply = second(&app.a, "jwt", body).await;
+    assert_detail(&reply, 429, "Too Many Requests");
+    assert!(reply.header("retry-after").is_some());
+}
