@@ -29,7 +29,8 @@ const NEW_PASSWORD: &str = "battery-staple";
 const ISSUER: &str = "Warden Tests";
 const ACR: &str = "urn:example:mfa";
 const TWO_FACTOR_SECRET: &str = "a-two-factor-secret-of-at-least-32-bytes";
-const STEP_UP: &str = r#"Bearer error="insufficient_user_authentication", acr_values="urn:example:mfa""#;
+const STEP_UP: &str =
+    r#"Bearer error="insufficient_user_authentication", acr_values="urn:example:mfa""#;
 const MFA_OTP: &str = "http://auth0.com/oauth/grant-type/mfa-otp";
 const MFA_RECOVERY: &str = "http://auth0.com/oauth/grant-type/mfa-recovery-code";
 const REMEMBER_DAYS: u32 = 30;
@@ -238,7 +239,8 @@ async fn second(http: &Http, backend: &str, body: Value) -> Reply {
 
 /// `POST path` with a bearer token and a JSON body.
 async fn post(http: &Http, path: &str, token: &str, body: Value) -> Reply {
-    http.send(Method::POST, path, Some(token), Some(&body)).await
+    http.send(Method::POST, path, Some(token), Some(&body))
+        .await
 }
 
 #[track_caller]
@@ -262,10 +264,7 @@ fn bearer(reply: &Reply) -> String {
     assert_eq!(reply.status, 200, "{}", reply.text);
     let body = reply.json();
     let token = body["access_token"].as_str().unwrap().to_owned();
-    assert_eq!(
-        body,
-        json!({"access_token": token, "token_type": "bearer"})
-    );
+    assert_eq!(body, json!({"access_token": token, "token_type": "bearer"}));
     assert_eq!(reply.header("cache-control"), Some("no-store"));
     token
 }
@@ -413,10 +412,19 @@ fn independent_totp_matches_rfc6238_appendix_b() {
 
 async fn enrolment_flow(app: &App) {
     let (_, token) = app.user("ann@example.com").await;
-    assert_eq!(app.status(&token).await, status_json(false, false, 0, false));
+    assert_eq!(
+        app.status(&token).await,
+        status_json(false, false, 0, false)
+    );
 
     // Nothing pending to confirm.
-    let reply = post(&app.a, "/users/me/2fa/totp/confirm", &token, json!({"code": "123456"})).await;
+    let reply = post(
+        &app.a,
+        "/users/me/2fa/totp/confirm",
+        &token,
+        json!({"code": "123456"}),
+    )
+    .await;
     assert_detail(&reply, 400, "TWO_FACTOR_NOT_ENABLED");
 
     // A stale sign-in may not enrol (a stolen session alone must not add a factor).
@@ -435,7 +443,11 @@ async fn enrolment_flow(app: &App) {
     let body = reply.json();
     let secret = body["secret"].as_str().unwrap().to_owned();
     assert!(secret.len() >= 32, "at least 160 bits: {secret}");
-    assert!(secret.bytes().all(|b| b.is_ascii_uppercase() || (b'2'..=b'7').contains(&b)));
+    assert!(
+        secret
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || (b'2'..=b'7').contains(&b))
+    );
     assert_eq!(
         body["otpauth_uri"],
         format!(
@@ -443,7 +455,10 @@ async fn enrolment_flow(app: &App) {
         )
     );
     let svg = body["qr_svg"].as_str().unwrap();
-    assert!(svg.contains("<svg") && svg.trim_end().ends_with("</svg>"), "{svg}");
+    assert!(
+        svg.contains("<svg") && svg.trim_end().ends_with("</svg>"),
+        "{svg}"
+    );
     assert_eq!(body.as_object().unwrap().len(), 3, "{body}");
     assert_eq!(app.status(&token).await, status_json(false, true, 0, false));
 
@@ -486,9 +501,18 @@ async fn enrolment_flow(app: &App) {
     codes.sort_unstable();
     codes.dedup();
     assert_eq!(codes.len(), 10, "distinct");
-    assert_eq!(app.status(&token).await, status_json(true, false, 10, false));
+    assert_eq!(
+        app.status(&token).await,
+        status_json(true, false, 10, false)
+    );
     // Nothing pending any more.
-    let reply = post(&app.a, "/users/me/2fa/totp/confirm", &token, json!({"code": app.code(&secret)})).await;
+    let reply = post(
+        &app.a,
+        "/users/me/2fa/totp/confirm",
+        &token,
+        json!({"code": app.code(&secret)}),
+    )
+    .await;
     assert_detail(&reply, 400, "TWO_FACTOR_NOT_ENABLED");
     app.next_step();
 
@@ -499,9 +523,14 @@ async fn enrolment_flow(app: &App) {
     assert_detail(&reply, 401, "REAUTHENTICATION_REQUIRED");
     assert_eq!(
         reply.header("www-authenticate"),
-        Some(r#"Bearer error="insufficient_user_authentication", acr_values="urn:example:mfa", max_age=300"#)
+        Some(
+            r#"Bearer error="insufficient_user_authentication", acr_values="urn:example:mfa", max_age=300"#
+        )
     );
-    assert_eq!(app.status(&bystander).await, status_json(true, false, 10, false));
+    assert_eq!(
+        app.status(&bystander).await,
+        status_json(true, false, 10, false)
+    );
 
     let token = app.mfa_login(&app.a, "ann@example.com", &secret).await;
     let reply = post(&app.a, "/users/me/2fa/totp", &token, json!({})).await;
@@ -518,13 +547,26 @@ async fn enrolment_flow(app: &App) {
     )
     .await;
     assert_eq!(reply.status, 200, "{}", reply.text);
-    assert_eq!(app.status(&token).await, status_json(true, false, 10, false));
+    assert_eq!(
+        app.status(&token).await,
+        status_json(true, false, 10, false)
+    );
     app.next_step();
     // Only the new one now.
     let mfa_token = challenge(&login(&app.a, "jwt", "ann@example.com", PASSWORD).await);
-    let reply = second(&app.a, "jwt", json!({"mfa_token": mfa_token, "code": app.code(&secret)})).await;
+    let reply = second(
+        &app.a,
+        "jwt",
+        json!({"mfa_token": mfa_token, "code": app.code(&secret)}),
+    )
+    .await;
     assert_detail(&reply, 400, "LOGIN_2FA_BAD_CODE");
-    let reply = second(&app.a, "jwt", json!({"mfa_token": mfa_token, "code": app.code(&renewed)})).await;
+    let reply = second(
+        &app.a,
+        "jwt",
+        json!({"mfa_token": mfa_token, "code": app.code(&renewed)}),
+    )
+    .await;
     bearer(&reply);
 }
 
@@ -541,7 +583,11 @@ async fn login_flow(app: &App) {
     let reply = login(&app.a, "jwt", "ann@example.com", PASSWORD).await;
     let mfa_token = challenge(&reply);
     assert!(!reply.text.contains("access_token"));
-    assert!(cookie_value(&reply, "warden_mfa").is_none(), "a bearer backend binds nothing: {:?}", set_cookies(&reply));
+    assert!(
+        cookie_value(&reply, "warden_mfa").is_none(),
+        "a bearer backend binds nothing: {:?}",
+        set_cookies(&reply)
+    );
     // Malformed second steps are clean 4xx, and spend nothing.
     for body in [
         json!({"code": "123456"}),
@@ -555,17 +601,36 @@ async fn login_flow(app: &App) {
         assert_eq!(reply.status, 422, "{body}: {}", reply.text);
     }
     for code in ["", "12345", "1234567", "abcdef", "12 345", "\u{0}"] {
-        let reply = second(&app.a, "jwt", json!({"mfa_token": "not-a-token", "code": code})).await;
-        assert!([400, 422].contains(&reply.status), "{code:?}: {}", reply.text);
+        let reply = second(
+            &app.a,
+            "jwt",
+            json!({"mfa_token": "not-a-token", "code": code}),
+        )
+        .await;
+        assert!(
+            [400, 422].contains(&reply.status),
+            "{code:?}: {}",
+            reply.text
+        );
     }
     // A wrong password is still the plain refusal.
     let reply = login(&app.a, "jwt", "ann@example.com", "wrong-password").await;
     assert_detail(&reply, 400, "LOGIN_BAD_CREDENTIALS");
 
     // JSON at login/2fa: a wrong code, then the right one on the same token.
-    let reply = second(&app.a, "jwt", json!({"mfa_token": mfa_token, "code": app.wrong_code(&secret)})).await;
+    let reply = second(
+        &app.a,
+        "jwt",
+        json!({"mfa_token": mfa_token, "code": app.wrong_code(&secret)}),
+    )
+    .await;
     assert_detail(&reply, 400, "LOGIN_2FA_BAD_CODE");
-    let reply = second(&app.a, "jwt", json!({"mfa_token": mfa_token, "code": app.code(&secret)})).await;
+    let reply = second(
+        &app.a,
+        "jwt",
+        json!({"mfa_token": mfa_token, "code": app.code(&secret)}),
+    )
+    .await;
     let access = bearer(&reply);
     let claims_ = claims(&access);
     assert_eq!(claims_["amr"], json!(["pwd", "otp", "mfa"]));
@@ -576,7 +641,12 @@ async fn login_flow(app: &App) {
     // A form at login/2fa, with Auth0's `otp` name.
     let mfa_token = challenge(&login(&app.a, "jwt", "ann@example.com", PASSWORD).await);
     let code = app.code(&secret);
-    let reply = form(&app.a, "/auth/jwt/login/2fa", &[("mfa_token", &mfa_token), ("otp", &code)]).await;
+    let reply = form(
+        &app.a,
+        "/auth/jwt/login/2fa",
+        &[("mfa_token", &mfa_token), ("otp", &code)],
+    )
+    .await;
     let access = bearer(&reply);
     assert_eq!(claims(&access)["amr"], json!(["pwd", "otp", "mfa"]));
     app.next_step();
@@ -587,14 +657,22 @@ async fn login_flow(app: &App) {
     let reply = form(
         &app.a,
         "/auth/jwt/login",
-        &[("grant_type", MFA_OTP), ("mfa_token", &mfa_token), ("otp", &wrong)],
+        &[
+            ("grant_type", MFA_OTP),
+            ("mfa_token", &mfa_token),
+            ("otp", &wrong),
+        ],
     )
     .await;
     assert_grant_refusal(&reply, "LOGIN_2FA_BAD_CODE");
     let reply = form(
         &app.a,
         "/auth/jwt/login",
-        &[("grant_type", MFA_OTP), ("mfa_token", "not-a-token"), ("otp", &wrong)],
+        &[
+            ("grant_type", MFA_OTP),
+            ("mfa_token", "not-a-token"),
+            ("otp", &wrong),
+        ],
     )
     .await;
     assert_grant_refusal(&reply, "LOGIN_2FA_BAD_TOKEN");
@@ -602,7 +680,11 @@ async fn login_flow(app: &App) {
     let reply = form(
         &app.a,
         "/auth/jwt/login",
-        &[("grant_type", MFA_OTP), ("mfa_token", &mfa_token), ("otp", &code)],
+        &[
+            ("grant_type", MFA_OTP),
+            ("mfa_token", &mfa_token),
+            ("otp", &code),
+        ],
     )
     .await;
     let access = bearer(&reply);
@@ -629,30 +711,62 @@ async fn login_flow(app: &App) {
 
     // A recovery code as JSON at login/2fa.
     let mfa_token = challenge(&login(&app.a, "jwt", "ann@example.com", PASSWORD).await);
-    let reply = second(&app.a, "jwt", json!({"mfa_token": mfa_token, "recovery_code": recovery[1]})).await;
-    assert_eq!(claims(&bearer(&reply))["amr"], json!(["pwd", "recovery_code", "mfa"]));
+    let reply = second(
+        &app.a,
+        "jwt",
+        json!({"mfa_token": mfa_token, "recovery_code": recovery[1]}),
+    )
+    .await;
+    assert_eq!(
+        claims(&bearer(&reply))["amr"],
+        json!(["pwd", "recovery_code", "mfa"])
+    );
 
     // The database strategy: the same challenge, then an opaque token.
     app.next_step();
     let mfa_token = challenge(&login(&app.a, "db", "ann@example.com", PASSWORD).await);
-    let reply = second(&app.a, "db", json!({"mfa_token": mfa_token, "code": app.code(&secret)})).await;
+    let reply = second(
+        &app.a,
+        "db",
+        json!({"mfa_token": mfa_token, "code": app.code(&secret)}),
+    )
+    .await;
     let opaque = bearer(&reply);
     assert!(!opaque.contains('.'), "opaque: {opaque}");
     assert_eq!(app.a.me(&opaque).await.status, 200);
-    assert_eq!(app.a.send(Method::GET, "/mfa-route", Some(&opaque), None).await.status, 200);
+    assert_eq!(
+        app.a
+            .send(Method::GET, "/mfa-route", Some(&opaque), None)
+            .await
+            .status,
+        200
+    );
     app.next_step();
 
     // The cookie backend: the challenge binds the browser; the step sets the cookie.
     let browser = Http::browser(app.a.base.clone());
     let reply = login(&browser, "cookie", "ann@example.com", PASSWORD).await;
     let mfa_token = challenge(&reply);
-    assert!(cookie_value(&reply, "warden_mfa").is_some_and(|v| !v.is_empty()), "{:?}", set_cookies(&reply));
+    assert!(
+        cookie_value(&reply, "warden_mfa").is_some_and(|v| !v.is_empty()),
+        "{:?}",
+        set_cookies(&reply)
+    );
     assert!(cookie_value(&reply, "fastapiusersauth").is_none());
-    let reply = second(&browser, "cookie", json!({"mfa_token": mfa_token, "code": app.code(&secret)})).await;
+    let reply = second(
+        &browser,
+        "cookie",
+        json!({"mfa_token": mfa_token, "code": app.code(&secret)}),
+    )
+    .await;
     assert_eq!(reply.status, 204, "{}", reply.text);
     let session = cookie_value(&reply, "fastapiusersauth").expect("the session cookie");
     assert_eq!(claims(&session)["amr"], json!(["pwd", "otp", "mfa"]));
-    assert_eq!(cookie_value(&reply, "warden_mfa").as_deref(), Some(""), "cleared");
+    assert_eq!(
+        cookie_value(&reply, "warden_mfa").as_deref(),
+        Some(""),
+        "cleared"
+    );
     let reply = browser.send(Method::GET, "/users/me", None, None).await;
     assert_eq!(reply.status, 200, "{}", reply.text);
 }
@@ -715,22 +829,41 @@ on_every_store!(replayed_and_earlier_codes, replay_flow);
 async fn recovery_flow(app: &App) {
     let (_, token) = app.user("ann@example.com").await;
     // Regenerating needs 2FA on.
-    let reply = post(&app.a, "/users/me/2fa/recovery-codes", &token, json!({"code": "123456"})).await;
+    let reply = post(
+        &app.a,
+        "/users/me/2fa/recovery-codes",
+        &token,
+        json!({"code": "123456"}),
+    )
+    .await;
     assert_detail(&reply, 400, "TWO_FACTOR_NOT_ENABLED");
     let (secret, recovery) = app.enrol(&token).await;
 
     let with_recovery = async |code: &str| {
         let mfa_token = challenge(&login(&app.a, "jwt", "ann@example.com", PASSWORD).await);
-        second(&app.a, "jwt", json!({"mfa_token": mfa_token, "recovery_code": code})).await
+        second(
+            &app.a,
+            "jwt",
+            json!({"mfa_token": mfa_token, "recovery_code": code}),
+        )
+        .await
     };
     bearer(&with_recovery(&recovery[0]).await);
     assert_eq!(app.status(&token).await, status_json(true, false, 9, false));
-    assert_detail(&with_recovery(&recovery[0]).await, 400, "LOGIN_2FA_BAD_CODE");
+    assert_detail(
+        &with_recovery(&recovery[0]).await,
+        400,
+        "LOGIN_2FA_BAD_CODE",
+    );
     // Typed without dashes, in capitals: the same code.
     let typed = recovery[1].replace('-', "").to_uppercase();
     bearer(&with_recovery(&typed).await);
     assert_eq!(app.status(&token).await, status_json(true, false, 8, false));
-    assert_detail(&with_recovery(&recovery[1]).await, 400, "LOGIN_2FA_BAD_CODE");
+    assert_detail(
+        &with_recovery(&recovery[1]).await,
+        400,
+        "LOGIN_2FA_BAD_CODE",
+    );
     assert_eq!(app.status(&token).await, status_json(true, false, 8, false));
 
     // New codes need a code from the app; they void the old ones.
@@ -759,8 +892,15 @@ async fn recovery_flow(app: &App) {
         .collect();
     assert_eq!(renewed.len(), 10);
     assert!(renewed.iter().all(|code| !recovery.contains(code)));
-    assert_eq!(app.status(&token).await, status_json(true, false, 10, false));
-    assert_detail(&with_recovery(&recovery[2]).await, 400, "LOGIN_2FA_BAD_CODE");
+    assert_eq!(
+        app.status(&token).await,
+        status_json(true, false, 10, false)
+    );
+    assert_detail(
+        &with_recovery(&recovery[2]).await,
+        400,
+        "LOGIN_2FA_BAD_CODE",
+    );
     bearer(&with_recovery(&renewed[0]).await);
     assert_eq!(app.status(&token).await, status_json(true, false, 9, false));
 }
@@ -779,30 +919,55 @@ async fn mfa_token_flow(app: &App) {
     };
 
     // Unknown.
-    assert_detail(&answer("not-a-token", app.code(&secret)).await, 400, "LOGIN_2FA_BAD_TOKEN");
+    assert_detail(
+        &answer("not-a-token", app.code(&secret)).await,
+        400,
+        "LOGIN_2FA_BAD_TOKEN",
+    );
 
     // Five minutes.
     let mfa_token = start().await;
     app.clock.advance(301);
-    assert_detail(&answer(&mfa_token, app.code(&secret)).await, 400, "LOGIN_2FA_BAD_TOKEN");
+    assert_detail(
+        &answer(&mfa_token, app.code(&secret)).await,
+        400,
+        "LOGIN_2FA_BAD_TOKEN",
+    );
 
     // Five tries, then even the right code is refused.
     let mfa_token = start().await;
     for _ in 0..5 {
-        assert_detail(&answer(&mfa_token, app.wrong_code(&secret)).await, 400, "LOGIN_2FA_BAD_CODE");
+        assert_detail(
+            &answer(&mfa_token, app.wrong_code(&secret)).await,
+            400,
+            "LOGIN_2FA_BAD_CODE",
+        );
     }
-    assert_detail(&answer(&mfa_token, app.code(&secret)).await, 400, "LOGIN_2FA_BAD_TOKEN");
+    assert_detail(
+        &answer(&mfa_token, app.code(&secret)).await,
+        400,
+        "LOGIN_2FA_BAD_TOKEN",
+    );
     // The right code was not spent by the refusal: a new token takes it.
     let fresh = start().await;
     bearer(&answer(&fresh, app.code(&secret)).await);
     app.next_step();
 
     // Single use.
-    assert_detail(&answer(&fresh, app.code(&secret)).await, 400, "LOGIN_2FA_BAD_TOKEN");
+    assert_detail(
+        &answer(&fresh, app.code(&secret)).await,
+        400,
+        "LOGIN_2FA_BAD_TOKEN",
+    );
 
     // Another backend's route refuses it (and spends no code: its own then takes it).
     let mfa_token = start().await;
-    let reply = second(&app.a, "cookie", json!({"mfa_token": mfa_token, "code": app.code(&secret)})).await;
+    let reply = second(
+        &app.a,
+        "cookie",
+        json!({"mfa_token": mfa_token, "code": app.code(&secret)}),
+    )
+    .await;
     assert_detail(&reply, 400, "LOGIN_2FA_BAD_TOKEN");
     bearer(&answer(&mfa_token, app.code(&secret)).await);
     app.next_step();
@@ -812,11 +977,19 @@ async fn mfa_token_flow(app: &App) {
     let mfa_token = challenge(&login(&browser, "cookie", "ann@example.com", PASSWORD).await);
     let body = json!({"mfa_token": mfa_token, "code": app.code(&secret)});
     // Without its cookie (the token leaked from the page).
-    assert_detail(&second(&app.a, "cookie", body.clone()).await, 400, "LOGIN_2FA_BAD_TOKEN");
+    assert_detail(
+        &second(&app.a, "cookie", body.clone()).await,
+        400,
+        "LOGIN_2FA_BAD_TOKEN",
+    );
     // With another browser's.
     let other = Http::browser(app.a.base.clone());
     let _ = challenge(&login(&other, "cookie", "ann@example.com", PASSWORD).await);
-    assert_detail(&second(&other, "cookie", body.clone()).await, 400, "LOGIN_2FA_BAD_TOKEN");
+    assert_detail(
+        &second(&other, "cookie", body.clone()).await,
+        400,
+        "LOGIN_2FA_BAD_TOKEN",
+    );
     // A forged cookie of the right name.
     let reply = Reply::read(
         app.a
@@ -844,25 +1017,71 @@ on_every_store!(mfa_token, mfa_token_flow);
 async fn assert_limited(app: &App, token: &str) {
     let refused = |reply: Reply| assert_detail(&reply, 403, "TWO_FACTOR_ENROLMENT_REQUIRED");
     assert_eq!(app.a.me(token).await.status, 200);
-    let reply = app.a.send(Method::GET, "/users/me/2fa", Some(token), None).await;
+    let reply = app
+        .a
+        .send(Method::GET, "/users/me/2fa", Some(token), None)
+        .await;
     assert_eq!(reply.status, 200, "{}", reply.text);
     assert_eq!(reply.json()["required"], true);
-    refused(app.a.send(Method::GET, "/authenticated-route", Some(token), None).await);
-    refused(app.a.send(Method::GET, "/users/me/sessions", Some(token), None).await);
     refused(
         app.a
-            .send(Method::PATCH, "/users/me", Some(token), Some(&json!({"first_name": "x"})))
+            .send(Method::GET, "/authenticated-route", Some(token), None)
             .await,
     );
-    refused(post(&app.a, "/users/me/2fa/recovery-codes", token, json!({"code": "123456"})).await);
+    refused(
+        app.a
+            .send(Method::GET, "/users/me/sessions", Some(token), None)
+            .await,
+    );
+    refused(
+        app.a
+            .send(
+                Method::PATCH,
+                "/users/me",
+                Some(token),
+                Some(&json!({"first_name": "x"})),
+            )
+            .await,
+    );
+    refused(
+        post(
+            &app.a,
+            "/users/me/2fa/recovery-codes",
+            token,
+            json!({"code": "123456"}),
+        )
+        .await,
+    );
     refused(post(&app.a, "/users/me/2fa/forget-devices", token, json!({})).await);
-    refused(post(&app.a, "/users/me/2fa/disable", token, json!({"code": "123456", "password": PASSWORD})).await);
-    refused(app.a.send(Method::DELETE, "/users/me/sessions", Some(token), None).await);
+    refused(
+        post(
+            &app.a,
+            "/users/me/2fa/disable",
+            token,
+            json!({"code": "123456", "password": PASSWORD}),
+        )
+        .await,
+    );
+    refused(
+        app.a
+            .send(Method::DELETE, "/users/me/sessions", Some(token), None)
+            .await,
+    );
     refused(post(&app.a, "/auth/jwt/refresh", token, json!({})).await);
     // The step-up route says the same: enrol first.
-    refused(app.a.send(Method::GET, "/mfa-route", Some(token), None).await);
+    refused(
+        app.a
+            .send(Method::GET, "/mfa-route", Some(token), None)
+            .await,
+    );
     // Re-authentication is served (a limited session can make itself fresh to enrol).
-    let reply = post(&app.a, "/auth/jwt/reauthenticate", token, json!({"password": PASSWORD})).await;
+    let reply = post(
+        &app.a,
+        "/auth/jwt/reauthenticate",
+        token,
+        json!({"password": PASSWORD}),
+    )
+    .await;
     assert_eq!(reply.status, 200, "{}", reply.text);
 }
 
@@ -872,22 +1091,48 @@ async fn assert_enrolment_lifts(app: &App, email: &str, token: &str) {
     app.clock.advance(301);
     let reply = post(&app.a, "/users/me/2fa/totp", token, json!({})).await;
     assert_detail(&reply, 401, "REAUTHENTICATION_REQUIRED");
-    let reply = post(&app.a, "/auth/jwt/reauthenticate", token, json!({"password": PASSWORD})).await;
+    let reply = post(
+        &app.a,
+        "/auth/jwt/reauthenticate",
+        token,
+        json!({"password": PASSWORD}),
+    )
+    .await;
     let renewed = bearer(&reply);
     assert_detail(
-        &app.a.send(Method::GET, "/authenticated-route", Some(&renewed), None).await,
+        &app.a
+            .send(Method::GET, "/authenticated-route", Some(&renewed), None)
+            .await,
         403,
         "TWO_FACTOR_ENROLMENT_REQUIRED",
     );
     let (secret, _) = app.enrol(&renewed).await;
-    let reply = app.a.send(Method::GET, "/authenticated-route", Some(token), None).await;
+    let reply = app
+        .a
+        .send(Method::GET, "/authenticated-route", Some(token), None)
+        .await;
     assert_eq!(reply.status, 200, "{}", reply.text);
-    let reply = app.a.send(Method::GET, "/users/me/sessions", Some(token), None).await;
+    let reply = app
+        .a
+        .send(Method::GET, "/users/me/sessions", Some(token), None)
+        .await;
     assert_eq!(reply.status, 200, "{}", reply.text);
-    assert_eq!(app.a.send(Method::GET, "/mfa-route", Some(token), None).await.status, 200);
+    assert_eq!(
+        app.a
+            .send(Method::GET, "/mfa-route", Some(token), None)
+            .await
+            .status,
+        200
+    );
     // New sign-ins now ask for the code, and get a full session with it.
     let full = app.mfa_login(&app.a, email, &secret).await;
-    assert_eq!(app.a.send(Method::GET, "/users/me/sessions", Some(&full), None).await.status, 200);
+    assert_eq!(
+        app.a
+            .send(Method::GET, "/users/me/sessions", Some(&full), None)
+            .await
+            .status,
+        200
+    );
 }
 
 async fn everyone_flow(app: &App) {
@@ -983,8 +1228,14 @@ async fn remember(app: &App, browser: &Http, secret: &str) {
         .into_iter()
         .find(|c| c.starts_with("warden_trusted_device="))
         .expect("the remembered-device cookie");
-    assert!(trusted.contains(&format!("Max-Age={}", REMEMBER_DAYS * 86_400)), "{trusted}");
-    assert!(trusted.contains("HttpOnly") && trusted.contains("SameSite=Strict"), "{trusted}");
+    assert!(
+        trusted.contains(&format!("Max-Age={}", REMEMBER_DAYS * 86_400)),
+        "{trusted}"
+    );
+    assert!(
+        trusted.contains("HttpOnly") && trusted.contains("SameSite=Strict"),
+        "{trusted}"
+    );
     let reply = login(browser, "cookie", "ann@example.com", PASSWORD).await;
     assert_eq!(reply.status, 204, "{}", reply.text);
     let session = cookie_value(&reply, "fastapiusersauth").unwrap();
@@ -1031,12 +1282,19 @@ async fn remember_flow(app: &App) {
     ] {
         let mfa_token = challenge(&login(&browser, "cookie", "ann@example.com", PASSWORD).await);
         let code = app.code(&secret);
-        let mut pairs = vec![("mfa_token", mfa_token.as_str()), (code_field, code.as_str()), ("remember_device", "true")];
+        let mut pairs = vec![
+            ("mfa_token", mfa_token.as_str()),
+            (code_field, code.as_str()),
+            ("remember_device", "true"),
+        ];
         pairs.extend(extra);
         let reply = form(&browser, path, &pairs).await;
         app.next_step();
         assert_eq!(reply.status, 204, "{path}: {}", reply.text);
-        assert!(cookie_value(&reply, "warden_trusted_device").is_some(), "{path}");
+        assert!(
+            cookie_value(&reply, "warden_trusted_device").is_some(),
+            "{path}"
+        );
         let reply = login(&browser, "cookie", "ann@example.com", PASSWORD).await;
         assert_eq!(reply.status, 204, "{path}: {}", reply.text);
         forget().await;
@@ -1076,7 +1334,10 @@ async fn remember_flow(app: &App) {
 
     // Log out everywhere.
     let token = app.mfa_login(&app.a, "ann@example.com", &secret).await;
-    let reply = app.a.send(Method::DELETE, "/users/me/sessions", Some(&token), None).await;
+    let reply = app
+        .a
+        .send(Method::DELETE, "/users/me/sessions", Some(&token), None)
+        .await;
     assert_eq!(reply.status, 204, "{}", reply.text);
     app.clock.advance(1);
     assert_forgotten(&browser, PASSWORD).await;
@@ -1121,34 +1382,61 @@ async fn remembering_needs_configuring() {
 
 async fn step_up_flow(app: &App) {
     let (_, old) = app.user("ann@example.com").await;
-    let reply = app.a.send(Method::GET, "/mfa-route", Some(&old), None).await;
+    let reply = app
+        .a
+        .send(Method::GET, "/mfa-route", Some(&old), None)
+        .await;
     assert_detail(&reply, 401, "REAUTHENTICATION_REQUIRED");
     assert_eq!(reply.header("www-authenticate"), Some(STEP_UP));
 
     // Enrolled in another session: that one passes, the old one still does not.
     let enrolling = app.a.login("jwt", "ann@example.com", PASSWORD).await;
     let (secret, recovery) = app.enrol(&enrolling).await;
-    assert_eq!(app.a.send(Method::GET, "/mfa-route", Some(&enrolling), None).await.status, 200);
-    let reply = app.a.send(Method::GET, "/mfa-route", Some(&old), None).await;
+    assert_eq!(
+        app.a
+            .send(Method::GET, "/mfa-route", Some(&enrolling), None)
+            .await
+            .status,
+        200
+    );
+    let reply = app
+        .a
+        .send(Method::GET, "/mfa-route", Some(&old), None)
+        .await;
     assert_detail(&reply, 401, "REAUTHENTICATION_REQUIRED");
     assert_eq!(reply.header("www-authenticate"), Some(STEP_UP));
 
     // A sign-in with the code passes.
     let full = app.mfa_login(&app.a, "ann@example.com", &secret).await;
-    let reply = app.a.send(Method::GET, "/mfa-route", Some(&full), None).await;
+    let reply = app
+        .a
+        .send(Method::GET, "/mfa-route", Some(&full), None)
+        .await;
     assert_eq!(reply.status, 200, "{}", reply.text);
-    assert_eq!(reply.json(), json!({"message": "Hello ann@example.com, second factor seen!"}));
+    assert_eq!(
+        reply.json(),
+        json!({"message": "Hello ann@example.com, second factor seen!"})
+    );
     // A refresh continues the session as it was proved.
     let refreshed = bearer(&post(&app.a, "/auth/jwt/refresh", &full, json!({})).await);
     assert_eq!(claims(&refreshed)["amr"], json!(["pwd", "otp", "mfa"]));
     assert_eq!(claims(&refreshed)["acr"], ACR);
-    assert_eq!(app.a.send(Method::GET, "/mfa-route", Some(&refreshed), None).await.status, 200);
+    assert_eq!(
+        app.a
+            .send(Method::GET, "/mfa-route", Some(&refreshed), None)
+            .await
+            .status,
+        200
+    );
 
     // Re-authenticating the old session: the password alone is not enough.
     let reauth = async |body: Value| post(&app.a, "/auth/jwt/reauthenticate", &old, body).await;
     let reply = reauth(json!({"password": PASSWORD})).await;
     assert_eq!(reply.status, 403, "{}", reply.text);
-    assert_eq!(reply.json(), json!({"detail": "LOGIN_2FA_REQUIRED", "error": "mfa_required"}));
+    assert_eq!(
+        reply.json(),
+        json!({"detail": "LOGIN_2FA_REQUIRED", "error": "mfa_required"})
+    );
     let reply = reauth(json!({"password": PASSWORD, "code": app.wrong_code(&secret)})).await;
     assert_detail(&reply, 400, "LOGIN_2FA_BAD_CODE");
     let reply = reauth(json!({"password": "wrong-password", "code": app.code(&secret)})).await;
@@ -1159,10 +1447,19 @@ async fn step_up_flow(app: &App) {
     assert_eq!(claims_["amr"], json!(["pwd", "otp", "mfa"]));
     assert_eq!(claims_["acr"], ACR);
     assert_eq!(claims_["sid"], claims(&old)["sid"], "the same session");
-    assert_eq!(app.a.send(Method::GET, "/mfa-route", Some(&upgraded), None).await.status, 200);
+    assert_eq!(
+        app.a
+            .send(Method::GET, "/mfa-route", Some(&upgraded), None)
+            .await
+            .status,
+        200
+    );
     // With a recovery code too.
     let reply = reauth(json!({"password": PASSWORD, "recovery_code": recovery[0]})).await;
-    assert_eq!(claims(&bearer(&reply))["amr"], json!(["pwd", "recovery_code", "mfa"]));
+    assert_eq!(
+        claims(&bearer(&reply))["amr"],
+        json!(["pwd", "recovery_code", "mfa"])
+    );
 }
 
 on_every_store!(step_up, step_up_flow);
@@ -1173,25 +1470,40 @@ on_every_store!(step_up, step_up_flow);
 async fn disable_flow(app: &App) {
     let (_, token) = app.user("ann@example.com").await;
     let (secret, recovery) = app.enrol(&token).await;
-    let disable = async |token: &str, body: Value| post(&app.a, "/users/me/2fa/disable", token, body).await;
+    let disable =
+        async |token: &str, body: Value| post(&app.a, "/users/me/2fa/disable", token, body).await;
 
     // A code is required.
     let reply = disable(&token, json!({"password": PASSWORD})).await;
     assert_eq!(reply.status, 422, "{}", reply.text);
-    let reply = disable(&token, json!({"password": PASSWORD, "code": app.wrong_code(&secret)})).await;
+    let reply = disable(
+        &token,
+        json!({"password": PASSWORD, "code": app.wrong_code(&secret)}),
+    )
+    .await;
     assert_detail(&reply, 400, "TWO_FACTOR_BAD_CODE");
     // The password must be right.
-    let reply = disable(&token, json!({"password": "wrong-password", "code": app.code(&secret)})).await;
+    let reply = disable(
+        &token,
+        json!({"password": "wrong-password", "code": app.code(&secret)}),
+    )
+    .await;
     assert_detail(&reply, 400, "UPDATE_USER_BAD_CURRENT_PASSWORD");
     // Without a password, a fresh sign-in.
     app.clock.advance(301);
     let reply = disable(&token, json!({"recovery_code": recovery[0]})).await;
     assert_detail(&reply, 401, "REAUTHENTICATION_REQUIRED");
-    assert_eq!(app.status(&token).await, status_json(true, false, 10, false));
+    assert_eq!(
+        app.status(&token).await,
+        status_json(true, false, 10, false)
+    );
     let fresh = app.mfa_login(&app.a, "ann@example.com", &secret).await;
     let reply = disable(&fresh, json!({"recovery_code": recovery[0]})).await;
     assert_eq!(reply.status, 204, "{}", reply.text);
-    assert_eq!(app.status(&fresh).await, status_json(false, false, 0, false));
+    assert_eq!(
+        app.status(&fresh).await,
+        status_json(false, false, 0, false)
+    );
     let reply = disable(&fresh, json!({"code": app.code(&secret)})).await;
     assert_detail(&reply, 400, "TWO_FACTOR_NOT_ENABLED");
     // The password alone signs in again.
@@ -1201,7 +1513,11 @@ async fn disable_flow(app: &App) {
     let token = app.a.login("jwt", "ann@example.com", PASSWORD).await;
     let (secret, _) = app.enrol(&token).await;
     app.clock.advance(301);
-    let reply = disable(&token, json!({"password": PASSWORD, "code": app.code(&secret)})).await;
+    let reply = disable(
+        &token,
+        json!({"password": PASSWORD, "code": app.code(&secret)}),
+    )
+    .await;
     assert_eq!(reply.status, 204, "{}", reply.text);
     bearer(&login(&app.a, "jwt", "ann@example.com", PASSWORD).await);
 
@@ -1212,14 +1528,41 @@ async fn disable_flow(app: &App) {
     let (bob_id, bob) = app.user("bob@example.com").await;
     let (bob_secret, _) = app.enrol(&bob).await;
     let bob_full = app.mfa_login(&app.a, "bob@example.com", &bob_secret).await;
-    let reply = app.a.send(Method::DELETE, &format!("/users/{root_id}/2fa"), Some(&bob), None).await;
+    let reply = app
+        .a
+        .send(
+            Method::DELETE,
+            &format!("/users/{root_id}/2fa"),
+            Some(&bob),
+            None,
+        )
+        .await;
     assert_detail(&reply, 403, "Forbidden");
     let unknown = uuid::Uuid::new_v4();
-    let reply = app.a.send(Method::DELETE, &format!("/users/{unknown}/2fa"), Some(&root), None).await;
+    let reply = app
+        .a
+        .send(
+            Method::DELETE,
+            &format!("/users/{unknown}/2fa"),
+            Some(&root),
+            None,
+        )
+        .await;
     assert_detail(&reply, 404, "Not Found");
-    let reply = app.a.send(Method::DELETE, "/users/not-an-id/2fa", Some(&root), None).await;
+    let reply = app
+        .a
+        .send(Method::DELETE, "/users/not-an-id/2fa", Some(&root), None)
+        .await;
     assert_detail(&reply, 404, "Not Found");
-    let reply = app.a.send(Method::DELETE, &format!("/users/{bob_id}/2fa"), Some(&root), None).await;
+    let reply = app
+        .a
+        .send(
+            Method::DELETE,
+            &format!("/users/{bob_id}/2fa"),
+            Some(&root),
+            None,
+        )
+        .await;
     assert_eq!(reply.status, 204, "{}", reply.text);
     for token in [&bob, &bob_full] {
         common::assert_token_refused(&app.a.me(token).await);
@@ -1243,15 +1586,35 @@ async fn instances_flow(app: &App) {
     let on_b = challenge(&login(&app.b, "jwt", "ann@example.com", PASSWORD).await);
     let code = app.code(&secret);
     bearer(&second(&app.a, "jwt", json!({"mfa_token": on_a, "code": code})).await);
-    assert_detail(&second(&app.b, "jwt", json!({"mfa_token": on_b, "code": code})).await, 400, "LOGIN_2FA_BAD_CODE");
+    assert_detail(
+        &second(&app.b, "jwt", json!({"mfa_token": on_b, "code": code})).await,
+        400,
+        "LOGIN_2FA_BAD_CODE",
+    );
     app.next_step();
 
     // A's mfa_token is redeemed once on B, then neither takes it.
     let on_a = challenge(&login(&app.a, "jwt", "ann@example.com", PASSWORD).await);
-    bearer(&second(&app.b, "jwt", json!({"mfa_token": on_a, "code": app.code(&secret)})).await);
+    bearer(
+        &second(
+            &app.b,
+            "jwt",
+            json!({"mfa_token": on_a, "code": app.code(&secret)}),
+        )
+        .await,
+    );
     app.next_step();
     for http in [&app.a, &app.b] {
-        assert_detail(&second(http, "jwt", json!({"mfa_token": on_a, "code": app.code(&secret)})).await, 400, "LOGIN_2FA_BAD_TOKEN");
+        assert_detail(
+            &second(
+                http,
+                "jwt",
+                json!({"mfa_token": on_a, "code": app.code(&secret)}),
+            )
+            .await,
+            400,
+            "LOGIN_2FA_BAD_TOKEN",
+        );
     }
 
     // Tries count across instances: three on A and two on B use all five.
@@ -1261,7 +1624,11 @@ async fn instances_flow(app: &App) {
         assert_detail(&second(http, "jwt", body).await, 400, "LOGIN_2FA_BAD_CODE");
     }
     let body = json!({"mfa_token": on_a, "code": app.code(&secret)});
-    assert_detail(&second(&app.a, "jwt", body).await, 400, "LOGIN_2FA_BAD_TOKEN");
+    assert_detail(
+        &second(&app.a, "jwt", body).await,
+        400,
+        "LOGIN_2FA_BAD_TOKEN",
+    );
 }
 
 on_both_stores!(two_instances, instances_flow);
@@ -1292,9 +1659,20 @@ async fn events_flow(app: &App) {
     let body = json!({"mfa_token": mfa_token, "code": app.wrong_code(&secret)});
     let reply = Reply::read(from_agent(body).send().await.unwrap()).await;
     assert_detail(&reply, 400, "LOGIN_2FA_BAD_CODE");
-    let reply = second(&app.a, "jwt", json!({"mfa_token": mfa_token, "recovery_code": recovery[0]})).await;
+    let reply = second(
+        &app.a,
+        "jwt",
+        json!({"mfa_token": mfa_token, "recovery_code": recovery[0]}),
+    )
+    .await;
     let token = bearer(&reply);
-    let reply = post(&app.a, "/users/me/2fa/recovery-codes", &token, json!({"code": app.code(&secret)})).await;
+    let reply = post(
+        &app.a,
+        "/users/me/2fa/recovery-codes",
+        &token,
+        json!({"code": app.code(&secret)}),
+    )
+    .await;
     assert_eq!(reply.status, 200, "{}", reply.text);
     let renewed: Vec<String> = reply.json()["recovery_codes"]
         .as_array()
@@ -1319,7 +1697,15 @@ async fn events_flow(app: &App) {
     let root = app.a.login("jwt", "root@example.com", PASSWORD).await;
     let (bob_id, bob) = app.user("bob@example.com").await;
     let (bob_secret, bob_recovery) = app.enrol(&bob).await;
-    let reply = app.a.send(Method::DELETE, &format!("/users/{bob_id}/2fa"), Some(&root), None).await;
+    let reply = app
+        .a
+        .send(
+            Method::DELETE,
+            &format!("/users/{bob_id}/2fa"),
+            Some(&root),
+            None,
+        )
+        .await;
     assert_eq!(reply.status, 204, "{}", reply.text);
 
     // Events arrive from a background task: wait (at most 2 s) for the last ones.
@@ -1353,11 +1739,15 @@ async fn events_flow(app: &App) {
     );
     assert_eq!(
         one("recovery_code_used").await,
-        vec![json!({"event": "recovery_code_used", "user_id": ann_id, "email": "ann@example.com", "left": 9})]
+        vec![
+            json!({"event": "recovery_code_used", "user_id": ann_id, "email": "ann@example.com", "left": 9})
+        ]
     );
     assert_eq!(
         one("recovery_codes_regenerated").await,
-        vec![json!({"event": "recovery_codes_regenerated", "user_id": ann_id, "email": "ann@example.com"})]
+        vec![
+            json!({"event": "recovery_codes_regenerated", "user_id": ann_id, "email": "ann@example.com"})
+        ]
     );
     assert_eq!(
         one("trusted_devices_forgotten").await,
@@ -1371,7 +1761,12 @@ async fn events_flow(app: &App) {
         ]
     );
     let ended = one("sessions_ended").await;
-    assert!(ended.contains(&json!({"event": "sessions_ended", "user_id": bob_id, "reason": "two_factor_reset"})), "{ended:?}");
+    assert!(
+        ended.contains(
+            &json!({"event": "sessions_ended", "user_id": bob_id, "reason": "two_factor_reset"})
+        ),
+        "{ended:?}"
+    );
 
     // No secret in any event: TOTP secrets, recovery codes (as shown and as typed),
     // the mfa_token.
@@ -1402,7 +1797,11 @@ async fn wrong_codes_count_in_the_login_throttle() {
     let mfa_token = challenge(&login(&app.a, "jwt", "ann@example.com", PASSWORD).await);
     for _ in 0..3 {
         let body = json!({"mfa_token": mfa_token, "code": app.wrong_code(&secret)});
-        assert_detail(&second(&app.a, "jwt", body).await, 400, "LOGIN_2FA_BAD_CODE");
+        assert_detail(
+            &second(&app.a, "jwt", body).await,
+            400,
+            "LOGIN_2FA_BAD_CODE",
+        );
     }
     let body = json!({"mfa_token": mfa_token, "code": app.code(&secret)});
     let reply = second(&app.a, "jwt", body).await;

@@ -29,4 +29,3 @@ pub fn code_at_step(secret_base32: &str, step: i64) -> String {
     ]);
     format!("{:06}", binary % 1_000_000)
 }
-
