@@ -321,6 +321,7 @@ mod tests {
                 b"warden/device-cookie",
                 b"warden/second-factor-secret",
                 b"warden/recovery-code",
+                b"warden/trusted-device",
             ]
         );
     }
