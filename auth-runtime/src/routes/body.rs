@@ -246,11 +246,30 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// An optional boolean.
+    /// An optional boolean. In a form, whose values are all strings, the words
+    /// pydantic reads as booleans (`true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`,
+    /// any case: an HTML checkbox sends `on`).
     pub(crate) fn optional_bool(&mut self, name: &str) -> Option<bool> {
+        let form = self.fields.encoding == Encoding::Form;
         match self.fields.map.get(name) {
             None | Some(Value::Null) => None,
             Some(Value::Bool(b)) => Some(*b),
+            Some(Value::String(s))
+                if form
+                    && ["true", "1", "yes", "on", "t", "y"]
+                        .iter()
+                        .any(|word| s.eq_ignore_ascii_case(word)) =>
+            {
+                Some(true)
+            }
+            Some(Value::String(s))
+                if form
+                    && ["false", "0", "no", "off", "f", "n"]
+                        .iter()
+                        .any(|word| s.eq_ignore_ascii_case(word)) =>
+            {
+                Some(false)
+            }
             Some(_) => {
                 self.errors.push(FieldError::body(
                     name,

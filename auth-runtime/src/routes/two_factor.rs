@@ -203,9 +203,18 @@ pub(crate) async fn enrol<U: UserModel>(
         Enrolling::Served,
     )
     .await?;
-    let enrolment = factor(&warden)?
-        .enrol(&found.user.id().to_string(), found.user.login())
-        .await?;
+    let second = factor(&warden)?;
+    let user_id = found.user.id().to_string();
+    // Replacing a secret that is on changes the factor: a session that never
+    // passed it (a password sign-in from before it was turned on, fresh as it may
+    // be) must not (ASVS 6.2.3), as its re-authentication would need a code.
+    if !crate::second_factor::has_second_factor(&found.amr) && second.enabled(&user_id).await? {
+        return Err(ApiError::second_factor_required(
+            second.acr(),
+            Some(TWO_FACTOR_FRESH_SECONDS),
+        ));
+    }
+    let enrolment = second.enrol(&user_id, found.user.login()).await?;
     Ok(secret_json(
         StatusCode::OK,
         json!({
