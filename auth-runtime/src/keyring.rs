@@ -238,6 +238,16 @@ impl Keyring {
     }
 }
 
+/// A ring of `secrets`, the current first, for tests.
+#[cfg(test)]
+pub(crate) fn test_ring(secrets: &[&str]) -> Keyring {
+    let mut ring = Keyring::new(&Secret::from(secrets[0])).expect("a long secret");
+    for old in &secrets[1..] {
+        ring = ring.previous(&Secret::from(*old)).expect("a long secret");
+    }
+    ring
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -190,6 +190,25 @@ async fn with_device_cookie<U: UserModel>(
     response
 }
 
+/// The backend of a route that signs in (a login, a second step, a passkey), once
+/// the request passed the login-CSRF check: a cross-site form must not sign a
+/// victim in to the attacker's account, so a cookie backend's sign-in comes from
+/// the application's origin or an allowed one.
+pub(crate) fn sign_in_route<'a, U: UserModel>(
+    warden: &'a Warden<U>,
+    backend: &str,
+    headers: &HeaderMap,
+) -> Result<&'a crate::authn::BackendEntry, ApiError> {
+    let entry = warden.backend(backend).ok_or_else(ApiError::internal)?;
+    crate::csrf::check(
+        &Method::POST,
+        headers,
+        entry.transport.ambient(),
+        warden.allowed_origins(),
+    )?;
+    Ok(entry)
+}
+
 /// `POST /auth/{name}/login`: OAuth2 password form fields `username` and `password`
 /// (or the same as JSON). 200 `{"access_token", "token_type": "bearer"}`; 400
 /// `LOGIN_BAD_CREDENTIALS` for an unknown user, a wrong password or an inactive
@@ -201,15 +220,7 @@ pub(crate) async fn login<U: UserModel>(
     headers: HeaderMap,
     fields: Fields,
 ) -> Result<Response, ApiError> {
-    let entry = warden.backend(&backend).ok_or_else(ApiError::internal)?;
-    // A cross-site form must not log a victim into the attacker's account (login
-    // CSRF): a cookie login comes from an allowed origin too.
-    crate::csrf::check(
-        &Method::POST,
-        &headers,
-        entry.transport.ambient(),
-        warden.allowed_origins(),
-    )?;
+    sign_in_route(&warden, &backend, &headers)?;
     // Auth0's MFA grant types finish a sign-in the password began (the second
     // step's other spelling).
     if warden.authenticator().second_factor().is_some()

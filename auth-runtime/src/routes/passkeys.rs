@@ -424,14 +424,7 @@ pub(crate) async fn login<U: UserModel>(
     headers: HeaderMap,
     fields: Fields,
 ) -> Result<Response, ApiError> {
-    let entry = warden.backend(&backend).ok_or_else(ApiError::internal)?;
-    // Login CSRF, as for the password login.
-    crate::csrf::check(
-        &Method::POST,
-        &headers,
-        entry.transport.ambient(),
-        warden.allowed_origins(),
-    )?;
+    super::auth::sign_in_route(&warden, &backend, &headers)?;
     let credential = credential_of(&fields)?;
     let request = Request::new(&warden, &extensions, &headers);
     let enabled = warden.passkeys()?;

@@ -505,14 +505,7 @@ async fn finish<U: UserModel>(
     remember: bool,
     grant: bool,
 ) -> Result<Response, ApiError> {
-    let entry = warden.backend(backend).ok_or_else(ApiError::internal)?;
-    // As the login: a cross-site form must not finish a sign-in into an account.
-    crate::csrf::check(
-        &Method::POST,
-        headers,
-        entry.transport.ambient(),
-        warden.allowed_origins(),
-    )?;
+    let entry = super::auth::sign_in_route(warden, backend, headers)?;
     let second = factor(warden)?;
     let request = Request::new(warden, extensions, headers);
     let now = warden.manager().sessions().clock().now();

@@ -42,13 +42,7 @@ impl Challenges {
     }
 
     fn set_cookie(&self, value: &str, max_age: i64) -> Option<HeaderValue> {
-        let mut cookie = cookie::Cookie::new(self.name(), value.to_owned());
-        cookie.set_path("/");
-        cookie.set_http_only(true);
-        cookie.set_secure(self.secure);
-        cookie.set_same_site(cookie::SameSite::Strict);
-        cookie.set_max_age(cookie::time::Duration::seconds(max_age));
-        HeaderValue::from_str(&cookie.to_string()).ok()
+        crate::transport::private_cookie(self.name(), value.to_owned(), self.secure, max_age)
     }
 
     /// `Set-Cookie` that removes the binding cookie.

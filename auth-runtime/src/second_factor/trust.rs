@@ -76,14 +76,7 @@ impl TrustCookies {
             key.kid,
             URL_SAFE_NO_PAD.encode(tag)
         );
-        let mut cookie = cookie::Cookie::new(self.name(), value);
-        cookie.set_path("/");
-        cookie.set_http_only(true);
-        cookie.set_secure(self.secure);
-        // Only the application's own pages sign in.
-        cookie.set_same_site(cookie::SameSite::Strict);
-        cookie.set_max_age(cookie::time::Duration::seconds(lifetime));
-        HeaderValue::from_str(&cookie.to_string()).ok()
+        crate::transport::private_cookie(self.name(), value, self.secure, lifetime)
     }
 
     /// Whether a cookie in `headers` remembers this browser for `user_id` at `now`,

@@ -137,15 +137,7 @@ impl DeviceCookies {
             .finalize()
             .into_bytes();
         let value = format!("{}.{id}.{now}.{}", key.kid, URL_SAFE_NO_PAD.encode(tag));
-        let mut cookie = cookie::Cookie::new(self.name(), value);
-        cookie.set_path("/");
-        cookie.set_http_only(true);
-        cookie.set_secure(self.secure);
-        // Strict: only the application's own pages log in, and a cross-site request
-        // never needs to prove a device.
-        cookie.set_same_site(cookie::SameSite::Strict);
-        cookie.set_max_age(cookie::time::Duration::seconds(self.lifetime));
-        HeaderValue::from_str(&cookie.to_string()).ok()
+        crate::transport::private_cookie(self.name(), value, self.secure, self.lifetime)
     }
 }
 

@@ -75,6 +75,26 @@ pub(crate) fn set_cookie(settings: &CookieSettings, token: Option<&str>) -> Opti
     HeaderValue::from_str(&cookie.to_string()).ok()
 }
 
+/// `Set-Cookie` for a cookie of warden's own that only its sign-in routes read (a
+/// device, a second step's binding, a remembered device): `Path=/`, `HttpOnly`,
+/// `SameSite=Strict` (only the application's own pages sign in), `Max-Age`, and
+/// `Secure` when `secure`, which callers pair with a `__Host-` name (RFC 6265bis
+/// §4.1.3.2: host-only, HTTPS only, so a sibling subdomain cannot plant one).
+pub(crate) fn private_cookie(
+    name: &str,
+    value: String,
+    secure: bool,
+    max_age: i64,
+) -> Option<HeaderValue> {
+    let mut cookie = cookie::Cookie::new(name, value);
+    cookie.set_path("/");
+    cookie.set_http_only(true);
+    cookie.set_secure(secure);
+    cookie.set_same_site(cookie::SameSite::Strict);
+    cookie.set_max_age(cookie::time::Duration::seconds(max_age));
+    HeaderValue::from_str(&cookie.to_string()).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

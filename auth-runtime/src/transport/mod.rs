@@ -12,7 +12,7 @@ use axum::response::Response;
 pub use bearer::BearerTransport;
 pub use cookie::{CookieSettings, CookieTransport, SameSite};
 pub use extract::{bearer_token, cookie_token};
-pub(crate) use extract::{cookie_values, set_cookie};
+pub(crate) use extract::{cookie_values, private_cookie, set_cookie};
 
 use crate::error::ApiError;
 

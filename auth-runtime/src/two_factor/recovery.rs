@@ -147,13 +147,7 @@ pub(crate) fn lookup_hashes(ring: &Keyring, user_id: &str, normalized: &str) -> 
 mod tests {
     use super::*;
 
-    fn ring(secrets: &[&str]) -> Keyring {
-        let mut ring = Keyring::new(&Secret::from(secrets[0])).unwrap();
-        for old in &secrets[1..] {
-            ring = ring.previous(&Secret::from(*old)).unwrap();
-        }
-        ring
-    }
+    use crate::keyring::test_ring as ring;
 
     const A: &str = "the-first-secret-of-at-least-32-bytes";
     const B: &str = "the-second-secret-of-at-least-32-bytes";

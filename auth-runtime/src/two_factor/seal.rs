@@ -60,17 +60,10 @@ pub(crate) fn open_secret(ring: &Keyring, user_id: &str, sealed: &str) -> Option
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::token::Secret;
 
     const SECRET: &[u8] = b"12345678901234567890";
 
-    fn ring(secrets: &[&str]) -> Keyring {
-        let mut ring = Keyring::new(&Secret::from(secrets[0])).unwrap();
-        for old in &secrets[1..] {
-            ring = ring.previous(&Secret::from(*old)).unwrap();
-        }
-        ring
-    }
+    use crate::keyring::test_ring as ring;
 
     const A: &str = "the-first-secret-of-at-least-32-bytes";
     const B: &str = "the-second-secret-of-at-least-32-bytes";
