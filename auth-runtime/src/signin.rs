@@ -100,6 +100,8 @@ pub(crate) enum Refusal {
     /// The application's [`UserEvents::admit`](crate::UserEvents::admit) said no,
     /// or the session ended meanwhile.
     Denied,
+    /// The user is banned, until then (Unix seconds) or, `None`, until lifted.
+    Banned(Option<i64>),
 }
 
 /// The step's failure: a refusal the route words, or an error it passes on.
@@ -240,6 +242,7 @@ pub(crate) async fn sign_in<U: UserModel>(
                 Refusal::Inactive => "inactive",
                 Refusal::Unverified => "unverified",
                 Refusal::Denied => "denied",
+                Refusal::Banned(_) => "banned",
             },
             client: request.client(),
         }),
@@ -298,6 +301,12 @@ async fn grant<U: UserModel>(
     }
     if warden.requires_verification() && !user.is_verified() {
         return Err(Failure::Refused(Refusal::Unverified));
+    }
+    // Every way in comes here, so a ban is refused for all of them alike; before
+    // the second factor, which a banned user has no use for.
+    let user_id = user.id().to_string();
+    if let Some(ban) = warden.manager().banned_id(&user_id).await? {
+        return Err(Failure::Refused(Refusal::Banned(ban.until)));
     }
     let entry = warden.backend(backend).ok_or_else(ApiError::internal)?;
     let sessions = warden.manager().sessions();
@@ -361,7 +370,7 @@ async fn grant<U: UserModel>(
         // Ended between the password check and here (a logout elsewhere).
         return Err(Failure::Refused(Refusal::Denied));
     }
-    let subject = user.id().to_string();
+    let subject = user_id.clone();
     let (id, new) = match &ongoing.id {
         Some(id) => (id.clone(), false),
         None => (random_id()?, true),
@@ -387,6 +396,13 @@ async fn grant<U: UserModel>(
         .authenticated(ongoing.authenticated_at, &amr)
         .user_agent(user_agent.as_deref());
         sessions.open(record).await?;
+        // A ban made between the check above and here ended the user's sessions
+        // before this one was recorded: read it again now that it is, so that no
+        // session outlives a ban (the ban writes its row before it ends sessions).
+        if let Some(ban) = warden.manager().banned_id(&user_id).await? {
+            sessions.end(session).await?;
+            return Err(Failure::Refused(Refusal::Banned(ban.until)));
+        }
     }
     if let (Some(token), Some(session)) = (&ongoing.adopt, &issued.session) {
         entry.strategy.bind_token(token, session).await?;

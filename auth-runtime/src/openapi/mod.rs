@@ -441,6 +441,19 @@ mod tests {
                 "users_delete_user_users__id__delete",
                 "users",
             ),
+            ("/users", "get", "users_list_users_users_get", "users"),
+            (
+                "/users/{id}/ban",
+                "post",
+                "users_ban_user_users__id__ban_post",
+                "users",
+            ),
+            (
+                "/users/{id}/unban",
+                "post",
+                "users_unban_user_users__id__unban_post",
+                "users",
+            ),
         ];
         let paths = doc["paths"].as_object().unwrap();
         let operations: usize = paths

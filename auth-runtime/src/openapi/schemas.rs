@@ -544,6 +544,7 @@ pub(super) fn components(spec: &ApiSpec) -> Vec<(&'static str, RefOr<Schema>)> {
     }
     if spec.users {
         schemas.push((SESSION_READ, named::<SessionRead>(SESSION_READ)));
+        schemas.extend(super::paths::admin::schemas());
     }
     schemas.push((
         REFRESH_REQUEST,

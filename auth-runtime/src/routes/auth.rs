@@ -47,6 +47,19 @@ pub(crate) fn login_refused<U: UserModel>(
     let code = match why {
         Refusal::Unverified => ErrorCode::LoginUserNotVerified,
         Refusal::Inactive | Refusal::Denied => ErrorCode::LoginBadCredentials,
+        Refusal::Banned(until) => {
+            // Told only to a client that proved the credential (the step runs after
+            // it), so a ban reveals nothing to whoever merely knows the login.
+            let error = warden.error_with_detail(
+                ErrorCode::LoginUserBanned,
+                serde_json::json!({ "until": until.and_then(crate::clock::rfc3339) }),
+            );
+            return if password_grant {
+                error.with_grant_error("invalid_grant")
+            } else {
+                error
+            };
+        }
     };
     login_refusal(warden, code, password_grant)
 }
