@@ -23,6 +23,10 @@ use crate::warden::Warden;
 /// How recent an operator's sign-in must be for the admin routes, in seconds:
 /// older, they answer RFC 9470's `insufficient_user_authentication` challenge and
 /// the operator re-authenticates (`POST /auth/{name}/reauthenticate`).
+///
+/// ```
+/// assert_eq!(warden_runtime::routes::ADMIN_FRESH_SECONDS, 900);
+/// ```
 pub const ADMIN_FRESH_SECONDS: u32 = 15 * 60;
 
 /// The operator of an admin route: an active superuser, freshly signed in, with a
