@@ -264,7 +264,7 @@ struct BearerResponse {
 // FastAPI Users' `ErrorModel`.
 #[derive(ToSchema)]
 #[schema(
-    description = "`{\"detail\": \"<ERROR_CODE>\"}`, or `{\"detail\": {\"code\", \"reason\"}}` for a refused password."
+    description = "`{\"detail\": \"<ERROR_CODE>\"}`, or `{\"detail\": {\"code\", \"reason\"}}` for a refused password, or `{\"detail\": {\"code\", \"until\"}}` for a banned user."
 )]
 #[allow(dead_code)]
 struct ErrorModel {
@@ -272,15 +272,35 @@ struct ErrorModel {
     detail: (),
 }
 
-/// `detail`: a code, or a code and the reason a password was refused.
+/// `detail`: a code, or a code and the reason a password was refused, or a code
+/// and the end of a ban (`null`: until lifted).
 fn error_detail() -> AnyOfBuilder {
-    AnyOfBuilder::new().item(string()).item(
-        object("ErrorDetail")
-            .property("code", string())
-            .property("reason", string())
-            .required("code")
-            .required("reason"),
-    )
+    AnyOfBuilder::new()
+        .item(string())
+        .item(
+            object("ErrorDetail")
+                .property("code", string())
+                .property("reason", string())
+                .required("code")
+                .required("reason"),
+        )
+        .item(
+            object("BanDetail")
+                .property("code", string())
+                .property(
+                    "until",
+                    typed(Type::String)
+                        .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+                            Type::String,
+                            Type::Null,
+                        ]))
+                        .format(Some(utoipa::openapi::schema::SchemaFormat::KnownFormat(
+                            utoipa::openapi::schema::KnownFormat::DateTime,
+                        ))),
+                )
+                .required("code")
+                .required("until"),
+        )
 }
 
 // FastAPI's `HTTPValidationError`.
