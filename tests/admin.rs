@@ -52,7 +52,12 @@ async fn app_over(store: Arc<dyn UserStore<User>>, db: Option<Db>) -> App {
         .ensure_superuser(ADMIN, PASSWORD.into())
         .await
         .unwrap();
-    let http = Http::new(common::serve(common::app(&warden)).await);
+    let router = common::app(&warden).merge(
+        axum::Router::new()
+            .route("/payout", axum::routing::post(payout))
+            .with_state(warden.clone()),
+    );
+    let http = Http::new(common::serve(router).await);
     App {
         http,
         warden,
@@ -475,4 +480,251 @@ async fn with_two_factor_configured_admin_routes_want_a_second_factor() {
         .send(Method::GET, &format!("/users/{id}"), Some(&admin), None)
         .await;
     assert_eq!(own.status, 200, "{}", own.text);
+}
+
+/// A route with a step-up rule, which no impersonation passes.
+#[warden::protected(active, fresh = 300)]
+async fn payout(user: User) -> axum::Json<Value> {
+    axum::Json(json!({ "payout": user.email }))
+}
+
+async fn impersonation_flow(app: &App) {
+    let ann = app.http.register("ann@example.com", PASSWORD).await;
+    let (admin, _) = app.login(ADMIN).await;
+    let admin_id = app.http.me(&admin).await.json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let impersonate = |id: String, token: String| async move {
+        app.http
+            .send(
+                Method::POST,
+                &format!("/users/{id}/impersonate"),
+                Some(&token),
+                None,
+            )
+            .await
+    };
+
+    // Never another superuser (nor oneself); only a superuser impersonates.
+    let superuser = impersonate(admin_id.clone(), admin.clone()).await;
+    assert_eq!(superuser.status, 400, "{}", superuser.text);
+    assert_eq!(superuser.json(), json!({"detail": "IMPERSONATE_SUPERUSER"}));
+    let (ann_own, _) = app.login("ann@example.com").await;
+    assert_eq!(impersonate(ann.clone(), ann_own.clone()).await.status, 403);
+
+    // The tokens: the user's, with `act` naming the admin, no refresh token.
+    let started = impersonate(ann.clone(), admin.clone()).await;
+    assert_eq!(started.status, 200, "{}", started.text);
+    assert!(started.json().get("refresh_token").is_none(), "{}", started.text);
+    let token = started.json()["access_token"].as_str().unwrap().to_owned();
+    let claims = common::claims(&token);
+    assert_eq!(claims["sub"], ann);
+    assert_eq!(claims["act"], json!({"sub": admin_id}));
+    assert_eq!(app.http.me(&token).await.json()["email"], "ann@example.com");
+
+    // Listed among the user's sessions as such, ending within the hour.
+    let sessions = app
+        .http
+        .send(Method::GET, "/users/me/sessions", Some(&ann_own), None)
+        .await
+        .json();
+    let listed: Vec<&Value> = sessions
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["impersonated_by"] == json!(admin_id))
+        .collect();
+    assert_eq!(listed.len(), 1, "{sessions}");
+    assert_eq!(
+        listed[0]["expires_at"],
+        json!(app.rfc3339(app.clock.now() + 3600))
+    );
+
+    // Never credentials, never a step-up, never the admin routes.
+    let password = app
+        .http
+        .send(
+            Method::PATCH,
+            "/users/me",
+            Some(&token),
+            Some(&json!({"password": "a-new-password-1"})),
+        )
+        .await;
+    assert_eq!(password.status, 403, "{}", password.text);
+    assert_eq!(password.json(), json!({"detail": "IMPERSONATION_FORBIDDEN"}));
+    let email = app
+        .http
+        .send(
+            Method::PATCH,
+            "/users/me",
+            Some(&token),
+            Some(&json!({"email": "mallory@example.com"})),
+        )
+        .await;
+    assert_eq!(email.status, 403, "{}", email.text);
+    let nothing = app
+        .http
+        .send(Method::PATCH, "/users/me", Some(&token), Some(&json!({})))
+        .await;
+    assert_eq!(nothing.status, 200, "{}", nothing.text);
+    let fresh = app.http.send(Method::POST, "/payout", Some(&token), None).await;
+    assert_eq!(fresh.status, 403, "{}", fresh.text);
+    assert_eq!(fresh.json(), json!({"detail": "IMPERSONATION_FORBIDDEN"}));
+    let reauth = Reply::read(
+        app.http
+            .client
+            .post(format!("{}/auth/jwt/reauthenticate", app.http.base))
+            .bearer_auth(&token)
+            .form(&[("password", PASSWORD)])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(reauth.status, 403, "{}", reauth.text);
+    assert_eq!(app.list(&token, "").await.status, 403);
+    // The user's own session passes the step-up: the rule is the session's.
+    assert_eq!(app.http.send(Method::POST, "/payout", Some(&ann_own), None).await.status, 200);
+
+    // A refresh continues it with its `act`, never past the hour.
+    let refreshed = app
+        .http
+        .send(Method::POST, "/auth/jwt/refresh", Some(&token), None)
+        .await;
+    assert_eq!(refreshed.status, 200, "{}", refreshed.text);
+    let again = refreshed.json()["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(common::claims(&again)["act"], json!({"sub": admin_id}));
+    app.clock.advance(3600);
+    common::assert_token_refused(&app.http.me(&again).await);
+
+    // Stopping ends it; the admin's own session is no impersonation.
+    let (admin, _) = app.login(ADMIN).await;
+    let started = impersonate(ann.clone(), admin.clone()).await;
+    let token = started.json()["access_token"].as_str().unwrap().to_owned();
+    let not = app
+        .http
+        .send(Method::POST, "/auth/jwt/stop-impersonating", Some(&admin), None)
+        .await;
+    assert_eq!(not.status, 400, "{}", not.text);
+    assert_eq!(not.json(), json!({"detail": "NOT_IMPERSONATING"}));
+    let stopped = app
+        .http
+        .send(Method::POST, "/auth/jwt/stop-impersonating", Some(&token), None)
+        .await;
+    assert_eq!(stopped.status, 204, "{}", stopped.text);
+    common::assert_token_refused(&app.http.me(&token).await);
+    assert_eq!(app.http.me(&admin).await.status, 200);
+    if let Some(db) = &app.db {
+        assert_eq!(
+            db.strings("SELECT actor FROM warden_session WHERE actor IS NOT NULL")
+                .await,
+            [admin_id.clone(), admin_id]
+        );
+    }
+}
+
+on_every_store!(impersonation_carries_act_and_never_changes_credentials, impersonation_flow);
+
+/// On the cookie transport the admin's own token waits in `<cookie>_admin` and
+/// comes back when the impersonation stops.
+#[tokio::test]
+async fn stopping_an_impersonation_restores_the_admins_cookie() {
+    #[auth_backend(
+        name = "cookie",
+        lifetime = 3600,
+        secret = "cookie-secret-that-is-at-least-32-bytes-long",
+        transport = cookie
+    )]
+    struct CookieBackend;
+    let warden: Warden = Warden::builder()
+        .clock(Clock::manual(common::now()))
+        .store(MemoryStore::new())
+        .backend::<CookieBackend>()
+        .unwrap()
+        .build()
+        .unwrap();
+    warden
+        .manager()
+        .ensure_superuser(ADMIN, PASSWORD.into())
+        .await
+        .unwrap();
+    let http = Http::new(common::serve(common::app(&warden)).await);
+    let ann = http.register("ann@example.com", PASSWORD).await;
+    let cookie_of = |reply: &reqwest::Response, name: &str| {
+        reply
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with(&format!("{name}=")))
+            .map(|v| v.split(';').next().unwrap().to_owned())
+    };
+    let login = http
+        .client
+        .post(format!("{}/auth/cookie/login", http.base))
+        .form(&[("username", ADMIN), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 204);
+    let admin = cookie_of(&login, "fastapiusersauth").unwrap();
+    let started = http
+        .client
+        .post(format!("{}/users/{ann}/impersonate", http.base))
+        .header("cookie", &admin)
+        .header("sec-fetch-site", "same-origin")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(started.status(), 204);
+    let acting = cookie_of(&started, "fastapiusersauth").unwrap();
+    let aside = cookie_of(&started, "fastapiusersauth_admin").unwrap();
+    assert_eq!(aside.split_once('=').unwrap().1, admin.split_once('=').unwrap().1);
+    let header = started
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("fastapiusersauth_admin="))
+        .unwrap()
+        .to_owned();
+    assert!(header.contains("HttpOnly"), "{header}");
+    let me = |cookies: String| {
+        let http = &http;
+        async move {
+            http.client
+                .get(format!("{}/users/me", http.base))
+                .header("cookie", cookies)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()["email"]
+                .clone()
+        }
+    };
+    assert_eq!(me(acting.clone()).await, "ann@example.com");
+    let stopped = http
+        .client
+        .post(format!("{}/auth/cookie/stop-impersonating", http.base))
+        .header("cookie", format!("{acting}; {aside}"))
+        .header("sec-fetch-site", "same-origin")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stopped.status(), 204);
+    let restored = cookie_of(&stopped, "fastapiusersauth").unwrap();
+    assert_eq!(restored, admin);
+    let cleared = stopped
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("fastapiusersauth_admin="))
+        .unwrap()
+        .to_owned();
+    assert!(cleared.contains("Max-Age=0"), "{cleared}");
+    assert_eq!(me(restored).await, ADMIN);
 }

@@ -210,6 +210,25 @@ pub enum SecurityEvent {
         /// The provider (the OAuth client's name).
         provider: String,
     },
+    /// A superuser began acting as the user (`POST /users/{id}/impersonate`): shown
+    /// to the user among their events, as the session is among their sessions.
+    ImpersonationStarted {
+        /// The user.
+        user_id: String,
+        /// The superuser acting as them, by id.
+        actor: String,
+        /// The backend whose tokens were granted.
+        backend: String,
+        /// Who asked (the superuser's client).
+        client: Client,
+    },
+    /// An impersonation session was ended (`POST /auth/{name}/stop-impersonating`).
+    ImpersonationEnded {
+        /// The user.
+        user_id: String,
+        /// The superuser who acted as them, by id.
+        actor: String,
+    },
     /// The user was banned (by a superuser, the CLI or code).
     UserBanned {
         /// The user.

@@ -93,6 +93,14 @@ pub enum ErrorCode {
     LoginUserBanned,
     /// `POST /users/{id}/ban` of a superuser (warden's own code): demote first.
     BanSuperuser,
+    /// `POST /users/{id}/impersonate` of a superuser (warden's own code).
+    ImpersonateSuperuser,
+    /// An impersonation session at a route that changes credentials or asks a
+    /// fresh sign-in or a second factor (warden's own code, 403).
+    ImpersonationForbidden,
+    /// `POST /auth/{name}/stop-impersonating` from a session that is no
+    /// impersonation (warden's own code).
+    NotImpersonating,
 }
 
 impl ErrorCode {
@@ -133,6 +141,9 @@ impl ErrorCode {
             Self::PasskeyLastSignIn => "PASSKEY_LAST_SIGN_IN",
             Self::LoginUserBanned => "LOGIN_USER_BANNED",
             Self::BanSuperuser => "BAN_SUPERUSER",
+            Self::ImpersonateSuperuser => "IMPERSONATE_SUPERUSER",
+            Self::ImpersonationForbidden => "IMPERSONATION_FORBIDDEN",
+            Self::NotImpersonating => "NOT_IMPERSONATING",
         }
     }
 }

@@ -86,6 +86,10 @@ pub(crate) enum Operation {
     BanUser,
     /// `POST /users/{id}/unban` (admin).
     UnbanUser,
+    /// `POST /users/{id}/impersonate` (admin).
+    Impersonate,
+    /// `POST /auth/{backend}/stop-impersonating`.
+    StopImpersonating { backend: Arc<str> },
     /// `GET /users/{id}`.
     User,
     /// `PATCH /users/{id}`.
@@ -148,7 +152,9 @@ impl Operation {
             | Self::DisableTwoFactor
             | Self::ForgetDevices
             | Self::BanUser
-            | Self::UnbanUser => HttpMethod::Post,
+            | Self::UnbanUser
+            | Self::Impersonate
+            | Self::StopImpersonating { .. } => HttpMethod::Post,
             #[cfg(feature = "oauth")]
             Self::OAuthAuthorize { .. }
             | Self::OAuthCallback { .. }
@@ -206,6 +212,8 @@ impl Operation {
             Self::ListUsers => "/users".into(),
             Self::BanUser => "/users/{id}/ban".into(),
             Self::UnbanUser => "/users/{id}/unban".into(),
+            Self::Impersonate => "/users/{id}/impersonate".into(),
+            Self::StopImpersonating { backend } => format!("/auth/{backend}/stop-impersonating"),
             Self::Jwks => "/.well-known/jwks.json".into(),
             Self::LoginSecondFactor { backend } => format!("/auth/{backend}/login/2fa"),
             Self::TwoFactor => "/users/me/2fa".into(),
@@ -226,7 +234,8 @@ impl Operation {
             Self::Login { .. }
             | Self::Logout { .. }
             | Self::Refresh { .. }
-            | Self::Reauthenticate { .. } => Switch::Backend,
+            | Self::Reauthenticate { .. }
+            | Self::StopImpersonating { .. } => Switch::Backend,
             #[cfg(feature = "oauth")]
             Self::OAuthAuthorize { .. }
             | Self::OAuthCallback { .. }
@@ -245,7 +254,8 @@ impl Operation {
             | Self::DeleteUser
             | Self::ListUsers
             | Self::BanUser
-            | Self::UnbanUser => Switch::Users,
+            | Self::UnbanUser
+            | Self::Impersonate => Switch::Users,
             #[cfg(feature = "oauth")]
             Self::OAuthAccounts | Self::DeleteOAuthAccount => Switch::Users,
             Self::Jwks => Switch::Jwks,
@@ -270,7 +280,8 @@ impl Operation {
             | Self::Logout { backend }
             | Self::Refresh { backend }
             | Self::Reauthenticate { backend }
-            | Self::LoginSecondFactor { backend } => Some(backend),
+            | Self::LoginSecondFactor { backend }
+            | Self::StopImpersonating { backend } => Some(backend),
             _ => None,
         }
     }
@@ -285,6 +296,7 @@ impl Operation {
                 | Self::ResetTwoFactor
                 | Self::BanUser
                 | Self::UnbanUser
+                | Self::Impersonate
         )
     }
 }
@@ -329,6 +341,8 @@ impl fmt::Display for Operation {
             Self::ListUsers => f.write_str("users:list_users"),
             Self::BanUser => f.write_str("users:ban_user"),
             Self::UnbanUser => f.write_str("users:unban_user"),
+            Self::Impersonate => f.write_str("users:impersonate"),
+            Self::StopImpersonating { backend } => write!(f, "auth:{backend}.stop_impersonating"),
             Self::Jwks => f.write_str("jwks:keys"),
             Self::LoginSecondFactor { backend } => write!(f, "auth:{backend}.login_2fa"),
             Self::TwoFactor => f.write_str("users:two_factor"),

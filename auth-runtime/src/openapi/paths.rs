@@ -1207,6 +1207,7 @@ pub(crate) fn operations(spec: &ApiSpec, schemes: &[String]) -> Vec<Op> {
     let mut ops = Vec::new();
     for (backend, scheme) in spec.backends.iter().zip(schemes) {
         ops.extend(auth_operations(backend, scheme, spec.two_factor));
+        ops.push(admin::stop_impersonating(backend, scheme));
     }
     #[cfg(feature = "oauth")]
     for (route, backend) in &spec.oauth {

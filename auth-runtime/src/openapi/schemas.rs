@@ -387,6 +387,9 @@ struct SessionRead {
     #[schema(required = false)]
     user_agent: String,
     current: bool,
+    /// The superuser acting as the user (an impersonation session), by id;
+    /// `null` for the user's own sessions.
+    impersonated_by: Option<String>,
 }
 
 // `OAuthAccountRead`: a provider account linked to the current user.

@@ -32,7 +32,13 @@ pub const ADMIN_FRESH_SECONDS: u32 = 15 * 60;
 /// The operator of an admin route: an active superuser, freshly signed in, with a
 /// second factor when one is configured (and verified when the warden requires
 /// it).
-pub(crate) struct Operator<U>(pub(crate) U);
+pub(crate) struct Operator<U> {
+    pub(crate) user: U,
+    /// The backend whose token the operator presented.
+    pub(crate) backend: String,
+    /// That token: an impersonation keeps it aside on a cookie transport.
+    pub(crate) token: String,
+}
 
 impl<U: UserModel> FromRequestParts<Warden<U>> for Operator<U> {
     type Rejection = ApiError;
@@ -48,7 +54,11 @@ impl<U: UserModel> FromRequestParts<Warden<U>> for Operator<U> {
             .authenticator()
             .authorize(&parts.method, &parts.headers, None, access)
             .await?;
-        Ok(Self(found.user))
+        Ok(Self {
+            backend: found.backend.to_owned(),
+            token: found.token.to_owned(),
+            user: found.user,
+        })
     }
 }
 
@@ -98,7 +108,7 @@ fn ban_error<U: UserModel>(warden: &Warden<U>, error: ManagerError) -> ApiError 
 /// a malformed body or an `until` in the past.
 pub(crate) async fn ban<U: UserModel>(
     State(warden): State<Warden<U>>,
-    Operator(operator): Operator<U>,
+    Operator { user: operator, .. }: Operator<U>,
     Path(id): Path<String>,
     fields: Fields,
 ) -> Result<Json<Value>, ApiError> {
@@ -143,7 +153,7 @@ pub(crate) async fn ban<U: UserModel>(
 /// ban stay ended: the user signs in again.
 pub(crate) async fn unban<U: UserModel>(
     State(warden): State<Warden<U>>,
-    Operator(_): Operator<U>,
+    _operator: Operator<U>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let user = target(&warden, &id).await?;
@@ -153,6 +163,50 @@ pub(crate) async fn unban<U: UserModel>(
         .await
         .map_err(|error| ban_error(&warden, error))?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /users/{id}/impersonate`: the operator acts as the user. The answer is
+/// the backend's login response (the operator's backend), for a session of at
+/// most an hour (`signin::IMPERSONATION_SECONDS`) without a refresh token, whose
+/// JWTs carry RFC 8693's `act: {"sub": <operator id>}` (delegation: the subject
+/// is the user, the actor the operator). The session is listed among the user's
+/// sessions with `impersonated_by`, and the user's events get
+/// `impersonation_started`. It never changes the user's credentials and never
+/// passes `fresh` or `mfa` (403 `IMPERSONATION_FORBIDDEN`). On a cookie transport
+/// the operator's own token waits in the `<cookie>_admin` cookie (`HttpOnly`) for
+/// `POST /auth/{name}/stop-impersonating`. 400 `IMPERSONATE_SUPERUSER` for a
+/// superuser (the operator included); a user the sign-in step refuses
+/// (inactive, banned, ...) is refused as a login would be; 404 for nobody.
+pub(crate) async fn impersonate<U: UserModel>(
+    State(warden): State<Warden<U>>,
+    operator: Operator<U>,
+    Path(id): Path<String>,
+    extensions: axum::http::Extensions,
+    headers: axum::http::HeaderMap,
+) -> Result<axum::response::Response, ApiError> {
+    let user = target(&warden, &id).await?;
+    if user.is_superuser() {
+        return Err(warden.error(ErrorCode::ImpersonateSuperuser));
+    }
+    let request = crate::signin::Request::new(&warden, &extensions, &headers);
+    let mut response = crate::signin::sign_in(
+        &warden,
+        &operator.backend,
+        &user,
+        crate::signin::Step::Impersonate(operator.user.id().to_string()),
+        &request,
+    )
+    .await
+    .map_err(|failure| failure.answer(|why| super::auth::login_refused(&warden, why, false)))?;
+    let entry = warden
+        .backend(&operator.backend)
+        .ok_or_else(ApiError::internal)?;
+    if let Some(cookie) = entry.transport.set_aside(Some(&operator.token)) {
+        response
+            .headers_mut()
+            .append(axum::http::header::SET_COOKIE, cookie);
+    }
+    Ok(response)
 }
 
 /// The admin list's default page size.
@@ -193,7 +247,7 @@ fn cursor_id<U: UserModel>(cursor: &str) -> Option<U::Id> {
 /// cursor; 501 for a store that cannot list.
 pub(crate) async fn list<U: UserModel>(
     State(warden): State<Warden<U>>,
-    Operator(_): Operator<U>,
+    _operator: Operator<U>,
     axum::extract::RawQuery(query): axum::extract::RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.as_deref().unwrap_or(""))

@@ -149,6 +149,19 @@ fn handler<U: UserModel>(operation: &Operation) -> (&'static str, MethodRouter<W
             post(admin::ban::<U>),
         ),
         Operation::UnbanUser => ("lift a user's ban (admin)", post(admin::unban::<U>)),
+        Operation::Impersonate => (
+            "act as a user for at most an hour (admin; tokens carry act)",
+            post(admin::impersonate::<U>),
+        ),
+        Operation::StopImpersonating { backend } => {
+            let backend = Arc::clone(backend);
+            (
+                "end an impersonation; a cookie gets the admin's own token back",
+                post(move |State(warden): State<Warden<U>>, headers: HeaderMap| {
+                    auth::stop_impersonating(warden, Arc::clone(&backend), headers)
+                }),
+            )
+        }
         Operation::Jwks => ("the public keys that verify tokens (JWKS)", get(jwks::<U>)),
         Operation::LoginSecondFactor { backend } => (
             "finish a sign-in with a TOTP or recovery code (the mfa_token's second step)",

@@ -10,7 +10,7 @@ use utoipa::{PartialSchema, ToSchema};
 
 use super::{Errors, JSON, Op, Query, TAG_USERS, json_response};
 use crate::error::ErrorCode;
-use crate::openapi::Operation;
+use crate::openapi::{BackendSpec, Operation};
 use crate::openapi::schemas::{USER_READ, reference};
 
 const BAN_CREATE: &str = "BanCreate";
@@ -86,7 +86,35 @@ pub(crate) fn schemas() -> Vec<(&'static str, RefOr<Schema>)> {
     ]
 }
 
-/// `GET /users`, `POST /users/{id}/ban`, `POST /users/{id}/unban`.
+/// `POST /auth/{name}/stop-impersonating`, for one backend.
+pub(super) fn stop_impersonating(backend: &BackendSpec, scheme: &str) -> Op {
+    let response = match backend.cookie_name() {
+        None => utoipa::openapi::response::Response::new("No Content"),
+        Some(cookie) => super::set_cookie(
+            cookie,
+            "No Content: the cookie carries the superuser's own token again, and              `<cookie>_admin` is cleared.",
+        ),
+    };
+    Op::new(Operation::StopImpersonating {
+        backend: std::sync::Arc::from(backend.name.as_str()),
+    })
+    .description(
+        "Ends the impersonation session the token belongs to, on every instance. On a          cookie transport the superuser's own token, kept aside in `<cookie>_admin` at          `POST /users/{id}/impersonate`, is put back.",
+    )
+    .success(204, response)
+    .errors(
+        Errors::new()
+            .code(
+                ErrorCode::NotImpersonating,
+                "The session is the user's own, not an impersonation.",
+            )
+            .unauthorized(),
+    )
+    .security(&[scheme.to_owned()])
+}
+
+/// `GET /users`, `POST /users/{id}/ban`, `POST /users/{id}/unban`,
+/// `POST /users/{id}/impersonate`.
 pub(super) fn operations(schemes: &[String], integer_ids: bool) -> Vec<Op> {
     vec![
         Op::new(Operation::ListUsers)
@@ -148,6 +176,29 @@ pub(super) fn operations(schemes: &[String], integer_ids: bool) -> Vec<Op> {
                 utoipa::openapi::response::Response::new("Successful Response"),
             )
             .errors(Errors::new().unauthorized().forbidden().not_found())
+            .security(schemes),
+        Op::new(Operation::Impersonate)
+            .tag(TAG_USERS)
+            .description(format!(
+                "{OPERATOR} Signs in as the user through the superuser's own backend: its                  login response, for a session of at most an hour without a refresh                  token, whose JWTs carry RFC 8693's `act: {{\"sub\": <superuser id>}}`                  (delegation). The session is listed among the user's sessions with                  `impersonated_by`; it never changes the user's credentials and never                  passes a fresh-sign-in or second-factor rule (403                  `IMPERSONATION_FORBIDDEN`). A cookie transport keeps the superuser's own                  token in `<cookie>_admin` for `POST /auth/{{name}}/stop-impersonating`."
+            ))
+            .id_parameter(integer_ids)
+            .success(
+                200,
+                utoipa::openapi::response::Response::new(
+                    "The backend's login response (bearer JSON, or 204 with the cookie).",
+                ),
+            )
+            .errors(
+                Errors::new()
+                    .code(
+                        ErrorCode::ImpersonateSuperuser,
+                        "The user is a superuser.",
+                    )
+                    .unauthorized()
+                    .forbidden()
+                    .not_found(),
+            )
             .security(schemes),
     ]
 }
