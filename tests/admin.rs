@@ -516,7 +516,11 @@ async fn impersonation_flow(app: &App) {
     // The tokens: the user's, with `act` naming the admin, no refresh token.
     let started = impersonate(ann.clone(), admin.clone()).await;
     assert_eq!(started.status, 200, "{}", started.text);
-    assert!(started.json().get("refresh_token").is_none(), "{}", started.text);
+    assert!(
+        started.json().get("refresh_token").is_none(),
+        "{}",
+        started.text
+    );
     let token = started.json()["access_token"].as_str().unwrap().to_owned();
     let claims = common::claims(&token);
     assert_eq!(claims["sub"], ann);
@@ -552,7 +556,10 @@ async fn impersonation_flow(app: &App) {
         )
         .await;
     assert_eq!(password.status, 403, "{}", password.text);
-    assert_eq!(password.json(), json!({"detail": "IMPERSONATION_FORBIDDEN"}));
+    assert_eq!(
+        password.json(),
+        json!({"detail": "IMPERSONATION_FORBIDDEN"})
+    );
     let email = app
         .http
         .send(
@@ -568,7 +575,10 @@ async fn impersonation_flow(app: &App) {
         .send(Method::PATCH, "/users/me", Some(&token), Some(&json!({})))
         .await;
     assert_eq!(nothing.status, 200, "{}", nothing.text);
-    let fresh = app.http.send(Method::POST, "/payout", Some(&token), None).await;
+    let fresh = app
+        .http
+        .send(Method::POST, "/payout", Some(&token), None)
+        .await;
     assert_eq!(fresh.status, 403, "{}", fresh.text);
     assert_eq!(fresh.json(), json!({"detail": "IMPERSONATION_FORBIDDEN"}));
     let reauth = Reply::read(
@@ -585,7 +595,13 @@ async fn impersonation_flow(app: &App) {
     assert_eq!(reauth.status, 403, "{}", reauth.text);
     assert_eq!(app.list(&token, "").await.status, 403);
     // The user's own session passes the step-up: the rule is the session's.
-    assert_eq!(app.http.send(Method::POST, "/payout", Some(&ann_own), None).await.status, 200);
+    assert_eq!(
+        app.http
+            .send(Method::POST, "/payout", Some(&ann_own), None)
+            .await
+            .status,
+        200
+    );
 
     // A refresh continues it with its `act`, never past the hour.
     let refreshed = app
@@ -593,7 +609,10 @@ async fn impersonation_flow(app: &App) {
         .send(Method::POST, "/auth/jwt/refresh", Some(&token), None)
         .await;
     assert_eq!(refreshed.status, 200, "{}", refreshed.text);
-    let again = refreshed.json()["access_token"].as_str().unwrap().to_owned();
+    let again = refreshed.json()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert_eq!(common::claims(&again)["act"], json!({"sub": admin_id}));
     app.clock.advance(3600);
     common::assert_token_refused(&app.http.me(&again).await);
@@ -604,13 +623,23 @@ async fn impersonation_flow(app: &App) {
     let token = started.json()["access_token"].as_str().unwrap().to_owned();
     let not = app
         .http
-        .send(Method::POST, "/auth/jwt/stop-impersonating", Some(&admin), None)
+        .send(
+            Method::POST,
+            "/auth/jwt/stop-impersonating",
+            Some(&admin),
+            None,
+        )
         .await;
     assert_eq!(not.status, 400, "{}", not.text);
     assert_eq!(not.json(), json!({"detail": "NOT_IMPERSONATING"}));
     let stopped = app
         .http
-        .send(Method::POST, "/auth/jwt/stop-impersonating", Some(&token), None)
+        .send(
+            Method::POST,
+            "/auth/jwt/stop-impersonating",
+            Some(&token),
+            None,
+        )
         .await;
     assert_eq!(stopped.status, 204, "{}", stopped.text);
     common::assert_token_refused(&app.http.me(&token).await);
@@ -624,7 +653,10 @@ async fn impersonation_flow(app: &App) {
     }
 }
 
-on_every_store!(impersonation_carries_act_and_never_changes_credentials, impersonation_flow);
+on_every_store!(
+    impersonation_carries_act_and_never_changes_credentials,
+    impersonation_flow
+);
 
 /// On the cookie transport the admin's own token waits in `<cookie>_admin` and
 /// comes back when the impersonation stops.
@@ -680,7 +712,10 @@ async fn stopping_an_impersonation_restores_the_admins_cookie() {
     assert_eq!(started.status(), 204);
     let acting = cookie_of(&started, "fastapiusersauth").unwrap();
     let aside = cookie_of(&started, "fastapiusersauth_admin").unwrap();
-    assert_eq!(aside.split_once('=').unwrap().1, admin.split_once('=').unwrap().1);
+    assert_eq!(
+        aside.split_once('=').unwrap().1,
+        admin.split_once('=').unwrap().1
+    );
     let header = started
         .headers()
         .get_all("set-cookie")

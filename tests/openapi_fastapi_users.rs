@@ -174,10 +174,20 @@ const DIVERGENCES: &[Divergence] = &[
             "GET /users",
             "POST /users/{id}/ban",
             "POST /users/{id}/unban",
+            "POST /users/{id}/impersonate",
         ],
         at: "",
         kind: OnlyInWarden,
-        why: "warden's admin list: users by page, filters and an e-mail prefix, for fresh superusers",
+        why: "warden's admin routes for fresh superusers: the user list, bans, impersonation",
+    },
+    Divergence {
+        ops: &[
+            "POST /auth/jwt/stop-impersonating",
+            "POST /auth/cookie/stop-impersonating",
+        ],
+        at: "",
+        kind: OnlyInWarden,
+        why: "ends an impersonation; the cookie transport gets the superuser's own token back",
     },
     // More accepted, more answered.
     Divergence {

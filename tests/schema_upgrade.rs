@@ -15,7 +15,7 @@ const OLD_USER: &str = "old@example.com";
 const OLD_PASSWORD: &str = "old-password-1";
 
 /// The steps an upgraded database has run.
-const STEPS: [&str; 7] = ["1", "2", "3", "4", "5", "6", "7"];
+const STEPS: [&str; 8] = ["1", "2", "3", "4", "5", "6", "7", "8"];
 
 /// What every upgraded database shows, on either engine.
 async fn check_upgraded(db: &Db, store: impl UserStore + Clone) {

@@ -234,8 +234,9 @@ impl Operation {
             Self::Login { .. }
             | Self::Logout { .. }
             | Self::Refresh { .. }
-            | Self::Reauthenticate { .. }
-            | Self::StopImpersonating { .. } => Switch::Backend,
+            | Self::Reauthenticate { .. } => Switch::Backend,
+            // Served with the users router that serves the impersonation.
+            Self::StopImpersonating { .. } => Switch::Users,
             #[cfg(feature = "oauth")]
             Self::OAuthAuthorize { .. }
             | Self::OAuthCallback { .. }

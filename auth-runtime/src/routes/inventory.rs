@@ -484,8 +484,9 @@ mod tests {
         let routes = entries::<User>(&spec());
         // Two OAuth routers (4 routes) and the linked-accounts routes (2).
         let oauth = if cfg!(feature = "oauth") { 4 + 2 } else { 0 };
-        // The users router: FastAPI Users' 5, the sessions' 3, the admin 3.
-        assert_eq!(routes.len(), 2 * 4 + oauth + 1 + 2 + 2 + 8 + 3 + 1);
+        // The users router: FastAPI Users' 5, the sessions' 3, the admin 4 and
+        // each backend's stop-impersonating.
+        assert_eq!(routes.len(), 2 * 4 + oauth + 1 + 2 + 2 + 8 + 4 + 2 + 1);
         let names: BTreeSet<String> = routes
             .iter()
             .map(|route| route.op.operation().to_string())
@@ -595,7 +596,8 @@ mod tests {
                 "auth:c.login",
                 "auth:c.logout",
                 "auth:c.refresh",
-                "auth:c.reauthenticate"
+                "auth:c.reauthenticate",
+                "auth:c.stop_impersonating"
             ]
         );
     }

@@ -10,8 +10,8 @@ use utoipa::{PartialSchema, ToSchema};
 
 use super::{Errors, JSON, Op, Query, TAG_USERS, json_response};
 use crate::error::ErrorCode;
-use crate::openapi::{BackendSpec, Operation};
 use crate::openapi::schemas::{USER_READ, reference};
+use crate::openapi::{BackendSpec, Operation};
 
 const BAN_CREATE: &str = "BanCreate";
 const BAN_READ: &str = "BanRead";
