@@ -225,7 +225,7 @@ async fn ban_flow(app: &App) {
     if let Some(db) = &app.db {
         assert_eq!(
             db.strings("SELECT user_id FROM warden_ban").await,
-            [ann.clone()]
+            std::slice::from_ref(&ann)
         );
     }
 
