@@ -169,6 +169,26 @@ const DIVERGENCES: &[Divergence] = &[
         kind: OnlyInWarden,
         why: "warden's linked provider accounts: list them (never their tokens) and unlink one, never the last way in",
     },
+    Divergence {
+        ops: &[
+            "GET /users",
+            "POST /users/{id}/ban",
+            "POST /users/{id}/unban",
+            "POST /users/{id}/impersonate",
+        ],
+        at: "",
+        kind: OnlyInWarden,
+        why: "warden's admin routes for fresh superusers: the user list, bans, impersonation",
+    },
+    Divergence {
+        ops: &[
+            "POST /auth/jwt/stop-impersonating",
+            "POST /auth/cookie/stop-impersonating",
+        ],
+        at: "",
+        kind: OnlyInWarden,
+        why: "ends an impersonation; the cookie transport gets the superuser's own token back",
+    },
     // More accepted, more answered.
     Divergence {
         ops: LOGINS,
@@ -187,6 +207,12 @@ const DIVERGENCES: &[Divergence] = &[
         at: "responses > 200 > content > application/json > schema > properties > expires_in",
         kind: OnlyInWarden,
         why: "an optional field: the access token's lifetime (RFC 6749 section 5.1)",
+    },
+    Divergence {
+        ops: LOGINS,
+        at: "responses > 400 > content > application/json > error codes > LOGIN_USER_BANNED",
+        kind: OnlyInWarden,
+        why: "warden's bans: the right password of a banned user learns the ban's end",
     },
     // Error answers documented with their bodies and headers.
     Divergence {

@@ -15,7 +15,7 @@ const OLD_USER: &str = "old@example.com";
 const OLD_PASSWORD: &str = "old-password-1";
 
 /// The steps an upgraded database has run.
-const STEPS: [&str; 6] = ["1", "2", "3", "4", "5", "6"];
+const STEPS: [&str; 8] = ["1", "2", "3", "4", "5", "6", "7", "8"];
 
 /// What every upgraded database shows, on either engine.
 async fn check_upgraded(db: &Db, store: impl UserStore + Clone) {
@@ -68,6 +68,13 @@ async fn check_upgraded(db: &Db, store: impl UserStore + Clone) {
             .await
             .is_empty()
     );
+    // Step 7: the ban table, warden's own; the old user is not banned, and can be.
+    let bans = store.bans().expect("a database store keeps bans");
+    assert_eq!(bans.get("1").await.unwrap(), None);
+    let ban = warden_runtime::store::Ban::new("1", 100).until(Some(200));
+    bans.put(&ban).await.unwrap();
+    assert_eq!(bans.get("1").await.unwrap(), Some(ban));
+    assert!(bans.remove("1").await.unwrap());
     // The first release's session is read with its login as its last sign-in.
     let old = db
         .strings("SELECT id FROM warden_session ORDER BY created_at")

@@ -258,10 +258,11 @@ async fn list_flow(p: &Pair) {
     let expected = |current_eternal: bool| {
         json!([
             {"id": sid(&eternal), "backend": "eternal", "created_at": rfc3339(eternal_at),
-             "expires_at": null, "user_agent": null, "current": current_eternal},
+             "expires_at": null, "user_agent": null, "current": current_eternal,
+             "impersonated_by": null},
             {"id": sid(&jwt), "backend": "jwt", "created_at": rfc3339(jwt_at),
              "expires_at": rfc3339(jwt_at + 604_800), "user_agent": "warden-tests/1.0",
-             "current": !current_eternal},
+             "current": !current_eternal, "impersonated_by": null},
         ])
     };
     for (token, current_eternal) in [(&eternal, true), (&jwt, false)] {

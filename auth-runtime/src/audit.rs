@@ -75,8 +75,8 @@ pub enum SecurityEvent {
         user_id: Option<String>,
         /// The backend.
         backend: String,
-        /// `bad_credentials`, `inactive`, `unverified` or `denied` (the application's
-        /// policy).
+        /// `bad_credentials`, `inactive`, `unverified`, `banned` or `denied` (the
+        /// application's policy).
         reason: &'static str,
         /// Who asked.
         client: Client,
@@ -106,8 +106,8 @@ pub enum SecurityEvent {
     SessionsEnded {
         /// The user.
         user_id: String,
-        /// `logout_everywhere`, `password_changed`, `password_reset`, `deactivated`
-        /// or `deleted`.
+        /// `logout_everywhere`, `password_changed`, `password_reset`, `deactivated`,
+        /// `deleted` or `banned`.
         reason: &'static str,
     },
     /// The password was changed (by the user or a superuser).
@@ -209,6 +209,39 @@ pub enum SecurityEvent {
         user_id: String,
         /// The provider (the OAuth client's name).
         provider: String,
+    },
+    /// A superuser began acting as the user (`POST /users/{id}/impersonate`): shown
+    /// to the user among their events, as the session is among their sessions.
+    ImpersonationStarted {
+        /// The user.
+        user_id: String,
+        /// The superuser acting as them, by id.
+        actor: String,
+        /// The backend whose tokens were granted.
+        backend: String,
+        /// Who asked (the superuser's client).
+        client: Client,
+    },
+    /// An impersonation session was ended (`POST /auth/{name}/stop-impersonating`).
+    ImpersonationEnded {
+        /// The user.
+        user_id: String,
+        /// The superuser who acted as them, by id.
+        actor: String,
+    },
+    /// The user was banned (by a superuser, the CLI or code).
+    UserBanned {
+        /// The user.
+        user_id: String,
+        /// When the ban ends by itself (Unix seconds); `None`: until lifted.
+        until: Option<i64>,
+        /// The superuser who banned them; `None` for the CLI or code.
+        by: Option<String>,
+    },
+    /// The user's ban was lifted.
+    UserUnbanned {
+        /// The user.
+        user_id: String,
     },
     /// A passkey was added to the account: tell the user.
     PasskeyAdded {

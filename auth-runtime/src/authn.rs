@@ -103,6 +103,11 @@ pub struct Access {
     /// refused with 401 and RFC 9470's `insufficient_user_authentication`
     /// challenge naming the warden's `acr_values` (`mfa`).
     pub mfa: bool,
+    /// The route changes the user's credentials (password, e-mail, login, second
+    /// factors, passkeys, linked accounts, keys): an impersonation session is
+    /// refused with 403 `IMPERSONATION_FORBIDDEN`, as it is wherever `fresh` or
+    /// `mfa` is asked.
+    pub credentials: bool,
 }
 
 impl Access {
@@ -113,6 +118,7 @@ impl Access {
         superuser: false,
         fresh: None,
         mfa: false,
+        credentials: false,
     };
     /// An active user (`current_user(active=True)`).
     pub const ACTIVE: Self = Self {
@@ -133,6 +139,7 @@ impl Access {
             verified: self.verified || other.verified,
             superuser: self.superuser || other.superuser,
             mfa: self.mfa || other.mfa,
+            credentials: self.credentials || other.credentials,
             // The stricter of two freshness rules.
             fresh: match (self.fresh, other.fresh) {
                 (Some(a), Some(b)) => Some(if a < b { a } else { b }),
@@ -206,6 +213,9 @@ pub struct Authenticated<'a, U> {
     pub auth_time: Option<i64>,
     /// How they proved it (RFC 8176), as the token or its session says.
     pub amr: Arc<[String]>,
+    /// The superuser acting as the user, by id, when the session is an
+    /// impersonation (`POST /users/{id}/impersonate`; the JWT's `act` claim).
+    pub actor: Option<Arc<str>>,
 }
 
 impl<U: UserModel> Authenticator<U> {
@@ -268,6 +278,10 @@ impl<U: UserModel> Authenticator<U> {
                 continue;
             };
             if let Some(user) = self.manager.get(&id).await? {
+                let actor = match &session {
+                    Admission::Session { actor, .. } => actor.clone(),
+                    _ => None,
+                };
                 let (auth_time, amr) = match &session {
                     Admission::Session {
                         authenticated_at,
@@ -299,6 +313,7 @@ impl<U: UserModel> Authenticator<U> {
                     issued_at: info.issued_at,
                     auth_time: (auth_time > 0).then_some(auth_time),
                     amr,
+                    actor,
                 }));
             }
         }
@@ -353,6 +368,15 @@ impl<U: UserModel> Authenticator<U> {
             .admit(Some(found.user))
             .map_err(ApiError::into_invalid_token)?;
         crate::csrf::check(method, headers, ambient, &self.allowed_origins)?;
+        // A superuser acting as the user never changes their credentials, and
+        // never passes a step-up: no factor of the user's was proved (and
+        // re-authenticating cannot make it so).
+        if found.actor.is_some() && (access.credentials || access.fresh.is_some() || access.mfa) {
+            return Err(ApiError::new(
+                axum::http::StatusCode::FORBIDDEN,
+                ErrorCode::ImpersonationForbidden.as_str().into(),
+            ));
+        }
         if let Some(max_age) = access.fresh
             && !access.fresh_enough(found.auth_time, self.manager.sessions().clock().now())
         {

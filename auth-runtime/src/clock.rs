@@ -51,6 +51,17 @@ impl Clock {
     }
 }
 
+/// A Unix time as RFC 3339 in UTC (`2026-12-06T11:00:00Z`), as FastAPI renders
+/// datetimes; `None` out of the representable range.
+pub(crate) fn rfc3339(seconds: i64) -> Option<String> {
+    time::OffsetDateTime::from_unix_timestamp(seconds)
+        .ok()
+        .and_then(|at| {
+            at.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+}
+
 /// The system clock in Unix seconds (0 before 1970, which no real clock reads).
 pub(crate) fn system_now() -> i64 {
     std::time::SystemTime::now()

@@ -88,6 +88,19 @@ pub enum ErrorCode {
     PasskeyAlreadyRegistered,
     /// Passkeys: deleting it would leave the user no way in.
     PasskeyLastSignIn,
+    /// Login with the right credential of a banned user (warden's own code): 400
+    /// `{"detail": {"code": "LOGIN_USER_BANNED", "until": <RFC 3339> | null}}`.
+    LoginUserBanned,
+    /// `POST /users/{id}/ban` of a superuser (warden's own code): demote first.
+    BanSuperuser,
+    /// `POST /users/{id}/impersonate` of a superuser (warden's own code).
+    ImpersonateSuperuser,
+    /// An impersonation session at a route that changes credentials or asks a
+    /// fresh sign-in or a second factor (warden's own code, 403).
+    ImpersonationForbidden,
+    /// `POST /auth/{name}/stop-impersonating` from a session that is no
+    /// impersonation (warden's own code).
+    NotImpersonating,
 }
 
 impl ErrorCode {
@@ -126,6 +139,11 @@ impl ErrorCode {
             Self::PasskeyInvalid => "PASSKEY_INVALID",
             Self::PasskeyAlreadyRegistered => "PASSKEY_ALREADY_REGISTERED",
             Self::PasskeyLastSignIn => "PASSKEY_LAST_SIGN_IN",
+            Self::LoginUserBanned => "LOGIN_USER_BANNED",
+            Self::BanSuperuser => "BAN_SUPERUSER",
+            Self::ImpersonateSuperuser => "IMPERSONATE_SUPERUSER",
+            Self::ImpersonationForbidden => "IMPERSONATION_FORBIDDEN",
+            Self::NotImpersonating => "NOT_IMPERSONATING",
         }
     }
 }
@@ -168,6 +186,22 @@ impl ErrorTexts {
             StatusCode::BAD_REQUEST,
             json!({ "code": self.text(code), "reason": reason.into() }),
         )
+    }
+}
+
+impl ErrorTexts {
+    /// 400 `{"detail": {"code": text, ...fields}}`: a code with what the client
+    /// needs beside it (a ban's end).
+    pub fn error_with_detail(&self, code: ErrorCode, fields: Value) -> ApiError {
+        let mut detail = json!({ "code": self.text(code) });
+        if let (Some(detail), Value::Object(fields)) = (detail.as_object_mut(), fields) {
+            for (name, value) in fields {
+                if name != "code" {
+                    detail.insert(name, value);
+                }
+            }
+        }
+        ApiError::new(StatusCode::BAD_REQUEST, detail)
     }
 }
 

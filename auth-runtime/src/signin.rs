@@ -100,6 +100,8 @@ pub(crate) enum Refusal {
     /// The application's [`UserEvents::admit`](crate::UserEvents::admit) said no,
     /// or the session ended meanwhile.
     Denied,
+    /// The user is banned, until then (Unix seconds) or, `None`, until lifted.
+    Banned(Option<i64>),
 }
 
 /// The step's failure: a refusal the route words, or an error it passes on.
@@ -154,6 +156,8 @@ pub(crate) struct Ongoing {
     /// The presented token, when it names no session (FastAPI Users' own): the
     /// session its refresh opens adopts it, so that ending that session ends it.
     pub(crate) adopt: Option<String>,
+    /// The superuser acting as the user, in an impersonation session.
+    pub(crate) actor: Option<String>,
 }
 
 impl Ongoing {
@@ -166,6 +170,7 @@ impl Ongoing {
             authenticated_at: session.authenticated_at,
             amr: session.amr.clone(),
             adopt: None,
+            actor: session.actor.clone(),
         }
     }
 }
@@ -179,7 +184,15 @@ pub(crate) enum Step {
     Continue(Ongoing, Via),
     /// A re-authentication of this session, proved so.
     Reauthenticate(Ongoing, Proof),
+    /// An impersonation: the superuser of this id acts as the user, in a session
+    /// of at most [`IMPERSONATION_SECONDS`] that no factor of the user's proved
+    /// (no `amr`, so never `mfa`; its sign-in time is never fresh), without a
+    /// refresh token.
+    Impersonate(String),
 }
+
+/// The longest an impersonation session lives, in seconds.
+pub const IMPERSONATION_SECONDS: i64 = 3600;
 
 /// What a refresh presented.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -196,7 +209,7 @@ pub(crate) enum Via {
 impl Step {
     fn kind(&self) -> SignInKind {
         match self {
-            Self::Start(_) => SignInKind::Start,
+            Self::Start(_) | Self::Impersonate(_) => SignInKind::Start,
             Self::Continue(..) => SignInKind::Continue,
             Self::Reauthenticate(..) => SignInKind::Reauthenticate,
         }
@@ -214,9 +227,21 @@ pub(crate) async fn sign_in<U: UserModel>(
     request: &Request<'_>,
 ) -> Result<Response, Failure> {
     let kind = step.kind();
+    let actor = match &step {
+        Step::Impersonate(actor) => Some(actor.clone()),
+        _ => None,
+    };
     let result = grant(warden, backend, user, step, request).await;
     let audit = warden.manager().audit();
     match &result {
+        Ok(Granted::Session(..)) if actor.is_some() => {
+            audit.emit(|| SecurityEvent::ImpersonationStarted {
+                user_id: user.id().to_string(),
+                actor: actor.clone().unwrap_or_default(),
+                backend: backend.to_owned(),
+                client: request.client(),
+            });
+        }
         Ok(Granted::Challenged(_)) => audit.emit(|| SecurityEvent::SecondFactorRequested {
             user_id: user.id().to_string(),
             backend: backend.to_owned(),
@@ -240,6 +265,7 @@ pub(crate) async fn sign_in<U: UserModel>(
                 Refusal::Inactive => "inactive",
                 Refusal::Unverified => "unverified",
                 Refusal::Denied => "denied",
+                Refusal::Banned(_) => "banned",
             },
             client: request.client(),
         }),
@@ -299,11 +325,20 @@ async fn grant<U: UserModel>(
     if warden.requires_verification() && !user.is_verified() {
         return Err(Failure::Refused(Refusal::Unverified));
     }
+    // Every way in comes here, so a ban is refused for all of them alike; before
+    // the second factor, which a banned user has no use for.
+    let user_id = user.id().to_string();
+    if let Some(ban) = warden.manager().banned_id(&user_id).await? {
+        return Err(Failure::Refused(Refusal::Banned(ban.until)));
+    }
     let entry = warden.backend(backend).ok_or_else(ApiError::internal)?;
     let sessions = warden.manager().sessions();
     let now = sessions.clock().now();
     let kind = step.kind();
-    let chains = !matches!(step, Step::Continue(_, Via::AccessToken));
+    let impersonation = matches!(step, Step::Impersonate(_));
+    // An impersonation has no refresh token: it ends within the hour, and a
+    // refresh continues it (keeping its `act`) within that end.
+    let chains = !matches!(step, Step::Continue(_, Via::AccessToken)) && !impersonation;
     // The session the tokens will name, and whether the strategy's session must be
     // recorded (a new one, or one a custom strategy ties its token to).
     let (ongoing, amr, user_agent) = match step {
@@ -315,6 +350,7 @@ async fn grant<U: UserModel>(
                 authenticated_at: now,
                 amr: Vec::new(),
                 adopt: None,
+                actor: None,
             },
             match second_factor(warden, backend, user, &proof, request).await? {
                 Second::Satisfied(amr) => amr,
@@ -338,6 +374,24 @@ async fn grant<U: UserModel>(
             proof.amr(),
             None,
         ),
+        Step::Impersonate(actor) => {
+            let end = now.saturating_add(IMPERSONATION_SECONDS);
+            (
+                Ongoing {
+                    id: None,
+                    created_at: now,
+                    expires_at: Some(entry.max_age(now).map_or(end, |cap| cap.min(end))),
+                    // Never fresh nor `mfa` all the same: the pipeline refuses an
+                    // impersonation session wherever a route asks either.
+                    authenticated_at: now,
+                    amr: Vec::new(),
+                    adopt: None,
+                    actor: Some(actor),
+                },
+                Vec::new(),
+                user_agent(headers),
+            )
+        }
     };
     let admitted = warden
         .manager()
@@ -361,7 +415,7 @@ async fn grant<U: UserModel>(
         // Ended between the password check and here (a logout elsewhere).
         return Err(Failure::Refused(Refusal::Denied));
     }
-    let subject = user.id().to_string();
+    let subject = user_id.clone();
     let (id, new) = match &ongoing.id {
         Some(id) => (id.clone(), false),
         None => (random_id()?, true),
@@ -369,7 +423,8 @@ async fn grant<U: UserModel>(
     let acr = crate::second_factor::has_second_factor(&amr).then(|| warden.acr());
     let grant = Grant::new(&subject, &id, ongoing.authenticated_at, ongoing.expires_at)
         .amr(&amr)
-        .acr(acr);
+        .acr(acr)
+        .actor(ongoing.actor.as_deref());
     let issued = entry.strategy.write_token(&grant).await?;
     if let Some(session) = &issued.session
         && (new || *session != id)
@@ -385,8 +440,16 @@ async fn grant<U: UserModel>(
             ongoing.expires_at,
         )
         .authenticated(ongoing.authenticated_at, &amr)
-        .user_agent(user_agent.as_deref());
+        .user_agent(user_agent.as_deref())
+        .impersonated_by(ongoing.actor.as_deref());
         sessions.open(record).await?;
+        // A ban made between the check above and here ended the user's sessions
+        // before this one was recorded: read it again now that it is, so that no
+        // session outlives a ban (the ban writes its row before it ends sessions).
+        if let Some(ban) = warden.manager().banned_id(&user_id).await? {
+            sessions.end(session).await?;
+            return Err(Failure::Refused(Refusal::Banned(ban.until)));
+        }
     }
     if let (Some(token), Some(session)) = (&ongoing.adopt, &issued.session) {
         entry.strategy.bind_token(token, session).await?;
@@ -405,7 +468,8 @@ async fn grant<U: UserModel>(
         (Some(lifetime), None) => Some(lifetime),
         (None, end) => end.map(|end| u64::try_from(end - now).unwrap_or(0)),
     };
-    if kind == SignInKind::Start {
+    // An impersonation is no login of the user's: no `on_after_login`.
+    if kind == SignInKind::Start && !impersonation {
         warden.manager().events().on_after_login(user).await;
     }
     let mut response = match refresh {

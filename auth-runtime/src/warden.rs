@@ -225,6 +225,14 @@ impl<U: UserModel> Warden<U> {
             .error_with_reason(code, reason)
     }
 
+    /// 400 `{"detail": {"code": text, ...fields}}`.
+    pub(crate) fn error_with_detail(&self, code: ErrorCode, fields: serde_json::Value) -> ApiError {
+        self.inner
+            .routers
+            .error_texts
+            .error_with_detail(code, fields)
+    }
+
     /// The public keys of every backend that signs with a public-key algorithm (RS*,
     /// PS*, ES*, EdDSA), as served at `GET /.well-known/jwks.json`: each with its
     /// `kid` (RFC 7638 thumbprint), `alg` and `use`. HMAC secrets are never in it.

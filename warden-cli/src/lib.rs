@@ -9,6 +9,9 @@
 //! | `warden create-superuser --email E [--username U] [--database-url URL]` | creates an active, verified superuser, or promotes the user who owns the password; `--username` for a model that logs in with one |
 //! | `warden keygen [--algorithm ALG] [--out DIR]` | prints an HMAC secret, or writes a PEM key pair |
 //! | `warden 2fa reset --email E [--username U] [--database-url URL]` | turns a user's second factor off and ends their sessions on every instance |
+//! | `warden users list [--email PREFIX] [--limit N] [--database-url URL]` | one line per user in id order: id, login, flags, ban |
+//! | `warden users ban --email E [--username U] [--until TIME \| --days N] [--reason TEXT] [--database-url URL]` | bans a user (never a superuser) until a time or until unbanned, and ends their sessions on every instance |
+//! | `warden users unban --email E [--username U] [--database-url URL]` | lifts a user's ban |
 //!
 //! The database URL is `--database-url`, else the environment variable
 //! `WARDEN_DATABASE_URL`, else `sqlite://warden.db`. Errors are printed on stderr,
@@ -44,6 +47,7 @@ mod database;
 mod keygen;
 mod superuser;
 mod two_factor;
+mod users;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -79,6 +83,9 @@ enum Command {
     /// Manage users' second factors.
     #[command(name = "2fa", subcommand)]
     TwoFactor(two_factor::TwoFactorCommand),
+    /// List users, ban and unban them.
+    #[command(subcommand)]
+    Users(users::UsersCommand),
 }
 
 /// Runs the `warden` command line for user model `U`: parses the arguments, runs the
@@ -151,6 +158,7 @@ fn execute<U: UserModel>(
         Command::Check(args) => block_on(database::check::<U>(&args.url())),
         Command::CreateSuperuser(args) => block_on(superuser::run::<U>(&args, extra)),
         Command::TwoFactor(command) => block_on(two_factor::run::<U>(&command)),
+        Command::Users(command) => block_on(users::run::<U>(&command)),
     }
 }
 

@@ -667,3 +667,169 @@ async fn two_factor_reset_names_an_unknown_login_in_one_line() {
     assert_eq!(run.stderr.lines().count(), 1, "{run:?}");
     assert!(run.stderr.starts_with("error: --email: "), "{run:?}");
 }
+
+
+/// `warden users list|ban|unban` on the database a running instance reads: the
+/// ban is the instance's manager's ban (its sign-in step reads the same row), a
+/// superuser is never banned, and the list shows flags and bans.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn users_ban_unban_and_list_reach_the_running_instance() {
+    let dir = TempDir::new().unwrap();
+    let url = sqlite_url(&dir);
+    let created = warden(
+        dir.path(),
+        &[
+            "create-superuser",
+            "--email",
+            "root@example.com",
+            "--database-url",
+            &url,
+        ],
+        Some("admin-password-1\nadmin-password-1\n"),
+    );
+    assert_eq!(created.code, 0, "{created:?}");
+    // The running instance, on the same file.
+    let store = SqliteStore::<User>::open(&url).await.unwrap();
+    let instance: warden::Warden = warden::Warden::builder()
+        .store(store.clone())
+        .strategy(
+            "jwt",
+            JwtStrategy::builder(
+                "cli-test-secret-of-at-least-32-bytes!",
+                Lifetime::Seconds(60),
+            )
+            .build()
+            .unwrap(),
+        )
+        .build()
+        .unwrap();
+    let ann = instance
+        .manager()
+        .register(warden::UserCreate::new("ann-password-1", ()).with_email("ann@example.com"))
+        .await
+        .unwrap();
+
+    let banned = warden(
+        dir.path(),
+        &[
+            "users",
+            "ban",
+            "--email",
+            "Ann@example.com",
+            "--days",
+            "2",
+            "--reason",
+            "spam",
+            "--database-url",
+            &url,
+        ],
+        None,
+    );
+    assert_eq!(banned.code, 0, "{banned:?}");
+    assert!(
+        banned
+            .stdout
+            .starts_with(&format!("banned ann@example.com (id {}) until ", ann.id)),
+        "{banned:?}"
+    );
+    let ban = instance.manager().banned(&ann).await.unwrap().unwrap();
+    assert_eq!(ban.reason.as_deref(), Some("spam"));
+    let days = ban.until.unwrap() - ban.created_at;
+    assert_eq!(days, 2 * 86_400);
+
+    let listed = warden(dir.path(), &["users", "list", "--database-url", &url], None);
+    assert_eq!(listed.code, 0, "{listed:?}");
+    let lines: Vec<&str> = listed.stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{listed:?}");
+    let ann_line = lines
+        .iter()
+        .find(|line| line.contains("ann@example.com"))
+        .unwrap();
+    assert!(
+        ann_line.starts_with(&format!(
+            "{}\tann@example.com\tactive\tbanned until ",
+            ann.id
+        )),
+        "{ann_line}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|line| line.ends_with("root@example.com\tactive,verified,superuser")),
+        "{listed:?}"
+    );
+    let only = warden(
+        dir.path(),
+        &["users", "list", "--email", "RO", "--database-url", &url],
+        None,
+    );
+    assert_eq!(only.stdout.lines().count(), 1, "{only:?}");
+
+    // A superuser is never banned; nobody is nobody; a past end is refused.
+    let root = warden(
+        dir.path(),
+        &[
+            "users",
+            "ban",
+            "--email",
+            "root@example.com",
+            "--database-url",
+            &url,
+        ],
+        None,
+    );
+    assert_eq!(root.code, 1, "{root:?}");
+    assert!(
+        root.stderr.contains("a superuser is never banned"),
+        "{root:?}"
+    );
+    let nobody = warden(
+        dir.path(),
+        &[
+            "users",
+            "ban",
+            "--email",
+            "nobody@example.com",
+            "--database-url",
+            &url,
+        ],
+        None,
+    );
+    assert_eq!(nobody.code, 1, "{nobody:?}");
+    let past = warden(
+        dir.path(),
+        &[
+            "users",
+            "ban",
+            "--email",
+            "ann@example.com",
+            "--until",
+            "2001-01-01T00:00:00Z",
+            "--database-url",
+            &url,
+        ],
+        None,
+    );
+    assert_eq!(past.code, 1, "{past:?}");
+    assert!(past.stderr.contains("in the future"), "{past:?}");
+
+    let unbanned = warden(
+        dir.path(),
+        &[
+            "users",
+            "unban",
+            "--email",
+            "ann@example.com",
+            "--database-url",
+            &url,
+        ],
+        None,
+    );
+    assert_eq!(unbanned.code, 0, "{unbanned:?}");
+    assert_eq!(
+        unbanned.stdout,
+        format!("unbanned ann@example.com (id {})\n", ann.id)
+    );
+    assert!(instance.manager().banned(&ann).await.unwrap().is_none());
+    store.pool().close().await;
+}

@@ -1,6 +1,7 @@
 //! The user manager: FastAPI Users' `BaseUserManager`. Registration, authentication,
 //! updates, deletion, password reset and e-mail verification, with lifecycle hooks.
 
+mod bans;
 mod events;
 mod flows;
 #[cfg(feature = "oauth")]
@@ -67,6 +68,10 @@ pub enum ManagerError {
         "a user with this login exists and the password given is not theirs; log in as them and promote, or use another login"
     )]
     PasswordMismatch,
+    /// A superuser cannot be banned: demote them first (`is_superuser: false`), so
+    /// that no operator locks another out, or the last one out, by a slip.
+    #[error("a superuser cannot be banned: demote them first")]
+    BanSuperuser,
     /// The reset or verify tokens are not configured.
     #[error("{0} tokens are not configured: call WardenBuilder::{0}(TokenSettings::new(secret))")]
     NotConfigured(&'static str),

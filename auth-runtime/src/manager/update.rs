@@ -183,6 +183,10 @@ impl<U: UserModel> UserManager<U> {
         if let Some(two_factor) = self.store.two_factor() {
             two_factor.forget_user(&user.id().to_string()).await?;
         }
+        // An integer id may be given to a new user, who must not inherit a ban.
+        if let Some(bans) = self.store.bans() {
+            bans.remove(&user.id().to_string()).await?;
+        }
         self.audit.emit(|| SecurityEvent::SessionsEnded {
             user_id: user.id().to_string(),
             reason: "deleted",

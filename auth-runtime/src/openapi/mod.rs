@@ -345,6 +345,12 @@ mod tests {
                 "auth",
             ),
             (
+                "/auth/jwt/stop-impersonating",
+                "post",
+                "auth_jwt_stop_impersonating_auth_jwt_stop_impersonating_post",
+                "auth",
+            ),
+            (
                 "/auth/cookie/login",
                 "post",
                 "auth_cookie_login_auth_cookie_login_post",
@@ -366,6 +372,12 @@ mod tests {
                 "/auth/cookie/reauthenticate",
                 "post",
                 "auth_cookie_reauthenticate_auth_cookie_reauthenticate_post",
+                "auth",
+            ),
+            (
+                "/auth/cookie/stop-impersonating",
+                "post",
+                "auth_cookie_stop_impersonating_auth_cookie_stop_impersonating_post",
                 "auth",
             ),
             (
@@ -439,6 +451,25 @@ mod tests {
                 "/users/{id}",
                 "delete",
                 "users_delete_user_users__id__delete",
+                "users",
+            ),
+            ("/users", "get", "users_list_users_users_get", "users"),
+            (
+                "/users/{id}/ban",
+                "post",
+                "users_ban_user_users__id__ban_post",
+                "users",
+            ),
+            (
+                "/users/{id}/unban",
+                "post",
+                "users_unban_user_users__id__unban_post",
+                "users",
+            ),
+            (
+                "/users/{id}/impersonate",
+                "post",
+                "users_impersonate_users__id__impersonate_post",
                 "users",
             ),
         ];

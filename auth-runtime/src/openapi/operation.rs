@@ -80,6 +80,16 @@ pub(crate) enum Operation {
     ForgetDevices,
     /// `DELETE /users/{id}/2fa`: a superuser turns a user's 2FA off.
     ResetTwoFactor,
+    /// `GET /users`: the user list (admin).
+    ListUsers,
+    /// `POST /users/{id}/ban` (admin).
+    BanUser,
+    /// `POST /users/{id}/unban` (admin).
+    UnbanUser,
+    /// `POST /users/{id}/impersonate` (admin).
+    Impersonate,
+    /// `POST /auth/{backend}/stop-impersonating`.
+    StopImpersonating { backend: Arc<str> },
     /// `GET /users/{id}`.
     User,
     /// `PATCH /users/{id}`.
@@ -140,15 +150,22 @@ impl Operation {
             | Self::ConfirmTotp
             | Self::RecoveryCodes
             | Self::DisableTwoFactor
-            | Self::ForgetDevices => HttpMethod::Post,
+            | Self::ForgetDevices
+            | Self::BanUser
+            | Self::UnbanUser
+            | Self::Impersonate
+            | Self::StopImpersonating { .. } => HttpMethod::Post,
             #[cfg(feature = "oauth")]
             Self::OAuthAuthorize { .. }
             | Self::OAuthCallback { .. }
             | Self::AssociateAuthorize { .. }
             | Self::AssociateCallback { .. } => HttpMethod::Get,
-            Self::CurrentUser | Self::Sessions | Self::User | Self::Jwks | Self::TwoFactor => {
-                HttpMethod::Get
-            }
+            Self::CurrentUser
+            | Self::Sessions
+            | Self::User
+            | Self::Jwks
+            | Self::TwoFactor
+            | Self::ListUsers => HttpMethod::Get,
             #[cfg(feature = "oauth")]
             Self::OAuthAccounts => HttpMethod::Get,
             #[cfg(feature = "oauth")]
@@ -192,6 +209,11 @@ impl Operation {
             #[cfg(feature = "oauth")]
             Self::DeleteOAuthAccount => "/users/me/oauth-accounts/{oauth_name}/{account_id}".into(),
             Self::User | Self::PatchUser | Self::DeleteUser => "/users/{id}".into(),
+            Self::ListUsers => "/users".into(),
+            Self::BanUser => "/users/{id}/ban".into(),
+            Self::UnbanUser => "/users/{id}/unban".into(),
+            Self::Impersonate => "/users/{id}/impersonate".into(),
+            Self::StopImpersonating { backend } => format!("/auth/{backend}/stop-impersonating"),
             Self::Jwks => "/.well-known/jwks.json".into(),
             Self::LoginSecondFactor { backend } => format!("/auth/{backend}/login/2fa"),
             Self::TwoFactor => "/users/me/2fa".into(),
@@ -213,6 +235,8 @@ impl Operation {
             | Self::Logout { .. }
             | Self::Refresh { .. }
             | Self::Reauthenticate { .. } => Switch::Backend,
+            // Served with the users router that serves the impersonation.
+            Self::StopImpersonating { .. } => Switch::Users,
             #[cfg(feature = "oauth")]
             Self::OAuthAuthorize { .. }
             | Self::OAuthCallback { .. }
@@ -228,7 +252,11 @@ impl Operation {
             | Self::DeleteSession
             | Self::User
             | Self::PatchUser
-            | Self::DeleteUser => Switch::Users,
+            | Self::DeleteUser
+            | Self::ListUsers
+            | Self::BanUser
+            | Self::UnbanUser
+            | Self::Impersonate => Switch::Users,
             #[cfg(feature = "oauth")]
             Self::OAuthAccounts | Self::DeleteOAuthAccount => Switch::Users,
             Self::Jwks => Switch::Jwks,
@@ -253,7 +281,8 @@ impl Operation {
             | Self::Logout { backend }
             | Self::Refresh { backend }
             | Self::Reauthenticate { backend }
-            | Self::LoginSecondFactor { backend } => Some(backend),
+            | Self::LoginSecondFactor { backend }
+            | Self::StopImpersonating { backend } => Some(backend),
             _ => None,
         }
     }
@@ -262,7 +291,13 @@ impl Operation {
     pub(crate) fn needs_id(&self) -> bool {
         matches!(
             self,
-            Self::User | Self::PatchUser | Self::DeleteUser | Self::ResetTwoFactor
+            Self::User
+                | Self::PatchUser
+                | Self::DeleteUser
+                | Self::ResetTwoFactor
+                | Self::BanUser
+                | Self::UnbanUser
+                | Self::Impersonate
         )
     }
 }
@@ -304,6 +339,11 @@ impl fmt::Display for Operation {
             Self::User => f.write_str("users:user"),
             Self::PatchUser => f.write_str("users:patch_user"),
             Self::DeleteUser => f.write_str("users:delete_user"),
+            Self::ListUsers => f.write_str("users:list_users"),
+            Self::BanUser => f.write_str("users:ban_user"),
+            Self::UnbanUser => f.write_str("users:unban_user"),
+            Self::Impersonate => f.write_str("users:impersonate"),
+            Self::StopImpersonating { backend } => write!(f, "auth:{backend}.stop_impersonating"),
             Self::Jwks => f.write_str("jwks:keys"),
             Self::LoginSecondFactor { backend } => write!(f, "auth:{backend}.login_2fa"),
             Self::TwoFactor => f.write_str("users:two_factor"),

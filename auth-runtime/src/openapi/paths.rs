@@ -23,6 +23,7 @@ use super::schemas::{self, reference};
 use super::{ApiSpec, BackendSpec, TransportDoc};
 use crate::error::ErrorCode;
 
+pub(super) mod admin;
 #[cfg(feature = "passkeys")]
 pub(super) mod passkeys;
 
@@ -63,6 +64,25 @@ impl Errors {
             json!({ "code": code.as_str(), "reason": EXAMPLE_PASSWORD_REASON }),
         ));
         self
+    }
+
+    /// A 400 whose `detail` is an object: `{"code": ..., ...example}`.
+    fn code_with_detail(mut self, code: ErrorCode, summary: &'static str, example: Value) -> Self {
+        let mut detail = json!({ "code": code.as_str() });
+        if let (Some(detail), Value::Object(fields)) = (detail.as_object_mut(), example) {
+            detail.extend(fields);
+        }
+        self.bad_request.push((code, summary, detail));
+        self
+    }
+
+    /// The refusal of a banned user's right credential.
+    fn banned(self) -> Self {
+        self.code_with_detail(
+            ErrorCode::LoginUserBanned,
+            "The credential was right and the user is banned, until `until` (`null`: until lifted).",
+            json!({ "until": "2026-12-31T00:00:00Z" }),
+        )
     }
 
     fn unauthorized(mut self) -> Self {
@@ -115,14 +135,18 @@ pub(crate) struct Op {
 }
 
 /// The type of an optional query parameter, as FastAPI writes it (the OAuth routes
-/// have them).
+/// and the admin list have them).
 #[derive(Clone, Copy)]
-#[cfg_attr(not(feature = "oauth"), allow(dead_code))]
 enum Query {
     /// `list[str] = Query(None)`: repeatable (`?scopes=a&scopes=b`).
+    #[cfg_attr(not(feature = "oauth"), allow(dead_code))]
     Strings,
     /// `str | None = None`.
     Text,
+    /// `bool | None = None`.
+    Bool,
+    /// `int | None = None`.
+    Integer,
 }
 
 impl Op {
@@ -231,7 +255,6 @@ impl Op {
         self
     }
 
-    #[cfg(feature = "oauth")]
     fn query(mut self, name: &'static str, kind: Query) -> Self {
         self.query.push((name, kind));
         self
@@ -312,6 +335,14 @@ impl Op {
                     .into(),
                 Query::Text => AnyOfBuilder::new()
                     .item(ObjectBuilder::new().schema_type(Type::String))
+                    .item(ObjectBuilder::new().schema_type(Type::Null))
+                    .into(),
+                Query::Bool => AnyOfBuilder::new()
+                    .item(ObjectBuilder::new().schema_type(Type::Boolean))
+                    .item(ObjectBuilder::new().schema_type(Type::Null))
+                    .into(),
+                Query::Integer => AnyOfBuilder::new()
+                    .item(ObjectBuilder::new().schema_type(Type::Integer))
                     .item(ObjectBuilder::new().schema_type(Type::Null))
                     .into(),
             };
@@ -633,6 +664,7 @@ fn auth_operations(backend: &BackendSpec, scheme: &str, two_factor: bool) -> Vec
                     "Bad credentials or the user is inactive.",
                 )
                 .code(ErrorCode::LoginUserNotVerified, "The user is not verified.")
+                .banned()
                 .validation();
             if two_factor {
                 errors
@@ -1175,6 +1207,7 @@ pub(crate) fn operations(spec: &ApiSpec, schemes: &[String]) -> Vec<Op> {
     let mut ops = Vec::new();
     for (backend, scheme) in spec.backends.iter().zip(schemes) {
         ops.extend(auth_operations(backend, scheme, spec.two_factor));
+        ops.push(admin::stop_impersonating(backend, scheme));
     }
     #[cfg(feature = "oauth")]
     for (route, backend) in &spec.oauth {
@@ -1188,6 +1221,7 @@ pub(crate) fn operations(spec: &ApiSpec, schemes: &[String]) -> Vec<Op> {
     ops.extend(reset_operations());
     ops.extend(verify_operations());
     ops.extend(users_operations(schemes, spec.integer_ids));
+    ops.extend(admin::operations(schemes, spec.integer_ids));
     #[cfg(feature = "oauth")]
     if !spec.oauth.is_empty() {
         ops.extend(oauth_account_operations(schemes));

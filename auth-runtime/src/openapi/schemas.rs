@@ -264,7 +264,7 @@ struct BearerResponse {
 // FastAPI Users' `ErrorModel`.
 #[derive(ToSchema)]
 #[schema(
-    description = "`{\"detail\": \"<ERROR_CODE>\"}`, or `{\"detail\": {\"code\", \"reason\"}}` for a refused password."
+    description = "`{\"detail\": \"<ERROR_CODE>\"}`, or `{\"detail\": {\"code\", \"reason\"}}` for a refused password, or `{\"detail\": {\"code\", \"until\"}}` for a banned user."
 )]
 #[allow(dead_code)]
 struct ErrorModel {
@@ -272,15 +272,35 @@ struct ErrorModel {
     detail: (),
 }
 
-/// `detail`: a code, or a code and the reason a password was refused.
+/// `detail`: a code, or a code and the reason a password was refused, or a code
+/// and the end of a ban (`null`: until lifted).
 fn error_detail() -> AnyOfBuilder {
-    AnyOfBuilder::new().item(string()).item(
-        object("ErrorDetail")
-            .property("code", string())
-            .property("reason", string())
-            .required("code")
-            .required("reason"),
-    )
+    AnyOfBuilder::new()
+        .item(string())
+        .item(
+            object("ErrorDetail")
+                .property("code", string())
+                .property("reason", string())
+                .required("code")
+                .required("reason"),
+        )
+        .item(
+            object("BanDetail")
+                .property("code", string())
+                .property(
+                    "until",
+                    typed(Type::String)
+                        .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+                            Type::String,
+                            Type::Null,
+                        ]))
+                        .format(Some(utoipa::openapi::schema::SchemaFormat::KnownFormat(
+                            utoipa::openapi::schema::KnownFormat::DateTime,
+                        ))),
+                )
+                .required("code")
+                .required("until"),
+        )
 }
 
 // FastAPI's `HTTPValidationError`.
@@ -367,6 +387,9 @@ struct SessionRead {
     #[schema(required = false)]
     user_agent: String,
     current: bool,
+    /// The superuser acting as the user (an impersonation session), by id;
+    /// `null` for the user's own sessions.
+    impersonated_by: Option<String>,
 }
 
 // `OAuthAccountRead`: a provider account linked to the current user.
@@ -544,6 +567,7 @@ pub(super) fn components(spec: &ApiSpec) -> Vec<(&'static str, RefOr<Schema>)> {
     }
     if spec.users {
         schemas.push((SESSION_READ, named::<SessionRead>(SESSION_READ)));
+        schemas.extend(super::paths::admin::schemas());
     }
     schemas.push((
         REFRESH_REQUEST,

@@ -47,6 +47,19 @@ pub(crate) fn login_refused<U: UserModel>(
     let code = match why {
         Refusal::Unverified => ErrorCode::LoginUserNotVerified,
         Refusal::Inactive | Refusal::Denied => ErrorCode::LoginBadCredentials,
+        Refusal::Banned(until) => {
+            // Told only to a client that proved the credential (the step runs after
+            // it), so a ban reveals nothing to whoever merely knows the login.
+            let error = warden.error_with_detail(
+                ErrorCode::LoginUserBanned,
+                serde_json::json!({ "until": until.and_then(crate::clock::rfc3339) }),
+            );
+            return if password_grant {
+                error.with_grant_error("invalid_grant")
+            } else {
+                error
+            };
+        }
     };
     login_refusal(warden, code, password_grant)
 }
@@ -265,6 +278,13 @@ pub(crate) async fn reauthenticate<U: UserModel>(
     fields: Fields,
 ) -> Result<Response, ApiError> {
     let found = backend_user(&warden, &backend, &headers, Enrolling::Served).await?;
+    if found.actor.is_some() {
+        // The superuser acting as the user has no factor of theirs to renew.
+        return Err(ApiError::new(
+            axum::http::StatusCode::FORBIDDEN,
+            ErrorCode::ImpersonationForbidden.as_str().into(),
+        ));
+    }
     let mut reader = Reader::new(&fields);
     let username = reader.optional_string("username", MAX_EMAIL_LEN);
     let password = reader.string("password", MAX_PASSWORD_BYTES);
@@ -375,6 +395,7 @@ fn ongoing_of<U: UserModel>(
             created_at,
             authenticated_at,
             expires_at,
+            actor,
             ..
         } => Ongoing {
             id: Some(id.clone()),
@@ -383,6 +404,7 @@ fn ongoing_of<U: UserModel>(
             authenticated_at: found.auth_time.unwrap_or(*authenticated_at),
             amr: found.amr.to_vec(),
             adopt: None,
+            actor: actor.as_deref().map(str::to_owned),
         },
         _ => {
             let now = warden.manager().sessions().clock().now();
@@ -394,6 +416,7 @@ fn ongoing_of<U: UserModel>(
                 authenticated_at: created_at,
                 amr: found.amr.to_vec(),
                 adopt: Some(found.token.to_owned()),
+                actor: None,
             }
         }
     })
@@ -449,6 +472,47 @@ pub(crate) async fn logout<U: UserModel>(
         backend: backend.to_string(),
     });
     Ok(entry.transport.logout_response())
+}
+
+/// `POST /auth/{name}/stop-impersonating`: ends the impersonation session the
+/// request's token belongs to, on every instance (as a logout does). On a cookie
+/// transport the operator's own token, kept aside at the impersonation, is put
+/// back (204 with both cookies set); otherwise the transport's logout answer.
+/// 400 `NOT_IMPERSONATING` for a session of the user's own, 401 without one.
+pub(crate) async fn stop_impersonating<U: UserModel>(
+    warden: Warden<U>,
+    backend: Arc<str>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let found = backend_user(&warden, &backend, &headers, Enrolling::Served).await?;
+    let Some(actor) = found.actor.clone() else {
+        return Err(warden.error(ErrorCode::NotImpersonating));
+    };
+    let entry = warden.backend(&backend).ok_or_else(ApiError::internal)?;
+    let user_id = found.user.id().to_string();
+    entry.strategy.destroy_token(found.token, &user_id).await?;
+    if let Admission::Session { id, .. } = &found.session {
+        warden.manager().sessions().end(id).await?;
+    }
+    warden
+        .manager()
+        .audit()
+        .emit(|| SecurityEvent::ImpersonationEnded {
+            user_id,
+            actor: actor.to_string(),
+        });
+    Ok(match entry.transport.aside(&headers) {
+        Some(own) => {
+            let mut response = entry.transport.login_response(own, None)?;
+            if let Some(clear) = entry.transport.set_aside(None) {
+                response
+                    .headers_mut()
+                    .append(axum::http::header::SET_COOKIE, clear);
+            }
+            response
+        }
+        None => entry.transport.logout_response(),
+    })
 }
 
 /// `POST /auth/{name}/refresh`. With a refresh token in the body (RFC 6749 §6:

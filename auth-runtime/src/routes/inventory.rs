@@ -24,7 +24,7 @@ use axum::response::Response;
 use axum::routing::{MethodRouter, delete, get, patch, post};
 use serde_json::Value;
 
-use super::{auth, body, jwks, register, reset, sessions, two_factor, users, verify};
+use super::{admin, auth, body, jwks, register, reset, sessions, two_factor, users, verify};
 use crate::error::{ApiError, ConfigError};
 use crate::model::{UserId as _, UserModel};
 use crate::openapi::{self, ApiSpec, BackendSpec, DOCS_PATH, DOCUMENT_PATH, Op, Operation};
@@ -140,6 +140,28 @@ fn handler<U: UserModel>(operation: &Operation) -> (&'static str, MethodRouter<W
         Operation::User => ("a user (superuser)", get(users::get_user::<U>)),
         Operation::PatchUser => ("update a user (superuser)", patch(users::patch_user::<U>)),
         Operation::DeleteUser => ("delete a user (superuser)", delete(users::delete_user::<U>)),
+        Operation::ListUsers => (
+            "list users: filters, e-mail prefix, pages (admin)",
+            get(admin::list::<U>),
+        ),
+        Operation::BanUser => (
+            "ban a user until a time or until lifted; ends their sessions (admin)",
+            post(admin::ban::<U>),
+        ),
+        Operation::UnbanUser => ("lift a user's ban (admin)", post(admin::unban::<U>)),
+        Operation::Impersonate => (
+            "act as a user for at most an hour (admin; tokens carry act)",
+            post(admin::impersonate::<U>),
+        ),
+        Operation::StopImpersonating { backend } => {
+            let backend = Arc::clone(backend);
+            (
+                "end an impersonation; a cookie gets the admin's own token back",
+                post(move |State(warden): State<Warden<U>>, headers: HeaderMap| {
+                    auth::stop_impersonating(warden, Arc::clone(&backend), headers)
+                }),
+            )
+        }
         Operation::Jwks => ("the public keys that verify tokens (JWKS)", get(jwks::<U>)),
         Operation::LoginSecondFactor { backend } => (
             "finish a sign-in with a TOTP or recovery code (the mfa_token's second step)",
@@ -462,7 +484,9 @@ mod tests {
         let routes = entries::<User>(&spec());
         // Two OAuth routers (4 routes) and the linked-accounts routes (2).
         let oauth = if cfg!(feature = "oauth") { 4 + 2 } else { 0 };
-        assert_eq!(routes.len(), 2 * 4 + oauth + 1 + 2 + 2 + 8 + 1);
+        // The users router: FastAPI Users' 5, the sessions' 3, the admin 4 and
+        // each backend's stop-impersonating.
+        assert_eq!(routes.len(), 2 * 4 + oauth + 1 + 2 + 2 + 8 + 4 + 2 + 1);
         let names: BTreeSet<String> = routes
             .iter()
             .map(|route| route.op.operation().to_string())
@@ -572,7 +596,8 @@ mod tests {
                 "auth:c.login",
                 "auth:c.logout",
                 "auth:c.refresh",
-                "auth:c.reauthenticate"
+                "auth:c.reauthenticate",
+                "auth:c.stop_impersonating"
             ]
         );
     }

@@ -1,6 +1,7 @@
 //! FastAPI Users' routes, served by [`Warden::routes`](crate::Warden::routes): their
 //! handlers, and the inventory that lists them.
 
+mod admin;
 mod auth;
 mod body;
 mod inventory;
@@ -26,6 +27,7 @@ use crate::guard::Policy;
 use crate::model::UserModel;
 use crate::warden::Warden;
 
+pub use admin::{ADMIN_FRESH_SECONDS, LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT};
 pub(crate) use inventory::check_paths;
 
 /// The handler of a passkey route, and what it does (the route table's words).

@@ -118,6 +118,8 @@ async fn current<U: UserModel>(
     let access = crate::authn::Access::ACTIVE.and(crate::authn::Access {
         verified: warden.requires_verification(),
         fresh,
+        // Linking and unlinking provider accounts changes the ways in.
+        credentials: *method != axum::http::Method::GET || fresh.is_some(),
         ..crate::authn::Access::ANY
     });
     Ok(warden

@@ -47,6 +47,8 @@ async fn current<'a, U: UserModel>(
     let access = Access::ACTIVE.and(Access {
         verified: warden.requires_verification(),
         fresh: fresh.then_some(FRESH_SECONDS),
+        // Listing passkeys is no change of them.
+        credentials: *method != Method::GET,
         ..Access::ANY
     });
     warden

@@ -49,6 +49,8 @@ fn read(session: &Session, current: Option<&str>) -> Value {
         "expires_at": session.expires_at.map_or(Value::Null, datetime),
         "user_agent": session.user_agent,
         "current": current == Some(session.id.as_str()),
+        // A superuser acting as the user: they see it in their own list.
+        "impersonated_by": session.actor,
     })
 }
 

@@ -61,6 +61,8 @@ async fn current<'a, U: UserModel>(
     let access = Access::ACTIVE.and(Access {
         verified: warden.requires_verification(),
         fresh,
+        // Reading where the factor stands is no change of it.
+        credentials: *method != Method::GET,
         ..Access::ANY
     });
     warden

@@ -33,8 +33,21 @@ pub(crate) async fn patch_me<U: UserModel>(
     request: Request,
 ) -> Result<Json<U>, ApiError> {
     let address = warden.client_address(request.extensions(), request.headers());
+    // The route itself serves an impersonation session (a superuser may fix a
+    // profile field for the user); its credentials it does not change.
+    let impersonated = warden
+        .authenticator()
+        .authenticate(request.headers(), None)
+        .await?
+        .is_some_and(|found| found.actor.is_some());
     let fields = Fields::read(request).await?;
     let update = read_update::<U>(&fields)?;
+    if impersonated && changes_credentials(&user, &update) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::ImpersonationForbidden.as_str().into(),
+        ));
+    }
     if warden.requires_current_password() {
         reauthenticate(&warden, &user, &update, &fields, address).await?;
     }
@@ -54,18 +67,23 @@ async fn reauthenticate<U: UserModel>(
     fields: &Fields,
     address: Option<std::net::IpAddr>,
 ) -> Result<(), ApiError> {
-    let mut renamed = user.clone();
-    renamed.apply(update.extra.clone());
-    let sensitive = update.password.is_some()
-        || (U::HAS_EMAIL && update.email.is_some())
-        || renamed.login() != user.login();
-    if !sensitive {
+    if !changes_credentials(user, update) {
         return Ok(());
     }
     let mut reader = Reader::new(fields);
     let current = reader.string("current_password", MAX_PASSWORD_BYTES);
     let current = reader.finish_with(current)?;
     check_current_password(warden, user, current, address).await
+}
+
+/// Whether `update` changes how `user` signs in: the password, the e-mail or the
+/// login.
+fn changes_credentials<U: UserModel>(user: &U, update: &UserUpdate<U::Update>) -> bool {
+    let mut renamed = user.clone();
+    renamed.apply(update.extra.clone());
+    update.password.is_some()
+        || (U::HAS_EMAIL && update.email.is_some())
+        || renamed.login() != user.login()
 }
 
 /// Checks `user`'s current password, given to confirm a sensitive change: each

@@ -38,6 +38,7 @@ enum Entry {
         expires_at: Option<i64>,
         ended: bool,
         touched: AtomicI64,
+        actor: Option<Arc<str>>,
     },
 }
 
@@ -59,6 +60,8 @@ pub enum Admission {
         amr: Arc<[String]>,
         /// The session's end, if it has one.
         expires_at: Option<i64>,
+        /// The superuser acting as the user (an impersonation session), by id.
+        actor: Option<Arc<str>>,
     },
     /// A token without a session (FastAPI Users', an earlier warden's), issued
     /// after the user's last cut-off.
@@ -323,6 +326,7 @@ impl Sessions {
                 expires_at: session.expires_at,
                 ended: session.ended_at.is_some(),
                 touched: AtomicI64::new(session.last_used_at),
+                actor: session.actor.map(Arc::from),
             },
         });
         if self.trusted() && self.state.generation.load(Ordering::SeqCst) == generation {
@@ -366,6 +370,7 @@ impl Sessions {
                     expires_at,
                     ended,
                     touched,
+                    actor,
                 } => {
                     let live = !*ended && expires_at.is_none_or(|end| now < end);
                     if !live || *user_id != info.subject {
@@ -391,6 +396,7 @@ impl Sessions {
                         authenticated_at: *authenticated_at,
                         amr: Arc::clone(amr),
                         expires_at: *expires_at,
+                        actor: actor.clone(),
                     });
                 }
                 // A session the token names itself and that is not found: its

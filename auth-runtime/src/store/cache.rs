@@ -183,6 +183,15 @@ impl<U: UserModel> UserStore<U> for CachedStore<U> {
         self.inner.get_by_login(login).await
     }
 
+    async fn list(
+        &self,
+        filter: &super::UserFilter,
+        after: Option<&U::Id>,
+        limit: usize,
+    ) -> Result<Vec<U>, StoreError> {
+        self.inner.list(filter, after, limit).await
+    }
+
     fn counters(&self) -> Option<Arc<dyn super::Counters>> {
         self.inner.counters()
     }
@@ -205,6 +214,10 @@ impl<U: UserModel> UserStore<U> for CachedStore<U> {
 
     fn passkeys(&self) -> Option<std::sync::Arc<dyn super::PasskeyStore>> {
         self.inner.passkeys()
+    }
+
+    fn bans(&self) -> Option<Arc<dyn super::BanStore>> {
+        self.inner.bans()
     }
 
     fn shared(&self) -> bool {

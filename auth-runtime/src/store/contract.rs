@@ -17,8 +17,8 @@
 use std::sync::Arc;
 
 use super::{
-    Ceremony, MfaChallenge, OAuthAccount, OAuthAccountStore, PasskeyStore, StoreError,
-    StoredPasskey, TwoFactorStore, UserStore,
+    Ban, BanStore, Ceremony, MfaChallenge, OAuthAccount, OAuthAccountStore, PasskeyStore,
+    StoreError, StoredPasskey, TwoFactorStore, UserFilter, UserStore,
 };
 use crate::model::{Account, UserId, UserModel};
 
@@ -185,6 +185,109 @@ pub async fn check<U: UserModel>(store: &dyn UserStore<U>, extra: impl Fn(&str) 
             &again.id().to_string(),
         )
         .await;
+    }
+    if let Some(bans_of) = store.bans() {
+        bans(bans_of.as_ref(), &alice.id().to_string()).await;
+    }
+    // The list last: it adds users.
+    listing(store, &new).await;
+}
+
+/// The ban table's behaviour, for a store that keeps one: `alice` is a stored
+/// user's id.
+pub async fn bans(store: &dyn BanStore, alice: &str) {
+    assert_eq!(
+        store.get(alice).await.expect("get"),
+        None,
+        "no ban at first"
+    );
+    let ban = Ban::new(alice, 1_000)
+        .until(Some(2_000))
+        .reason(Some("spam"))
+        .by(Some("admin-1"));
+    store.put(&ban).await.expect("put");
+    assert_eq!(store.get(alice).await.expect("get"), Some(ban.clone()));
+    let forever = Ban::new(alice, 1_500);
+    store.put(&forever).await.expect("put again");
+    assert_eq!(
+        store.get(alice).await.expect("get"),
+        Some(forever),
+        "a new ban replaces the old, every field"
+    );
+    assert!(store.remove(alice).await.expect("remove"));
+    assert!(!store.remove(alice).await.expect("remove again"));
+    assert_eq!(store.get(alice).await.expect("get"), None);
+}
+
+/// The admin list's paging and filters, for a store that lists
+/// ([`UserStore::list`]); the store holds some users already.
+async fn listing<U: UserModel>(store: &dyn UserStore<U>, new: &dyn Fn(&str) -> U) {
+    let all = match store.list(&UserFilter::default(), None, 1_000).await {
+        Err(StoreError::Unsupported(_)) => return,
+        other => other.expect("list"),
+    };
+    let mut created = Vec::new();
+    for name in ["Zed_1", "zed%2", "Zeta", "yann"] {
+        created.push(store.create(new(name)).await.expect("create"));
+    }
+    let mut inactive = created[2].clone();
+    *inactive.account_mut().is_active = false;
+    store.update(inactive).await.expect("update");
+    let everyone = store
+        .list(&UserFilter::default(), None, 1_000)
+        .await
+        .expect("list");
+    assert_eq!(everyone.len(), all.len() + created.len());
+    // Paged two at a time, the walk meets everyone once, in the same order.
+    let mut walked: Vec<U> = Vec::new();
+    loop {
+        let page = store
+            .list(&UserFilter::default(), walked.last().map(|u| u.id()), 2)
+            .await
+            .expect("page");
+        assert!(page.len() <= 2, "a page holds at most `limit` users");
+        if page.is_empty() {
+            break;
+        }
+        walked.extend(page);
+    }
+    assert_eq!(walked, everyone, "pages in one stable order");
+    if U::HAS_EMAIL {
+        let emails = |users: Vec<U>| {
+            let mut emails: Vec<String> = users
+                .iter()
+                .filter_map(|u| u.email().map(str::to_ascii_lowercase))
+                .collect();
+            emails.sort();
+            emails
+        };
+        let zed = store
+            .list(&UserFilter::default().email_prefix("ZE"), None, 100)
+            .await
+            .expect("prefix");
+        assert_eq!(
+            emails(zed),
+            ["zed%2@example.com", "zed_1@example.com", "zeta@example.com"],
+            "a prefix, in any case"
+        );
+        let literal = store
+            .list(&UserFilter::default().email_prefix("zed_"), None, 100)
+            .await
+            .expect("prefix");
+        assert_eq!(
+            emails(literal),
+            ["zed_1@example.com"],
+            "`_` and `%` are no wildcards"
+        );
+        let active = store
+            .list(
+                &UserFilter::default().email_prefix("ze").active(false),
+                None,
+                100,
+            )
+            .await
+            .expect("flags");
+        assert_eq!(emails(active), ["zeta@example.com"], "flags filter");
     }
 }
 

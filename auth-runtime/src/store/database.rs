@@ -111,6 +111,15 @@ impl<U: UserModel> UserStore<U> for DatabaseStore<U> {
         self.inner().get_by_login(login).await
     }
 
+    async fn list(
+        &self,
+        filter: &super::UserFilter,
+        after: Option<&U::Id>,
+        limit: usize,
+    ) -> Result<Vec<U>, StoreError> {
+        self.inner().list(filter, after, limit).await
+    }
+
     fn counters(&self) -> Option<std::sync::Arc<dyn super::Counters>> {
         self.inner().counters()
     }
@@ -133,6 +142,10 @@ impl<U: UserModel> UserStore<U> for DatabaseStore<U> {
 
     fn passkeys(&self) -> Option<std::sync::Arc<dyn super::PasskeyStore>> {
         self.inner().passkeys()
+    }
+
+    fn bans(&self) -> Option<std::sync::Arc<dyn super::BanStore>> {
+        self.inner().bans()
     }
 
     async fn create(&self, user: U) -> Result<U, StoreError> {

@@ -27,6 +27,7 @@ pub struct MemoryStore<U: UserModel = User> {
     oauth_accounts: Arc<MemoryOAuthAccounts>,
     two_factor: Arc<MemoryTwoFactor>,
     passkeys: Arc<MemoryPasskeys>,
+    bans: Arc<super::MemoryBans>,
 }
 
 struct State<U: UserModel> {
@@ -50,6 +51,7 @@ impl<U: UserModel> Default for MemoryStore<U> {
             oauth_accounts: Arc::default(),
             two_factor: Arc::default(),
             passkeys: Arc::default(),
+            bans: Arc::default(),
         }
     }
 }
@@ -185,6 +187,44 @@ impl<U: UserModel> UserStore<U> for MemoryStore<U> {
         }
     }
 
+    async fn list(
+        &self,
+        filter: &super::UserFilter,
+        after: Option<&U::Id>,
+        limit: usize,
+    ) -> Result<Vec<U>, StoreError> {
+        let after = after.map(UserId::to_value);
+        let state = self.lock();
+        let mut found: Vec<(crate::model::FieldValue, &U)> = state
+            .users
+            .values()
+            .filter(|user| {
+                filter.email_prefix.as_ref().is_none_or(|prefix| {
+                    user.email()
+                        .is_some_and(|email| email.to_lowercase().starts_with(prefix.as_str()))
+                }) && filter.is_active.is_none_or(|want| user.is_active() == want)
+                    && filter
+                        .is_verified
+                        .is_none_or(|want| user.is_verified() == want)
+                    && filter
+                        .is_superuser
+                        .is_none_or(|want| user.is_superuser() == want)
+            })
+            .map(|user| (user.id().to_value(), user))
+            .filter(|(id, _)| {
+                after
+                    .as_ref()
+                    .is_none_or(|after| super::id_order(id, after).is_gt())
+            })
+            .collect();
+        found.sort_by(|(a, _), (b, _)| super::id_order(a, b));
+        Ok(found
+            .into_iter()
+            .take(limit)
+            .map(|(_, user)| user.clone())
+            .collect())
+    }
+
     async fn delete(&self, id: &U::Id) -> Result<(), StoreError> {
         let mut state = self.lock();
         let user = state.users.remove(id).ok_or(StoreError::NotFound)?;
@@ -220,6 +260,10 @@ impl<U: UserModel> UserStore<U> for MemoryStore<U> {
 
     fn passkeys(&self) -> Option<Arc<dyn super::PasskeyStore>> {
         Some(self.passkeys.clone())
+    }
+
+    fn bans(&self) -> Option<Arc<dyn super::BanStore>> {
+        Some(self.bans.clone())
     }
 }
 

@@ -64,10 +64,28 @@ pub(crate) const STEPS: &[Step] = &[
         sql: crate::store::passkeys::tables,
         hint: "",
     },
+    Step {
+        version: BANS_STEP,
+        name: "bans of users, kept apart from FastAPI Users' user table",
+        sql: |_, _| crate::store::bans::sql::TABLE.to_owned(),
+        hint: "",
+    },
+    Step {
+        version: IMPERSONATION_STEP,
+        name: "sessions name the superuser acting as their user (impersonation)",
+        sql: |_, _| "ALTER TABLE warden_session ADD COLUMN actor VARCHAR(64);\n".to_owned(),
+        hint: "",
+    },
 ];
 
 /// The passkey tables' step: its number is here alone.
 const PASSKEYS_STEP: i64 = 6;
+
+/// The ban table's step: its number is here alone.
+const BANS_STEP: i64 = 7;
+
+/// The impersonation column's step: its number is here alone.
+const IMPERSONATION_STEP: i64 = 8;
 
 /// The newest version this build knows.
 pub(crate) const LATEST: i64 = STEPS[STEPS.len() - 1].version;
@@ -155,9 +173,9 @@ mod tests {
     #[test]
     fn a_database_is_brought_up_from_where_it_is() {
         let versions = |current| pending(current).map(|s| s.version).collect::<Vec<_>>();
-        assert_eq!(versions(None), [1, 2, 3, 4, 5, 6]);
-        assert_eq!(versions(Some(1)), [2, 3, 4, 5, 6]);
-        assert_eq!(versions(Some(4)), [5, 6]);
+        assert_eq!(versions(None), [1, 2, 3, 4, 5, 6, 7, 8]);
+        assert_eq!(versions(Some(1)), [2, 3, 4, 5, 6, 7, 8]);
+        assert_eq!(versions(Some(4)), [5, 6, 7, 8]);
         assert!(versions(Some(LATEST)).is_empty());
         assert!(versions(Some(LATEST + 1)).is_empty());
     }

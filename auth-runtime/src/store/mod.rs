@@ -2,10 +2,12 @@
 //! the cache warden puts in front of any store.
 
 mod access_tokens;
+pub(crate) mod bans;
 mod cache;
 pub(crate) mod counters;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod database;
+mod listing;
 mod memory;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub(crate) mod migrate;
@@ -31,11 +33,14 @@ use crate::model::UserModel;
 use crate::user::User;
 
 pub use access_tokens::{AccessTokenStore, StoredToken};
+pub use bans::{Ban, BanStore, MAX_BAN_REASON, MemoryBans};
 pub use cache::CacheSettings;
 pub(crate) use cache::CachedStore;
 pub use counters::{Counters, MemoryCounters};
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub use database::DatabaseStore;
+pub use listing::UserFilter;
+pub(crate) use listing::{id_order, like_prefix};
 pub use memory::MemoryStore;
 pub use oauth_accounts::{OAuthAccount, OAuthAccountStore};
 pub use passkeys::{Ceremony, PasskeyStore, StoredPasskey};
@@ -72,6 +77,10 @@ pub enum StoreError {
     /// the statement that fixes it.
     #[error("the user table does not match the model:\n{0}")]
     Schema(String),
+    /// The store does not implement this operation (a third-party store written
+    /// before it existed): the name says which.
+    #[error("this store does not support {0}")]
+    Unsupported(&'static str),
 }
 
 /// Where users of model `U` live. Implementations must enforce unique e-mails and
@@ -102,6 +111,20 @@ pub trait UserStore<U: UserModel = User>: Send + Sync + 'static {
     async fn replace(&self, expected: &U, new: U) -> Result<U, StoreError>;
     /// Deletes a user; [`StoreError::NotFound`] if there was none.
     async fn delete(&self, id: &U::Id) -> Result<(), StoreError>;
+
+    /// At most `limit` users that `filter` keeps, in ascending id order (integers
+    /// by value, UUIDs by their text), starting after the id `after`: the pages of
+    /// the admin user list. The default answers [`StoreError::Unsupported`], so a
+    /// store written before it keeps compiling (its admin list answers 501).
+    async fn list(
+        &self,
+        filter: &UserFilter,
+        after: Option<&U::Id>,
+        limit: usize,
+    ) -> Result<Vec<U>, StoreError> {
+        let _ = (filter, after, limit);
+        Err(StoreError::Unsupported("listing users"))
+    }
 
     /// Whether other processes (other instances of the application) write to the same
     /// users. The cache in front of a shared store trusts itself only while
@@ -155,6 +178,14 @@ pub trait UserStore<U: UserModel = User>: Send + Sync + 'static {
     /// `WardenBuilder::passkeys`. `None` (the default): passkeys cannot use this
     /// store.
     fn passkeys(&self) -> Option<Arc<dyn PasskeyStore>> {
+        None
+    }
+
+    /// Bans (warden's `warden_ban` table), in the same database so a ban made on
+    /// one instance, or by the CLI, is refused at every instance's sign-in step.
+    /// `None` (the default): users of this store cannot be banned
+    /// (`UserManager::ban` answers [`StoreError::Unsupported`]).
+    fn bans(&self) -> Option<Arc<dyn BanStore>> {
         None
     }
 }

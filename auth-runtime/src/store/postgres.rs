@@ -314,6 +314,10 @@ sql_store!(PostgresStore, PgArguments, {
         )))
     }
 
+    fn bans(&self) -> Option<Arc<dyn super::BanStore>> {
+        Some(Arc::new(super::bans::sql::PostgresBans(self.pool.clone())))
+    }
+
     fn passkeys(&self) -> Option<Arc<dyn super::PasskeyStore>> {
         Some(Arc::new(super::passkeys::PostgresPasskeys {
             pool: self.pool.clone(),

@@ -249,6 +249,41 @@ macro_rules! sql_store {
                 }
             }
 
+            async fn list(
+                &self,
+                filter: &super::UserFilter,
+                after: Option<&U::Id>,
+                limit: usize,
+            ) -> Result<Vec<U>, StoreError> {
+                // A model without an e-mail has none to match.
+                if filter.email_prefix.is_some() && self.table.select_by_email.is_none() {
+                    return Ok(Vec::new());
+                }
+                let sql = self.table.select_page(filter, after.is_some());
+                let mut args = <$args>::default();
+                if let Some(after) = after {
+                    bind(&mut args, after.to_value(), None)?;
+                }
+                if let Some(prefix) = &filter.email_prefix {
+                    bind(&mut args, FieldValue::Text(super::like_prefix(prefix)), None)?;
+                }
+                for given in [filter.is_active, filter.is_verified, filter.is_superuser]
+                    .into_iter()
+                    .flatten()
+                {
+                    bind(&mut args, FieldValue::Bool(given), None)?;
+                }
+                let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+                bind(&mut args, FieldValue::Int(limit), None)?;
+                sqlx::query_with(&sql, args)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(db)?
+                    .iter()
+                    .map(|row| decode(row, self.table.fields))
+                    .collect()
+            }
+
             async fn delete(&self, id: &U::Id) -> Result<(), StoreError> {
                 let mut args = <$args>::default();
                 bind(&mut args, id.to_value(), None)?;

@@ -194,6 +194,10 @@ sql_store!(SqliteStore, SqliteArguments<'_>, {
         )))
     }
 
+    fn bans(&self) -> Option<Arc<dyn super::BanStore>> {
+        Some(Arc::new(super::bans::sql::SqliteBans(self.pool.clone())))
+    }
+
     fn passkeys(&self) -> Option<Arc<dyn super::PasskeyStore>> {
         Some(Arc::new(super::passkeys::SqlitePasskeys {
             pool: self.pool.clone(),

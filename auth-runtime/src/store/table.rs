@@ -114,6 +114,10 @@ pub(crate) struct Table {
     pub delete: String,
     /// `true`: the database assigns ids (`INSERT ... RETURNING id`).
     pub assigned_ids: bool,
+    /// The selected columns, for the statements built per call (the list).
+    select: String,
+    dialect: Dialect,
+    id_kind: IdKind,
     pub fields: &'static [Field],
 }
 
@@ -292,7 +296,44 @@ impl Table {
             delete,
             assigned_ids,
             fields,
+            select,
+            dialect,
+            id_kind,
         }
+    }
+
+    /// The page statement of [`UserStore::list`](super::UserStore::list) for
+    /// these conditions; its parameters, in order: the `after` id if `after`, the
+    /// e-mail pattern, `is_active`, `is_verified`, `is_superuser` for those given,
+    /// then the limit.
+    pub(crate) fn select_page(&self, filter: &super::UserFilter, after: bool) -> String {
+        let mut p = Params::new(self.dialect);
+        let mut conditions = Vec::new();
+        if after {
+            conditions.push(format!("id > {}", p.id(self.id_kind)));
+        }
+        if filter.email_prefix.is_some() && self.select_by_email.is_some() {
+            conditions.push(format!("lower(email) LIKE {} ESCAPE '\\'", p.next()));
+        }
+        for (column, given) in [
+            ("is_active", filter.is_active),
+            ("is_verified", filter.is_verified),
+            ("is_superuser", filter.is_superuser),
+        ] {
+            if given.is_some() {
+                conditions.push(format!("{column} = {}", p.next()));
+            }
+        }
+        let filter = if conditions.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", conditions.join(" AND "))
+        };
+        format!(
+            "SELECT {} FROM \"user\"{filter} ORDER BY id LIMIT {}",
+            self.select,
+            p.next()
+        )
     }
 }
 

@@ -126,6 +126,9 @@ pub struct Grant<'a> {
     /// The class of the sign-in (RFC 9470's `acr`): set when it passed a second
     /// factor.
     pub acr: Option<&'a str>,
+    /// The superuser acting as the subject (an impersonation session), by id: a
+    /// JWT carries it as RFC 8693's `act` claim.
+    pub actor: Option<&'a str>,
 }
 
 impl<'a> Grant<'a> {
@@ -143,7 +146,15 @@ impl<'a> Grant<'a> {
             expires_at,
             amr: &[],
             acr: None,
+            actor: None,
         }
+    }
+
+    /// Acted by this superuser (an impersonation session).
+    #[must_use]
+    pub fn actor(mut self, actor: Option<&'a str>) -> Self {
+        self.actor = actor;
+        self
     }
 
     /// Proved by these methods (RFC 8176 `amr` values).
@@ -377,6 +388,7 @@ fn issue(jwt: &JwtStrategy, grant: &Grant<'_>) -> Result<Issued, StrategyError> 
         expires_at: grant.expires_at,
         amr: grant.amr,
         acr: grant.acr,
+        act: grant.actor,
     };
     Ok(Issued::new(jwt.issue_session(grant.subject, &session)?).in_session(grant.session))
 }

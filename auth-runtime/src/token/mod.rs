@@ -24,7 +24,7 @@ pub const DEFAULT_AUDIENCE: &str = "fastapi-users:auth";
 
 /// Claims the strategy sets itself; extras may not repeat them (a duplicate name is
 /// read differently by different libraries).
-const RESERVED: [&str; 10] = [
+const RESERVED: [&str; 11] = [
     "sub",
     "aud",
     "exp",
@@ -35,6 +35,7 @@ const RESERVED: [&str; 10] = [
     "auth_time",
     "amr",
     "acr",
+    "act",
 ];
 
 /// The most clock leeway a strategy accepts (RFC 7519 §4.1.4 allows "a small leeway"; ASVS V9 asks for a bounded one).
@@ -292,8 +293,18 @@ struct Claims<'a, T: Serialize> {
     /// passed a second factor.
     #[serde(skip_serializing_if = "Option::is_none")]
     acr: Option<&'a str>,
+    /// The actor (RFC 8693 §4.1): the superuser acting as `sub` in an
+    /// impersonation session, `{"sub": <their id>}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    act: Option<Actor<'a>>,
     #[serde(flatten)]
     extra: &'a T,
+}
+
+/// RFC 8693 §4.1's `act` claim: who acts for the subject.
+#[derive(Serialize)]
+struct Actor<'a> {
+    sub: &'a str,
 }
 
 /// The session a token belongs to: see [`JwtStrategy::issue_session`].
@@ -309,6 +320,9 @@ pub struct SessionClaims<'a> {
     pub amr: &'a [String],
     /// The `acr` claim (RFC 9470): the class of the sign-in; none when `None`.
     pub acr: Option<&'a str>,
+    /// The `act` claim (RFC 8693 §4.1, `{"sub": ...}`): the superuser acting as
+    /// the subject in an impersonation session; none when `None`.
+    pub act: Option<&'a str>,
 }
 
 impl JwtStrategy {
@@ -405,7 +419,7 @@ impl JwtStrategy {
     ///     .build()?;
     /// let now = 1_900_000_000;
     /// let amr = ["pwd".to_owned()];
-    /// let session = SessionClaims { sid: "s1", auth_time: now - 10, expires_at: None, amr: &amr, acr: None };
+    /// let session = SessionClaims { sid: "s1", auth_time: now - 10, expires_at: None, amr: &amr, acr: None, act: None };
     /// let token = strategy.issue_session("user-1", &session)?;
     /// assert_eq!(strategy.verify(&token)?.sid.as_deref(), Some("s1"));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -451,6 +465,9 @@ impl JwtStrategy {
             auth_time: session.map(|session| session.auth_time),
             amr: session.map_or(&[], |session| session.amr),
             acr: session.and_then(|session| session.acr),
+            act: session
+                .and_then(|session| session.act)
+                .map(|sub| Actor { sub }),
             extra,
         };
         let payload = serde_json::to_vec(&claims).map_err(|_| TokenError::Signing)?;

@@ -49,6 +49,24 @@ impl Transport for CookieTransport {
     fn openapi(&self) -> TransportDoc {
         TransportDoc::Cookie(self.settings.name.to_owned())
     }
+
+    /// `<name>_admin`, always `HttpOnly`, with the cookie's other attributes.
+    fn set_aside(&self, token: Option<&str>) -> Option<axum::http::HeaderValue> {
+        let settings = CookieSettings {
+            http_only: true,
+            ..self.settings
+        };
+        super::extract::set_named_cookie(&settings, &aside_name(self.settings.name), token)
+    }
+
+    fn aside<'a>(&self, headers: &'a HeaderMap) -> Option<&'a str> {
+        cookie_token(headers, &aside_name(self.settings.name))
+    }
+}
+
+/// The cookie an impersonating superuser's own token waits in.
+fn aside_name(name: &str) -> String {
+    format!("{name}_admin")
 }
 
 /// The cookie of a cookie transport. Defaults are FastAPI Users':

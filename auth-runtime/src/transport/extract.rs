@@ -51,7 +51,16 @@ pub fn cookie_token<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 /// `Set-Cookie` carrying `token` (or clearing the cookie when `token` is `None`).
 pub(crate) fn set_cookie(settings: &CookieSettings, token: Option<&str>) -> Option<HeaderValue> {
-    let mut cookie = cookie::Cookie::new(settings.name, token.unwrap_or_default());
+    set_named_cookie(settings, settings.name, token)
+}
+
+/// [`set_cookie`] under another name, with the settings' other attributes.
+pub(crate) fn set_named_cookie(
+    settings: &CookieSettings,
+    name: &str,
+    token: Option<&str>,
+) -> Option<HeaderValue> {
+    let mut cookie = cookie::Cookie::new(name, token.unwrap_or_default());
     cookie.set_path(settings.path);
     cookie.set_http_only(settings.http_only);
     cookie.set_secure(settings.secure);

@@ -69,6 +69,22 @@ pub trait Transport: Send + Sync + 'static {
     /// How the OpenAPI document describes this transport.
     fn openapi(&self) -> TransportDoc;
 
+    /// `Set-Cookie` keeping a superuser's own token aside while they impersonate a
+    /// user (`None`: clearing it), so that `stop-impersonating` restores their
+    /// session. `None` (the default): the transport keeps nothing aside (a bearer
+    /// client holds its own token).
+    fn set_aside(&self, token: Option<&str>) -> Option<axum::http::HeaderValue> {
+        let _ = token;
+        None
+    }
+
+    /// The token kept aside by [`set_aside`](Self::set_aside), if the request
+    /// carries one.
+    fn aside<'a>(&self, headers: &'a HeaderMap) -> Option<&'a str> {
+        let _ = headers;
+        None
+    }
+
     /// Whether browsers send the token by themselves, on requests any site makes them
     /// send (a cookie): such requests that change state must then come from an
     /// allowed origin (CSRF). `false` (the default) for a token the client attaches.

@@ -309,6 +309,7 @@ fn login_operations(backend: &BackendSpec) -> Vec<Op> {
                         "An unknown credential, another user's, a bad signature, or an inactive user.",
                     )
                     .code(ErrorCode::LoginUserNotVerified, "The user is not verified.")
+                    .banned()
                     .validation(),
             ),
     ]

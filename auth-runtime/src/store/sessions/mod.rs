@@ -44,6 +44,9 @@ pub struct Session {
     pub authenticated_at: i64,
     /// How the user proved who they are at that sign-in (RFC 8176 `amr` values).
     pub amr: Vec<String>,
+    /// The superuser (their id) acting as the user, for an impersonation session
+    /// (`POST /users/{id}/impersonate`); `None` for the user's own sessions.
+    pub actor: Option<String>,
 }
 
 impl Session {
@@ -66,7 +69,14 @@ impl Session {
             ended_at: None,
             authenticated_at: created_at,
             amr: Vec::new(),
+            actor: None,
         }
+    }
+
+    /// An impersonation session: the superuser `actor` (their id) acts as the user.
+    pub fn impersonated_by(mut self, actor: Option<&str>) -> Self {
+        self.actor = actor.map(str::to_owned);
+        self
     }
 
     /// Signed in last at `at` by the methods `amr` (a session continued from an

@@ -42,7 +42,7 @@ fn db(error: sqlx::Error) -> StoreError {
 }
 
 const COLUMNS: &str = "id, user_id, backend, created_at, last_used_at, expires_at, user_agent, \
-     ended_at, authenticated_at, amr";
+     ended_at, authenticated_at, amr, actor";
 
 /// `amr` as a column keeps it: RFC 8176 values never contain a space.
 fn amr_column(amr: &[String]) -> Option<String> {
@@ -78,6 +78,8 @@ where
         expires_at: row.try_get("expires_at").map_err(db)?,
         user_agent: row.try_get("user_agent").map_err(db)?,
         ended_at: row.try_get("ended_at").map_err(db)?,
+        // NULL before schema step 8, and for every session but an impersonation.
+        actor: row.try_get("actor").map_err(db)?,
     })
 }
 
@@ -93,8 +95,8 @@ macro_rules! sql_sessions {
             async fn create(&self, s: &Session) -> Result<(), StoreError> {
                 let p = $p;
                 sqlx::query(&format!(
-                    "INSERT INTO warden_session ({COLUMNS}) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
-                    p(1), p(2), p(3), p(4), p(5), p(6), p(7), p(8), p(9), p(10)
+                    "INSERT INTO warden_session ({COLUMNS}) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
+                    p(1), p(2), p(3), p(4), p(5), p(6), p(7), p(8), p(9), p(10), p(11)
                 ))
                 .bind(&s.id)
                 .bind(&s.user_id)
@@ -106,6 +108,7 @@ macro_rules! sql_sessions {
                 .bind(s.ended_at)
                 .bind(s.authenticated_at)
                 .bind(amr_column(&s.amr))
+                .bind(&s.actor)
                 .execute(&self.0)
                 .await
                 .map_err(db)?;
