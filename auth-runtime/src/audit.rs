@@ -230,6 +230,130 @@ pub enum SecurityEvent {
     },
 }
 
+impl SecurityEvent {
+    /// The user the event is about, when it names one (a throttled login or a
+    /// refused wrong password names none).
+    ///
+    /// ```
+    /// use warden_runtime::audit::SecurityEvent;
+    /// let event = SecurityEvent::Logout { user_id: "42".into(), backend: "jwt".into() };
+    /// assert_eq!((event.user_id(), event.kind()), (Some("42"), "logout"));
+    /// ```
+    pub fn user_id(&self) -> Option<&str> {
+        match self {
+            Self::SignInRefused { user_id, .. } => user_id.as_deref(),
+            Self::Throttled { .. } => None,
+            Self::SignIn { user_id, .. }
+            | Self::Logout { user_id, .. }
+            | Self::SessionEnded { user_id, .. }
+            | Self::SessionsEnded { user_id, .. }
+            | Self::PasswordChanged { user_id, .. }
+            | Self::PasswordReset { user_id, .. }
+            | Self::EmailChanged { user_id, .. }
+            | Self::RefreshTokenReused { user_id, .. }
+            | Self::SecondFactorRequested { user_id, .. }
+            | Self::SecondFactorFailed { user_id, .. }
+            | Self::TwoFactorEnabled { user_id, .. }
+            | Self::TwoFactorDisabled { user_id, .. }
+            | Self::RecoveryCodeUsed { user_id, .. }
+            | Self::RecoveryCodesRegenerated { user_id, .. }
+            | Self::TrustedDevicesForgotten { user_id }
+            | Self::AccountLinked { user_id, .. }
+            | Self::AccountUnlinked { user_id, .. }
+            | Self::PasskeyAdded { user_id, .. }
+            | Self::PasskeyRemoved { user_id, .. } => Some(user_id),
+        }
+    }
+
+    /// Its name, as serialised in `event`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::SignIn { .. } => "sign_in",
+            Self::SignInRefused { .. } => "sign_in_refused",
+            Self::Throttled { .. } => "throttled",
+            Self::Logout { .. } => "logout",
+            Self::SessionEnded { .. } => "session_ended",
+            Self::SessionsEnded { .. } => "sessions_ended",
+            Self::PasswordChanged { .. } => "password_changed",
+            Self::PasswordReset { .. } => "password_reset",
+            Self::EmailChanged { .. } => "email_changed",
+            Self::RefreshTokenReused { .. } => "refresh_token_reused",
+            Self::SecondFactorRequested { .. } => "second_factor_requested",
+            Self::SecondFactorFailed { .. } => "second_factor_failed",
+            Self::TwoFactorEnabled { .. } => "two_factor_enabled",
+            Self::TwoFactorDisabled { .. } => "two_factor_disabled",
+            Self::RecoveryCodeUsed { .. } => "recovery_code_used",
+            Self::RecoveryCodesRegenerated { .. } => "recovery_codes_regenerated",
+            Self::TrustedDevicesForgotten { .. } => "trusted_devices_forgotten",
+            Self::AccountLinked { .. } => "account_linked",
+            Self::AccountUnlinked { .. } => "account_unlinked",
+            Self::PasskeyAdded { .. } => "passkey_added",
+            Self::PasskeyRemoved { .. } => "passkey_removed",
+        }
+    }
+
+    /// Who sent the request, when the event names the client.
+    pub fn client(&self) -> Option<&Client> {
+        match self {
+            Self::SignIn { client, .. }
+            | Self::SignInRefused { client, .. }
+            | Self::Throttled { client, .. }
+            | Self::SecondFactorRequested { client, .. }
+            | Self::SecondFactorFailed { client, .. } => Some(client),
+            _ => None,
+        }
+    }
+
+    /// The session the event concerns, when it names one.
+    pub fn session(&self) -> Option<&str> {
+        match self {
+            Self::SessionEnded { session, .. } | Self::RefreshTokenReused { session, .. } => {
+                Some(session)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Several sinks, each given every event in turn: the application's own sink
+/// beside the audit trail.
+pub(crate) struct Tee(pub(crate) Vec<Arc<dyn SecuritySink>>);
+
+#[async_trait]
+impl SecuritySink for Tee {
+    async fn record(&self, at: i64, event: &SecurityEvent) {
+        for sink in &self.0 {
+            sink.record(at, event).await;
+        }
+    }
+}
+
+/// The audit trail's settings: how long security events are kept. They are personal
+/// data (GDPR Art. 5(1)(e): kept no longer than needed), so there is no default.
+///
+/// ```
+/// use std::time::Duration;
+/// use warden_runtime::audit::AuditTrail;
+/// let trail = AuditTrail::keep_for(Duration::from_secs(90 * 24 * 3600));
+/// assert_eq!(trail.retention(), Duration::from_secs(90 * 24 * 3600));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuditTrail {
+    keep_for: std::time::Duration,
+}
+
+impl AuditTrail {
+    /// Keeps each event for `age`, then the hourly purge deletes it.
+    pub fn keep_for(age: std::time::Duration) -> Self {
+        Self { keep_for: age }
+    }
+
+    /// How long events are kept.
+    pub fn retention(&self) -> std::time::Duration {
+        self.keep_for
+    }
+}
+
 /// Where security events go: implement it and pass it to
 /// `WardenBuilder::security_events`. It is called off the request, one event at a
 /// time, in order; a slow one only delays the events behind it.

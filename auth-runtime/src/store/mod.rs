@@ -2,6 +2,7 @@
 //! the cache warden puts in front of any store.
 
 mod access_tokens;
+pub(crate) mod audit;
 mod cache;
 pub(crate) mod counters;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
@@ -31,6 +32,7 @@ use crate::model::UserModel;
 use crate::user::User;
 
 pub use access_tokens::{AccessTokenStore, StoredToken};
+pub use audit::{AuditStore, MemoryAudit, StoredEvent};
 pub use cache::CacheSettings;
 pub(crate) use cache::CachedStore;
 pub use counters::{Counters, MemoryCounters};
@@ -155,6 +157,13 @@ pub trait UserStore<U: UserModel = User>: Send + Sync + 'static {
     /// `WardenBuilder::passkeys`. `None` (the default): passkeys cannot use this
     /// store.
     fn passkeys(&self) -> Option<Arc<dyn PasskeyStore>> {
+        None
+    }
+
+    /// Where the audit trail (`WardenBuilder::audit_trail`) keeps security events,
+    /// in the same database. `None` (the default): the audit trail cannot use this
+    /// store.
+    fn audit(&self) -> Option<Arc<dyn AuditStore>> {
         None
     }
 }
