@@ -525,6 +525,45 @@ mod tests {
     }
 
     #[test]
+    fn kind_is_the_serialised_name_and_user_id_the_named_user() {
+        let client = Client::new(None, Some("UA".into()));
+        for (event, user) in [
+            (logout("a"), Some("u")),
+            (
+                SecurityEvent::SignInRefused {
+                    user_id: None,
+                    backend: "jwt".into(),
+                    reason: "bad_credentials",
+                    client: client.clone(),
+                },
+                None,
+            ),
+            (
+                SecurityEvent::Throttled {
+                    login: "a@b.c".into(),
+                    client: client.clone(),
+                },
+                None,
+            ),
+            (
+                SecurityEvent::RecoveryCodesRegenerated {
+                    user_id: "u".into(),
+                    email: None,
+                },
+                Some("u"),
+            ),
+            (
+                SecurityEvent::TrustedDevicesForgotten { user_id: "u".into() },
+                Some("u"),
+            ),
+        ] {
+            let json = serde_json::to_value(&event).unwrap();
+            assert_eq!(json["event"], event.kind());
+            assert_eq!(event.user_id(), user);
+        }
+    }
+
+    #[test]
     fn without_a_sink_nothing_is_built() {
         Audit::default().emit(|| unreachable!("no sink: the event is never made"));
     }

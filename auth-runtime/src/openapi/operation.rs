@@ -88,6 +88,10 @@ pub(crate) enum Operation {
     DeleteUser,
     /// `GET /.well-known/jwks.json`.
     Jwks,
+    /// `GET /users/me/security-events`: the user's audit trail.
+    SecurityEvents,
+    /// `GET /users/{id}/security-events`: a user's audit trail (superuser).
+    UserSecurityEvents,
     /// A passkey route.
     #[cfg(feature = "passkeys")]
     Passkey(PasskeyOp),
@@ -114,6 +118,8 @@ pub(crate) enum Switch {
     Jwks,
     /// Served with a second factor configured (`WardenBuilder::two_factor`).
     TwoFactor,
+    /// Served with the audit trail configured (`WardenBuilder::audit_trail`).
+    AuditTrail,
     /// Served with passkeys configured.
     #[cfg(feature = "passkeys")]
     Passkeys,
@@ -146,9 +152,13 @@ impl Operation {
             | Self::OAuthCallback { .. }
             | Self::AssociateAuthorize { .. }
             | Self::AssociateCallback { .. } => HttpMethod::Get,
-            Self::CurrentUser | Self::Sessions | Self::User | Self::Jwks | Self::TwoFactor => {
-                HttpMethod::Get
-            }
+            Self::CurrentUser
+            | Self::Sessions
+            | Self::User
+            | Self::Jwks
+            | Self::TwoFactor
+            | Self::SecurityEvents
+            | Self::UserSecurityEvents => HttpMethod::Get,
             #[cfg(feature = "oauth")]
             Self::OAuthAccounts => HttpMethod::Get,
             #[cfg(feature = "oauth")]
@@ -201,6 +211,8 @@ impl Operation {
             Self::DisableTwoFactor => "/users/me/2fa/disable".into(),
             Self::ForgetDevices => "/users/me/2fa/forget-devices".into(),
             Self::ResetTwoFactor => "/users/{id}/2fa".into(),
+            Self::SecurityEvents => "/users/me/security-events".into(),
+            Self::UserSecurityEvents => "/users/{id}/security-events".into(),
             #[cfg(feature = "passkeys")]
             Self::Passkey(op) => op.default_path(),
         }
@@ -240,6 +252,7 @@ impl Operation {
             | Self::DisableTwoFactor
             | Self::ForgetDevices
             | Self::ResetTwoFactor => Switch::TwoFactor,
+            Self::SecurityEvents | Self::UserSecurityEvents => Switch::AuditTrail,
             #[cfg(feature = "passkeys")]
             Self::Passkey(op) => op.switch(),
         }
@@ -262,7 +275,11 @@ impl Operation {
     pub(crate) fn needs_id(&self) -> bool {
         matches!(
             self,
-            Self::User | Self::PatchUser | Self::DeleteUser | Self::ResetTwoFactor
+            Self::User
+                | Self::PatchUser
+                | Self::DeleteUser
+                | Self::ResetTwoFactor
+                | Self::UserSecurityEvents
         )
     }
 }
@@ -313,6 +330,8 @@ impl fmt::Display for Operation {
             Self::DisableTwoFactor => f.write_str("users:disable_two_factor"),
             Self::ForgetDevices => f.write_str("users:forget_devices"),
             Self::ResetTwoFactor => f.write_str("users:reset_two_factor"),
+            Self::SecurityEvents => f.write_str("users:security_events"),
+            Self::UserSecurityEvents => f.write_str("users:user_security_events"),
             #[cfg(feature = "passkeys")]
             Self::Passkey(op) => op.fmt(f),
         }

@@ -123,6 +123,8 @@ enum Query {
     Strings,
     /// `str | None = None`.
     Text,
+    /// `int | None = None`.
+    Integer,
 }
 
 impl Op {
@@ -231,7 +233,6 @@ impl Op {
         self
     }
 
-    #[cfg(feature = "oauth")]
     fn query(mut self, name: &'static str, kind: Query) -> Self {
         self.query.push((name, kind));
         self
@@ -312,6 +313,10 @@ impl Op {
                     .into(),
                 Query::Text => AnyOfBuilder::new()
                     .item(ObjectBuilder::new().schema_type(Type::String))
+                    .item(ObjectBuilder::new().schema_type(Type::Null))
+                    .into(),
+                Query::Integer => AnyOfBuilder::new()
+                    .item(ObjectBuilder::new().schema_type(Type::Integer))
                     .item(ObjectBuilder::new().schema_type(Type::Null))
                     .into(),
             };
@@ -1151,6 +1156,49 @@ fn two_factor_operations(schemes: &[String], integer_ids: bool) -> Vec<Op> {
     ]
 }
 
+/// The audit trail's routes: warden's own, where FastAPI Users has none.
+fn audit_operations(schemes: &[String], integer_ids: bool) -> Vec<Op> {
+    let page = "Newest first, at most `limit` (1 to 100, default 50); `before` is the `id` \
+                of the last event seen, for the next page. Each event says when, what and \
+                from which client address and user agent (when the event names the client); \
+                never a secret.";
+    vec![
+        Op::new(Operation::SecurityEvents)
+            .tag(TAG_USERS)
+            .description(format!(
+                "The current user's recent sign-ins and account changes (the audit trail). {page}"
+            ))
+            .query("limit", Query::Integer)
+            .query("before", Query::Integer)
+            .success(
+                200,
+                json_array_response("Successful Response", schemas::SECURITY_EVENT_READ),
+            )
+            .errors(Errors::new().unauthorized().validation())
+            .security(schemes),
+        Op::new(Operation::UserSecurityEvents)
+            .tag(TAG_USERS)
+            .description(format!(
+                "Superusers only: a user's recent sign-ins and account changes. {page}"
+            ))
+            .id_parameter(integer_ids)
+            .query("limit", Query::Integer)
+            .query("before", Query::Integer)
+            .success(
+                200,
+                json_array_response("Successful Response", schemas::SECURITY_EVENT_READ),
+            )
+            .errors(
+                Errors::new()
+                    .unauthorized()
+                    .forbidden()
+                    .not_found()
+                    .validation(),
+            )
+            .security(schemes),
+    ]
+}
+
 /// `GET /.well-known/jwks.json`: warden's own, where FastAPI Users has none.
 fn jwks_operations() -> Vec<Op> {
     vec![
@@ -1193,6 +1241,7 @@ pub(crate) fn operations(spec: &ApiSpec, schemes: &[String]) -> Vec<Op> {
         ops.extend(oauth_account_operations(schemes));
     }
     ops.extend(two_factor_operations(schemes, spec.integer_ids));
+    ops.extend(audit_operations(schemes, spec.integer_ids));
     ops.extend(jwks_operations());
     #[cfg(feature = "passkeys")]
     ops.extend(passkeys::operations(spec, schemes));
