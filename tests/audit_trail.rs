@@ -219,7 +219,9 @@ async fn superuser_flow(app: &App) {
     assert_eq!(refused.status, 403, "{}", refused.text);
     // An unknown or malformed id: 404.
     for id in ["00000000-0000-4000-8000-000000000000", "not-an-id"] {
-        let missing = app.get(&format!("/users/{id}/security-events"), &root).await;
+        let missing = app
+            .get(&format!("/users/{id}/security-events"), &root)
+            .await;
         assert_eq!(missing.status, 404, "{id}: {}", missing.text);
         assert_eq!(missing.json(), serde_json::json!({"detail": "Not Found"}));
     }
@@ -293,7 +295,10 @@ async fn the_document_lists_the_routes() {
         .await
         .json();
     let mine = &document["paths"]["/users/me/security-events"]["get"];
-    assert_eq!(mine["operationId"], "users_security_events_users_me_security_events_get");
+    assert_eq!(
+        mine["operationId"],
+        "users_security_events_users_me_security_events_get"
+    );
     let params: Vec<_> = mine["parameters"]
         .as_array()
         .unwrap()

@@ -74,7 +74,9 @@ async fn check_upgraded(db: &Db, store: impl UserStore + Clone) {
             .await
             .is_empty()
     );
-    let trail = store.audit().expect("a database store keeps security events");
+    let trail = store
+        .audit()
+        .expect("a database store keeps security events");
     let event = warden::runtime::audit::SecurityEvent::Logout {
         user_id: "1".into(),
         backend: "jwt".into(),

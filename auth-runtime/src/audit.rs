@@ -553,7 +553,9 @@ mod tests {
                 Some("u"),
             ),
             (
-                SecurityEvent::TrustedDevicesForgotten { user_id: "u".into() },
+                SecurityEvent::TrustedDevicesForgotten {
+                    user_id: "u".into(),
+                },
                 Some("u"),
             ),
         ] {

@@ -135,7 +135,11 @@ mod tests {
         assert_eq!((ok.limit, ok.before), (5, Some(9)));
         assert_eq!(page(None).unwrap().limit, DEFAULT_LIMIT);
         for bad in ["limit=0", "limit=101", "limit=x", "before=1.5", "limit=-1"] {
-            assert_eq!(page(Some(bad)).err().unwrap().status().as_u16(), 422, "{bad}");
+            assert_eq!(
+                page(Some(bad)).err().unwrap().status().as_u16(),
+                422,
+                "{bad}"
+            );
         }
     }
 }

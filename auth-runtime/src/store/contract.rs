@@ -53,14 +53,24 @@ pub async fn audit(store: &dyn AuditStore, alice: &str, bob: &str) {
     let kinds: Vec<_> = all.iter().map(|e| (e.at, e.kind.as_str())).collect();
     assert_eq!(
         kinds,
-        [(1_003, "sign_in"), (1_002, "password_changed"), (1_000, "sign_in")],
+        [
+            (1_003, "sign_in"),
+            (1_002, "password_changed"),
+            (1_000, "sign_in")
+        ],
         "audit: newest first, only the user's"
     );
     assert_eq!(all[0].client_address.as_deref(), Some("192.0.2.7"));
     assert_eq!(all[0].user_agent.as_deref(), Some("Agent/1.0"));
     assert_eq!(all[1].user_agent, None);
-    assert!(all[0].id > all[1].id && all[1].id > all[2].id, "audit: ids grow");
-    let page = store.of_user(alice, 1, Some(all[0].id)).await.expect("page");
+    assert!(
+        all[0].id > all[1].id && all[1].id > all[2].id,
+        "audit: ids grow"
+    );
+    let page = store
+        .of_user(alice, 1, Some(all[0].id))
+        .await
+        .expect("page");
     assert_eq!(page, [all[1].clone()], "audit: before pages, limit cuts");
     assert!(store.purge(1_002).await.expect("purge") >= 2);
     let left: Vec<_> = store
@@ -71,7 +81,13 @@ pub async fn audit(store: &dyn AuditStore, alice: &str, bob: &str) {
         .map(|e| e.at)
         .collect();
     assert_eq!(left, [1_003, 1_002], "audit: the purge keeps newer events");
-    assert!(store.of_user(bob, 10, None).await.expect("of_user").is_empty());
+    assert!(
+        store
+            .of_user(bob, 10, None)
+            .await
+            .expect("of_user")
+            .is_empty()
+    );
     store.purge(1_004).await.expect("purge");
 }
 
@@ -224,7 +240,12 @@ pub async fn check<U: UserModel>(store: &dyn UserStore<U>, extra: impl Fn(&str) 
         .await;
     }
     if let Some(kept) = store.audit() {
-        audit(kept.as_ref(), &alice.id().to_string(), &again.id().to_string()).await;
+        audit(
+            kept.as_ref(),
+            &alice.id().to_string(),
+            &again.id().to_string(),
+        )
+        .await;
     }
     if let Some(two_factor) = store.two_factor() {
         self::two_factor(
