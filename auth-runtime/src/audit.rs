@@ -315,19 +315,6 @@ impl SecurityEvent {
     }
 }
 
-/// Several sinks, each given every event in turn: the application's own sink
-/// beside the audit trail.
-pub(crate) struct Tee(pub(crate) Vec<Arc<dyn SecuritySink>>);
-
-#[async_trait]
-impl SecuritySink for Tee {
-    async fn record(&self, at: i64, event: &SecurityEvent) {
-        for sink in &self.0 {
-            sink.record(at, event).await;
-        }
-    }
-}
-
 /// The audit trail's settings: how long security events are kept. They are personal
 /// data (GDPR Art. 5(1)(e): kept no longer than needed), so there is no default.
 ///
@@ -383,10 +370,12 @@ type Queued = (i64, SecurityEvent);
 /// The delivery task's half, kept until the first event starts it.
 type Delivery = (mpsc::Receiver<Queued>, Arc<dyn SecuritySink>);
 
-/// The queue in front of the sink: cheap to clone, never blocks.
+/// The queues in front of the sinks, one each (the application's own, the audit
+/// trail's), so that a stuck sink holds up only its own events: cheap to clone,
+/// never blocks.
 #[derive(Clone, Default)]
 pub(crate) struct Audit {
-    inner: Option<Arc<Inner>>,
+    inner: Vec<Arc<Inner>>,
 }
 
 struct Inner {
@@ -401,7 +390,7 @@ struct Inner {
 impl std::fmt::Debug for Audit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Audit")
-            .field("enabled", &self.inner.is_some())
+            .field("sinks", &self.inner.len())
             .finish()
     }
 }
@@ -411,27 +400,38 @@ impl Audit {
     pub(crate) fn new(sink: Arc<dyn SecuritySink>, clock: crate::clock::Clock) -> Self {
         let (sender, receiver) = mpsc::channel(QUEUE);
         Self {
-            inner: Some(Arc::new(Inner {
+            inner: vec![Arc::new(Inner {
                 sender,
                 pending: Mutex::new(Some((receiver, sink))),
                 dropped: AtomicU64::new(0),
                 clock,
-            })),
+            })],
         }
     }
 
-    /// Enqueues `event` (built only when someone listens). Never waits.
+    /// These sinks and `other`'s, each on its own queue.
+    pub(crate) fn and(mut self, other: Audit) -> Self {
+        self.inner.extend(other.inner);
+        self
+    }
+
+    /// Enqueues `event` (built only when someone listens) for every sink. Never waits.
     pub(crate) fn emit(&self, event: impl FnOnce() -> SecurityEvent) {
-        let Some(inner) = &self.inner else { return };
-        inner.start();
-        if inner.sender.try_send((inner.clock.now(), event())).is_err() {
-            let dropped = inner.dropped.fetch_add(1, Ordering::Relaxed) + 1;
-            // Once, then every thousandth: the log must not flood either.
-            if dropped == 1 || dropped % 1000 == 0 {
-                tracing::warn!(
-                    dropped,
-                    "security events dropped: the sink is slower than the events"
-                );
+        let Some(first) = self.inner.first() else {
+            return;
+        };
+        let (at, event) = (first.clock.now(), event());
+        for inner in &self.inner {
+            inner.start();
+            if inner.sender.try_send((at, event.clone())).is_err() {
+                let dropped = inner.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+                // Once, then every thousandth: the log must not flood either.
+                if dropped == 1 || dropped % 1000 == 0 {
+                    tracing::warn!(
+                        dropped,
+                        "security events dropped: the sink is slower than the events"
+                    );
+                }
             }
         }
     }
@@ -515,12 +515,7 @@ mod tests {
         }
         // Enqueueing never waited for the sink (one event takes 1 ms there).
         assert!(start.elapsed() < Duration::from_millis(500));
-        let dropped = audit
-            .inner
-            .as_ref()
-            .unwrap()
-            .dropped
-            .load(Ordering::Relaxed);
+        let dropped = audit.inner[0].dropped.load(Ordering::Relaxed);
         assert!(dropped >= 99, "{dropped}");
     }
 
@@ -563,6 +558,34 @@ mod tests {
             assert_eq!(json["event"], event.kind());
             assert_eq!(event.user_id(), user);
         }
+    }
+
+    /// A sink that never finishes an event.
+    struct Stuck;
+
+    #[async_trait]
+    impl SecuritySink for Stuck {
+        async fn record(&self, _at: i64, _event: &SecurityEvent) {
+            std::future::pending::<()>().await;
+        }
+    }
+
+    #[tokio::test]
+    async fn a_stuck_sink_holds_up_only_its_own_queue() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let audit = Audit::new(Arc::new(Stuck), crate::Clock::system()).and(Audit::new(
+            Arc::new(Slow(Arc::clone(&seen))),
+            crate::Clock::system(),
+        ));
+        audit.emit(|| logout("a"));
+        audit.emit(|| logout("b"));
+        for _ in 0..200 {
+            if seen.lock().unwrap().len() == 2 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert_eq!(*seen.lock().unwrap(), [logout("a"), logout("b")]);
     }
 
     #[test]

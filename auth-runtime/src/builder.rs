@@ -930,17 +930,18 @@ impl<U: UserModel> WardenBuilder<U> {
             )),
             None => None,
         };
-        let sink: Option<Arc<dyn crate::audit::SecuritySink>> =
-            match (self.security_events, &audit_trail) {
-                (sink, None) => sink,
-                (None, Some((kept, _))) => {
-                    Some(Arc::new(crate::store::audit::StoreSink(Arc::clone(kept))))
-                }
-                (Some(sink), Some((kept, _))) => Some(Arc::new(crate::audit::Tee(vec![
-                    sink,
-                    Arc::new(crate::store::audit::StoreSink(Arc::clone(kept))),
-                ]))),
-            };
+        // The application's sink and the trail's, each on its own queue: a stuck
+        // sink of the application's does not stop the trail, nor the other way.
+        let mut audit = match self.security_events {
+            Some(sink) => crate::audit::Audit::new(sink, self.clock.clone()),
+            None => crate::audit::Audit::default(),
+        };
+        if let Some((kept, _)) = &audit_trail {
+            audit = audit.and(crate::audit::Audit::new(
+                Arc::new(crate::store::audit::StoreSink(Arc::clone(kept))),
+                self.clock.clone(),
+            ));
+        }
         let events = self.events.unwrap_or_else(|| Arc::new(DefaultEvents));
         let tokens = ActionTokens::new(self.reset, self.verify)?.with_clock(self.clock.clone());
         let access_tokens = match retention {
@@ -952,10 +953,7 @@ impl<U: UserModel> WardenBuilder<U> {
             authn: Authenticator {
                 backends,
                 manager: UserManager::with_tokens(store, hasher, events, tokens)
-                    .audited(match sink {
-                        Some(sink) => crate::audit::Audit::new(sink, self.clock.clone()),
-                        None => crate::audit::Audit::default(),
-                    })
+                    .audited(audit)
                     .capped(self.max_sessions)
                     .clocked(self.clock),
                 allowed_origins: self.allowed_origins,
