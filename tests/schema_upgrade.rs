@@ -15,7 +15,7 @@ const OLD_USER: &str = "old@example.com";
 const OLD_PASSWORD: &str = "old-password-1";
 
 /// The steps an upgraded database has run.
-const STEPS: [&str; 8] = ["1", "2", "3", "4", "5", "6", "7", "8"];
+const STEPS: [&str; 9] = ["1", "2", "3", "4", "5", "6", "7", "8", "9"];
 
 /// What every upgraded database shows, on either engine.
 async fn check_upgraded(db: &Db, store: impl UserStore + Clone) {
@@ -75,6 +75,27 @@ async fn check_upgraded(db: &Db, store: impl UserStore + Clone) {
     bans.put(&ban).await.unwrap();
     assert_eq!(bans.get("1").await.unwrap(), Some(ban));
     assert!(bans.remove("1").await.unwrap());
+    // Step 9: the audit trail's table, empty, its ids numbered by the database.
+    assert!(
+        db.strings("SELECT kind FROM warden_security_event")
+            .await
+            .is_empty()
+    );
+    let trail = store
+        .audit()
+        .expect("a database store keeps security events");
+    let event = warden::runtime::audit::SecurityEvent::Logout {
+        user_id: "1".into(),
+        backend: "jwt".into(),
+    };
+    for at in [10, 20] {
+        let row = warden::runtime::store::StoredEvent::of(at, &event).unwrap();
+        trail.record(row).await.unwrap();
+    }
+    let kept = trail.of_user("1", 10, None).await.unwrap();
+    assert_eq!(kept.iter().map(|e| e.at).collect::<Vec<_>>(), [20, 10]);
+    assert!(kept[0].id > kept[1].id);
+    assert_eq!(trail.purge(30).await.unwrap(), 2);
     // The first release's session is read with its login as its last sign-in.
     let old = db
         .strings("SELECT id FROM warden_session ORDER BY created_at")

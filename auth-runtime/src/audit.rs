@@ -263,6 +263,138 @@ pub enum SecurityEvent {
     },
 }
 
+impl SecurityEvent {
+    /// The user the event is about, when it names one (a throttled login or a
+    /// refused wrong password names none).
+    ///
+    /// ```
+    /// use warden_runtime::audit::SecurityEvent;
+    /// let event = SecurityEvent::Logout { user_id: "42".into(), backend: "jwt".into() };
+    /// assert_eq!((event.user_id(), event.kind()), (Some("42"), "logout"));
+    /// ```
+    pub fn user_id(&self) -> Option<&str> {
+        match self {
+            Self::SignInRefused { user_id, .. } => user_id.as_deref(),
+            Self::Throttled { .. } => None,
+            Self::SignIn { user_id, .. }
+            | Self::Logout { user_id, .. }
+            | Self::SessionEnded { user_id, .. }
+            | Self::SessionsEnded { user_id, .. }
+            | Self::PasswordChanged { user_id, .. }
+            | Self::PasswordReset { user_id, .. }
+            | Self::EmailChanged { user_id, .. }
+            | Self::RefreshTokenReused { user_id, .. }
+            | Self::SecondFactorRequested { user_id, .. }
+            | Self::SecondFactorFailed { user_id, .. }
+            | Self::TwoFactorEnabled { user_id, .. }
+            | Self::TwoFactorDisabled { user_id, .. }
+            | Self::RecoveryCodeUsed { user_id, .. }
+            | Self::RecoveryCodesRegenerated { user_id, .. }
+            | Self::TrustedDevicesForgotten { user_id }
+            | Self::AccountLinked { user_id, .. }
+            | Self::AccountUnlinked { user_id, .. }
+            | Self::PasskeyAdded { user_id, .. }
+            | Self::PasskeyRemoved { user_id, .. }
+            | Self::ImpersonationStarted { user_id, .. }
+            | Self::ImpersonationEnded { user_id, .. }
+            | Self::UserBanned { user_id, .. }
+            | Self::UserUnbanned { user_id } => Some(user_id),
+        }
+    }
+
+    /// The superuser who acted on the user, when the event names one (an
+    /// impersonation, a ban made over the API).
+    pub fn actor(&self) -> Option<&str> {
+        match self {
+            Self::ImpersonationStarted { actor, .. } | Self::ImpersonationEnded { actor, .. } => {
+                Some(actor)
+            }
+            Self::UserBanned { by, .. } => by.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Its name, as serialised in `event`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::SignIn { .. } => "sign_in",
+            Self::SignInRefused { .. } => "sign_in_refused",
+            Self::Throttled { .. } => "throttled",
+            Self::Logout { .. } => "logout",
+            Self::SessionEnded { .. } => "session_ended",
+            Self::SessionsEnded { .. } => "sessions_ended",
+            Self::PasswordChanged { .. } => "password_changed",
+            Self::PasswordReset { .. } => "password_reset",
+            Self::EmailChanged { .. } => "email_changed",
+            Self::RefreshTokenReused { .. } => "refresh_token_reused",
+            Self::SecondFactorRequested { .. } => "second_factor_requested",
+            Self::SecondFactorFailed { .. } => "second_factor_failed",
+            Self::TwoFactorEnabled { .. } => "two_factor_enabled",
+            Self::TwoFactorDisabled { .. } => "two_factor_disabled",
+            Self::RecoveryCodeUsed { .. } => "recovery_code_used",
+            Self::RecoveryCodesRegenerated { .. } => "recovery_codes_regenerated",
+            Self::TrustedDevicesForgotten { .. } => "trusted_devices_forgotten",
+            Self::AccountLinked { .. } => "account_linked",
+            Self::AccountUnlinked { .. } => "account_unlinked",
+            Self::PasskeyAdded { .. } => "passkey_added",
+            Self::PasskeyRemoved { .. } => "passkey_removed",
+            Self::ImpersonationStarted { .. } => "impersonation_started",
+            Self::ImpersonationEnded { .. } => "impersonation_ended",
+            Self::UserBanned { .. } => "user_banned",
+            Self::UserUnbanned { .. } => "user_unbanned",
+        }
+    }
+
+    /// Who sent the request, when the event names the client.
+    pub fn client(&self) -> Option<&Client> {
+        match self {
+            Self::SignIn { client, .. }
+            | Self::SignInRefused { client, .. }
+            | Self::Throttled { client, .. }
+            | Self::SecondFactorRequested { client, .. }
+            | Self::SecondFactorFailed { client, .. }
+            | Self::ImpersonationStarted { client, .. } => Some(client),
+            _ => None,
+        }
+    }
+
+    /// The session the event concerns, when it names one.
+    pub fn session(&self) -> Option<&str> {
+        match self {
+            Self::SessionEnded { session, .. } | Self::RefreshTokenReused { session, .. } => {
+                Some(session)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The audit trail's settings: how long security events are kept. They are personal
+/// data (GDPR Art. 5(1)(e): kept no longer than needed), so there is no default.
+///
+/// ```
+/// use std::time::Duration;
+/// use warden_runtime::audit::AuditTrail;
+/// let trail = AuditTrail::keep_for(Duration::from_secs(90 * 24 * 3600));
+/// assert_eq!(trail.retention(), Duration::from_secs(90 * 24 * 3600));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuditTrail {
+    keep_for: std::time::Duration,
+}
+
+impl AuditTrail {
+    /// Keeps each event for `age`, then the hourly purge deletes it.
+    pub fn keep_for(age: std::time::Duration) -> Self {
+        Self { keep_for: age }
+    }
+
+    /// How long events are kept.
+    pub fn retention(&self) -> std::time::Duration {
+        self.keep_for
+    }
+}
+
 /// Where security events go: implement it and pass it to
 /// `WardenBuilder::security_events`. It is called off the request, one event at a
 /// time, in order; a slow one only delays the events behind it.
@@ -292,10 +424,12 @@ type Queued = (i64, SecurityEvent);
 /// The delivery task's half, kept until the first event starts it.
 type Delivery = (mpsc::Receiver<Queued>, Arc<dyn SecuritySink>);
 
-/// The queue in front of the sink: cheap to clone, never blocks.
+/// The queues in front of the sinks, one each (the application's own, the audit
+/// trail's), so that a stuck sink holds up only its own events: cheap to clone,
+/// never blocks.
 #[derive(Clone, Default)]
 pub(crate) struct Audit {
-    inner: Option<Arc<Inner>>,
+    inner: Vec<Arc<Inner>>,
 }
 
 struct Inner {
@@ -310,7 +444,7 @@ struct Inner {
 impl std::fmt::Debug for Audit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Audit")
-            .field("enabled", &self.inner.is_some())
+            .field("sinks", &self.inner.len())
             .finish()
     }
 }
@@ -320,27 +454,38 @@ impl Audit {
     pub(crate) fn new(sink: Arc<dyn SecuritySink>, clock: crate::clock::Clock) -> Self {
         let (sender, receiver) = mpsc::channel(QUEUE);
         Self {
-            inner: Some(Arc::new(Inner {
+            inner: vec![Arc::new(Inner {
                 sender,
                 pending: Mutex::new(Some((receiver, sink))),
                 dropped: AtomicU64::new(0),
                 clock,
-            })),
+            })],
         }
     }
 
-    /// Enqueues `event` (built only when someone listens). Never waits.
+    /// These sinks and `other`'s, each on its own queue.
+    pub(crate) fn and(mut self, other: Audit) -> Self {
+        self.inner.extend(other.inner);
+        self
+    }
+
+    /// Enqueues `event` (built only when someone listens) for every sink. Never waits.
     pub(crate) fn emit(&self, event: impl FnOnce() -> SecurityEvent) {
-        let Some(inner) = &self.inner else { return };
-        inner.start();
-        if inner.sender.try_send((inner.clock.now(), event())).is_err() {
-            let dropped = inner.dropped.fetch_add(1, Ordering::Relaxed) + 1;
-            // Once, then every thousandth: the log must not flood either.
-            if dropped == 1 || dropped % 1000 == 0 {
-                tracing::warn!(
-                    dropped,
-                    "security events dropped: the sink is slower than the events"
-                );
+        let Some(first) = self.inner.first() else {
+            return;
+        };
+        let (at, event) = (first.clock.now(), event());
+        for inner in &self.inner {
+            inner.start();
+            if inner.sender.try_send((at, event.clone())).is_err() {
+                let dropped = inner.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+                // Once, then every thousandth: the log must not flood either.
+                if dropped == 1 || dropped % 1000 == 0 {
+                    tracing::warn!(
+                        dropped,
+                        "security events dropped: the sink is slower than the events"
+                    );
+                }
             }
         }
     }
@@ -424,13 +569,77 @@ mod tests {
         }
         // Enqueueing never waited for the sink (one event takes 1 ms there).
         assert!(start.elapsed() < Duration::from_millis(500));
-        let dropped = audit
-            .inner
-            .as_ref()
-            .unwrap()
-            .dropped
-            .load(Ordering::Relaxed);
+        let dropped = audit.inner[0].dropped.load(Ordering::Relaxed);
         assert!(dropped >= 99, "{dropped}");
+    }
+
+    #[test]
+    fn kind_is_the_serialised_name_and_user_id_the_named_user() {
+        let client = Client::new(None, Some("UA".into()));
+        for (event, user) in [
+            (logout("a"), Some("u")),
+            (
+                SecurityEvent::SignInRefused {
+                    user_id: None,
+                    backend: "jwt".into(),
+                    reason: "bad_credentials",
+                    client: client.clone(),
+                },
+                None,
+            ),
+            (
+                SecurityEvent::Throttled {
+                    login: "a@b.c".into(),
+                    client: client.clone(),
+                },
+                None,
+            ),
+            (
+                SecurityEvent::RecoveryCodesRegenerated {
+                    user_id: "u".into(),
+                    email: None,
+                },
+                Some("u"),
+            ),
+            (
+                SecurityEvent::TrustedDevicesForgotten {
+                    user_id: "u".into(),
+                },
+                Some("u"),
+            ),
+        ] {
+            let json = serde_json::to_value(&event).unwrap();
+            assert_eq!(json["event"], event.kind());
+            assert_eq!(event.user_id(), user);
+        }
+    }
+
+    /// A sink that never finishes an event.
+    struct Stuck;
+
+    #[async_trait]
+    impl SecuritySink for Stuck {
+        async fn record(&self, _at: i64, _event: &SecurityEvent) {
+            std::future::pending::<()>().await;
+        }
+    }
+
+    #[tokio::test]
+    async fn a_stuck_sink_holds_up_only_its_own_queue() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let audit = Audit::new(Arc::new(Stuck), crate::Clock::system()).and(Audit::new(
+            Arc::new(Slow(Arc::clone(&seen))),
+            crate::Clock::system(),
+        ));
+        audit.emit(|| logout("a"));
+        audit.emit(|| logout("b"));
+        for _ in 0..200 {
+            if seen.lock().unwrap().len() == 2 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert_eq!(*seen.lock().unwrap(), [logout("a"), logout("b")]);
     }
 
     #[test]

@@ -123,6 +123,7 @@ pub struct WardenBuilder<U: UserModel = User> {
     oauth_extra: Option<fn() -> U::Create>,
     clock: crate::clock::Clock,
     security_events: Option<Arc<dyn crate::audit::SecuritySink>>,
+    audit_trail: Option<crate::audit::AuditTrail>,
     /// `.clock(...)` came after a backend, whose strategy has the other clock.
     late_clock: bool,
     max_sessions: usize,
@@ -158,6 +159,7 @@ impl<U: UserModel> Default for WardenBuilder<U> {
             oauth_extra: None,
             clock: crate::clock::Clock::system(),
             security_events: None,
+            audit_trail: None,
             late_clock: false,
             max_sessions: crate::session::DEFAULT_MAX_SESSIONS,
             two_factor: None,
@@ -193,6 +195,30 @@ impl<U: UserModel> WardenBuilder<U> {
     /// ```
     pub fn security_events(mut self, sink: impl crate::audit::SecuritySink) -> Self {
         self.security_events = Some(Arc::new(sink));
+        self
+    }
+
+    /// Keeps the security events that name a user in the store (table
+    /// `warden_security_event`) for `trail`'s retention, beside the application's own
+    /// [`security_events`](Self::security_events) sink, which still receives every
+    /// event; serves `GET /users/me/security-events` and, to superusers,
+    /// `GET /users/{id}/security-events`. The hourly purge deletes older events:
+    /// they are personal data.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use warden_runtime::audit::AuditTrail;
+    /// use warden_runtime::{JwtStrategy, Lifetime, MemoryStore, User, Warden};
+    /// let jwt = JwtStrategy::builder("a-secret-of-at-least-thirty-two-bytes", Lifetime::Seconds(60)).build()?;
+    /// let warden = Warden::<User>::builder()
+    ///     .store(MemoryStore::new())
+    ///     .strategy("jwt", jwt)
+    ///     .audit_trail(AuditTrail::keep_for(Duration::from_secs(90 * 24 * 3600)))
+    ///     .build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn audit_trail(mut self, trail: crate::audit::AuditTrail) -> Self {
+        self.audit_trail = Some(trail);
         self
     }
 
@@ -893,6 +919,29 @@ impl<U: UserModel> WardenBuilder<U> {
             }),
             None => None,
         };
+        let audit_trail = match self.audit_trail {
+            Some(trail) => Some((
+                store.audit().ok_or_else(|| {
+                    ConfigError::Mismatch(
+                        "audit_trail: this user store keeps no security events: use MemoryStore, SqliteStore, PostgresStore or DatabaseStore, or implement UserStore::audit".into(),
+                    )
+                })?,
+                trail,
+            )),
+            None => None,
+        };
+        // The application's sink and the trail's, each on its own queue: a stuck
+        // sink of the application's does not stop the trail, nor the other way.
+        let mut audit = match self.security_events {
+            Some(sink) => crate::audit::Audit::new(sink, self.clock.clone()),
+            None => crate::audit::Audit::default(),
+        };
+        if let Some((kept, _)) = &audit_trail {
+            audit = audit.and(crate::audit::Audit::new(
+                Arc::new(crate::store::audit::StoreSink(Arc::clone(kept))),
+                self.clock.clone(),
+            ));
+        }
         let events = self.events.unwrap_or_else(|| Arc::new(DefaultEvents));
         let tokens = ActionTokens::new(self.reset, self.verify)?.with_clock(self.clock.clone());
         let access_tokens = match retention {
@@ -904,16 +953,14 @@ impl<U: UserModel> WardenBuilder<U> {
             authn: Authenticator {
                 backends,
                 manager: UserManager::with_tokens(store, hasher, events, tokens)
-                    .audited(match self.security_events {
-                        Some(sink) => crate::audit::Audit::new(sink, self.clock.clone()),
-                        None => crate::audit::Audit::default(),
-                    })
+                    .audited(audit)
                     .capped(self.max_sessions)
                     .clocked(self.clock),
                 allowed_origins: self.allowed_origins,
                 second_factor,
             },
             access_tokens,
+            audit_trail,
             requires_verification: self.requires_verification,
             docs: !self.no_docs,
             app_api: self.app_api,

@@ -49,6 +49,8 @@ pub(crate) struct Inner<U: UserModel> {
     /// longest lifetime of those backends); `None` without one, or under
     /// `lifetime = forever`.
     pub(crate) access_tokens: Option<(Arc<dyn crate::store::AccessTokenStore>, u64)>,
+    /// Where the audit trail keeps events and for how long; `None` when it is off.
+    pub(crate) audit_trail: Option<(Arc<dyn crate::store::AuditStore>, crate::audit::AuditTrail)>,
     #[cfg(feature = "oauth")]
     pub(crate) oauth: Vec<OAuthRoute>,
     #[cfg(feature = "oauth")]
@@ -112,7 +114,8 @@ impl<U: UserModel> Warden<U> {
     /// Forgets what can no longer be used: sessions and refresh tokens past their
     /// end, the database backends' `accesstoken` rows (with what warden keeps
     /// beside them) older than the longest of those backends' lifetimes, and
-    /// two-factor sign-in challenges past their expiry. Under
+    /// two-factor sign-in challenges past their expiry, and the audit trail's
+    /// security events older than its retention. Under
     /// `lifetime = forever` tokens and sessions have no end and are kept until
     /// they are ended and (for an ended session) forever, as only its row refuses
     /// its tokens. The warden runs this every hour by itself.
@@ -127,6 +130,11 @@ impl<U: UserModel> Warden<U> {
         }
         if let Some(two_factor) = self.manager().store().two_factor() {
             two_factor.purge_expired(sessions.clock().now()).await?;
+        }
+        if let Some((kept, trail)) = &self.inner.audit_trail {
+            let age = i64::try_from(trail.retention().as_secs()).unwrap_or(i64::MAX);
+            kept.purge(sessions.clock().now().saturating_sub(age))
+                .await?;
         }
         Ok(())
     }
@@ -152,6 +160,11 @@ impl<U: UserModel> Warden<U> {
                 }
             }
         });
+    }
+
+    /// The audit trail's store, when `WardenBuilder::audit_trail` turned it on.
+    pub(crate) fn audit_trail(&self) -> Option<&Arc<dyn crate::store::AuditStore>> {
+        self.inner.audit_trail.as_ref().map(|(kept, _)| kept)
     }
 
     /// The user manager.

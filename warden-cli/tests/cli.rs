@@ -668,7 +668,6 @@ async fn two_factor_reset_names_an_unknown_login_in_one_line() {
     assert!(run.stderr.starts_with("error: --email: "), "{run:?}");
 }
 
-
 /// `warden users list|ban|unban` on the database a running instance reads: the
 /// ban is the instance's manager's ban (its sign-in step reads the same row), a
 /// superuser is never banned, and the list shows flags and bans.

@@ -99,6 +99,9 @@ pub struct ApiSpec {
     /// `/users/me/2fa/...` routes and `DELETE /users/{id}/2fa`, and the login's 403
     /// `LOGIN_2FA_REQUIRED`.
     pub two_factor: bool,
+    /// The audit trail: `GET /users/me/security-events` and
+    /// `GET /users/{id}/security-events`.
+    pub audit_trail: bool,
     /// Passkeys: `/users/me/passkeys...`, `POST /auth/{name}/passkey[/options]`
     /// per backend, `GET /auth/passkeys/client.js`; with `passkey_signup`, also
     /// `POST /auth/register/passkey[/options]`. Documented with the cargo feature
@@ -175,6 +178,7 @@ impl ApiSpec {
             current_password: false,
             oauth: Vec::new(),
             two_factor: false,
+            audit_trail: false,
             passkeys: false,
             passkey_signup: false,
         }
@@ -192,6 +196,7 @@ impl ApiSpec {
             Switch::Users => self.users,
             Switch::Jwks => self.jwks,
             Switch::TwoFactor => self.two_factor,
+            Switch::AuditTrail => self.audit_trail,
             #[cfg(feature = "passkeys")]
             Switch::Passkeys => self.passkeys,
             #[cfg(feature = "passkeys")]

@@ -98,6 +98,10 @@ pub(crate) enum Operation {
     DeleteUser,
     /// `GET /.well-known/jwks.json`.
     Jwks,
+    /// `GET /users/me/security-events`: the user's audit trail.
+    SecurityEvents,
+    /// `GET /users/{id}/security-events`: a user's audit trail (superuser).
+    UserSecurityEvents,
     /// A passkey route.
     #[cfg(feature = "passkeys")]
     Passkey(PasskeyOp),
@@ -124,6 +128,8 @@ pub(crate) enum Switch {
     Jwks,
     /// Served with a second factor configured (`WardenBuilder::two_factor`).
     TwoFactor,
+    /// Served with the audit trail configured (`WardenBuilder::audit_trail`).
+    AuditTrail,
     /// Served with passkeys configured.
     #[cfg(feature = "passkeys")]
     Passkeys,
@@ -165,7 +171,9 @@ impl Operation {
             | Self::User
             | Self::Jwks
             | Self::TwoFactor
-            | Self::ListUsers => HttpMethod::Get,
+            | Self::ListUsers
+            | Self::SecurityEvents
+            | Self::UserSecurityEvents => HttpMethod::Get,
             #[cfg(feature = "oauth")]
             Self::OAuthAccounts => HttpMethod::Get,
             #[cfg(feature = "oauth")]
@@ -223,6 +231,8 @@ impl Operation {
             Self::DisableTwoFactor => "/users/me/2fa/disable".into(),
             Self::ForgetDevices => "/users/me/2fa/forget-devices".into(),
             Self::ResetTwoFactor => "/users/{id}/2fa".into(),
+            Self::SecurityEvents => "/users/me/security-events".into(),
+            Self::UserSecurityEvents => "/users/{id}/security-events".into(),
             #[cfg(feature = "passkeys")]
             Self::Passkey(op) => op.default_path(),
         }
@@ -268,6 +278,7 @@ impl Operation {
             | Self::DisableTwoFactor
             | Self::ForgetDevices
             | Self::ResetTwoFactor => Switch::TwoFactor,
+            Self::SecurityEvents | Self::UserSecurityEvents => Switch::AuditTrail,
             #[cfg(feature = "passkeys")]
             Self::Passkey(op) => op.switch(),
         }
@@ -298,6 +309,7 @@ impl Operation {
                 | Self::BanUser
                 | Self::UnbanUser
                 | Self::Impersonate
+                | Self::UserSecurityEvents
         )
     }
 }
@@ -353,6 +365,8 @@ impl fmt::Display for Operation {
             Self::DisableTwoFactor => f.write_str("users:disable_two_factor"),
             Self::ForgetDevices => f.write_str("users:forget_devices"),
             Self::ResetTwoFactor => f.write_str("users:reset_two_factor"),
+            Self::SecurityEvents => f.write_str("users:security_events"),
+            Self::UserSecurityEvents => f.write_str("users:user_security_events"),
             #[cfg(feature = "passkeys")]
             Self::Passkey(op) => op.fmt(f),
         }

@@ -1183,6 +1183,49 @@ fn two_factor_operations(schemes: &[String], integer_ids: bool) -> Vec<Op> {
     ]
 }
 
+/// The audit trail's routes: warden's own, where FastAPI Users has none.
+fn audit_operations(schemes: &[String], integer_ids: bool) -> Vec<Op> {
+    let page = "Newest first, at most `limit` (1 to 100, default 50); `before` is the `id` \
+                of the last event seen, for the next page. Each event says when, what and \
+                from which client address and user agent (when the event names the client); \
+                never a secret.";
+    vec![
+        Op::new(Operation::SecurityEvents)
+            .tag(TAG_USERS)
+            .description(format!(
+                "The current user's recent sign-ins and account changes (the audit trail). {page}"
+            ))
+            .query("limit", Query::Integer)
+            .query("before", Query::Integer)
+            .success(
+                200,
+                json_array_response("Successful Response", schemas::SECURITY_EVENT_READ),
+            )
+            .errors(Errors::new().unauthorized().validation())
+            .security(schemes),
+        Op::new(Operation::UserSecurityEvents)
+            .tag(TAG_USERS)
+            .description(format!(
+                "Superusers only: a user's recent sign-ins and account changes. {page}"
+            ))
+            .id_parameter(integer_ids)
+            .query("limit", Query::Integer)
+            .query("before", Query::Integer)
+            .success(
+                200,
+                json_array_response("Successful Response", schemas::SECURITY_EVENT_READ),
+            )
+            .errors(
+                Errors::new()
+                    .unauthorized()
+                    .forbidden()
+                    .not_found()
+                    .validation(),
+            )
+            .security(schemes),
+    ]
+}
+
 /// `GET /.well-known/jwks.json`: warden's own, where FastAPI Users has none.
 fn jwks_operations() -> Vec<Op> {
     vec![
@@ -1227,6 +1270,7 @@ pub(crate) fn operations(spec: &ApiSpec, schemes: &[String]) -> Vec<Op> {
         ops.extend(oauth_account_operations(schemes));
     }
     ops.extend(two_factor_operations(schemes, spec.integer_ids));
+    ops.extend(audit_operations(schemes, spec.integer_ids));
     ops.extend(jwks_operations());
     #[cfg(feature = "passkeys")]
     ops.extend(passkeys::operations(spec, schemes));

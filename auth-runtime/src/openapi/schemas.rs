@@ -26,6 +26,7 @@ pub(super) const REQUEST_VERIFY_TOKEN: &str = "RequestVerifyTokenRequest";
 pub(super) const VERIFY: &str = "VerifyRequest";
 pub(super) const JWK_SET: &str = "JwkSet";
 pub(super) const SESSION_READ: &str = "SessionRead";
+pub(super) const SECURITY_EVENT_READ: &str = "SecurityEventRead";
 pub(super) const OAUTH_ACCOUNT_READ: &str = "OAuthAccountRead";
 pub(super) const OAUTH_AUTHORIZE: &str = "OAuth2AuthorizeResponse";
 pub(super) const REFRESH_REQUEST: &str = "RefreshTokenRequest";
@@ -392,6 +393,23 @@ struct SessionRead {
     impersonated_by: Option<String>,
 }
 
+// `SecurityEventRead`: one event of the audit trail.
+#[derive(ToSchema)]
+#[schema(
+    description = "A security event of the user's: when, what (`sign_in`, `password_changed`, ...) and from which client, when the event names it."
+)]
+#[allow(dead_code)]
+struct SecurityEventRead {
+    id: i64,
+    #[schema(format = DateTime)]
+    at: String,
+    kind: String,
+    #[schema(required = false)]
+    client_address: String,
+    #[schema(required = false)]
+    user_agent: String,
+}
+
 // `OAuthAccountRead`: a provider account linked to the current user.
 #[derive(ToSchema)]
 #[schema(
@@ -584,6 +602,12 @@ pub(super) fn components(spec: &ApiSpec) -> Vec<(&'static str, RefOr<Schema>)> {
         schemas.push((
             OAUTH_AUTHORIZE,
             named::<OAuth2AuthorizeResponse>(OAUTH_AUTHORIZE),
+        ));
+    }
+    if spec.audit_trail {
+        schemas.push((
+            SECURITY_EVENT_READ,
+            named::<SecurityEventRead>(SECURITY_EVENT_READ),
         ));
     }
     if spec.two_factor {

@@ -195,6 +195,14 @@ fn handler<U: UserModel>(operation: &Operation) -> (&'static str, MethodRouter<W
             "turn a user's second factor off and end their sessions (superuser)",
             delete(two_factor::reset_user::<U>),
         ),
+        Operation::SecurityEvents => (
+            "the current user's recent sign-ins and account changes (audit trail)",
+            get(super::audit::mine::<U>),
+        ),
+        Operation::UserSecurityEvents => (
+            "a user's recent sign-ins and account changes (superuser)",
+            get(super::audit::of_user::<U>),
+        ),
         #[cfg(feature = "passkeys")]
         other => super::passkeys_handler::<U>(other),
     }
@@ -385,6 +393,7 @@ impl<U: UserModel> Warden<U> {
             #[cfg(not(feature = "oauth"))]
             oauth: Vec::new(),
             two_factor: self.authenticator().second_factor().is_some(),
+            audit_trail: self.audit_trail().is_some(),
             #[cfg(feature = "passkeys")]
             passkeys: self.inner.passkeys.is_some(),
             #[cfg(feature = "passkeys")]

@@ -14,7 +14,7 @@ use crate::session::{Admission, Session};
 use crate::warden::Warden;
 
 /// The current active user (verified too when the warden requires it).
-async fn current<'a, U: UserModel>(
+pub(super) async fn current<'a, U: UserModel>(
     warden: &'a Warden<U>,
     method: &Method,
     headers: &'a HeaderMap,
@@ -30,7 +30,7 @@ async fn current<'a, U: UserModel>(
 }
 
 /// A Unix time as RFC 3339 (UTC), as FastAPI renders datetimes.
-fn datetime(seconds: i64) -> Value {
+pub(super) fn datetime(seconds: i64) -> Value {
     time::OffsetDateTime::from_unix_timestamp(seconds)
         .ok()
         .and_then(|at| {

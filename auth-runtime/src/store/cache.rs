@@ -208,6 +208,10 @@ impl<U: UserModel> UserStore<U> for CachedStore<U> {
         self.inner.oauth_accounts()
     }
 
+    fn audit(&self) -> Option<Arc<dyn super::AuditStore>> {
+        self.inner.audit()
+    }
+
     fn two_factor(&self) -> Option<Arc<dyn super::TwoFactorStore>> {
         self.inner.two_factor()
     }

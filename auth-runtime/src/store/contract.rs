@@ -17,10 +17,79 @@
 use std::sync::Arc;
 
 use super::{
-    Ban, BanStore, Ceremony, MfaChallenge, OAuthAccount, OAuthAccountStore, PasskeyStore,
-    StoreError, StoredPasskey, TwoFactorStore, UserFilter, UserStore,
+    AuditStore, Ban, BanStore, Ceremony, MfaChallenge, OAuthAccount, OAuthAccountStore,
+    PasskeyStore, StoreError, StoredPasskey, TwoFactorStore, UserFilter, UserStore,
 };
 use crate::model::{Account, UserId, UserModel};
+
+/// An [`AuditStore`]: a user's events come back newest first, paged by `before`,
+/// never another user's; the purge deletes exactly the events older than its cut-off.
+/// Times are in 1970, so a purge here leaves a shared database's real events alone.
+pub async fn audit(store: &dyn AuditStore, alice: &str, bob: &str) {
+    use crate::audit::{Client, SecurityEvent};
+    let sign_in = |user: &str| SecurityEvent::SignIn {
+        user_id: user.into(),
+        backend: "jwt".into(),
+        kind: "start",
+        amr: vec!["pwd".into()],
+        client: Client::new(Some([192, 0, 2, 7].into()), Some("Agent/1.0".into())),
+    };
+    let changed = |user: &str| SecurityEvent::PasswordChanged {
+        user_id: user.into(),
+        email: None,
+    };
+    let row = |at, event: &SecurityEvent| {
+        super::StoredEvent::of(at, event).expect("the event names a user")
+    };
+    for (at, event) in [
+        (1_000, sign_in(alice)),
+        (1_001, sign_in(bob)),
+        (1_002, changed(alice)),
+        (1_003, sign_in(alice)),
+    ] {
+        store.record(row(at, &event)).await.expect("record");
+    }
+    let all = store.of_user(alice, 10, None).await.expect("of_user");
+    let kinds: Vec<_> = all.iter().map(|e| (e.at, e.kind.as_str())).collect();
+    assert_eq!(
+        kinds,
+        [
+            (1_003, "sign_in"),
+            (1_002, "password_changed"),
+            (1_000, "sign_in")
+        ],
+        "audit: newest first, only the user's"
+    );
+    assert_eq!(all[0].client_address.as_deref(), Some("192.0.2.7"));
+    assert_eq!(all[0].user_agent.as_deref(), Some("Agent/1.0"));
+    assert_eq!(all[1].user_agent, None);
+    assert!(
+        all[0].id > all[1].id && all[1].id > all[2].id,
+        "audit: ids grow"
+    );
+    let page = store
+        .of_user(alice, 1, Some(all[0].id))
+        .await
+        .expect("page");
+    assert_eq!(page, [all[1].clone()], "audit: before pages, limit cuts");
+    assert!(store.purge(1_002).await.expect("purge") >= 2);
+    let left: Vec<_> = store
+        .of_user(alice, 10, None)
+        .await
+        .expect("of_user")
+        .into_iter()
+        .map(|e| e.at)
+        .collect();
+    assert_eq!(left, [1_003, 1_002], "audit: the purge keeps newer events");
+    assert!(
+        store
+            .of_user(bob, 10, None)
+            .await
+            .expect("of_user")
+            .is_empty()
+    );
+    store.purge(1_004).await.expect("purge");
+}
 
 /// A new user named `name`: it logs in with `name@example.com` (a model logging in
 /// with its e-mail) or with `name` (a `login = username` model, whose e-mail if it has
@@ -165,6 +234,14 @@ pub async fn check<U: UserModel>(store: &dyn UserStore<U>, extra: impl Fn(&str) 
     if let Some(accounts) = store.oauth_accounts() {
         oauth_accounts(
             accounts.as_ref(),
+            &alice.id().to_string(),
+            &again.id().to_string(),
+        )
+        .await;
+    }
+    if let Some(kept) = store.audit() {
+        audit(
+            kept.as_ref(),
             &alice.id().to_string(),
             &again.id().to_string(),
         )

@@ -136,6 +136,10 @@ impl<U: UserModel> UserStore<U> for DatabaseStore<U> {
         self.inner().oauth_accounts()
     }
 
+    fn audit(&self) -> Option<std::sync::Arc<dyn super::AuditStore>> {
+        self.inner().audit()
+    }
+
     fn two_factor(&self) -> Option<std::sync::Arc<dyn super::TwoFactorStore>> {
         self.inner().two_factor()
     }

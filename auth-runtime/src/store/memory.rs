@@ -26,6 +26,7 @@ pub struct MemoryStore<U: UserModel = User> {
     access_tokens: Arc<MemoryAccessTokens>,
     oauth_accounts: Arc<MemoryOAuthAccounts>,
     two_factor: Arc<MemoryTwoFactor>,
+    audit: Arc<super::MemoryAudit>,
     passkeys: Arc<MemoryPasskeys>,
     bans: Arc<super::MemoryBans>,
 }
@@ -50,6 +51,7 @@ impl<U: UserModel> Default for MemoryStore<U> {
             access_tokens: Arc::default(),
             oauth_accounts: Arc::default(),
             two_factor: Arc::default(),
+            audit: Arc::default(),
             passkeys: Arc::default(),
             bans: Arc::default(),
         }
@@ -252,6 +254,10 @@ impl<U: UserModel> UserStore<U> for MemoryStore<U> {
 
     fn oauth_accounts(&self) -> Option<Arc<dyn super::OAuthAccountStore>> {
         Some(self.oauth_accounts.clone())
+    }
+
+    fn audit(&self) -> Option<Arc<dyn super::AuditStore>> {
+        Some(self.audit.clone())
     }
 
     fn two_factor(&self) -> Option<Arc<dyn TwoFactorStore>> {

@@ -76,6 +76,12 @@ pub(crate) const STEPS: &[Step] = &[
         sql: |_, _| "ALTER TABLE warden_session ADD COLUMN actor VARCHAR(64);\n".to_owned(),
         hint: "",
     },
+    Step {
+        version: AUDIT_STEP,
+        name: "the audit trail: security events naming a user",
+        sql: crate::store::audit::table,
+        hint: "",
+    },
 ];
 
 /// The passkey tables' step: its number is here alone.
@@ -86,6 +92,9 @@ const BANS_STEP: i64 = 7;
 
 /// The impersonation column's step: its number is here alone.
 const IMPERSONATION_STEP: i64 = 8;
+
+/// The audit trail's step: its number is here alone.
+const AUDIT_STEP: i64 = 9;
 
 /// The newest version this build knows.
 pub(crate) const LATEST: i64 = STEPS[STEPS.len() - 1].version;
@@ -173,9 +182,9 @@ mod tests {
     #[test]
     fn a_database_is_brought_up_from_where_it_is() {
         let versions = |current| pending(current).map(|s| s.version).collect::<Vec<_>>();
-        assert_eq!(versions(None), [1, 2, 3, 4, 5, 6, 7, 8]);
-        assert_eq!(versions(Some(1)), [2, 3, 4, 5, 6, 7, 8]);
-        assert_eq!(versions(Some(4)), [5, 6, 7, 8]);
+        assert_eq!(versions(None), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+        assert_eq!(versions(Some(1)), [2, 3, 4, 5, 6, 7, 8, 9]);
+        assert_eq!(versions(Some(4)), [5, 6, 7, 8, 9]);
         assert!(versions(Some(LATEST)).is_empty());
         assert!(versions(Some(LATEST + 1)).is_empty());
     }

@@ -2,6 +2,7 @@
 //! the cache warden puts in front of any store.
 
 mod access_tokens;
+pub(crate) mod audit;
 pub(crate) mod bans;
 mod cache;
 pub(crate) mod counters;
@@ -33,6 +34,7 @@ use crate::model::UserModel;
 use crate::user::User;
 
 pub use access_tokens::{AccessTokenStore, StoredToken};
+pub use audit::{AuditStore, MemoryAudit, StoredEvent};
 pub use bans::{Ban, BanStore, MAX_BAN_REASON, MemoryBans};
 pub use cache::CacheSettings;
 pub(crate) use cache::CachedStore;
@@ -186,6 +188,13 @@ pub trait UserStore<U: UserModel = User>: Send + Sync + 'static {
     /// `None` (the default): users of this store cannot be banned
     /// (`UserManager::ban` answers [`StoreError::Unsupported`]).
     fn bans(&self) -> Option<Arc<dyn BanStore>> {
+        None
+    }
+
+    /// Where the audit trail (`WardenBuilder::audit_trail`) keeps security events,
+    /// in the same database. `None` (the default): the audit trail cannot use this
+    /// store.
+    fn audit(&self) -> Option<Arc<dyn AuditStore>> {
         None
     }
 }

@@ -308,6 +308,10 @@ sql_store!(PostgresStore, PgArguments, {
         }))
     }
 
+    fn audit(&self) -> Option<Arc<dyn super::AuditStore>> {
+        Some(Arc::new(super::audit::PostgresAudit(self.pool.clone())))
+    }
+
     fn two_factor(&self) -> Option<Arc<dyn super::TwoFactorStore>> {
         Some(Arc::new(super::two_factor::sql::PostgresTwoFactor(
             self.pool.clone(),

@@ -188,6 +188,10 @@ sql_store!(SqliteStore, SqliteArguments<'_>, {
         }))
     }
 
+    fn audit(&self) -> Option<Arc<dyn super::AuditStore>> {
+        Some(Arc::new(super::audit::SqliteAudit(self.pool.clone())))
+    }
+
     fn two_factor(&self) -> Option<Arc<dyn super::TwoFactorStore>> {
         Some(Arc::new(super::two_factor::sql::SqliteTwoFactor(
             self.pool.clone(),
