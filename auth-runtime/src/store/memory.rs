@@ -7,6 +7,7 @@ use async_trait::async_trait;
 
 use super::AccessTokenStore;
 use super::access_tokens::MemoryAccessTokens;
+use super::api_keys::MemoryApiKeys;
 use super::oauth_accounts::MemoryOAuthAccounts;
 use super::passkeys::MemoryPasskeys;
 use super::two_factor::{MemoryTwoFactor, TwoFactorStore};
@@ -27,6 +28,7 @@ pub struct MemoryStore<U: UserModel = User> {
     oauth_accounts: Arc<MemoryOAuthAccounts>,
     two_factor: Arc<MemoryTwoFactor>,
     passkeys: Arc<MemoryPasskeys>,
+    api_keys: Arc<MemoryApiKeys>,
 }
 
 struct State<U: UserModel> {
@@ -50,6 +52,7 @@ impl<U: UserModel> Default for MemoryStore<U> {
             oauth_accounts: Arc::default(),
             two_factor: Arc::default(),
             passkeys: Arc::default(),
+            api_keys: Arc::default(),
         }
     }
 }
@@ -195,6 +198,7 @@ impl<U: UserModel> UserStore<U> for MemoryStore<U> {
         self.access_tokens.delete_user(&id.to_string());
         self.oauth_accounts.delete_user(&id.to_string());
         self.passkeys.delete_user(&id.to_string());
+        self.api_keys.delete_user(&id.to_string());
         Ok(())
     }
 
@@ -220,6 +224,10 @@ impl<U: UserModel> UserStore<U> for MemoryStore<U> {
 
     fn passkeys(&self) -> Option<Arc<dyn super::PasskeyStore>> {
         Some(self.passkeys.clone())
+    }
+
+    fn api_keys(&self) -> Option<Arc<dyn super::ApiKeyStore>> {
+        Some(self.api_keys.clone())
     }
 }
 

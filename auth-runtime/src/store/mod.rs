@@ -2,6 +2,7 @@
 //! the cache warden puts in front of any store.
 
 mod access_tokens;
+mod api_keys;
 mod cache;
 pub(crate) mod counters;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
@@ -31,6 +32,7 @@ use crate::model::UserModel;
 use crate::user::User;
 
 pub use access_tokens::{AccessTokenStore, StoredToken};
+pub use api_keys::{ApiKeyStore, StoredApiKey};
 pub use cache::CacheSettings;
 pub(crate) use cache::CachedStore;
 pub use counters::{Counters, MemoryCounters};
@@ -155,6 +157,12 @@ pub trait UserStore<U: UserModel = User>: Send + Sync + 'static {
     /// `WardenBuilder::passkeys`. `None` (the default): passkeys cannot use this
     /// store.
     fn passkeys(&self) -> Option<Arc<dyn PasskeyStore>> {
+        None
+    }
+
+    /// API keys (personal access tokens), for a backend of strategy `api_key`.
+    /// `None` (the default): API keys cannot use this store.
+    fn api_keys(&self) -> Option<Arc<dyn ApiKeyStore>> {
         None
     }
 }

@@ -5,6 +5,7 @@
 mod bearer;
 mod cookie;
 mod extract;
+mod header;
 
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -12,6 +13,7 @@ use axum::response::Response;
 pub use bearer::BearerTransport;
 pub use cookie::{CookieSettings, CookieTransport, SameSite};
 pub use extract::{bearer_token, cookie_token};
+pub use header::HeaderTransport;
 pub(crate) use extract::{cookie_values, set_cookie};
 
 use crate::error::ApiError;
