@@ -228,6 +228,26 @@ pub enum SecurityEvent {
         /// The passkey's name.
         name: String,
     },
+    /// An API key was created (`POST /users/me/api-keys`).
+    ApiKeyCreated {
+        /// The user.
+        user_id: String,
+        /// The key's public id (never its secret).
+        key_id: String,
+        /// Its name.
+        name: String,
+        /// Its scopes.
+        scopes: Vec<String>,
+    },
+    /// An API key was revoked, by its owner or (`by_superuser`) a superuser.
+    ApiKeyRevoked {
+        /// The key's owner.
+        user_id: String,
+        /// The key's public id.
+        key_id: String,
+        /// A superuser revoked it (`DELETE /users/{id}/api-keys/{key_id}`).
+        by_superuser: bool,
+    },
 }
 
 /// Where security events go: implement it and pass it to

@@ -112,11 +112,11 @@ pub mod __private {
         Account, AccountMut, Field, FieldType, FieldValue, UserModel, column, read_json_field,
     };
     pub use crate::oauth::{OAuthClient, OAuthClientConfig, OAuthProvider};
-    pub use crate::scope::{Scoped, Scopes};
     pub use crate::probe::{
         ModelKind, NoUserParameter, OptionalModelKind, OtherKind, Probe, at_most_one,
         check_optional, check_plain, count_optional, count_plain, exactly_one, plus,
     };
+    pub use crate::scope::{Scoped, Scopes};
     pub use axum::extract::{FromRequestParts, OptionalFromRequestParts};
     pub use axum::http::request::Parts;
     pub use serde::ser::SerializeStruct;

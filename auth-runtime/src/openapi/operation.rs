@@ -9,8 +9,10 @@ use std::sync::Arc;
 
 use utoipa::openapi::path::HttpMethod;
 
+mod api_keys;
 #[cfg(feature = "passkeys")]
 mod passkeys;
+pub(crate) use api_keys::ApiKeyOp;
 #[cfg(feature = "passkeys")]
 pub(crate) use passkeys::PasskeyOp;
 
@@ -91,6 +93,8 @@ pub(crate) enum Operation {
     /// A passkey route.
     #[cfg(feature = "passkeys")]
     Passkey(PasskeyOp),
+    /// An API key route.
+    ApiKey(ApiKeyOp),
 }
 
 /// The switch that serves a group of routes: turning it off removes them from the
@@ -114,6 +118,8 @@ pub(crate) enum Switch {
     Jwks,
     /// Served with a second factor configured (`WardenBuilder::two_factor`).
     TwoFactor,
+    /// Served with a backend of strategy `api_key`.
+    ApiKeys,
     /// Served with passkeys configured.
     #[cfg(feature = "passkeys")]
     Passkeys,
@@ -160,6 +166,7 @@ impl Operation {
             | Self::ResetTwoFactor => HttpMethod::Delete,
             #[cfg(feature = "passkeys")]
             Self::Passkey(op) => op.method(),
+            Self::ApiKey(op) => op.method(),
         }
     }
 
@@ -203,6 +210,7 @@ impl Operation {
             Self::ResetTwoFactor => "/users/{id}/2fa".into(),
             #[cfg(feature = "passkeys")]
             Self::Passkey(op) => op.default_path(),
+            Self::ApiKey(op) => op.default_path(),
         }
     }
 
@@ -242,6 +250,7 @@ impl Operation {
             | Self::ResetTwoFactor => Switch::TwoFactor,
             #[cfg(feature = "passkeys")]
             Self::Passkey(op) => op.switch(),
+            Self::ApiKey(_) => Switch::ApiKeys,
         }
     }
 
@@ -262,7 +271,11 @@ impl Operation {
     pub(crate) fn needs_id(&self) -> bool {
         matches!(
             self,
-            Self::User | Self::PatchUser | Self::DeleteUser | Self::ResetTwoFactor
+            Self::User
+                | Self::PatchUser
+                | Self::DeleteUser
+                | Self::ResetTwoFactor
+                | Self::ApiKey(ApiKeyOp::UserList | ApiKeyOp::UserDelete)
         )
     }
 }
@@ -315,6 +328,7 @@ impl fmt::Display for Operation {
             Self::ResetTwoFactor => f.write_str("users:reset_two_factor"),
             #[cfg(feature = "passkeys")]
             Self::Passkey(op) => op.fmt(f),
+            Self::ApiKey(op) => op.fmt(f),
         }
     }
 }

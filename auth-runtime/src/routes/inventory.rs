@@ -173,6 +173,7 @@ fn handler<U: UserModel>(operation: &Operation) -> (&'static str, MethodRouter<W
             "turn a user's second factor off and end their sessions (superuser)",
             delete(two_factor::reset_user::<U>),
         ),
+        Operation::ApiKey(op) => super::api_keys::handler::<U>(*op),
         #[cfg(feature = "passkeys")]
         other => super::passkeys_handler::<U>(other),
     }
@@ -340,7 +341,14 @@ impl<U: UserModel> Warden<U> {
             backends: self
                 .backends()
                 .iter()
-                .map(|b| BackendSpec::new(&b.name, b.transport.openapi()))
+                .map(|b| {
+                    let spec = BackendSpec::new(&b.name, b.transport.openapi());
+                    if b.strategy.is_api_key() {
+                        spec.api_key()
+                    } else {
+                        spec
+                    }
+                })
                 .collect(),
             register: self.inner.routers.register,
             users: self.inner.routers.users,

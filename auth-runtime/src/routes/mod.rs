@@ -1,6 +1,7 @@
 //! FastAPI Users' routes, served by [`Warden::routes`](crate::Warden::routes): their
 //! handlers, and the inventory that lists them.
 
+mod api_keys;
 mod auth;
 mod body;
 mod inventory;

@@ -115,9 +115,11 @@ async fn current<U: UserModel>(
     headers: &HeaderMap,
     fresh: Option<u32>,
 ) -> Result<U, ApiError> {
+    // A linked account is a way in: an API key never links or unlinks one.
     let access = crate::authn::Access::ACTIVE.and(crate::authn::Access {
         verified: warden.requires_verification(),
         fresh,
+        interactive: true,
         ..crate::authn::Access::ANY
     });
     Ok(warden

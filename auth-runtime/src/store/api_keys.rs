@@ -105,7 +105,11 @@ fn join(scopes: &[String]) -> String {
 }
 
 fn split(scopes: &str) -> Vec<String> {
-    scopes.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect()
+    scopes
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// Where API keys live, in the user store's database so that every instance sees
@@ -280,9 +284,11 @@ sql_api_keys!(
     sqlx::PgPool,
     Queries {
         add: |kind| match kind {
-            IdKind::Uuid => "INSERT INTO warden_api_key (id, user_id, name, secret_hash, scopes, \
+            IdKind::Uuid =>
+                "INSERT INTO warden_api_key (id, user_id, name, secret_hash, scopes, \
                 created_at, expires_at) VALUES ($1, $2::uuid, $3, $4, $5, $6, $7)",
-            IdKind::Integer => "INSERT INTO warden_api_key (id, user_id, name, secret_hash, \
+            IdKind::Integer =>
+                "INSERT INTO warden_api_key (id, user_id, name, secret_hash, \
                 scopes, created_at, expires_at) VALUES ($1, $2::bigint, $3, $4, $5, $6, $7)",
         },
         get: "SELECT id, user_id::text, name, secret_hash, scopes, created_at, expires_at, \

@@ -205,7 +205,9 @@ pub(crate) async fn api_keys(store: &dyn super::ApiKeyStore, alice: &str, bob: &
         .expiring(Some(1_000));
     store.add(&key).await.expect("add");
     assert!(matches!(
-        store.add(&StoredApiKey::new("k1", bob, "dup", "h", 11)).await,
+        store
+            .add(&StoredApiKey::new("k1", bob, "dup", "h", 11))
+            .await,
         Err(StoreError::Duplicate)
     ));
     store
@@ -216,18 +218,35 @@ pub(crate) async fn api_keys(store: &dyn super::ApiKeyStore, alice: &str, bob: &
     assert_eq!(read, key, "a key reads back as written");
     assert_eq!(store.get("nope").await.expect("get"), None);
     let ids = |keys: Vec<StoredApiKey>| keys.into_iter().map(|k| k.id).collect::<Vec<_>>();
-    assert_eq!(ids(store.all_of_user(alice).await.expect("all")), ["k1", "k2"]);
+    assert_eq!(
+        ids(store.all_of_user(alice).await.expect("all")),
+        ["k1", "k2"]
+    );
     assert!(store.all_of_user(bob).await.expect("all").is_empty());
     store.touch("k1", 50).await.expect("touch");
     assert_eq!(
-        store.get("k1").await.expect("get").and_then(|k| k.last_used_at),
+        store
+            .get("k1")
+            .await
+            .expect("get")
+            .and_then(|k| k.last_used_at),
         Some(50)
     );
-    assert!(!store.revoke("k1", bob, 60).await.expect("revoke"), "not bob's");
+    assert!(
+        !store.revoke("k1", bob, 60).await.expect("revoke"),
+        "not bob's"
+    );
     assert!(store.revoke("k1", alice, 60).await.expect("revoke"));
-    assert!(!store.revoke("k1", alice, 61).await.expect("revoke"), "once");
+    assert!(
+        !store.revoke("k1", alice, 61).await.expect("revoke"),
+        "once"
+    );
     assert_eq!(
-        store.get("k1").await.expect("get").and_then(|k| k.revoked_at),
+        store
+            .get("k1")
+            .await
+            .expect("get")
+            .and_then(|k| k.revoked_at),
         Some(60),
         "a revoked key keeps its row"
     );

@@ -181,7 +181,10 @@ impl Windows {
             return Ok(());
         }
         let window = now - now.rem_euclid(60);
-        let mut windows = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut windows = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if windows.len() > 10_000 {
             windows.retain(|_, (start, _)| *start >= window);
         }

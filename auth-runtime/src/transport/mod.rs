@@ -13,8 +13,8 @@ use axum::response::Response;
 pub use bearer::BearerTransport;
 pub use cookie::{CookieSettings, CookieTransport, SameSite};
 pub use extract::{bearer_token, cookie_token};
-pub use header::HeaderTransport;
 pub(crate) use extract::{cookie_values, set_cookie};
+pub use header::HeaderTransport;
 
 use crate::error::ApiError;
 
