@@ -185,7 +185,7 @@ impl<U: UserModel> WardenBuilder<U> {
     /// enum Scope { ReportsRead }
     /// impl Scopes for Scope {
     ///     const NAMES: &'static [&'static str] = &["reports:read"];
-    ///     fn name(self) -> &'static str { Self::NAMES[self as usize] }
+    ///     fn name(&self) -> &'static str { Self::NAMES[*self as usize] }
     /// }
     /// let jwt = JwtStrategy::builder("a-secret-of-at-least-thirty-two-bytes", Lifetime::Seconds(60)).build()?;
     /// let warden = Warden::<User>::builder()

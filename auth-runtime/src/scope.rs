@@ -19,7 +19,7 @@ use crate::guard::Policy;
 /// enum Scope { ReportsRead, ReportsWrite }
 /// impl Scopes for Scope {
 ///     const NAMES: &'static [&'static str] = &["reports:read", "reports:write"];
-///     fn name(self) -> &'static str { Self::NAMES[self as usize] }
+///     fn name(&self) -> &'static str { Self::NAMES[*self as usize] }
 /// }
 /// assert_eq!(Scope::ReportsWrite.name(), "reports:write");
 /// ```
@@ -28,11 +28,11 @@ use crate::guard::Policy;
     label = "not declared with #[derive(warden::Scopes)]",
     note = "declare it as `#[derive(Clone, Copy, warden::Scopes)] enum {Self} {{ #[scope(\"reports:read\")] ReportsRead }}`"
 )]
-pub trait Scopes: Copy + Send + Sync + 'static {
+pub trait Scopes: Send + Sync + 'static {
     /// Every scope's name, in the order of the variants.
     const NAMES: &'static [&'static str];
     /// This scope's name.
-    fn name(self) -> &'static str;
+    fn name(&self) -> &'static str;
 }
 
 /// The policy of `scope = S::Variant`: `I` is the variant's index in `S`
@@ -45,7 +45,7 @@ pub trait Scopes: Copy + Send + Sync + 'static {
 /// enum Scope { ReportsRead }
 /// impl Scopes for Scope {
 ///     const NAMES: &'static [&'static str] = &["reports:read"];
-///     fn name(self) -> &'static str { Self::NAMES[self as usize] }
+///     fn name(&self) -> &'static str { Self::NAMES[*self as usize] }
 /// }
 /// async fn reports(user: CurrentUser<(Active, Scoped<Scope, { Scope::ReportsRead as usize }>), User>) {}
 /// ```
