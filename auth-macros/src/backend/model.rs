@@ -123,7 +123,10 @@ impl Backend {
             None => "jwt".to_owned(),
         };
 
-        let api_key = args.strategy.as_ref().is_some_and(|s| s.as_str() == "api_key");
+        let api_key = args
+            .strategy
+            .as_ref()
+            .is_some_and(|s| s.as_str() == "api_key");
         let lifetime = match args.lifetime {
             // Each key gets its own expiry when it is created (`expires_in_days`).
             Some(lifetime) if api_key => {
@@ -299,7 +302,9 @@ impl Backend {
                         Error::custom(format!("`{name}` is not a header name: use letters, digits and `-`, e.g. header(\"X-API-Key\")"))
                             .with_span(&span),
                     );
-                } else if ["authorization", "cookie", "host"].contains(&name.to_ascii_lowercase().as_str()) {
+                } else if ["authorization", "cookie", "host"]
+                    .contains(&name.to_ascii_lowercase().as_str())
+                {
                     errors.push(
                         Error::custom(format!("`{name}` is not for an API key of its own: use transport = bearer for `Authorization: Bearer`, or a header such as header(\"X-API-Key\")"))
                             .with_span(&span),
@@ -374,7 +379,10 @@ impl Backend {
             // No login: nothing to refresh, no session to age.
             for (option, span) in [
                 ("refresh", args.refresh.as_ref().map(|s| s.span)),
-                ("max_session_age", args.max_session_age.as_ref().map(|s| s.span)),
+                (
+                    "max_session_age",
+                    args.max_session_age.as_ref().map(|s| s.span),
+                ),
             ] {
                 if let Some(span) = span {
                     errors.push(

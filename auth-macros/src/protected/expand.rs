@@ -33,7 +33,9 @@ pub(crate) fn expand(mut item: syn::ItemFn, guard: &Guard) -> TokenStream {
     if let Some((scopes, variant)) = &guard.scope {
         // The variant's index in its enum: a variant that does not exist, or an
         // enum that is not a set of scopes, fails to compile right here.
-        markers.push(quote_spanned!(variant.span()=> #private::Scoped<#scopes, { #variant as usize }>));
+        markers.push(
+            quote_spanned!(variant.span()=> #private::Scoped<#scopes, { #variant as usize }>),
+        );
     }
     if let Some(backend) = &guard.backend {
         markers.push(quote_spanned!(backend.span()=> #private::Backend<#backend>));

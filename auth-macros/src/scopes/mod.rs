@@ -43,7 +43,8 @@ fn suggested(variant: &syn::Ident) -> String {
 
 /// The name in `#[scope("...")]`, spanned at the literal.
 fn scope_name(attr: &syn::Attribute) -> Result<(String, Span), Error> {
-    const HINT: &str = "write the scope's name as one string literal, e.g. #[scope(\"reports:read\")]";
+    const HINT: &str =
+        "write the scope's name as one string literal, e.g. #[scope(\"reports:read\")]";
     let syn::Meta::List(list) = &attr.meta else {
         return Err(Error::custom(HINT).with_span(attr));
     };
@@ -66,8 +67,10 @@ fn validate(input: &syn::DeriveInput) -> darling::Result<Model> {
     }
     if data.variants.is_empty() {
         errors.push(
-            Error::custom("declare at least one scope, e.g. `#[scope(\"reports:read\")] ReportsRead`")
-                .with_span(&input.ident),
+            Error::custom(
+                "declare at least one scope, e.g. `#[scope(\"reports:read\")] ReportsRead`",
+            )
+            .with_span(&input.ident),
         );
     }
     let mut variants: Vec<(syn::Ident, String)> = Vec::new();
@@ -116,8 +119,11 @@ fn validate(input: &syn::DeriveInput) -> darling::Result<Model> {
             },
             [_, second, ..] => {
                 errors.push(
-                    Error::custom(format!("`{}` has two #[scope] names: keep one", variant.ident))
-                        .with_span(&second.span()),
+                    Error::custom(format!(
+                        "`{}` has two #[scope] names: keep one",
+                        variant.ident
+                    ))
+                    .with_span(&second.span()),
                 );
                 continue;
             }
@@ -193,7 +199,12 @@ mod tests {
 
     #[test]
     fn a_valid_set_expands() {
-        assert!(errors("enum Scope { #[scope(\"reports:read\")] ReportsRead, #[scope(\"admin\")] Admin }").is_empty());
+        assert!(
+            errors(
+                "enum Scope { #[scope(\"reports:read\")] ReportsRead, #[scope(\"admin\")] Admin }"
+            )
+            .is_empty()
+        );
     }
 
     #[test]
@@ -210,6 +221,9 @@ mod tests {
         let ident = |s: &str| syn::Ident::new(s, Span::call_site());
         assert_eq!(suggested(&ident("ReportsRead")), "reports:read");
         assert_eq!(suggested(&ident("Admin")), "admin");
-        assert_eq!(suggested(&ident("BillingInvoicesWrite")), "billing:invoices_write");
+        assert_eq!(
+            suggested(&ident("BillingInvoicesWrite")),
+            "billing:invoices_write"
+        );
     }
 }

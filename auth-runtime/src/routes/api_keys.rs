@@ -18,7 +18,7 @@ use crate::error::{ApiError, FieldError};
 use crate::model::{UserId as _, UserModel};
 use crate::openapi::ApiKeyOp;
 use crate::store::StoredApiKey;
-use crate::strategy::{KEY_PREFIX, generate_key};
+use crate::strategy::{API_KEY_PREFIX, generate_key};
 use crate::warden::{ApiKeys, Warden};
 
 /// Creating a key needs a sign-in of the last five minutes (ASVS 6.2.3's
@@ -98,7 +98,7 @@ fn read(key: &StoredApiKey) -> Value {
     json!({
         "id": key.id,
         "name": key.name,
-        "prefix": format!("{KEY_PREFIX}{}", key.id),
+        "prefix": format!("{API_KEY_PREFIX}{}", key.id),
         "scopes": key.scopes,
         "created_at": datetime(key.created_at),
         "expires_at": key.expires_at.map_or(Value::Null, datetime),

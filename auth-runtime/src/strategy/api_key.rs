@@ -25,15 +25,15 @@ use super::{Grant, Issued, Strategy, StrategyError, TokenInfo};
 use crate::store::{ApiKeyStore, StoreError, token_hash};
 
 /// What every key starts with.
-pub const KEY_PREFIX: &str = "wdn_";
+pub const API_KEY_PREFIX: &str = "wdn_";
 /// Characters of the public id.
-pub const ID_LEN: usize = 12;
+pub const API_KEY_ID_LEN: usize = 12;
 /// Characters of the secret: 43 base62 characters hold 256 bits.
 const SECRET_LEN: usize = 43;
 /// Characters of the checksum: 62^6 > 2^32.
 const CHECK_LEN: usize = 6;
 /// The length of every key.
-pub const KEY_LEN: usize = KEY_PREFIX.len() + ID_LEN + SECRET_LEN + CHECK_LEN;
+pub const API_KEY_LEN: usize = API_KEY_PREFIX.len() + API_KEY_ID_LEN + SECRET_LEN + CHECK_LEN;
 
 const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
@@ -91,16 +91,16 @@ impl std::fmt::Debug for NewKey {
 /// Makes a new key from the operating system's generator.
 ///
 /// ```
-/// use warden_runtime::strategy::{KEY_LEN, generate_key, parse_key};
+/// use warden_runtime::strategy::{API_KEY_LEN, generate_key, parse_key};
 /// let new = generate_key()?;
-/// assert!(new.key.starts_with("wdn_") && new.key.len() == KEY_LEN);
+/// assert!(new.key.starts_with("wdn_") && new.key.len() == API_KEY_LEN);
 /// assert_eq!(parse_key(&new.key).map(|(id, _)| id), Some(new.id.as_str()));
 /// # Ok::<(), String>(())
 /// ```
 pub fn generate_key() -> Result<NewKey, String> {
-    let id = random_base62(ID_LEN)?;
+    let id = random_base62(API_KEY_ID_LEN)?;
     let secret = random_base62(SECRET_LEN)?;
-    let body = format!("{KEY_PREFIX}{id}{secret}");
+    let body = format!("{API_KEY_PREFIX}{id}{secret}");
     let key = format!("{body}{}", checksum(&body));
     Ok(NewKey {
         key,
@@ -122,18 +122,18 @@ pub fn generate_key() -> Result<NewKey, String> {
 /// # Ok::<(), String>(())
 /// ```
 pub fn parse_key(key: &str) -> Option<(&str, &str)> {
-    if key.len() != KEY_LEN || !key.starts_with(KEY_PREFIX) {
+    if key.len() != API_KEY_LEN || !key.starts_with(API_KEY_PREFIX) {
         return None;
     }
-    let rest = &key[KEY_PREFIX.len()..];
+    let rest = &key[API_KEY_PREFIX.len()..];
     if !rest.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return None;
     }
-    let (body, check) = key.split_at(KEY_LEN - CHECK_LEN);
+    let (body, check) = key.split_at(API_KEY_LEN - CHECK_LEN);
     if !bool::from(checksum(body).as_bytes().ct_eq(check.as_bytes())) {
         return None;
     }
-    let (id, secret) = rest[..ID_LEN + SECRET_LEN].split_at(ID_LEN);
+    let (id, secret) = rest[..API_KEY_ID_LEN + SECRET_LEN].split_at(API_KEY_ID_LEN);
     Some((id, secret))
 }
 
@@ -323,8 +323,8 @@ mod tests {
     #[test]
     fn keys_are_fixed_length_base62_and_differ() {
         let (a, b) = (generate_key().unwrap(), generate_key().unwrap());
-        assert_eq!(a.key.len(), KEY_LEN);
-        assert_eq!(KEY_LEN, 65);
+        assert_eq!(a.key.len(), API_KEY_LEN);
+        assert_eq!(API_KEY_LEN, 65);
         assert_ne!(a.key, b.key);
         assert!(a.key[4..].bytes().all(|c| c.is_ascii_alphanumeric()));
         assert_eq!(parse_key(&a.key).map(|(id, _)| id), Some(a.id.as_str()));

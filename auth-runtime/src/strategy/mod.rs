@@ -18,8 +18,8 @@ mod redis;
 
 pub use crate::store::AccessTokenStore;
 pub use api_key::{
-    ApiKeyStrategy, ID_LEN, KEY_LEN, KEY_PREFIX, KeyAccess, KeyRateLimit, NewKey, generate_key,
-    parse_key,
+    API_KEY_ID_LEN, API_KEY_LEN, API_KEY_PREFIX, ApiKeyStrategy, KeyAccess, KeyRateLimit, NewKey,
+    generate_key, parse_key,
 };
 pub use database::DatabaseStrategy;
 #[cfg(feature = "redis")]
