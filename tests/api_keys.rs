@@ -585,5 +585,7 @@ async fn the_document_lists_keys_and_no_sign_in_for_them() {
     assert!(paths["/users/{id}/api-keys/{key_id}"]["delete"].is_object());
     assert!(paths["/auth/keys/login"].is_null());
     assert!(paths["/auth/header-keys/logout"].is_null());
+    assert!(paths["/auth/keys/passkey"].is_null());
+    assert!(paths["/auth/jwt/passkey"].is_object());
     assert!(paths["/auth/jwt/login"].is_object());
 }

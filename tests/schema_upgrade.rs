@@ -69,11 +69,7 @@ async fn check_upgraded(db: &Db, store: impl UserStore + Clone) {
             .is_empty()
     );
     // Step 7: API keys, by user; the old user has none and can be given one.
-    assert!(
-        db.strings("SELECT id FROM warden_api_key")
-            .await
-            .is_empty()
-    );
+    assert!(db.strings("SELECT id FROM warden_api_key").await.is_empty());
     let index = match db {
         Db::Sqlite(_) => {
             "SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'warden_api_key_user_id'"

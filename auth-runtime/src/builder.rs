@@ -668,6 +668,12 @@ impl<U: UserModel> WardenBuilder<U> {
     where
         U::Create: Default,
     {
+        if B::CONFIG.strategy == StrategyConfig::ApiKey {
+            return Err(ConfigError::Mismatch(format!(
+                "oauth::<_, {}>: an API key backend signs no one in; log in through a backend of tokens (jwt, database, redis)",
+                B::CONFIG.name
+            )));
+        }
         self.push_oauth::<C>(Some(B::CONFIG.name.to_owned()), options)?;
         self.oauth_extra = Some(U::Create::default);
         Ok(self)

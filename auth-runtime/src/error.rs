@@ -195,8 +195,12 @@ enum Challenge {
     StepUp(Box<StepUp>),
     /// `Bearer error="insufficient_scope", scope="..."` (RFC 6750 §3.1): an API
     /// key without the route's scope.
-    InsufficientScope(&'static str),
+    InsufficientScope(Box<MissingScope>),
 }
+
+/// The scope an `insufficient_scope` challenge names (boxed, as [`StepUp`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct MissingScope(&'static str);
 
 /// What a second-factor challenge names (boxed: errors travel by value, and most
 /// carry no challenge).
@@ -275,7 +279,7 @@ impl ApiError {
     /// ```
     pub fn insufficient_scope(scope: &'static str) -> Self {
         Self {
-            challenge: Challenge::InsufficientScope(scope),
+            challenge: Challenge::InsufficientScope(Box::new(MissingScope(scope))),
             ..Self::forbidden()
         }
     }
@@ -463,7 +467,8 @@ impl IntoResponse for ApiError {
             // RFC 6750 §3: scope names are %x21 / %x23-5B / %x5D-7E, checked by
             // the `Scopes` derive, so the value needs no escaping.
             Challenge::InsufficientScope(scope) => HeaderValue::from_str(&format!(
-                r#"Bearer error="insufficient_scope", scope="{scope}""#
+                r#"Bearer error="insufficient_scope", scope="{}""#,
+                scope.0
             ))
             .ok(),
         };
