@@ -26,7 +26,7 @@ use crate::guard::Policy;
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a set of warden scopes",
     label = "not declared with #[derive(warden::Scopes)]",
-    note = "declare it as `#[derive(Clone, Copy, warden::Scopes)] enum {Self} {{ #[scope(\"reports:read\")] ReportsRead }}`"
+    note = "declare it as `#[derive(warden::Scopes)] enum {Self} {{ #[scope(\"reports:read\")] ReportsRead }}`"
 )]
 pub trait Scopes: Send + Sync + 'static {
     /// Every scope's name, in the order of the variants.

@@ -55,13 +55,13 @@ fn scope_name(attr: &syn::Attribute) -> Result<(String, Span), Error> {
 }
 
 fn validate(input: &syn::DeriveInput) -> darling::Result<Model> {
-    let mut errors = Error::accumulator();
     let syn::Data::Enum(data) = &input.data else {
         return Err(Error::custom(
             "#[derive(Scopes)] goes on an enum of unit variants, e.g. `enum Scope { #[scope(\"reports:read\")] ReportsRead }`",
         )
         .with_span(&input.ident));
     };
+    let mut errors = Error::accumulator();
     if !input.generics.params.is_empty() {
         errors.push(Error::custom("a set of scopes cannot be generic").with_span(&input.generics));
     }
@@ -214,6 +214,11 @@ mod tests {
         );
         assert_eq!(found.len(), 5, "{found:?}");
         assert!(found[0].starts_with("missing scope name: add #[scope(\"reports:read\")]"));
+    }
+
+    #[test]
+    fn a_struct_is_refused() {
+        assert_eq!(errors("struct Scope { name: String }").len(), 1);
     }
 
     #[test]
