@@ -170,6 +170,37 @@ pub use warden_macros::oauth_client;
 /// ```
 pub use warden_macros::protected;
 
+/// The application's scopes: `#[derive(warden::Scopes)]` on an enum of unit
+/// variants, each named with `#[scope("...")]` (RFC 6749 §3.3 scope-tokens).
+/// [`WardenBuilder::scopes`] teaches them to the warden, so that a new API key's
+/// scopes are checked; `#[protected(active, scope = Scope::ReportsRead)]` admits an
+/// interactive session (which holds every scope) or a key created with that
+/// scope, and refuses another key with 403 and `WWW-Authenticate: Bearer
+/// error="insufficient_scope", scope="reports:read"` (RFC 6750 §3.1).
+///
+/// ```
+/// #[derive(Clone, Copy, warden::Scopes)]
+/// enum Scope {
+///     #[scope("reports:read")]
+///     ReportsRead,
+///     #[scope("reports:write")]
+///     ReportsWrite,
+/// }
+/// use warden::scope::Scopes as _;
+/// assert_eq!(Scope::ReportsWrite.name(), "reports:write");
+/// assert_eq!(<Scope as warden::scope::Scopes>::NAMES, ["reports:read", "reports:write"]);
+/// ```
+///
+/// Every mistake is a compile error: a variant without a name, a duplicate, a
+/// name with a space, a variant with fields or a discriminant.
+///
+/// ```compile_fail
+/// #[derive(warden::Scopes)]
+/// enum Scope {
+///     ReportsRead,
+/// }
+/// ```
+pub use warden_macros::Scopes;
 /// Declares the application's user: FastAPI Users' base fields (`id`, `email`,
 /// `hashed_password`, `is_active`, `is_superuser`, `is_verified`) plus its own, as
 /// FastAPI Users' `SQLAlchemyBaseUserTableUUID` mixin does, and the field users log
@@ -294,6 +325,9 @@ pub use warden_runtime::passkeys;
 /// Password hashing (Argon2id on a bounded pool; bcrypt and FastAPI Users' hashes
 /// verified and upgraded).
 pub use warden_runtime::password;
+/// Scopes ([`Scopes`](scope::Scopes)), the [`Scoped`](scope::Scoped) and
+/// [`Interactive`](scope::Interactive) policies.
+pub use warden_runtime::scope;
 /// Sessions: every login's, with its refresh tokens.
 pub use warden_runtime::session;
 /// Stores: the [`UserStore`] trait, its implementations, and every persistence

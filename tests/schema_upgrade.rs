@@ -15,7 +15,7 @@ const OLD_USER: &str = "old@example.com";
 const OLD_PASSWORD: &str = "old-password-1";
 
 /// The steps an upgraded database has run.
-const STEPS: [&str; 9] = ["1", "2", "3", "4", "5", "6", "7", "8", "9"];
+const STEPS: [&str; 10] = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10"];
 
 /// What every upgraded database shows, on either engine.
 async fn check_upgraded(db: &Db, store: impl UserStore + Clone) {
@@ -96,6 +96,24 @@ async fn check_upgraded(db: &Db, store: impl UserStore + Clone) {
     assert_eq!(kept.iter().map(|e| e.at).collect::<Vec<_>>(), [20, 10]);
     assert!(kept[0].id > kept[1].id);
     assert_eq!(trail.purge(30).await.unwrap(), 2);
+    // Step 10: API keys, by user; the old user has none and can be given one.
+    assert!(db.strings("SELECT id FROM warden_api_key").await.is_empty());
+    let index = match db {
+        Db::Sqlite(_) => {
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'warden_api_key_user_id'"
+        }
+        Db::Postgres(_) => {
+            "SELECT indexname FROM pg_indexes WHERE indexname = 'warden_api_key_user_id' AND schemaname = current_schema()"
+        }
+    };
+    assert_eq!(db.strings(index).await, ["warden_api_key_user_id"]);
+    let old_id = db.strings("SELECT CAST(id AS TEXT) FROM \"user\"").await;
+    let keys = store.api_keys().expect("a database store keeps API keys");
+    let key = warden::store::StoredApiKey::new("k1", &old_id[0], "ci", "hash", 1)
+        .scoped(vec!["reports:read".into()]);
+    keys.add(&key).await.unwrap();
+    assert_eq!(keys.get("k1").await.unwrap(), Some(key));
+    assert!(keys.revoke("k1", &old_id[0], 2).await.unwrap());
     // The first release's session is read with its login as its last sign-in.
     let old = db
         .strings("SELECT id FROM warden_session ORDER BY created_at")

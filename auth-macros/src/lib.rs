@@ -17,6 +17,7 @@ mod backend;
 mod flag;
 mod oauth;
 mod protected;
+mod scopes;
 mod suggest;
 mod user_model;
 
@@ -86,4 +87,11 @@ pub fn protected(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn user_model(args: TokenStream, item: TokenStream) -> TokenStream {
     user_model::run(args.into(), item.into()).into()
+}
+
+/// `#[derive(Scopes)]` on an enum of unit variants, each named with
+/// `#[scope("reports:read")]`: the application's scopes. Documented in `warden`.
+#[proc_macro_derive(Scopes, attributes(scope))]
+pub fn derive_scopes(item: TokenStream) -> TokenStream {
+    scopes::run(item.into()).into()
 }

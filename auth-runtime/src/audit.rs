@@ -261,6 +261,26 @@ pub enum SecurityEvent {
         /// The passkey's name.
         name: String,
     },
+    /// An API key was created (`POST /users/me/api-keys`).
+    ApiKeyCreated {
+        /// The user.
+        user_id: String,
+        /// The key's public id (never its secret).
+        key_id: String,
+        /// Its name.
+        name: String,
+        /// Its scopes.
+        scopes: Vec<String>,
+    },
+    /// An API key was revoked, by its owner or (`by_superuser`) a superuser.
+    ApiKeyRevoked {
+        /// The key's owner.
+        user_id: String,
+        /// The key's public id.
+        key_id: String,
+        /// A superuser revoked it (`DELETE /users/{id}/api-keys/{key_id}`).
+        by_superuser: bool,
+    },
 }
 
 impl SecurityEvent {
@@ -298,7 +318,9 @@ impl SecurityEvent {
             | Self::ImpersonationStarted { user_id, .. }
             | Self::ImpersonationEnded { user_id, .. }
             | Self::UserBanned { user_id, .. }
-            | Self::UserUnbanned { user_id } => Some(user_id),
+            | Self::UserUnbanned { user_id }
+            | Self::ApiKeyCreated { user_id, .. }
+            | Self::ApiKeyRevoked { user_id, .. } => Some(user_id),
         }
     }
 
@@ -342,6 +364,8 @@ impl SecurityEvent {
             Self::ImpersonationEnded { .. } => "impersonation_ended",
             Self::UserBanned { .. } => "user_banned",
             Self::UserUnbanned { .. } => "user_unbanned",
+            Self::ApiKeyCreated { .. } => "api_key_created",
+            Self::ApiKeyRevoked { .. } => "api_key_revoked",
         }
     }
 

@@ -15,7 +15,7 @@ use crate::manager::UserManager;
 use crate::model::{UserId, UserModel};
 use crate::second_factor::{SecondFactor, has_second_factor};
 use crate::session::Admission;
-use crate::strategy::Strategy;
+use crate::strategy::{KeyAccess, Strategy};
 use crate::transport::Transport;
 
 /// A backend as the pipeline runs it: a name, a strategy, a transport and how long
@@ -108,6 +108,14 @@ pub struct Access {
     /// refused with 403 `IMPERSONATION_FORBIDDEN`, as it is wherever `fresh` or
     /// `mfa` is asked.
     pub credentials: bool,
+    /// An API key must hold this scope: refused with 403 and RFC 6750's
+    /// `insufficient_scope` challenge otherwise. An interactive session holds
+    /// every scope (`scope = Scope::X`).
+    pub scope: Option<&'static str>,
+    /// Only an interactive session (a sign-in): an API key is refused with 403.
+    /// Every route that changes credentials (password, e-mail, second factors,
+    /// passkeys, sessions, linked accounts, keys) demands it.
+    pub interactive: bool,
 }
 
 impl Access {
@@ -119,6 +127,8 @@ impl Access {
         fresh: None,
         mfa: false,
         credentials: false,
+        scope: None,
+        interactive: false,
     };
     /// An active user (`current_user(active=True)`).
     pub const ACTIVE: Self = Self {
@@ -140,6 +150,12 @@ impl Access {
             superuser: self.superuser || other.superuser,
             mfa: self.mfa || other.mfa,
             credentials: self.credentials || other.credentials,
+            interactive: self.interactive || other.interactive,
+            // One scope per rule: the first one set.
+            scope: match self.scope {
+                Some(scope) => Some(scope),
+                None => other.scope,
+            },
             // The stricter of two freshness rules.
             fresh: match (self.fresh, other.fresh) {
                 (Some(a), Some(b)) => Some(if a < b { a } else { b }),
@@ -216,6 +232,8 @@ pub struct Authenticated<'a, U> {
     /// The superuser acting as the user, by id, when the session is an
     /// impersonation (`POST /users/{id}/impersonate`; the JWT's `act` claim).
     pub actor: Option<Arc<str>>,
+    /// The API key the request came with, if it did: its id and scopes.
+    pub api_key: Option<Arc<KeyAccess>>,
 }
 
 impl<U: UserModel> Authenticator<U> {
@@ -277,7 +295,23 @@ impl<U: UserModel> Authenticator<U> {
                 tracing::debug!(backend = %backend.name, "token subject is not a user id");
                 continue;
             };
-            if let Some(user) = self.manager.get(&id).await? {
+            let Some(user) = self.manager.get(&id).await? else {
+                continue;
+            };
+            // A key of a deactivated user is over, whatever the route asks: a
+            // machine client has no one to tell "your account is inactive".
+            if info.api_key.is_some() && !user.is_active() {
+                tracing::debug!(backend = %backend.name, "API key of an inactive user refused");
+                continue;
+            }
+            // Nor does a key outlast its user's ban: keys are not sessions, so the
+            // ban's cut-off cannot reach them; the ban row is read instead, on every
+            // instance, for as long as the ban lasts.
+            if info.api_key.is_some() && self.manager.banned(&user).await?.is_some() {
+                tracing::debug!(backend = %backend.name, "API key of a banned user refused");
+                continue;
+            }
+            {
                 let actor = match &session {
                     Admission::Session { actor, .. } => actor.clone(),
                     _ => None,
@@ -304,6 +338,8 @@ impl<U: UserModel> Authenticator<U> {
                     ),
                     _ => (info.auth_time.or(info.issued_at).unwrap_or(0), info.amr),
                 };
+                // A key never signed in: no sign-in time, so `fresh` never holds.
+                let auth_time = if info.api_key.is_some() { 0 } else { auth_time };
                 return Ok(Some(Authenticated {
                     user,
                     backend: &backend.name,
@@ -314,6 +350,7 @@ impl<U: UserModel> Authenticator<U> {
                     auth_time: (auth_time > 0).then_some(auth_time),
                     amr,
                     actor,
+                    api_key: info.api_key,
                 }));
             }
         }
@@ -377,6 +414,18 @@ impl<U: UserModel> Authenticator<U> {
                 ErrorCode::ImpersonationForbidden.as_str().into(),
             ));
         }
+        if let Some(key) = &found.api_key {
+            // A key never passes `fresh` or `mfa` (it never signed in), and never
+            // changes credentials: no challenge it could answer, so 403.
+            if access.interactive || access.fresh.is_some() || access.mfa {
+                return Err(ApiError::forbidden());
+            }
+            if let Some(scope) = access.scope
+                && !key.holds(scope)
+            {
+                return Err(ApiError::insufficient_scope(scope));
+            }
+        }
         if let Some(max_age) = access.fresh
             && !access.fresh_enough(found.auth_time, self.manager.sessions().clock().now())
         {
@@ -386,6 +435,9 @@ impl<U: UserModel> Authenticator<U> {
         if let Some(factor) = &self.second_factor
             && !second
             && enrolling == Enrolling::Refused
+            // A key was created by a session the policy admitted (key creation
+            // needs a fresh sign-in through this check).
+            && found.api_key.is_none()
             && factor.required_for(&user)
         {
             return Err(ApiError::new(

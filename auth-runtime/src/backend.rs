@@ -90,6 +90,8 @@ pub enum TransportConfig {
     /// A cookie; login answers 204 with `Set-Cookie`, logout clears it (FastAPI
     /// Users' `CookieTransport`).
     Cookie(CookieSettings),
+    /// A request header of this name (`X-API-Key`): API key backends only.
+    Header(&'static str),
 }
 
 impl TransportConfig {
@@ -97,6 +99,7 @@ impl TransportConfig {
     pub fn build(&self) -> Arc<dyn Transport> {
         match *self {
             Self::Bearer => Arc::new(BearerTransport),
+            Self::Header(name) => Arc::new(crate::transport::HeaderTransport::new(name)),
             Self::Cookie(settings) => Arc::new(CookieTransport::new(settings)),
         }
     }
@@ -117,6 +120,9 @@ pub enum StrategyConfig {
         /// The Redis URL (`redis://host:6379/0`).
         url: KeySource,
     },
+    /// API keys (personal access tokens) in the store's database, created at
+    /// `POST /users/me/api-keys`: the backend serves no login, logout or refresh.
+    ApiKey,
 }
 
 /// How long a login lasts: refresh tokens, and the most a session can be extended.

@@ -38,6 +38,7 @@ struct BackendSlot {
 enum Pending {
     Ready(Arc<dyn Strategy>),
     Database(crate::token::Lifetime),
+    ApiKey,
 }
 
 /// Device cookies keyed by `secrets` (the current first), or by a random secret of
@@ -130,6 +131,8 @@ pub struct WardenBuilder<U: UserModel = User> {
     two_factor: Option<crate::second_factor::TwoFactor>,
     #[cfg(feature = "passkeys")]
     passkeys: Option<crate::passkeys::Passkeys>,
+    scopes: &'static [&'static str],
+    key_rate_limit: crate::strategy::KeyRateLimit,
 }
 
 impl<U: UserModel> Default for WardenBuilder<U> {
@@ -165,11 +168,48 @@ impl<U: UserModel> Default for WardenBuilder<U> {
             two_factor: None,
             #[cfg(feature = "passkeys")]
             passkeys: None,
+            scopes: &[],
+            key_rate_limit: crate::strategy::KeyRateLimit::default(),
         }
     }
 }
 
 impl<U: UserModel> WardenBuilder<U> {
+    /// The application's scopes (an enum with `#[derive(warden::Scopes)]`): an API
+    /// key is created with some of them (`POST /users/me/api-keys` refuses other
+    /// names with 422, listing these), and `#[protected(scope = S::X)]` asks for
+    /// one.
+    ///
+    /// ```
+    /// use warden_runtime::scope::Scopes;
+    /// use warden_runtime::{JwtStrategy, Lifetime, MemoryStore, User, Warden};
+    /// #[derive(Clone, Copy)]
+    /// enum Scope { ReportsRead }
+    /// impl Scopes for Scope {
+    ///     const NAMES: &'static [&'static str] = &["reports:read"];
+    ///     fn name(&self) -> &'static str { Self::NAMES[*self as usize] }
+    /// }
+    /// let jwt = JwtStrategy::builder("a-secret-of-at-least-thirty-two-bytes", Lifetime::Seconds(60)).build()?;
+    /// let warden = Warden::<User>::builder()
+    ///     .store(MemoryStore::new())
+    ///     .strategy("jwt", jwt)
+    ///     .scopes::<Scope>()
+    ///     .build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn scopes<S: crate::scope::Scopes>(mut self) -> Self {
+        self.scopes = S::NAMES;
+        self
+    }
+
+    /// How many requests one API key may make a minute (default 600; 0: no limit).
+    /// Counted in each instance's memory: behind a balancer of `n` instances a key
+    /// may make up to `n` times as many. Beyond it: 429 with `Retry-After`.
+    pub fn api_key_rate_limit(mut self, per_minute: u32) -> Self {
+        self.key_rate_limit = crate::strategy::KeyRateLimit { per_minute };
+        self
+    }
+
     /// Sends security events (sign-ins and their refusals, logouts, ended sessions,
     /// password and e-mail changes, refresh-token reuse, linked accounts, throttled
     /// logins) to `sink`, off the request: a slow or failing sink never slows or
@@ -544,6 +584,7 @@ impl<U: UserModel> WardenBuilder<U> {
                 VERIFIED_TOKENS,
             ))),
             StrategyConfig::Database => Pending::Database(config.lifetime),
+            StrategyConfig::ApiKey => Pending::ApiKey,
             // `#[auth_backend]` refuses this at compile time; a hand-written config
             // gets the same advice at startup.
             #[cfg(not(feature = "redis"))]
@@ -653,6 +694,12 @@ impl<U: UserModel> WardenBuilder<U> {
     where
         U::Create: Default,
     {
+        if B::CONFIG.strategy == StrategyConfig::ApiKey {
+            return Err(ConfigError::Mismatch(format!(
+                "oauth::<_, {}>: an API key backend signs no one in; log in through a backend of tokens (jwt, database, redis)",
+                B::CONFIG.name
+            )));
+        }
         self.push_oauth::<C>(Some(B::CONFIG.name.to_owned()), options)?;
         self.oauth_extra = Some(U::Create::default);
         Ok(self)
@@ -847,6 +894,7 @@ impl<U: UserModel> WardenBuilder<U> {
         // `lifetime = forever`.
         let mut retention: Option<Option<u64>> = None;
         let mut backends = Vec::with_capacity(self.backends.len());
+        let mut api_keys = None;
         for slot in self.backends {
             let strategy: Arc<dyn Strategy> = match slot.strategy {
                 Pending::Ready(strategy) => strategy,
@@ -865,6 +913,21 @@ impl<U: UserModel> WardenBuilder<U> {
                         Some(longest) => longest.zip(seconds).map(|(a, b)| a.max(b)),
                     });
                     Arc::new(DatabaseStrategy::new(tokens, lifetime).with_clock(self.clock.clone()))
+                }
+                Pending::ApiKey => {
+                    let keys = store.api_keys().ok_or_else(|| ConfigError::BadOption {
+                        backend: slot.name.clone(),
+                        option: "strategy",
+                        problem: "\"api_key\" keeps keys in the user store's database, and this store has none: use MemoryStore, SqliteStore, PostgresStore or DatabaseStore, or implement UserStore::api_keys".into(),
+                    })?;
+                    api_keys = Some(crate::warden::ApiKeys {
+                        store: Arc::clone(&keys),
+                        scopes: self.scopes,
+                    });
+                    Arc::new(
+                        crate::strategy::ApiKeyStrategy::new(keys, self.key_rate_limit)
+                            .with_clock(self.clock.clone()),
+                    )
                 }
             };
             backends.push(BackendEntry {
@@ -975,6 +1038,7 @@ impl<U: UserModel> WardenBuilder<U> {
             oauth_extra: self.oauth_extra,
             #[cfg(feature = "passkeys")]
             passkeys,
+            api_keys,
         });
         crate::routes::check_paths(&warden)?;
         warden.purge_hourly();

@@ -227,7 +227,14 @@ enum Challenge {
     /// 9470 §3), with `max_age` too when the route also wants a recent sign-in:
     /// the session lacks a second factor.
     StepUp(Box<StepUp>),
+    /// `Bearer error="insufficient_scope", scope="..."` (RFC 6750 §3.1): an API
+    /// key without the route's scope.
+    InsufficientScope(Box<MissingScope>),
 }
+
+/// The scope an `insufficient_scope` challenge names (boxed, as [`StepUp`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct MissingScope(&'static str);
 
 /// What a second-factor challenge names (boxed: errors travel by value, and most
 /// carry no challenge).
@@ -287,6 +294,27 @@ impl ApiError {
         Self {
             challenge: Challenge::InvalidToken,
             ..Self::unauthorized()
+        }
+    }
+
+    /// 403 `{"detail": "Forbidden"}` with `WWW-Authenticate: Bearer
+    /// error="insufficient_scope", scope="..."` (RFC 6750 §3.1): the request's API
+    /// key does not hold `scope`.
+    ///
+    /// ```
+    /// use warden_runtime::ApiError;
+    /// use axum::response::IntoResponse;
+    /// let response = ApiError::insufficient_scope("reports:read").into_response();
+    /// assert_eq!(response.status(), 403);
+    /// assert_eq!(
+    ///     response.headers()["www-authenticate"],
+    ///     r#"Bearer error="insufficient_scope", scope="reports:read""#
+    /// );
+    /// ```
+    pub fn insufficient_scope(scope: &'static str) -> Self {
+        Self {
+            challenge: Challenge::InsufficientScope(Box::new(MissingScope(scope))),
+            ..Self::forbidden()
         }
     }
 
@@ -470,6 +498,13 @@ impl IntoResponse for ApiError {
                 ))
                 .ok()
             }
+            // RFC 6750 §3: scope names are %x21 / %x23-5B / %x5D-7E, checked by
+            // the `Scopes` derive, so the value needs no escaping.
+            Challenge::InsufficientScope(scope) => HeaderValue::from_str(&format!(
+                r#"Bearer error="insufficient_scope", scope="{}""#,
+                scope.0
+            ))
+            .ok(),
         };
         if let Some(challenge) = challenge {
             response

@@ -46,6 +46,7 @@ pub mod password;
 pub mod probe;
 mod random;
 pub mod routes;
+pub mod scope;
 pub mod second_factor;
 pub mod session;
 pub mod signin;
@@ -80,6 +81,7 @@ pub use manager::{
 pub use model::{Account, Field, FieldKind, FieldValue, UserId, UserModel};
 pub use password::{PasswordHasher, PasswordHasherConfig};
 pub use routes::not_found;
+pub use scope::{Interactive, Scoped, Scopes};
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub use store::DatabaseStore;
 #[cfg(feature = "postgres")]
@@ -92,7 +94,7 @@ pub use store::{
 pub use strategy::{CachedJwt, Grant, Issued, Strategy, StrategyError, TokenInfo};
 pub use throttle::{ThrottleSettings, TrustedProxies};
 pub use token::{Algorithm, JwtStrategy, JwtStrategyBuilder, Secret, TokenError, VerifiedClaims};
-pub use transport::{BearerTransport, CookieTransport, Transport, TransportDoc};
+pub use transport::{BearerTransport, CookieTransport, HeaderTransport, Transport, TransportDoc};
 pub use user::{User, UserCreate};
 pub use warden::Warden;
 
@@ -114,6 +116,7 @@ pub mod __private {
         ModelKind, NoUserParameter, OptionalModelKind, OtherKind, Probe, at_most_one,
         check_optional, check_plain, count_optional, count_plain, exactly_one, plus,
     };
+    pub use crate::scope::{Scoped, Scopes};
     pub use axum::extract::{FromRequestParts, OptionalFromRequestParts};
     pub use axum::http::request::Parts;
     pub use serde::ser::SerializeStruct;

@@ -57,6 +57,15 @@ pub(crate) struct Inner<U: UserModel> {
     pub(crate) oauth_extra: Option<fn() -> U::Create>,
     #[cfg(feature = "passkeys")]
     pub(crate) passkeys: Option<crate::passkeys::Enabled>,
+    /// API keys, when a backend of strategy `api_key` is declared.
+    pub(crate) api_keys: Option<ApiKeys>,
+}
+
+/// What the API key routes need: where keys are kept, and the application's
+/// scopes (`WardenBuilder::scopes`), which a new key's must be among.
+pub(crate) struct ApiKeys {
+    pub(crate) store: Arc<dyn crate::store::ApiKeyStore>,
+    pub(crate) scopes: &'static [&'static str],
 }
 
 /// Which of FastAPI Users' routers are served, where, and what their errors say:

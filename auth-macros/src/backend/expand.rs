@@ -33,6 +33,7 @@ pub(crate) fn expand(item: &syn::ItemStruct, model: &Backend) -> TokenStream {
     let audience = &model.audience;
     let transport = match &model.transport {
         Transport::Bearer => quote!(#private::TransportConfig::Bearer),
+        Transport::Header(name) => quote!(#private::TransportConfig::Header(#name)),
         Transport::Cookie(cookie) => {
             let name = &cookie.name;
             let max_age = match cookie.max_age {
@@ -60,6 +61,7 @@ pub(crate) fn expand(item: &syn::ItemStruct, model: &Backend) -> TokenStream {
     let strategy = match &model.strategy {
         Strategy::Jwt => quote!(#private::StrategyConfig::Jwt),
         Strategy::Database => quote!(#private::StrategyConfig::Database),
+        Strategy::ApiKey => quote!(#private::StrategyConfig::ApiKey),
         Strategy::Redis(url) => {
             let url = key_source(&private, url);
             quote!(#private::StrategyConfig::Redis { url: #url })
@@ -71,7 +73,7 @@ pub(crate) fn expand(item: &syn::ItemStruct, model: &Backend) -> TokenStream {
         Strategy::Redis(_) => quote! {
             const _: () = #private::feature::redis::<#private::feature::Enabled>();
         },
-        Strategy::Jwt | Strategy::Database => TokenStream::new(),
+        Strategy::Jwt | Strategy::Database | Strategy::ApiKey => TokenStream::new(),
     };
     let option = |value: Option<u64>| match value {
         Some(seconds) => quote!(::core::option::Option::Some(#seconds)),

@@ -25,7 +25,7 @@ const ALGORITHMS: [(&str, usize); 12] = [
 ];
 
 pub(crate) const DEFAULT_AUDIENCE: &str = "fastapi-users:auth";
-const STRATEGIES: [&str; 3] = ["jwt", "database", "redis"];
+const STRATEGIES: [&str; 4] = ["jwt", "database", "redis", "api_key"];
 pub(crate) const DEFAULT_SECRET_ENV: &str = "WARDEN_SECRET";
 
 pub(crate) enum Lifetime {
@@ -36,6 +36,8 @@ pub(crate) enum Lifetime {
 pub(crate) enum Transport {
     Bearer,
     Cookie(Cookie),
+    /// A request header of this name: API keys only.
+    Header(String),
 }
 
 /// A validated cookie transport; defaults are FastAPI Users' `CookieTransport`'s.
@@ -60,6 +62,8 @@ pub(crate) enum Strategy {
     Jwt,
     Database,
     Redis(Key),
+    /// API keys in the store's database: no login, so no lifetime or session.
+    ApiKey,
 }
 
 /// The default maximum session age: 7 days.
@@ -119,7 +123,20 @@ impl Backend {
             None => "jwt".to_owned(),
         };
 
+        let api_key = args
+            .strategy
+            .as_ref()
+            .is_some_and(|s| s.as_str() == "api_key");
         let lifetime = match args.lifetime {
+            // Each key gets its own expiry when it is created (`expires_in_days`).
+            Some(lifetime) if api_key => {
+                errors.push(
+                    Error::custom("API keys have no backend lifetime: each key is given its own when created (`expires_in_days` of POST /users/me/api-keys), and is revoked at DELETE /users/me/api-keys/{key_id}; remove `lifetime`")
+                        .with_span(&lifetime.span()),
+                );
+                Lifetime::Forever
+            }
+            None if api_key => Lifetime::Forever,
             Some(LifetimeArg::Seconds(0, span)) => {
                 errors.push(
                     Error::custom("lifetime must be greater than zero; write `lifetime = forever` for tokens that never expire")
@@ -128,7 +145,7 @@ impl Backend {
                 Lifetime::Forever
             }
             Some(LifetimeArg::Seconds(seconds, _)) => Lifetime::Seconds(seconds),
-            Some(LifetimeArg::Forever) => Lifetime::Forever,
+            Some(LifetimeArg::Forever(_)) => Lifetime::Forever,
             None => {
                 errors.push(
                     Error::custom(
@@ -264,8 +281,36 @@ impl Backend {
         };
         let transport = match args.transport {
             None | Some(TransportArg::Bearer) => Transport::Bearer,
+            Some(TransportArg::Cookie(_)) if api_key => {
+                errors.push(
+                    Error::custom("an API key does not travel in a cookie: a browser would send it by itself with any site's requests (CSRF), and a key is for machine clients; use transport = bearer (the default) or transport = header(\"X-API-Key\")")
+                        .with_span(&item.ident),
+                );
+                Transport::Bearer
+            }
             Some(TransportArg::Cookie(cookie)) => {
                 Transport::Cookie(validate_cookie(&mut errors, cookie))
+            }
+            Some(TransportArg::Header(name, span)) => {
+                if !api_key {
+                    errors.push(
+                        Error::custom("transport = header(...) carries API keys: add strategy = \"api_key\", or use transport = bearer for tokens from a login")
+                            .with_span(&span),
+                    );
+                } else if !is_header_name(&name) {
+                    errors.push(
+                        Error::custom(format!("`{name}` is not a header name: use letters, digits and `-`, e.g. header(\"X-API-Key\")"))
+                            .with_span(&span),
+                    );
+                } else if ["authorization", "cookie", "host"]
+                    .contains(&name.to_ascii_lowercase().as_str())
+                {
+                    errors.push(
+                        Error::custom(format!("`{name}` is not for an API key of its own: use transport = bearer for `Authorization: Bearer`, or a header such as header(\"X-API-Key\")"))
+                            .with_span(&span),
+                    );
+                }
+                Transport::Header(name)
             }
         };
 
@@ -274,6 +319,7 @@ impl Backend {
             Some(kind) => match kind.as_str() {
                 "jwt" => Strategy::Jwt,
                 "database" => Strategy::Database,
+                "api_key" => Strategy::ApiKey,
                 "redis" => Strategy::Redis(match &args.redis_url {
                     Some(url) => {
                         check_key(&mut errors, url, "redis_url");
@@ -293,7 +339,7 @@ impl Backend {
                         .unwrap_or_default();
                     errors.push(
                         Error::custom(format!(
-                            "unknown strategy \"{other}\"; {suggestion}expected \"jwt\" (signed tokens, the default), \"database\" (opaque tokens in the user store's database) or \"redis\" (opaque tokens in Redis)"
+                            "unknown strategy \"{other}\"; {suggestion}expected \"jwt\" (signed tokens, the default), \"database\" (opaque tokens in the user store's database), \"redis\" (opaque tokens in Redis) or \"api_key\" (API keys users create)"
                         ))
                         .with_span(&kind.span()),
                     );
@@ -329,6 +375,42 @@ impl Backend {
             }
         }
 
+        if api_key {
+            // No login: nothing to refresh, no session to age.
+            for (option, span) in [
+                ("refresh", args.refresh.as_ref().map(|s| s.span)),
+                (
+                    "max_session_age",
+                    args.max_session_age.as_ref().map(|s| s.span),
+                ),
+            ] {
+                if let Some(span) = span {
+                    errors.push(
+                        Error::custom(format!(
+                            "`{option}` is for sessions, and an API key backend signs no one in (no login, logout or refresh route): remove it; a key ends when it expires or is revoked"
+                        ))
+                        .with_span(&span),
+                    );
+                }
+            }
+            let krate = args
+                .krate
+                .map_or_else(|| syn::parse_quote!(::warden), |krate| krate.0);
+            return errors.finish_with(Self {
+                name,
+                lifetime,
+                algorithm,
+                secret,
+                public_key,
+                verify_keys,
+                audience,
+                transport,
+                strategy,
+                refresh: None,
+                max_session_age: None,
+                krate,
+            });
+        }
         let forever = matches!(lifetime, Lifetime::Forever);
         let refresh = match &args.refresh {
             Some(seconds) if seconds.value == 0 => {
@@ -494,6 +576,11 @@ pub(crate) fn check_key(errors: &mut darling::error::Accumulator, key: &KeyArg, 
         }
         _ => {}
     }
+}
+
+/// A header name we accept: letters, digits and `-` (a subset of RFC 9110's token).
+fn is_header_name(name: &str) -> bool {
+    !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
 /// RFC 6265 §4.1.1: a cookie name is an RFC 7230 token.

@@ -32,7 +32,16 @@ pub(crate) struct BackendArgs {
 /// `lifetime = 3600` or `lifetime = forever`.
 pub(crate) enum LifetimeArg {
     Seconds(u64, Span),
-    Forever,
+    Forever(Span),
+}
+
+impl LifetimeArg {
+    /// Where the value was written.
+    pub(crate) fn span(&self) -> Span {
+        match self {
+            Self::Seconds(_, span) | Self::Forever(span) => *span,
+        }
+    }
 }
 
 impl FromMeta for LifetimeArg {
@@ -59,7 +68,7 @@ impl FromMeta for LifetimeArg {
                     Error::custom(format!("lifetime must be an integer; {HINT}")).with_span(lit),
                 ),
             },
-            Expr::Path(path) if path.path.is_ident("forever") => Ok(Self::Forever),
+            Expr::Path(path) if path.path.is_ident("forever") => Ok(Self::Forever(path.span())),
             Expr::Unary(unary) if matches!(unary.op, syn::UnOp::Neg(_)) => {
                 Err(Error::custom(format!("lifetime must be positive; {HINT}")).with_span(expr))
             }
@@ -237,10 +246,13 @@ impl FromMeta for AudienceArg {
     }
 }
 
-/// `transport = bearer`, `transport = cookie` or `transport = cookie(name = "...", ...)`.
+/// `transport = bearer`, `transport = cookie`, `transport = cookie(name = "...", ...)`
+/// or `transport = header("X-API-Key")`.
 pub(crate) enum TransportArg {
     Bearer,
     Cookie(CookieArgs),
+    /// The header's name, and where the transport was written.
+    Header(String, Span),
 }
 
 /// The options of `cookie(...)`, each with the span of its value.
@@ -267,8 +279,7 @@ const COOKIE_OPTIONS: [&str; 7] = [
 
 impl FromMeta for TransportArg {
     fn from_expr(expr: &Expr) -> darling::Result<Self> {
-        const HINT: &str =
-            "expected `bearer` (the `Authorization: Bearer` header) or `cookie(name = \"...\")`";
+        const HINT: &str = "expected `bearer` (the `Authorization: Bearer` header), `cookie(name = \"...\")` or, for API keys, `header(\"X-API-Key\")`";
         match expr {
             Expr::Path(path) if path.path.is_ident("bearer") => Ok(Self::Bearer),
             Expr::Path(path) if path.path.is_ident("cookie") => {
@@ -282,6 +293,20 @@ impl FromMeta for TransportArg {
                     if let Some(()) = errors.handle(cookie_option(&mut args, arg)) {}
                 }
                 errors.finish_with(Self::Cookie(args))
+            }
+            Expr::Call(call) if matches!(&*call.func, Expr::Path(p) if p.path.is_ident("header")) =>
+            {
+                match call.args.iter().collect::<Vec<_>>().as_slice() {
+                    [
+                        Expr::Lit(syn::ExprLit {
+                            lit: Lit::Str(s), ..
+                        }),
+                    ] => Ok(Self::Header(s.value(), s.span())),
+                    _ => Err(Error::custom(
+                        "header(...) takes the header's name as one string literal, e.g. header(\"X-API-Key\")",
+                    )
+                    .with_span(&call.args)),
+                }
             }
             Expr::Group(group) => Self::from_expr(&group.expr),
             _ => Err(Error::custom(format!("unknown transport; {HINT}")).with_span(expr)),

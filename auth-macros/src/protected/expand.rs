@@ -30,6 +30,13 @@ pub(crate) fn expand(mut item: syn::ItemFn, guard: &Guard) -> TokenStream {
     if let Some(span) = guard.mfa {
         markers.push(quote_spanned!(span=> #private::Mfa));
     }
+    if let Some((scopes, variant)) = &guard.scope {
+        // The variant's index in its enum: a variant that does not exist, or an
+        // enum that is not a set of scopes, fails to compile right here.
+        markers.push(
+            quote_spanned!(variant.span()=> #private::Scoped<#scopes, { #variant as usize }>),
+        );
+    }
     if let Some(backend) = &guard.backend {
         markers.push(quote_spanned!(backend.span()=> #private::Backend<#backend>));
     }

@@ -16,6 +16,8 @@ pub(crate) struct Guard {
     /// `mfa`: the session must have passed a second factor; where it was written.
     pub mfa: Option<proc_macro2::Span>,
     pub backend: Option<syn::Path>,
+    /// `scope = Scope::Variant`: the enum's path and the variant's.
+    pub scope: Option<(syn::Path, syn::Path)>,
     pub krate: syn::Path,
     /// The parameter types to check against the model: with `optional`, exactly one
     /// is `Option<Model>` and none the model itself; without it, at most one is the
@@ -58,6 +60,40 @@ impl Guard {
                 );
             }
         }
+        let scope = match args.scope {
+            Some(path) if path.segments.len() < 2 => {
+                errors.push(
+                    Error::custom(format!(
+                        "name the enum and the variant: `scope = Scope::{}`, e.g. {}",
+                        path.segments
+                            .last()
+                            .map(|s| s.ident.to_string())
+                            .unwrap_or_default(),
+                        super::parse::SCOPE_EXAMPLE
+                    ))
+                    .with_span(&path),
+                );
+                None
+            }
+            Some(path) => {
+                if args.optional.is_present() {
+                    errors.push(
+                        Error::custom(
+                            "`scope` cannot go with `optional`: an optional guard admits a request \
+                             with no user, so a key without the scope would read as no user and \
+                             never get the `insufficient_scope` refusal. Drop `optional`, or drop \
+                             `scope`",
+                        )
+                        .with_span(&path),
+                    );
+                }
+                let mut enum_path = path.clone();
+                enum_path.segments.pop();
+                enum_path.segments.pop_punct();
+                Some((enum_path, path))
+            }
+            None => None,
+        };
         if item.sig.asyncness.is_none() {
             errors.push(
                 Error::custom("#[protected] handlers must be `async fn`: axum handlers are async")
@@ -94,6 +130,7 @@ impl Guard {
             fresh: args.fresh.map(|fresh| (fresh.seconds, fresh.span)),
             mfa: args.mfa.span(),
             backend: args.backend,
+            scope,
             krate,
             checked,
             complete,

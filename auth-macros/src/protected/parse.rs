@@ -80,8 +80,34 @@ pub(crate) struct ProtectedArgs {
     #[darling(default, with = mfa_flag)]
     pub mfa: FlagArg,
     pub backend: Option<syn::Path>,
+    #[darling(with = scope_path, default)]
+    pub scope: Option<syn::Path>,
     #[darling(rename = "crate")]
     pub krate: Option<crate::CratePath>,
+}
+
+/// An example of `scope` written right, for the hints.
+pub(crate) const SCOPE_EXAMPLE: &str = "`#[protected(active, scope = Scope::ReportsRead)]`";
+
+/// `scope = Scope::ReportsRead`: a path to a variant of the application's
+/// `#[derive(Scopes)]` enum. A string (`scope = "reports:read"`) gets a hint: the
+/// variant is what makes a typo a compile error.
+fn scope_path(item: &syn::Meta) -> darling::Result<Option<syn::Path>> {
+    let hint = |what: &str| {
+        darling::Error::custom(format!(
+            "`scope` takes a variant of your #[derive(Scopes)] enum, not {what}, so a typo does not compile: write {SCOPE_EXAMPLE}"
+        ))
+        .with_span(item)
+    };
+    match item {
+        syn::Meta::NameValue(written) => match &written.value {
+            syn::Expr::Path(path) => Ok(Some(path.path.clone())),
+            syn::Expr::Lit(_) => Err(hint("a string")),
+            _ => Err(hint("an expression")),
+        },
+        syn::Meta::List(_) => Err(hint("a list (one scope per guard)")),
+        syn::Meta::Path(_) => Err(hint("nothing")),
+    }
 }
 
 /// An example of `mfa` written right, for the hints.

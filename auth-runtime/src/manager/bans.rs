@@ -62,7 +62,8 @@ impl<U: UserModel> UserManager<U> {
         // the sign-in step), so no session outlives the ban.
         bans.put(&ban).await?;
         self.sessions.end_user(&user_id).await?;
-        // Once API keys exist, a ban ends them here too (they are not sessions).
+        // API keys are not sessions: the request pipeline refuses a banned user's
+        // keys for as long as the ban lasts (`authn::Authenticator::authenticate`).
         self.audit.emit(|| SecurityEvent::UserBanned {
             user_id: user_id.clone(),
             until,

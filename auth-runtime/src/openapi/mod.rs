@@ -46,6 +46,7 @@ use utoipa::openapi::{OpenApi, OpenApiBuilder};
 pub(crate) use app::app_routes;
 pub(crate) use docs::{DOCS_PATH, DOCUMENT_PATH, router_of};
 pub use docs::{router, router_with};
+pub(crate) use operation::ApiKeyOp;
 #[cfg(feature = "passkeys")]
 pub(crate) use operation::PasskeyOp;
 pub(crate) use operation::{Operation, Switch};
@@ -118,6 +119,9 @@ pub struct BackendSpec {
     pub name: String,
     /// Where its token travels.
     pub transport: TransportDoc,
+    /// Its tokens are API keys (`strategy = "api_key"`): no login, logout or
+    /// refresh route, and the `/users/me/api-keys` routes are served.
+    pub api_key: bool,
 }
 
 impl BackendSpec {
@@ -126,7 +130,15 @@ impl BackendSpec {
         Self {
             name: name.into(),
             transport,
+            api_key: false,
         }
+    }
+
+    /// The same backend, of API keys.
+    #[must_use]
+    pub fn api_key(mut self) -> Self {
+        self.api_key = true;
+        self
     }
 
     /// A backend whose token travels as `Authorization: Bearer`.
@@ -197,6 +209,7 @@ impl ApiSpec {
             Switch::Jwks => self.jwks,
             Switch::TwoFactor => self.two_factor,
             Switch::AuditTrail => self.audit_trail,
+            Switch::ApiKeys => self.backends.iter().any(|backend| backend.api_key),
             #[cfg(feature = "passkeys")]
             Switch::Passkeys => self.passkeys,
             #[cfg(feature = "passkeys")]
@@ -213,6 +226,15 @@ fn security_scheme(spec: &ApiSpec, backend: &BackendSpec) -> SecurityScheme {
         TransportDoc::Header(header) => {
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new(header)))
         }
+        _ if backend.api_key => SecurityScheme::Http(
+            utoipa::openapi::security::HttpBuilder::new()
+                .scheme(utoipa::openapi::security::HttpAuthScheme::Bearer)
+                .description(Some(
+                    "An API key (`wdn_...`) from `POST /users/me/api-keys`, as \
+                     `Authorization: Bearer`.",
+                ))
+                .build(),
+        ),
         _ => SecurityScheme::OAuth2(OAuth2::new([Flow::Password(Password::new(
             paths::token_url(spec, backend),
             Scopes::new(),

@@ -9,8 +9,10 @@ use std::sync::Arc;
 
 use utoipa::openapi::path::HttpMethod;
 
+mod api_keys;
 #[cfg(feature = "passkeys")]
 mod passkeys;
+pub(crate) use api_keys::ApiKeyOp;
 #[cfg(feature = "passkeys")]
 pub(crate) use passkeys::PasskeyOp;
 
@@ -105,6 +107,8 @@ pub(crate) enum Operation {
     /// A passkey route.
     #[cfg(feature = "passkeys")]
     Passkey(PasskeyOp),
+    /// An API key route.
+    ApiKey(ApiKeyOp),
 }
 
 /// The switch that serves a group of routes: turning it off removes them from the
@@ -130,6 +134,8 @@ pub(crate) enum Switch {
     TwoFactor,
     /// Served with the audit trail configured (`WardenBuilder::audit_trail`).
     AuditTrail,
+    /// Served with a backend of strategy `api_key`.
+    ApiKeys,
     /// Served with passkeys configured.
     #[cfg(feature = "passkeys")]
     Passkeys,
@@ -185,6 +191,7 @@ impl Operation {
             | Self::ResetTwoFactor => HttpMethod::Delete,
             #[cfg(feature = "passkeys")]
             Self::Passkey(op) => op.method(),
+            Self::ApiKey(op) => op.method(),
         }
     }
 
@@ -235,6 +242,7 @@ impl Operation {
             Self::UserSecurityEvents => "/users/{id}/security-events".into(),
             #[cfg(feature = "passkeys")]
             Self::Passkey(op) => op.default_path(),
+            Self::ApiKey(op) => op.default_path(),
         }
     }
 
@@ -281,6 +289,7 @@ impl Operation {
             Self::SecurityEvents | Self::UserSecurityEvents => Switch::AuditTrail,
             #[cfg(feature = "passkeys")]
             Self::Passkey(op) => op.switch(),
+            Self::ApiKey(_) => Switch::ApiKeys,
         }
     }
 
@@ -310,6 +319,7 @@ impl Operation {
                 | Self::UnbanUser
                 | Self::Impersonate
                 | Self::UserSecurityEvents
+                | Self::ApiKey(ApiKeyOp::UserList | ApiKeyOp::UserDelete)
         )
     }
 }
@@ -369,6 +379,7 @@ impl fmt::Display for Operation {
             Self::UserSecurityEvents => f.write_str("users:user_security_events"),
             #[cfg(feature = "passkeys")]
             Self::Passkey(op) => op.fmt(f),
+            Self::ApiKey(op) => op.fmt(f),
         }
     }
 }

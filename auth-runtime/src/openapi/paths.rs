@@ -24,6 +24,7 @@ use super::{ApiSpec, BackendSpec, TransportDoc};
 use crate::error::ErrorCode;
 
 pub(super) mod admin;
+pub(super) mod api_keys;
 #[cfg(feature = "passkeys")]
 pub(super) mod passkeys;
 
@@ -223,6 +224,17 @@ impl Op {
             "The session's id, as `GET /users/me/sessions` lists it.",
         ));
         self.not_found = "No such live session of the current user.";
+        self
+    }
+
+    /// The `{key_id}` of an API key.
+    fn key_parameter(mut self, not_found: &'static str) -> Self {
+        self.path_parameters.push((
+            "key_id",
+            "Key Id",
+            "The key's public id, as `GET /users/me/api-keys` lists it.",
+        ));
+        self.not_found = not_found;
         self
     }
 
@@ -579,6 +591,7 @@ fn set_cookie(cookie: &str, description: &str) -> Response {
 /// The scheme name a transport gets in FastAPI's document.
 fn scheme_base(backend: &BackendSpec) -> &'static str {
     match backend.transport {
+        TransportDoc::Bearer if backend.api_key => "HTTPBearer",
         TransportDoc::Cookie(_) => "APIKeyCookie",
         TransportDoc::Header(_) => "APIKeyHeader",
         _ => "OAuth2PasswordBearer",
@@ -1249,7 +1262,10 @@ fn jwks_operations() -> Vec<Op> {
 pub(crate) fn operations(spec: &ApiSpec, schemes: &[String]) -> Vec<Op> {
     let mut ops = Vec::new();
     for (backend, scheme) in spec.backends.iter().zip(schemes) {
-        ops.extend(auth_operations(backend, scheme, spec.two_factor));
+        // An API key backend signs no one in: no login, logout or refresh.
+        if !backend.api_key {
+            ops.extend(auth_operations(backend, scheme, spec.two_factor));
+        }
         ops.push(admin::stop_impersonating(backend, scheme));
     }
     #[cfg(feature = "oauth")]
@@ -1274,6 +1290,7 @@ pub(crate) fn operations(spec: &ApiSpec, schemes: &[String]) -> Vec<Op> {
     ops.extend(jwks_operations());
     #[cfg(feature = "passkeys")]
     ops.extend(passkeys::operations(spec, schemes));
+    ops.extend(api_keys::operations(spec, schemes));
     ops.retain(|op| spec.serves(op.operation.switch()));
     for op in &mut ops {
         if let Some(path) = spec.paths.get(&op.operation.to_string()) {

@@ -636,6 +636,9 @@ pub(super) fn components(spec: &ApiSpec) -> Vec<(&'static str, RefOr<Schema>)> {
     if spec.passkeys {
         schemas.extend(super::paths::passkeys::schemas());
     }
+    if spec.backends.iter().any(|backend| backend.api_key) {
+        schemas.extend(super::paths::api_keys::schemas());
+    }
     if verify_router {
         schemas.push((
             REQUEST_VERIFY_TOKEN,

@@ -203,6 +203,7 @@ fn handler<U: UserModel>(operation: &Operation) -> (&'static str, MethodRouter<W
             "a user's recent sign-ins and account changes (superuser)",
             get(super::audit::of_user::<U>),
         ),
+        Operation::ApiKey(op) => super::api_keys::handler::<U>(*op),
         #[cfg(feature = "passkeys")]
         other => super::passkeys_handler::<U>(other),
     }
@@ -370,7 +371,14 @@ impl<U: UserModel> Warden<U> {
             backends: self
                 .backends()
                 .iter()
-                .map(|b| BackendSpec::new(&b.name, b.transport.openapi()))
+                .map(|b| {
+                    let spec = BackendSpec::new(&b.name, b.transport.openapi());
+                    if b.strategy.is_api_key() {
+                        spec.api_key()
+                    } else {
+                        spec
+                    }
+                })
                 .collect(),
             register: self.inner.routers.register,
             users: self.inner.routers.users,

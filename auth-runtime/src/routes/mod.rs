@@ -2,6 +2,7 @@
 //! handlers, and the inventory that lists them.
 
 mod admin;
+mod api_keys;
 mod audit;
 mod auth;
 mod body;

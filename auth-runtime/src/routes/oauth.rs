@@ -115,11 +115,13 @@ async fn current<U: UserModel>(
     headers: &HeaderMap,
     fresh: Option<u32>,
 ) -> Result<U, ApiError> {
+    // A linked account is a way in: an API key never links or unlinks one.
     let access = crate::authn::Access::ACTIVE.and(crate::authn::Access {
         verified: warden.requires_verification(),
         fresh,
         // Linking and unlinking provider accounts changes the ways in.
         credentials: *method != axum::http::Method::GET || fresh.is_some(),
+        interactive: true,
         ..crate::authn::Access::ANY
     });
     Ok(warden

@@ -44,11 +44,13 @@ async fn current<'a, U: UserModel>(
     headers: &'a HeaderMap,
     fresh: bool,
 ) -> Result<Authenticated<'a, U>, ApiError> {
+    // A passkey is a credential: an API key never changes one.
     let access = Access::ACTIVE.and(Access {
         verified: warden.requires_verification(),
         fresh: fresh.then_some(FRESH_SECONDS),
         // Listing passkeys is no change of them.
         credentials: *method != Method::GET,
+        interactive: true,
         ..Access::ANY
     });
     warden

@@ -19,8 +19,10 @@ pub(super) async fn current<'a, U: UserModel>(
     method: &Method,
     headers: &'a HeaderMap,
 ) -> Result<Authenticated<'a, U>, ApiError> {
+    // An API key is not a session and never ends one.
     let access = Access::ACTIVE.and(Access {
         verified: warden.requires_verification(),
+        interactive: true,
         ..Access::ANY
     });
     warden

@@ -58,11 +58,13 @@ async fn current<'a, U: UserModel>(
     fresh: Option<u32>,
     enrolling: Enrolling,
 ) -> Result<Authenticated<'a, U>, ApiError> {
+    // A second factor is a credential: an API key never changes one.
     let access = Access::ACTIVE.and(Access {
         verified: warden.requires_verification(),
         fresh,
         // Reading where the factor stands is no change of it.
         credentials: *method != Method::GET,
+        interactive: true,
         ..Access::ANY
     });
     warden
@@ -382,7 +384,7 @@ pub(crate) async fn forget_devices<U: UserModel>(
 /// the recovery codes. 404 for an unknown user; 204 whether or not it was on.
 pub(crate) async fn reset_user<U: UserModel>(
     State(warden): State<Warden<U>>,
-    RouteUser(_, _): RouteUser<U, (Active, Superuser)>,
+    RouteUser(_, _): RouteUser<U, (Active, Superuser, crate::scope::Interactive)>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let user = match U::Id::parse(&id) {

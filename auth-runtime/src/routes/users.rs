@@ -18,6 +18,10 @@ use crate::warden::Warden;
 
 type Admin = (Active, Superuser);
 
+/// What changes a password or an e-mail demands: an interactive session, never an
+/// API key (403).
+type Changing<P> = (P, crate::scope::Interactive);
+
 /// `GET /users/me`: the current active user as `UserRead`.
 /// Served to a session the two-factor policy limits, so an enrolling client can
 /// show who is signed in.
@@ -29,7 +33,7 @@ pub(crate) async fn me<U: UserModel>(RouteUser(user, _): RouteUser<U, Active, tr
 /// are ignored).
 pub(crate) async fn patch_me<U: UserModel>(
     State(warden): State<Warden<U>>,
-    RouteUser(user, _): RouteUser<U, Active>,
+    RouteUser(user, _): RouteUser<U, Changing<Active>>,
     request: Request,
 ) -> Result<Json<U>, ApiError> {
     let address = warden.client_address(request.extensions(), request.headers());
@@ -137,7 +141,7 @@ pub(crate) async fn get_user<U: UserModel>(
 /// `PATCH /users/{id}`: any field, flags included.
 pub(crate) async fn patch_user<U: UserModel>(
     State(warden): State<Warden<U>>,
-    _admin: RouteUser<U, Admin>,
+    _admin: RouteUser<U, Changing<Admin>>,
     Path(id): Path<String>,
     request: Request,
 ) -> Result<Json<U>, ApiError> {

@@ -224,6 +224,10 @@ impl<U: UserModel> UserStore<U> for CachedStore<U> {
         self.inner.bans()
     }
 
+    fn api_keys(&self) -> Option<std::sync::Arc<dyn super::ApiKeyStore>> {
+        self.inner.api_keys()
+    }
+
     fn shared(&self) -> bool {
         self.inner.shared()
     }

@@ -263,6 +263,14 @@ pub async fn check<U: UserModel>(store: &dyn UserStore<U>, extra: impl Fn(&str) 
         )
         .await;
     }
+    if let Some(keys) = store.api_keys() {
+        api_keys(
+            keys.as_ref(),
+            &alice.id().to_string(),
+            &again.id().to_string(),
+        )
+        .await;
+    }
     if let Some(bans_of) = store.bans() {
         bans(bans_of.as_ref(), &alice.id().to_string()).await;
     }
@@ -366,6 +374,63 @@ async fn listing<U: UserModel>(store: &dyn UserStore<U>, new: &dyn Fn(&str) -> U
             .expect("flags");
         assert_eq!(emails(active), ["zeta@example.com"], "flags filter");
     }
+}
+
+/// The API key table's behaviour, for a store that keeps it: `alice` and `bob`
+/// are ids of stored users.
+pub(crate) async fn api_keys(store: &dyn super::ApiKeyStore, alice: &str, bob: &str) {
+    use super::StoredApiKey;
+    let key = StoredApiKey::new("k1", alice, "ci", "hash-1", 10)
+        .scoped(vec!["reports:read".into(), "reports:write".into()])
+        .expiring(Some(1_000));
+    store.add(&key).await.expect("add");
+    assert!(matches!(
+        store
+            .add(&StoredApiKey::new("k1", bob, "dup", "h", 11))
+            .await,
+        Err(StoreError::Duplicate)
+    ));
+    store
+        .add(&StoredApiKey::new("k2", alice, "other", "hash-2", 20))
+        .await
+        .expect("add");
+    let read = store.get("k1").await.expect("get").expect("found");
+    assert_eq!(read, key, "a key reads back as written");
+    assert_eq!(store.get("nope").await.expect("get"), None);
+    let ids = |keys: Vec<StoredApiKey>| keys.into_iter().map(|k| k.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(store.all_of_user(alice).await.expect("all")),
+        ["k1", "k2"]
+    );
+    assert!(store.all_of_user(bob).await.expect("all").is_empty());
+    store.touch("k1", 50).await.expect("touch");
+    assert_eq!(
+        store
+            .get("k1")
+            .await
+            .expect("get")
+            .and_then(|k| k.last_used_at),
+        Some(50)
+    );
+    assert!(
+        !store.revoke("k1", bob, 60).await.expect("revoke"),
+        "not bob's"
+    );
+    assert!(store.revoke("k1", alice, 60).await.expect("revoke"));
+    assert!(
+        !store.revoke("k1", alice, 61).await.expect("revoke"),
+        "once"
+    );
+    assert_eq!(
+        store
+            .get("k1")
+            .await
+            .expect("get")
+            .and_then(|k| k.revoked_at),
+        Some(60),
+        "a revoked key keeps its row"
+    );
+    assert_eq!(ids(store.all_of_user(alice).await.expect("all")), ["k2"]);
 }
 
 /// The passkey tables' behaviour, for a store that keeps them: `alice` and `bob`

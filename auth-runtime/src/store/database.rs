@@ -152,6 +152,10 @@ impl<U: UserModel> UserStore<U> for DatabaseStore<U> {
         self.inner().bans()
     }
 
+    fn api_keys(&self) -> Option<std::sync::Arc<dyn super::ApiKeyStore>> {
+        self.inner().api_keys()
+    }
+
     async fn create(&self, user: U) -> Result<U, StoreError> {
         self.inner().create(user).await
     }

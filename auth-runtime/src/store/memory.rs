@@ -7,6 +7,7 @@ use async_trait::async_trait;
 
 use super::AccessTokenStore;
 use super::access_tokens::MemoryAccessTokens;
+use super::api_keys::MemoryApiKeys;
 use super::oauth_accounts::MemoryOAuthAccounts;
 use super::passkeys::MemoryPasskeys;
 use super::two_factor::{MemoryTwoFactor, TwoFactorStore};
@@ -29,6 +30,7 @@ pub struct MemoryStore<U: UserModel = User> {
     audit: Arc<super::MemoryAudit>,
     passkeys: Arc<MemoryPasskeys>,
     bans: Arc<super::MemoryBans>,
+    api_keys: Arc<MemoryApiKeys>,
 }
 
 struct State<U: UserModel> {
@@ -54,6 +56,7 @@ impl<U: UserModel> Default for MemoryStore<U> {
             audit: Arc::default(),
             passkeys: Arc::default(),
             bans: Arc::default(),
+            api_keys: Arc::default(),
         }
     }
 }
@@ -237,6 +240,7 @@ impl<U: UserModel> UserStore<U> for MemoryStore<U> {
         self.access_tokens.delete_user(&id.to_string());
         self.oauth_accounts.delete_user(&id.to_string());
         self.passkeys.delete_user(&id.to_string());
+        self.api_keys.delete_user(&id.to_string());
         Ok(())
     }
 
@@ -270,6 +274,10 @@ impl<U: UserModel> UserStore<U> for MemoryStore<U> {
 
     fn bans(&self) -> Option<Arc<dyn super::BanStore>> {
         Some(self.bans.clone())
+    }
+
+    fn api_keys(&self) -> Option<Arc<dyn super::ApiKeyStore>> {
+        Some(self.api_keys.clone())
     }
 }
 

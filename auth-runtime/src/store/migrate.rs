@@ -82,6 +82,12 @@ pub(crate) const STEPS: &[Step] = &[
         sql: crate::store::audit::table,
         hint: "",
     },
+    Step {
+        version: API_KEYS_STEP,
+        name: "API keys (personal access tokens): hashed secrets, scopes, expiry, revocation",
+        sql: crate::store::api_keys::table,
+        hint: "",
+    },
 ];
 
 /// The passkey tables' step: its number is here alone.
@@ -95,6 +101,9 @@ const IMPERSONATION_STEP: i64 = 8;
 
 /// The audit trail's step: its number is here alone.
 const AUDIT_STEP: i64 = 9;
+
+/// The API key table's step: its number is here alone.
+const API_KEYS_STEP: i64 = 10;
 
 /// The newest version this build knows.
 pub(crate) const LATEST: i64 = STEPS[STEPS.len() - 1].version;
@@ -182,9 +191,9 @@ mod tests {
     #[test]
     fn a_database_is_brought_up_from_where_it_is() {
         let versions = |current| pending(current).map(|s| s.version).collect::<Vec<_>>();
-        assert_eq!(versions(None), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
-        assert_eq!(versions(Some(1)), [2, 3, 4, 5, 6, 7, 8, 9]);
-        assert_eq!(versions(Some(4)), [5, 6, 7, 8, 9]);
+        assert_eq!(versions(None), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+        assert_eq!(versions(Some(1)), [2, 3, 4, 5, 6, 7, 8, 9, 10]);
+        assert_eq!(versions(Some(4)), [5, 6, 7, 8, 9, 10]);
         assert!(versions(Some(LATEST)).is_empty());
         assert!(versions(Some(LATEST + 1)).is_empty());
     }

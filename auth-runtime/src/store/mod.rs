@@ -2,6 +2,7 @@
 //! the cache warden puts in front of any store.
 
 mod access_tokens;
+mod api_keys;
 pub(crate) mod audit;
 pub(crate) mod bans;
 mod cache;
@@ -34,6 +35,7 @@ use crate::model::UserModel;
 use crate::user::User;
 
 pub use access_tokens::{AccessTokenStore, StoredToken};
+pub use api_keys::{ApiKeyStore, StoredApiKey};
 pub use audit::{AuditStore, MemoryAudit, StoredEvent};
 pub use bans::{Ban, BanStore, MAX_BAN_REASON, MemoryBans};
 pub use cache::CacheSettings;
@@ -195,6 +197,12 @@ pub trait UserStore<U: UserModel = User>: Send + Sync + 'static {
     /// in the same database. `None` (the default): the audit trail cannot use this
     /// store.
     fn audit(&self) -> Option<Arc<dyn AuditStore>> {
+        None
+    }
+
+    /// API keys (personal access tokens), for a backend of strategy `api_key`.
+    /// `None` (the default): API keys cannot use this store.
+    fn api_keys(&self) -> Option<Arc<dyn ApiKeyStore>> {
         None
     }
 }

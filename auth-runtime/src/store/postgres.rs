@@ -328,4 +328,11 @@ sql_store!(PostgresStore, PgArguments, {
             kind: U::Id::KIND,
         }))
     }
+
+    fn api_keys(&self) -> Option<Arc<dyn super::ApiKeyStore>> {
+        Some(Arc::new(super::api_keys::PostgresApiKeys {
+            pool: self.pool.clone(),
+            kind: U::Id::KIND,
+        }))
+    }
 });

@@ -208,6 +208,13 @@ sql_store!(SqliteStore, SqliteArguments<'_>, {
             kind: U::Id::KIND,
         }))
     }
+
+    fn api_keys(&self) -> Option<Arc<dyn super::ApiKeyStore>> {
+        Some(Arc::new(super::api_keys::SqliteApiKeys {
+            pool: self.pool.clone(),
+            kind: U::Id::KIND,
+        }))
+    }
 });
 
 #[cfg(test)]

@@ -11,11 +11,16 @@ use moka::sync::Cache;
 
 use crate::token::{JwtStrategy, Lifetime, TokenError};
 
+mod api_key;
 mod database;
 #[cfg(feature = "redis")]
 mod redis;
 
 pub use crate::store::AccessTokenStore;
+pub use api_key::{
+    API_KEY_ID_LEN, API_KEY_LEN, API_KEY_PREFIX, ApiKeyStrategy, KeyAccess, KeyRateLimit, NewKey,
+    generate_key, parse_key,
+};
 pub use database::DatabaseStrategy;
 #[cfg(feature = "redis")]
 pub use redis::{KEY_PREFIX, RedisStrategy, SESSION_KEY_PREFIX};
@@ -67,6 +72,9 @@ pub struct TokenInfo {
     /// How they proved it, if the token says (the JWT `amr`, RFC 8176). Shared,
     /// so that a token read from the verified-token cache is not copied.
     pub amr: Arc<[String]>,
+    /// The token is an API key, which may do only this: it never signs in, so it
+    /// has no sign-in time or second factor, and holds only its own scopes.
+    pub api_key: Option<Arc<KeyAccess>>,
 }
 
 impl TokenInfo {
@@ -80,7 +88,14 @@ impl TokenInfo {
             undated: false,
             auth_time: None,
             amr: Arc::from([]),
+            api_key: None,
         }
+    }
+
+    /// An API key, which may do only what `access` says.
+    pub fn keyed(mut self, access: KeyAccess) -> Self {
+        self.api_key = Some(Arc::new(access));
+        self
     }
 
     /// Belonging to session `id`, which it names itself: refused if no such
@@ -211,6 +226,13 @@ pub enum StrategyError {
     /// The strategy's storage is out of reach: answered 503.
     #[error("token storage unavailable: {0}")]
     Unavailable(String),
+    /// The token (an API key) has spent its requests for now: answered 429 with
+    /// `Retry-After`.
+    #[error("rate limited; retry after {retry_after} s")]
+    RateLimited {
+        /// Seconds until it may be used again.
+        retry_after: u32,
+    },
 }
 
 impl From<TokenError> for StrategyError {
@@ -280,6 +302,12 @@ pub trait Strategy: Send + Sync + 'static {
     /// hand.
     fn as_jwt(&self) -> Option<&JwtStrategy> {
         None
+    }
+
+    /// Whether its tokens are API keys, which no route signs in with: the
+    /// backend serves no login, logout or refresh route.
+    fn is_api_key(&self) -> bool {
+        false
     }
 }
 
@@ -377,6 +405,7 @@ fn info_of(claims: crate::token::VerifiedClaims, lifetime: Lifetime) -> TokenInf
         issued_at,
         auth_time: claims.auth_time,
         amr: claims.amr.into(),
+        api_key: None,
     }
 }
 
@@ -447,6 +476,13 @@ impl Strategy for JwtStrategy {
 
 impl From<StrategyError> for crate::error::ApiError {
     fn from(error: StrategyError) -> Self {
+        if let StrategyError::RateLimited { retry_after } = error {
+            return Self::new(
+                axum::http::StatusCode::TOO_MANY_REQUESTS,
+                serde_json::Value::from("Too Many Requests"),
+            )
+            .retry_after(retry_after);
+        }
         tracing::error!(%error, "token strategy failed");
         match error {
             StrategyError::Unavailable(_) => Self::unavailable(),

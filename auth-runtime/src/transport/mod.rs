@@ -5,6 +5,7 @@
 mod bearer;
 mod cookie;
 mod extract;
+mod header;
 
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -13,6 +14,7 @@ pub use bearer::BearerTransport;
 pub use cookie::{CookieSettings, CookieTransport, SameSite};
 pub use extract::{bearer_token, cookie_token};
 pub(crate) use extract::{cookie_values, private_cookie, set_cookie};
+pub use header::HeaderTransport;
 
 use crate::error::ApiError;
 

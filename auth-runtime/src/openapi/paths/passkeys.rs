@@ -234,7 +234,8 @@ pub(crate) fn operations(spec: &ApiSpec, schemes: &[String]) -> Vec<Op> {
             )
             .success(200, Response::new("The module (text/javascript)")),
     ];
-    for backend in &spec.backends {
+    // An API key backend signs no one in, with a passkey or otherwise.
+    for backend in spec.backends.iter().filter(|backend| !backend.api_key) {
         ops.extend(login_operations(backend));
     }
     ops.extend([

@@ -1,0 +1,6 @@
+use warden::auth_backend;
+
+#[auth_backend(lifetime = 3600, transport = header("X-API-Key"))]
+pub struct Jwt;
+
+fn main() {}

@@ -1,0 +1,9 @@
+#[derive(warden::Scopes)]
+enum Scope {
+    #[scope("reports:read")]
+    ReportsRead,
+    #[scope("reports:read")]
+    ReportsWrite,
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+#[derive(warden::Scopes)]
+enum Scope {
+    #[scope("reports:read")]
+    ReportsRead,
+    ReportsWrite,
+}
+
+fn main() {}

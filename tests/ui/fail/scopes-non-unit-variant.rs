@@ -1,0 +1,9 @@
+#[derive(warden::Scopes)]
+enum Scope {
+    #[scope("reports:read")]
+    ReportsRead(u32),
+    #[scope("reports:write")]
+    ReportsWrite = 7,
+}
+
+fn main() {}

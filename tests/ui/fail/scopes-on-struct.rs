@@ -1,0 +1,6 @@
+#[derive(warden::Scopes)]
+struct Scope {
+    name: String,
+}
+
+fn main() {}
