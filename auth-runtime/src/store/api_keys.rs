@@ -100,10 +100,12 @@ impl StoredApiKey {
 
 /// Scopes as one column: space-separated, as OAuth 2.0 writes them (RFC 6749
 /// §3.3); a scope name never holds a space.
+#[cfg(any(test, feature = "sqlite", feature = "postgres"))]
 fn join(scopes: &[String]) -> String {
     scopes.join(" ")
 }
 
+#[cfg(any(test, feature = "sqlite", feature = "postgres"))]
 fn split(scopes: &str) -> Vec<String> {
     scopes
         .split(' ')

@@ -44,7 +44,9 @@ pub use counters::{Counters, MemoryCounters};
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub use database::DatabaseStore;
 pub use listing::UserFilter;
-pub(crate) use listing::{id_order, like_prefix};
+pub(crate) use listing::id_order;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub(crate) use listing::like_prefix;
 pub use memory::MemoryStore;
 pub use oauth_accounts::{OAuthAccount, OAuthAccountStore};
 pub use passkeys::{Ceremony, PasskeyStore, StoredPasskey};
