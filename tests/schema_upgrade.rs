@@ -20,7 +20,7 @@ const STEPS: [&str; 10] = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10"];
 /// What every upgraded database shows, on either engine.
 async fn check_upgraded(db: &Db, store: impl UserStore + Clone) {
     assert_eq!(
-        db.strings("SELECT CAST(version AS TEXT) FROM warden_schema ORDER BY version")
+        db.strings("SELECT CAST(version AS TEXT) AS step FROM warden_schema ORDER BY version")
             .await,
         STEPS
     );
@@ -174,7 +174,7 @@ async fn a_sqlite_database_of_the_first_release_upgrades_in_place() {
     let again: SqliteStore = SqliteStore::open(&url).await.unwrap();
     assert_eq!(
         Db::Sqlite(again.pool().clone())
-            .strings("SELECT CAST(version AS TEXT) FROM warden_schema ORDER BY version")
+            .strings("SELECT CAST(version AS TEXT) AS step FROM warden_schema ORDER BY version")
             .await,
         STEPS
     );
@@ -218,7 +218,7 @@ async fn a_postgres_database_of_the_first_release_upgrades_in_place() {
     // Opening again changes nothing.
     let _again = open().await;
     assert_eq!(
-        db.strings("SELECT CAST(version AS TEXT) FROM warden_schema ORDER BY version")
+        db.strings("SELECT CAST(version AS TEXT) AS step FROM warden_schema ORDER BY version")
             .await,
         STEPS
     );
