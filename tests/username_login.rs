@@ -353,7 +353,7 @@ async fn configuration_mistakes_stop_startup_with_one_line() {
     };
     assert_eq!(
         path("auth:jwt.logn", "/login"),
-        "Warden::builder(): route_path(\"auth:jwt.logn\", ...): no route has this operation id; the routes are auth:jwt.login, auth:jwt.logout, auth:jwt.refresh, auth:jwt.reauthenticate, register:register, users:current_user, users:patch_current_user, users:sessions, users:delete_sessions, users:delete_session, users:user, users:patch_user, users:delete_user"
+        "Warden::builder(): route_path(\"auth:jwt.logn\", ...): no route has this operation id; the routes are auth:jwt.login, auth:jwt.logout, auth:jwt.refresh, auth:jwt.reauthenticate, auth:jwt.stop_impersonating, register:register, users:current_user, users:patch_current_user, users:sessions, users:delete_sessions, users:delete_session, users:user, users:patch_user, users:delete_user, users:list_users, users:ban_user, users:unban_user, users:impersonate"
     );
     assert_eq!(
         path("auth:jwt.login", "login"),
