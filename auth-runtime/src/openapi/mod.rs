@@ -8,23 +8,11 @@
 //! ```
 //! use warden_runtime::openapi::{ApiSpec, BackendSpec, router};
 //!
+//! // FastAPI Users' routers for one bearer backend, without reset and verify.
 //! let spec = ApiSpec {
-//!     title: "warden".into(),
-//!     backends: vec![BackendSpec::bearer("jwt")],
-//!     register: true,
-//!     users: true,
 //!     reset_password: false,
 //!     verify: false,
-//!     fields: Vec::new(),
-//!     integer_ids: false,
-//!     email: true,
-//!     paths: Default::default(),
-//!     error_texts: Default::default(),
-//!     jwks: false,
-//!     current_password: false,
-//!     oauth: Vec::new(),
-//!     passkeys: false,
-//!     passkey_signup: false,
+//!     ..ApiSpec::new("warden", vec![BackendSpec::bearer("jwt")])
 //! };
 //! let docs: axum::Router<()> = router(&spec);
 //! ```
