@@ -170,6 +170,39 @@ pub use warden_macros::oauth_client;
 /// ```
 pub use warden_macros::protected;
 
+/// The application's roles: `#[derive(warden::Roles)]` on an enum of unit
+/// variants, each a role named by its identifier in snake case (`ContentEditor` is
+/// `content_editor`) or by `#[role("...")]`; at most 64. The user model holds them
+/// in a field marked `#[user(roles)]`; `#[protected(active, role = Role::Editor)]`
+/// or `any_role(Role::Editor, Role::Admin)` admits a user who holds one and refuses
+/// others with 403 `{"detail": "Forbidden"}`. A superuser passes role guards only
+/// with the role. Only `PATCH /users/{id}` (a superuser) and code
+/// ([`UserModel::set_roles`](model::UserModel::set_roles)) change a user's roles.
+///
+/// ```
+/// #[derive(Clone, Copy, Debug, PartialEq, Eq, warden::Roles)]
+/// enum Role {
+///     Admin,
+///     ContentEditor,
+///     #[role("billing:viewer")]
+///     Billing,
+/// }
+/// use warden::role::Roles as _;
+/// assert_eq!(Role::ContentEditor.name(), "content_editor");
+/// assert_eq!(<Role as warden::role::Roles>::from_name("billing:viewer"), Some(Role::Billing));
+/// ```
+///
+/// Every mistake is a compile error: a name with a space or a capital, a
+/// duplicate, a variant with fields or a discriminant, more than 64 roles.
+///
+/// ```compile_fail
+/// #[derive(Clone, Copy, Debug, PartialEq, Eq, warden::Roles)]
+/// enum Role {
+///     #[role("Content Editor")]
+///     ContentEditor,
+/// }
+/// ```
+pub use warden_macros::Roles;
 /// The application's scopes: `#[derive(warden::Scopes)]` on an enum of unit
 /// variants, each named with `#[scope("...")]` (RFC 6749 §3.3 scope-tokens).
 /// [`WardenBuilder::scopes`] teaches them to the warden, so that a new API key's
@@ -325,6 +358,8 @@ pub use warden_runtime::passkeys;
 /// Password hashing (Argon2id on a bounded pool; bcrypt and FastAPI Users' hashes
 /// verified and upgraded).
 pub use warden_runtime::password;
+/// Roles ([`Roles`](role::Roles)) and the [`AnyRole`](role::AnyRole) policy.
+pub use warden_runtime::role;
 /// Scopes ([`Scopes`](scope::Scopes)), the [`Scoped`](scope::Scoped) and
 /// [`Interactive`](scope::Interactive) policies.
 pub use warden_runtime::scope;

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use axum::Json;
 use axum::routing::get;
 use common::events::Collect;
-use common::{Http, Jwt, Reply};
+use common::{Http, Jwt, Reply, assert_forbidden};
 use reqwest::Method;
 use serde_json::{Value, json};
 use warden::passkeys::Passkeys;
@@ -176,11 +176,6 @@ async fn get_with(http: &Http, path: &str, key: &str) -> Reply {
     http.send(Method::GET, path, Some(key), None).await
 }
 
-#[track_caller]
-fn assert_forbidden(reply: &Reply) {
-    assert_eq!(reply.status, 403, "{}", reply.text);
-    assert_eq!(reply.json(), json!({"detail": "Forbidden"}));
-}
 
 #[track_caller]
 fn assert_refused(reply: &Reply) {

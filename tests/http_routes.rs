@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use uuid::Uuid;
 
-use common::{Reply, Server, assert_token_refused, assert_unauthorized};
+use common::{Reply, Server, assert_token_refused, assert_unauthorized, assert_forbidden};
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -116,13 +116,6 @@ fn assert_user_read(
     .unwrap_or_else(|e| panic!("id not a UUID ({e}): {body}"))
 }
 
-/// Asserts a 403 `{"detail": "Forbidden"}` (no challenge: the user is known).
-#[track_caller]
-fn assert_forbidden(reply: &Reply) {
-    assert_eq!(reply.status, 403, "{}", reply.text);
-    assert_eq!(reply.json(), json!({"detail": "Forbidden"}));
-    assert_eq!(reply.header("www-authenticate"), None);
-}
 
 /// Asserts a login response and returns its access token.
 #[track_caller]

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 use warden::{MemoryStore, User, Warden};
 
-use common::{Reply, Server, assert_token_refused, assert_unauthorized, assert_unauthorized_with};
+use common::{Reply, Server, assert_token_refused, assert_unauthorized, assert_unauthorized_with, assert_forbidden};
 
 const PASSWORD: &str = "correct horse battery";
 const NEW_PASSWORD: &str = "another long password";
@@ -158,11 +158,6 @@ fn assert_status_json(reply: &Reply, status: u16, expected: Value) {
     assert_eq!(reply.json(), expected);
 }
 
-#[track_caller]
-fn assert_forbidden(reply: &Reply) {
-    assert_status_json(reply, 403, json!({"detail": "Forbidden"}));
-    assert_eq!(reply.header("www-authenticate"), None);
-}
 
 #[track_caller]
 fn assert_not_found(reply: &Reply) {

@@ -15,9 +15,9 @@ use proc_macro::TokenStream;
 mod attribute;
 mod backend;
 mod flag;
+mod named;
 mod oauth;
 mod protected;
-mod scopes;
 mod suggest;
 mod user_model;
 
@@ -93,5 +93,12 @@ pub fn user_model(args: TokenStream, item: TokenStream) -> TokenStream {
 /// `#[scope("reports:read")]`: the application's scopes. Documented in `warden`.
 #[proc_macro_derive(Scopes, attributes(scope))]
 pub fn derive_scopes(item: TokenStream) -> TokenStream {
-    scopes::run(item.into()).into()
+    named::run(&named::SCOPES, item.into()).into()
+}
+
+/// `#[derive(Roles)]` on an enum of unit variants, each a role named in snake case
+/// or by `#[role("editor")]`: the application's roles. Documented in `warden`.
+#[proc_macro_derive(Roles, attributes(role))]
+pub fn derive_roles(item: TokenStream) -> TokenStream {
+    named::run(&named::ROLES, item.into()).into()
 }

@@ -133,6 +133,16 @@ pub enum SecurityEvent {
         /// The address now.
         to: String,
     },
+    /// A superuser (`PATCH /users/{id}`) or the application's code changed the
+    /// user's roles.
+    RolesChanged {
+        /// The user.
+        user_id: String,
+        /// The roles before, by name.
+        from: Vec<String>,
+        /// The roles now, by name.
+        to: Vec<String>,
+    },
     /// A spent refresh token was presented again: a copy was stolen, and its session
     /// ended (RFC 9700 §4.14.2).
     RefreshTokenReused {
@@ -303,6 +313,7 @@ impl SecurityEvent {
             | Self::PasswordChanged { user_id, .. }
             | Self::PasswordReset { user_id, .. }
             | Self::EmailChanged { user_id, .. }
+            | Self::RolesChanged { user_id, .. }
             | Self::RefreshTokenReused { user_id, .. }
             | Self::SecondFactorRequested { user_id, .. }
             | Self::SecondFactorFailed { user_id, .. }
@@ -348,6 +359,7 @@ impl SecurityEvent {
             Self::PasswordChanged { .. } => "password_changed",
             Self::PasswordReset { .. } => "password_reset",
             Self::EmailChanged { .. } => "email_changed",
+            Self::RolesChanged { .. } => "roles_changed",
             Self::RefreshTokenReused { .. } => "refresh_token_reused",
             Self::SecondFactorRequested { .. } => "second_factor_requested",
             Self::SecondFactorFailed { .. } => "second_factor_failed",

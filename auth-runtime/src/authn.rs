@@ -103,19 +103,62 @@ pub struct Access {
     /// refused with 401 and RFC 9470's `insufficient_user_authentication`
     /// challenge naming the warden's `acr_values` (`mfa`).
     pub mfa: bool,
-    /// The route changes the user's credentials (password, e-mail, login, second
-    /// factors, passkeys, linked accounts, keys): an impersonation session is
-    /// refused with 403 `IMPERSONATION_FORBIDDEN`, as it is wherever `fresh` or
-    /// `mfa` is asked.
-    pub credentials: bool,
+    /// Which kinds of credential the route admits: every kind, a sign-in only (no
+    /// API key), or the user's own sign-in (no key, no impersonation: the routes
+    /// that change credentials).
+    pub caller: Caller,
     /// An API key must hold this scope: refused with 403 and RFC 6750's
     /// `insufficient_scope` challenge otherwise. An interactive session holds
     /// every scope (`scope = Scope::X`).
     pub scope: Option<&'static str>,
-    /// Only an interactive session (a sign-in): an API key is refused with 403.
-    /// Every route that changes credentials (password, e-mail, second factors,
-    /// passkeys, sessions, linked accounts, keys) demands it.
-    pub interactive: bool,
+    /// The user must hold one of these roles: refused with 403 otherwise
+    /// (`role = Role::X`, `any_role(Role::X, Role::Y)`).
+    pub roles: Option<RoleRule>,
+}
+
+/// Which kinds of credential a route admits, from the widest to the narrowest; a
+/// rule combined with another takes the narrower.
+///
+/// ```
+/// use warden_runtime::authn::{Access, Caller};
+/// let listing = Access { caller: Caller::SignedIn, ..Access::ACTIVE };
+/// let changing = Access { caller: Caller::Owner, ..Access::ANY };
+/// assert_eq!(listing.and(changing).caller, Caller::Owner);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Caller {
+    /// A session, an API key or a superuser's impersonation.
+    #[default]
+    Any,
+    /// A sign-in, the user's own or a superuser's impersonation; an API key is
+    /// refused with 403 (listing one's sessions, keys, factors).
+    SignedIn,
+    /// The user's own sign-in: an API key is refused with 403, an impersonation
+    /// with 403 `IMPERSONATION_FORBIDDEN` (changing a password, an e-mail, a second
+    /// factor, a passkey, a linked account, a key). `fresh` and `mfa` ask it too:
+    /// neither a key nor a superuser proved a factor of the user's.
+    Owner,
+}
+
+/// `any_role(...)`: the application's role names (its `#[derive(Roles)]` enum's, in
+/// order) and a bit per admitted role, by index. Checked by name against the
+/// user's roles, so a rule always means what its enum says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RoleRule {
+    /// Every role's name, in the order of the enum's variants.
+    pub names: &'static [&'static str],
+    /// Bit `i` admits `names[i]`.
+    pub mask: u64,
+}
+
+impl RoleRule {
+    /// Whether `user` holds one of the admitted roles.
+    pub fn admits<U: UserModel>(self, user: &U) -> bool {
+        self.names
+            .iter()
+            .enumerate()
+            .any(|(index, name)| index < 64 && self.mask & (1 << index) != 0 && user.has_role(name))
+    }
 }
 
 impl Access {
@@ -126,9 +169,9 @@ impl Access {
         superuser: false,
         fresh: None,
         mfa: false,
-        credentials: false,
+        caller: Caller::Any,
         scope: None,
-        interactive: false,
+        roles: None,
     };
     /// An active user (`current_user(active=True)`).
     pub const ACTIVE: Self = Self {
@@ -149,12 +192,26 @@ impl Access {
             verified: self.verified || other.verified,
             superuser: self.superuser || other.superuser,
             mfa: self.mfa || other.mfa,
-            credentials: self.credentials || other.credentials,
-            interactive: self.interactive || other.interactive,
+            caller: if (self.caller as u8) < (other.caller as u8) {
+                other.caller
+            } else {
+                self.caller
+            },
             // One scope per rule: the first one set.
             scope: match self.scope {
                 Some(scope) => Some(scope),
                 None => other.scope,
+            },
+            // One role rule per guard: `any_role(A, B)` says "either"; two rules
+            // would need a meaning (both? either?) nobody could read off the guard.
+            roles: match (self.roles, other.roles) {
+                (Some(_), Some(_)) => {
+                    panic!(
+                        "a guard takes one role rule: write `any_role(A, B)` for either of two roles"
+                    )
+                }
+                (Some(rule), None) | (None, Some(rule)) => Some(rule),
+                (None, None) => None,
             },
             // The stricter of two freshness rules.
             fresh: match (self.fresh, other.fresh) {
@@ -199,6 +256,13 @@ impl Access {
             return Err(ApiError::unauthorized());
         }
         if (self.verified && !user.is_verified()) || (self.superuser && !user.is_superuser()) {
+            return Err(ApiError::forbidden());
+        }
+        // A superuser passes `superuser` guards, not role guards: roles are the
+        // application's own, given to superusers too where it means them to hold.
+        if let Some(rule) = self.roles
+            && !rule.admits(&user)
+        {
             return Err(ApiError::forbidden());
         }
         Ok(user)
@@ -405,19 +469,23 @@ impl<U: UserModel> Authenticator<U> {
             .admit(Some(found.user))
             .map_err(ApiError::into_invalid_token)?;
         crate::csrf::check(method, headers, ambient, &self.allowed_origins)?;
-        // A superuser acting as the user never changes their credentials, and
-        // never passes a step-up: no factor of the user's was proved (and
-        // re-authenticating cannot make it so).
-        if found.actor.is_some() && (access.credentials || access.fresh.is_some() || access.mfa) {
+        // `fresh` and `mfa` ask for the user's own sign-in: a superuser acting as
+        // the user, or a key, proved no factor of theirs (and re-authenticating
+        // cannot make it so).
+        let caller = if access.fresh.is_some() || access.mfa {
+            Caller::Owner
+        } else {
+            access.caller
+        };
+        if found.actor.is_some() && caller == Caller::Owner {
             return Err(ApiError::new(
                 axum::http::StatusCode::FORBIDDEN,
                 ErrorCode::ImpersonationForbidden.as_str().into(),
             ));
         }
         if let Some(key) = &found.api_key {
-            // A key never passes `fresh` or `mfa` (it never signed in), and never
-            // changes credentials: no challenge it could answer, so 403.
-            if access.interactive || access.fresh.is_some() || access.mfa {
+            // No challenge a key could answer: 403.
+            if caller != Caller::Any {
                 return Err(ApiError::forbidden());
             }
             if let Some(scope) = access.scope

@@ -45,6 +45,7 @@ pub mod password;
 #[doc(hidden)]
 pub mod probe;
 mod random;
+pub mod role;
 pub mod routes;
 pub mod scope;
 pub mod second_factor;
@@ -80,6 +81,7 @@ pub use manager::{
 };
 pub use model::{Account, Field, FieldKind, FieldValue, UserId, UserModel};
 pub use password::{PasswordHasher, PasswordHasherConfig};
+pub use role::{AnyRole, Roles};
 pub use routes::not_found;
 pub use scope::{Interactive, Scoped, Scopes};
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
@@ -116,6 +118,7 @@ pub mod __private {
         ModelKind, NoUserParameter, OptionalModelKind, OtherKind, Probe, at_most_one,
         check_optional, check_plain, count_optional, count_plain, exactly_one, plus,
     };
+    pub use crate::role::{AnyRole, RoleNames, Roles, role_bits};
     pub use crate::scope::{Scoped, Scopes};
     pub use axum::extract::{FromRequestParts, OptionalFromRequestParts};
     pub use axum::http::request::Parts;

@@ -125,6 +125,9 @@ pub enum FieldKind {
     Integer,
     /// `f32`, `f64`: `REAL` / `DOUBLE PRECISION`.
     Float,
+    /// `Vec<R>` of a `#[derive(Roles)]` enum: `TEXT` holding the names separated by
+    /// spaces (see [`role`](crate::role)); these are the names it may hold.
+    Roles(&'static [&'static str]),
 }
 
 /// One extra field of a model, as `#[user_model]` describes it.
@@ -371,6 +374,9 @@ pub trait UserModel: Clone + PartialEq + Debug + Serialize + Send + Sync + Unpin
     /// The extra fields, in declaration order: the stores' extra columns and the
     /// OpenAPI schemas' extra properties.
     const FIELDS: &'static [Field];
+    /// The names of the roles the model's `#[user(roles)]` field may hold; empty
+    /// for a model without one.
+    const ROLES: &'static [&'static str] = &[];
 
     /// The id.
     fn id(&self) -> &Self::Id;
@@ -415,6 +421,22 @@ pub trait UserModel: Clone + PartialEq + Debug + Serialize + Send + Sync + Unpin
     -> Option<Self::Create>;
     /// Reads the update extras from a JSON body, pushing one error per problem.
     fn read_update(body: &Map<String, Value>, errors: &mut Vec<FieldError>) -> Self::Update;
+
+    /// Whether the user holds the role named `name` (never, for a model without
+    /// roles).
+    fn has_role(&self, name: &str) -> bool {
+        let _ = name;
+        false
+    }
+    /// The user's roles by name, in the enum's order.
+    fn role_names(&self) -> Vec<&'static str> {
+        Vec::new()
+    }
+    /// Gives the user exactly the roles named (names not in [`ROLES`](Self::ROLES)
+    /// are skipped); nothing for a model without roles. Store the user after.
+    fn set_roles(&mut self, names: &[&str]) {
+        let _ = names;
+    }
 }
 
 /// Reads one field of a JSON body for generated code: `Some(Some(v))` when present

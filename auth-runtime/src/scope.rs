@@ -71,7 +71,7 @@ pub struct Interactive;
 
 impl Policy for Interactive {
     const ACCESS: Access = Access {
-        interactive: true,
+        caller: crate::authn::Caller::SignedIn,
         ..Access::ANY
     };
 }

@@ -286,6 +286,15 @@ pub fn assert_token_refused(reply: &Reply) {
     assert_eq!(reply.header("www-authenticate"), Some(INVALID_TOKEN));
 }
 
+/// A 403 `{"detail": "Forbidden"}` (FastAPI Users' body): the user is known and
+/// may not, so no challenge a client could answer.
+#[track_caller]
+pub fn assert_forbidden(reply: &Reply) {
+    assert_eq!(reply.status, 403, "{}", reply.text);
+    assert_eq!(reply.json(), json!({"detail": "Forbidden"}));
+    assert_eq!(reply.header("www-authenticate"), None);
+}
+
 /// The 401 to a request that sent `token` as its bearer credential, or none:
 /// [`assert_token_refused`] or [`assert_unauthorized`].
 #[track_caller]

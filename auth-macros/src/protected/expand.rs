@@ -37,6 +37,14 @@ pub(crate) fn expand(mut item: syn::ItemFn, guard: &Guard) -> TokenStream {
             quote_spanned!(variant.span()=> #private::Scoped<#scopes, { #variant as usize }>),
         );
     }
+    if let Some((roles, variants)) = &guard.roles {
+        // Each variant's index in its enum, as a bit: a variant that does not
+        // exist, or an enum that is not a set of roles, fails to compile right here.
+        let span = variants.first().map_or_else(Span::call_site, Spanned::span);
+        markers.push(quote_spanned!(span=>
+            #private::AnyRole<#roles, { #private::role_bits(&[#(#variants as usize),*]) }>
+        ));
+    }
     if let Some(backend) = &guard.backend {
         markers.push(quote_spanned!(backend.span()=> #private::Backend<#backend>));
     }

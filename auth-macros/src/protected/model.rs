@@ -18,6 +18,9 @@ pub(crate) struct Guard {
     pub backend: Option<syn::Path>,
     /// `scope = Scope::Variant`: the enum's path and the variant's.
     pub scope: Option<(syn::Path, syn::Path)>,
+    /// `role = Role::X` or `any_role(Role::X, Role::Y)`: the enum's path and the
+    /// variants'.
+    pub roles: Option<(syn::Path, Vec<syn::Path>)>,
     pub krate: syn::Path,
     /// The parameter types to check against the model: with `optional`, exactly one
     /// is `Option<Model>` and none the model itself; without it, at most one is the
@@ -94,6 +97,7 @@ impl Guard {
             }
             None => None,
         };
+        let roles = roles_of(args.role, args.any_role, &mut errors);
         if item.sig.asyncness.is_none() {
             errors.push(
                 Error::custom("#[protected] handlers must be `async fn`: axum handlers are async")
@@ -131,11 +135,70 @@ impl Guard {
             mfa: args.mfa.span(),
             backend: args.backend,
             scope,
+            roles,
             krate,
             checked,
             complete,
         })
     }
+}
+
+/// The role rule: one of `role` and `any_role`, each variant named with its enum
+/// (`Role::Editor`), all of one enum.
+fn roles_of(
+    role: Option<syn::Path>,
+    any_role: Option<(Vec<syn::Path>, proc_macro2::Span)>,
+    errors: &mut darling::error::Accumulator,
+) -> Option<(syn::Path, Vec<syn::Path>)> {
+    let variants = match (role, any_role) {
+        (None, None) => return None,
+        (Some(role), None) => vec![role],
+        (None, Some((variants, _))) => variants,
+        (Some(_), Some((_, span))) => {
+            errors.push(
+                Error::custom(
+                    "write one role rule: `role = Role::Editor` for one role, or \
+                     `any_role(Role::Editor, Role::Admin)` for either of several",
+                )
+                .with_span(&span),
+            );
+            return None;
+        }
+    };
+    let mut enum_path: Option<syn::Path> = None;
+    for variant in &variants {
+        if variant.segments.len() < 2 {
+            errors.push(
+                Error::custom(format!(
+                    "name the enum and the variant: `Role::{}`, e.g. {}",
+                    variant
+                        .segments
+                        .last()
+                        .map(|s| s.ident.to_string())
+                        .unwrap_or_default(),
+                    super::parse::ROLE_EXAMPLE
+                ))
+                .with_span(variant),
+            );
+            continue;
+        }
+        let mut path = variant.clone();
+        path.segments.pop();
+        path.segments.pop_punct();
+        match &enum_path {
+            None => enum_path = Some(path),
+            Some(first) if *first == path => {}
+            Some(first) => errors.push(
+                Error::custom(format!(
+                    "every role of one rule comes from one #[derive(Roles)] enum: `{}` is not `{}`",
+                    quote::ToTokens::to_token_stream(&path),
+                    quote::ToTokens::to_token_stream(first)
+                ))
+                .with_span(variant),
+            ),
+        }
+    }
+    enum_path.map(|path| (path, variants))
 }
 
 fn contains_impl_trait(ty: &Type) -> bool {

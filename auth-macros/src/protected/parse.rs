@@ -82,6 +82,10 @@ pub(crate) struct ProtectedArgs {
     pub backend: Option<syn::Path>,
     #[darling(with = scope_path, default)]
     pub scope: Option<syn::Path>,
+    #[darling(with = role_path, default)]
+    pub role: Option<syn::Path>,
+    #[darling(with = role_list, default)]
+    pub any_role: Option<(Vec<syn::Path>, Span)>,
     #[darling(rename = "crate")]
     pub krate: Option<crate::CratePath>,
 }
@@ -108,6 +112,58 @@ fn scope_path(item: &syn::Meta) -> darling::Result<Option<syn::Path>> {
         syn::Meta::List(_) => Err(hint("a list (one scope per guard)")),
         syn::Meta::Path(_) => Err(hint("nothing")),
     }
+}
+
+/// An example of `role` written right, for the hints.
+pub(crate) const ROLE_EXAMPLE: &str = "`#[protected(active, role = Role::Editor)]`";
+
+/// `role = Role::Editor`: a path to a variant of the application's
+/// `#[derive(Roles)]` enum; a string gets a hint, as `scope` does.
+fn role_path(item: &syn::Meta) -> darling::Result<Option<syn::Path>> {
+    let hint = |what: &str| {
+        darling::Error::custom(format!(
+            "`role` takes a variant of your #[derive(Roles)] enum, not {what}, so a typo does not compile: write {ROLE_EXAMPLE}"
+        ))
+        .with_span(item)
+    };
+    match item {
+        syn::Meta::NameValue(written) => match &written.value {
+            syn::Expr::Path(path) => Ok(Some(path.path.clone())),
+            syn::Expr::Lit(_) => Err(hint("a string")),
+            _ => Err(hint("an expression")),
+        },
+        syn::Meta::List(_) => Err(hint(
+            "a list: for either of several roles write `any_role(Role::Editor, Role::Admin)`",
+        )),
+        syn::Meta::Path(_) => Err(hint("nothing")),
+    }
+}
+
+/// `any_role(Role::Editor, Role::Admin)`: variants of one `#[derive(Roles)]` enum,
+/// at least one; and where the list was written.
+fn role_list(item: &syn::Meta) -> darling::Result<Option<(Vec<syn::Path>, Span)>> {
+    const HINT: &str = "`any_role` takes variants of your #[derive(Roles)] enum: write `#[protected(active, any_role(Role::Editor, Role::Admin))]`";
+    let syn::Meta::List(list) = item else {
+        return Err(darling::Error::custom(HINT).with_span(item));
+    };
+    let mut paths = Vec::new();
+    let mut errors = darling::Error::accumulator();
+    let items = NestedMeta::parse_meta_list(list.tokens.clone())?;
+    for nested in &items {
+        match nested {
+            NestedMeta::Meta(syn::Meta::Path(path)) => paths.push(path.clone()),
+            other => errors.push(darling::Error::custom(HINT).with_span(other)),
+        }
+    }
+    if items.is_empty() {
+        errors.push(
+            darling::Error::custom(format!(
+                "`any_role()` names no role, so it would admit nobody: {HINT}"
+            ))
+            .with_span(item),
+        );
+    }
+    errors.finish_with(Some((paths, item.span())))
 }
 
 /// An example of `mfa` written right, for the hints.

@@ -5,6 +5,7 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use syn::Lit;
+use syn::spanned::Spanned;
 
 use super::model::{IdType, Model, ModelField, type_span};
 
@@ -223,14 +224,47 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
         quote!(self.#ident == other.#ident)
     });
     let read_fields: Vec<&ModelField> = fields.iter().filter(|f| f.read).collect();
+    // Roles show as their names (the enum need not be `Serialize` or `Debug`-able
+    // in any particular way).
+    let shown = |f: &ModelField| {
+        let ident = &f.ident;
+        match &f.roles {
+            Some(_) => quote!(&#p::RoleNames(&self.#ident)),
+            None => quote!(&self.#ident),
+        }
+    };
     let serialized = read_fields.iter().map(|f| {
-        let (ident, column) = (&f.ident, f.ident.to_string());
-        quote!(#p::SerializeStruct::serialize_field(&mut state, #column, &self.#ident)?;)
+        let (value, column) = (shown(f), f.ident.to_string());
+        quote!(#p::SerializeStruct::serialize_field(&mut state, #column, #value)?;)
     });
     let read_count = 4 + usize::from(has_email) + read_fields.len();
     let debug_fields = fields.iter().map(|f| {
-        let (ident, column) = (&f.ident, f.ident.to_string());
-        quote!(.field(#column, &self.#ident))
+        let (value, column) = (shown(f), f.ident.to_string());
+        quote!(.field(#column, #value))
+    });
+    let roles_impl = model.roles.as_ref().map(|(field, role)| {
+        quote_spanned! {role.span()=>
+            const ROLES: &'static [&'static str] = <#role as #p::Roles>::NAMES;
+            fn has_role(&self, name: &str) -> bool {
+                self.#field.iter().any(|role| #p::Roles::name(*role) == name)
+            }
+            fn role_names(&self) -> ::std::vec::Vec<&'static str> {
+                let mut names: ::std::vec::Vec<&'static str> = <#role as #p::Roles>::NAMES
+                    .iter()
+                    .copied()
+                    .filter(|name| self.has_role(name))
+                    .collect();
+                names.dedup();
+                names
+            }
+            fn set_roles(&mut self, names: &[&str]) {
+                self.#field = <#role as #p::Roles>::NAMES
+                    .iter()
+                    .filter(|name| names.contains(name))
+                    .filter_map(|name| <#role as #p::Roles>::from_name(name))
+                    .collect();
+            }
+        }
     });
 
     quote! {
@@ -385,6 +419,7 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
             ) -> Self::Update {
                 #read_update_body
             }
+            #roles_impl
         }
 
         /// The authenticated user, for a handler guarded by `#[protected]` (which

@@ -40,6 +40,8 @@ pub(crate) enum Scalar {
     Bool,
     Int,
     Float,
+    /// `#[user(roles)] roles: Vec<Role>`.
+    Roles,
 }
 
 pub(crate) struct ModelField {
@@ -54,6 +56,8 @@ pub(crate) struct ModelField {
     pub create: bool,
     pub update: bool,
     pub default: Option<Lit>,
+    /// A `#[user(roles)]` field: its enum, the `R` of `Vec<R>`.
+    pub roles: Option<Type>,
 }
 
 impl ModelField {
@@ -79,6 +83,8 @@ pub(crate) struct Model {
     pub login: Option<syn::Ident>,
     /// Whether the struct gets FastAPI Users' `email` field.
     pub has_email: bool,
+    /// The `#[user(roles)]` field, if any: its name and its enum.
+    pub roles: Option<(syn::Ident, Type)>,
     pub krate: syn::Path,
 }
 
@@ -174,6 +180,19 @@ impl Model {
                     .with_span(&item.ident),
             ),
         }
+        let mut roles: Option<(syn::Ident, Type)> = None;
+        for field in &fields {
+            let Some(role) = &field.roles else { continue };
+            match &roles {
+                None => roles = Some((field.ident.clone(), role.clone())),
+                Some((first, _)) => errors.push(
+                    Error::custom(format!(
+                        "a user has one set of roles, already held by `{first}`: keep one #[user(roles)] field"
+                    ))
+                    .with_span(&field.ident),
+                ),
+            }
+        }
         let krate = args
             .krate
             .map_or_else(|| syn::parse_quote!(::warden), |krate| krate.0);
@@ -183,6 +202,7 @@ impl Model {
             fields,
             login: login_field,
             has_email,
+            roles,
             krate,
         })
     }
@@ -292,11 +312,32 @@ fn validate_field(
             None => flags_known = false,
         }
     }
-    let (scalar, inner) = match classify(&field.ty) {
-        Ok(found) => found,
-        Err(error) => {
-            errors.push(error);
-            (Scalar::Text, None)
+    let roles = if let Some(span) = args.roles.span() {
+        check_roles_flags(&args, span, is_login, &mut errors);
+        match vec_inner(&field.ty) {
+            Some(role) => Some(role.clone()),
+            None => {
+                errors.push(
+                    Error::custom(
+                        "a roles field is a `Vec` of your #[derive(Roles)] enum: write `#[user(roles)] pub roles: Vec<Role>`",
+                    )
+                    .with_span(&field.ty),
+                );
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let (scalar, inner) = if args.roles.is_present() {
+        (Scalar::Roles, None)
+    } else {
+        match classify(&field.ty) {
+            Ok(found) => found,
+            Err(error) => {
+                errors.push(error);
+                (Scalar::Text, None)
+            }
         }
     };
     let nullable = inner.is_some();
@@ -315,6 +356,7 @@ fn validate_field(
             );
         }
     } else if flags_known
+        && scalar != Scalar::Roles
         && !login_unresolved
         && !args.create.is_present()
         && args.default.is_none()
@@ -339,12 +381,68 @@ fn validate_field(
         attrs,
         ty: field.ty.clone(),
         inner,
-        // The login is always shown and always given at registration.
-        read: is_login || args.read.is_present(),
+        // The login is always shown and always given at registration; roles are
+        // always shown and never given by the user.
+        read: is_login || args.read.is_present() || roles.is_some(),
         create: is_login || args.create.is_present(),
         update: args.update.is_present(),
         default: args.default,
+        roles,
     })
+}
+
+/// Roles are a superuser's to give (FastAPI Users' `is_superuser` is the same):
+/// never taken at registration or from a user's own update, and they start empty.
+fn check_roles_flags(
+    args: &FieldArgs,
+    span: proc_macro2::Span,
+    is_login: bool,
+    errors: &mut darling::error::Accumulator,
+) {
+    for (flag, why) in [
+        (
+            args.create.span(),
+            "`create` would let anyone who registers choose their own roles",
+        ),
+        (
+            args.update.span(),
+            "`update` would let a user give themself roles on `PATCH /users/me`",
+        ),
+    ] {
+        if let Some(flag) = flag {
+            errors.push(
+                Error::custom(format!(
+                    "{why}: roles change only through a superuser's `PATCH /users/{{id}}` or your code (`UserModel::set_roles`); remove it"
+                ))
+                .with_span(&flag),
+            );
+        }
+    }
+    if let Some(default) = &args.default {
+        errors.push(
+            Error::custom("a roles field takes no default: a new user has no roles; give them with `UserModel::set_roles`")
+                .with_span(default),
+        );
+    }
+    if is_login {
+        errors.push(Error::custom("the login field cannot hold roles").with_span(&span));
+    }
+}
+
+/// The `T` of a `Vec<T>`.
+fn vec_inner(ty: &Type) -> Option<&Type> {
+    let Type::Path(path) = ty else { return None };
+    let last = path.path.segments.last()?;
+    if last.ident != "Vec" {
+        return None;
+    }
+    let PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    match args.args.first() {
+        Some(GenericArgument::Type(inner)) if args.args.len() == 1 => Some(inner),
+        _ => None,
+    }
 }
 
 /// The scalar family of a field type, and the `T` of an `Option<T>`.
@@ -362,16 +460,15 @@ fn scalar(ty: &Type) -> darling::Result<Scalar> {
         )
         .with_span(reference));
     }
-    let name = match ty {
-        Type::Path(path) if path.qself.is_none() => path
-            .path
-            .segments
-            .last()
-            .filter(|s| s.arguments.is_none())
-            .map(|s| s.ident.to_string()),
-        _ => None,
+    let (name, bare) = match ty {
+        Type::Path(path) if path.qself.is_none() => {
+            path.path.segments.last().map_or((None, false), |s| {
+                (Some(s.ident.to_string()), s.arguments.is_none())
+            })
+        }
+        _ => (None, false),
     };
-    let found = match name.as_deref() {
+    let found = match name.as_deref().filter(|_| bare) {
         Some("String") => Some(Scalar::Text),
         Some("bool") => Some(Scalar::Bool),
         Some("i16" | "i32" | "i64") => Some(Scalar::Int),
@@ -384,6 +481,7 @@ fn scalar(ty: &Type) -> darling::Result<Scalar> {
                 " (SQL integers are signed: use i16, i32 or i64)".to_owned()
             }
             Some("str") => " (a model owns its data: use String)".to_owned(),
+            Some("Vec") => " (a list of roles is a field marked `#[user(roles)]`)".to_owned(),
             Some(word) => closest(word, &SCALARS)
                 .map(|c| format!(" (did you mean `{c}`?)"))
                 .unwrap_or_default(),
@@ -427,6 +525,7 @@ fn check_default(default: &Lit, scalar: Scalar) -> Option<Error> {
         Scalar::Bool => "`true` or `false`",
         Scalar::Int => "an integer, e.g. `default = 0`",
         Scalar::Float => "a number, e.g. `default = 0.0`",
+        Scalar::Roles => "nothing: a roles field takes no default",
     };
     Some(
         Error::custom(format!(

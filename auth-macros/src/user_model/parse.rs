@@ -28,5 +28,8 @@ pub(crate) struct FieldArgs {
     pub create: FlagArg,
     #[darling(default)]
     pub update: FlagArg,
+    /// `roles`: the field is the user's roles, a `Vec` of a `#[derive(Roles)]` enum.
+    #[darling(default)]
+    pub roles: FlagArg,
     pub default: Option<syn::Lit>,
 }

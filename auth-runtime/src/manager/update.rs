@@ -21,6 +21,10 @@ pub struct UserUpdate<X = ()> {
     pub is_superuser: Option<bool>,
     /// Ignored on a user's own update (`safe`).
     pub is_verified: Option<bool>,
+    /// The user's roles, all of them, by name (a model with a `#[user(roles)]`
+    /// field). Ignored on a user's own update (`safe`): roles are a superuser's to
+    /// give.
+    pub roles: Option<Vec<String>>,
     /// The model's own fields.
     pub extra: X,
 }
@@ -33,6 +37,7 @@ impl<X: std::fmt::Debug> std::fmt::Debug for UserUpdate<X> {
             .field("is_active", &self.is_active)
             .field("is_superuser", &self.is_superuser)
             .field("is_verified", &self.is_verified)
+            .field("roles", &self.roles)
             .field("extra", &self.extra)
             .finish()
     }
@@ -47,6 +52,7 @@ impl<X> UserUpdate<X> {
             is_active: None,
             is_superuser: None,
             is_verified: None,
+            roles: None,
             extra: self.extra,
         }
     }
@@ -122,6 +128,10 @@ impl<U: UserModel> UserManager<U> {
             if let Some(verified) = update.is_verified {
                 *account.is_verified = verified;
             }
+            if let Some(roles) = &update.roles {
+                let names: Vec<&str> = roles.iter().map(String::as_str).collect();
+                updated.set_roles(&names);
+            }
             updated.apply(update.extra.clone());
             let deactivated = current.is_active() && !updated.is_active();
             match self.store.replace(&current, updated).await {
@@ -145,6 +155,14 @@ impl<U: UserModel> UserManager<U> {
                             user_id: user_id.clone(),
                             from: from.to_owned(),
                             to: to.to_owned(),
+                        });
+                    }
+                    let (from, to) = (current.role_names(), updated.role_names());
+                    if from != to {
+                        self.audit.emit(|| SecurityEvent::RolesChanged {
+                            user_id: user_id.clone(),
+                            from: from.iter().map(|name| (*name).to_owned()).collect(),
+                            to: to.iter().map(|name| (*name).to_owned()).collect(),
                         });
                     }
                     if hashed_password.is_some() || deactivated {

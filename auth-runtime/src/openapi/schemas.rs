@@ -88,7 +88,8 @@ fn object(title: &str) -> ObjectBuilder {
 /// The schema of a model field's type.
 fn field_schema(field: &Field) -> ObjectBuilder {
     let schema = match field.kind {
-        FieldKind::Text => string(),
+        // Only reached by a roles field's names: `roles_schema` is its list.
+        FieldKind::Text | FieldKind::Roles(_) => string(),
         FieldKind::Bool => boolean(),
         FieldKind::Integer => typed(Type::Integer),
         FieldKind::Float => typed(Type::Number),
@@ -119,6 +120,9 @@ fn default_of(field: &Field) -> Option<serde_json::Value> {
 /// A model field as a property: `anyOf [T, null]` when nullable (or, with
 /// `optional_all`, always: every update field may be left out).
 fn field_property(field: &Field, optional_all: bool) -> RefOr<Schema> {
+    if let FieldKind::Roles(names) = field.kind {
+        return RefOr::T(roles_schema(field.name, names).into());
+    }
     let default = if optional_all {
         None
     } else {
@@ -129,6 +133,15 @@ fn field_property(field: &Field, optional_all: bool) -> RefOr<Schema> {
     } else {
         RefOr::T(field_schema(field).default(default).build().into())
     }
+}
+
+/// A roles field: a list of the role names, each once.
+fn roles_schema(name: &str, names: &[&str]) -> ArrayBuilder {
+    ArrayBuilder::new()
+        .title(Some(title(name)))
+        .items(string().enum_values(Some(names.iter().copied())))
+        .unique_items(true)
+        .default(Some(serde_json::Value::Array(Vec::new())))
 }
 
 fn id_schema(integer: bool) -> ObjectBuilder {
@@ -202,6 +215,21 @@ fn user_update(spec: &ApiSpec) -> Schema {
         .property("is_verified", optional(boolean(), None));
     for field in spec.fields.iter().filter(|f| f.update) {
         schema = schema.property(field.name, field_property(field, true));
+    }
+    // Roles are the superuser's to give: ignored on `PATCH /users/me`, as the flags.
+    for field in spec.fields.iter() {
+        if let FieldKind::Roles(names) = field.kind {
+            schema = schema.property(
+                field.name,
+                AnyOfBuilder::new()
+                    .item(roles_schema(field.name, names))
+                    .item(null())
+                    .description(Some(
+                        "The user's roles, all of them (superusers only: ignored on \
+                         `PATCH /users/me`).",
+                    )),
+            );
+        }
     }
     schema.build().into()
 }

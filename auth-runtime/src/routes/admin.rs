@@ -238,10 +238,10 @@ fn cursor_id<U: UserModel>(cursor: &str) -> Option<U::Id> {
     U::Id::parse(std::str::from_utf8(&bytes).ok()?)
 }
 
-/// `GET /users?email=&is_active=&is_verified=&is_superuser=&limit=&cursor=`: one
-/// page of users (`UserRead`), in ascending id order, and the cursor of the next
-/// page (`null` on the last): 200 `{"items": [...], "next_cursor"}`. `email` is
-/// a case-insensitive prefix; `limit` is 1 to [`LIST_MAX_LIMIT`] (default
+/// `GET /users?email=&is_active=&is_verified=&is_superuser=&role=&limit=&cursor=`:
+/// one page of users (`UserRead`), in ascending id order, and the cursor of the
+/// next page (`null` on the last): 200 `{"items": [...], "next_cursor"}`. `email`
+/// is a case-insensitive prefix; `role` keeps the users holding that role; `limit` is 1 to [`LIST_MAX_LIMIT`] (default
 /// [`LIST_DEFAULT_LIMIT`]). The cursor names where the page ended, not the
 /// filters: send the same filters with it. 422 for a malformed parameter or
 /// cursor; 501 for a store that cannot list.
@@ -297,6 +297,9 @@ pub(crate) async fn list<U: UserModel>(
                 Some(want) => filter = filter.superuser(want),
                 None => errors.push(bool_error()),
             },
+            // A role the model does not have is a mistake, not an empty page.
+            "role" if U::ROLES.contains(&value.as_str()) => filter = filter.role(value),
+            "role" => errors.push(query_error(name, "enum", crate::role::expected(U::ROLES))),
             "limit" => match value.parse::<usize>() {
                 Ok(n) if (1..=LIST_MAX_LIMIT).contains(&n) => limit = n,
                 _ => errors.push(query_error(

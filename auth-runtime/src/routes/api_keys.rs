@@ -65,7 +65,7 @@ async fn current<'a, U: UserModel>(
         verified: warden.requires_verification(),
         superuser,
         fresh,
-        interactive: true,
+        caller: crate::authn::Caller::SignedIn,
         ..Access::ANY
     });
     warden
@@ -120,63 +120,6 @@ fn name_of(reader: &mut Reader<'_>) -> Option<String> {
     Some(name)
 }
 
-/// The scopes: a list of the application's scope names (left out: none). An
-/// unknown name is a 422 that lists the valid ones.
-fn scopes_of(
-    fields: &Fields,
-    valid: &'static [&'static str],
-    errors: &mut Vec<FieldError>,
-) -> Vec<String> {
-    let items = match fields.map().get("scopes") {
-        None | Some(Value::Null) => return Vec::new(),
-        Some(Value::Array(items)) => items,
-        Some(_) => {
-            errors.push(FieldError::body(
-                "scopes",
-                "list_type",
-                "Input should be a valid list",
-            ));
-            return Vec::new();
-        }
-    };
-    let mut scopes: Vec<String> = Vec::with_capacity(items.len());
-    let mut unknown = Vec::new();
-    for item in items {
-        match item.as_str() {
-            Some(name) if valid.contains(&name) => {
-                if !scopes.iter().any(|held| held == name) {
-                    scopes.push(name.to_owned());
-                }
-            }
-            Some(name) => unknown.push(name.chars().take(64).collect::<String>()),
-            None => {
-                errors.push(FieldError::body(
-                    "scopes",
-                    "string_type",
-                    "Input should be a list of strings",
-                ));
-                return Vec::new();
-            }
-        }
-    }
-    if !unknown.is_empty() {
-        errors.push(FieldError::body(
-            "scopes",
-            "value_error",
-            format!(
-                "Unknown scopes: {}; the valid scopes are: {}",
-                unknown.join(", "),
-                if valid.is_empty() {
-                    "none (the application declares none)".to_owned()
-                } else {
-                    valid.join(", ")
-                }
-            ),
-        ));
-    }
-    scopes
-}
-
 /// `expires_in_days`: 1 to 3650, or left out / null for a key that never expires.
 fn days_of(fields: &Fields, errors: &mut Vec<FieldError>) -> Option<u64> {
     match fields.map().get("expires_in_days") {
@@ -206,12 +149,15 @@ async fn create<U: UserModel>(
     let keys = keys(&warden)?;
     fields.require_json()?;
     let mut errors = Vec::new();
-    let scopes = scopes_of(&fields, keys.scopes, &mut errors);
     let days = days_of(&fields, &mut errors);
     let mut reader = Reader::new(&fields);
     for error in errors {
         reader.push(error);
     }
+    // Left out: none.
+    let scopes = reader
+        .optional_names("scopes", keys.scopes)
+        .unwrap_or_default();
     let name = name_of(&mut reader);
     let name = reader.finish_with(name)?;
     let now = warden.manager().sessions().clock().now();

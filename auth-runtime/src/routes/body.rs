@@ -281,6 +281,65 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// An optional list of names out of `valid` (the application's scopes or
+    /// roles), each kept once: `None` when absent or `null`. Unknown names are one
+    /// 422 that lists the valid ones, so a client can correct itself.
+    pub(crate) fn optional_names(
+        &mut self,
+        name: &str,
+        valid: &'static [&'static str],
+    ) -> Option<Vec<String>> {
+        let items = match self.fields.map.get(name) {
+            None | Some(Value::Null) => return None,
+            Some(Value::Array(items)) => items,
+            Some(_) => {
+                self.errors.push(FieldError::body(
+                    name,
+                    "list_type",
+                    "Input should be a valid list",
+                ));
+                return None;
+            }
+        };
+        let mut names: Vec<String> = Vec::with_capacity(items.len());
+        let mut unknown = Vec::new();
+        for item in items {
+            match item.as_str() {
+                Some(given) if valid.contains(&given) => {
+                    if !names.iter().any(|held| held == given) {
+                        names.push(given.to_owned());
+                    }
+                }
+                Some(given) => unknown.push(given.chars().take(64).collect::<String>()),
+                None => {
+                    self.errors.push(FieldError::body(
+                        name,
+                        "string_type",
+                        "Input should be a list of strings",
+                    ));
+                    return None;
+                }
+            }
+        }
+        if !unknown.is_empty() {
+            self.errors.push(FieldError::body(
+                name,
+                "value_error",
+                format!(
+                    "Unknown {name}: {}; the valid {name} are: {}",
+                    unknown.join(", "),
+                    if valid.is_empty() {
+                        "none (the application declares none)".to_owned()
+                    } else {
+                        valid.join(", ")
+                    }
+                ),
+            ));
+            return None;
+        }
+        Some(names)
+    }
+
     /// Reads the model's extra fields with its generated reader, which reports into
     /// the same error list.
     pub(crate) fn extra<T>(

@@ -120,8 +120,11 @@ async fn current<U: UserModel>(
         verified: warden.requires_verification(),
         fresh,
         // Linking and unlinking provider accounts changes the ways in.
-        credentials: *method != axum::http::Method::GET || fresh.is_some(),
-        interactive: true,
+        caller: if *method == axum::http::Method::GET && fresh.is_none() {
+            crate::authn::Caller::SignedIn
+        } else {
+            crate::authn::Caller::Owner
+        },
         ..crate::authn::Access::ANY
     });
     Ok(warden

@@ -49,8 +49,11 @@ async fn current<'a, U: UserModel>(
         verified: warden.requires_verification(),
         fresh: fresh.then_some(FRESH_SECONDS),
         // Listing passkeys is no change of them.
-        credentials: *method != Method::GET,
-        interactive: true,
+        caller: if *method == Method::GET {
+            crate::authn::Caller::SignedIn
+        } else {
+            crate::authn::Caller::Owner
+        },
         ..Access::ANY
     });
     warden

@@ -22,7 +22,7 @@ pub(super) async fn current<'a, U: UserModel>(
     // An API key is not a session and never ends one.
     let access = Access::ACTIVE.and(Access {
         verified: warden.requires_verification(),
-        interactive: true,
+        caller: crate::authn::Caller::SignedIn,
         ..Access::ANY
     });
     warden

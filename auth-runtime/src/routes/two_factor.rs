@@ -63,8 +63,11 @@ async fn current<'a, U: UserModel>(
         verified: warden.requires_verification(),
         fresh,
         // Reading where the factor stands is no change of it.
-        credentials: *method != Method::GET,
-        interactive: true,
+        caller: if *method == Method::GET {
+            crate::authn::Caller::SignedIn
+        } else {
+            crate::authn::Caller::Owner
+        },
         ..Access::ANY
     });
     warden

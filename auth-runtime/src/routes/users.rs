@@ -189,6 +189,12 @@ fn read_update<U: UserModel>(fields: &Fields) -> Result<UserUpdate<U::Update>, A
     let is_active = reader.optional_bool("is_active");
     let is_superuser = reader.optional_bool("is_superuser");
     let is_verified = reader.optional_bool("is_verified");
+    // A model without roles ignores them, as pydantic ignores unknown fields.
+    let roles = if U::ROLES.is_empty() {
+        None
+    } else {
+        reader.optional_names("roles", U::ROLES)
+    };
     let extra = reader.extra(U::read_update);
     let update = UserUpdate {
         email,
@@ -196,6 +202,7 @@ fn read_update<U: UserModel>(fields: &Fields) -> Result<UserUpdate<U::Update>, A
         is_active,
         is_superuser,
         is_verified,
+        roles,
         extra,
     };
     reader.finish()?;

@@ -26,6 +26,9 @@ pub struct UserFilter {
     pub is_verified: Option<bool>,
     /// `is_superuser` is this.
     pub is_superuser: Option<bool>,
+    /// The user holds the role of this name (a model with a `#[user(roles)]` field;
+    /// none match in a model without one).
+    pub role: Option<String>,
 }
 
 impl UserFilter {
@@ -52,6 +55,21 @@ impl UserFilter {
         self.is_superuser = Some(superuser);
         self
     }
+
+    /// Users holding the role `name`.
+    pub fn role(mut self, name: &str) -> Self {
+        self.role = Some(name.to_owned());
+        self
+    }
+}
+
+/// The name of a model's roles column, if it has one.
+#[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
+pub(crate) fn roles_column(fields: &[crate::model::Field]) -> Option<&'static str> {
+    fields
+        .iter()
+        .find(|field| matches!(field.kind, crate::model::FieldKind::Roles(_)))
+        .map(|field| field.name)
 }
 
 /// `prefix` as a `LIKE` pattern matching every text that starts with it: `%`, `_`

@@ -214,6 +214,7 @@ impl<U: UserModel> UserStore<U> for MemoryStore<U> {
                     && filter
                         .is_superuser
                         .is_none_or(|want| user.is_superuser() == want)
+                    && filter.role.as_ref().is_none_or(|role| user.has_role(role))
             })
             .map(|user| (user.id().to_value(), user))
             .filter(|(id, _)| {

@@ -44,7 +44,7 @@ where
     for field in fields {
         let name = field.name;
         let value = match field.kind {
-            FieldKind::Text => row
+            FieldKind::Text | FieldKind::Roles(_) => row
                 .try_get::<Option<String>, _>(name)
                 .map(|v| v.map(FieldValue::Text)),
             FieldKind::Bool => row
@@ -86,7 +86,7 @@ where
             Some(FieldKind::Bool) => args.add(Option::<bool>::None),
             Some(FieldKind::Integer) => args.add(Option::<i64>::None),
             Some(FieldKind::Float) => args.add(Option::<f64>::None),
-            Some(FieldKind::Text) | None => args.add(Option::<String>::None),
+            Some(FieldKind::Text | FieldKind::Roles(_)) | None => args.add(Option::<String>::None),
         },
         FieldValue::Text(text) => args.add(text),
         FieldValue::Bool(b) => args.add(b),
@@ -255,8 +255,11 @@ macro_rules! sql_store {
                 after: Option<&U::Id>,
                 limit: usize,
             ) -> Result<Vec<U>, StoreError> {
-                // A model without an e-mail has none to match.
-                if filter.email_prefix.is_some() && self.table.select_by_email.is_none() {
+                // A model without an e-mail (or roles) has none to match.
+                let roles = super::listing::roles_column(self.table.fields);
+                if (filter.email_prefix.is_some() && self.table.select_by_email.is_none())
+                    || (filter.role.is_some() && roles.is_none())
+                {
                     return Ok(Vec::new());
                 }
                 let sql = self.table.select_page(filter, after.is_some());
@@ -272,6 +275,9 @@ macro_rules! sql_store {
                     .flatten()
                 {
                     bind(&mut args, FieldValue::Bool(given), None)?;
+                }
+                if let Some(role) = &filter.role {
+                    bind(&mut args, FieldValue::Text(format!(" {role} ")), None)?;
                 }
                 let limit = i64::try_from(limit).unwrap_or(i64::MAX);
                 bind(&mut args, FieldValue::Int(limit), None)?;

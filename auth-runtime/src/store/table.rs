@@ -41,7 +41,7 @@ pub(crate) enum Dialect {
 impl Dialect {
     fn column_type(self, kind: FieldKind) -> &'static str {
         match (self, kind) {
-            (_, FieldKind::Text) => "TEXT",
+            (_, FieldKind::Text | FieldKind::Roles(_)) => "TEXT",
             (_, FieldKind::Bool) => "BOOLEAN",
             (Self::Sqlite, FieldKind::Integer) => "INTEGER",
             (Self::Postgres, FieldKind::Integer) => "BIGINT",
@@ -143,7 +143,7 @@ pub(crate) fn column_definition(field: &Field, for_alter: bool, dialect: Dialect
         // Existing rows need a value for a new NOT NULL column.
         None if for_alter && !field.nullable => {
             let zero = match field.kind {
-                FieldKind::Text => "''",
+                FieldKind::Text | FieldKind::Roles(_) => "''",
                 FieldKind::Bool => dialect.bool_literal(false),
                 FieldKind::Integer => "0",
                 FieldKind::Float => "0.0",
@@ -323,6 +323,21 @@ impl Table {
             if given.is_some() {
                 conditions.push(format!("{column} = {}", p.next()));
             }
+        }
+        // The column holds names separated by single spaces: padded with a space on
+        // each side, it holds ` name ` exactly when the user has the role. A plain
+        // substring search, so a role name's `_` is no wildcard.
+        if filter.role.is_some()
+            && let Some(column) = super::listing::roles_column(self.fields)
+        {
+            let find = match self.dialect {
+                Dialect::Sqlite => "instr",
+                Dialect::Postgres => "strpos",
+            };
+            conditions.push(format!(
+                "{find}(' ' || \"{column}\" || ' ', {}) > 0",
+                p.next()
+            ));
         }
         let filter = if conditions.is_empty() {
             String::new()

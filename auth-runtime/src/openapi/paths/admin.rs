@@ -122,13 +122,14 @@ pub(super) fn operations(schemes: &[String], integer_ids: bool) -> Vec<Op> {
             .description(format!(
                 "{OPERATOR} One page of users in ascending id order. `email`: a \
                  case-insensitive prefix; `is_active`, `is_verified`, `is_superuser`: \
-                 flags; `limit`: 1 to 100 (50); `cursor`: the previous page's \
-                 `next_cursor`."
+                 flags; `role`: users holding that role (a model with roles); `limit`: \
+                 1 to 100 (50); `cursor`: the previous page's `next_cursor`."
             ))
             .query("email", Query::Text)
             .query("is_active", Query::Bool)
             .query("is_verified", Query::Bool)
             .query("is_superuser", Query::Bool)
+            .query("role", Query::Text)
             .query("limit", Query::Integer)
             .query("cursor", Query::Text)
             .success(
