@@ -8,6 +8,11 @@
 //! # 201 {"id": 1, "email": "ann@example.com", ..., "first_name": "Ann", "plan": "free", "nickname": null}
 //! ```
 //!
+//! Roles: a superuser gives them (`PATCH /users/{id} {"roles": ["editor"]}`);
+//! `/drafts` admits editors and admins, others get 403. With
+//! `WARDEN_SUPERUSER_EMAIL` / `WARDEN_SUPERUSER_PASSWORD` set, that superuser
+//! exists at startup.
+//!
 //! Environment (all optional): `PORT` (8000), `WARDEN_DATABASE_URL`
 //! (`sqlite://members.db`), `WARDEN_SECRET` (otherwise a development secret is
 //! generated into `.warden/secret`).
@@ -29,6 +34,17 @@ pub struct Member {
     /// Optional at registration, changeable, `null` clears it.
     #[user(read, create, update)]
     pub nickname: Option<String>,
+    /// Shown as names (`["editor"]`); given only by a superuser or by code.
+    #[user(roles)]
+    pub roles: Vec<Role>,
+}
+
+/// The roles of this application: `admin` and `editor` (column `roles`, the names
+/// separated by spaces).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, warden::Roles)]
+pub enum Role {
+    Admin,
+    Editor,
 }
 
 /// HS256 access tokens valid for one hour; the secret comes from WARDEN_SECRET.
@@ -39,6 +55,12 @@ pub struct Jwt;
 #[protected(active)]
 async fn hello(user: Member) -> Json<String> {
     Json(format!("Hello {} on {}", user.first_name, user.plan))
+}
+
+/// Editors and admins only: a role that does not exist would not compile.
+#[protected(active, any_role(Role::Editor, Role::Admin))]
+async fn drafts(user: Member) -> Json<String> {
+    Json(format!("{}'s drafts", user.first_name))
 }
 
 #[tokio::main]
@@ -59,13 +81,28 @@ async fn main() -> Result<(), warden::Error> {
         .dev_secret_file(".warden/secret")
         .backend::<Jwt>()?
         .build()?;
+    if let (Ok(email), Ok(password)) = (
+        std::env::var("WARDEN_SUPERUSER_EMAIL"),
+        std::env::var("WARDEN_SUPERUSER_PASSWORD"),
+    ) {
+        let admin = MemberCreate {
+            first_name: "Admin".to_owned(),
+            nickname: None,
+        };
+        let create = warden::UserCreate::new(password, admin).with_email(&email);
+        warden.manager().ensure_superuser_with(create).await?;
+    }
     for (method, path, what) in warden.route_table() {
         tracing::info!("route {method:<6} {path:<24} {what}");
     }
     tracing::info!("route GET    /hello                   #[protected(active)]");
+    tracing::info!(
+        "route GET    /drafts                  #[protected(active, any_role(Role::Editor, Role::Admin))]"
+    );
 
     let app = Router::new()
         .route("/hello", get(hello))
+        .route("/drafts", get(drafts))
         .merge(warden.routes())
         .fallback(warden::not_found)
         .with_state(warden);

@@ -23,6 +23,15 @@
 //!
 //! Two-factor authentication (TOTP) is on for users who enrol, and required of
 //! superusers; `/mfa-route` wants a session that passed it.
+//!
+//! API keys: `POST /users/me/api-keys {"name": "ci", "scopes": ["reports:read"]}`
+//! (a fresh sign-in) answers a `wdn_...` key once; `/reports` admits it (or any
+//! signed-in user) as a bearer token, a key without the scope gets 403
+//! `insufficient_scope`. Operators (a superuser signed in within 15 minutes, with
+//! the second factor): `GET /users?role=&email=...`, `POST /users/{id}/ban`,
+//! `POST /users/{id}/impersonate`, `GET /users/{id}/security-events` (the audit
+//! trail keeps 90 days). Roles need a model with a roles field: see
+//! `examples/custom_user.rs`; this example keeps FastAPI Users' `User`.
 //! `WARDEN_PASSKEY_SECRET` (decoy credential ids), `WARDEN_PASSKEY_RP_ID` (`localhost`;
 //! the page's origin is `WARDEN_PUBLIC_URL`: open it there, not at 127.0.0.1).
 
@@ -30,6 +39,7 @@ use axum::response::Html;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
+use warden::audit::AuditTrail;
 use warden::passkeys::Passkeys;
 use warden::runtime::dev::load_or_create_secret;
 use warden::second_factor::{TwoFactor, TwoFactorPolicy};
@@ -62,6 +72,17 @@ pub struct Redis;
 )]
 pub struct Oidc;
 
+/// Personal access tokens for scripts and CI jobs: `Authorization: Bearer wdn_...`.
+#[auth_backend(name = "api", strategy = "api_key")]
+pub struct Api;
+
+/// What an API key may do; a signed-in session may do all of it.
+#[derive(Clone, Copy, warden::Scopes)]
+pub enum Scope {
+    #[scope("reports:read")]
+    ReportsRead,
+}
+
 /// Tokens in an HttpOnly cookie, for browsers. `secure = false` so that it works
 /// over plain http on localhost; keep the default (`true`) in production. Its own
 /// audience: a bearer token of `jwt` (same secret) is then no cookie token, and a
@@ -93,6 +114,12 @@ async fn superuser_route(user: User) -> Json<Value> {
 #[protected(active, mfa)]
 async fn mfa_route(user: User) -> Json<Value> {
     Json(json!({ "message": format!("Hello {}, you passed a second factor!", user.email) }))
+}
+
+/// A signed-in user, or an API key created with `reports:read`.
+#[protected(active, scope = Scope::ReportsRead)]
+async fn reports(user: User) -> Json<Value> {
+    Json(json!({ "reports": [], "for": user.email }))
 }
 
 #[protected(optional)]
@@ -138,6 +165,11 @@ async fn main() -> Result<(), warden::Error> {
         .backend::<Jwt>()?
         .backend::<Cookie>()?
         .backend::<Db>()?
+        .backend::<Api>()?
+        .scopes::<Scope>()
+        .audit_trail(AuditTrail::keep_for(std::time::Duration::from_secs(
+            90 * 24 * 3600,
+        )))
         .reset_password(TokenSettings::new(secret(
             "WARDEN_RESET_SECRET",
             "reset-secret",
@@ -207,6 +239,7 @@ async fn main() -> Result<(), warden::Error> {
         .route("/superuser-route", get(superuser_route))
         .route("/optional-route", get(optional_route))
         .route("/mfa-route", get(mfa_route))
+        .route("/reports", get(reports))
         .route("/passkeys", get(passkeys_page))
         .merge(warden.routes())
         .fallback(warden::not_found)

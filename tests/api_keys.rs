@@ -176,7 +176,6 @@ async fn get_with(http: &Http, path: &str, key: &str) -> Reply {
     http.send(Method::GET, path, Some(key), None).await
 }
 
-
 #[track_caller]
 fn assert_refused(reply: &Reply) {
     assert_eq!(reply.status, 401, "{}", reply.text);

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use uuid::Uuid;
 
-use common::{Reply, Server, assert_token_refused, assert_unauthorized, assert_forbidden};
+use common::{Reply, Server, assert_forbidden, assert_token_refused, assert_unauthorized};
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -115,7 +115,6 @@ fn assert_user_read(
     )
     .unwrap_or_else(|e| panic!("id not a UUID ({e}): {body}"))
 }
-
 
 /// Asserts a login response and returns its access token.
 #[track_caller]

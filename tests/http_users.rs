@@ -11,7 +11,10 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 use warden::{MemoryStore, User, Warden};
 
-use common::{Reply, Server, assert_token_refused, assert_unauthorized, assert_unauthorized_with, assert_forbidden};
+use common::{
+    Reply, Server, assert_forbidden, assert_token_refused, assert_unauthorized,
+    assert_unauthorized_with,
+};
 
 const PASSWORD: &str = "correct horse battery";
 const NEW_PASSWORD: &str = "another long password";
@@ -157,7 +160,6 @@ fn assert_status_json(reply: &Reply, status: u16, expected: Value) {
     assert_eq!(reply.status, status, "{}", reply.text);
     assert_eq!(reply.json(), expected);
 }
-
 
 #[track_caller]
 fn assert_not_found(reply: &Reply) {

@@ -208,7 +208,11 @@ async fn guards_follow_the_roles_a_superuser_gives(pair: &Pair) {
     );
 
     let given = pair
-        .give(&admin, &ann, json!({"roles": ["viewer", "editor", "editor"]}))
+        .give(
+            &admin,
+            &ann,
+            json!({"roles": ["viewer", "editor", "editor"]}),
+        )
         .await;
     assert_eq!(given.status, 200, "{}", given.text);
     // Names, in the enum's order, each once.
@@ -265,7 +269,10 @@ async fn guards_follow_the_roles_a_superuser_gives(pair: &Pair) {
     assert_eq!(changes[2]["to"], json!([]));
 }
 
-on_every_store!(guards_follow_roles, guards_follow_the_roles_a_superuser_gives);
+on_every_store!(
+    guards_follow_roles,
+    guards_follow_the_roles_a_superuser_gives
+);
 
 /// Nobody gives themself a role: not at registration, not by their own update,
 /// not with a superuser flag they lack; an unknown role is a 422 naming the
@@ -319,9 +326,7 @@ async fn roles_are_a_superusers_to_give(pair: &Pair) {
     // Nothing was written by the refused updates.
     assert_eq!(pair.a.me(&token).await.json()["roles"], json!([]));
 
-    let filter = pair
-        .get(&pair.a, "/users?role=owner", &admin)
-        .await;
+    let filter = pair.get(&pair.a, "/users?role=owner", &admin).await;
     assert_eq!(filter.status, 422, "{}", filter.text);
     assert_eq!(
         filter.json()["detail"][0]["msg"],
@@ -329,7 +334,10 @@ async fn roles_are_a_superusers_to_give(pair: &Pair) {
     );
 }
 
-on_every_store!(roles_given_only_by_superusers, roles_are_a_superusers_to_give);
+on_every_store!(
+    roles_given_only_by_superusers,
+    roles_are_a_superusers_to_give
+);
 
 /// An API key acts as its user: it passes a role guard while the user holds the
 /// role, and not after a superuser takes it away (on the other instance too).
@@ -355,7 +363,9 @@ async fn a_key_holds_its_users_roles(pair: &Pair) {
     );
     // A key never changes a user, and so never their roles.
     assert_eq!(
-        pair.give(&key, &ann, json!({"roles": ["admin"]})).await.status,
+        pair.give(&key, &ann, json!({"roles": ["admin"]}))
+            .await
+            .status,
         403
     );
     pair.give(&admin, &ann, json!({"roles": []})).await;
@@ -375,7 +385,10 @@ async fn the_list_filters_by_role(pair: &Pair) {
         } else {
             json!(["billing:viewer"])
         };
-        assert_eq!(pair.give(&admin, &id, json!({"roles": roles})).await.status, 200);
+        assert_eq!(
+            pair.give(&admin, &id, json!({"roles": roles})).await.status,
+            200
+        );
         if n % 2 == 0 {
             editors.push(format!("user{n}@example.com"));
         }
@@ -395,7 +408,11 @@ async fn the_list_filters_by_role(pair: &Pair) {
     // `billing:viewer`'s `:` needs no escape, and `viewer` is not a substring
     // match of it.
     assert_eq!(
-        page(pair.get(&pair.a, "/users?role=billing:viewer", &admin).await).len(),
+        page(
+            pair.get(&pair.a, "/users?role=billing:viewer", &admin)
+                .await
+        )
+        .len(),
         2
     );
     assert!(page(pair.get(&pair.a, "/users?role=viewer", &admin).await).is_empty());
@@ -463,7 +480,10 @@ async fn a_database_made_before_roles_gains_the_column() {
         let http = Http::new(common::serve(warden.routes().with_state(warden.clone())).await);
         http.register("old@example.com", PASSWORD).await;
     }
-    let refused = warden::SqliteStore::<Member>::open(&url).await.err().unwrap();
+    let refused = warden::SqliteStore::<Member>::open(&url)
+        .await
+        .err()
+        .unwrap();
     assert_eq!(
         refused.to_string(),
         "the user table does not match the model:\ncolumn `roles` of Member is missing: run ALTER TABLE \"user\" ADD COLUMN \"roles\" TEXT NOT NULL DEFAULT '';"
@@ -474,7 +494,11 @@ async fn a_database_made_before_roles_gains_the_column() {
         .await
         .unwrap();
     let store = warden::SqliteStore::<Member>::open(&url).await.unwrap();
-    let old = store.get_by_email("old@example.com").await.unwrap().unwrap();
+    let old = store
+        .get_by_email("old@example.com")
+        .await
+        .unwrap()
+        .unwrap();
     assert!(old.roles.is_empty());
     let mut promoted = old.clone();
     promoted.roles = vec![Role::Viewer];
