@@ -291,7 +291,8 @@ async fn scopes_and_refusals(pair: &Pair) {
     assert_eq!(none["scopes"], json!([]));
     assert_eq!(none["expires_at"], Value::Null);
     let reply = get_with(&pair.b, "/reports", bare).await;
-    assert_forbidden(&reply);
+    assert_eq!(reply.status, 403, "{}", reply.text);
+    assert_eq!(reply.json(), json!({"detail": "Forbidden"}));
     assert_eq!(
         reply.header("www-authenticate"),
         Some(r#"Bearer error="insufficient_scope", scope="reports:read""#)
