@@ -55,7 +55,14 @@ async fn publish(member: Member) -> Json<Value> {
     Json(json!({ "publisher": member.email }))
 }
 
-#[protected(active, role = Role::Billing)]
+#[derive(Clone, Copy, warden::Scopes)]
+pub enum Scope {
+    #[scope("invoices:read")]
+    InvoicesRead,
+}
+
+#[protected(active, role = Role::Billing, scope = Scope::InvoicesRead)]
+#[utoipa::path(get, path = "/invoices", responses((status = 200, description = "The invoices")))]
 async fn invoices(_member: Member) -> Json<Value> {
     Json(json!({ "invoices": [] }))
 }
@@ -97,6 +104,7 @@ fn warden_over(
         .unwrap()
         .backend::<Keys>()
         .unwrap()
+        .scopes::<Scope>()
         .security_events(events.clone())
         .build()
         .unwrap()
@@ -350,7 +358,7 @@ async fn a_key_holds_its_users_roles(pair: &Pair) {
             Method::POST,
             "/users/me/api-keys",
             Some(&token),
-            Some(&json!({"name": "ci"})),
+            Some(&json!({"name": "ci", "scopes": ["invoices:read"]})),
         )
         .await;
     assert_eq!(created.status, 201, "{}", created.text);
@@ -360,6 +368,14 @@ async fn a_key_holds_its_users_roles(pair: &Pair) {
     assert_ok(
         &pair.get(&pair.b, "/edit", &key).await,
         json!({"editor": "ann@example.com"}),
+    );
+    // The role and the scope, both needed.
+    assert_forbidden(&pair.get(&pair.b, "/invoices", &key).await);
+    pair.give(&admin, &ann, json!({"roles": ["editor", "billing:viewer"]}))
+        .await;
+    assert_ok(
+        &pair.get(&pair.b, "/invoices", &key).await,
+        json!({"invoices": []}),
     );
     // A key never changes a user, and so never their roles.
     assert_eq!(
@@ -504,6 +520,62 @@ async fn a_database_made_before_roles_gains_the_column() {
     promoted.roles = vec![Role::Viewer];
     let stored = store.replace(&old, promoted).await.unwrap();
     assert_eq!(stored.roles, [Role::Viewer]);
+}
+
+/// The document shows a guarded route's roles and scope by name, and the route
+/// table the guard as written.
+#[tokio::test]
+async fn the_document_names_roles_and_scopes() {
+    use utoipa_axum::router::OpenApiRouter;
+    use utoipa_axum::routes;
+    let (router, api) = OpenApiRouter::<Warden<Member>>::new()
+        .routes(routes!(invoices))
+        .split_for_parts();
+    let warden: Warden<Member> = Warden::builder()
+        .store(MemoryStore::new())
+        .backend::<Jwt>()
+        .unwrap()
+        .backend::<Keys>()
+        .unwrap()
+        .scopes::<Scope>()
+        .openapi(api)
+        .build()
+        .unwrap();
+    let row = (
+        "GET".to_owned(),
+        "/invoices".to_owned(),
+        "#[protected(active, scope = InvoicesRead, role = Billing)]".to_owned(),
+    );
+    assert!(
+        warden.route_table().contains(&row),
+        "{:?}",
+        warden.route_table()
+    );
+    let app = router.merge(warden.routes()).with_state(warden);
+    let http = Http::new(common::serve(app).await);
+    let doc = http
+        .send(Method::GET, "/openapi.json", None, None)
+        .await
+        .json();
+    let invoices = &doc["paths"]["/invoices"]["get"];
+    assert_eq!(
+        invoices["security"],
+        json!([{"OAuth2PasswordBearer": ["invoices:read"]}, {"HTTPBearer": ["invoices:read"]}])
+    );
+    assert_eq!(
+        invoices["responses"]["403"]["description"],
+        "The user holds none of the roles `billing:viewer`. An API key without the scope \
+         `invoices:read` (`WWW-Authenticate: Bearer error=\"insufficient_scope\"`)."
+    );
+    let roles = &doc["components"]["schemas"]["UserRead"]["properties"]["roles"];
+    assert_eq!(
+        roles["items"]["enum"],
+        json!(["admin", "editor", "viewer", "billing:viewer"])
+    );
+    assert!(
+        doc["components"]["schemas"]["UserUpdate"]["properties"]["roles"].is_object(),
+        "{doc}"
+    );
 }
 
 /// Code gives roles with `set_roles` (names outside the enum skipped) and reads

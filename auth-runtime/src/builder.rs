@@ -132,6 +132,7 @@ pub struct WardenBuilder<U: UserModel = User> {
     #[cfg(feature = "passkeys")]
     passkeys: Option<crate::passkeys::Passkeys>,
     scopes: &'static [&'static str],
+    scope_variants: &'static [&'static str],
     key_rate_limit: crate::strategy::KeyRateLimit,
 }
 
@@ -169,6 +170,7 @@ impl<U: UserModel> Default for WardenBuilder<U> {
             #[cfg(feature = "passkeys")]
             passkeys: None,
             scopes: &[],
+            scope_variants: &[],
             key_rate_limit: crate::strategy::KeyRateLimit::default(),
         }
     }
@@ -199,6 +201,7 @@ impl<U: UserModel> WardenBuilder<U> {
     /// ```
     pub fn scopes<S: crate::scope::Scopes>(mut self) -> Self {
         self.scopes = S::NAMES;
+        self.scope_variants = S::VARIANTS;
         self
     }
 
@@ -923,6 +926,7 @@ impl<U: UserModel> WardenBuilder<U> {
                     api_keys = Some(crate::warden::ApiKeys {
                         store: Arc::clone(&keys),
                         scopes: self.scopes,
+                        scope_variants: self.scope_variants,
                     });
                     Arc::new(
                         crate::strategy::ApiKeyStrategy::new(keys, self.key_rate_limit)

@@ -377,6 +377,8 @@ pub trait UserModel: Clone + PartialEq + Debug + Serialize + Send + Sync + Unpin
     /// The names of the roles the model's `#[user(roles)]` field may hold; empty
     /// for a model without one.
     const ROLES: &'static [&'static str] = &[];
+    /// The roles' variant identifiers, in the order of [`ROLES`](Self::ROLES).
+    const ROLE_VARIANTS: &'static [&'static str] = &[];
 
     /// The id.
     fn id(&self) -> &Self::Id;

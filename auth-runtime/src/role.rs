@@ -46,6 +46,9 @@ use crate::model::{FieldKind, FieldType, FieldValue};
 pub trait Roles: Copy + Eq + fmt::Debug + Send + Sync + 'static {
     /// Every role's name, in the order of the variants.
     const NAMES: &'static [&'static str];
+    /// Every variant's identifier (`Editor`), in the same order: the OpenAPI
+    /// document shows a guarded route's roles by it. The derive writes it.
+    const VARIANTS: &'static [&'static str] = &[];
     /// This role's name.
     fn name(self) -> &'static str;
     /// The role of this name, if the enum has one.

@@ -31,6 +31,9 @@ use crate::guard::Policy;
 pub trait Scopes: Send + Sync + 'static {
     /// Every scope's name, in the order of the variants.
     const NAMES: &'static [&'static str];
+    /// Every variant's identifier (`ReportsRead`), in the same order: the OpenAPI
+    /// document shows a guarded route's scope by it. The derive writes it.
+    const VARIANTS: &'static [&'static str] = &[];
     /// This scope's name.
     fn name(&self) -> &'static str;
 }

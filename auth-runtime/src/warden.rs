@@ -66,6 +66,8 @@ pub(crate) struct Inner<U: UserModel> {
 pub(crate) struct ApiKeys {
     pub(crate) store: Arc<dyn crate::store::ApiKeyStore>,
     pub(crate) scopes: &'static [&'static str],
+    /// The scopes' variant identifiers, in the same order, for the OpenAPI document.
+    pub(crate) scope_variants: &'static [&'static str],
 }
 
 /// Which of FastAPI Users' routers are served, where, and what their errors say:

@@ -38,6 +38,10 @@ fn snake_case(variant: &syn::Ident) -> String {
 fn expand(model: &Model) -> TokenStream {
     let ident = &model.ident;
     let names = model.variants.iter().map(|(_, name)| name);
+    let variants = model
+        .variants
+        .iter()
+        .map(|(variant, _)| variant.to_string());
     let to_name = model
         .variants
         .iter()
@@ -50,6 +54,7 @@ fn expand(model: &Model) -> TokenStream {
         #[automatically_derived]
         impl ::warden::__private::Roles for #ident {
             const NAMES: &'static [&'static str] = &[#(#names),*];
+            const VARIANTS: &'static [&'static str] = &[#(#variants),*];
             fn name(self) -> &'static str {
                 match self {
                     #(#to_name,)*

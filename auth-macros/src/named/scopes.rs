@@ -40,6 +40,10 @@ fn suggested(variant: &syn::Ident) -> String {
 fn expand(model: &Model) -> TokenStream {
     let ident = &model.ident;
     let names = model.variants.iter().map(|(_, name)| name);
+    let variants = model
+        .variants
+        .iter()
+        .map(|(variant, _)| variant.to_string());
     let arms = model
         .variants
         .iter()
@@ -48,6 +52,7 @@ fn expand(model: &Model) -> TokenStream {
         #[automatically_derived]
         impl ::warden::__private::Scopes for #ident {
             const NAMES: &'static [&'static str] = &[#(#names),*];
+            const VARIANTS: &'static [&'static str] = &[#(#variants),*];
             fn name(&self) -> &'static str {
                 match self {
                     #(#arms,)*

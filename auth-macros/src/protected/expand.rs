@@ -147,7 +147,7 @@ fn document(attr: &mut syn::Attribute, guard: &Guard) {
     if has_security {
         return;
     }
-    let mut scopes = Vec::new();
+    let mut scopes: Vec<String> = Vec::new();
     for (on, scope) in [
         (guard.active, "active"),
         (guard.verified, "verified"),
@@ -155,7 +155,18 @@ fn document(attr: &mut syn::Attribute, guard: &Guard) {
         (guard.optional, "optional"),
     ] {
         if on {
-            scopes.push(scope);
+            scopes.push(scope.to_owned());
+        }
+    }
+    // The variants by identifier: the warden knows each one's name
+    // (`Scopes::VARIANTS`, `UserModel::ROLE_VARIANTS`) and writes that.
+    let last = |path: &syn::Path| path.segments.last().map(|s| s.ident.to_string());
+    if let Some(variant) = guard.scope.as_ref().and_then(|(_, variant)| last(variant)) {
+        scopes.push(format!("scope:{variant}"));
+    }
+    for variant in guard.roles.iter().flat_map(|(_, variants)| variants) {
+        if let Some(variant) = last(variant) {
+            scopes.push(format!("role:{variant}"));
         }
     }
     let trailing_comma = matches!(

@@ -245,6 +245,7 @@ pub(crate) fn expand(model: &Model) -> TokenStream {
     let roles_impl = model.roles.as_ref().map(|(field, role)| {
         quote_spanned! {role.span()=>
             const ROLES: &'static [&'static str] = <#role as #p::Roles>::NAMES;
+            const ROLE_VARIANTS: &'static [&'static str] = <#role as #p::Roles>::VARIANTS;
             fn has_role(&self, name: &str) -> bool {
                 self.#field.iter().any(|role| #p::Roles::name(*role) == name)
             }

@@ -23,7 +23,7 @@ pub(crate) fn merged(spec: &ApiSpec, ops: Vec<Op>, app: Option<&OpenApi>) -> Val
         tracing::error!(%error, "the OpenAPI document did not serialise");
         Value::Null
     });
-    resolve_guards(&mut json, &paths::scheme_names(spec));
+    resolve_guards(&mut json, &paths::scheme_names(spec), spec);
     json
 }
 
@@ -40,7 +40,7 @@ fn error_response(detail: &str, description: &str) -> Value {
 /// Replaces every placeholder requirement with the warden's schemes (any one of
 /// them authenticates, as the guard tries every backend), and adds the guard's
 /// answers unless the operation documents them itself.
-fn resolve_guards(doc: &mut Value, schemes: &[String]) {
+fn resolve_guards(doc: &mut Value, schemes: &[String], spec: &ApiSpec) {
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
         return;
     };
@@ -56,9 +56,26 @@ fn resolve_guards(doc: &mut Value, schemes: &[String]) {
                 continue;
             };
             let has = |scope: &str| scopes.iter().any(|s| s == scope);
+            let named = |prefix: &str, known: &[(&str, &'static str)]| -> Vec<&'static str> {
+                scopes
+                    .iter()
+                    .filter_map(|s| s.strip_prefix(prefix))
+                    .filter_map(|variant| {
+                        known
+                            .iter()
+                            .find(|(known, _)| *known == variant)
+                            .map(|(_, name)| *name)
+                    })
+                    .collect()
+            };
+            // The scope an API key needs, in each requirement's list (OpenAPI 3.1
+            // §4.8.30: for schemes other than OAuth2 the list names what the
+            // operation requires).
+            let needed = named("scope:", &spec.scopes);
+            let roles = named("role:", &spec.roles);
             let mut security: Vec<Value> = schemes
                 .iter()
-                .map(|scheme| json!({ scheme.as_str(): [] }))
+                .map(|scheme| json!({ scheme.as_str(): needed }))
                 .collect();
             if has("optional") {
                 // OpenAPI's spelling of "authentication is optional".
@@ -81,18 +98,43 @@ fn resolve_guards(doc: &mut Value, schemes: &[String]) {
                     .entry("401")
                     .or_insert_with(|| error_response("Unauthorized", description));
             }
-            if has("verified") || has("superuser") {
-                let description = match (has("verified"), has("superuser")) {
-                    (true, true) => "The user is not verified, or not a superuser.",
-                    (true, false) => "The user is not verified.",
-                    _ => "The user is not a superuser.",
-                };
+            let mut refusals = Vec::new();
+            match (has("verified"), has("superuser")) {
+                (true, true) => {
+                    refusals.push("The user is not verified, or not a superuser.".to_owned())
+                }
+                (true, false) => refusals.push("The user is not verified.".to_owned()),
+                (false, true) => refusals.push("The user is not a superuser.".to_owned()),
+                (false, false) => {}
+            }
+            if !roles.is_empty() {
+                refusals.push(format!(
+                    "The user holds none of the roles {}.",
+                    quoted(&roles)
+                ));
+            }
+            if let [scope] = needed.as_slice() {
+                refusals.push(format!(
+                    "An API key without the scope `{scope}` (`WWW-Authenticate: Bearer error=\"insufficient_scope\"`)."
+                ));
+            }
+            if !refusals.is_empty() && !has("optional") {
+                let description = refusals.join(" ");
                 responses
                     .entry("403")
-                    .or_insert_with(|| error_response("Forbidden", description));
+                    .or_insert_with(|| error_response("Forbidden", &description));
             }
         }
     }
+}
+
+/// `a`, `b` as `` `a`, `b` ``.
+fn quoted(names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|name| format!("`{name}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The application's documented routes, for the route table: `(method, path, what)`,
@@ -115,7 +157,12 @@ pub(crate) fn app_routes(api: &OpenApi) -> Vec<(String, String, String)> {
             };
             let what = match (operation.get("summary"), placeholder_scopes(operation)) {
                 (Some(Value::String(summary)), _) => summary.clone(),
-                (_, Some(scopes)) => format!("#[protected({})]", scopes.join(", ")),
+                (_, Some(scopes)) => {
+                    // `scope:ReportsRead` as written: `scope = ReportsRead`.
+                    let written: Vec<String> =
+                        scopes.iter().map(|s| s.replacen(':', " = ", 1)).collect();
+                    format!("#[protected({})]", written.join(", "))
+                }
                 _ => String::new(),
             };
             routes.push((method.to_ascii_uppercase(), path.clone(), what));
@@ -155,6 +202,7 @@ mod tests {
         resolve_guards(
             &mut doc,
             &["OAuth2PasswordBearer".into(), "APIKeyCookie".into()],
+            &ApiSpec::new("app", Vec::new()),
         );
         let admin = &doc["paths"]["/admin"]["get"];
         assert_eq!(
@@ -170,5 +218,33 @@ mod tests {
         assert_eq!(maybe["security"][2], json!({}));
         assert!(maybe["responses"].get("401").is_none());
         assert!(doc["paths"]["/open"]["get"].get("security").is_none());
+    }
+
+    #[test]
+    fn scopes_and_roles_are_shown_by_name() {
+        let mut doc = json!({"paths": {
+            "/reports": {"get": {"security": [{"warden": ["active", "scope:ReportsRead", "role:Editor", "role:Admin"]}]}},
+            "/unknown": {"get": {"security": [{"warden": ["active", "scope:Gone"]}]}}
+        }});
+        let spec = ApiSpec {
+            scopes: vec![("ReportsRead", "reports:read")],
+            roles: vec![("Admin", "admin"), ("Editor", "editor")],
+            ..ApiSpec::new("app", Vec::new())
+        };
+        resolve_guards(&mut doc, &["HTTPBearer".into()], &spec);
+        let reports = &doc["paths"]["/reports"]["get"];
+        assert_eq!(
+            reports["security"],
+            json!([{"HTTPBearer": ["reports:read"]}])
+        );
+        assert_eq!(
+            reports["responses"]["403"]["description"],
+            "The user holds none of the roles `editor`, `admin`. An API key without the \
+             scope `reports:read` (`WWW-Authenticate: Bearer error=\"insufficient_scope\"`)."
+        );
+        // A scope the warden was not told of (`scopes::<S>()`) is left out.
+        let unknown = &doc["paths"]["/unknown"]["get"];
+        assert_eq!(unknown["security"], json!([{"HTTPBearer": []}]));
+        assert!(unknown["responses"].get("403").is_none());
     }
 }

@@ -98,6 +98,11 @@ pub struct ApiSpec {
     pub passkeys: bool,
     /// `POST /auth/register/passkey[/options]`.
     pub passkey_signup: bool,
+    /// The application's scopes, `(variant, name)`: `#[protected(scope = ...)]`
+    /// operations name the variant, the document shows the name.
+    pub scopes: Vec<(&'static str, &'static str)>,
+    /// The user model's roles, `(variant, name)`, likewise for `role = ...`.
+    pub roles: Vec<(&'static str, &'static str)>,
 }
 
 /// One authentication backend as the document shows it.
@@ -181,6 +186,8 @@ impl ApiSpec {
             audit_trail: false,
             passkeys: false,
             passkey_signup: false,
+            scopes: Vec::new(),
+            roles: Vec::new(),
         }
     }
 

@@ -414,6 +414,18 @@ impl<U: UserModel> Warden<U> {
             passkeys: false,
             #[cfg(not(feature = "passkeys"))]
             passkey_signup: false,
+            scopes: self.inner.api_keys.as_ref().map_or_else(Vec::new, |keys| {
+                keys.scope_variants
+                    .iter()
+                    .copied()
+                    .zip(keys.scopes.iter().copied())
+                    .collect()
+            }),
+            roles: U::ROLE_VARIANTS
+                .iter()
+                .copied()
+                .zip(U::ROLES.iter().copied())
+                .collect(),
         }
     }
 
