@@ -381,6 +381,10 @@ async fn revoked_and_expired(pair: &Pair) {
         404
     );
     assert_eq!(pair.events.named("api_key_revoked").await.len(), 1);
+    // The revoked key in use is its owner's to hear of.
+    let reused = pair.events.named("revoked_api_key_used").await;
+    assert_eq!(reused.len(), 1, "{reused:?}");
+    assert_eq!(reused[0]["key_id"], json!(id));
 
     let made = create(
         pair,

@@ -133,6 +133,14 @@ pub enum SecurityEvent {
         /// The address now.
         to: String,
     },
+    /// A revoked API key, the whole right key, was presented: a copy of it is in
+    /// use by someone (refused, 401).
+    RevokedApiKeyUsed {
+        /// The key's user.
+        user_id: String,
+        /// The key's public id.
+        key_id: String,
+    },
     /// A superuser (`PATCH /users/{id}`) or the application's code changed the
     /// user's roles.
     RolesChanged {
@@ -314,6 +322,7 @@ impl SecurityEvent {
             | Self::PasswordReset { user_id, .. }
             | Self::EmailChanged { user_id, .. }
             | Self::RolesChanged { user_id, .. }
+            | Self::RevokedApiKeyUsed { user_id, .. }
             | Self::RefreshTokenReused { user_id, .. }
             | Self::SecondFactorRequested { user_id, .. }
             | Self::SecondFactorFailed { user_id, .. }
@@ -360,6 +369,7 @@ impl SecurityEvent {
             Self::PasswordReset { .. } => "password_reset",
             Self::EmailChanged { .. } => "email_changed",
             Self::RolesChanged { .. } => "roles_changed",
+            Self::RevokedApiKeyUsed { .. } => "revoked_api_key_used",
             Self::RefreshTokenReused { .. } => "refresh_token_reused",
             Self::SecondFactorRequested { .. } => "second_factor_requested",
             Self::SecondFactorFailed { .. } => "second_factor_failed",

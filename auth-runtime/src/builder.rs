@@ -896,6 +896,29 @@ impl<U: UserModel> WardenBuilder<U> {
         // are purged once the longest of their lifetimes has passed, never under
         // `lifetime = forever`.
         let mut retention: Option<Option<u64>> = None;
+        let audit_trail = match self.audit_trail {
+            Some(trail) => Some((
+                store.audit().ok_or_else(|| {
+                    ConfigError::Mismatch(
+                        "audit_trail: this user store keeps no security events: use MemoryStore, SqliteStore, PostgresStore or DatabaseStore, or implement UserStore::audit".into(),
+                    )
+                })?,
+                trail,
+            )),
+            None => None,
+        };
+        // The application's sink and the trail's, each on its own queue: a stuck
+        // sink of the application's does not stop the trail, nor the other way.
+        let mut audit = match self.security_events {
+            Some(sink) => crate::audit::Audit::new(sink, self.clock.clone()),
+            None => crate::audit::Audit::default(),
+        };
+        if let Some((kept, _)) = &audit_trail {
+            audit = audit.and(crate::audit::Audit::new(
+                Arc::new(crate::store::audit::StoreSink(Arc::clone(kept))),
+                self.clock.clone(),
+            ));
+        }
         let mut backends = Vec::with_capacity(self.backends.len());
         let mut api_keys = None;
         for slot in self.backends {
@@ -930,7 +953,8 @@ impl<U: UserModel> WardenBuilder<U> {
                     });
                     Arc::new(
                         crate::strategy::ApiKeyStrategy::new(keys, self.key_rate_limit)
-                            .with_clock(self.clock.clone()),
+                            .with_clock(self.clock.clone())
+                            .audited(audit.clone()),
                     )
                 }
             };
@@ -986,29 +1010,6 @@ impl<U: UserModel> WardenBuilder<U> {
             }),
             None => None,
         };
-        let audit_trail = match self.audit_trail {
-            Some(trail) => Some((
-                store.audit().ok_or_else(|| {
-                    ConfigError::Mismatch(
-                        "audit_trail: this user store keeps no security events: use MemoryStore, SqliteStore, PostgresStore or DatabaseStore, or implement UserStore::audit".into(),
-                    )
-                })?,
-                trail,
-            )),
-            None => None,
-        };
-        // The application's sink and the trail's, each on its own queue: a stuck
-        // sink of the application's does not stop the trail, nor the other way.
-        let mut audit = match self.security_events {
-            Some(sink) => crate::audit::Audit::new(sink, self.clock.clone()),
-            None => crate::audit::Audit::default(),
-        };
-        if let Some((kept, _)) = &audit_trail {
-            audit = audit.and(crate::audit::Audit::new(
-                Arc::new(crate::store::audit::StoreSink(Arc::clone(kept))),
-                self.clock.clone(),
-            ));
-        }
         let events = self.events.unwrap_or_else(|| Arc::new(DefaultEvents));
         let tokens = ActionTokens::new(self.reset, self.verify)?.with_clock(self.clock.clone());
         let access_tokens = match retention {

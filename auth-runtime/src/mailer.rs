@@ -93,7 +93,7 @@ impl<U: UserModel> UserEvents<U> for DevMailer {
 /// `{"event": "password_changed" | "password_reset" | "email_changed" |
 /// "refresh_token_reused" | "two_factor_enabled" | "two_factor_disabled" |
 /// "recovery_code_used" | "recovery_codes_regenerated" | "passkey_added" |
-/// "passkey_removed", "user_id", "email", ...}` (an e-mail change is told to the
+/// "passkey_removed" | "revoked_api_key_used", "user_id", "email", ...}` (an e-mail change is told to the
 /// old address, where its owner still reads). Pass it to
 /// `WardenBuilder::security_events` beside `.events(...)`.
 #[async_trait]
@@ -143,6 +143,11 @@ impl SecuritySink for DevMailer {
                 "refresh_token_reused",
                 user_id,
                 json!({"event": "refresh_token_reused", "user_id": user_id}),
+            ),
+            SecurityEvent::RevokedApiKeyUsed { user_id, key_id } => (
+                "revoked_api_key_used",
+                user_id,
+                json!({"event": "revoked_api_key_used", "user_id": user_id, "key_id": key_id}),
             ),
             SecurityEvent::PasskeyAdded {
                 user_id,

@@ -210,6 +210,8 @@ pub struct ApiKeyStrategy {
     windows: Windows,
     /// When each key's last use was last written, to write it once a minute.
     touched: Mutex<HashMap<String, i64>>,
+    /// Where a revoked key's use is reported.
+    audit: crate::audit::Audit,
 }
 
 impl std::fmt::Debug for ApiKeyStrategy {
@@ -230,7 +232,15 @@ impl ApiKeyStrategy {
             limit,
             windows: Windows::default(),
             touched: Mutex::new(HashMap::new()),
+            audit: crate::audit::Audit::default(),
         }
+    }
+
+    /// The same strategy, reporting a revoked key's use to `audit`.
+    #[must_use]
+    pub(crate) fn audited(mut self, audit: crate::audit::Audit) -> Self {
+        self.audit = audit;
+        self
     }
 
     /// The same strategy, on `clock`.
@@ -287,8 +297,14 @@ impl Strategy for ApiKeyStrategy {
         }
         let now = self.clock.now();
         if stored.revoked_at.is_some() {
-            // The whole key, right, after its revocation: a leaked key in use.
+            // The whole key, right, after its revocation: a leaked key in use, which
+            // its owner should hear of (as of a refresh token used twice).
             tracing::warn!(key = %stored.id, user = %stored.user_id, "revoked API key used");
+            self.audit
+                .emit(|| crate::audit::SecurityEvent::RevokedApiKeyUsed {
+                    user_id: stored.user_id.clone(),
+                    key_id: stored.id.clone(),
+                });
             return Ok(None);
         }
         if stored.expires_at.is_some_and(|end| end <= now) {
