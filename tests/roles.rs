@@ -390,6 +390,38 @@ async fn a_key_holds_its_users_roles(pair: &Pair) {
 
 on_every_store!(keys_hold_their_users_roles, a_key_holds_its_users_roles);
 
+/// A superuser acting as a user holds the user's roles and none of their own
+/// powers: the impersonation passes the user's role guards and gives no role, not
+/// even to the user it acts as.
+async fn an_impersonation_acts_with_the_users_roles(pair: &Pair) {
+    let (ann, own) = pair.member("ann@example.com").await;
+    let admin = pair.admin().await;
+    pair.give(&admin, &ann, json!({"roles": ["editor"]})).await;
+    let started = pair
+        .a
+        .send(
+            Method::POST,
+            &format!("/users/{ann}/impersonate"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(started.status, 200, "{}", started.text);
+    let acting = started.json()["access_token"].as_str().unwrap().to_owned();
+    assert_ok(
+        &pair.get(&pair.b, "/edit", &acting).await,
+        json!({"editor": "ann@example.com"}),
+    );
+    assert_forbidden(&pair.get(&pair.b, "/invoices", &acting).await);
+    assert_forbidden(&pair.give(&acting, &ann, json!({"roles": ["admin"]})).await);
+    assert_eq!(pair.b.me(&own).await.json()["roles"], json!(["editor"]));
+}
+
+on_every_store!(
+    impersonation_holds_the_users_roles,
+    an_impersonation_acts_with_the_users_roles
+);
+
 /// `GET /users?role=` pages through the holders of a role only.
 async fn the_list_filters_by_role(pair: &Pair) {
     let admin = pair.admin().await;
