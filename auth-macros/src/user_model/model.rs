@@ -481,7 +481,7 @@ fn scalar(ty: &Type) -> darling::Result<Scalar> {
                 " (SQL integers are signed: use i16, i32 or i64)".to_owned()
             }
             Some("str") => " (a model owns its data: use String)".to_owned(),
-            Some("Vec") => " (a list of roles is a field marked `#[user(roles)]`)".to_owned(),
+            Some("Vec") => " (a `Vec` is a column only as the user's roles: `#[user(roles)] roles: Vec<Role>` of a #[derive(Roles)] enum)".to_owned(),
             Some(word) => closest(word, &SCALARS)
                 .map(|c| format!(" (did you mean `{c}`?)"))
                 .unwrap_or_default(),
