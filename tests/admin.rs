@@ -11,12 +11,11 @@
 #[macro_use]
 mod common;
 
-use std::sync::Arc;
-
-use common::{Db, Http, Reply};
+use common::served::{App, Store};
+use common::{Http, Reply};
 use reqwest::Method;
 use serde_json::{Value, json};
-use warden::{Clock, MemoryStore, User, UserStore, Warden, auth_backend};
+use warden::{User, Warden, WardenBuilder, auth_backend};
 
 const PASSWORD: &str = "correct-horse-battery";
 const ADMIN: &str = "root@example.com";
@@ -31,59 +30,46 @@ const ADMIN: &str = "root@example.com";
 )]
 struct Jwt;
 
-struct App {
-    http: Http,
-    warden: Warden,
-    clock: Clock,
-    db: Option<Db>,
-}
-
-async fn app_over(store: Arc<dyn UserStore<User>>, db: Option<Db>) -> App {
-    let clock = Clock::manual(common::now());
-    let warden: Warden = Warden::builder()
-        .clock(clock.clone())
-        .shared_store(store)
-        .backend::<Jwt>()
-        .unwrap()
-        .build()
-        .unwrap();
-    warden
+/// The warden `configure` makes over `store`, with the superuser [`ADMIN`], served
+/// with `routes` beside the demo routes.
+async fn admin_over(
+    store: Store,
+    configure: impl FnOnce(WardenBuilder) -> WardenBuilder,
+    routes: impl FnOnce(&Warden) -> axum::Router,
+) -> App {
+    let app = App::over_with(store, configure, routes).await;
+    app.warden
         .manager()
         .ensure_superuser(ADMIN, PASSWORD.into())
         .await
         .unwrap();
-    let router = common::app(&warden).merge(
-        axum::Router::new()
-            .route("/payout", axum::routing::post(payout))
-            .with_state(warden.clone()),
-    );
-    let http = Http::new(common::serve(router).await);
-    App {
-        http,
-        warden,
-        clock,
-        db,
-    }
+    app
+}
+
+/// The [`Jwt`] backend, the superuser, and the `/payout` route.
+async fn app_over(store: Store) -> App {
+    admin_over(
+        store,
+        |builder| builder.backend::<Jwt>().unwrap(),
+        |warden| {
+            axum::Router::new()
+                .route("/payout", axum::routing::post(payout))
+                .with_state(warden.clone())
+        },
+    )
+    .await
 }
 
 async fn memory() -> App {
-    app_over(Arc::new(MemoryStore::new()), None).await
+    app_over(Store::memory()).await
 }
 
 async fn sqlite(dir: &tempfile::TempDir) -> App {
-    let url = format!("sqlite://{}", dir.path().join("admin.db").display());
-    let store = warden::SqliteStore::open(&url).await.unwrap();
-    let db = Db::Sqlite(store.pool().clone());
-    app_over(Arc::new(store), Some(db)).await
+    app_over(Store::sqlite(dir, "admin.db").await).await
 }
 
 async fn postgres(test: &str) -> Option<App> {
-    let (url, options) = common::postgres(test).await?;
-    let store = warden::PostgresStore::<User>::connect_with(options.clone(), &url)
-        .await
-        .unwrap();
-    let db = Db::Postgres(sqlx::PgPool::connect_with(options).await.unwrap());
-    Some(app_over(Arc::new(store), Some(db)).await)
+    Some(app_over(Store::postgres(test).await?).await)
 }
 
 impl App {
@@ -446,21 +432,17 @@ impl SetFlags for Http {
 #[tokio::test]
 async fn with_two_factor_configured_admin_routes_want_a_second_factor() {
     use warden::second_factor::TwoFactor;
-    let clock = Clock::manual(common::now());
-    let warden: Warden = Warden::builder()
-        .clock(clock.clone())
-        .store(MemoryStore::new())
-        .backend::<Jwt>()
-        .unwrap()
-        .two_factor(TwoFactor::totp("Admin test").secret("another-secret-of-at-least-32-bytes!"))
-        .build()
-        .unwrap();
-    warden
-        .manager()
-        .ensure_superuser(ADMIN, PASSWORD.into())
-        .await
-        .unwrap();
-    let http = Http::new(common::serve(common::app(&warden)).await);
+    let app = admin_over(
+        Store::memory(),
+        |builder| {
+            builder.backend::<Jwt>().unwrap().two_factor(
+                TwoFactor::totp("Admin test").secret("another-secret-of-at-least-32-bytes!"),
+            )
+        },
+        |_| axum::Router::new(),
+    )
+    .await;
+    let http = &app.http;
     let admin = http.login("jwt", ADMIN, PASSWORD).await;
     let reply = http.send(Method::GET, "/users", Some(&admin), None).await;
     assert_eq!(reply.status, 401, "{}", reply.text);
@@ -669,19 +651,13 @@ async fn stopping_an_impersonation_restores_the_admins_cookie() {
         transport = cookie
     )]
     struct CookieBackend;
-    let warden: Warden = Warden::builder()
-        .clock(Clock::manual(common::now()))
-        .store(MemoryStore::new())
-        .backend::<CookieBackend>()
-        .unwrap()
-        .build()
-        .unwrap();
-    warden
-        .manager()
-        .ensure_superuser(ADMIN, PASSWORD.into())
-        .await
-        .unwrap();
-    let http = Http::new(common::serve(common::app(&warden)).await);
+    let app = admin_over(
+        Store::memory(),
+        |builder| builder.backend::<CookieBackend>().unwrap(),
+        |_| axum::Router::new(),
+    )
+    .await;
+    let http = &app.http;
     let ann = http.register("ann@example.com", PASSWORD).await;
     let cookie_of = |reply: &reqwest::Response, name: &str| {
         reply

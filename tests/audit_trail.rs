@@ -18,6 +18,7 @@ use warden::runtime::audit::AuditTrail;
 use warden::{Clock, MemoryStore, User, UserStore, Warden};
 
 use common::events::Collect;
+use common::served::Store;
 use common::{Http, Jwt, Reply};
 
 const PASSWORD: &str = "correct-horse-battery";
@@ -58,20 +59,15 @@ async fn app_over(store: Arc<dyn UserStore<User>>) -> App {
 }
 
 async fn memory() -> App {
-    app_over(Arc::new(MemoryStore::new())).await
+    app_over(Store::memory().store).await
 }
 
 async fn sqlite(dir: &tempfile::TempDir) -> App {
-    let url = format!("sqlite://{}", dir.path().join("audit.db").display());
-    app_over(Arc::new(warden::SqliteStore::open(&url).await.unwrap())).await
+    app_over(Store::sqlite(dir, "audit.db").await.store).await
 }
 
 async fn postgres(test: &str) -> Option<App> {
-    let (url, options) = common::postgres(test).await?;
-    let store = warden::PostgresStore::<User>::connect_with(options, &url)
-        .await
-        .unwrap();
-    Some(app_over(Arc::new(store)).await)
+    Some(app_over(Store::postgres(test).await?.store).await)
 }
 
 impl App {

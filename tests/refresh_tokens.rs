@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use common::served::Store;
 use common::{Db, Http, Jwt, Reply, SECRET, claims, now};
 use futures::future::join_all;
 use reqwest::Method;
@@ -74,19 +75,13 @@ async fn app_over(store: Arc<dyn UserStore<User>>, db: Db) -> App {
 }
 
 async fn sqlite(dir: &tempfile::TempDir) -> App {
-    let url = format!("sqlite://{}", dir.path().join("refresh.db").display());
-    let store = warden::SqliteStore::open(&url).await.unwrap();
-    let db = Db::Sqlite(store.pool().clone());
-    app_over(Arc::new(store), db).await
+    let Store { store, db } = Store::sqlite(dir, "refresh.db").await;
+    app_over(store, db.unwrap()).await
 }
 
 async fn postgres(test: &str) -> Option<App> {
-    let (url, options) = common::postgres(test).await?;
-    let store = warden::PostgresStore::<User>::connect_with(options.clone(), &url)
-        .await
-        .unwrap();
-    let db = Db::Postgres(sqlx::PgPool::connect_with(options).await.unwrap());
-    Some(app_over(Arc::new(store), db).await)
+    let Store { store, db } = Store::postgres(test).await?;
+    Some(app_over(store, db.unwrap()).await)
 }
 
 /// What the store keeps of a refresh token: base64url(SHA-256(token)).

@@ -9,11 +9,10 @@
 #[macro_use]
 mod common;
 
-use std::sync::Arc;
-
-use common::{Db, Http, Jwt};
+use common::Jwt;
+use common::served::{App, Store};
 use reqwest::Method;
-use warden::{Clock, MemoryStore, User, UserStore, Warden, auth_backend};
+use warden::auth_backend;
 
 const PASSWORD: &str = "correct-horse";
 /// The cap the tests configure.
@@ -29,52 +28,29 @@ const CAP: usize = 3;
 )]
 struct Opaque;
 
-struct App {
-    http: Http,
-    warden: Warden,
-    clock: Clock,
-    db: Option<Db>,
-}
-
-async fn app_over(store: Arc<dyn UserStore<User>>, db: Option<Db>) -> App {
-    let clock = Clock::manual(common::now());
-    let warden: Warden = Warden::builder()
-        .clock(clock.clone())
-        .shared_store(store)
-        .backend::<Jwt>()
-        .unwrap()
-        .backend::<Opaque>()
-        .unwrap()
-        .max_sessions_per_user(CAP)
-        .build()
-        .unwrap();
-    let http = Http::new(common::serve(common::app(&warden)).await);
-    App {
-        http,
-        warden,
-        clock,
-        db,
-    }
+/// Both backends, the cap on.
+async fn app_over(store: Store) -> App {
+    App::over(store, |builder| {
+        builder
+            .backend::<Jwt>()
+            .unwrap()
+            .backend::<Opaque>()
+            .unwrap()
+            .max_sessions_per_user(CAP)
+    })
+    .await
 }
 
 async fn memory() -> App {
-    app_over(Arc::new(MemoryStore::new()), None).await
+    app_over(Store::memory()).await
 }
 
 async fn sqlite(dir: &tempfile::TempDir) -> App {
-    let url = format!("sqlite://{}", dir.path().join("limits.db").display());
-    let store = warden::SqliteStore::open(&url).await.unwrap();
-    let db = Db::Sqlite(store.pool().clone());
-    app_over(Arc::new(store), Some(db)).await
+    app_over(Store::sqlite(dir, "limits.db").await).await
 }
 
 async fn postgres(test: &str) -> Option<App> {
-    let (url, options) = common::postgres(test).await?;
-    let store = warden::PostgresStore::<User>::connect_with(options.clone(), &url)
-        .await
-        .unwrap();
-    let db = Db::Postgres(sqlx::PgPool::connect_with(options).await.unwrap());
-    Some(app_over(Arc::new(store), Some(db)).await)
+    Some(app_over(Store::postgres(test).await?).await)
 }
 
 async fn status(app: &App, token: &str) -> u16 {

@@ -13,12 +13,11 @@ mod common;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use common::served::Store;
 use common::{Db, Http, Jwt, Reply, SECRET, claims, now};
 use reqwest::Method;
 use serde_json::{Value, json};
-use warden::{
-    MemoryStore, TokenSettings, User, UserEvents, UserStore, Warden, async_trait, auth_backend,
-};
+use warden::{TokenSettings, User, UserEvents, UserStore, Warden, async_trait, auth_backend};
 
 const PASSWORD: &str = "correct-horse";
 const NEW_PASSWORD: &str = "battery-staple";
@@ -81,14 +80,13 @@ async fn single(store: Arc<dyn UserStore<User>>, db: Option<Db>) -> Pair {
 }
 
 async fn memory() -> Pair {
-    single(Arc::new(MemoryStore::new()), None).await
+    let Store { store, db } = Store::memory();
+    single(store, db).await
 }
 
 async fn sqlite(dir: &tempfile::TempDir) -> Pair {
-    let url = format!("sqlite://{}", dir.path().join("sessions.db").display());
-    let store = warden::SqliteStore::open(&url).await.unwrap();
-    let db = Db::Sqlite(store.pool().clone());
-    single(Arc::new(store), Some(db)).await
+    let Store { store, db } = Store::sqlite(dir, "sessions.db").await;
+    single(store, db).await
 }
 
 async fn postgres(test: &str) -> Option<Pair> {

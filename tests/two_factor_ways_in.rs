@@ -12,23 +12,16 @@
 #[macro_use]
 mod common;
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Form, Json, Router};
-use base64::Engine;
+use common::served::Store;
 use common::{Db, Http, Reply, serve, totp};
 use reqwest::Method;
-use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
+use serde_json::json;
 use warden::second_factor::{DEFAULT_ACR, TwoFactor};
 use warden::{
-    Clock, MemoryStore, OAuthOptions, TokenSettings, User, UserEvents, UserStore, Warden,
-    auth_backend, oauth_client, user_model,
+    Clock, MemoryStore, OAuthOptions, TokenSettings, User, UserEvents, Warden, auth_backend,
+    oauth_client, user_model,
 };
 
 const PASSWORD: &str = "two-factor-password-1";
@@ -261,12 +254,12 @@ struct App {
     resets: ResetTokens,
 }
 
-async fn app_on(store: impl UserStore, db: Db) -> App {
+async fn app_on(Store { store, db }: Store) -> App {
     let clock = Clock::manual(common::now());
     let resets = ResetTokens::default();
     let warden: Warden = Warden::builder()
         .clock(clock.clone())
-        .store(store)
+        .shared_store(store)
         .events(resets.clone())
         .reset_password(TokenSettings::new(RESET_SECRET))
         .backend::<Jwt>()
@@ -281,25 +274,17 @@ async fn app_on(store: impl UserStore, db: Db) -> App {
     App {
         http: Http::new(serve(common::app(&warden)).await),
         clock,
-        db,
+        db: db.unwrap(),
         resets,
     }
 }
 
 async fn sqlite(dir: &tempfile::TempDir) -> App {
-    let url = format!("sqlite://{}", dir.path().join("ways-in.db").display());
-    let store = warden::SqliteStore::<User>::open(&url).await.unwrap();
-    let db = Db::Sqlite(store.pool().clone());
-    app_on(store, db).await
+    app_on(Store::sqlite(dir, "ways-in.db").await).await
 }
 
 async fn postgres(test: &str) -> Option<App> {
-    let (url, options) = common::postgres(test).await?;
-    let store = warden::PostgresStore::<User>::connect_with(options, &url)
-        .await
-        .unwrap();
-    let db = Db::Postgres(store.pool().clone());
-    Some(app_on(store, db).await)
+    Some(app_on(Store::postgres(test).await?).await)
 }
 
 /// Ada, registered, with 2FA on (enrolled through a bearer sign-in).
@@ -692,125 +677,10 @@ async fn username_login_needs_the_second_factor() {
 // "Log in with GitHub" (GitHub's documented responses, served locally)
 // ---------------------------------------------------------------------------------
 
-/// An authorization GitHub granted, until its code is redeemed.
-struct Granted {
-    login: String,
-    code_challenge: String,
-}
-
-#[derive(Clone, Default)]
-struct GitHubDocumentedResponses {
-    codes: Arc<Mutex<HashMap<String, Granted>>>,
-    tokens: Arc<Mutex<HashMap<String, String>>>,
-}
-
-/// `GET /login/oauth/authorize`: the `login` query parameter says who signs in.
-async fn github_authorize(
-    State(github): State<GitHubDocumentedResponses>,
-    Query(query): Query<HashMap<String, String>>,
-) -> Response {
-    let code = format!("code-{}", uuid::Uuid::new_v4().simple());
-    github.codes.lock().unwrap().insert(
-        code.clone(),
-        Granted {
-            login: query["login"].clone(),
-            code_challenge: query["code_challenge"].clone(),
-        },
-    );
-    let state = serde_urlencoded::to_string([("state", &query["state"])]).unwrap();
-    Redirect::to(&format!("{}?code={code}&{state}", query["redirect_uri"])).into_response()
-}
-
-async fn github_access_token(
-    State(github): State<GitHubDocumentedResponses>,
-    Form(form): Form<HashMap<String, String>>,
-) -> Json<Value> {
-    let granted = form
-        .get("code")
-        .and_then(|code| github.codes.lock().unwrap().remove(code));
-    let verifier = form.get("code_verifier").cloned().unwrap_or_default();
-    let computed = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .encode(Sha256::digest(verifier.as_bytes()));
-    match granted {
-        Some(granted) if granted.code_challenge == computed => {
-            let token = format!("gho_{}", uuid::Uuid::new_v4().simple());
-            github
-                .tokens
-                .lock()
-                .unwrap()
-                .insert(token.clone(), granted.login);
-            Json(
-                json!({"access_token": token, "scope": "read:user,user:email", "token_type": "bearer"}),
-            )
-        }
-        _ => Json(json!({"error": "bad_verification_code"})),
-    }
-}
-
-fn github_login(github: &GitHubDocumentedResponses, headers: &HeaderMap) -> Option<String> {
-    let token = headers
-        .get("authorization")?
-        .to_str()
-        .ok()?
-        .strip_prefix("Bearer ")?;
-    github.tokens.lock().unwrap().get(token).cloned()
-}
-
-async fn github_user(
-    State(github): State<GitHubDocumentedResponses>,
-    headers: HeaderMap,
-) -> Response {
-    match github_login(&github, &headers) {
-        Some(login) => {
-            Json(json!({"login": login, "id": 583231, "email": format!("{login}@github.com")}))
-                .into_response()
-        }
-        None => StatusCode::UNAUTHORIZED.into_response(),
-    }
-}
-
-async fn github_emails(
-    State(github): State<GitHubDocumentedResponses>,
-    headers: HeaderMap,
-) -> Response {
-    match github_login(&github, &headers) {
-        Some(login) => Json(json!([{"email": format!("{login}@github.com"), "primary": true, "verified": true, "visibility": "public"}]))
-            .into_response(),
-        None => StatusCode::UNAUTHORIZED.into_response(),
-    }
-}
-
-/// Where the local GitHub listens: a fixed port (the client's URLs are constants of
-/// its declaration), other than `tests/oauth_github.rs`'s.
+/// Where the local GitHub (`tests/common/github.rs`) listens: a fixed port (the
+/// client's URLs are constants of its declaration), other than
+/// `tests/oauth_github.rs`'s.
 const GITHUB: &str = "127.0.0.1:57996";
-
-/// Starts the server once, on a thread of its own (each test has its own runtime).
-fn start_github() {
-    static STARTED: std::sync::OnceLock<()> = std::sync::OnceLock::new();
-    STARTED.get_or_init(|| {
-        let (ready, wait) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async move {
-                let app = Router::new()
-                    .route("/login/oauth/authorize", get(github_authorize))
-                    .route("/login/oauth/access_token", post(github_access_token))
-                    .route("/api/user", get(github_user))
-                    .route("/api/user/emails", get(github_emails))
-                    .with_state(GitHubDocumentedResponses::default());
-                let listener = tokio::net::TcpListener::bind(GITHUB)
-                    .await
-                    .expect("port 57996 is free for the GitHub test server");
-                ready.send(()).unwrap();
-                axum::serve(listener, app).await.unwrap();
-            });
-        });
-        wait.recv().unwrap();
-    });
-}
 
 #[oauth_client(
     name = "github",
@@ -824,42 +694,14 @@ struct GitHub;
 
 /// authorize, GitHub, the callback: its reply.
 async fn github_log_in(http: &Http, login: &str) -> Reply {
-    let reply = http
-        .send(Method::GET, "/auth/github/authorize", None, None)
-        .await;
-    assert_eq!(reply.status, 200, "{}", reply.text);
-    let url = reply.json()["authorization_url"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let csrf = set_cookie(&reply, "fastapiusersoauthcsrf").unwrap();
-    let browser = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let at_github = browser
-        .get(format!("{url}&login={login}"))
-        .send()
-        .await
-        .unwrap();
-    let back = at_github.headers()["location"].to_str().unwrap().to_owned();
-    let query = back.split_once('?').unwrap().1;
-    Reply::read(
-        http.client
-            .get(format!("{}/auth/github/callback?{query}", http.base))
-            .header("cookie", format!("fastapiusersoauthcsrf={csrf}"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
+    common::github::log_in(http, "github", login).await.1
 }
 
 /// A provider login of a user with 2FA answers the challenge at the callback; the
 /// second step on the router's backend signs in.
 #[tokio::test]
 async fn github_login_answers_the_challenge_at_the_callback() {
-    start_github();
+    common::github::start(GITHUB);
     let clock = Clock::manual(common::now());
     let warden: Warden = Warden::builder()
         .clock(clock.clone())
@@ -906,15 +748,7 @@ const OIDC_PUBLIC_URL: &str = "http://127.0.0.1:9";
 /// authorize, the provider (as `login`: `mfa+...` makes its ID token's `amr`
 /// `["pwd", "otp", "mfa"]`), the callback: its reply.
 async fn oidc_log_in(http: &Http, login: &str) -> Reply {
-    let reply = http
-        .send(Method::GET, "/auth/oidc/authorize", None, None)
-        .await;
-    assert_eq!(reply.status, 200, "{}", reply.text);
-    let url = reply.json()["authorization_url"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let csrf = set_cookie(&reply, "fastapiusersoauthcsrf").unwrap();
+    let (url, csrf) = common::oauth::authorize(http, "oidc").await;
     let browser = reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
@@ -944,15 +778,7 @@ async fn oidc_log_in(http: &Http, login: &str) -> Reply {
     let query = back
         .strip_prefix(&format!("{OIDC_PUBLIC_URL}/auth/oidc/callback?"))
         .unwrap_or_else(|| panic!("{back}"));
-    Reply::read(
-        http.client
-            .get(format!("{}/auth/oidc/callback?{query}", http.base))
-            .header("cookie", format!("fastapiusersoauthcsrf={csrf}"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
+    common::oauth::callback(http, "oidc", query, &csrf).await
 }
 
 /// An OpenID sign-in of a user with 2FA on: challenged when the provider's ID token

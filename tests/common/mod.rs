@@ -54,6 +54,9 @@ macro_rules! on_database_stores {
 
 pub mod authenticator;
 pub mod events;
+pub mod github;
+pub mod oauth;
+pub mod served;
 pub mod totp;
 
 use axum::routing::get;
