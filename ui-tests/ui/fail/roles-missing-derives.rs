@@ -1,0 +1,6 @@
+#[derive(warden::Roles)]
+enum Role {
+    Admin,
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[derive(warden::Roles)]
+struct Role {
+    name: String,
+}
+
+fn main() {}

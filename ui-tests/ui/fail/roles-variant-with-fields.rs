@@ -1,0 +1,7 @@
+#[derive(Clone, Copy, Debug, PartialEq, Eq, warden::Roles)]
+enum Role {
+    Admin,
+    Editor(u8),
+}
+
+fn main() {}

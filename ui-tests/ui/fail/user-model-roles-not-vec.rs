@@ -1,0 +1,7 @@
+#[warden::user_model]
+pub struct Member {
+    #[user(roles)]
+    pub roles: String,
+}
+
+fn main() {}
