@@ -478,10 +478,8 @@ async fn the_stored_format_is_names_with_spaces(pair: &Pair) {
     pair.give(&admin, &ann, json!({"roles": ["viewer", "admin"]}))
         .await;
     assert_eq!(
-        db.strings(&format!(
-            "SELECT roles FROM \"user\" WHERE email = 'ann@example.com'"
-        ))
-        .await,
+        db.strings("SELECT roles FROM \"user\" WHERE email = 'ann@example.com'")
+            .await,
         ["admin viewer"]
     );
     db.execute("UPDATE \"user\" SET roles = 'owner editor' WHERE email = 'ann@example.com'")
