@@ -102,7 +102,7 @@ mod tests {
     #[test]
     fn every_mistake_is_reported() {
         let Err(found) = names(
-            "enum Role { #[role(\"Editor\")] A, #[role(\"admin\")] Admin, B(u8), #[role(\"a b\")] C }",
+            "enum Role { #[role(\"Editor\")] A, #[role(\"admin\")] Root, Admin, B(u8), #[role(\"a b\")] C }",
         ) else {
             panic!("accepted");
         };
