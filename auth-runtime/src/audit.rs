@@ -36,6 +36,28 @@ impl Client {
             user_agent,
         }
     }
+
+    /// The client at `address` that sent `headers` (its `User-Agent`).
+    pub(crate) fn of_request(address: Option<IpAddr>, headers: &axum::http::HeaderMap) -> Self {
+        let user_agent = headers
+            .get(axum::http::header::USER_AGENT)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
+        Self::new(address, user_agent)
+    }
+}
+
+tokio::task_local! {
+    /// The client of the request being served, for the events it emits that do
+    /// not name one themselves (a password changed at `PATCH /users/me` is emitted
+    /// by the user manager, which knows no request).
+    static REQUEST_CLIENT: Client;
+}
+
+/// Runs `future`, a request of `client`'s: the events it emits carry the client
+/// to the sinks ([`SecuritySink::record_from`]).
+pub(crate) async fn serving<F: std::future::Future>(client: Client, future: F) -> F::Output {
+    REQUEST_CLIENT.scope(client, future).await
 }
 
 /// A security event. Serialised with its name in `event` (`"sign_in"`,
@@ -463,9 +485,20 @@ impl AuditTrail {
 pub trait SecuritySink: Send + Sync + 'static {
     /// Records one event that happened at `at` (Unix seconds).
     async fn record(&self, at: i64, event: &SecurityEvent);
+
+    /// Records one event with the client of the request it came from, when the
+    /// event does not name one itself ([`SecurityEvent::client`] is `None`: a
+    /// password changed, roles given) and it came from one of warden's routes. By
+    /// default, [`record`](Self::record) without it; the audit trail keeps it.
+    async fn record_from(&self, at: i64, event: &SecurityEvent, client: Option<&Client>) {
+        let _ = client;
+        self.record(at, event).await;
+    }
 }
 
-type Queued = (i64, SecurityEvent);
+/// An event, when it happened, and the client of its request if the event does
+/// not name one.
+type Queued = (i64, SecurityEvent, Option<Arc<Client>>);
 
 /// The delivery task's half, kept until the first event starts it.
 type Delivery = (mpsc::Receiver<Queued>, Arc<dyn SecuritySink>);
@@ -509,6 +542,11 @@ impl Audit {
         }
     }
 
+    /// Whether any sink listens.
+    pub(crate) fn listens(&self) -> bool {
+        !self.inner.is_empty()
+    }
+
     /// These sinks and `other`'s, each on its own queue.
     pub(crate) fn and(mut self, other: Audit) -> Self {
         self.inner.extend(other.inner);
@@ -521,9 +559,19 @@ impl Audit {
             return;
         };
         let (at, event) = (first.clock.now(), event());
+        let client = match event.client() {
+            Some(_) => None,
+            None => REQUEST_CLIENT
+                .try_with(|client| Arc::new(client.clone()))
+                .ok(),
+        };
         for inner in &self.inner {
             inner.start();
-            if inner.sender.try_send((at, event.clone())).is_err() {
+            if inner
+                .sender
+                .try_send((at, event.clone(), client.clone()))
+                .is_err()
+            {
                 let dropped = inner.dropped.fetch_add(1, Ordering::Relaxed) + 1;
                 // Once, then every thousandth: the log must not flood either.
                 if dropped == 1 || dropped % 1000 == 0 {
@@ -549,13 +597,15 @@ impl Inner {
             return;
         };
         tokio::spawn(async move {
-            while let Some((at, event)) = receiver.recv().await {
+            while let Some((at, event, client)) = receiver.recv().await {
                 let sink = Arc::clone(&sink);
                 // Each event in a task of its own: a panicking sink loses that event,
                 // not the ones after it.
-                if tokio::spawn(async move { sink.record(at, &event).await })
-                    .await
-                    .is_err()
+                if tokio::spawn(
+                    async move { sink.record_from(at, &event, client.as_deref()).await },
+                )
+                .await
+                .is_err()
                 {
                     tracing::error!("the security event sink panicked; the event is lost");
                 }
@@ -603,6 +653,42 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         assert_eq!(*seen.lock().unwrap(), [logout("a"), logout("b")]);
+    }
+
+    /// Keeps the client each event arrived with.
+    struct Clients(Arc<Mutex<Vec<Option<Client>>>>);
+
+    #[async_trait]
+    impl SecuritySink for Clients {
+        async fn record(&self, _at: i64, _event: &SecurityEvent) {}
+        async fn record_from(&self, _at: i64, _event: &SecurityEvent, client: Option<&Client>) {
+            self.0.lock().unwrap().push(client.cloned());
+        }
+    }
+
+    #[tokio::test]
+    async fn an_event_without_a_client_carries_its_requests() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let audit = Audit::new(Arc::new(Clients(Arc::clone(&seen))), crate::Clock::system());
+        let request = Client::new(Some([192, 0, 2, 1].into()), Some("Probe/1".into()));
+        let own = Client::new(None, Some("Own/1".into()));
+        serving(request.clone(), async {
+            audit.emit(|| logout("a"));
+            // An event naming its client keeps its own, and gets none beside it.
+            audit.emit(|| SecurityEvent::Throttled {
+                login: "a@b.c".into(),
+                client: own.clone(),
+            });
+        })
+        .await;
+        audit.emit(|| logout("outside a request"));
+        for _ in 0..200 {
+            if seen.lock().unwrap().len() == 3 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert_eq!(*seen.lock().unwrap(), [Some(request), None, None]);
     }
 
     #[tokio::test]

@@ -306,7 +306,7 @@ impl<'a> Request<'a> {
 
     /// Who sent it, for security events.
     pub(crate) fn client(&self) -> Client {
-        Client::new(self.address, user_agent(self.headers))
+        Client::of_request(self.address, self.headers)
     }
 }
 

@@ -237,15 +237,28 @@ where
         router = router.route(route.op.path(), route.handler);
         ops.push(route.op);
     }
-    let router = router
-        .method_not_allowed_fallback(|| async {
-            ApiError::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                Value::from("Method Not Allowed"),
-            )
-        })
-        .with_state(warden);
-    (router, ops)
+    let mut router = router.method_not_allowed_fallback(|| async {
+        ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            Value::from("Method Not Allowed"),
+        )
+    });
+    // Security events the user manager emits (a password changed, roles given)
+    // name no client: the request's is kept beside them for the sinks, the audit
+    // trail's rows among them. Only where a sink listens.
+    if warden.manager().audit().listens() {
+        let listening = warden.clone();
+        router = router.layer(axum::middleware::from_fn(
+            move |request: axum::extract::Request, next: axum::middleware::Next| {
+                let client = crate::audit::Client::of_request(
+                    listening.client_address(request.extensions(), request.headers()),
+                    request.headers(),
+                );
+                crate::audit::serving(client, next.run(request))
+            },
+        ));
+    }
+    (router.with_state(warden), ops)
 }
 
 /// Checks the application's [`route_path`](crate::WardenBuilder::route_path)s, at

@@ -155,9 +155,24 @@ pub(crate) struct StoreSink(pub(crate) Arc<dyn AuditStore>);
 #[async_trait]
 impl SecuritySink for StoreSink {
     async fn record(&self, at: i64, event: &SecurityEvent) {
-        let Some(row) = StoredEvent::of(at, event) else {
+        self.record_from(at, event, None).await;
+    }
+
+    async fn record_from(
+        &self,
+        at: i64,
+        event: &SecurityEvent,
+        client: Option<&crate::audit::Client>,
+    ) {
+        let Some(mut row) = StoredEvent::of(at, event) else {
             return;
         };
+        // The request's client, for an event emitted where no request is known
+        // (the user manager's: a password or an e-mail changed).
+        if let Some(client) = client.filter(|_| event.client().is_none()) {
+            row.client_address = client.address.map(|address| address.to_string());
+            row.user_agent.clone_from(&client.user_agent);
+        }
         if let Err(error) = self.0.record(row).await {
             tracing::warn!(%error, kind = event.kind(), "could not store a security event");
         }
