@@ -17,12 +17,13 @@ use std::sync::Arc;
 use axum::Json;
 use axum::routing::get;
 use common::events::Collect;
+use common::served::Shared;
 use common::{Http, Jwt, Reply, assert_forbidden};
 use reqwest::Method;
 use serde_json::{Value, json};
 use warden::passkeys::Passkeys;
 use warden::store::CacheSettings;
-use warden::{Clock, MemoryStore, User, UserStore, Warden, auth_backend, protected};
+use warden::{Clock, User, UserStore, Warden, auth_backend, protected};
 
 const PASSWORD: &str = "correct-horse";
 /// Requests one key may make a minute on one instance, in these tests.
@@ -69,24 +70,13 @@ struct Pair {
     events: Collect,
 }
 
-/// A warden over `store`. `cache`: keep the user cache, which follows a shared
-/// store's change feed (PostgreSQL); over SQLite or memory, which have none, two
-/// instances would see each other's changes only after its 5 s TTL (see
-/// `CacheSettings`), so it is off there.
+/// A warden over `store`, with the user cache `Shared::cache` allows.
 fn warden_over(
     store: Arc<dyn UserStore<User>>,
     clock: &Clock,
     events: &Collect,
-    cache: bool,
+    cache: CacheSettings,
 ) -> Warden {
-    let cache = if cache {
-        CacheSettings::default()
-    } else {
-        CacheSettings {
-            capacity: 0,
-            ..CacheSettings::default()
-        }
-    };
     Warden::builder()
         .clock(clock.clone())
         .shared_store(store)
@@ -117,10 +107,11 @@ fn app(warden: &Warden) -> axum::Router {
         .with_state(warden.clone())
 }
 
-async fn pair(stores: [Arc<dyn UserStore<User>>; 2], cache: bool) -> Pair {
+async fn pair(shared: Shared) -> Pair {
     let clock = Clock::manual(common::now());
     let events = Collect::default();
-    let [one, two] = stores;
+    let cache = shared.cache();
+    let [one, two] = shared.stores;
     let a = warden_over(one, &clock, &events, cache);
     let b = warden_over(two, &clock, &events, cache);
     Pair {
@@ -133,26 +124,15 @@ async fn pair(stores: [Arc<dyn UserStore<User>>; 2], cache: bool) -> Pair {
 }
 
 async fn memory() -> Pair {
-    let store: Arc<dyn UserStore<User>> = Arc::new(MemoryStore::new());
-    pair([Arc::clone(&store), store], false).await
+    pair(Shared::memory()).await
 }
 
 async fn sqlite(dir: &tempfile::TempDir) -> Pair {
-    let url = format!("sqlite://{}", dir.path().join("keys.db").display());
-    let one = warden::SqliteStore::<User>::open(&url).await.unwrap();
-    let two = warden::SqliteStore::<User>::open(&url).await.unwrap();
-    pair([Arc::new(one), Arc::new(two)], false).await
+    pair(Shared::sqlite(dir, "keys.db").await).await
 }
 
 async fn postgres(test: &str) -> Option<Pair> {
-    let (url, options) = common::postgres(test).await?;
-    let one = warden::PostgresStore::<User>::connect_with(options.clone(), &url)
-        .await
-        .unwrap();
-    let two = warden::PostgresStore::<User>::connect_with(options, &url)
-        .await
-        .unwrap();
-    Some(pair([Arc::new(one), Arc::new(two)], true).await)
+    Some(pair(Shared::postgres(test).await?).await)
 }
 
 /// A user with a password, signed in on A: their id and session token.

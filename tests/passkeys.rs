@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use common::authenticator::Authenticator;
 use common::events::Collect;
+use common::served::Shared;
 use common::{Http, Jwt, Reply, claims};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -66,26 +67,15 @@ async fn pair(stores: [Arc<dyn UserStore<User>>; 2]) -> Pair {
 }
 
 async fn memory() -> Pair {
-    let store: Arc<dyn UserStore<User>> = Arc::new(MemoryStore::new());
-    pair([Arc::clone(&store), store]).await
+    pair(Shared::memory().stores).await
 }
 
 async fn sqlite(dir: &tempfile::TempDir) -> Pair {
-    let url = format!("sqlite://{}", dir.path().join("passkeys.db").display());
-    let one = warden::SqliteStore::<User>::open(&url).await.unwrap();
-    let two = warden::SqliteStore::<User>::open(&url).await.unwrap();
-    pair([Arc::new(one), Arc::new(two)]).await
+    pair(Shared::sqlite(dir, "passkeys.db").await.stores).await
 }
 
 async fn postgres(test: &str) -> Option<Pair> {
-    let (url, options) = common::postgres(test).await?;
-    let one = warden::PostgresStore::<User>::connect_with(options.clone(), &url)
-        .await
-        .unwrap();
-    let two = warden::PostgresStore::<User>::connect_with(options, &url)
-        .await
-        .unwrap();
-    Some(pair([Arc::new(one), Arc::new(two)]).await)
+    Some(pair(Shared::postgres(test).await?.stores).await)
 }
 
 async fn post(http: &Http, path: &str, token: Option<&str>, body: Value) -> Reply {

@@ -16,6 +16,7 @@ use std::sync::Arc;
 use axum::Json;
 use axum::routing::get;
 use common::events::Collect;
+use common::served::Shared;
 use common::{Db, Http, Jwt, Reply, assert_forbidden};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -86,16 +87,8 @@ fn warden_over(
     store: Arc<dyn UserStore<Member>>,
     clock: &Clock,
     events: &Collect,
-    cache: bool,
+    cache: CacheSettings,
 ) -> Warden<Member> {
-    let cache = if cache {
-        CacheSettings::default()
-    } else {
-        CacheSettings {
-            capacity: 0,
-            ..CacheSettings::default()
-        }
-    };
     Warden::builder()
         .clock(clock.clone())
         .shared_store(store)
@@ -120,10 +113,11 @@ fn app(warden: &Warden<Member>) -> axum::Router {
         .with_state(warden.clone())
 }
 
-async fn pair(stores: [Arc<dyn UserStore<Member>>; 2], cache: bool, db: Option<Db>) -> Pair {
+async fn pair(shared: Shared<Member>) -> Pair {
     let clock = Clock::manual(common::now());
     let events = Collect::default();
-    let [one, two] = stores;
+    let cache = shared.cache();
+    let [one, two] = shared.stores;
     let a = warden_over(one, &clock, &events, cache);
     let b = warden_over(two, &clock, &events, cache);
     a.manager()
@@ -135,33 +129,20 @@ async fn pair(stores: [Arc<dyn UserStore<Member>>; 2], cache: bool, db: Option<D
         b: Http::new(common::serve(app(&b)).await),
         warden_a: a,
         events,
-        db,
+        db: shared.db,
     }
 }
 
 async fn memory() -> Pair {
-    let store: Arc<dyn UserStore<Member>> = Arc::new(MemoryStore::new());
-    pair([Arc::clone(&store), store], false, None).await
+    pair(Shared::memory()).await
 }
 
 async fn sqlite(dir: &tempfile::TempDir) -> Pair {
-    let url = format!("sqlite://{}", dir.path().join("roles.db").display());
-    let one = warden::SqliteStore::<Member>::open(&url).await.unwrap();
-    let two = warden::SqliteStore::<Member>::open(&url).await.unwrap();
-    let db = Db::Sqlite(one.pool().clone());
-    pair([Arc::new(one), Arc::new(two)], false, Some(db)).await
+    pair(Shared::sqlite(dir, "roles.db").await).await
 }
 
 async fn postgres(test: &str) -> Option<Pair> {
-    let (url, options) = common::postgres(test).await?;
-    let one = warden::PostgresStore::<Member>::connect_with(options.clone(), &url)
-        .await
-        .unwrap();
-    let two = warden::PostgresStore::<Member>::connect_with(options.clone(), &url)
-        .await
-        .unwrap();
-    let db = Db::Postgres(sqlx::PgPool::connect_with(options).await.unwrap());
-    Some(pair([Arc::new(one), Arc::new(two)], true, Some(db)).await)
+    Some(pair(Shared::postgres(test).await?).await)
 }
 
 impl Pair {

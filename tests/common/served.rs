@@ -6,7 +6,8 @@
 use std::sync::Arc;
 
 use axum::Router;
-use warden::{Clock, MemoryStore, User, UserStore, Warden, WardenBuilder};
+use warden::store::CacheSettings;
+use warden::{Clock, MemoryStore, User, UserModel, UserStore, Warden, WardenBuilder};
 
 use super::{Db, Http};
 
@@ -88,6 +89,63 @@ impl App {
             warden,
             clock,
             db: store.db,
+        }
+    }
+}
+
+/// Two instances' stores over one database: the memory store shared (one process
+/// of two wardens), two pools on one SQLite file, two on one PostgreSQL schema;
+/// and raw SQL beside them.
+pub struct Shared<U: UserModel = User> {
+    pub stores: [Arc<dyn UserStore<U>>; 2],
+    pub db: Option<Db>,
+}
+
+impl<U: UserModel> Shared<U> {
+    pub fn memory() -> Self {
+        let store: Arc<dyn UserStore<U>> = Arc::new(MemoryStore::<U>::new());
+        Self {
+            stores: [Arc::clone(&store), store],
+            db: None,
+        }
+    }
+
+    pub async fn sqlite(dir: &tempfile::TempDir, file: &str) -> Self {
+        let url = format!("sqlite://{}", dir.path().join(file).display());
+        let one = warden::SqliteStore::<U>::open(&url).await.unwrap();
+        let two = warden::SqliteStore::<U>::open(&url).await.unwrap();
+        let db = Db::Sqlite(one.pool().clone());
+        Self {
+            stores: [Arc::new(one), Arc::new(two)],
+            db: Some(db),
+        }
+    }
+
+    pub async fn postgres(test: &str) -> Option<Self> {
+        let (url, options) = super::postgres(test).await?;
+        let one = warden::PostgresStore::<U>::connect_with(options.clone(), &url)
+            .await
+            .unwrap();
+        let two = warden::PostgresStore::<U>::connect_with(options.clone(), &url)
+            .await
+            .unwrap();
+        let db = Db::Postgres(sqlx::PgPool::connect_with(options).await.unwrap());
+        Some(Self {
+            stores: [Arc::new(one), Arc::new(two)],
+            db: Some(db),
+        })
+    }
+
+    /// The user cache each instance may keep: only over PostgreSQL, whose change
+    /// feed tells every instance what another changed; over SQLite (no feed) or
+    /// the shared memory store, none, so a change on A is read on B at once.
+    pub fn cache(&self) -> CacheSettings {
+        match self.db {
+            Some(Db::Postgres(_)) => CacheSettings::default(),
+            _ => CacheSettings {
+                capacity: 0,
+                ..CacheSettings::default()
+            },
         }
     }
 }
