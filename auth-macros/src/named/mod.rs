@@ -45,6 +45,19 @@ pub(crate) struct Model {
     pub variants: Vec<(syn::Ident, String)>,
 }
 
+impl Model {
+    /// The trait's `NAMES` and `VARIANTS` (each variant's identifier, for the
+    /// OpenAPI document), in declaration order.
+    pub(crate) fn tables(&self) -> TokenStream {
+        let names = self.variants.iter().map(|(_, name)| name);
+        let variants = self.variants.iter().map(|(variant, _)| variant.to_string());
+        quote::quote! {
+            const NAMES: &'static [&'static str] = &[#(#names),*];
+            const VARIANTS: &'static [&'static str] = &[#(#variants),*];
+        }
+    }
+}
+
 /// The words of a variant's identifier, lower case: `ReportsRead` → `reports`, `read`.
 pub(crate) fn words(variant: &syn::Ident) -> Vec<String> {
     let mut words: Vec<String> = Vec::new();

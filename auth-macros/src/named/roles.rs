@@ -37,11 +37,7 @@ fn snake_case(variant: &syn::Ident) -> String {
 
 fn expand(model: &Model) -> TokenStream {
     let ident = &model.ident;
-    let names = model.variants.iter().map(|(_, name)| name);
-    let variants = model
-        .variants
-        .iter()
-        .map(|(variant, _)| variant.to_string());
+    let tables = model.tables();
     let to_name = model
         .variants
         .iter()
@@ -53,8 +49,7 @@ fn expand(model: &Model) -> TokenStream {
     quote! {
         #[automatically_derived]
         impl ::warden::__private::Roles for #ident {
-            const NAMES: &'static [&'static str] = &[#(#names),*];
-            const VARIANTS: &'static [&'static str] = &[#(#variants),*];
+            #tables
             fn name(self) -> &'static str {
                 match self {
                     #(#to_name,)*

@@ -39,11 +39,7 @@ fn suggested(variant: &syn::Ident) -> String {
 
 fn expand(model: &Model) -> TokenStream {
     let ident = &model.ident;
-    let names = model.variants.iter().map(|(_, name)| name);
-    let variants = model
-        .variants
-        .iter()
-        .map(|(variant, _)| variant.to_string());
+    let tables = model.tables();
     let arms = model
         .variants
         .iter()
@@ -51,8 +47,7 @@ fn expand(model: &Model) -> TokenStream {
     quote! {
         #[automatically_derived]
         impl ::warden::__private::Scopes for #ident {
-            const NAMES: &'static [&'static str] = &[#(#names),*];
-            const VARIANTS: &'static [&'static str] = &[#(#variants),*];
+            #tables
             fn name(&self) -> &'static str {
                 match self {
                     #(#arms,)*

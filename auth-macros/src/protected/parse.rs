@@ -93,36 +93,46 @@ pub(crate) struct ProtectedArgs {
 /// An example of `scope` written right, for the hints.
 pub(crate) const SCOPE_EXAMPLE: &str = "`#[protected(active, scope = Scope::ReportsRead)]`";
 
+/// An example of `role` written right, for the hints.
+pub(crate) const ROLE_EXAMPLE: &str = "`#[protected(active, role = Role::Editor)]`";
+
 /// `scope = Scope::ReportsRead`: a path to a variant of the application's
 /// `#[derive(Scopes)]` enum. A string (`scope = "reports:read"`) gets a hint: the
 /// variant is what makes a typo a compile error.
 fn scope_path(item: &syn::Meta) -> darling::Result<Option<syn::Path>> {
-    let hint = |what: &str| {
-        darling::Error::custom(format!(
-            "`scope` takes a variant of your #[derive(Scopes)] enum, not {what}, so a typo does not compile: write {SCOPE_EXAMPLE}"
-        ))
-        .with_span(item)
-    };
-    match item {
-        syn::Meta::NameValue(written) => match &written.value {
-            syn::Expr::Path(path) => Ok(Some(path.path.clone())),
-            syn::Expr::Lit(_) => Err(hint("a string")),
-            _ => Err(hint("an expression")),
-        },
-        syn::Meta::List(_) => Err(hint("a list (one scope per guard)")),
-        syn::Meta::Path(_) => Err(hint("nothing")),
-    }
+    variant_path(
+        item,
+        "scope",
+        "Scopes",
+        "a list (one scope per guard)",
+        SCOPE_EXAMPLE,
+    )
 }
-
-/// An example of `role` written right, for the hints.
-pub(crate) const ROLE_EXAMPLE: &str = "`#[protected(active, role = Role::Editor)]`";
 
 /// `role = Role::Editor`: a path to a variant of the application's
 /// `#[derive(Roles)]` enum; a string gets a hint, as `scope` does.
 fn role_path(item: &syn::Meta) -> darling::Result<Option<syn::Path>> {
+    variant_path(
+        item,
+        "role",
+        "Roles",
+        "a list: for either of several roles write `any_role(Role::Editor, Role::Admin)`",
+        ROLE_EXAMPLE,
+    )
+}
+
+/// `option = Enum::Variant`, the path; anything else a hint naming the derive and
+/// an example (`a_list` says what a list would be).
+fn variant_path(
+    item: &syn::Meta,
+    option: &str,
+    derive: &str,
+    a_list: &str,
+    example: &str,
+) -> darling::Result<Option<syn::Path>> {
     let hint = |what: &str| {
         darling::Error::custom(format!(
-            "`role` takes a variant of your #[derive(Roles)] enum, not {what}, so a typo does not compile: write {ROLE_EXAMPLE}"
+            "`{option}` takes a variant of your #[derive({derive})] enum, not {what}, so a typo does not compile: write {example}"
         ))
         .with_span(item)
     };
@@ -132,9 +142,7 @@ fn role_path(item: &syn::Meta) -> darling::Result<Option<syn::Path>> {
             syn::Expr::Lit(_) => Err(hint("a string")),
             _ => Err(hint("an expression")),
         },
-        syn::Meta::List(_) => Err(hint(
-            "a list: for either of several roles write `any_role(Role::Editor, Role::Admin)`",
-        )),
+        syn::Meta::List(_) => Err(hint(a_list)),
         syn::Meta::Path(_) => Err(hint("nothing")),
     }
 }

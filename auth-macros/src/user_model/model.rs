@@ -431,18 +431,7 @@ fn check_roles_flags(
 
 /// The `T` of a `Vec<T>`.
 fn vec_inner(ty: &Type) -> Option<&Type> {
-    let Type::Path(path) = ty else { return None };
-    let last = path.path.segments.last()?;
-    if last.ident != "Vec" {
-        return None;
-    }
-    let PathArguments::AngleBracketed(args) = &last.arguments else {
-        return None;
-    };
-    match args.args.first() {
-        Some(GenericArgument::Type(inner)) if args.args.len() == 1 => Some(inner),
-        _ => None,
-    }
+    generic_inner(ty, "Vec")
 }
 
 /// The scalar family of a field type, and the `T` of an `Option<T>`.
@@ -495,9 +484,14 @@ fn scalar(ty: &Type) -> darling::Result<Scalar> {
 }
 
 fn option_inner(ty: &Type) -> Option<&Type> {
+    generic_inner(ty, "Option")
+}
+
+/// The `T` of `wrapper<T>` (`Option<T>`, `Vec<T>`).
+fn generic_inner<'a>(ty: &'a Type, wrapper: &str) -> Option<&'a Type> {
     let Type::Path(path) = ty else { return None };
     let last = path.path.segments.last()?;
-    if last.ident != "Option" {
+    if last.ident != wrapper {
         return None;
     }
     let PathArguments::AngleBracketed(args) = &last.arguments else {
