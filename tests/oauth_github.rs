@@ -16,13 +16,13 @@ use warden::{OAuthOptions, User, UserStore, Warden, oauth_client};
 /// Where the server of GitHub's documented responses (`tests/common/github.rs`)
 /// listens: a fixed port, since the client's URLs are constants of its declaration
 /// (GitHub Enterprise Server's `github_url` setting).
-const GITHUB: &str = "http://127.0.0.1:57998";
+const GITHUB: &str = "http://127.0.0.1:29998";
 
 #[oauth_client(
     name = "github",
     provider = "github",
-    github_url = "http://127.0.0.1:57998",
-    github_api_url = "http://127.0.0.1:57998/api",
+    github_url = "http://127.0.0.1:29998",
+    github_api_url = "http://127.0.0.1:29998/api",
     client_id = "Iv1.github-test",
     client_secret = "github-test-secret"
 )]

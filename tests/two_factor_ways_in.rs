@@ -680,13 +680,13 @@ async fn username_login_needs_the_second_factor() {
 /// Where the local GitHub (`tests/common/github.rs`) listens: a fixed port (the
 /// client's URLs are constants of its declaration), other than
 /// `tests/oauth_github.rs`'s.
-const GITHUB: &str = "127.0.0.1:57996";
+const GITHUB: &str = "127.0.0.1:29996";
 
 #[oauth_client(
     name = "github",
     provider = "github",
-    github_url = "http://127.0.0.1:57996",
-    github_api_url = "http://127.0.0.1:57996/api",
+    github_url = "http://127.0.0.1:29996",
+    github_api_url = "http://127.0.0.1:29996/api",
     client_id = "Iv1.github-test",
     client_secret = "github-test-secret"
 )]

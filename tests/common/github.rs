@@ -163,7 +163,9 @@ async fn emails(State(github): State<GitHubDocumentedResponses>, headers: Header
 /// Starts the server on `addr` (`127.0.0.1:PORT`, the port of the declaration's
 /// URLs, one per test binary so that binaries may run at once) once for the whole
 /// test binary, on a thread of its own: each test has its own runtime, which ends
-/// with it.
+/// with it. The port must lie below Linux's ephemeral range (32768-60999): a port
+/// in it may be the local end of any outgoing connection of the moment (a test's
+/// HTTP client, a database pool), and the bind then fails.
 pub fn start(addr: &'static str) {
     static STARTED: OnceLock<&'static str> = OnceLock::new();
     let started = STARTED.get_or_init(|| {
